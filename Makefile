@@ -1,0 +1,152 @@
+# The course's build. The two commands of README.md:
+#   make run     build and run every lecture program at default scale (figures under out/)
+#   make check   unit tests + every lecture program's self-checks, one verdict at the end
+# Narrow either to one lecture with L=07 (or 35, 36, 42, n1, n2).
+# Other targets: make all | make bench | make deps | make clean | make SAN=1 check (ASan+UBSan).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+
+SAN ?= 0
+L ?=
+# per-program time limit of the harness, seconds
+TIMEOUT ?= 300
+
+ifeq ($(SAN),1)
+BUILD := build/san
+else
+BUILD := build/release
+endif
+
+# ---------------------------------------------------------------------------------------------
+# What the machine has. Required: FFTW, libpng, cairo (make deps installs them).
+# Optional: OpenMP (parallel loops), Vulkan + glslc (the GPU backend).
+PKG_CONFIG ?= pkg-config
+have_pkg = $(shell $(PKG_CONFIG) --exists $(1) 2>/dev/null && echo 1)
+HAVE_FFTW := $(call have_pkg,fftw3)
+HAVE_PNG := $(call have_pkg,libpng)
+HAVE_CAIRO := $(call have_pkg,cairo)
+HAVE_OPENMP := $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o /dev/null 2>/dev/null && echo 1)
+VULKAN ?= auto
+ifeq ($(VULKAN),auto)
+HAVE_VULKAN := $(if $(and $(call have_pkg,vulkan),$(shell command -v glslc)),1,)
+else ifeq ($(VULKAN),1)
+HAVE_VULKAN := 1
+else
+HAVE_VULKAN :=
+endif
+
+CFLAGS_BASE := -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wvla -ffp-contract=off \
+               -D_DEFAULT_SOURCE -I. -MMD -MP
+LDLIBS := -lm
+PKGS := fftw3 libpng cairo zlib
+ifeq ($(HAVE_OPENMP),1)
+CFLAGS_BASE += -fopenmp
+LDLIBS += -fopenmp
+else
+CFLAGS_BASE += -Wno-unknown-pragmas
+endif
+ifeq ($(HAVE_VULKAN),1)
+CFLAGS_BASE += -DHAVE_VULKAN=1
+PKGS += vulkan
+endif
+ifeq ($(SAN),1)
+CFLAGS_BASE += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDLIBS += -fsanitize=address,undefined
+endif
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CFLAGS ?=
+ALL_CFLAGS := $(CFLAGS_BASE) $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS := $(PKG_LIBS) $(LDLIBS)
+
+# ---------------------------------------------------------------------------------------------
+# Sources. Every .c in common/ and gpu/ goes into one static library; every .c in lectures/*/,
+# checks/unit/ and checks/bench/ is a program of its own.
+LIB_SRC := $(wildcard common/*.c) $(wildcard gpu/*.c)
+LECTURE_SRC := $(sort $(wildcard lectures/*/[0-9]*.c))
+UNIT_SRC := $(sort $(wildcard checks/unit/test_*.c))
+BENCH_SRC := $(sort $(wildcard checks/bench/*.c))
+HARNESS := $(BUILD)/bin/checks/harness
+HARNESS_SRC := checks/harness.c
+
+LIB := $(BUILD)/libcourse.a
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+bin_of = $(patsubst %.c,$(BUILD)/bin/%,$(1))
+LECTURE_BIN := $(call bin_of,$(LECTURE_SRC))
+UNIT_BIN := $(call bin_of,$(UNIT_SRC))
+BENCH_BIN := $(call bin_of,$(BENCH_SRC))
+
+# L=07 keeps lectures/07_*; L=n1 keeps lectures/n1_*
+ifneq ($(L),)
+SELECTED_BIN := $(filter $(BUILD)/bin/lectures/$(L)_%,$(LECTURE_BIN))
+SELECTED_UNITS :=
+else
+SELECTED_BIN := $(LECTURE_BIN)
+SELECTED_UNITS := $(UNIT_BIN)
+endif
+
+# ---------------------------------------------------------------------------------------------
+.PHONY: all run check bench deps banner clean data _run _check _bench
+
+all: banner $(LECTURE_BIN) $(UNIT_BIN) $(HARNESS)
+
+banner:
+	@printf 'build %s: FFTW %s, libpng %s, cairo %s, OpenMP %s, Vulkan+glslc %s\n' \
+	  "$(BUILD)" "$(if $(HAVE_FFTW),yes,MISSING)" "$(if $(HAVE_PNG),yes,MISSING)" \
+	  "$(if $(HAVE_CAIRO),yes,MISSING)" \
+	  "$(if $(HAVE_OPENMP),yes,no (serial loops))" \
+	  "$(if $(HAVE_VULKAN),yes,no (CPU only))"
+	@if [ -z "$(HAVE_FFTW)$(HAVE_PNG)$(HAVE_CAIRO)" ] || [ -z "$(HAVE_FFTW)" ] || \
+	    [ -z "$(HAVE_PNG)" ] || [ -z "$(HAVE_CAIRO)" ]; then \
+	  echo "error: required libraries are missing: run 'make deps' (or 'make run' / 'make check')" >&2; \
+	  exit 2; fi
+
+# The README's commands install what they need first, then build in a fresh make (so that the
+# detection above sees what was just installed).
+run: deps
+	@$(MAKE) --no-print-directory _run
+check: deps
+	@$(MAKE) --no-print-directory _check
+bench: deps
+	@checks/deps.sh --bench
+	@$(MAKE) --no-print-directory _bench
+
+deps:
+	@checks/deps.sh
+
+data:
+	@data/fetch.sh
+
+# On a real run each program gets its default scale; under the sanitizers the quick one.
+RUN_ARGS := $(if $(filter 1,$(SAN)),--quick,)
+
+_run: all
+	@$(HARNESS) --mode run --timeout $(TIMEOUT) --args "$(RUN_ARGS)" -- $(SELECTED_BIN)
+
+_check: all
+	@data/fetch.sh --quiet || echo "note: dataset fetch failed; programs fall back to the embedded digits"
+	@$(HARNESS) --mode check --timeout $(TIMEOUT) --args "$(RUN_ARGS)" -- $(SELECTED_UNITS) $(SELECTED_BIN)
+
+_bench: banner $(BENCH_BIN)
+	@checks/bench/run.sh $(BUILD)
+
+clean:
+	rm -rf build
+
+# ---------------------------------------------------------------------------------------------
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/obj/%.o: %.c | banner
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DPROGRAM_PATH='"$*"' -c $< -o $@
+
+$(BUILD)/bin/%: $(BUILD)/obj/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
