@@ -7,6 +7,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 SAN ?= 0
 L ?=
@@ -14,9 +15,9 @@ L ?=
 TIMEOUT ?= 300
 
 ifeq ($(SAN),1)
-BUILD := build/san
+BUILD ?= build/san
 else
-BUILD := build/release
+BUILD ?= build/release
 endif
 
 # ---------------------------------------------------------------------------------------------
@@ -139,14 +140,17 @@ clean:
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	@echo "AR $@"
+	@$(AR) rcs $@ $^
 
 $(BUILD)/obj/%.o: %.c | banner
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -DPROGRAM_PATH='"$*"' -c $< -o $@
+	@echo "CC $<"
+	@$(CC) $(ALL_CFLAGS) -DPROGRAM_PATH='"$*"' -c $< -o $@
 
 $(BUILD)/bin/%: $(BUILD)/obj/%.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $< $(LIB) $(LDLIBS) -o $@
+	@echo "LD $@"
+	@$(CC) $(ALL_CFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
