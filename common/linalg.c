@@ -28,7 +28,7 @@ Mat mat_new(int rows, int cols) {
 
 Mat mat_from(int rows, int cols, const double *data) {
     Mat m = mat_new(rows, cols);
-    memcpy(m.a, data, (size_t)rows * (size_t)cols * sizeof *m.a);
+    if (rows && cols) memcpy(m.a, data, (size_t)rows * (size_t)cols * sizeof *m.a);
     return m;
 }
 
