@@ -1,0 +1,157 @@
+/* optim — parameter blocks, gradient clipping, and the SGD / Adam / AdamW updates
+   (see optim.h). */
+#include "common/optim.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+
+/* Elementwise loops run in parallel only when a block is large enough to pay for it; each
+   element's update is independent, so the result does not depend on the thread count. */
+#define OPTIM_PAR_MIN 65536
+
+size_t params_count(const ParamBlock *blocks, int nblocks) {
+    size_t total = 0;
+    for (int b = 0; b < nblocks; b++) total += blocks[b].n;
+    return total;
+}
+
+void params_zero_grad(const ParamBlock *blocks, int nblocks) {
+    for (int b = 0; b < nblocks; b++) memset(blocks[b].grad, 0, blocks[b].n * sizeof(float));
+}
+
+double grad_global_norm(const ParamBlock *blocks, int nblocks) {
+    /* A serial sum in a fixed order: the same bits for any thread count. */
+    double ss = 0;
+    for (int b = 0; b < nblocks; b++)
+        for (size_t i = 0; i < blocks[b].n; i++) {
+            double g = blocks[b].grad[i];
+            ss += g * g;
+        }
+    //: $\lVert g\rVert = \big(\sum_{\text{blocks}}\sum_i g_i^2\big)^{1/2}$
+    return sqrt(ss);
+}
+
+double clip_grad_norm(const ParamBlock *blocks, int nblocks, double max_norm) {
+    double norm = grad_global_norm(blocks, nblocks);
+    if (!isfinite(norm) || norm <= max_norm) return norm;
+    //: $g \leftarrow g\cdot c/\lVert g\rVert$ when $\lVert g\rVert > c$
+    double scale = max_norm / norm;
+    for (int b = 0; b < nblocks; b++)
+        for (size_t i = 0; i < blocks[b].n; i++)
+            blocks[b].grad[i] = (float)(blocks[b].grad[i] * scale);
+    return norm;
+}
+
+OptimConfig optim_sgd(double lr, double momentum, bool nesterov, double weight_decay) {
+    OptimConfig c = {OPTIM_SGD, lr, momentum, nesterov, 0, 0, 0, weight_decay};
+    return c;
+}
+
+OptimConfig optim_adam(double lr, double beta1, double beta2, double eps, double weight_decay) {
+    OptimConfig c = {OPTIM_ADAM, lr, 0, false, beta1, beta2, eps, weight_decay};
+    return c;
+}
+
+OptimConfig optim_adamw(double lr, double beta1, double beta2, double eps, double weight_decay) {
+    OptimConfig c = {OPTIM_ADAMW, lr, 0, false, beta1, beta2, eps, weight_decay};
+    return c;
+}
+
+Optimizer *optim_new(const ParamBlock *blocks, int nblocks, OptimConfig cfg) {
+    if (nblocks < 0) die("optim_new: %d blocks", nblocks);
+    if (cfg.kind == OPTIM_SGD && cfg.nesterov && cfg.momentum <= 0)
+        die("optim_new: Nesterov momentum needs momentum > 0");
+    if (cfg.kind != OPTIM_SGD && !(cfg.beta1 >= 0 && cfg.beta1 < 1 && cfg.beta2 >= 0 &&
+                                   cfg.beta2 < 1 && cfg.eps >= 0))
+        die("optim_new: Adam needs 0 <= beta1, beta2 < 1 and eps >= 0");
+    Optimizer *o = xcalloc(1, sizeof *o);
+    o->cfg = cfg;
+    o->nblocks = nblocks;
+    o->blocks = xmalloc((size_t)(nblocks ? nblocks : 1) * sizeof *o->blocks);
+    if (nblocks) memcpy(o->blocks, blocks, (size_t)nblocks * sizeof *blocks);
+    o->total = params_count(blocks, nblocks);
+    size_t bytes = (o->total ? o->total : 1) * sizeof(float);
+    /* All state is zero at t = 0 (PyTorch's first momentum buffer b_1 = g_1 is mu*0 + g_1). */
+    if (cfg.kind != OPTIM_SGD || cfg.momentum != 0) o->m = xcalloc(1, bytes);
+    if (cfg.kind != OPTIM_SGD) o->v = xcalloc(1, bytes);
+    return o;
+}
+
+void optim_set_lr(Optimizer *opt, double lr) { opt->cfg.lr = lr; }
+
+void optim_zero_grad(Optimizer *opt) { params_zero_grad(opt->blocks, opt->nblocks); }
+
+void optim_free(Optimizer *opt) {
+    if (!opt) return;
+    free(opt->blocks);
+    free(opt->m);
+    free(opt->v);
+    free(opt);
+}
+
+static void sgd_block(const OptimConfig *c, float *theta, const float *grad, float *buf,
+                      size_t n) {
+    const double lr = c->lr, mu = c->momentum, wd = c->weight_decay;
+    const bool nesterov = c->nesterov;
+#pragma omp parallel for if (n >= OPTIM_PAR_MIN) schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        //: $g \leftarrow g + \lambda\theta$ (L2 weight decay)
+        double g = (double)grad[i] + wd * theta[i];
+        if (buf) {
+            //: $b_t = \mu b_{t-1} + g_t$
+            double b = mu * buf[i] + g;
+            buf[i] = (float)b;
+            //: Nesterov: $g \leftarrow g + \mu b_t$; plain momentum: $g \leftarrow b_t$
+            g = nesterov ? g + mu * b : b;
+        }
+        //: $\theta_t = \theta_{t-1} - \eta\, g$
+        theta[i] = (float)(theta[i] - lr * g);
+    }
+}
+
+static void adam_block(const OptimConfig *c, long t, float *theta, const float *grad, float *m,
+                       float *v, size_t n) {
+    const double lr = c->lr, b1 = c->beta1, b2 = c->beta2, eps = c->eps, wd = c->weight_decay;
+    const bool decoupled = c->kind == OPTIM_ADAMW;
+    //: $1-\beta_1^t$, $\sqrt{1-\beta_2^t}$ (bias corrections)
+    const double bias1 = 1.0 - pow(b1, (double)t);
+    const double bias2_sqrt = sqrt(1.0 - pow(b2, (double)t));
+    const double step_size = lr / bias1;
+#pragma omp parallel for if (n >= OPTIM_PAR_MIN) schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        double th = theta[i];
+        double g = grad[i];
+        if (decoupled) {
+            //: AdamW: $\theta \leftarrow \theta(1 - \eta\lambda)$
+            th *= 1.0 - lr * wd;
+        } else {
+            //: Adam: $g_t \leftarrow g_t + \lambda\theta$
+            g += wd * th;
+        }
+        //: $m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t$
+        double mt = b1 * m[i] + (1.0 - b1) * g;
+        //: $v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2$
+        double vt = b2 * v[i] + (1.0 - b2) * g * g;
+        m[i] = (float)mt;
+        v[i] = (float)vt;
+        //: $\theta_t = \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\, m_t / \big(\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon\big)$
+        th -= step_size * mt / (sqrt(vt) / bias2_sqrt + eps);
+        theta[i] = (float)th;
+    }
+}
+
+void optim_step(Optimizer *opt) {
+    opt->t++;
+    size_t off = 0;
+    for (int b = 0; b < opt->nblocks; b++) {
+        ParamBlock *p = &opt->blocks[b];
+        if (opt->cfg.kind == OPTIM_SGD)
+            sgd_block(&opt->cfg, p->value, p->grad, opt->m ? opt->m + off : NULL, p->n);
+        else
+            adam_block(&opt->cfg, opt->t, p->value, p->grad, opt->m + off, opt->v + off, p->n);
+        off += p->n;
+    }
+}
