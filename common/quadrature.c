@@ -76,7 +76,7 @@ double quad_simpson(quad_fn f, void *ctx, double a, double b, int m) {
     if (m < 2 || m % 2) die("quad_simpson: m = %d must be even and >= 2", m);
     const double h = (b - a) / m;
     double s = f(a, ctx) + f(b, ctx);
-    //: $\frac h3 (f_0 + 4 f_1 + 2 f_2 + \dots + 4 f_{m-1} + f_m)$ {#eq:common.quad.simpson}
+    //: $\frac h3 (f_0 + 4 f_1 + 2 f_2 + \dots + 4 f_{m-1} + f_m)$ {#eq:common.quadrature.simpson}
     for (int i = 1; i < m; i++) s += (i % 2 ? 4.0 : 2.0) * f(a + i * h, ctx);
     return s * h / 3.0;
 }

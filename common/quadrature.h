@@ -6,7 +6,7 @@ kernel density estimate: each is an integral $\int_a^b f(x)\,dx$ of a smooth fun
 **Gauss–Legendre.** The $n$-point rule places nodes at the roots $x_i$ of the Legendre polynomial
 $P_n$ on $[-1, 1]$ with weights
 
-$$ w_i = \frac{2}{(1 - x_i^2)\,P_n'(x_i)^2}, $$ {#eq:common.quad.gl_weight}
+$$ w_i = \frac{2}{(1 - x_i^2)\,P_n'(x_i)^2}, $$ {#eq:common.quadrature.gl_weight}
 
 and is exact for every polynomial of degree $\le 2n-1$. The polynomials come from Bonnet's
 recurrence $(k+1)P_{k+1}(x) = (2k+1)\,x\,P_k(x) - k\,P_{k-1}(x)$ and the derivative from
