@@ -89,7 +89,7 @@ SELECTED_UNITS := $(UNIT_BIN)
 endif
 
 # ---------------------------------------------------------------------------------------------
-.PHONY: all run check bench deps banner clean data _run _check _bench
+.PHONY: all run check bench deps banner clean data memcheck _run _check _bench
 
 all: banner $(LECTURE_BIN) $(UNIT_BIN) $(HARNESS)
 
@@ -132,6 +132,14 @@ _check: all
 
 _bench: banner $(BENCH_BIN)
 	@checks/bench/run.sh $(BUILD)
+
+# Every unit test and lecture program at quick scale under valgrind (not part of make check: slow).
+memcheck: all
+	@set -e; for p in $(SELECTED_UNITS) $(SELECTED_BIN); do \
+	  echo "memcheck $$p"; \
+	  valgrind -q --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite \
+	    $$p --quick --threads 1 > /dev/null; \
+	done; echo "memcheck: all clean"
 
 clean:
 	rm -rf build

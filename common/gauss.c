@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "common/gauss.h"
+#include "common/linalg.h"
 #include "common/mathfn.h"
 #include "common/util.h"
 
@@ -32,24 +33,6 @@ double gauss_logpdf_iso(const double *x, const double *mu, double var, int d) {
     return -0.5 * quad / var - 0.5 * d * log(var) - 0.5 * d * LOG_2PI;
 }
 
-int cholesky(const double *sigma, int d, double *L) {
-    for (int i = 0; i < d * d; i++) L[i] = 0.0;
-    for (int j = 0; j < d; j++) {
-        double s = sigma[j * d + j];
-        for (int k = 0; k < j; k++) s -= L[j * d + k] * L[j * d + k];
-        if (!(s > 0.0)) return -1;
-        //: $L_{jj} = \sqrt{\Sigma_{jj} - \sum_{k<j} L_{jk}^2}$
-        L[j * d + j] = sqrt(s);
-        for (int i = j + 1; i < d; i++) {
-            double t = sigma[i * d + j];
-            for (int k = 0; k < j; k++) t -= L[i * d + k] * L[j * d + k];
-            //: $L_{ij} = (\Sigma_{ij} - \sum_{k<j} L_{ik}L_{jk}) / L_{jj}$
-            L[i * d + j] = t / L[j * d + j];
-        }
-    }
-    return 0;
-}
-
 double gauss_logpdf_chol(const double *x, const double *mu, const double *L, int d) {
     double quad = 0.0, logdet = 0.0;
     double zbuf[64], *z = d <= 64 ? zbuf : xmalloc(sizeof(double) * (size_t)d);
@@ -67,9 +50,9 @@ double gauss_logpdf_chol(const double *x, const double *mu, const double *L, int
 }
 
 double gauss_logpdf_full(const double *x, const double *mu, const double *sigma, int d) {
-    double *L = xmalloc(sizeof(double) * (size_t)d * (size_t)d);
-    double v = cholesky(sigma, d, L) == 0 ? gauss_logpdf_chol(x, mu, L, d) : NAN;
-    free(L);
+    Mat L = mat_from(d, d, sigma); /* factored in place by linalg's Cholesky */
+    double v = cholesky(&L, L) == LINALG_OK ? gauss_logpdf_chol(x, mu, L.a, d) : NAN;
+    mat_free(&L);
     return v;
 }
 

@@ -42,10 +42,8 @@ double gauss_logpdf_diag(const double *x, const double *mu, const double *var, i
 /* d-dim, isotropic covariance var * I. */
 double gauss_logpdf_iso(const double *x, const double *mu, double var, int d);
 
-/* Cholesky factor Sigma = L L^T (d x d row-major; L lower triangular, upper part set to 0).
-   Returns 0, or -1 when Sigma is not (numerically) positive definite. */
-int cholesky(const double *sigma, int d, double *L);
-/* log N(x; mu, L L^T) from a Cholesky factor. */
+/* log N(x; mu, L L^T) from a Cholesky factor L (d x d row-major, lower triangular; see
+   linalg.h's cholesky). */
 double gauss_logpdf_chol(const double *x, const double *mu, const double *L, int d);
 /* log N(x; mu, Sigma) with a full covariance (factors Sigma each call); NaN if not PD. */
 double gauss_logpdf_full(const double *x, const double *mu, const double *sigma, int d);

@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-//: $\operatorname{lse}(a) = a^* + \log\sum_k e^{a_k - a^*}$, eq. {#eq:common.math.lse_shift}
+//: $\operatorname{lse}(a) = a^* + \log\sum_k e^{a_k - a^*}$, eq. [eq:common.math.lse_shift]
 double logsumexp(const double *a, size_t n) {
     double m = -INFINITY;
     for (size_t i = 0; i < n; i++) {

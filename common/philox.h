@@ -49,7 +49,7 @@ typedef struct { uint32_t x, y; } philox_u2;
 #define PHILOX_W0 0x9E3779B9u
 #define PHILOX_W1 0xBB67AE85u
 
-//: one round, eq. {#eq:common.rng.philox_round}
+//: one round, eq. [eq:common.rng.philox_round]
 PHILOX_FN philox_u4 philox_round(philox_u4 c, philox_u2 k) {
     philox_u32 hi0, lo0, hi1, lo1;
     PHILOX_MULHILO(PHILOX_M0, c.x, hi0, lo0);

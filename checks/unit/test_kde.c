@@ -138,14 +138,9 @@ int main(int argc, char **argv) {
                     quad_gauss_legendre_composite(kde_at, &ctx, lo, hi, 20, panels), 1.0, 1e-12,
                     "common.kde.kde", "the direct KDE of 1000 points integrates to 1 (Gauss-Legendre)");
     }
-    /* speed: the binned path on 1e4 points and 1e3 queries should take milliseconds */
-    if (cli.scale == SCALE_DEFAULT)
-        check_le("common.kde.binned_fast", t_binned, 0.1, 0, NULL,
-                 "FFT-binned KDE, %zu points x %zu queries: %.2f ms (direct: %.1f ms)", n, m,
-                 1e3 * t_binned, 1e3 * t_direct);
-    else
-        check_skip("common.kde.binned_fast", "timing checked at default scale only (%.2f ms here)",
-                   1e3 * t_binned);
+    /* cost, printed as information (speed is measured in benchmarks, never asserted in a test) */
+    printf("KDE cost: %zu points x %zu queries: FFT-binned %.2f ms, direct %.1f ms\n", n, m,
+           1e3 * t_binned, 1e3 * t_direct);
     free(data);
     free(y);
     free(direct);

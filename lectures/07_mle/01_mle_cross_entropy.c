@@ -79,7 +79,7 @@ static double cross_entropy_of_logits(const double *p_hat, const double *theta) 
 static void grad_cross_entropy(const double *p_hat, const double *theta, double *grad) {
     double q[K];
     softmax(theta, q, K);
-    //: $\nabla_\theta H = q_\theta - \hat p$, eq. {#eq:L07.Z5.1.grad_ce}
+    //: $\nabla_\theta H = q_\theta - \hat p$, eq. [eq:L07.Z5.1.grad_ce]
     for (int x = 0; x < K; x++) grad[x] = q[x] - p_hat[x];
 }
 
@@ -103,7 +103,7 @@ int main(int argc, char **argv) {
     const double theta0[K] = {0.2, -0.1, 0.0};
     double n_total = 0.0, p_hat[K];
     for (int x = 0; x < K; x++) n_total += counts[x];
-    //: $\hat p(x) = n_x / N$, eq. {#eq:L07.Z5.1.p_hat}
+    //: $\hat p(x) = n_x / N$, eq. [eq:L07.Z5.1.p_hat]
     for (int x = 0; x < K; x++) p_hat[x] = counts[x] / n_total;
     const double p_expect[K] = {0.5, 0.3, 0.2};
     check_close("L07.Z5.1.p_hat", max_abs_diff(p_hat, p_expect, K), 0.0, 1e-15,
@@ -140,7 +140,7 @@ int main(int argc, char **argv) {
     /*: ## The trinity, numerically
 
     The lecture's own pass criteria are $D_{\mathrm{KL}}(\hat p\|q) \ge 0$ and
-    $H(\hat p, q) = H(\hat p) + D_{\mathrm{KL}}(\hat p\|q)$, eq. {#eq:L07.Z5.1.cross_entropy_kl}.
+    $H(\hat p, q) = H(\hat p) + D_{\mathrm{KL}}(\hat p\|q)$, eq. [eq:L07.Z5.1.cross_entropy_kl].
     */
     double h_pq = cross_entropy(p_hat, q, 0.0);
     double h_p = cross_entropy(p_hat, p_hat, 0.0);
@@ -202,7 +202,7 @@ int main(int argc, char **argv) {
 
     /*: ## The gradient, checked by central differences
 
-    Each component of eq. {#eq:L07.Z5.1.grad_ce} against
+    Each component of eq. [eq:L07.Z5.1.grad_ce] against
     $\big(H(\theta + h e_i) - H(\theta - h e_i)\big) / 2h$ with $h = 10^{-6}$: the truncation
     error is $O(h^2) \approx 10^{-12}$ and the rounding error $O(\epsilon_{\text{mach}}/h)
     \approx 10^{-10}$, so agreement to $10^{-8}$ is a strict test.
@@ -245,7 +245,7 @@ int main(int argc, char **argv) {
         gap_trace[step] = max_abs_diff(q, p_hat, K);
         if (step == STEPS) break;
         grad_cross_entropy(p_hat, theta, grad);
-        //: $\theta \leftarrow \theta - \eta (q_\theta - \hat p)$, eq. {#eq:L07.Z5.1.gd_loglik}
+        //: $\theta \leftarrow \theta - \eta (q_\theta - \hat p)$, eq. [eq:L07.Z5.1.gd_loglik]
         for (int x = 0; x < K; x++) theta[x] -= lr * grad[x];
     }
     printf("gradient descent: KL after 10 steps %.3e, after 50 %.3e, after %d %.3e\n",
@@ -268,7 +268,7 @@ int main(int argc, char **argv) {
     log_softmax(theta0, log_q, K);
     const double token_expect[K] = {0.939831060844, 1.239831060844, 1.139831060844};
     for (int c = 0; c < K; c++) {
-        //: $\mathrm{CE}(c) = \operatorname{lse}(\theta) - \theta_c$, eq. {#eq:L07.Z5.1.token_ce}
+        //: $\mathrm{CE}(c) = \operatorname{lse}(\theta) - \theta_c$, eq. [eq:L07.Z5.1.token_ce]
         double ce = logsumexp(theta0, K) - theta0[c];
         token_err = fmax(token_err, fabs(ce - token_expect[c]) + fabs(ce + log_q[c]));
     }
@@ -278,7 +278,7 @@ int main(int argc, char **argv) {
     /*: ## Where a naive softmax breaks
 
     $e^{1000}$ overflows a double, $e^{-1000}$ underflows to zero; the shifted form of
-    eq. {#eq:L07.Z5.1.lse} gives $\operatorname{lse}(1000, 1000) = 1000 + \log 2$ and
+    eq. [eq:L07.Z5.1.lse] gives $\operatorname{lse}(1000, 1000) = 1000 + \log 2$ and
     $\operatorname{lse}(-1000,-1000) = -1000 + \log 2$. All $-\infty$ (every symbol impossible)
     must give $-\infty$, not NaN; and $\operatorname{lse}(\theta + c) = \operatorname{lse}(\theta) + c$.
     */

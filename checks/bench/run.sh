@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# run.sh BUILD_DIR — the benchmarks, each C loop side by side with its peer on this machine.
+# Speeds are printed as ratios (information, never a pass/fail of make check). The peer for the
+# training loops is PyTorch from Debian (python3-torch), run with one thread like the C loop.
+set -euo pipefail
+build=${1:-build/release}
+peer=/usr/bin/python3
+steps=${STEPS:-1000}
+
+field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
+
+echo "benchmark: DSM training of an MLP 2-64-64-2 (tanh, batch 128, $steps Adam steps; L35 4.2)"
+c_line=$("$build/bin/checks/bench/dsm_mlp" --steps "$steps" --threads 1 | grep '^RESULT')
+echo "  C        : $c_line"
+if ! "$peer" -c 'import torch' 2>/dev/null; then
+  echo "  PyTorch  : not available (Debian python3-torch); no ratio"
+  exit 0
+fi
+t_line=$("$peer" checks/bench/dsm_mlp_torch.py "$steps" | grep '^RESULT')
+echo "  PyTorch  : $t_line"
+c_us=$(echo "$c_line" | field us_per_step); t_us=$(echo "$t_line" | field us_per_step)
+c_loss=$(echo "$c_line" | field final_loss); t_loss=$(echo "$t_line" | field final_loss)
+awk -v c="$c_us" -v t="$t_us" -v cl="$c_loss" -v tl="$t_loss" 'BEGIN {
+  printf "  ratio    : C is %.1fx faster than PyTorch (%.1f vs %.1f us/step; target >= 5x)\n", t / c, c, t;
+  printf "  loss     : mean of the last 100 batch losses %.3f (C) vs %.3f (PyTorch); floor 6.682\n", cl, tl;
+  d = cl - tl; if (d < 0) d = -d;
+  printf "             difference %.3f vs 5 standard errors of a difference of two 100-batch means (5*sqrt(2)*0.06 = 0.42): %s\n", d, (d <= 0.42) ? "same loss" : "DIFFERENT";
+}'
