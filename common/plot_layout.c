@@ -140,8 +140,8 @@ void plot_panel_layout(cairo_t *cr, const Plot *p, int index, PanelLayout *lay) 
     }
 
     panel_limits(pa, &lay->xa, &lay->ya);
-    /* about one x tick per 80 px and one y tick per 45 px of panel */
-    int max_x = (int)((lay->cell_w - 100) / 80), max_y = (int)((lay->cell_h - 80) / 45);
+    /* about one x tick per 80 px and one y tick per 40 px of panel */
+    int max_x = (int)((lay->cell_w - 100) / 80), max_y = (int)((lay->cell_h - 80) / 40);
     plot_axis_ticks(&lay->xa, max_x < 2 ? 2 : max_x > 8 ? 8 : max_x);
     plot_axis_ticks(&lay->ya, max_y < 2 ? 2 : max_y > 8 ? 8 : max_y);
 
