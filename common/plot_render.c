@@ -1,10 +1,11 @@
 /* plot_render — draws a recorded figure with cairo: per panel the grid lines, the series (clipped
    to the data rectangle), the frame with ticks and labels, the colour bar and the legend. */
-#include <dlfcn.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <fontconfig/fontconfig.h>
 
 #include "common/plot_internal.h"
 #include "common/util.h"
@@ -133,14 +134,7 @@ static void draw_panel(cairo_t *cr, const Plot *p, int index) {
    on fontconfig's patterns). Registered once, on the first render. */
 static void release_cairo_caches(void) {
     cairo_debug_reset_static_data();
-    /* fontconfig (loaded by cairo) keeps its configuration; FcFini frees it. Looked up at run
-       time so that the course need not link fontconfig itself. */
-    void *fc_fini = dlsym(RTLD_DEFAULT, "FcFini");
-    if (fc_fini) {
-        void (*fn)(void);
-        memcpy(&fn, &fc_fini, sizeof fn); /* object pointer -> function pointer, as POSIX allows */
-        fn();
-    }
+    FcFini(); /* fontconfig (which cairo uses to find fonts) keeps its configuration until this */
 }
 
 Image8 *plot_render(const Plot *p) {
