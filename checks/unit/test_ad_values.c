@@ -125,6 +125,23 @@ int main(int argc, char **argv) {
         check_close("common.ad.scale_add_const", ad_get(ad_add_const(ar, ad_scale(ar, t, 3), -1), 2), -7, 0,
                     NULL, "3*(-2) - 1 = -7");
     }
+    /* float32 tanh (its own polynomial kernel) against libm's double tanh over [-20, 20] and
+       tiny arguments: within 2 float ulps relative */
+    {
+        int s[1] = {4003};
+        AdTensor *x = ad_input(ar, AD_F32, 1, s);
+        for (int i = 0; i < 4001; i++) ad_set(x, i, -20.0 + 40.0 * i / 4000.0);
+        ad_set(x, 4001, 3e-9);
+        ad_set(x, 4002, -7e-6);
+        AdTensor *y = ad_tanh(ar, x);
+        double worst = 0;
+        for (long i = 0; i < x->size; i++) {
+            double ref = tanh(ad_get(x, i));
+            if (ref != 0) worst = fmax(worst, fabs(ad_get(y, i) - ref) / fabs(ref));
+        }
+        check_le("common.ad.tanh_f32_accuracy", worst, 2.0 * 0x1p-24, 0, NULL,
+                 "float32 tanh vs libm tanh on [-20,20] and tiny x: max relative error (2 half-ulps)");
+    }
     /* reductions of 0..11 as (3,4): total 66, column sums 12,15,18,21, row means 1.5,5.5,9.5 */
     {
         int s[2] = {3, 4};
