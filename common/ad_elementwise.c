@@ -1,0 +1,128 @@
+/*: # ad_elementwise — add, sub, mul, div with numpy broadcasting
+
+Shapes are aligned on the right; on each axis the lengths must be equal or one of them 1, and
+the output takes the larger. An operand broadcast along an axis is read with stride 0 there.
+
+The backward pass must undo the broadcast: if $a$ was repeated along an axis, each copy
+contributed to $L$, so $\bar a$ is the *sum* of the upstream gradient over that axis,
+$$ \bar a_{j} = \sum_{i \,:\, i \mapsto j} \frac{\partial y_i}{\partial a_j}\,\bar y_i . $$ {#eq:common.ad.broadcast_sum}
+Both passes loop over the output's index $i$ and read/accumulate at the operands' mapped
+indices, so the summation order is fixed (deterministic for any machine).
+*/
+#include "common/ad_internal.h"
+#include "common/util.h"
+
+enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV };
+static const char *const op_names[] = {"ad_add", "ad_sub", "ad_mul", "ad_div"};
+
+/* Strides of t as read at the output's 4-D index (output right-aligned into 4 axes). */
+static void broadcast_strides(const AdTensor *t, long stride[AD_MAX_DIM]) {
+    int off = AD_MAX_DIM - t->ndim;
+    long s = 1;
+    for (int i = AD_MAX_DIM - 1; i >= 0; i--) {
+        int len = i >= off ? t->shape[i - off] : 1;
+        stride[i] = len == 1 ? 0 : s;
+        s *= len;
+    }
+}
+
+/* Output shape (4 axes, right-aligned) and its ndim; die on incompatible shapes. */
+static int broadcast_shape(const char *op, const AdTensor *a, const AdTensor *b,
+                           int out[AD_MAX_DIM]) {
+    int nd = a->ndim > b->ndim ? a->ndim : b->ndim;
+    for (int i = 0; i < nd; i++) {
+        int ia = a->ndim - nd + i, ib = b->ndim - nd + i;
+        int la = ia >= 0 ? a->shape[ia] : 1, lb = ib >= 0 ? b->shape[ib] : 1;
+        if (la != lb && la != 1 && lb != 1) {
+            char sa[64], sb[64];
+            die("%s: shapes %s and %s do not broadcast (axis %d: %d vs %d)", op,
+                ad_shape_str(a, sa, sizeof sa), ad_shape_str(b, sb, sizeof sb), i, la, lb);
+        }
+        out[i] = la > lb ? la : lb;
+    }
+    return nd;
+}
+
+/* Visits every output index with the matching flat indices of a and b. */
+#define FOR_BROADCAST(y, sa, sb, ...)                                                      \
+    do {                                                                                   \
+        int d_[AD_MAX_DIM];                                                                \
+        int off_ = AD_MAX_DIM - (y)->ndim;                                                 \
+        for (int i_ = 0; i_ < AD_MAX_DIM; i_++) d_[i_] = i_ >= off_ ? (y)->shape[i_ - off_] : 1; \
+        long o = 0;                                                                        \
+        for (int i0 = 0; i0 < d_[0]; i0++)                                                 \
+            for (int i1 = 0; i1 < d_[1]; i1++)                                             \
+                for (int i2 = 0; i2 < d_[2]; i2++) {                                       \
+                    long ia = i0 * sa[0] + i1 * sa[1] + i2 * sa[2];                        \
+                    long ib = i0 * sb[0] + i1 * sb[1] + i2 * sb[2];                        \
+                    for (int i3 = 0; i3 < d_[3]; i3++, o++, ia += sa[3], ib += sb[3]) {    \
+                        __VA_ARGS__;                                                       \
+                    }                                                                      \
+                }                                                                          \
+    } while (0)
+
+static void binary_backward(AdTensor *y) {
+    AdTensor *a = y->in[0], *b = y->in[1];
+    AdDtype dt = y->dtype;
+    long sa[AD_MAX_DIM], sb[AD_MAX_DIM];
+    broadcast_strides(a, sa);
+    broadcast_strides(b, sb);
+    int ga = ad_wants_grad(a), gb = ad_wants_grad(b);
+    switch (y->iparam[0]) {
+    case OP_ADD:
+        //: $\partial(a+b)/\partial a = 1,\quad \partial(a+b)/\partial b = 1$
+        FOR_BROADCAST(y, sa, sb, {
+            double g = ad_ld(y->grad, dt, o);
+            if (ga) ad_acc(a->grad, dt, ia, g);
+            if (gb) ad_acc(b->grad, dt, ib, g);
+        });
+        break;
+    case OP_SUB:
+        //: $\partial(a-b)/\partial a = 1,\quad \partial(a-b)/\partial b = -1$
+        FOR_BROADCAST(y, sa, sb, {
+            double g = ad_ld(y->grad, dt, o);
+            if (ga) ad_acc(a->grad, dt, ia, g);
+            if (gb) ad_acc(b->grad, dt, ib, -g);
+        });
+        break;
+    case OP_MUL:
+        //: $\partial(ab)/\partial a = b,\quad \partial(ab)/\partial b = a$
+        FOR_BROADCAST(y, sa, sb, {
+            double g = ad_ld(y->grad, dt, o);
+            if (ga) ad_acc(a->grad, dt, ia, g * ad_ld(b->data, dt, ib));
+            if (gb) ad_acc(b->grad, dt, ib, g * ad_ld(a->data, dt, ia));
+        });
+        break;
+    default:
+        //: $\partial(a/b)/\partial a = 1/b,\quad \partial(a/b)/\partial b = -a/b^2$
+        FOR_BROADCAST(y, sa, sb, {
+            double g = ad_ld(y->grad, dt, o);
+            double bv = ad_ld(b->data, dt, ib);
+            if (ga) ad_acc(a->grad, dt, ia, g / bv);
+            if (gb) ad_acc(b->grad, dt, ib, -g * ad_ld(a->data, dt, ia) / (bv * bv));
+        });
+        break;
+    }
+}
+
+static AdTensor *binary(AdArena *arena, int op, AdTensor *a, AdTensor *b) {
+    int shape[AD_MAX_DIM];
+    int nd = broadcast_shape(op_names[op], a, b, shape);
+    AdTensor *y = ad_op_out(arena, op_names[op], nd, shape, binary_backward, a, b, NULL);
+    y->iparam[0] = op;
+    AdDtype dt = y->dtype;
+    long sa[AD_MAX_DIM], sb[AD_MAX_DIM];
+    broadcast_strides(a, sa);
+    broadcast_strides(b, sb);
+    FOR_BROADCAST(y, sa, sb, {
+        double u = ad_ld(a->data, dt, ia), v = ad_ld(b->data, dt, ib);
+        double r = op == OP_ADD ? u + v : op == OP_SUB ? u - v : op == OP_MUL ? u * v : u / v;
+        ad_st(y->data, dt, o, r);
+    });
+    return y;
+}
+
+AdTensor *ad_add(AdArena *arena, AdTensor *a, AdTensor *b) { return binary(arena, OP_ADD, a, b); }
+AdTensor *ad_sub(AdArena *arena, AdTensor *a, AdTensor *b) { return binary(arena, OP_SUB, a, b); }
+AdTensor *ad_mul(AdArena *arena, AdTensor *a, AdTensor *b) { return binary(arena, OP_MUL, a, b); }
+AdTensor *ad_div(AdArena *arena, AdTensor *a, AdTensor *b) { return binary(arena, OP_DIV, a, b); }

@@ -1,0 +1,60 @@
+/* ad_internal — what the ad_*.c files share and users of ad.h do not need: element access by
+   dtype, making an op's output and putting it on the tape, broadcasting index maps. */
+#ifndef COMMON_AD_INTERNAL_H
+#define COMMON_AD_INTERNAL_H
+
+#include "common/ad.h"
+
+/* Element i of a float or double buffer, as double. Elementwise kernels compute in double and
+   round on store: one kernel serves both dtypes, and an f32 result is the correctly rounded
+   double result. (Only the matrix-product kernels, where speed matters, are typed.) */
+static inline double ad_ld(const void *p, AdDtype dt, long i) {
+    return dt == AD_F32 ? (double)((const float *)p)[i] : ((const double *)p)[i];
+}
+static inline void ad_st(void *p, AdDtype dt, long i, double v) {
+    if (dt == AD_F32) ((float *)p)[i] = (float)v;
+    else ((double *)p)[i] = v;
+}
+static inline void ad_acc(void *p, AdDtype dt, long i, double v) { /* p[i] += v */
+    if (dt == AD_F32) ((float *)p)[i] += (float)v;
+    else ((double *)p)[i] += v;
+}
+
+/* Output of an op: a fresh arena tensor of the given shape, the dtype of in[0]. All inputs must
+   share that dtype. When an input requires a gradient, the output gets a zeroed gradient buffer,
+   `backward` and the inputs, and is appended to the tape. */
+AdTensor *ad_op_out(AdArena *arena, const char *op, int ndim, const int *shape,
+                    void (*backward)(AdTensor *), AdTensor *a, AdTensor *b, AdTensor *c);
+
+/* Same for an op with `nin` inputs (ins[0] non-NULL; the first 4 go to `in`, keep the rest in
+   `aux` yourself). */
+AdTensor *ad_op_out_n(AdArena *arena, const char *op, int ndim, const int *shape,
+                      void (*backward)(AdTensor *), AdTensor *const *ins, int nin);
+
+/* Whether gradients must flow into t. */
+static inline int ad_wants_grad(const AdTensor *t) { return t && t->grad != NULL; }
+
+/* die() unless t has exactly `ndim` dimensions (message names op and shape). */
+void ad_expect_ndim(const char *op, const AdTensor *t, int ndim);
+/* Normalise a possibly negative axis; die when out of range. */
+int ad_norm_axis(const char *op, const AdTensor *t, int axis);
+
+/* Matrix kernels of ad_matmul.c, row-major, pointers to elements of dtype dt (accumulate):
+   ad_gemm_nn: C (m,n) += A (m,k) B (k,n);  ad_gemm_tn: C (k,n) += A^T B with A (m,k), B (m,n);
+   ad_transpose_into: dst (cols,rows) = src (rows,cols)^T. */
+void ad_gemm_nn(AdDtype dt, void *c, const void *a, const void *b, int m, int k, int n);
+void ad_gemm_tn(AdDtype dt, void *c, const void *a, const void *b, int m, int k, int n);
+void ad_transpose_into(AdDtype dt, void *dst, const void *src, int rows, int cols);
+/* Pointer to element i of a buffer of dtype dt. */
+static inline void *ad_elem_ptr(void *p, AdDtype dt, long i) {
+    return (char *)p + i * (long)(dt == AD_F32 ? sizeof(float) : sizeof(double));
+}
+
+/* Product of shape[from..to). */
+static inline long ad_prod(const int *shape, int from, int to) {
+    long p = 1;
+    for (int i = from; i < to; i++) p *= shape[i];
+    return p;
+}
+
+#endif

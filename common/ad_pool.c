@@ -1,0 +1,87 @@
+/*: # ad_pool — average pooling and nearest-neighbour upsampling (NCHW)
+
+Both act on each (n, c) plane separately and are adjoint to each other up to a factor:
+average pooling over $k\times k$ windows, $y_{h,w} = k^{-2}\sum_{i,j<k} x_{kh+i,\,kw+j}$,
+spreads $\bar y_{h,w}/k^2$ back over its window; nearest upsampling by $f$,
+$y_{h,w} = x_{\lfloor h/f\rfloor,\lfloor w/f\rfloor}$, sums $\bar y$ over each $f\times f$ block.
+*/
+#include "common/ad_internal.h"
+#include "common/util.h"
+
+/* iparam[0]: k. */
+static void avg_pool_backward(AdTensor *y) {
+    AdTensor *x = y->in[0];
+    AdDtype dt = y->dtype;
+    int k = y->iparam[0], ho = y->shape[2], wo = y->shape[3], h = x->shape[2], w = x->shape[3];
+    long planes = (long)y->shape[0] * y->shape[1];
+    double inv = 1.0 / ((double)k * k);
+    //: $\bar x_{kh+i,\,kw+j} \mathrel{+}= \bar y_{h,w} / k^2$
+    for (long pl = 0; pl < planes; pl++)
+        for (int oh = 0; oh < ho; oh++)
+            for (int ow = 0; ow < wo; ow++) {
+                double g = inv * ad_ld(y->grad, dt, (pl * ho + oh) * wo + ow);
+                for (int i = 0; i < k; i++)
+                    for (int j = 0; j < k; j++)
+                        ad_acc(x->grad, dt, (pl * h + oh * k + i) * w + ow * k + j, g);
+            }
+}
+
+AdTensor *ad_avg_pool2d(AdArena *arena, AdTensor *x, int k) {
+    char s[64];
+    if (x->ndim != 4 || k < 1 || x->shape[2] % k || x->shape[3] % k)
+        die("ad_avg_pool2d: x %s cannot be pooled by %d (want (N,C,H,W) with H, W divisible)",
+            ad_shape_str(x, s, sizeof s), k);
+    int h = x->shape[2], w = x->shape[3], ho = h / k, wo = w / k;
+    int shape[4] = {x->shape[0], x->shape[1], ho, wo};
+    AdTensor *y = ad_op_out(arena, "ad_avg_pool2d", 4, shape, avg_pool_backward, x, NULL, NULL);
+    y->iparam[0] = k;
+    AdDtype dt = y->dtype;
+    long planes = (long)shape[0] * shape[1];
+    double inv = 1.0 / ((double)k * k);
+    //: $y_{h,w} = k^{-2} \sum_{i,j<k} x_{kh+i,\,kw+j}$
+    for (long pl = 0; pl < planes; pl++)
+        for (int oh = 0; oh < ho; oh++)
+            for (int ow = 0; ow < wo; ow++) {
+                double sum = 0;
+                for (int i = 0; i < k; i++)
+                    for (int j = 0; j < k; j++)
+                        sum += ad_ld(x->data, dt, (pl * h + oh * k + i) * w + ow * k + j);
+                ad_st(y->data, dt, (pl * ho + oh) * wo + ow, sum * inv);
+            }
+    return y;
+}
+
+/* iparam[0]: factor. */
+static void upsample_backward(AdTensor *y) {
+    AdTensor *x = y->in[0];
+    AdDtype dt = y->dtype;
+    int f = y->iparam[0], h = x->shape[2], w = x->shape[3], ho = y->shape[2], wo = y->shape[3];
+    long planes = (long)x->shape[0] * x->shape[1];
+    //: $\bar x_{h,w} \mathrel{+}= \sum_{i,j<f} \bar y_{fh+i,\,fw+j}$
+    for (long pl = 0; pl < planes; pl++)
+        for (int oh = 0; oh < ho; oh++)
+            for (int ow = 0; ow < wo; ow++)
+                ad_acc(x->grad, dt, (pl * h + oh / f) * w + ow / f,
+                       ad_ld(y->grad, dt, (pl * ho + oh) * wo + ow));
+}
+
+AdTensor *ad_upsample_nearest2d(AdArena *arena, AdTensor *x, int factor) {
+    char s[64];
+    if (x->ndim != 4 || factor < 1)
+        die("ad_upsample_nearest2d: x %s, factor %d (want (N,C,H,W), factor >= 1)",
+            ad_shape_str(x, s, sizeof s), factor);
+    int h = x->shape[2], w = x->shape[3], ho = h * factor, wo = w * factor;
+    int shape[4] = {x->shape[0], x->shape[1], ho, wo};
+    AdTensor *y = ad_op_out(arena, "ad_upsample_nearest2d", 4, shape, upsample_backward, x, NULL,
+                            NULL);
+    y->iparam[0] = factor;
+    AdDtype dt = y->dtype;
+    long planes = (long)shape[0] * shape[1];
+    //: $y_{h,w} = x_{\lfloor h/f\rfloor,\,\lfloor w/f\rfloor}$
+    for (long pl = 0; pl < planes; pl++)
+        for (int oh = 0; oh < ho; oh++)
+            for (int ow = 0; ow < wo; ow++)
+                ad_st(y->data, dt, (pl * ho + oh) * wo + ow,
+                      ad_ld(x->data, dt, (pl * h + oh / factor) * w + ow / factor));
+    return y;
+}
