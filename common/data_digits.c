@@ -37,9 +37,8 @@ static int parse_row(const char *line, int row, const char *path, uint8_t *pixel
                              DIGITS_COLS);
         if (col < DIGITS_DIM) {
             if (value > 16)
-                return data_fail(err, errlen,
-                                 "%s: line %d, column %d: pixel %d is outside 0..16", path,
-                                 row + 1, col + 1, value);
+                return data_fail(err, errlen, "%s: line %d, column %d: pixel %d is outside 0..16",
+                                 path, row + 1, col + 1, value);
             pixels[col] = (uint8_t)value;
         } else {
             if (value > 9)
@@ -60,8 +59,8 @@ static int parse_row(const char *line, int row, const char *path, uint8_t *pixel
         break;
     }
     if (col != DIGITS_COLS)
-        return data_fail(err, errlen, "%s: line %d has %d columns, expected %d", path, row + 1,
-                         col, DIGITS_COLS);
+        return data_fail(err, errlen, "%s: line %d has %d columns, expected %d", path, row + 1, col,
+                         DIGITS_COLS);
     return 0;
 }
 
@@ -85,13 +84,13 @@ int digits_load(const char *path, ImageSet *out, char *err, size_t errlen) {
             int zerr;
             const char *msg = data_gz_message(f, path, &zerr);
             if (zerr != Z_OK && zerr != Z_STREAM_END) {
-                status = data_fail(err, errlen, "%s: read error after %d lines: %s", path, rows,
-                                   msg);
+                status =
+                    data_fail(err, errlen, "%s: read error after %d lines: %s", path, rows, msg);
                 break;
             }
             if (!gzeof(f) || len + 1 == sizeof line || len == 0) {
-                status = data_fail(err, errlen, "%s: line %d is too long or holds a NUL byte",
-                                   path, rows + 1);
+                status = data_fail(err, errlen, "%s: line %d is too long or holds a NUL byte", path,
+                                   rows + 1);
                 break;
             }
         }
@@ -99,8 +98,8 @@ int digits_load(const char *path, ImageSet *out, char *err, size_t errlen) {
             status = data_fail(err, errlen, "%s: more than %d lines", path, DIGITS_N);
             break;
         }
-        status = parse_row(line, rows, path, pixels + (size_t)rows * DIGITS_DIM, labels + rows,
-                           err, errlen);
+        status = parse_row(line, rows, path, pixels + (size_t)rows * DIGITS_DIM, labels + rows, err,
+                           errlen);
         rows++;
     }
     if (status == 0) {

@@ -50,8 +50,8 @@ static int read_header(gzFile f, const char *path, uint32_t want_magic, int ndim
     got = gzread(f, h + 4, (unsigned)(need - 4));
     if (got < 0) return data_fail(err, errlen, "%s: read error: %s", path, gz_message(f, path));
     if (got < need - 4)
-        return data_fail(err, errlen, "%s: only %d bytes, too short for an IDX header of %d",
-                         path, got + 4, need);
+        return data_fail(err, errlen, "%s: only %d bytes, too short for an IDX header of %d", path,
+                         got + 4, need);
     for (int k = 1; k <= ndims; k++)
         be[k] = (uint32_t)h[4 * k] << 24 | (uint32_t)h[4 * k + 1] << 16 |
                 (uint32_t)h[4 * k + 2] << 8 | (uint32_t)h[4 * k + 3];

@@ -63,8 +63,8 @@ void imageset_label_histogram(const ImageSet *s, int *hist) {
 
 typedef struct {
     const char *name;
-    const char *subdir;   /* NULL: the digits CSV directly in data_dir */
-    const char *images;   /* IDX base names */
+    const char *subdir; /* NULL: the digits CSV directly in data_dir */
+    const char *images; /* IDX base names */
     const char *labels;
     const char *fetch_as; /* the name data/fetch.sh knows it by */
     int n;

@@ -56,7 +56,7 @@ void toy2d_swissroll(Rng *r, double noise, float *xy, int n) {
 void toy2d_rings(Rng *r, int k_rings, double r_step, double noise, float *xy, int n) {
     if (k_rings < 1) die("toy2d_rings: need at least one ring (k_rings = %d)", k_rings);
     for (int i = 0; i < n; i++) {
-        //: $j \sim U\{1..K\},\ \phi \sim U(0, 2\pi),\quad x = j\,\Delta r\,(\cos\phi, \sin\phi) + \sigma z$
+        //: $x = r_j (\cos\phi, \sin\phi) + \sigma z,\ r_j = j\,\Delta r,\ j \sim U\{1..K\}$
         double radius = r_step * (double)(1 + rng_below(r, (uint32_t)k_rings));
         double phi = 2.0 * PI * rng_uniform(r);
         double z1 = rng_normal(r), z2 = rng_normal(r);
@@ -100,13 +100,26 @@ static void grid25(Rng *r, float *xy, int n) {
 
 void toy2d_sample(Toy2dKind kind, Rng *r, float *xy, int n) {
     switch (kind) {
-    case TOY2D_GAUSSIANS8: gaussians8(r, xy, n); return;
-    case TOY2D_GRID25: grid25(r, xy, n); return;
-    case TOY2D_MOONS: toy2d_moons(r, 0.1, xy, n); return;
-    case TOY2D_SWISSROLL: toy2d_swissroll(r, 0.05, xy, n); return;
-    case TOY2D_RINGS: toy2d_rings(r, 2, 1.0, 0.05, xy, n); return;
-    case TOY2D_CHECKERBOARD: toy2d_checkerboard(r, xy, n); return;
-    case TOY2D_COUNT: break;
+    case TOY2D_GAUSSIANS8:
+        gaussians8(r, xy, n);
+        return;
+    case TOY2D_GRID25:
+        grid25(r, xy, n);
+        return;
+    case TOY2D_MOONS:
+        toy2d_moons(r, 0.1, xy, n);
+        return;
+    case TOY2D_SWISSROLL:
+        toy2d_swissroll(r, 0.05, xy, n);
+        return;
+    case TOY2D_RINGS:
+        toy2d_rings(r, 2, 1.0, 0.05, xy, n);
+        return;
+    case TOY2D_CHECKERBOARD:
+        toy2d_checkerboard(r, xy, n);
+        return;
+    case TOY2D_COUNT:
+        break;
     }
     die("toy2d_sample: unknown kind %d", (int)kind);
 }
@@ -115,12 +128,17 @@ static const struct {
     const char *name;
     Toy2dKind kind;
 } NAMES[] = {
-    {"gaussians8", TOY2D_GAUSSIANS8}, {"grid25", TOY2D_GRID25},
-    {"moons", TOY2D_MOONS},           {"swissroll", TOY2D_SWISSROLL},
-    {"rings", TOY2D_RINGS},           {"checkerboard", TOY2D_CHECKERBOARD},
+    {"gaussians8", TOY2D_GAUSSIANS8},
+    {"grid25", TOY2D_GRID25},
+    {"moons", TOY2D_MOONS},
+    {"swissroll", TOY2D_SWISSROLL},
+    {"rings", TOY2D_RINGS},
+    {"checkerboard", TOY2D_CHECKERBOARD},
     /* aliases after the canonical names */
-    {"8gaussians", TOY2D_GAUSSIANS8}, {"25gaussians", TOY2D_GRID25},
-    {"swiss-roll", TOY2D_SWISSROLL},  {"circles", TOY2D_RINGS},
+    {"8gaussians", TOY2D_GAUSSIANS8},
+    {"25gaussians", TOY2D_GRID25},
+    {"swiss-roll", TOY2D_SWISSROLL},
+    {"circles", TOY2D_RINGS},
 };
 
 int toy2d_kind_from_name(const char *name) {

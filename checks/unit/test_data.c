@@ -48,8 +48,14 @@ static double *map_points(const float *xy, int n, double (*f)(double, double)) {
     for (int i = 0; i < n; i++) v[i] = f(xy[2 * i], xy[2 * i + 1]);
     return v;
 }
-static double coord_x(double x, double y) { (void)y; return x; }
-static double coord_y(double x, double y) { (void)x; return y; }
+static double coord_x(double x, double y) {
+    (void)y;
+    return x;
+}
+static double coord_y(double x, double y) {
+    (void)x;
+    return y;
+}
 static double sq_norm(double x, double y) { return x * x + y * y; }
 static double norm(double x, double y) { return sqrt(x * x + y * y); }
 
@@ -82,7 +88,8 @@ static void test_gmm(int n) {
     for (int k = 0; k < 3; k++)
         for (int d = 0; d < 2; d++) {
             mean[d] += w[k] * mu[2 * k + d];
-            second[d] += w[k] * (sigma[2 * k + d] * sigma[2 * k + d] + mu[2 * k + d] * mu[2 * k + d]);
+            second[d] +=
+                w[k] * (sigma[2 * k + d] * sigma[2 * k + d] + mu[2 * k + d] * mu[2 * k + d]);
         }
     float *xy = xmalloc((size_t)n * 2 * sizeof *xy);
     Rng r;
@@ -93,10 +100,10 @@ static void test_gmm(int n) {
              "3-component mixture: E x_1 = sum_k w_k mu_k1 = %.2f", mean[0]);
     check_mc("common.data.gmm_mean_y", my.mean, mean[1], my.se_mean, 5, n, NULL,
              "3-component mixture: E x_2 = sum_k w_k mu_k2 = %.2f", mean[1]);
-    check_mc("common.data.gmm_var_x", mx.var, second[0] - mean[0] * mean[0], mx.se_var, 5, n,
-             NULL, "mixture Var x_1 = sum_k w_k (s_k1^2 + mu_k1^2) - (E x_1)^2");
-    check_mc("common.data.gmm_var_y", my.var, second[1] - mean[1] * mean[1], my.se_var, 5, n,
-             NULL, "mixture Var x_2 (diagonal stds differ by axis)");
+    check_mc("common.data.gmm_var_x", mx.var, second[0] - mean[0] * mean[0], mx.se_var, 5, n, NULL,
+             "mixture Var x_1 = sum_k w_k (s_k1^2 + mu_k1^2) - (E x_1)^2");
+    check_mc("common.data.gmm_var_y", my.var, second[1] - mean[1] * mean[1], my.se_var, 5, n, NULL,
+             "mixture Var x_2 (diagonal stds differ by axis)");
 
     Rng a, b;
     float *again = xmalloc((size_t)n * 2 * sizeof *again);
@@ -106,8 +113,7 @@ static void test_gmm(int n) {
                "the same (seed, stream) gives the same sample");
     rng_init(&b, cli.seed, 2);
     toy2d_gmm(&b, 3, w, mu, sigma, again, n);
-    check_true("common.data.gmm_streams_differ",
-               memcmp(xy, again, (size_t)n * 2 * sizeof *xy) != 0,
+    check_true("common.data.gmm_streams_differ", memcmp(xy, again, (size_t)n * 2 * sizeof *xy) != 0,
                "another stream gives another sample");
     free(again);
     free(xy);
@@ -145,7 +151,8 @@ static void test_moons(int n) {
     /* From the definition (data.h): E x = (1/2, 1/4); Var x_1 = 3/4 + s^2;
        E x_2^2 = (1/2 + 3/4 - 2/pi)/2 + s^2, so Var x_2 = 9/16 - 1/pi + s^2;
        E x_1 x_2 = (0 + 1/2 - 2/pi)/2 = 1/4 - 1/pi. */
-    check_mc("common.data.moons_mean_x", mx.mean, 0.5, mx.se_mean, 5, n, NULL, "moons: E x_1 = 1/2");
+    check_mc("common.data.moons_mean_x", mx.mean, 0.5, mx.se_mean, 5, n, NULL,
+             "moons: E x_1 = 1/2");
     check_mc("common.data.moons_mean_y", my.mean, 0.25, my.se_mean, 5, n, NULL,
              "moons: E x_2 = 1/4");
     check_mc("common.data.moons_var_x", mx.var, 0.75 + s * s, mx.se_var, 5, n, NULL,
@@ -203,8 +210,9 @@ static void test_swissroll(int n) {
     const double s = 0.05;
     toy2d_swissroll(&r, s, xy, n);
     Moments m2 = moments_of(xy, n, sq_norm);
-    check_mc("common.data.swissroll_sqnorm", m2.mean, (a * a + a * b + b * b) / 3.0 / 25.0 + 2 * s * s,
-             m2.se_mean, 5, n, NULL, "swiss roll: E|x|^2 = E t^2 / 25 + 2 sigma^2");
+    check_mc("common.data.swissroll_sqnorm", m2.mean,
+             (a * a + a * b + b * b) / 3.0 / 25.0 + 2 * s * s, m2.se_mean, 5, n, NULL,
+             "swiss roll: E|x|^2 = E t^2 / 25 + 2 sigma^2");
     free(xy);
 }
 
@@ -280,8 +288,7 @@ static void test_checkerboard(int n) {
 
 static void test_names(void) {
     int ok = 1;
-    for (int k = 0; k < TOY2D_COUNT; k++)
-        ok &= toy2d_kind_from_name(toy2d_name((Toy2dKind)k)) == k;
+    for (int k = 0; k < TOY2D_COUNT; k++) ok &= toy2d_kind_from_name(toy2d_name((Toy2dKind)k)) == k;
     check_true("common.data.toy_names_roundtrip", ok, "toy2d_kind_from_name(toy2d_name(k)) == k");
     check_true("common.data.toy_names_alias",
                toy2d_kind_from_name("swiss-roll") == TOY2D_SWISSROLL &&
@@ -335,23 +342,27 @@ static char *read_gz_text(const char *path) {
     return buf;
 }
 
-/* A loader that must fail: rc -1, a message, and an empty set. */
-static void expect_digits_error(const char *id, const char *path, const char *what) {
+/* A loader that must fail: rc -1, an empty set, and a message that names the defect (holds
+   `must_say`), so that a file rejected for another reason does not pass. */
+static void expect_digits_error(const char *id, const char *path, const char *what,
+                                const char *must_say) {
     ImageSet s;
     char err[512] = "";
     int rc = digits_load(path, &s, err, sizeof err);
-    check_true(id, rc == -1 && err[0] != '\0' && s.n == 0 && s.pixels == NULL,
-               "digits loader rejects %s (%s)", what, err[0] ? err : "no message");
+    check_true(id, rc == -1 && strstr(err, must_say) != NULL && s.n == 0 && s.pixels == NULL,
+               "digits loader rejects %s, saying '%s' (%s)", what, must_say,
+               err[0] ? err : "no message");
     imageset_free(&s);
 }
 
 static void expect_idx_error(const char *id, const char *images, const char *labels,
-                             const char *what) {
+                             const char *what, const char *must_say) {
     ImageSet s;
     char err[512] = "";
     int rc = idx_load(images, labels, &s, err, sizeof err);
-    check_true(id, rc == -1 && err[0] != '\0' && s.n == 0 && s.pixels == NULL,
-               "IDX loader rejects %s (%s)", what, err[0] ? err : "no message");
+    check_true(id, rc == -1 && strstr(err, must_say) != NULL && s.n == 0 && s.pixels == NULL,
+               "IDX loader rejects %s, saying '%s' (%s)", what, must_say,
+               err[0] ? err : "no message");
     imageset_free(&s);
 }
 
@@ -364,9 +375,9 @@ static void test_digits(void) {
     ImageSet s;
     char err[512] = "";
     int rc = digits_load(path, &s, err, sizeof err);
-    if (!check_true("common.data.digits_load", rc == 0 && s.n == DIGITS_N && s.height == 8 &&
-                                                   s.width == 8 && s.max_value == 16 &&
-                                                   s.n_classes == 10,
+    if (!check_true("common.data.digits_load",
+                    rc == 0 && s.n == DIGITS_N && s.height == 8 && s.width == 8 &&
+                        s.max_value == 16 && s.n_classes == 10,
                     "%s: 1797 images of 8x8, levels 0..16, 10 classes (%s)", path,
                     rc == 0 ? "loaded" : err)) {
         imageset_free(&s);
@@ -433,11 +444,13 @@ static void test_digits(void) {
     unsigned char *gz = read_all(path, &gz_len);
     snprintf(p, sizeof p, "%s/digits_truncated.csv.gz", out);
     write_bytes(p, gz, gz_len / 2);
-    expect_digits_error("common.data.digits_truncated_gz", p, "a .gz cut in half");
+    expect_digits_error("common.data.digits_truncated_gz", p, "a .gz cut in half",
+                        "unexpected end of file");
     /* Cut just before the gzip trailer (CRC and length): every line present, stream unfinished. */
     snprintf(p, sizeof p, "%s/digits_no_trailer.csv.gz", out);
     write_bytes(p, gz, gz_len - 4);
-    expect_digits_error("common.data.digits_no_gz_trailer", p, "a .gz missing its last 4 bytes");
+    expect_digits_error("common.data.digits_no_gz_trailer", p, "a .gz missing its last 4 bytes",
+                        "unexpected end of file");
     free(gz);
 
     /* Fewer and more lines. */
@@ -446,14 +459,15 @@ static void test_digits(void) {
     while (last_line > text && last_line[-1] != '\n') last_line--;
     snprintf(p, sizeof p, "%s/digits_short.csv.gz", out);
     write_gz(p, text, (size_t)(last_line - text));
-    expect_digits_error("common.data.digits_missing_row", p, "1796 lines");
+    expect_digits_error("common.data.digits_missing_row", p, "1796 lines",
+                        "1796 lines, expected 1797");
     snprintf(p, sizeof p, "%s/digits_extra.csv.gz", out);
     size_t first_len = (size_t)(strchr(text, '\n') - text) + 1;
     char *longer = xmalloc(len + first_len + 1);
     memcpy(longer, text, len);
     memcpy(longer + len, text, first_len);
     write_gz(p, longer, len + first_len);
-    expect_digits_error("common.data.digits_extra_row", p, "1798 lines");
+    expect_digits_error("common.data.digits_extra_row", p, "1798 lines", "more than 1797 lines");
     free(longer);
 
     /* A pixel of 17: the first line's 4th field is "13"; make it "17". */
@@ -463,32 +477,36 @@ static void test_digits(void) {
     f4[1] = '7';
     snprintf(p, sizeof p, "%s/digits_bad_value.csv.gz", out);
     write_gz(p, edit, len);
-    expect_digits_error("common.data.digits_bad_value", p, "a pixel of 17");
+    expect_digits_error("common.data.digits_bad_value", p, "a pixel of 17", "outside 0..16");
     /* A letter in place of a number. */
     memcpy(edit, text, len + 1);
     f4[0] = 'x';
     write_gz(p, edit, len);
-    expect_digits_error("common.data.digits_not_a_number", p, "a field 'x3'");
+    expect_digits_error("common.data.digits_not_a_number", p, "a field 'x3'",
+                        "expected an unsigned integer");
     /* A label of 10: the first line ends ",0\n" (its label 0); write ",10\n" instead. */
     snprintf(edit, len + 64, "%.*s,10\n%s", (int)(first_len - 3), text, text + first_len);
     snprintf(p, sizeof p, "%s/digits_bad_label.csv.gz", out);
     write_gz(p, edit, strlen(edit));
-    expect_digits_error("common.data.digits_bad_label", p, "a label of 10");
+    expect_digits_error("common.data.digits_bad_label", p, "a label of 10",
+                        "label 10 is outside 0..9");
     /* 64 columns (the label dropped) and 66 columns. */
     snprintf(edit, len + 64, "%.*s\n%s", (int)(first_len - 3), text, text + first_len);
     snprintf(p, sizeof p, "%s/digits_64_columns.csv.gz", out);
     write_gz(p, edit, strlen(edit));
-    expect_digits_error("common.data.digits_too_few_columns", p, "a line of 64 columns");
+    expect_digits_error("common.data.digits_too_few_columns", p, "a line of 64 columns",
+                        "64 columns, expected 65");
     snprintf(edit, len + 64, "%.*s,0\n%s", (int)(first_len - 1), text, text + first_len);
     snprintf(p, sizeof p, "%s/digits_66_columns.csv.gz", out);
     write_gz(p, edit, strlen(edit));
-    expect_digits_error("common.data.digits_too_many_columns", p, "a line of 66 columns");
+    expect_digits_error("common.data.digits_too_many_columns", p, "a line of 66 columns",
+                        "more than 65 columns");
     free(edit);
 
     /* Not gzip: the valid text stored plain, and bytes that are no CSV at all. */
     snprintf(p, sizeof p, "%s/digits_plain.csv.gz", out);
     write_bytes(p, text, len);
-    expect_digits_error("common.data.digits_not_gzip", p, "an uncompressed file");
+    expect_digits_error("common.data.digits_not_gzip", p, "an uncompressed file", "not a gzip");
     unsigned char junk[4096];
     Rng r;
     rng_init(&r, cli.seed, 99);
@@ -497,9 +515,9 @@ static void test_digits(void) {
     junk[1] = 0x00;
     snprintf(p, sizeof p, "%s/digits_junk.csv.gz", out);
     write_bytes(p, junk, sizeof junk);
-    expect_digits_error("common.data.digits_junk", p, "4096 random bytes");
+    expect_digits_error("common.data.digits_junk", p, "4096 random bytes", "not a gzip");
     snprintf(p, sizeof p, "%s/no_such_file.csv.gz", out);
-    expect_digits_error("common.data.digits_missing_file", p, "a missing file");
+    expect_digits_error("common.data.digits_missing_file", p, "a missing file", "cannot open");
     free(text);
 }
 
@@ -555,8 +573,8 @@ static void test_idx(void) {
         ImageSet s;
         char err[512] = "";
         int rc = idx_load(ip, NULL, &s, err, sizeof err);
-        check_true("common.data.idx_images_only", rc == 0 && s.n == N && !s.labels &&
-                                                      s.n_classes == 0,
+        check_true("common.data.idx_images_only",
+                   rc == 0 && s.n == N && !s.labels && s.n_classes == 0,
                    "images without labels load with labels NULL (%s)", rc == 0 ? "ok" : err);
         imageset_free(&s);
     }
@@ -574,46 +592,52 @@ static void test_idx(void) {
         write_bytes(p, bad, n);
         char id[64];
         snprintf(id, sizeof id, "common.data.idx_bad_magic%d", k);
-        expect_idx_error(id, p, NULL, wrong_what[k]);
+        expect_idx_error(id, p, NULL, wrong_what[k], "magic number");
     }
-    expect_idx_error("common.data.idx_swapped", lp, ip, "the labels file given as images");
+    expect_idx_error("common.data.idx_swapped", lp, ip, "the labels file given as images",
+                     "magic number 0x00000801");
 
     /* Truncated: one data byte short, plain and gzipped; a gzip stream cut short; a header cut
        short; an empty file. */
     snprintf(p, sizeof p, "%s/short-idx3-ubyte", out);
     write_bytes(p, img, img_len - 1);
-    expect_idx_error("common.data.idx_truncated_plain", p, NULL, "one pixel missing (plain)");
+    expect_idx_error("common.data.idx_truncated_plain", p, NULL, "one pixel missing (plain)",
+                     "truncated");
     snprintf(p, sizeof p, "%s/short-idx3-ubyte.gz", out);
     write_gz(p, img, img_len - 1);
-    expect_idx_error("common.data.idx_truncated_gzip", p, NULL, "one pixel missing (gzip)");
+    expect_idx_error("common.data.idx_truncated_gzip", p, NULL, "one pixel missing (gzip)",
+                     "truncated");
     size_t gz_len;
     unsigned char *gz = read_all(igz, &gz_len);
     snprintf(p, sizeof p, "%s/cut-idx3-ubyte.gz", out);
     write_bytes(p, gz, gz_len - 5);
     expect_idx_error("common.data.idx_cut_gzip_stream", p, NULL,
-                     "a gzip stream missing its last 5 bytes");
+                     "a gzip stream missing its last 5 bytes", "unexpected end of file");
     /* A damaged gzip: one flipped bit in the CRC. */
     gz[gz_len - 6] ^= 0x01;
     snprintf(p, sizeof p, "%s/crc-idx3-ubyte.gz", out);
     write_bytes(p, gz, gz_len);
-    expect_idx_error("common.data.idx_bad_crc", p, NULL, "a gzip file with a wrong CRC");
+    expect_idx_error("common.data.idx_bad_crc", p, NULL, "a gzip file with a wrong CRC",
+                     "incorrect data check");
     free(gz);
     snprintf(p, sizeof p, "%s/header-idx3-ubyte", out);
     write_bytes(p, img, 10);
-    expect_idx_error("common.data.idx_short_header", p, NULL, "a file of 10 bytes");
+    expect_idx_error("common.data.idx_short_header", p, NULL, "a file of 10 bytes", "too short");
     snprintf(p, sizeof p, "%s/empty-idx3-ubyte", out);
     write_bytes(p, img, 0);
-    expect_idx_error("common.data.idx_empty", p, NULL, "an empty file");
+    expect_idx_error("common.data.idx_empty", p, NULL, "an empty file", "too short");
 
     /* Trailing bytes after the data, plain and gzipped. */
     memcpy(bad, img, img_len);
     bad[img_len] = 0;
     snprintf(p, sizeof p, "%s/long-idx3-ubyte", out);
     write_bytes(p, bad, img_len + 1);
-    expect_idx_error("common.data.idx_trailing_plain", p, NULL, "one extra byte (plain)");
+    expect_idx_error("common.data.idx_trailing_plain", p, NULL, "one extra byte (plain)",
+                     "trailing bytes");
     snprintf(p, sizeof p, "%s/long-idx3-ubyte.gz", out);
     write_gz(p, bad, img_len + 1);
-    expect_idx_error("common.data.idx_trailing_gzip", p, NULL, "one extra byte (gzip)");
+    expect_idx_error("common.data.idx_trailing_gzip", p, NULL, "one extra byte (gzip)",
+                     "trailing bytes");
 
     /* Absurd sizes, rejected before allocating; and a plausible but huge count with no data
        behind it (10^7 images of 28x28 = 7.8 GB claimed, 60 bytes present). */
@@ -625,32 +649,35 @@ static void test_idx(void) {
         write_bytes(p, bad, n);
         char id[64];
         snprintf(id, sizeof id, "common.data.idx_absurd%d", k);
-        expect_idx_error(id, p, NULL, absurd_what[k]);
+        expect_idx_error(id, p, NULL, absurd_what[k], "implausible");
     }
     const uint32_t huge[3] = {10000000, 28, 28};
     size_t n_huge = make_idx(bad, 0x00000803, 3, huge, pixels, sizeof pixels);
     snprintf(p, sizeof p, "%s/huge-idx3-ubyte", out);
     write_bytes(p, bad, n_huge);
     expect_idx_error("common.data.idx_huge_claim", p, NULL,
-                     "a header claiming 1e7 images with 60 bytes of data");
+                     "a header claiming 1e7 images with 60 bytes of data", "truncated");
 
     /* Labels: a count that disagrees with the images, an absurd count, trailing bytes. */
     const uint32_t four[1] = {4}, absurd_labels[1] = {20000000};
     size_t n = make_idx(bad, 0x00000801, 1, four, labels, 4);
     snprintf(q, sizeof q, "%s/four-labels-idx1-ubyte", out);
     write_bytes(q, bad, n);
-    expect_idx_error("common.data.idx_label_count_mismatch", ip, q, "5 images with 4 labels");
+    expect_idx_error("common.data.idx_label_count_mismatch", ip, q, "5 images with 4 labels",
+                     "has 4 labels");
     n = make_idx(bad, 0x00000801, 1, absurd_labels, labels, 5);
     snprintf(q, sizeof q, "%s/absurd-labels-idx1-ubyte", out);
     write_bytes(q, bad, n);
-    expect_idx_error("common.data.idx_labels_absurd", ip, q, "a label count of 2e7");
+    expect_idx_error("common.data.idx_labels_absurd", ip, q, "a label count of 2e7", "implausible");
     n = make_idx(bad, 0x00000801, 1, ldims, labels, 5);
     bad[n] = 7;
     snprintf(q, sizeof q, "%s/long-labels-idx1-ubyte", out);
     write_bytes(q, bad, n + 1);
-    expect_idx_error("common.data.idx_labels_trailing", ip, q, "6 label bytes for 5 labels");
+    expect_idx_error("common.data.idx_labels_trailing", ip, q, "6 label bytes for 5 labels",
+                     "trailing bytes");
     snprintf(q, sizeof q, "%s/no-such-labels-idx1-ubyte", out);
-    expect_idx_error("common.data.idx_labels_missing", ip, q, "a missing labels file");
+    expect_idx_error("common.data.idx_labels_missing", ip, q, "a missing labels file",
+                     "cannot open");
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -689,8 +716,7 @@ static void test_named_datasets(void) {
     imageset_free(&s);
 
     rc = dataset_load(dir, "fashion-mnist", &s, err, sizeof err);
-    check_true("common.data.named_absent",
-               rc == -1 && strstr(err, "fetch.sh") != NULL && s.n == 0,
+    check_true("common.data.named_absent", rc == -1 && strstr(err, "fetch.sh") != NULL && s.n == 0,
                "an absent fetched dataset is an error that names data/fetch.sh (%s)", err);
     imageset_free(&s);
 
@@ -726,8 +752,7 @@ static void check_real(const char *name, const char *id_name, int n, const int *
     char id[96];
     int rc = dataset_load(cli.data_dir, name, &s, err, sizeof err);
     snprintf(id, sizeof id, "common.data.real_%s_load", id_name);
-    if (!check_true(id, rc == 0 && s.n == n && s.height == 28 && s.width == 28 &&
-                            s.n_classes == 10,
+    if (!check_true(id, rc == 0 && s.n == n && s.height == 28 && s.width == 28 && s.n_classes == 10,
                     "%s: %d images of 28x28 with 10 classes (%s)", name, n,
                     rc == 0 ? "loaded" : err)) {
         imageset_free(&s);
@@ -758,7 +783,8 @@ static void test_real(void) {
         const int train_first[10] = {9, 0, 0, 3, 0, 2, 7, 2, 5, 5};
         const int test_first[10] = {9, 2, 1, 1, 6, 1, 4, 6, 5, 7};
         check_real("fashion-mnist", "fashion_mnist", 60000, train_hist, train_first, 3431114169.0);
-        check_real("fashion-mnist-test", "fashion_mnist_test", 10000, test_hist, test_first, 573469082.0);
+        check_real("fashion-mnist-test", "fashion_mnist_test", 10000, test_hist, test_first,
+                   573469082.0);
     } else {
         check_skip("common.data.real_fashion_mnist",
                    "%s/fashion-mnist is absent (run data/fetch.sh fashion-mnist)", cli.data_dir);
