@@ -1,0 +1,114 @@
+/* Determinism of the lecture programs (CONVENTIONS.md §4): every program built next to this test
+   is run twice at quick scale, once with --threads 1 and once with --threads 2, and its standard
+   output must be the same bytes; then once more with --threads 2 to catch run-to-run variation
+   (a race, an uninitialised value, a clock in the output).
+
+   The programs are found relative to this executable: <build>/bin/checks/unit/test_determinism
+   -> <build>/bin/lectures/<lecture>/<program>. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/check.h"
+#include "common/cli.h"
+#include "common/util.h"
+
+/* Runs `prog --quick --threads T --out DIR` and returns its stdout (malloc'd) or NULL. */
+static char *run_capture(const char *prog, int threads, const char *out_dir, int *status) {
+    int fds[2];
+    if (pipe(fds) != 0) die("pipe: %s", strerror(errno));
+    pid_t pid = fork();
+    if (pid < 0) die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        if (!freopen("/dev/null", "w", stderr)) _exit(127); /* progress lines are not compared */
+        char t[16];
+        snprintf(t, sizeof t, "%d", threads);
+        execl(prog, prog, "--quick", "--threads", t, "--out", out_dir, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    size_t len = 0, cap = 1 << 16;
+    char *buf = xmalloc(cap);
+    for (;;) {
+        if (len + 4096 > cap) buf = xrealloc(buf, cap *= 2);
+        ssize_t got = read(fds[0], buf + len, cap - len - 1);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        len += (size_t)got;
+    }
+    buf[len] = '\0';
+    close(fds[0]);
+    waitpid(pid, status, 0);
+    return buf;
+}
+
+int main(int argc, char **argv) {
+    Cli cli;
+    cli_parse(&cli, argc, argv, PROGRAM_PATH,
+              "same output for --threads 1 and 2, and run to run, for every lecture program", 0,
+              NULL);
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) die("cannot find this executable's path");
+    self[n] = '\0';
+    char *cut = strstr(self, "/bin/checks/unit/");
+    if (!cut) die("unexpected location %s", self);
+    strcpy(cut, "/bin/lectures");
+
+    int programs = 0;
+    struct dirent **lecture_list = NULL;
+    int n_lectures = scandir(self, &lecture_list, NULL, alphasort);
+    for (int l = 0; l < n_lectures; l++) {
+        const char *lecture = lecture_list[l]->d_name;
+        if (lecture[0] == '.') continue;
+        char dir[4600];
+        snprintf(dir, sizeof dir, "%s/%s", self, lecture);
+        struct dirent **progs = NULL;
+        int n_progs = scandir(dir, &progs, NULL, alphasort);
+        for (int p = 0; p < n_progs; p++) {
+            const char *name = progs[p]->d_name;
+            char path[4900];
+            snprintf(path, sizeof path, "%s/%s", dir, name);
+            struct stat st;
+            if (name[0] == '.' || stat(path, &st) || !S_ISREG(st.st_mode) ||
+                !(st.st_mode & S_IXUSR))
+                continue;
+            programs++;
+            char out1[1600], out2[1600], out3[1600];
+            snprintf(out1, sizeof out1, "%s/%s/%s/t1", cli.out_dir, lecture, name);
+            snprintf(out2, sizeof out2, "%s/%s/%s/t2", cli.out_dir, lecture, name);
+            snprintf(out3, sizeof out3, "%s/%s/%s/t2b", cli.out_dir, lecture, name);
+            int s1, s2, s3;
+            char *a = run_capture(path, 1, out1, &s1);
+            char *b = run_capture(path, 2, out2, &s2);
+            char *c = run_capture(path, 2, out3, &s3);
+            int ran = WIFEXITED(s1) && WIFEXITED(s2) && WIFEXITED(s3) && strlen(a) > 0;
+            char id[600];
+            snprintf(id, sizeof id, "common.determinism.%s.%s.threads", lecture, name);
+            check_true(id, ran && strcmp(a, b) == 0,
+                       "%s/%s: same stdout with --threads 1 and --threads 2 (%zu bytes)", lecture,
+                       name, strlen(a));
+            snprintf(id, sizeof id, "common.determinism.%s.%s.rerun", lecture, name);
+            check_true(id, ran && strcmp(b, c) == 0, "%s/%s: same stdout on a second run",
+                       lecture, name);
+            free(a);
+            free(b);
+            free(c);
+        }
+        for (int p = 0; p < n_progs; p++) free(progs[p]);
+        free(progs);
+    }
+    for (int l = 0; l < n_lectures; l++) free(lecture_list[l]);
+    free(lecture_list);
+    check_true("common.determinism.found_programs", programs > 0,
+               "found %d lecture program(s) under %s", programs, self);
+    return check_end();
+}
