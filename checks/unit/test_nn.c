@@ -567,11 +567,11 @@ static void test_param_files(const Cli *cli) {
 }
 
 /* An MLP 2-64-64-2 tanh fits y = (sin(2 x1) cos(x2), x1 x2) on 256 points of [-1,1]^2 with
-   full-batch plain SGD, theta <- theta - lr * grad (the optimiser module is not used here). */
+   full-batch plain SGD (128 points with --quick), theta <- theta - lr * grad (the optimiser module is not used here). */
 static void test_training(const Cli *cli) {
-    const int npts = 256;
-    const int steps = (int)cli_scale(cli, 800, 1500, 3000);
-    const double lr = 0.1;
+    const int npts = (int)cli_scale(cli, 128, 256, 256);
+    const int steps = (int)cli_scale(cli, 500, 1000, 3000);
+    const double lr = 0.2;
     Rng rng;
     rng_init(&rng, 41, 0);
     double *x = xmalloc(2 * npts * sizeof(double)), *y = xmalloc(2 * npts * sizeof(double));
