@@ -25,45 +25,65 @@ too runs in axpy form. The kernels are typed (float and double) through one smal
 #define AD_KERNEL
 #endif
 
-/* C (m,n) += A (m,k) B (k,n), all row-major. */
-#define DEFINE_GEMM_NN(T, SUF)                                                             \
-    AD_KERNEL static void gemm_nn_##SUF(T *restrict c, const T *restrict a,                \
-                                        const T *restrict b, int m, int k, int n) {        \
-        for (int i = 0; i < m; i++) {                                                      \
-            T *restrict ci = c + (long)i * n;                                              \
-            for (int p = 0; p < k; p++) {                                                  \
-                const T aip = a[(long)i * k + p];                                          \
-                const T *restrict bp = b + (long)p * n;                                    \
-                for (int j = 0; j < n; j++) ci[j] += aip * bp[j];                          \
+/* The one kernel: C (rows,n) += S B with B (kdim,n) row-major and S (rows,kdim) read through
+   strides, S[r][t] = a[r*rs + t*ts]. With (rs, ts) = (k, 1) S is A; with (1, k) it is A^T.
+   Each output row is done in blocks of 4 vectors of 32 bytes (32 floats or 16 doubles) held in
+   registers across the whole sum over t, so C is loaded and stored once per block instead of
+   once per t. The vectors are GCC's portable vector types: every lane does the same scalar
+   multiply-then-add as the tail loop, in increasing t, so the result does not depend on the
+   vector width the machine has. */
+#define DEFINE_GEMM(T, SUF)                                                                \
+    typedef T vec_##SUF __attribute__((vector_size(32)));                                  \
+    AD_KERNEL static void gemm_##SUF(T *restrict c, const T *restrict a, long rs, long ts,   \
+                                     const T *restrict b, int rows, int kdim, int n) {     \
+        const int lanes = (int)(sizeof(vec_##SUF) / sizeof(T)), block = 4 * lanes;         \
+        const int nfull = n - n % block;                                                   \
+        for (int r = 0; r < rows; r++) {                                                   \
+            T *restrict cr = c + (long)r * n;                                              \
+            const T *restrict ar = a + (long)r * rs;                                       \
+            for (int j0 = 0; j0 < nfull; j0 += block) {                                    \
+                vec_##SUF c0, c1, c2, c3, b0, b1, b2, b3;                                  \
+                memcpy(&c0, cr + j0, sizeof c0);                                           \
+                memcpy(&c1, cr + j0 + lanes, sizeof c1);                                   \
+                memcpy(&c2, cr + j0 + 2 * lanes, sizeof c2);                               \
+                memcpy(&c3, cr + j0 + 3 * lanes, sizeof c3);                               \
+                for (int t = 0; t < kdim; t++) {                                           \
+                    const T s = ar[(long)t * ts];                                          \
+                    const T *bt = b + (long)t * n + j0;                                    \
+                    memcpy(&b0, bt, sizeof b0);                                            \
+                    memcpy(&b1, bt + lanes, sizeof b1);                                    \
+                    memcpy(&b2, bt + 2 * lanes, sizeof b2);                                \
+                    memcpy(&b3, bt + 3 * lanes, sizeof b3);                                \
+                    c0 += s * b0;                                                          \
+                    c1 += s * b1;                                                          \
+                    c2 += s * b2;                                                          \
+                    c3 += s * b3;                                                          \
+                }                                                                          \
+                memcpy(cr + j0, &c0, sizeof c0);                                           \
+                memcpy(cr + j0 + lanes, &c1, sizeof c1);                                   \
+                memcpy(cr + j0 + 2 * lanes, &c2, sizeof c2);                               \
+                memcpy(cr + j0 + 3 * lanes, &c3, sizeof c3);                               \
+            }                                                                              \
+            for (int t = 0; t < kdim && nfull < n; t++) {                                  \
+                const T s = ar[(long)t * ts];                                              \
+                const T *restrict bt = b + (long)t * n;                                    \
+                for (int j = nfull; j < n; j++) cr[j] += s * bt[j];                        \
             }                                                                              \
         }                                                                                  \
     }
-/* C (k,n) += A^T B with A (m,k), B (m,n): rows of B scaled by A's entries, summed over i. */
-#define DEFINE_GEMM_TN(T, SUF)                                                             \
-    AD_KERNEL static void gemm_tn_##SUF(T *restrict c, const T *restrict a,                \
-                                        const T *restrict b, int m, int k, int n) {        \
-        for (int i = 0; i < m; i++) {                                                      \
-            const T *restrict bi = b + (long)i * n;                                        \
-            for (int p = 0; p < k; p++) {                                                  \
-                const T aip = a[(long)i * k + p];                                          \
-                T *restrict cp = c + (long)p * n;                                          \
-                for (int j = 0; j < n; j++) cp[j] += aip * bi[j];                          \
-            }                                                                              \
-        }                                                                                  \
-    }
-DEFINE_GEMM_NN(float, f32)
-DEFINE_GEMM_NN(double, f64)
-DEFINE_GEMM_TN(float, f32)
-DEFINE_GEMM_TN(double, f64)
+DEFINE_GEMM(float, f32)
+DEFINE_GEMM(double, f64)
 
 /* Dispatch on dtype (declared in ad_internal.h). */
 void ad_gemm_nn(AdDtype dt, void *c, const void *a, const void *b, int m, int k, int n) {
-    if (dt == AD_F32) gemm_nn_f32(c, a, b, m, k, n);
-    else gemm_nn_f64(c, a, b, m, k, n);
+    //: $C_{ij} \mathrel{+}= \sum_p A_{ip} B_{pj}$
+    if (dt == AD_F32) gemm_f32(c, a, k, 1, b, m, k, n);
+    else gemm_f64(c, a, k, 1, b, m, k, n);
 }
 void ad_gemm_tn(AdDtype dt, void *c, const void *a, const void *b, int m, int k, int n) {
-    if (dt == AD_F32) gemm_tn_f32(c, a, b, m, k, n);
-    else gemm_tn_f64(c, a, b, m, k, n);
+    //: $C_{pj} \mathrel{+}= \sum_i A_{ip} B_{ij}$
+    if (dt == AD_F32) gemm_f32(c, a, 1, k, b, k, m, n);
+    else gemm_f64(c, a, 1, k, b, k, m, n);
 }
 /* dst (cols,rows) = src (rows,cols)^T */
 void ad_transpose_into(AdDtype dt, void *dst, const void *src, int rows, int cols) {

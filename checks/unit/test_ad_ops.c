@@ -110,6 +110,9 @@ static const OpCase cases[] = {
     {"add_const", op_add_const, 1, {2}, {{2, 3}}, {N}, 1e-6},
     {"matmul_2d", op_matmul, 2, {2, 2}, {{3, 4}, {4, 5}}, {N, N}, 1e-6},
     {"matmul_batched", op_matmul, 2, {3, 3}, {{2, 3, 4}, {2, 4, 2}}, {N, N}, 1e-6},
+    /* n = 40 runs the kernel's 32-float (16-double) register block and its tail */
+    {"matmul_wide", op_matmul, 2, {2, 2}, {{3, 5}, {5, 40}}, {N, N}, 1e-6},
+    {"linear_wide", op_linear, 3, {2, 2, 1}, {{4, 3}, {3, 36}, {36}}, {N, N, N}, 1e-6},
     {"linear", op_linear, 3, {2, 2, 1}, {{5, 3}, {3, 4}, {4}}, {N, N, N}, 1e-6},
     {"linear_nobias", op_linear_nobias, 2, {2, 2}, {{5, 3}, {3, 4}}, {N, N}, 1e-6},
     {"sum", op_sum, 1, {3}, {{2, 3, 2}}, {N}, 1e-6},
