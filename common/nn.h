@@ -59,6 +59,7 @@ skip is the identity, or a 1x1 convolution when the channel count changes.
 #include <stddef.h>
 
 #include "common/ad.h"
+#include "common/optim.h"
 #include "common/rng.h"
 
 /* ---------------------------------------------------------------------------------------- */
@@ -79,6 +80,9 @@ void nn_params_free(NnParams *p);      /* the list and the names, not the tensor
 void nn_params_add(NnParams *p, const char *prefix, const char *name, AdTensor *t);
 long nn_params_numel(const NnParams *p); /* total number of scalars */
 void nn_params_zero_grad(NnParams *p);
+/* The parameters' float32 values and gradients as optimiser blocks (optim.h), in list order.
+   Returns the number of blocks; die()s when there are more than `max` or one is not AD_F32. */
+int nn_params_blocks(const NnParams *p, ParamBlock *out, int max);
 /* "<prefix>.<name>" (or "<name>") into buf, for building the prefixes of sub-modules. */
 const char *nn_join_name(char *buf, size_t len, const char *prefix, const char *name);
 

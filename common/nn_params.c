@@ -47,3 +47,14 @@ long nn_params_numel(const NnParams *p) {
 }
 
 void nn_params_zero_grad(NnParams *p) { ad_zero_grad(p->t, p->n); }
+
+int nn_params_blocks(const NnParams *p, ParamBlock *out, int max) {
+    if (p->n > max) die("nn_params_blocks: %d parameters, room for %d", p->n, max);
+    for (int i = 0; i < p->n; i++) {
+        AdTensor *t = p->t[i];
+        if (t->dtype != AD_F32 || !t->grad)
+            die("nn_params_blocks: %s is not a float32 parameter", p->name[i]);
+        out[i] = (ParamBlock){.value = ad_f32(t), .grad = ad_grad_f32(t), .n = (size_t)t->size};
+    }
+    return p->n;
+}
