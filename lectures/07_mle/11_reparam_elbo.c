@@ -568,7 +568,7 @@ int main(int argc, char **argv) {
         enum { NM = 161 };
         double ms[NM], e1[NM], e2[NM], e3[NM];
         for (int i = 0; i < NM; i++) {
-            ms[i] = -1.5 + 4.0 * i / (NM - 1);
+            ms[i] = -0.5 + 2.5 * i / (NM - 1);
             e1[i] = elbo_closed(x_obs, ms[i], post_s);
             e2[i] = elbo_closed(x_obs, ms[i], 1.0);
             e3[i] = elbo_closed(x_obs, ms[i], sqrt(0.3));
