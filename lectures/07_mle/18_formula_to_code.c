@@ -13,12 +13,12 @@ computes the numerical claims that no other program reaches:
    limit, and its variance falls far below the formal "bound" $\theta^2/N$.
 3. Z7.2 FAQ Q6 item 4, *FID sees only means and covariances*: a bimodal law and the Gaussian with
    the same two moments have FID 0, a mode-collapsed generator a large FID.
-4. Z5b.4 advanced item 3 and FAQ Q6's $\mathbb E[\mathrm{FID}] = \mathrm{FID} + C/n$: the bias
-   of the sample FID, and its correction by extrapolating to $1/n \to 0$.
+
+(FAQ Q6's other item, the $1/n$ bias of the sample FID and its extrapolation, is computed in
+`03_fid.c`.)
 
 What you will see: stationary points of a two-point Cauchy likelihood; $N\,\mathrm{Var}$ of three
-location estimators; the uniform MLE's exponential limit; FIDs that cannot tell modes apart; the
-extrapolated FID close to its population value 0.80. Figure: `fid_extrapolation.png`.
+location estimators; the uniform MLE's exponential limit; FIDs that cannot tell modes apart.
 
 Run: `build/release/bin/lectures/07_mle/18_formula_to_code [--quick] [--out DIR]`.
 
@@ -37,7 +37,6 @@ Run: `build/release/bin/lectures/07_mle/18_formula_to_code [--quick] [--out DIR]
 #include "common/check.h"
 #include "common/cli.h"
 #include "common/linalg.h"
-#include "common/plot.h"
 #include "common/rng.h"
 #include "common/stats.h"
 #include "common/util.h"
@@ -366,101 +365,5 @@ int main(int argc, char **argv) {
         free(xc);
     }
 
-    /*: ## 4. The $1/n$ bias of FID and its extrapolation (Z5b.4, FAQ Q6)
-
-    $d = 16$, real $\mathcal N(0, I)$, generated $\mathcal N(0.2\cdot\mathbf 1, 1.21\,I)$: population
-    FID $= 16\cdot 0.04 + 16\cdot(1 - 1.1)^2 = 0.80$. For $n \in \{500, 1000, 2000, 4000\}$ the mean
-    sample FID over $R$ replications is regressed on $1/n$ (weighted least squares, weights
-    $1/\mathrm{SE}^2$):
-
-    $$ \mathbb E[\widehat{\mathrm{FID}}_n] \approx \mathrm{FID}_\infty + \frac{C}{n} $$ {#eq:L07.Z7.2.fid_bias}
-
-    and the intercept $\mathrm{FID}_\infty$ estimates the population value. The mean term alone has an
-    exact bias, $\mathbb E\lVert\bar x_r - \bar x_g\rVert^2 = \lVert\delta\rVert^2 + (\operatorname{tr}\Sigma_r + \operatorname{tr}\Sigma_g)/n
-    = 0.64 + 35.36/n$, checked directly at $n = 500$, and its regression's intercept must return $0.64$.
-    */
-    {
-        enum { NN = 4, D = 16 };
-        const int ns[NN] = {500, 1000, 2000, 4000};
-        const int reps = (int)cli_scale(&cli, 6, 30, 200);
-        double inv_n[NN], mean_fid[NN], se_fid[NN], mean_mt[NN], se_mt[NN];
-        double *xr = xmalloc(sizeof(double) * 4000 * D), *xg = xmalloc(sizeof(double) * 4000 * D);
-        for (int k = 0; k < NN; k++) {
-            Welford wf, wm;
-            welford_init(&wf);
-            welford_init(&wm);
-            for (int r = 0; r < reps; r++) {
-                Rng rng;
-                rng_init(&rng, cli.seed, 300000 + 1000 * (uint64_t)k + (uint64_t)r);
-                rng_normal_fill(&rng, xr, (size_t)ns[k] * D);
-                rng_normal_fill(&rng, xg, (size_t)ns[k] * D);
-                for (int i = 0; i < ns[k] * D; i++) xg[i] = 0.2 + 1.1 * xg[i];
-                FrechetReport rep;
-                welford_push(&wf, sample_fid(xr, xg, ns[k], D, &rep));
-                welford_push(&wm, rep.mean_term);
-            }
-            inv_n[k] = 1.0 / ns[k];
-            mean_fid[k] = wf.mean;
-            se_fid[k] = sqrt(welford_var(&wf) / reps);
-            mean_mt[k] = wm.mean;
-            se_mt[k] = sqrt(welford_var(&wm) / reps);
-            printf("n = %4d: mean FID %.4f +- %.4f, mean-term %.4f +- %.4f\n", ns[k], mean_fid[k], se_fid[k],
-                   mean_mt[k], se_mt[k]);
-        }
-        /* weighted least squares y = a + b t, weights w = 1/se^2; SEs of a and b from (X^T W X)^-1 */
-        double fit[2][4]; /* [series][a, b, se_a, se_b] */
-        for (int sidx = 0; sidx < 2; sidx++) {
-            const double *y = sidx == 0 ? mean_fid : mean_mt, *se = sidx == 0 ? se_fid : se_mt;
-            double s0 = 0, s1 = 0, s2 = 0, sy = 0, sty = 0;
-            for (int k = 0; k < NN; k++) {
-                const double w = 1.0 / (se[k] * se[k]);
-                s0 += w;
-                s1 += w * inv_n[k];
-                s2 += w * inv_n[k] * inv_n[k];
-                sy += w * y[k];
-                sty += w * inv_n[k] * y[k];
-            }
-            const double det = s0 * s2 - s1 * s1;
-            //: eq. [eq:L07.Z7.2.fid_bias]: intercept $a = \mathrm{FID}_\infty$, slope $b = C$
-            fit[sidx][0] = (s2 * sy - s1 * sty) / det;
-            fit[sidx][1] = (s0 * sty - s1 * sy) / det;
-            fit[sidx][2] = sqrt(s2 / det);
-            fit[sidx][3] = sqrt(s0 / det);
-        }
-        printf("extrapolated FID_inf = %.4f +- %.4f (population 0.80), slope C = %.1f; mean term: %.4f + %.2f/n\n",
-               fit[0][0], fit[0][2], fit[0][1], fit[1][0], fit[1][1]);
-        check_mc("L07.Z7.2.fid_extrapolated", fit[0][0], 0.80, fit[0][2], 4, reps, "L07.Z7.2.fid_bias",
-                 "intercept of mean FID vs 1/n (n = 500..4000) recovers the population FID 0.80");
-        check_ge("L07.Z7.2.fid_bias_positive", fit[0][1] - 4 * fit[0][3], 0.0, 0.0, "L07.Z7.2.fid_bias",
-                 "slope C of the bias exceeds 4 SE above zero: small samples overstate FID (C = %.1f)", fit[0][1]);
-        check_mc("L07.Z7.2.fid_mean_term_n500", mean_mt[0], 0.64 + 16 * (1.0 + 1.21) / ns[0], se_mt[0], 4, reps,
-                 "L07.Z7.2.fid_bias",
-                 "mean term at n = 500 = ||delta||^2 + (tr S_r + tr S_g)/n = 0.7107 (exact bias; SE from replications)");
-        check_mc("L07.Z7.2.fid_mean_term_intercept", fit[1][0], 0.64, fit[1][2], 4, reps, "L07.Z7.2.fid_bias",
-                 "intercept of the mean term = ||delta||^2 = 0.64");
-
-        /* Figure: mean FID vs 1/n with the fitted line and the population value. */
-        double tx[NN + 1], ty[NN + 1], lx[2] = {0.0, inv_n[0]}, ly[2];
-        for (int k = 0; k < NN; k++) {
-            tx[k] = inv_n[k];
-            ty[k] = mean_fid[k];
-        }
-        ly[0] = fit[0][0];
-        ly[1] = fit[0][0] + fit[0][1] * inv_n[0];
-        Plot *p = plot_new(720, 440, "Z7.2 Q6: sample FID = FID + C/n, extrapolated to 1/n = 0 (d = 16)");
-        plot_xlabel(p, "1 / n");
-        plot_ylabel(p, "mean sample FID");
-        PlotSeries *sc = plot_scatter(p, tx, ty, NN, "mean FID over replications");
-        plot_series_marker(sc, 5);
-        plot_line(p, lx, ly, 2, "weighted least-squares fit");
-        PlotSeries *h = plot_hline(p, 0.80, "population FID 0.80");
-        plot_series_dash(h, PLOT_DASHED);
-        plot_xlim(p, 0.0, 1.05 * inv_n[0]);
-        char err[256];
-        if (plot_save(p, cli_out_path(&cli, "fid_extrapolation.png"), err, sizeof err) != 0) die("%s", err);
-        plot_free(p);
-        free(xr);
-        free(xg);
-    }
     return check_end();
 }
