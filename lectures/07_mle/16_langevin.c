@@ -125,7 +125,7 @@ int main(int argc, char **argv) {
     over 300 steps. The chains are independent,
     so the SE is the chain-to-chain standard deviation of those averages over $\sqrt{\text{chains}}$.
     */
-    long chains = cli_scale(&cli, 1000, 10000, 40000);
+    long chains = cli_scale(&cli, 400, 10000, 40000);
     double *final = xmalloc((size_t)chains * sizeof *final);
     double *mean_sq = xmalloc((size_t)chains * sizeof *mean_sq);
     double *final_normal = xmalloc((size_t)chains * sizeof *final_normal);
@@ -179,7 +179,7 @@ the chain forgets its start like $e^{-t/2}$); the final states are compared
     check_close("L07.Z5.17.bimodal_score", score_err, 0.0, 1e-12, NULL,
                 "closed-form score -x + 3 tanh(3x) equals common/gauss's gmm_score on [-8, 8]");
 
-    long steps_bi = cli_scale(&cli, 2000, 2000, 4000), chains_bi = chains / 2;
+    long steps_bi = cli_scale(&cli, 1000, 2000, 4000), chains_bi = chains / 2;
     const double eps_bi = 0.05;
     run_chains(chains_bi, steps_bi, 0, eps_bi, score_bimodal, 3.0, cli.seed, 3000000u, final, NULL);
     Welford sq, ab;
@@ -221,7 +221,7 @@ the chain forgets its start like $e^{-t/2}$); the final states are compared
     that a score-based sampler on a multimodal target needs many chains, or annealed noise levels
     (Song & Ermon 2019), to get the mode weights right.
     */
-    long steps_long = cli_scale(&cli, 20000, 100000, 1000000);
+    long steps_long = cli_scale(&cli, 10000, 100000, 1000000);
     Rng rng;
     rng_init(&rng, cli.seed, 9000000u);
     double x = 3.0;
