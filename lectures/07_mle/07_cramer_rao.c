@@ -425,7 +425,7 @@ int main(int argc, char **argv) {
     the standard deviation $\lambda/\sqrt N$, so it vanishes from $\sqrt N(\hat\theta - \theta_0)$.
     */
     const int n_large = 1000;
-    const long reps_large = cli_scale(&cli, 2000, 20000, 100000);
+    const long reps_large = cli_scale(&cli, 1000, 20000, 100000);
     double *theta_hat_large = xmalloc((size_t)reps_large * sizeof *theta_hat_large);
     {
         Rng rng;
