@@ -205,5 +205,5 @@ void run_badge(Buf *b, const RunResult *r) {
     if (r->failed) buf_printf(b, ", %d failed", r->failed);
     if (r->skipped) buf_printf(b, ", %d skipped", r->skipped);
     buf_puts(b, "</span>");
-    if (r->errata) buf_printf(b, " <span class=\"badge erratum\">%d erratum%s</span>", r->errata, r->errata > 1 ? "s" : "");
+    if (r->errata) buf_printf(b, " <span class=\"badge erratum\">%d %s</span>", r->errata, r->errata > 1 ? "errata" : "erratum");
 }
