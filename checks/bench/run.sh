@@ -14,18 +14,18 @@ c_line=$("$build/bin/checks/bench/dsm_mlp" --steps "$steps" --threads 1 | grep '
 echo "  C        : $c_line"
 if ! "$peer" -c 'import torch' 2>/dev/null; then
   echo "  PyTorch  : not available (Debian python3-torch); no ratio"
-  exit 0
+else
+  t_line=$("$peer" checks/bench/dsm_mlp_torch.py "$steps" | grep '^RESULT')
+  echo "  PyTorch  : $t_line"
+  c_us=$(echo "$c_line" | field us_per_step); t_us=$(echo "$t_line" | field us_per_step)
+  c_loss=$(echo "$c_line" | field final_loss); t_loss=$(echo "$t_line" | field final_loss)
+  awk -v c="$c_us" -v t="$t_us" -v cl="$c_loss" -v tl="$t_loss" 'BEGIN {
+    printf "  ratio    : C is %.1fx faster than PyTorch (%.1f vs %.1f us/step; target >= 5x)\n", t / c, c, t;
+    printf "  loss     : mean of the last 100 batch losses %.3f (C) vs %.3f (PyTorch); floor 6.682\n", cl, tl;
+    d = cl - tl; if (d < 0) d = -d;
+    printf "             difference %.3f vs 5 standard errors of a difference of two 100-batch means (5*sqrt(2)*0.06 = 0.42): %s\n", d, (d <= 0.42) ? "same loss" : "DIFFERENT";
+  }'
 fi
-t_line=$("$peer" checks/bench/dsm_mlp_torch.py "$steps" | grep '^RESULT')
-echo "  PyTorch  : $t_line"
-c_us=$(echo "$c_line" | field us_per_step); t_us=$(echo "$t_line" | field us_per_step)
-c_loss=$(echo "$c_line" | field final_loss); t_loss=$(echo "$t_line" | field final_loss)
-awk -v c="$c_us" -v t="$t_us" -v cl="$c_loss" -v tl="$t_loss" 'BEGIN {
-  printf "  ratio    : C is %.1fx faster than PyTorch (%.1f vs %.1f us/step; target >= 5x)\n", t / c, c, t;
-  printf "  loss     : mean of the last 100 batch losses %.3f (C) vs %.3f (PyTorch); floor 6.682\n", cl, tl;
-  d = cl - tl; if (d < 0) d = -d;
-  printf "             difference %.3f vs 5 standard errors of a difference of two 100-batch means (5*sqrt(2)*0.06 = 0.42): %s\n", d, (d <= 0.42) ? "same loss" : "DIFFERENT";
-}'
 
 # GPU backend (gpu/): Langevin chain-steps per second, CPU twin (1 and 2 threads) vs the Vulkan
 # kernels. GPU=auto uses a real GPU only; GPU=on also a CPU Vulkan driver (llvmpipe, slower).
