@@ -104,31 +104,38 @@ static size_t count_nonfinite(const double *x, size_t n, size_t dim) {
     return bad;
 }
 
-/* One ULA step of one block of chains [c0, c0 + nb). Returns the first chain of the block
-   that is non-finite after the step, or NO_CHAIN. */
-static size_t step_block(const LangevinParams *p, double *x, double *score, Rng *rng, size_t c0,
-                         size_t nb, double sigma, const double *drift, const double *noise,
-                         int add_noise) {
+/* `n_steps` ULA steps of one block of chains [c0, c0 + nb), all at one level. Stops at the first
+   step after which a chain of the block is non-finite (unless keep_going): *bad_step gets that
+   step's index within the segment (1-based, 0: none) and *bad_chain the smallest such chain. */
+static void run_block(const LangevinParams *p, double *x, double *score, Rng *rng, size_t c0, size_t nb,
+                      size_t n_steps, double sigma, const double *drift, const double *noise, int add_noise,
+                      size_t *bad_step, size_t *bad_chain) {
     const size_t dim = p->dim;
     double *xb = x + c0 * dim, *sb = score + c0 * dim;
-    p->score(xb, nb, dim, sigma, sb, p->score_ctx);
-    size_t first_bad = NO_CHAIN;
-    for (size_t c = 0; c < nb; c++) {
-        double *xc = xb + c * dim;
-        const double *sc = sb + c * dim;
-        Rng *r = &rng[c0 + c];
-        if (add_noise) {
-            for (size_t j = 0; j < dim; j++) {
-                double z = rng_normal(r);
-                //: $x \leftarrow x + \epsilon g_j s_j + \sqrt{2\epsilon g_j T}\,z_j$, eq. [eq:common.langevin.ula]
-                xc[j] = xc[j] + drift[j] * sc[j] + noise[j] * z;
+    *bad_step = 0;
+    *bad_chain = NO_CHAIN;
+    for (size_t k = 1; k <= n_steps; k++) {
+        p->score(xb, nb, dim, sigma, sb, p->score_ctx);
+        for (size_t c = 0; c < nb; c++) {
+            double *xc = xb + c * dim;
+            const double *sc = sb + c * dim;
+            Rng *r = &rng[c0 + c];
+            if (add_noise) {
+                for (size_t j = 0; j < dim; j++) {
+                    double z = rng_normal(r);
+                    //: $x \leftarrow x + \epsilon g_j s_j + \sqrt{2\epsilon g_j T}\,z_j$, eq. [eq:common.langevin.ula]
+                    xc[j] = xc[j] + drift[j] * sc[j] + noise[j] * z;
+                }
+            } else {
+                for (size_t j = 0; j < dim; j++) xc[j] = xc[j] + drift[j] * sc[j];
             }
-        } else {
-            for (size_t j = 0; j < dim; j++) xc[j] = xc[j] + drift[j] * sc[j];
+            if (*bad_step == 0 && !chain_is_finite(xc, dim)) {
+                *bad_step = k;
+                *bad_chain = c0 + c;
+            }
         }
-        if (first_bad == NO_CHAIN && !chain_is_finite(xc, dim)) first_bad = c0 + c;
+        if (*bad_step != 0 && !p->keep_going) return;
     }
-    return first_bad;
 }
 
 LangevinStatus langevin_run(const LangevinParams *p, double *x, LangevinResult *res) {
@@ -148,6 +155,7 @@ LangevinStatus langevin_run(const LangevinParams *p, double *x, LangevinResult *
     double *score = xmalloc(sizeof(double) * n * dim);
     double *drift = xmalloc(sizeof(double) * dim), *noise = xmalloc(sizeof(double) * dim);
     size_t *block_bad = xmalloc(sizeof(size_t) * n_blocks);
+    size_t *block_bad_step = xmalloc(sizeof(size_t) * n_blocks);
     Rng *rng = xmalloc(sizeof(Rng) * n);
     for (size_t c = 0; c < n; c++) rng_init(&rng[c], p->seed, p->first_stream + c);
 
@@ -164,31 +172,40 @@ LangevinStatus langevin_run(const LangevinParams *p, double *x, LangevinResult *
             drift[j] = eps * g;
             noise[j] = sqrt(2.0 * eps * g * p->temperature);
         }
-        for (size_t k = 0; k < p->n_steps; k++) {
+        /* Segments end where the observer looks (or at the end of the level); inside a segment
+           every block runs on its own, so threads meet once per segment, not once per step. */
+        size_t done = 0;
+        while (done < p->n_steps && !stopped) {
+            size_t seg = p->n_steps - done;
+            if (p->observe) {
+                size_t to_next = p->observe_every - step_total % p->observe_every;
+                if (to_next < seg) seg = to_next;
+            }
 #pragma omp parallel for schedule(static) num_threads(n_threads)
             for (size_t b = 0; b < n_blocks; b++) {
                 const size_t c0 = b * block, nb = c0 + block <= n ? block : n - c0;
-                block_bad[b] = step_block(p, x, score, rng, c0, nb, sigma, drift, noise, add_noise);
+                run_block(p, x, score, rng, c0, nb, seg, sigma, drift, noise, add_noise, &block_bad_step[b],
+                          &block_bad[b]);
             }
-            step_total++;
-            if (!nonfinite_seen) {
-                for (size_t b = 0; b < n_blocks; b++) /* blocks in order: the smallest chain */
-                    if (block_bad[b] != NO_CHAIN) {
+            /* the first failure: smallest step, then smallest chain (blocks are in chain order) */
+            if (!nonfinite_seen)
+                for (size_t b = 0; b < n_blocks; b++)
+                    if (block_bad_step[b] != 0 &&
+                        (!nonfinite_seen || step_total + block_bad_step[b] < res->bad_step)) {
                         nonfinite_seen = 1;
-                        res->bad_step = step_total;
+                        res->bad_step = step_total + block_bad_step[b];
                         res->bad_chain = block_bad[b];
-                        break;
                     }
-                if (nonfinite_seen && !p->keep_going) {
-                    stopped = 1;
-                    break;
-                }
-            }
-            if (p->observe && step_total % p->observe_every == 0 &&
-                p->observe(x, n, dim, step_total, level, sigma, p->observe_ctx)) {
-                stopped = 2;
+            if (nonfinite_seen && !p->keep_going) {
+                step_total = res->bad_step;
+                stopped = 1;
                 break;
             }
+            done += seg;
+            step_total += seg;
+            if (p->observe && step_total % p->observe_every == 0 &&
+                p->observe(x, n, dim, step_total, level, sigma, p->observe_ctx))
+                stopped = 2;
         }
     }
     res->steps_done = step_total;
@@ -209,6 +226,7 @@ LangevinStatus langevin_run(const LangevinParams *p, double *x, LangevinResult *
     free(drift);
     free(noise);
     free(block_bad);
+    free(block_bad_step);
     free(rng);
     return res->status;
 }

@@ -39,16 +39,18 @@ state (true of any per-row network forward). The state is updated in place as
 `noise[j] = sqrt(2 * eps * g[j] * T)`, so with $G = I$, $T = 1$ a hand-written loop
 `x + eps*s + sqrt(2*eps)*z` reproduces it bit for bit.
 
-**Batches.** Each step the chains are cut into fixed blocks of `block_size` chains; the score
-callback gets one block at a time (so a network evaluates a whole mini-batch), and blocks run
-in parallel (OpenMP). The observer, if any, is called from one thread with all chains, before
-the first step (step 0) and after every `observe_every`-th step.
+**Batches.** The chains are cut into fixed blocks of `block_size` chains; the score callback
+gets one block at a time (so a network evaluates a whole mini-batch), and blocks run in
+parallel (OpenMP). A block runs many steps on its own (it stays in cache, and the threads meet
+only where the observer looks or a level ends). The observer, if any, is called from one
+thread with all chains, before the first step (step 0) and after every `observe_every`-th step.
 
 **Failures.** A bad configuration returns `LANGEVIN_BAD_CONFIG` with a message. After every
 step the states are tested with `isfinite`; the first non-finite one (smallest step, then
-smallest chain index: the same for any thread count) is reported as `LANGEVIN_NONFINITE`
-(the run stops there unless `keep_going` is set, in which case it finishes and counts the
-chains that ended non-finite).
+smallest chain index: the same for any thread count) is reported as `LANGEVIN_NONFINITE`.
+Unless `keep_going` is set the run then stops: the failing block stops at that step, other
+blocks may have run on to the end of the current segment (the states are still the same for
+any thread count). With `keep_going` it finishes and counts the chains that ended non-finite.
 
 Usage (the whole C API of L35 §4.10 / project 7.7d):
 
