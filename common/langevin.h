@@ -1,0 +1,135 @@
+/*: # langevin — unadjusted Langevin dynamics over many chains (CPU reference)
+
+Introduced in L35 §4.4 (single chain), §4.8 (preconditioning), §4.9 (batches), §4.10 (a C API
+with a callback) and §5.3 (annealing); used again by L36, L42 and the annealing note.
+
+**The update.** Langevin dynamics $dx_t = \nabla_x\log p(x_t)\,dt + \sqrt{2T}\,dW_t$ has
+stationary density $\propto p^{1/T}$ ($T = 1$: $p$ itself). Its Euler–Maruyama discretisation
+with step $\epsilon$ is the *unadjusted Langevin algorithm* (ULA), written as in the lecture
+(§4.4, §4.7, §5.1 Q4):
+
+$$ x_{k+1} = x_k + \epsilon\, G\, s(x_k, \sigma) + \sqrt{2\epsilon T}\, G^{1/2} z_k,
+   \qquad z_k \sim \mathcal N(0, I) $$ {#eq:common.langevin.ula}
+
+with $s \approx \nabla_x \log p$ the score, $G = \mathrm{diag}(g_1, \dots, g_d)$ an optional
+constant diagonal preconditioner ($G = M^{-1}$ of §4.8; default $I$) and $T$ the temperature
+(default 1; $T = 0$ gives plain gradient ascent on $\log p$, no noise). **Step convention:**
+$\epsilon$ multiplies the score and the noise is $\sqrt{2\epsilon}$; the other common way of
+writing it, $x + \tfrac h2 \nabla\log p + \sqrt h\,z$, is the same algorithm with $h = 2\epsilon$.
+ULA has no accept/reject step, so its stationary law differs from $p$ by $O(\epsilon)$ (for
+$\mathcal N(0,1)$ the variance becomes $1/(1-\epsilon/2)$). A constant positive $G$ leaves the
+stationary density unchanged; a position-dependent one would need an extra drift term
+$\nabla\cdot G$, which is why only a constant diagonal is offered.
+
+**Annealing** (NCSN, Song & Ermon 2019; L35 §5.3). With noise levels
+$\sigma_1 > \dots > \sigma_L$ the sampler runs `n_steps` updates at each level, the score
+callback receiving $\sigma_i$, with step
+
+$$ \epsilon_i = \alpha\,\sigma_i^2/\sigma_L^2 \ \ (\texttt{LANGEVIN\_STEP\_NCSN}) \qquad\text{or}\qquad
+   \epsilon_i = \alpha\,\sigma_i^2 \ \ (\texttt{LANGEVIN\_STEP\_SIGMA2}, \text{the lecture's } \alpha_i = \alpha_\text{scale}\sigma_i^2) $$ {#eq:common.langevin.annealed_step}
+
+(the two differ only by the constant $\sigma_L^2$ folded into $\alpha$).
+
+**Determinism.** Chain $c$ draws its noise from the Philox stream `rng_init(&r, seed,
+first_stream + c)`: at every step it draws `dim` values `rng_normal(&r)` in coordinate order
+(none when $T = 0$). Its path therefore depends only on (seed, chain index), never on the
+thread count or the block size, provided the score of a chain depends only on that chain's
+state (true of any per-row network forward). The state is updated in place as
+`x[j] = x[j] + drift[j] * s[j] + noise[j] * z` with `drift[j] = eps * g[j]` and
+`noise[j] = sqrt(2 * eps * g[j] * T)`, so with $G = I$, $T = 1$ a hand-written loop
+`x + eps*s + sqrt(2*eps)*z` reproduces it bit for bit.
+
+**Batches.** The chains are cut into fixed blocks of `block_size` chains; the score callback
+gets one block at a time (so a network evaluates a whole mini-batch), and blocks run in
+parallel (OpenMP). A block runs many steps on its own (it stays in cache, and the threads meet
+only where the observer looks or a level ends). The observer, if any, is called from one
+thread with all chains, before the first step (step 0) and after every `observe_every`-th step.
+
+**Failures.** A bad configuration returns `LANGEVIN_BAD_CONFIG` with a message. After every
+step the states are tested with `isfinite`; the first non-finite one (smallest step, then
+smallest chain index: the same for any thread count) is reported as `LANGEVIN_NONFINITE`.
+Unless `keep_going` is set the run then stops: the failing block stops at that step, other
+blocks may have run on to the end of the current segment (the states are still the same for
+any thread count). With `keep_going` it finishes and counts the chains that ended non-finite.
+
+Usage (the whole C API of L35 §4.10 / project 7.7d):
+
+    LangevinParams lp;
+    langevin_params_init(&lp, n_chains, dim, my_score, my_ctx);
+    lp.step_size = 0.01; lp.n_steps = 1000; lp.seed = 7;
+    LangevinResult res;
+    if (langevin_run(&lp, x, &res) != LANGEVIN_OK) fprintf(stderr, "%s\n", res.message);
+*/
+#ifndef COMMON_LANGEVIN_H
+#define COMMON_LANGEVIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Score of a block of n chains: x is n x dim (row-major), score_out n x dim receives
+   s(x_c, sigma) for each row. sigma is the current noise level (0 without annealing). The
+   callback may be called from several threads at once, on disjoint blocks. */
+typedef void (*LangevinScoreFn)(const double *x, size_t n, size_t dim, double sigma,
+                                double *score_out, void *ctx);
+
+/* Observer: x is all n_chains x dim states after `step` steps in total (step 0: the initial
+   states); level is the annealing level (0-based) of the last step taken. Return nonzero to
+   stop the run (status LANGEVIN_STOPPED). Called from one thread. */
+typedef int (*LangevinObserveFn)(const double *x, size_t n_chains, size_t dim, size_t step,
+                                 size_t level, double sigma, void *ctx);
+
+typedef enum { LANGEVIN_STEP_CONSTANT, LANGEVIN_STEP_SIGMA2, LANGEVIN_STEP_NCSN } LangevinStepRule;
+
+typedef enum {
+    LANGEVIN_OK = 0,
+    LANGEVIN_BAD_CONFIG = 1, /* see message; nothing was run */
+    LANGEVIN_NONFINITE = 2,  /* a state became NaN or infinite: bad_step, bad_chain */
+    LANGEVIN_STOPPED = 3     /* the observer asked to stop */
+} LangevinStatus;
+
+typedef struct {
+    size_t n_chains, dim;
+    LangevinScoreFn score;
+    void *score_ctx;
+    double step_size;           /* epsilon (alpha when annealing), > 0 */
+    size_t n_steps;             /* steps (per level when annealing) */
+    double temperature;         /* T >= 0; init sets 1 */
+    const double *sigmas;       /* NULL: no annealing; else n_levels strictly decreasing, > 0 */
+    size_t n_levels;
+    LangevinStepRule step_rule; /* how epsilon_i follows from sigma_i (CONSTANT: epsilon) */
+    const double *precond;      /* NULL (G = I) or dim values g_j > 0: G = diag(g) = M^{-1} */
+    uint64_t seed;
+    uint64_t first_stream;      /* chain c uses Philox stream first_stream + c */
+    size_t block_size;          /* chains per score call; 0: 256 */
+    int n_threads;              /* 0: the OpenMP default */
+    LangevinObserveFn observe;  /* NULL: none */
+    void *observe_ctx;
+    size_t observe_every;       /* >= 1 when observe is set */
+    int keep_going;             /* nonzero: do not stop at the first non-finite state */
+} LangevinParams;
+
+typedef struct {
+    LangevinStatus status;
+    size_t steps_done;  /* total steps taken (over all levels) */
+    size_t bad_step;    /* first step (1-based) with a non-finite state, if any */
+    size_t bad_chain;   /* the smallest chain index non-finite at that step */
+    size_t n_nonfinite; /* chains non-finite at the end (keep_going) or at the stop */
+    char message[200];
+} LangevinResult;
+
+/* Defaults: T = 1, no annealing, no preconditioner, seed 0, block 256, no observer;
+   step_size = 0 and n_steps = 0 (the caller must set them). */
+void langevin_params_init(LangevinParams *p, size_t n_chains, size_t dim, LangevinScoreFn score,
+                          void *ctx);
+
+/* The step of annealing level `level` (eq. annealed_step); step_size when not annealing. */
+double langevin_level_step(const LangevinParams *p, size_t level);
+
+/* Validate p; on error write a message to err (errlen) and return LANGEVIN_BAD_CONFIG. */
+LangevinStatus langevin_validate(const LangevinParams *p, char *err, size_t errlen);
+
+/* Run the sampler: x (n_chains x dim) holds the initial states and receives the final ones.
+   res may be NULL. Returns res->status. */
+LangevinStatus langevin_run(const LangevinParams *p, double *x, LangevinResult *res);
+
+#endif
