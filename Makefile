@@ -98,6 +98,12 @@ DOCS_USERS := $(DOCS_GEN) $(filter $(BUILD)/bin/checks/unit/test_docs_%,$(UNIT_B
 CMARK_LIBS := $(or $(shell $(PKG_CONFIG) --libs libcmark 2>/dev/null),-lcmark)
 SITE := build/docs
 
+# Lecture programs that include the GPU backend run a second time with --gpu on (a CPU Vulkan
+# driver where there is no GPU), and must pass the same checks; the harness reads "prog:--gpu,on".
+GPU_LECTURE_SRC := $(shell grep -l '^\#include "gpu/' $(LECTURE_SRC) /dev/null 2>/dev/null)
+with_gpu_on = $(if $(HAVE_VULKAN),$(addsuffix :--gpu$(comma)on,$(filter $(call bin_of,$(GPU_LECTURE_SRC)),$(1))),)
+comma := ,
+
 # L=07 keeps lectures/07_*; L=n1 keeps lectures/n1_*
 ifneq ($(L),)
 SELECTED_BIN := $(filter $(BUILD)/bin/lectures/$(L)_%,$(LECTURE_BIN))
@@ -154,7 +160,8 @@ _docs: $(DOCS_GEN)
 
 _check: all
 	@data/fetch.sh --quiet || echo "note: dataset fetch failed; programs fall back to the embedded digits"
-	@$(HARNESS) --mode check --timeout $(TIMEOUT) --args "$(RUN_ARGS)" -- $(SELECTED_UNITS) $(SELECTED_BIN)
+	@$(HARNESS) --mode check --timeout $(TIMEOUT) --args "$(RUN_ARGS)" -- $(SELECTED_UNITS) \
+	  $(SELECTED_BIN) $(call with_gpu_on,$(SELECTED_BIN))
 
 _bench: banner $(BENCH_BIN)
 	@checks/bench/run.sh $(BUILD)

@@ -2,7 +2,8 @@
 
    harness --mode run|check [--timeout SECONDS] [--args "EXTRA ARGS"] [--logs DIR] -- PROGRAM...
 
-   Each PROGRAM is an executable built under build/<variant>/bin/; it prints CHECK / ERRATUM /
+   A PROGRAM may carry arguments of its own after a colon, commas for spaces: "path:--gpu,on" (a
+   program that uses the GPU backend runs a second time that way). Each is an executable built under build/<variant>/bin/; it prints CHECK / ERRATUM /
    SUMMARY lines (CONVENTIONS.md §3). The harness runs it with a time limit, reads its output,
    and counts. A program fails when a check fails, when it exits non-zero, dies on a signal,
    runs past the limit, or prints no SUMMARY line; such a program adds one failure to the count
@@ -30,8 +31,8 @@
 #include "common/util.h"
 
 typedef struct {
-    char name[512];  /* lectures/07_mle/01_mle_cross_entropy */
-    char group[512]; /* lectures/07_mle */
+    char name[1024]; /* lectures/07_mle/01_mle_cross_entropy */
+    char group[1024]; /* lectures/07_mle */
     int passed, failed, skipped, errata;
     int has_summary, exit_code, signal, timed_out;
     double seconds;
@@ -61,17 +62,38 @@ static void parse_line(Result *r, const char *line) {
     else if (!strncmp(line, "SUMMARY ", 8)) r->has_summary = 1;
 }
 
-static void run_one(const char *path, char *extra, int timeout, int verbose, const char *logdir,
-                    Result *r) {
+/* "path:args" -> path, args (args empty when there is no colon). Commas in args stand for spaces,
+   so that make can pass "prog:--gpu,on" as one word. */
+static void split_spec(const char *spec, char *path, size_t np, char *args, size_t na) {
+    const char *colon = strchr(spec, ':');
+    size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
+    snprintf(path, np, "%.*s", (int)len, spec);
+    snprintf(args, na, "%s", colon ? colon + 1 : "");
+    for (char *c = args; *c; c++)
+        if (*c == ',') *c = ' ';
+}
+
+static void run_one(const char *spec, const char *extra, int timeout, int verbose,
+                    const char *logdir, Result *r) {
     memset(r, 0, sizeof *r);
+    char path[1024], own[256], all_args[1400], tag[256] = "";
+    split_spec(spec, path, sizeof path, own, sizeof own);
+    snprintf(all_args, sizeof all_args, "%s %s", extra ? extra : "", own);
     display_name(path, r->name, sizeof r->name);
     snprintf(r->group, sizeof r->group, "%s", r->name);
     char *slash = strrchr(r->group, '/');
     if (slash) *slash = '\0';
+    if (own[0]) { /* "01_x [--gpu on]", log "01_x.--gpu_on.log" */
+        size_t n = strlen(r->name);
+        snprintf(r->name + n, sizeof r->name - n, " [%s]", own);
+        for (size_t i = 0; own[i] && i < sizeof tag - 2; i++) tag[i] = own[i] == ' ' ? '_' : own[i];
+    }
 
-    char logpath[1024];
-    snprintf(logpath, sizeof logpath, "%s/%s.log", logdir, r->name);
-    char logdir_full[1024];
+    char logpath[1400];
+    char base_name[1024];
+    display_name(path, base_name, sizeof base_name);
+    snprintf(logpath, sizeof logpath, "%s/%s%s%s.log", logdir, base_name, tag[0] ? "." : "", tag);
+    char logdir_full[1400];
     snprintf(logdir_full, sizeof logdir_full, "%s", logpath);
     *strrchr(logdir_full, '/') = '\0';
     if (mkdir_p(logdir_full) != 0) die("cannot create '%s'", logdir_full);
@@ -90,9 +112,9 @@ static void run_one(const char *path, char *extra, int timeout, int verbose, con
         close(fds[0]);
         close(fds[1]);
         char *argv[64];
-        char extra_copy[1024];
-        snprintf(extra_copy, sizeof extra_copy, "%s", extra ? extra : "");
-        argv[0] = (char *)path;
+        char extra_copy[1400];
+        snprintf(extra_copy, sizeof extra_copy, "%s", all_args);
+        argv[0] = path;
         int n = 1 + split_args(extra_copy, argv + 1, 60);
         argv[n] = NULL;
         execv(path, argv);
@@ -195,6 +217,8 @@ int main(int argc, char **argv) {
         if (verbose) {
             char name[512];
             display_name(argv[i + k], name, sizeof name);
+            for (char *c = name; *c; c++)
+                if (*c == ':' || *c == ',') *c = ' ';
             printf("\n=== %s\n", name);
             fflush(stdout);
         }
