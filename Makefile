@@ -28,6 +28,7 @@ have_pkg = $(shell $(PKG_CONFIG) --exists $(1) 2>/dev/null && echo 1)
 HAVE_FFTW := $(call have_pkg,fftw3)
 HAVE_PNG := $(call have_pkg,libpng)
 HAVE_CAIRO := $(call have_pkg,cairo)
+HAVE_CMARK := $(call have_pkg,libcmark)
 HAVE_OPENMP := $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o /dev/null 2>/dev/null && echo 1)
 VULKAN ?= auto
 ifeq ($(VULKAN),auto)
@@ -119,13 +120,13 @@ endif
 all: banner $(LECTURE_BIN) $(UNIT_BIN) $(HARNESS) $(DOCS_GEN)
 
 banner:
-	@printf 'build %s: FFTW %s, libpng %s, cairo %s, OpenMP %s, Vulkan+glslc %s\n' \
+	@printf 'build %s: FFTW %s, libpng %s, cairo %s, cmark %s, OpenMP %s, Vulkan+glslc %s\n' \
 	  "$(BUILD)" "$(if $(HAVE_FFTW),yes,MISSING)" "$(if $(HAVE_PNG),yes,MISSING)" \
-	  "$(if $(HAVE_CAIRO),yes,MISSING)" \
+	  "$(if $(HAVE_CAIRO),yes,MISSING)" "$(if $(HAVE_CMARK),yes,MISSING)" \
 	  "$(if $(HAVE_OPENMP),yes,no (serial loops))" \
-	  "$(if $(HAVE_VULKAN),yes,no (CPU only))"
-	@if [ -z "$(HAVE_FFTW)$(HAVE_PNG)$(HAVE_CAIRO)" ] || [ -z "$(HAVE_FFTW)" ] || \
-	    [ -z "$(HAVE_PNG)" ] || [ -z "$(HAVE_CAIRO)" ]; then \
+	  "$(if $(HAVE_VULKAN),yes,no (CPU only: the GPU paths report themselves unavailable))"
+	@if [ -z "$(HAVE_FFTW)" ] || [ -z "$(HAVE_PNG)" ] || [ -z "$(HAVE_CAIRO)" ] || \
+	    [ -z "$(HAVE_CMARK)" ]; then \
 	  echo "error: required libraries are missing: run 'make deps' (or 'make run' / 'make check')" >&2; \
 	  exit 2; fi
 

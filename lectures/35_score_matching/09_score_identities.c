@@ -114,11 +114,14 @@ static double field_term(const double *x, void *ctx) {
     score_v(x, 1.0, sp);
     test_field(tf->which, x, s, &tr);
     switch (tf->term) {
-    case 0: //: $\tfrac12\lVert\nabla\log p - s\rVert^2$, eq. [eq:L35.A.1.hyvarinen]
+    case 0:
+        //: $\tfrac12\lVert\nabla\log p - s\rVert^2$, eq. [eq:L35.A.1.hyvarinen]
         return 0.5 * ((sp[0] - s[0]) * (sp[0] - s[0]) + (sp[1] - s[1]) * (sp[1] - s[1]));
-    case 1: //: $\operatorname{tr}\nabla s + \tfrac12\lVert s\rVert^2$
+    case 1:
+        //: $\operatorname{tr}\nabla s + \tfrac12\lVert s\rVert^2$
         return tr + 0.5 * (s[0] * s[0] + s[1] * s[1]);
-    case 2: //: $\nabla\log p\cdot s + \operatorname{tr}\nabla s$, eq. [eq:L35.A.1.stein]
+    case 2:
+        //: $\nabla\log p\cdot s + \operatorname{tr}\nabla s$, eq. [eq:L35.A.1.stein]
         return sp[0] * s[0] + sp[1] * s[1] + tr;
     case 3: return sp[0] * sp[0] + sp[1] * sp[1];
     case 4: { /* Laplacian of log p: d/dx1 (-x1 + 2 tanh 2x1) + d/dx2 (-x2) */
