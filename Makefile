@@ -169,6 +169,7 @@ _bench: banner $(BENCH_BIN)
 
 # Every unit test and lecture program at quick scale under valgrind (not part of make check: slow).
 memcheck: all
+	@checks/deps.sh --memcheck
 	@set -e; for p in $(SELECTED_UNITS) $(SELECTED_BIN); do \
 	  echo "memcheck $$p"; \
 	  valgrind -q --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite \

@@ -2,6 +2,7 @@
 # deps.sh — installs the Debian packages the course needs, only those missing.
 #   checks/deps.sh           what `make run` and `make check` need
 #   checks/deps.sh --bench   also the benchmark's peer (PyTorch, Debian python3-torch)
+#   checks/deps.sh --memcheck  also valgrind
 # As root it runs apt-get; otherwise sudo when that works without a password; otherwise it
 # names the packages and the command to run, and fails.
 set -euo pipefail
@@ -16,9 +17,10 @@ packages+=(dataset-fashion-mnist ca-certificates)
 # docs: Markdown (libcmark), offline math (KaTeX and its fonts), the browser test (Chromium)
 packages+=(libcmark-dev libjs-katex fonts-katex chromium)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
-if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3 python3-torch)
-fi
+case "${1:-}" in
+  --bench) packages+=(python3 python3-torch) ;;
+  --memcheck) packages+=(valgrind) ;;
+esac
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
   echo "deps: not a Debian system; please install the equivalents of: ${packages[*]}" >&2
