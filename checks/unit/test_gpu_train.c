@@ -307,20 +307,20 @@ static void test_gpu_vs_twin(GpuContext *g, const Cli *cli, const char *why) {
                  "%s, %d steps: mean of the last %d batch losses, GPU %.4f vs C twin %.4f",
                  cf->name, steps, tail, mg, mc);
         if (c == 0) {
-            /* the reduction order is fixed: steps 1..60 as one run and as two runs of 30 give
+            /* the reduction order is fixed: steps 1..20 as one run and as two runs of 10 give
                the same bits (and, with the run above, the same losses) */
             GpuTrain one;
             clone(&again, &one);
-            float curve_a[60], curve_b[60];
-            int ran_a = gpu_train_run(g, &again, 30, 1, curve_a, NULL);
-            ran_a &= gpu_train_run(g, &again, 30, 1, curve_a + 30, NULL);
-            ran_a &= gpu_train_run(g, &one, 60, 1, curve_b, NULL);
+            float curve_a[20], curve_b[20];
+            int ran_a = gpu_train_run(g, &again, 10, 1, curve_a, NULL);
+            ran_a &= gpu_train_run(g, &again, 10, 1, curve_a + 10, NULL);
+            ran_a &= gpu_train_run(g, &one, 20, 1, curve_b, NULL);
             check_true(id4, ran && ran_a &&
                                 !memcmp(again.net.params, one.net.params, sizeof(float) * (size_t)np) &&
                                 !memcmp(again.adam_v, one.adam_v, sizeof(float) * (size_t)np) &&
                                 !memcmp(curve_a, curve_b, sizeof curve_a) &&
                                 !memcmp(curve_a, curve_g + 1, sizeof curve_a),
-                       "%s: 60 GPU steps as one run and as two runs of 30 give bit-identical "
+                       "%s: 20 GPU steps as one run and as two runs of 10 give bit-identical "
                        "parameters, moments and losses (and the losses of the long run)",
                        cf->name);
             gpu_train_free(&one);
