@@ -32,6 +32,21 @@ The table has `GPU_GMM_STRIDE` floats per component: $\log\pi_i, \mu_{i0}, \mu_{
 (never $\infty/\infty$ for large $|x|$, unlike the textbook $(e^x-e^{-x})/(e^x+e^{-x})$ that some
 GPU libraries use) and $\mathrm{SiLU}(x) = x/(1+e^{-x})$, with their derivatives
 $1-\tanh^2 x$ and $\sigma(x)\,(1 + x(1-\sigma(x)))$.
+
+**Training examples** (the MLP training kernels, gpu_train.h). Every denoising objective of the
+course draws a clean point $x$ from the data, a noise level uniformly from a table of $L$ levels
+and $\varepsilon\sim\mathcal N(0, I)$, feeds the network $\tilde x = c_x x + c_\varepsilon\varepsilon$
+(and the level's conditioning value $c$), and scores the output $f$ by
+$$ \ell_i = \lVert a\,f_\theta(\tilde x_i, c_i) + b\,\varepsilon_i\rVert^2 $$ {#eq:common.gpu.train_item_loss}
+with the level's $(c_x, c_\varepsilon, c, a, b)$. Item $i$ of step $s$ draws Philox blocks
+$(s, 0)$ and $(s, 1)$ of stream $(i, 1)$ (stream word 1 keeps them apart from the chains' streams
+under the same seed): block 0 gives the component word, the level word and the normal pair of the
+data point, block 1 the normal pair of $\varepsilon$. The component is the first $j$ with
+$u < C_j$ ($C$ the cumulative weights, rounded to float on the host, so both sides compare the
+same floats); the level is $\lfloor wL / 2^{32}\rfloor$ for a word $w$ (exact integer
+arithmetic). The data table has `GPU_TRAIN_COMP_STRIDE` floats per component ($C_j$,
+$\mu_{j0}$, $\mu_{j1}$, $\mathrm{sd}_{j0}$, $\mathrm{sd}_{j1}$), then `GPU_TRAIN_LEVEL_STRIDE`
+per level ($c_x, c_\varepsilon, c, a, b$).
 */
 #ifndef GPU_GPU_SHARED_H
 #define GPU_GPU_SHARED_H
@@ -43,6 +58,8 @@ $1-\tanh^2 x$ and $\sigma(x)\,(1 + x(1-\sigma(x)))$.
 #define GPU_ACT_IDENTITY 0
 #define GPU_ACT_TANH 1
 #define GPU_ACT_SILU 2
+#define GPU_TRAIN_COMP_STRIDE 5
+#define GPU_TRAIN_LEVEL_STRIDE 5
 
 #ifdef PHILOX_GLSL
 #define GS_FN
@@ -58,6 +75,15 @@ $1-\tanh^2 x$ and $\sigma(x)\,(1 + x(1-\sigma(x)))$.
 #define GS_GMM_PARAM
 #define GS_GMM(i) gmm_table[i]
 #define GS_PRECISE precise
+#define GS_TRAIN(i) train_table[i]
+#define GS_TRAIN_PARAM
+#define GS_INT(x) int(x)
+#define GS_U32(x) uint(x)
+struct GsTrainItem {
+    vec2 xt;  /* the network input x~ = c_x x + c_eps eps */
+    vec2 eps; /* the noise */
+    float cond, a, b;
+};
 #else
 #include <math.h>
 #include "common/philox.h"
@@ -74,12 +100,21 @@ typedef struct { float x, y; } gs_v2;
 #define GS_GMM_PARAM const float *gmm_table,
 #define GS_GMM(i) gmm_table[i]
 #define GS_PRECISE
+#define GS_TRAIN(i) train_table[i]
+#define GS_TRAIN_PARAM const float *train_table,
+#define GS_INT(x) ((int)(x))
+#define GS_U32(x) ((philox_u32)(x))
+typedef struct {
+    gs_v2 xt;  /* the network input x~ = c_x x + c_eps eps */
+    gs_v2 eps; /* the noise */
+    float cond, a, b;
+} GsTrainItem;
 #endif
 
 //: eq. [eq:common.gpu.box_muller]
 GS_FN GS_V2 gs_normal_pair(float u1, float u2) {
     float r = GS_SQRT(-2.0f * GS_LOG(u1));
-    float theta = 6.28318530717958648f * u2 - 3.14159265358979324f;
+    GS_PRECISE float theta = 6.28318530717958648f * u2 - 3.14159265358979324f;
     return GS_MAKE_V2(r * GS_COS(theta), r * GS_SIN(theta));
 }
 
@@ -129,12 +164,54 @@ GS_FN float gs_activation(int act, float x) {
 
 /* d act / d pre, given the pre-activation x and the activation y = act(x). */
 GS_FN float gs_activation_grad(int act, float x, float y) {
-    if (act == GPU_ACT_TANH) return 1.0f - y * y;
+    /* precise: no fused multiply-add on the GPU, as in C with -ffp-contract=off */
+    GS_PRECISE float g = 1.0f;
+    if (act == GPU_ACT_TANH) g = 1.0f - y * y;
     if (act == GPU_ACT_SILU) {
         float s = 1.0f / (1.0f + GS_EXP(-x));
-        return s * (1.0f + x * (1.0f - s));
+        g = s * (1.0f + x * (1.0f - s));
     }
-    return 1.0f;
+    return g;
 }
+
+#if !defined(PHILOX_GLSL) || defined(GS_HAVE_TRAIN_TABLE)
+/* floor(w n / 2^32): a uniform index in [0, n) from a 32-bit word, exact on both sides */
+GS_FN philox_u32 gs_word_below(philox_u32 w, philox_u32 n) {
+#ifdef PHILOX_GLSL
+    uint hi, lo;
+    umulExtended(w, n, hi, lo);
+    return hi;
+#else
+    return (philox_u32)(((uint64_t)w * n) >> 32);
+#endif
+}
+
+//: eq. [eq:common.gpu.train_item_loss]: the example $(\tilde x, \varepsilon, c, a, b)$ of item `item` at step `step`
+GS_FN GsTrainItem gs_train_item(GS_TRAIN_PARAM int ncomp, int nlevels, philox_u32 seed_lo,
+                                philox_u32 seed_hi, philox_u32 item, philox_u32 step) {
+    philox_u4 w0 = philox_block(seed_lo, seed_hi, item, 1u, step, 0u);
+    philox_u4 w1 = philox_block(seed_lo, seed_hi, item, 1u, step, 1u);
+    float u = philox_uniform_f(w0.x);
+    int j = 0;
+    while (j < ncomp - 1 && u >= GS_TRAIN(j * GPU_TRAIN_COMP_STRIDE)) j++;
+    int cj = j * GPU_TRAIN_COMP_STRIDE;
+    int lv = ncomp * GPU_TRAIN_COMP_STRIDE +
+             GS_INT(gs_word_below(w0.y, GS_U32(nlevels))) * GPU_TRAIN_LEVEL_STRIDE;
+    GS_V2 z = gs_normal_pair(philox_uniform_f(w0.z), philox_uniform_f(w0.w));
+    GS_V2 e = gs_normal_pair(philox_uniform_f(w1.x), philox_uniform_f(w1.y));
+    //: $x = \mu_j + \mathrm{sd}_j z$, $\tilde x = c_x x + c_\varepsilon \varepsilon$
+    GS_PRECISE float x0 = GS_TRAIN(cj + 1) + GS_TRAIN(cj + 3) * z.x;
+    GS_PRECISE float x1 = GS_TRAIN(cj + 2) + GS_TRAIN(cj + 4) * z.y;
+    GS_PRECISE float t0 = GS_TRAIN(lv) * x0 + GS_TRAIN(lv + 1) * e.x;
+    GS_PRECISE float t1 = GS_TRAIN(lv) * x1 + GS_TRAIN(lv + 1) * e.y;
+    GsTrainItem it;
+    it.xt = GS_MAKE_V2(t0, t1);
+    it.eps = e;
+    it.cond = GS_TRAIN(lv + 2);
+    it.a = GS_TRAIN(lv + 3);
+    it.b = GS_TRAIN(lv + 4);
+    return it;
+}
+#endif
 
 #endif

@@ -33,6 +33,7 @@ struct GpuContext {
     GpuInfo info;
     char err[512];
     int lost;
+    int drained; /* after a loss: the device was waited idle once (see gpu_buffer_free) */
     double timeout_s;
     VkInstance instance;
     VkDebugUtilsMessengerEXT messenger;
@@ -570,6 +571,12 @@ int gpu_buffer_read(GpuBuffer *b, size_t offset, void *dst, size_t bytes) {
 void gpu_buffer_free(GpuBuffer *b) {
     if (!b) return;
     GpuContext *g = b->g;
+    /* a batch that missed its fence timeout may still be running and using this memory: let
+       the device finish (or report itself lost) before anything is freed */
+    if (g->lost && !g->drained) {
+        vkDeviceWaitIdle(g->device);
+        g->drained = 1;
+    }
     if (b->map) vkUnmapMemory(g->device, b->mem);
     if (b->buf) vkDestroyBuffer(g->device, b->buf, NULL);
     if (b->mem) vkFreeMemory(g->device, b->mem, NULL);

@@ -34,3 +34,11 @@ for n in ${GPU_CHAINS:-10000 1000000}; do
   "$build/bin/checks/bench/gpu_langevin" --gpu "${GPU:-auto}" --chains "$n" --steps "${GPU_STEPS:-1000}" \
     --mlp-chains "$n" --mlp-steps "${GPU_MLP_STEPS:-100}" | grep -E '^(RESULT|backend)' | sed 's/^/  /'
 done
+
+# GPU backend: MLP training steps per second (DSM, 2-64-64-2 tanh, L35 4.2): the reference
+# common/ path and the C twin (1 and 2 threads) vs the training kernels (gpu/gpu_train.h).
+echo "benchmark: MLP training steps (DSM 2-64-64-2 tanh, Adam; L35 4.2), CPU vs GPU"
+for b in ${GPU_TRAIN_BATCH:-128 4096}; do
+  "$build/bin/checks/bench/gpu_train" --gpu "${GPU:-auto}" --batch "$b" --steps "${GPU_TRAIN_STEPS:-1000}" \
+    | grep -E '^(RESULT|backend)' | sed 's/^/  /'
+done
