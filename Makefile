@@ -170,11 +170,12 @@ _bench: banner $(BENCH_BIN)
 # Every unit test and lecture program at quick scale under valgrind (not part of make check: slow).
 memcheck: all
 	@checks/deps.sh --memcheck
-	@set -e; for p in $(SELECTED_UNITS) $(SELECTED_BIN); do \
+	@bad=""; for p in $(SELECTED_UNITS) $(SELECTED_BIN); do \
 	  echo "memcheck $$p"; \
 	  valgrind -q --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite \
-	    $$p --quick --threads 1 > /dev/null; \
-	done; echo "memcheck: all clean"
+	    $$p --quick --threads 1 > /dev/null || bad="$$bad $$p"; \
+	done; \
+	if [ -n "$$bad" ]; then echo "memcheck: errors in:$$bad"; exit 1; fi; echo "memcheck: all clean"
 
 clean:
 	rm -rf build

@@ -19,6 +19,11 @@ static struct {
 } S;
 
 void check_begin(const char *program, const char *out_dir) {
+    /* a second begin (a forked child of a test, say) first releases what the first one held;
+       every line was flushed as written, so closing the file writes nothing twice */
+    if (S.jsonl) fclose(S.jsonl);
+    for (int i = 0; i < S.n_ids; i++) free(S.ids[i]);
+    free(S.ids);
     memset(&S, 0, sizeof S);
     snprintf(S.program, sizeof S.program, "%s", program);
     if (out_dir) {
