@@ -24,21 +24,23 @@ void ncsn_init(NcsnNet *net, int dim, int hidden, AdDtype dtype, Rng *rng) {
     nn_mlp_init(&net->mlp, 3, widths, NN_ACT_TANH, dtype, rng);
     net->dim = dim;
     net->hidden = hidden;
+    net->input_scale = 1.0;
 }
 
 void ncsn_free(NcsnNet *net) { nn_mlp_free(&net->mlp); }
 
 void ncsn_params(const NcsnNet *net, NnParams *out) { nn_mlp_params(&net->mlp, "ncsn", out); }
 
-void ncsn_noisy_batch(const double *x, int n, int dim, const double *sigma, int L, Rng *r,
-                      double *rows, double *eps) {
+void ncsn_noisy_batch(const NcsnNet *net, const double *x, int n, const double *sigma, int L,
+                      Rng *r, double *rows, double *eps) {
+    const int dim = net->dim;
     for (int i = 0; i < L; i++)
         for (int b = 0; b < n; b++) {
             double *row = rows + ((long)i * n + b) * (dim + 1), *e = eps + ((long)i * n + b) * dim;
             for (int a = 0; a < dim; a++) {
                 e[a] = rng_normal(r);
                 //: $\tilde x = x + \sigma_i\epsilon$
-                row[a] = x[(long)b * dim + a] + sigma[i] * e[a];
+                row[a] = net->input_scale * (x[(long)b * dim + a] + sigma[i] * e[a]);
             }
             row[dim] = log(sigma[i]);
         }
@@ -51,7 +53,7 @@ AdTensor *ncsn_loss(AdArena *arena, const NcsnNet *net, const double *x, int n,
     const long rows_n = (long)n * L;
     double *rows = xmalloc(sizeof(double) * rows_n * (dim + 1));
     double *eps = xmalloc(sizeof(double) * rows_n * dim);
-    ncsn_noisy_batch(x, n, dim, sigma, L, r, rows, eps);
+    ncsn_noisy_batch(net, x, n, sigma, L, r, rows, eps);
     const int in_shape[2] = {(int)rows_n, dim + 1}, out_shape[2] = {(int)rows_n, dim};
     AdTensor *in = ad_from_doubles(arena, dt, 2, in_shape, rows);
     AdTensor *target = ad_from_doubles(arena, dt, 2, out_shape, eps);
@@ -142,13 +144,13 @@ static inline float tanh_fast(float x) {
 void ncsn_eval(const NcsnNet *net, const double *x, long n, double sigma, double *eps_hat,
                double *score) {
     const int dim = net->dim;
-    const float log_sigma = (float)log(sigma);
+    const float log_sigma = (float)log(sigma), c = (float)net->input_scale;
     if (net->mlp.layers[0].weight->dtype != AD_F32) die("ncsn_eval: the network must be float32");
     float a[EVAL_BLOCK * NCSN_MAX_WIDTH], b[EVAL_BLOCK * NCSN_MAX_WIDTH];
     for (long p0 = 0; p0 < n; p0 += EVAL_BLOCK) {
         const int m = (int)(n - p0 < EVAL_BLOCK ? n - p0 : EVAL_BLOCK);
         for (int r = 0; r < m; r++) {
-            for (int k = 0; k < dim; k++) a[r * (dim + 1) + k] = (float)x[(p0 + r) * dim + k];
+            for (int k = 0; k < dim; k++) a[r * (dim + 1) + k] = c * (float)x[(p0 + r) * dim + k];
             a[r * (dim + 1) + dim] = log_sigma;
         }
         for (int l = 0; l < net->mlp.nlayers; l++) {

@@ -9,10 +9,12 @@ $\sigma_1 > \dots > \sigma_L$, where $q_\sigma = p * \mathcal N(0, \sigma^2 I)$.
 not say how $\sigma$ enters the network (spec L35 E6); here an MLP with tanh takes
 $(x, \log\sigma)$ and predicts the noise, and the score is that prediction scaled:
 
-$$ \hat\epsilon_\theta(x, \sigma) = \mathrm{MLP}_\theta(x_1, \dots, x_d, \log\sigma),\qquad
+$$ \hat\epsilon_\theta(x, \sigma) = \mathrm{MLP}_\theta(c\,x_1, \dots, c\,x_d, \log\sigma),\qquad
    s_\theta(x, \sigma) = -\frac{\hat\epsilon_\theta(x, \sigma)}{\sigma} $$ {#eq:common.ncsn.eps_param}
 
 so the output stays of order one at every level although the score grows like $1/\sigma$.
+($c$ = `input_scale`, 1 by default, brings data of a large range, such as the swiss roll of
+§7.7b, to the unit scale where tanh is not saturated.)
 
 **The loss.** Denoising score matching at level $\sigma$ (L35 §4.2) weighted by
 $\lambda(\sigma) = \sigma^2$ and averaged over the levels (§5.2):
@@ -47,8 +49,10 @@ the shape `common/langevin.h` wants.
 #define NCSN_MAX_WIDTH 256
 
 typedef struct {
-    NnMlp mlp; /* (dim + 1) -> hidden -> hidden -> dim, tanh; output eps_hat */
+    NnMlp mlp;          /* (dim + 1) -> hidden -> hidden -> dim, tanh; output eps_hat */
     int dim, hidden;
+    double input_scale; /* x enters the MLP as input_scale * x (init: 1); set it before
+                           training for data far from unit scale (tanh saturates) */
 } NcsnNet;
 
 /* The geometric schedule sigma_i = sigma_max (sigma_min / sigma_max)^{i / (L - 1)}, i = 0..L-1. */
@@ -59,10 +63,10 @@ void ncsn_init(NcsnNet *net, int dim, int hidden, AdDtype dtype, Rng *rng);
 void ncsn_free(NcsnNet *net);
 void ncsn_params(const NcsnNet *net, NnParams *out); /* names "ncsn.<i>.weight", ... */
 
-/* The (n*L, dim+1) input rows [x + sigma_i eps, log sigma_i] and the noise eps (n*L, dim) of
+/* The (n*L, dim+1) input rows [c (x + sigma_i eps), log sigma_i] (c = input_scale) and the noise eps (n*L, dim) of
    one batch x (n x dim): level i occupies rows i*n .. i*n+n-1; eps drawn from r in that order. */
-void ncsn_noisy_batch(const double *x, int n, int dim, const double *sigma, int L, Rng *r,
-                      double *rows, double *eps);
+void ncsn_noisy_batch(const NcsnNet *net, const double *x, int n, const double *sigma, int L,
+                      Rng *r, double *rows, double *eps);
 /* The loss eq. common.ncsn.loss on the batch x (n x dim) as a scalar tensor in arena (noise
    from r). level_loss (L values, may be NULL) receives each level's term. */
 AdTensor *ncsn_loss(AdArena *arena, const NcsnNet *net, const double *x, int n,
