@@ -92,6 +92,17 @@ int ncsn_train(NcsnNet *net, const double *sigma, int L, NcsnDataFn data, void *
         if (decay) optim_set_lr(adam, lr_cosine_warmup(cfg->lr, cfg->lr_final, 0, cfg->steps, step));
         ad_arena_reset(arena);
         data(&data_rng, x, cfg->batch, ctx);
+        /* Non-finite inputs are caught here: the float32 tanh of common/ad maps NaN to 1, so a NaN
+           batch could otherwise pass through the network unseen. */
+        long bad = -1;
+        for (long i = 0; i < (long)cfg->batch * net->dim && bad < 0; i++)
+            if (!isfinite(x[i])) bad = i;
+        if (bad >= 0) {
+            snprintf(err, errlen, "NCSN training data not finite (%g) at step %ld of %ld", x[bad], step + 1,
+                     cfg->steps);
+            status = -1;
+            break;
+        }
         AdTensor *loss = ncsn_loss(arena, net, x, cfg->batch, sigma, L, &noise_rng, NULL);
         double value = ad_item(loss);
         if (losses) losses[step] = value;

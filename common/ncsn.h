@@ -85,7 +85,7 @@ typedef struct {
 } NcsnTrainConfig;
 
 /* Trains net (AD_F32). losses (steps values, may be NULL) receives every batch loss. Returns 0,
-   or -1 when a loss is not finite (message with the step in err; training stops there). */
+   or -1 when a batch or a loss is not finite (message with the step in err; training stops there). */
 int ncsn_train(NcsnNet *net, const double *sigma, int L, NcsnDataFn data, void *ctx,
                const NcsnTrainConfig *cfg, double *losses, char *err, size_t errlen);
 
