@@ -35,7 +35,7 @@ static double sigmoid_f(double x, double c) { (void)c; return sigmoid(x); }
 //: $\partial\sigma(x)/\partial x = \sigma(x)\,(1 - \sigma(x))$
 static double sigmoid_df(double x, double y, double c) { (void)x; (void)c; return y * (1.0 - y); }
 
-static double relu_f(double x, double c) { (void)c; return x > 0 ? x : 0.0; }
+static double relu_f(double x, double c) { (void)c; return x < 0 ? 0.0 : x; } /* NaN passes */
 //: $\partial\max(x,0)/\partial x = [x > 0]$ (0 at the kink $x = 0$)
 static double relu_df(double x, double y, double c) { (void)y; (void)c; return x > 0 ? 1.0 : 0.0; }
 
@@ -93,7 +93,7 @@ static double add_const_df(double x, double y, double c) { (void)x; (void)y; (vo
 #endif
 AD_ELEMENTWISE_INLINE static inline double tanh_for_float(double x) {
     double a = fabs(x);
-    double t = a < 9.0 ? a : 9.0;
+    double t = a > 9.0 ? 9.0 : a; /* written so that a NaN passes through (a NaN compares false) */
     double u = -2.0 * t / 32.0, p = 1.0;
     for (int k = 14; k >= 1; k--) p = 1.0 + p * (u * (1.0 / k)); /* Horner: sum u^k/k! */
     for (int k = 0; k < 5; k++) p *= p;                /* e^{-2t} */

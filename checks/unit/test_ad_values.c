@@ -141,6 +141,17 @@ int main(int argc, char **argv) {
         }
         check_le("common.ad.tanh_f32_accuracy", worst, 2.0 * 0x1p-24, 0, NULL,
                  "float32 tanh vs libm tanh on [-20,20] and tiny x: max relative error (2 half-ulps)");
+        /* a NaN must come out NaN, never a saturated +-1 that would hide it from a NaN check */
+        int s1[1] = {2};
+        AdTensor *bad = ad_input(ar, AD_F32, 1, s1);
+        ad_set(bad, 0, NAN);
+        ad_set(bad, 1, -NAN);
+        AdTensor *ybad = ad_tanh(ar, bad);
+        check_true("common.ad.tanh_f32_nan", isnan(ad_get(ybad, 0)) && isnan(ad_get(ybad, 1)),
+                   "float32 tanh passes NaN through");
+        AdTensor *rbad = ad_relu(ar, bad);
+        check_true("common.ad.relu_nan", isnan(ad_get(rbad, 0)) && isnan(ad_get(rbad, 1)),
+                   "relu passes NaN through (max(NaN, 0) must not read as 0)");
     }
     /* reductions of 0..11 as (3,4): total 66, column sums 12,15,18,21, row means 1.5,5.5,9.5 */
     {
