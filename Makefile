@@ -168,12 +168,13 @@ _bench: banner $(BENCH_BIN)
 	@checks/bench/run.sh $(BUILD)
 
 # Every unit test and lecture program at quick scale under valgrind (not part of make check: slow).
+# The CPU paths only (--gpu off): a Vulkan driver loaded under valgrind reports its own internals.
 memcheck: all
 	@checks/deps.sh --memcheck
 	@bad=""; for p in $(SELECTED_UNITS) $(SELECTED_BIN); do \
 	  echo "memcheck $$p"; \
 	  valgrind -q --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite \
-	    $$p --quick --threads 1 > /dev/null || bad="$$bad $$p"; \
+	    $$p --quick --threads 1 --gpu off > /dev/null || bad="$$bad $$p"; \
 	done; \
 	if [ -n "$$bad" ]; then echo "memcheck: errors in:$$bad"; exit 1; fi; echo "memcheck: all clean"
 
