@@ -19,7 +19,11 @@ denoising autoencoder gives the same parameter trajectory.
 Figures: `dsm_loss.png` (loss per step, running mean, floor), `learned_score_field.png` (learned
 field next to the true perturbed one).
 
-Run: `make run L=35`, or `build/release/bin/lectures/35_score_matching/02_dsm_gmm2d [--out DIR]`.
+With `--gpu on|auto` and a device the training runs on the GPU backend's training kernel
+(kernel 3, `gpu/gpu_train.h`: batches drawn on the device, every batch loss read back), at the
+same scale; two parity checks compare it with its C twin and with the CPU evaluation.
+
+Run: `make run L=35`, or `build/release/bin/lectures/35_score_matching/02_dsm_gmm2d [--out DIR] [--gpu on]`.
 
 | symbol | C name | shape |
 |---|---|---|
@@ -35,6 +39,7 @@ Run: `make run L=35`, or `build/release/bin/lectures/35_score_matching/02_dsm_gm
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/ad.h"
 #include "common/check.h"
@@ -46,6 +51,9 @@ Run: `make run L=35`, or `build/release/bin/lectures/35_score_matching/02_dsm_gm
 #include "common/progress.h"
 #include "common/quadrature.h"
 #include "common/util.h"
+#include "gpu/gpu.h"
+#include "gpu/gpu_train.h"
+#include "gpu/gpu_train_ncsn.h"
 
 enum { D = 2, BATCH = 128, HIDDEN = 64, CHUNK = 4096 };
 static const double SIGMA = 0.5;
@@ -189,7 +197,8 @@ int main(int argc, char **argv) {
     const long n_eval = cli_scale(&cli, 20000, 200000, 1000000);
     const int dae_steps = (int)cli_scale(&cli, 20, 100, 100);
     Gmm data = make_data();
-    char err[256];
+    char err[256], why[256];
+    GpuContext *g = gpu_open(cli.gpu, NULL, why, sizeof why);
 
     /* The floor C(0.5) by quadrature. */
     const double v = 1.0 + SIGMA * SIGMA;
@@ -242,6 +251,19 @@ int main(int argc, char **argv) {
     One step: draw a fresh batch, form $\tilde x$ and the target $-\epsilon/\sigma$, run the MLP,
     take the batch mean of $\lVert s_\theta(\tilde x) + \epsilon/\sigma\rVert^2$, backpropagate,
     and let Adam move the parameters. The network is float32 (the course's training precision).
+
+    **GPU path** (`--gpu on|auto` with a device): the same steps run as the training kernel
+    (kernel 3, `gpu/gpu_train.h`), whose loss
+    $\frac1B\sum_b\lVert a\,f_\theta(c_x x_b + c_\varepsilon\varepsilon_b) + b\,\varepsilon_b\rVert^2$
+    (eq. [eq:common.gpu.train_loss]) is eq. [eq:L35.4.2.dsm_loss] for $f_\theta = s_\theta$ (the same
+    2-64-64-2 tanh MLP, the same float32 parameters) and the single level $c_x = 1$,
+    $c_\varepsilon = \sigma$, $a = 1$, $b = 1/\sigma$ (`gpu_train_levels_dsm`, no $\lambda$ weighting). The
+    estimator is the CPU path's (a fresh batch of 128 at the one noise level per step, Adam with
+    the same settings from the same initial parameters); only the random numbers differ: the
+    batches are drawn on the device from Philox streams instead of uploaded. Every step's batch
+    loss is read back (loss window $k = 1$, runs of 100 steps); a non-finite loss stops the run
+    and names its step. On a CPU Vulkan driver (llvmpipe, about 40 steps/s) the 1000 steps take
+    about half a minute, so the scale is the same on both paths.
     */
     Rng init_rng, data_rng;
     rng_init(&init_rng, cli.seed, 0);
@@ -257,36 +279,87 @@ int main(int argc, char **argv) {
     Optimizer *adam = optim_new(blocks, nblocks, optim_adam(1e-3, 0.9, 0.999, 1e-8, 0.0));
     AdArena *arena = ad_arena_new(1 << 20);
     double *losses = xmalloc(sizeof(double) * steps), *iters = xmalloc(sizeof(double) * steps);
-    Progress progress;
-    progress_start(&progress, "DSM training", steps);
-    for (long step = 0; step < steps; step++) {
-        ad_arena_reset(arena);
-        const int shape[2] = {BATCH, D};
-        AdTensor *x_noisy = ad_input(arena, AD_F32, 2, shape);
-        AdTensor *target = ad_input(arena, AD_F32, 2, shape);
-        float *xn = ad_f32(x_noisy), *tg = ad_f32(target);
-        for (int i = 0; i < BATCH; i++) {
-            double x[D], eps[D], xt[D];
-            draw_noisy(&data, &data_rng, x, eps, xt);
-            for (int a = 0; a < D; a++) {
-                xn[i * D + a] = (float)xt[a];
-                //: target $\nabla_{\tilde x}\log q(\tilde x|x) = -\epsilon/\sigma$
-                tg[i * D + a] = (float)(-eps[a] / SIGMA);
-            }
+    GpuTrainLevel level;
+    //: $c_x = 1$, $c_\varepsilon = \sigma$, $a = 1$, $b = 1/\sigma$: eq. [eq:common.gpu.train_loss] becomes eq. [eq:L35.4.2.dsm_loss]
+    gpu_train_levels_dsm(&SIGMA, NULL, 1, 0, &level);
+    const uint64_t gpu_seed = cli.seed ^ 0x3542ULL;
+    if (g) {
+        GpuTrain tr, twin; /* the same start: the device's run and, for parity, its C twin */
+        if (gpu_train_init(&tr, &mlp, &data, &level, 1, BATCH, gpu_seed, 1e-3, 0.9, 0.999, 1e-8, err, sizeof err) ||
+            gpu_train_init(&twin, &mlp, &data, &level, 1, BATCH, gpu_seed, 1e-3, 0.9, 0.999, 1e-8, err, sizeof err))
+            die("%s", err);
+        printf("training on the GPU (kernel 3): batch %d drawn on the device, %ld steps\n", BATCH, steps);
+        float *lf = xmalloc(sizeof(float) * steps);
+        int on_gpu = 0;
+        const long done = gpu_train_run_checked(g, &tr, steps, 100, lf, &on_gpu, "DSM training (GPU)", err,
+                                                sizeof err);
+        for (long s = 0; s < done; s++) losses[s] = lf[s];
+        if (done < steps) {
+            check_true("L35.4.2.training_finite", false, "%s", err);
+            return check_end();
         }
-        AdTensor *score = nn_mlp_forward(arena, &mlp, x_noisy);
-        //: $\frac1B\sum_i\lVert s_\theta(\tilde x_i) + \epsilon_i/\sigma\rVert^2$, eq. [eq:L35.4.2.dsm_loss]
-        AdTensor *loss = ad_scale(arena, ad_sum(arena, ad_square(arena, ad_sub(arena, score, target))),
-                                  1.0 / BATCH);
-        optim_zero_grad(adam);
-        ad_backward(arena, loss);
-        optim_step(adam);
-        losses[step] = ad_item(loss);
-        iters[step] = step + 1;
-        if (!isfinite(losses[step])) die("DSM loss is %g at step %ld", losses[step], step + 1);
-        progress_update_value(&progress, step + 1, "loss", losses[step]);
+        gpu_mlp_to_nn(&tr.net, &mlp); /* the trained parameters back into the common/nn MLP */
+        /* Parity: the C twin runs the first n_par steps from the same state on the same batches;
+           the curves drift apart only through the rounding of exp/log/sin/cos, so the means of
+           the second half of the window agree within the SE of two independent means. */
+        const long n_par = steps < 200 ? steps : 200, half = n_par / 2;
+        float *lt = xmalloc(sizeof(float) * n_par);
+        gpu_train_steps_cpu(&twin, (int)n_par, 1, lt);
+        double mg = 0, mt = 0, vg = 0, vt = 0;
+        for (long s = half; s < n_par; s++) mg += lf[s], mt += lt[s];
+        mg /= n_par - half, mt /= n_par - half;
+        for (long s = half; s < n_par; s++) vg += (lf[s] - mg) * (lf[s] - mg), vt += (lt[s] - mt) * (lt[s] - mt);
+        const double se_par = sqrt((vg + vt) / (n_par - half - 1) / (n_par - half));
+        printf("GPU vs C twin, mean batch loss of steps %ld..%ld: %.4f vs %.4f\n", half + 1, n_par, mg, mt);
+        if (on_gpu)
+            check_mc("L35.4.2.gpu_twin_parity", mg - mt, 0.0, se_par, 4, n_par - half, "common.gpu.train_loss",
+                     "loss curve on the GPU minus its C twin's (same start, same batches), mean of steps "
+                     "%ld..%ld (SE of two independent means, from the losses)", half + 1, n_par);
+        else
+            check_skip("L35.4.2.gpu_twin_parity", "the GPU run failed and fell back to the C twin (stderr)");
+        free(lt);
+        free(lf);
+        gpu_train_free(&tr);
+        gpu_train_free(&twin);
+        for (long step = 0; step < steps; step++) iters[step] = step + 1;
+    } else {
+        check_skip("L35.4.2.gpu_twin_parity", "no GPU device (%s); run with --gpu on", why);
+        Progress progress;
+        progress_start(&progress, "DSM training", steps);
+        for (long step = 0; step < steps; step++) {
+            ad_arena_reset(arena);
+            const int shape[2] = {BATCH, D};
+            AdTensor *x_noisy = ad_input(arena, AD_F32, 2, shape);
+            AdTensor *target = ad_input(arena, AD_F32, 2, shape);
+            float *xn = ad_f32(x_noisy), *tg = ad_f32(target);
+            for (int i = 0; i < BATCH; i++) {
+                double x[D], eps[D], xt[D];
+                draw_noisy(&data, &data_rng, x, eps, xt);
+                for (int a = 0; a < D; a++) {
+                    xn[i * D + a] = (float)xt[a];
+                    //: target $\nabla_{\tilde x}\log q(\tilde x|x) = -\epsilon/\sigma$
+                    tg[i * D + a] = (float)(-eps[a] / SIGMA);
+                }
+            }
+            AdTensor *score = nn_mlp_forward(arena, &mlp, x_noisy);
+            //: $\frac1B\sum_i\lVert s_\theta(\tilde x_i) + \epsilon_i/\sigma\rVert^2$, eq. [eq:L35.4.2.dsm_loss]
+            AdTensor *loss = ad_scale(arena, ad_sum(arena, ad_square(arena, ad_sub(arena, score, target))),
+                                      1.0 / BATCH);
+            optim_zero_grad(adam);
+            ad_backward(arena, loss);
+            optim_step(adam);
+            losses[step] = ad_item(loss);
+            iters[step] = step + 1;
+            if (!isfinite(losses[step])) {
+                progress_end(&progress);
+                check_true("L35.4.2.training_finite", false, "DSM loss is %g at step %ld of %ld (CPU)",
+                           losses[step], step + 1, steps);
+                return check_end();
+            }
+            progress_update_value(&progress, step + 1, "loss", losses[step]);
+        }
+        progress_end(&progress);
     }
-    progress_end(&progress);
     for (long s = 99; s < steps; s += 100) printf("step %4ld: batch loss %.3f\n", s + 1, losses[s]);
 
     /*: ## Where the loss ends
@@ -335,6 +408,7 @@ int main(int argc, char **argv) {
     net_eval(arena, &mlp, AD_F32, xns, n_eval, ss);
     double *gap = xmalloc(sizeof(double) * n_eval), *mse = xmalloc(sizeof(double) * n_eval);
     double *denoise = xmalloc(sizeof(double) * n_eval), *cross = xmalloc(sizeof(double) * n_eval);
+    double *dsm_s = xmalloc(sizeof(double) * n_eval);
     double identity_err = 0.0;
     for (long i = 0; i < n_eval; i++) {
         double sq[D], dsm = 0, err2 = 0, dn = 0, dn_scaled = 0, cr = 0;
@@ -351,6 +425,7 @@ int main(int argc, char **argv) {
         dn_scaled = pow(SIGMA, 4) * dsm;
         identity_err = fmax(identity_err, fabs(dn - dn_scaled) / fmax(dn_scaled, 1e-3));
         gap[i] = dsm - floor_c - err2;
+        dsm_s[i] = dsm;
         mse[i] = err2;
         denoise[i] = dn;
         cross[i] = cr;
@@ -378,6 +453,50 @@ int main(int argc, char **argv) {
              "L35.A.2.tweedie", "Tweedie MSE <= sigma^4 (C + 0.10) = 0.424 (+4 SE): the net denoises");
     check_le("L35.A.2.tweedie_beats_noisy", dn_mean, D * SIGMA * SIGMA, 0.0, "L35.A.2.tweedie",
              "Tweedie MSE < d sigma^2 = 0.5, the error of the noisy input itself");
+
+    /*: ## GPU parity: the trained net's loss, estimated both ways
+
+    On the GPU path the kernel estimates the trained network's DSM loss on its own device-drawn
+    batches, at fixed $\theta$: its Adam runs with learning rate $10^{-30}$, whose updates (order
+    $10^{-29}$) leave every float32 parameter unchanged (checked bit for bit). It must agree
+    with the CPU evaluation above ($\lVert s_\theta(\tilde x) + \epsilon/\sigma\rVert^2$ on
+    fresh samples) within the standard errors: a wrong table ($b = -1/\sigma$, or $c_\varepsilon$ off)
+    would not.
+    */
+    {
+        double ev_se, ev_mean = mean_se(dsm_s, n_eval, &ev_se);
+        if (g) {
+            const long n_fix = cli_scale(&cli, 20, 100, 400);
+            GpuTrain fixed;
+            if (gpu_train_init(&fixed, &mlp, &data, &level, 1, BATCH, gpu_seed ^ 0xF1ULL, 1e-30, 0.9, 0.999,
+                               1e-8, err, sizeof err))
+                die("%s", err);
+            const size_t np = (size_t)fixed.net.nparams;
+            float *before = xmalloc(sizeof(float) * np), *lf = xmalloc(sizeof(float) * n_fix);
+            memcpy(before, fixed.net.params, sizeof(float) * np);
+            int ran = 0;
+            const long done = gpu_train_run_checked(g, &fixed, n_fix, (int)n_fix, lf, &ran, "DSM loss (GPU)", err,
+                                                    sizeof err);
+            const int unchanged = !memcmp(before, fixed.net.params, sizeof(float) * np);
+            double mk = 0, vk = 0;
+            for (long s = 0; s < n_fix; s++) mk += lf[s] / n_fix;
+            for (long s = 0; s < n_fix; s++) vk += (lf[s] - mk) * (lf[s] - mk);
+            const double se = sqrt(vk / (n_fix - 1) / n_fix + ev_se * ev_se);
+            printf("trained net's DSM loss: kernel estimator %.4f (%ld batches of %d), CPU evaluation %.4f\n", mk,
+                   n_fix, BATCH, ev_mean);
+            if (ran)
+                check_mc("L35.4.2.gpu_estimator_parity", done == n_fix && unchanged ? mk - ev_mean : INFINITY, 0.0,
+                         se, 4, n_fix, "L35.4.2.dsm_loss",
+                         "trained net's DSM loss: GPU kernel estimator minus CPU evaluation on fresh samples "
+                         "(parameters unchanged: %s; SE of both means, from the samples)", unchanged ? "yes" : "NO");
+            else
+                check_skip("L35.4.2.gpu_estimator_parity", "the GPU run failed and fell back to the C twin (stderr)");
+            free(before), free(lf);
+            gpu_train_free(&fixed);
+        } else {
+            check_skip("L35.4.2.gpu_estimator_parity", "no GPU device (%s); run with --gpu on", why);
+        }
+    }
 
     /*: ## The lecture's test-point table (4.3)
 
@@ -457,7 +576,7 @@ int main(int argc, char **argv) {
         running[s] = acc / (s - lo + 1);
     }
     Plot *plot = plot_new(760, 460, "4.2: DSM training loss (sigma = 0.5, batch 128)");
-    PlotSeries *sl = plot_line(plot, iters, losses, (int)steps, "batch loss");
+    PlotSeries *sl = plot_line(plot, iters, losses, (int)steps, g ? "batch loss (GPU kernel)" : "batch loss");
     plot_series_alpha(sl, 0.35);
     plot_series_width(sl, 1.0);
     plot_line(plot, iters, running, (int)steps, "running mean (50 steps)");
@@ -506,11 +625,12 @@ int main(int argc, char **argv) {
     plot_free(plot);
 
     free(running), free(losses), free(iters), free(xs), free(es), free(xns), free(ss);
-    free(gap), free(mse), free(denoise), free(cross);
+    free(gap), free(mse), free(denoise), free(cross), free(dsm_s);
     ad_arena_free(arena);
     optim_free(adam);
     nn_params_free(&params);
     nn_mlp_free(&mlp);
     gmm_free(&data), gmm_free(&clean);
+    gpu_close(g);
     return check_end();
 }
