@@ -584,19 +584,19 @@ int main(int argc, char **argv) {
         plot_series_marker(ss, 1.8);
         plot_series_alpha(ss, 0.6);
         plot_xlim(plot, -15, 16);
-        plot_ylim(plot, -15, 12);
+        plot_ylim(plot, -15, 15.5);
         plot_xlabel(plot, "x1");
         plot_ylabel(plot, "x2");
         plot_panel(plot, 1);
         plot_title(plot, "learned score s_theta(x, sigma = 1)");
-        enum { NX = 32, NY = 28 };
+        enum { NX = 32, NY = 31 };
         static double grid[NX * NY * 2], sc[NX * NY * 2], u[NX * NY], w[NX * NY];
         for (int j = 0; j < NY; j++)
             for (int i = 0; i < NX; i++)
-                grid[2 * (j * NX + i)] = -15 + 31.0 * i / (NX - 1), grid[2 * (j * NX + i) + 1] = -15 + 27.0 * j / (NY - 1);
+                grid[2 * (j * NX + i)] = -15 + 31.0 * i / (NX - 1), grid[2 * (j * NX + i) + 1] = -15 + 30.0 * j / (NY - 1);
         ncsn_eval(&net, grid, NX * NY, 1.0, NULL, sc);
         for (int k = 0; k < NX * NY; k++) u[k] = sc[2 * k], w[k] = sc[2 * k + 1];
-        PlotSeries *f = plot_vector_field(plot, u, w, NX, NY, -15, 16, -15, 12, NULL);
+        PlotSeries *f = plot_vector_field(plot, u, w, NX, NY, -15, 16, -15, 15, NULL);
         plot_series_color_by_magnitude(f, 1);
         PlotSeries *sd2 = plot_scatter(plot, dx, dy, (int)nd, "data");
         plot_series_color(sd2, PLOT_GRAY);
