@@ -22,7 +22,7 @@ Figure: `swissroll_ncsn.png` (ALD samples over the data; the learned score at $\
 
 With `--gpu on|auto` and a device the ALD chains run on the GPU backend (`mlp_step`).
 Default scale: $H = 64$, 4000 training steps of 32 points x 5 levels, 2000 chains (about 40 s
-on one core); `--full`: $H = 128$, 16,000 steps, 5000 chains. `--layers`, `--act`, `--hidden`,
+on one core); `--full`: 12,000 steps, 5000 chains. `--layers`, `--act`, `--hidden`,
 `--steps`, `--batch`, `--lr` rerun the architecture comparison below.
 
 Run: `make run L=35`, or `build/release/bin/lectures/35_score_matching/11_swissroll_ncsn [--out DIR] [--gpu on]`.
@@ -218,8 +218,8 @@ int main(int argc, char **argv) {
               "L35 7.7b: NCSN on the swiss roll, exact scores by quadrature, annealed Langevin", 35077,
               extras);
     const long n_mom = cli_scale(&cli, 20000, 200000, 1000000);
-    const int hidden = hidden_flag > 0 ? hidden_flag : (int)cli_scale(&cli, 32, 64, 128);
-    const long steps = steps_flag > 0 ? steps_flag : cli_scale(&cli, 300, 4000, 16000);
+    const int hidden = hidden_flag > 0 ? hidden_flag : (int)cli_scale(&cli, 32, 64, 64);
+    const long steps = steps_flag > 0 ? steps_flag : cli_scale(&cli, 300, 4000, 12000);
     const int silu = strcmp(act_flag, "tanh") != 0;
     if ((silu && strcmp(act_flag, "silu") != 0) || layers < 2 || layers > 6 || batch < 1) {
         fprintf(stderr, "--act must be silu or tanh, --layers 2..6, --batch >= 1\n");
