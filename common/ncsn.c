@@ -17,15 +17,37 @@ void ncsn_geometric_schedule(double sigma_max, double sigma_min, int L, double *
     }
 }
 
-void ncsn_init(NcsnNet *net, int dim, int hidden, AdDtype dtype, Rng *rng) {
+void ncsn_init_deep(NcsnNet *net, int dim, int hidden, int nlayers, NnActivation act, AdDtype dtype,
+                    Rng *rng) {
     if (dim < 1 || dim + 1 > NCSN_MAX_WIDTH || hidden < 1 || hidden > NCSN_MAX_WIDTH)
         die("ncsn_init: dim %d, hidden %d (each at most %d)", dim, hidden, NCSN_MAX_WIDTH);
-    const int widths[4] = {dim + 1, hidden, hidden, dim};
-    nn_mlp_init(&net->mlp, 3, widths, NN_ACT_TANH, dtype, rng);
+    if (nlayers < 2 || nlayers > 6 || (act != NN_ACT_TANH && act != NN_ACT_SILU))
+        die("ncsn_init_deep: %d layers (2..6), activation %s (tanh or silu)", nlayers, nn_activation_name(act));
+    int widths[7];
+    widths[0] = dim + 1;
+    for (int l = 1; l < nlayers; l++) widths[l] = hidden;
+    widths[nlayers] = dim;
+    nn_mlp_init(&net->mlp, nlayers, widths, act, dtype, rng);
     net->dim = dim;
     net->hidden = hidden;
     net->input_scale = 1.0;
+    net->cond_scale = 1.0;
+    net->cond_shift = 0.0;
 }
+
+void ncsn_init(NcsnNet *net, int dim, int hidden, AdDtype dtype, Rng *rng) {
+    ncsn_init_deep(net, dim, hidden, 3, NN_ACT_TANH, dtype, rng);
+}
+
+void ncsn_set_sigma_range(NcsnNet *net, double sigma_min, double sigma_max) {
+    if (!(sigma_min > 0 && sigma_max > sigma_min))
+        die("ncsn_set_sigma_range: sigma_min %g, sigma_max %g", sigma_min, sigma_max);
+    //: $\gamma(\sigma) = 2(\log\sigma - \log\sigma_	ext{min})/(\log\sigma_	ext{max} - \log\sigma_	ext{min}) - 1$, eq. [eq:common.ncsn.cond]
+    net->cond_scale = 2.0 / (log(sigma_max) - log(sigma_min));
+    net->cond_shift = -1.0 - net->cond_scale * log(sigma_min);
+}
+
+double ncsn_cond(const NcsnNet *net, double sigma) { return net->cond_scale * log(sigma) + net->cond_shift; }
 
 void ncsn_free(NcsnNet *net) { nn_mlp_free(&net->mlp); }
 
@@ -42,7 +64,7 @@ void ncsn_noisy_batch(const NcsnNet *net, const double *x, int n, const double *
                 //: $\tilde x = x + \sigma_i\epsilon$
                 row[a] = net->input_scale * (x[(long)b * dim + a] + sigma[i] * e[a]);
             }
-            row[dim] = log(sigma[i]);
+            row[dim] = ncsn_cond(net, sigma[i]);
         }
 }
 
@@ -76,8 +98,8 @@ int ncsn_train(NcsnNet *net, const double *sigma, int L, NcsnDataFn data, void *
     NnParams params;
     nn_params_init(&params);
     ncsn_params(net, &params);
-    ParamBlock blocks[8];
-    int nblocks = nn_params_blocks(&params, blocks, 8);
+    ParamBlock blocks[16];
+    int nblocks = nn_params_blocks(&params, blocks, 16);
     Optimizer *adam = optim_new(blocks, nblocks, optim_adam(cfg->lr, 0.9, 0.999, 1e-8, 0.0));
     AdArena *arena = ad_arena_new(1 << 20);
     Rng data_rng, noise_rng;
@@ -152,23 +174,27 @@ static inline float tanh_fast(float x) {
     return x < 0 ? -t : t;
 }
 
+/* SiLU x sigmoid(x) = x / (1 + e^{-x}) (the form of gpu_shared.h). */
+static inline float silu_f(float x) { return x / (1.0f + expf(-x)); }
+
 void ncsn_eval(const NcsnNet *net, const double *x, long n, double sigma, double *eps_hat,
                double *score) {
     const int dim = net->dim;
-    const float log_sigma = (float)log(sigma), c = (float)net->input_scale;
+    const float cond = (float)ncsn_cond(net, sigma), c = (float)net->input_scale;
+    const int silu = net->mlp.act == NN_ACT_SILU;
     if (net->mlp.layers[0].weight->dtype != AD_F32) die("ncsn_eval: the network must be float32");
     float a[EVAL_BLOCK * NCSN_MAX_WIDTH], b[EVAL_BLOCK * NCSN_MAX_WIDTH];
     for (long p0 = 0; p0 < n; p0 += EVAL_BLOCK) {
         const int m = (int)(n - p0 < EVAL_BLOCK ? n - p0 : EVAL_BLOCK);
         for (int r = 0; r < m; r++) {
             for (int k = 0; k < dim; k++) a[r * (dim + 1) + k] = c * (float)x[(p0 + r) * dim + k];
-            a[r * (dim + 1) + dim] = log_sigma;
+            a[r * (dim + 1) + dim] = cond;
         }
         for (int l = 0; l < net->mlp.nlayers; l++) {
             const NnLinear *layer = &net->mlp.layers[l];
             layer_block(layer, a, b, m);
             const int last = l + 1 == net->mlp.nlayers;
-            for (int k = 0; k < m * layer->out; k++) a[k] = last ? b[k] : tanh_fast(b[k]);
+            for (int k = 0; k < m * layer->out; k++) a[k] = last ? b[k] : silu ? silu_f(b[k]) : tanh_fast(b[k]);
         }
         for (int r = 0; r < m; r++)
             for (int k = 0; k < dim; k++) {

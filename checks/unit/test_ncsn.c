@@ -1,5 +1,6 @@
 /* Unit tests of common/ncsn.h: the schedule, the eps-parametrised score, the loss against the
-   tape-free forward, its gradient (finite differences), a zero network's loss, short training on
+   tape-free forward (3-layer tanh and 5-layer SiLU with the mapped noise input), its gradient
+   (finite differences), a zero network's loss, short training on
    a Gaussian (whose floor is known in closed form), and a NaN reported with its step. */
 #include <math.h>
 #include <stdio.h>
@@ -96,6 +97,39 @@ int main(int argc, char **argv) {
                 "loss from the tape equals the tape-free forward (float32 rounding)");
     check_close("common.ncsn.level_losses_sum", lsum, loss, 1e-6 * fmax(1.0, loss), "common.ncsn.loss",
                 "mean of the per-level terms equals the loss");
+
+    /* The deep SiLU variant with the noise input mapped onto [-1, 1]: gamma at the ends and at the
+       geometric midpoint (closed form -1, 1, 0), and the tape's loss against the tape-free forward
+       (which must apply SiLU and gamma(sigma) exactly as the training rows do). */
+    {
+        NcsnNet deep;
+        Rng deep_rng;
+        rng_init(&deep_rng, cli.seed, 7);
+        ncsn_init_deep(&deep, D, 16, 5, NN_ACT_SILU, AD_F32, &deep_rng);
+        deep.input_scale = 0.5;
+        ncsn_set_sigma_range(&deep, SIG[L - 1], SIG[0]);
+        double cond_err = fabs(ncsn_cond(&deep, SIG[L - 1]) + 1.0) + fabs(ncsn_cond(&deep, SIG[0]) - 1.0) +
+                      fabs(ncsn_cond(&deep, sqrt(SIG[0] * SIG[L - 1])));
+        check_close("common.ncsn.cond_range", cond_err, 0.0, 1e-12, "common.ncsn.cond",
+                    "gamma(sigma_min) = -1, gamma(sigma_max) = 1, gamma(geometric mean) = 0 (sum of |errors|)");
+        Rng q1, q2;
+        rng_init(&q1, 10, 0);
+        rng_init(&q2, 10, 0);
+        ad_arena_reset(arena);
+        double dloss = ad_item(ncsn_loss(arena, &deep, x, N, SIG, L, &q1, NULL)), ddirect = 0;
+        ncsn_noisy_batch(&deep, x, N, SIG, L, &q2, rows, eps);
+        for (int i = 0; i < L; i++) {
+            double xt[N * D], eh[N * D];
+            for (int b = 0; b < N; b++)
+                for (int a = 0; a < D; a++) xt[b * D + a] = rows[(i * N + b) * (D + 1) + a] / deep.input_scale;
+            ncsn_eval(&deep, xt, N, SIG[i], eh, NULL);
+            for (int k = 0; k < N * D; k++)
+                ddirect += (eh[k] - eps[i * N * D + k]) * (eh[k] - eps[i * N * D + k]) / (N * L);
+        }
+        check_close("common.ncsn.deep_silu_loss_vs_eval", dloss, ddirect, 1e-5 * fmax(1.0, ddirect),
+                    "common.ncsn.loss", "5-layer SiLU net with gamma(sigma): tape loss equals the tape-free forward");
+        ncsn_free(&deep);
+    }
 
     /* Zero network: loss d (SE from theory: Var |eps|^2 = 2d per row). */
     nn_init_constant(net.mlp.layers[2].weight, 0.0);

@@ -36,6 +36,7 @@ Run: `make run L=35`, or `build/release/bin/lectures/35_score_matching/10_gmm1d_
 #include "common/check.h"
 #include "common/cli.h"
 #include "common/gauss.h"
+#include "common/langevin.h"
 #include "common/nn.h"
 #include "common/optim.h"
 #include "common/plot.h"
@@ -122,11 +123,11 @@ static double table_score(const ScoreTable *t, double x) {
 
 $$ x_{k+1} = x_k + \epsilon\, s(x_k) + \sqrt{2\epsilon}\, z_k,\qquad z_k \sim \mathcal N(0, 1) $$ {#eq:L35.7.7a.ula}
 
-Chain $c$ draws from its own Philox stream $(seed, c)$, so results do not depend on the number
-of threads. (LOCAL LOOP: a shared batch sampler, common/langevin.h, is being written; this
-small loop is meant to be replaced by it.)
+The chains run in `common/langevin.h` (unit temperature, no preconditioner, no annealing), which
+hands the score callback a block of chains at a time. Chain $c$ starts at $x_0 \sim U(-6, 6)$
+drawn from the Philox stream $(seed, c)$ and takes its Langevin noise from the stream
+$(seed, 2^{32} + c)$, so results do not depend on the number of threads.
 */
-typedef double (*Score1d)(const void *ctx, double x);
 /* The true score for the chains: eq. [eq:L35.4.2.gmm_score_stable] written out for three unit
    components (same log-space responsibilities as gmm_score, without its general bookkeeping;
    checked against gmm_score below). */
@@ -146,19 +147,32 @@ static double score_true_cb(const void *ctx, double x) {
 }
 static double score_table_cb(const void *ctx, double x) { return table_score(ctx, x); }
 
-static void langevin_chains_1d(Score1d score, const void *ctx, uint64_t seed, long n_chains,
-                               long n_steps, double step, double *out) {
-    const double noise = sqrt(2.0 * step);
-#pragma omp parallel for schedule(static)
+/* The per-point scores above as batched LangevinScoreFn callbacks (dim 1, no annealing: sigma unused). */
+static void score_true_batch(const double *x, size_t n, size_t dim, double sigma, double *s, void *ctx) {
+    (void)dim, (void)sigma;
+    for (size_t i = 0; i < n; i++) s[i] = score_true_cb(ctx, x[i]);
+}
+static void score_table_batch(const double *x, size_t n, size_t dim, double sigma, double *s, void *ctx) {
+    (void)dim, (void)sigma;
+    for (size_t i = 0; i < n; i++) s[i] = score_table_cb(ctx, x[i]);
+}
+
+static void langevin_chains_1d(LangevinScoreFn score, void *ctx, uint64_t seed, long n_chains, long n_steps,
+                               double step, double *out) {
     for (long c = 0; c < n_chains; c++) {
         Rng r;
         rng_init(&r, seed, (uint64_t)c);
-        double x = rng_uniform_range(&r, -6.0, 6.0);
-        for (long k = 0; k < n_steps; k++)
-            //: $x \leftarrow x + \epsilon s(x) + \sqrt{2\epsilon}\,z$, eq. [eq:L35.7.7a.ula]
-            x = x + step * score(ctx, x) + noise * rng_normal(&r);
-        out[c] = x;
+        out[c] = rng_uniform_range(&r, -6.0, 6.0);
     }
+    LangevinParams lp;
+    langevin_params_init(&lp, (size_t)n_chains, 1, score, ctx);
+    //: $x \leftarrow x + \epsilon s(x) + \sqrt{2\epsilon}\,z$, eq. [eq:L35.7.7a.ula] (eq. [eq:common.langevin.ula], $G = 1$, $T = 1$)
+    lp.step_size = step;
+    lp.n_steps = (size_t)n_steps;
+    lp.seed = seed;
+    lp.first_stream = (uint64_t)1 << 32;
+    LangevinResult res;
+    if (langevin_run(&lp, out, &res) != LANGEVIN_OK) die("Langevin chains: %s", res.message);
 }
 
 static void regions(const double *x, long n, double *frac) {
@@ -366,8 +380,8 @@ int main(int argc, char **argv) {
     check_close("L35.7.7a.chain_score_equals_gmm_score", fast_gap, 0.0, 1e-12, "L35.4.2.gmm_score_stable",
                 "the chains' written-out true score equals gmm_score on [-15, 15]");
     double *x_true = xmalloc(sizeof(double) * n_chains), *x_learned = xmalloc(sizeof(double) * n_chains);
-    langevin_chains_1d(score_true_cb, &data, cli.seed ^ 0x1111, n_chains, n_steps, step, x_true);
-    langevin_chains_1d(score_table_cb, &table, cli.seed ^ 0x2222, n_chains, n_steps, step, x_learned);
+    langevin_chains_1d(score_true_batch, &data, cli.seed ^ 0x1111, n_chains, n_steps, step, x_true);
+    langevin_chains_1d(score_table_batch, &table, cli.seed ^ 0x2222, n_chains, n_steps, step, x_learned);
     double fr_true[3], fr_learned[3];
     regions(x_true, n_chains, fr_true);
     regions(x_learned, n_chains, fr_learned);

@@ -6,21 +6,24 @@ annealed Langevin dynamics and look at the result.
 
 The lecture's generator has no noise and no rescaling (it is not `common/data.h`'s
 `toy2d_swissroll`, which divides by 5 and adds noise): $t = \tfrac32\pi(1 + 2u)$, $u\sim U(0,1)$,
-point $c(t) = (t\cos t,\ t\sin t)$. The network is `common/ncsn.h`'s (input $(x/7, \log\sigma)$,
-3-$H$-$H$-2 tanh, $\hat\epsilon$ output, all levels per batch, $\sigma^2$ weighting); ALD as in
-5.3: $T = 100$ steps per level, $\alpha_i = 0.1\,\sigma_i^2$, start $\mathcal N(0, 25 I)$.
+point $c(t) = (t\cos t,\ t\sin t)$. The network is `common/ncsn.h`'s deep variant (input
+$(x/s_x, \gamma(\sigma))$ with $s_x$ the data's standard deviation and $\gamma$ the log-noise mapped
+onto $[-1, 1]$, four hidden SiLU layers of width $H$, $\hat\epsilon$ output, all levels per batch,
+$\sigma^2$ weighting); ALD as in 5.3: $T = 100$ steps per level, $\alpha_i = 0.1\,\sigma_i^2$,
+start $\mathcal N(0, 25 I)$, no final denoising step.
 
 What you will see: the generator's moments against their integrals over $t$; the exact score
 of each smoothed density $q_\sigma$, computed by quadrature along the curve and checked by finite
-differences; the network's error against it, level by level; and ALD samples that lie on the
-roll and cover its three turns. An ablation with the exact score shows what the small
+differences; the network's error against it, level by level (below 0.2 at every level, the
+smallest $\sigma = 0.1$ included); and ALD samples that lie on the roll (median distance about
+0.07, as close as the exact score gets) and cover its three turns. An ablation with the exact score shows what the small
 $\sigma_\text{max}$ of the lecture costs.
 Figure: `swissroll_ncsn.png` (ALD samples over the data; the learned score at $\sigma = 1$).
 
 With `--gpu on|auto` and a device the ALD chains run on the GPU backend (`mlp_step`).
-Default scale: $H = 64$, 3000 training steps, 2000 chains (about half a minute on one core);
-`--full`: $H = 128$, 12,000 steps, 5000 chains. (Levels $\sigma \le 1$ need far more capacity or
-training than the default gives: see the per-level table.)
+Default scale: $H = 64$, 4000 training steps of 32 points x 5 levels, 2000 chains (about 40 s
+on one core); `--full`: 12,000 steps, 5000 chains. `--layers`, `--act`, `--hidden`,
+`--steps`, `--batch`, `--lr` rerun the architecture comparison below.
 
 Run: `make run L=35`, or `build/release/bin/lectures/35_score_matching/11_swissroll_ncsn [--out DIR] [--gpu on]`.
 
@@ -48,7 +51,7 @@ Run: `make run L=35`, or `build/release/bin/lectures/35_score_matching/11_swissr
 #include "gpu/gpu.h"
 #include "gpu/gpu_mlp.h"
 
-enum { D = 2, L = 5, T_LEVEL = 100, BATCH = 128 };
+enum { D = 2, L = 5, T_LEVEL = 100 };
 static const double SIGMA[L] = {5.0, 2.5, 1.0, 0.5, 0.1};
 static const double T_LO = 1.5 * M_PI, T_HI = 4.5 * M_PI, ALPHA_SCALE = 0.1;
 
@@ -200,19 +203,28 @@ static void ald_params(LangevinParams *lp, size_t n, LangevinScoreFn score, void
 
 int main(int argc, char **argv) {
     Cli cli;
-    int hidden_flag = 0;
+    int hidden_flag = 0, layers = 5, batch = 32;
     long steps_flag = 0;
-    double lr_flag = 2e-3;
+    double lr_flag = 6e-3;
+    const char *act_flag = "silu";
     const CliExtra extras[] = {{"--hidden", CLI_INT, &hidden_flag, "hidden width (default by scale)"},
+                               {"--layers", CLI_INT, &layers, "linear layers, 2..6 (5: four hidden layers)"},
+                               {"--act", CLI_STRING, &act_flag, "activation: silu (default) or tanh"},
                                {"--steps", CLI_LONG, &steps_flag, "training steps (default by scale)"},
-                               {"--lr", CLI_DOUBLE, &lr_flag, "initial Adam learning rate (2e-3)"},
+                               {"--batch", CLI_INT, &batch, "data points per step, each at all 5 levels (32)"},
+                               {"--lr", CLI_DOUBLE, &lr_flag, "initial Adam learning rate, cosine decay to 1e-5 (6e-3)"},
                                {0}};
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
               "L35 7.7b: NCSN on the swiss roll, exact scores by quadrature, annealed Langevin", 35077,
               extras);
     const long n_mom = cli_scale(&cli, 20000, 200000, 1000000);
-    const int hidden = hidden_flag > 0 ? hidden_flag : (int)cli_scale(&cli, 32, 64, 128);
-    const long steps = steps_flag > 0 ? steps_flag : cli_scale(&cli, 300, 3000, 12000);
+    const int hidden = hidden_flag > 0 ? hidden_flag : (int)cli_scale(&cli, 32, 64, 64);
+    const long steps = steps_flag > 0 ? steps_flag : cli_scale(&cli, 300, 4000, 12000);
+    const int silu = strcmp(act_flag, "tanh") != 0;
+    if ((silu && strcmp(act_flag, "silu") != 0) || layers < 2 || layers > 6 || batch < 1) {
+        fprintf(stderr, "--act must be silu or tanh, --layers 2..6, --batch >= 1\n");
+        return 2;
+    }
     const long n_eval = cli_scale(&cli, 200, 1500, 4000); /* per level */
     const long n_ald = cli_scale(&cli, 200, 2000, 5000);
     const long n_abl = cli_scale(&cli, 50, 300, 1000);
@@ -222,6 +234,7 @@ int main(int argc, char **argv) {
     GpuContext *g = gpu_open(cli.gpu, NULL, why, sizeof why);
 
     /* Moments: quadrature over t vs the generator's samples. */
+    double data_sd;
     {
         double ex[5], m1[5] = {0}, m2[5] = {0};
         for (int j = 0; j < 5; j++) {
@@ -240,6 +253,7 @@ int main(int argc, char **argv) {
         printf("moments (quadrature over t | %ld samples): ", n_mom);
         for (int j = 0; j < 5; j++) printf("E %s %.4f | %.4f; ", names[j], ex[j], m1[j] / n_mom);
         printf("\nVar x %.4f, Var y %.4f\n", ex[2] - ex[0] * ex[0], ex[3] - ex[1] * ex[1]);
+        data_sd = sqrt(0.5 * (ex[2] - ex[0] * ex[0] + ex[3] - ex[1] * ex[1]));
         /* spec L35 7.7b (independent): E x = 2, E y = 2/(3 pi), E r^2 = 9.75 pi^2, Var x 43.8643, Var y 48.3193 */
         check_close("L35.7.7b.moments_quadrature_exact", fabs(ex[0] - 2.0) + fabs(ex[1] - 2.0 / (3 * M_PI)) +
                     fabs(ex[4] - 9.75 * M_PI * M_PI), 0.0, 1e-9, "L35.7.7b.swissroll",
@@ -315,18 +329,42 @@ int main(int argc, char **argv) {
 
     /*: ## Training the NCSN
 
-    Inputs scaled by $c = 1/7$ (about the data's standard deviation), so tanh sees unit-scale
-    values; Adam with a cosine decay of the learning rate from $2\cdot10^{-3}$ to $10^{-5}$
-    (the roll at $\sigma = 0.1$ is a thin, long target; the constant $10^{-3}$ of 4.2 leaves it
-    blurred within the default budget).
+    What the small levels ask of the network: at $\sigma = 0.1$ the optimal
+    $\hat\epsilon(x, \sigma) = (x - \mathbb E[c \mid x])/\sigma$ is, across the roll, the signed
+    distance to the curve divided by $\sigma$, so the weighted error below 0.2 needs the curve
+    located to $\sqrt{0.2}\,\sigma \approx 0.045$ along all 89 units of its length (0.2 % of the
+    data's range). The 3-layer tanh MLP of 5.2 does not get there in any budget tried. Measured
+    with a stand-alone copy of this training loop (fixed seeds; weighted error at
+    $\sigma = 5, 2.5, 1, 0.5, 0.1$; ALD median distance with 300 chains; the last row is this
+    program's default run; rerun any row with `--layers`, `--act`, `--hidden`, `--steps`,
+    `--batch`, `--lr`):
+
+    | network | training | error per level | ALD median |
+    |---|---|---|---|
+    | tanh, 2 x 128 | 2000 x (128 x 5), lr $2\cdot10^{-3}$ | 0.04 0.13 0.78 0.93 1.01 | 1.22 |
+    | SiLU, 2 x 128 | same | 0.02 0.07 0.43 0.58 0.92 | 0.45 |
+    | SiLU, 2 x 128 | 4000 x (32 x 5), lr $6\cdot10^{-3}$ (200-step warm-up) | 0.02 0.03 0.12 0.13 0.68 | 0.18 |
+    | tanh, 4 x 64 | 8000 x (32 x 5), lr $2\cdot10^{-3}$ | 0.01 0.02 0.04 0.03 0.38 | 0.11 |
+    | SiLU, 4 x 64 | 4000 x (32 x 5), lr $2\cdot10^{-3}$ | 0.008 0.013 0.033 0.018 0.15 | 0.083 |
+    | **SiLU, 4 x 64** (default) | 4000 x (32 x 5), lr $6\cdot10^{-3}$ | 0.004 0.006 0.020 0.007 0.012 | 0.066 (2000 chains) |
+
+    Depth, SiLU, small batches with more steps and a large initial rate each helped; the noise
+    input $\gamma(\sigma)\in[-1,1]$ instead of $\log\sigma \in [-2.3, 1.6]$ halved the error
+    at $\sigma = 0.1$ (0.15 against 0.30 with SiLU 4 x 64 at lr $2\cdot10^{-3}$); drawing one level per example
+    instead of all levels per batch, an EMA of the weights, and a warm-up made no difference
+    and are not used. The rate decays along a cosine from $6\cdot10^{-3}$ to $10^{-5}$.
+    The input scale is $1/s_x$ with $s_x^2 = (\mathrm{Var}\,x_1 + \mathrm{Var}\,x_2)/2$ from
+    the quadrature moments above.
     */
     Rng init_rng;
     rng_init(&init_rng, cli.seed, 0);
     NcsnNet net;
-    ncsn_init(&net, D, hidden, AD_F32, &init_rng);
-    net.input_scale = 1.0 / 7.0;
+    ncsn_init_deep(&net, D, hidden, layers, silu ? NN_ACT_SILU : NN_ACT_TANH, AD_F32, &init_rng);
+    net.input_scale = 1.0 / data_sd;
+    //: $\gamma(\sigma)$, eq. [eq:common.ncsn.cond]
+    ncsn_set_sigma_range(&net, SIGMA[L - 1], SIGMA[0]);
     double *losses = xmalloc(sizeof(double) * steps);
-    NcsnTrainConfig tc = {steps, BATCH, lr_flag, 1e-5, cli.seed, "NCSN swiss roll"};
+    NcsnTrainConfig tc = {steps, batch, lr_flag, 1e-5, cli.seed, "NCSN swiss roll"};
     if (ncsn_train(&net, SIGMA, L, sample_swissroll, NULL, &tc, losses, err, sizeof err) != 0) {
         check_true("L35.7.7b.training_finite", false, "%s", err);
         return check_end();
@@ -337,9 +375,10 @@ int main(int argc, char **argv) {
 
     $\sigma^2\,\mathbb E_{q_\sigma}\lVert s_\theta - \nabla\log q_\sigma\rVert^2 = \mathbb E\lVert\hat\epsilon_\theta + \sigma\nabla\log q_\sigma\rVert^2$
     (bar 0.2 at every level, spec L35 7.7b; the zero network's value is $\sigma^2 J(q_\sigma)$,
-    printed for scale).
+    about 1 at the small levels, printed for scale). The `--quick` smoke run trains 300 steps
+    and is only held to beating the zero network at every level.
     */
-    double worst_mse = 0, worst_coarse = 0, worst_vs_zero = 0;
+    double worst_mse = 0, worst_vs_zero = 0;
     {
         Rng r;
         rng_init(&r, cli.seed, 31);
@@ -362,26 +401,36 @@ int main(int argc, char **argv) {
                 }
             }
             worst_mse = fmax(worst_mse, mse);
-            if (SIGMA[i] >= 2.5) worst_coarse = fmax(worst_coarse, mse);
             worst_vs_zero = fmax(worst_vs_zero, mse / j0);
             printf("%5d | %5.2f | %.4f         | %.4f\n", i + 1, SIGMA[i], mse, j0);
         }
         free(xt), free(eh);
     }
-    check_le("L35.7.7b.coarse_level_weighted_mse", worst_coarse, quick ? 1.0 : 0.2, 0.0, "common.ncsn.loss",
-             "largest sigma^2 E_q|s_theta - grad log q_sigma|^2 at sigma = 5, 2.5 (quadrature reference; bar %.1f, spec)",
-             quick ? 1.0 : 0.2);
-    check_le("L35.7.7b.every_level_beats_zero", worst_vs_zero, quick ? 2.0 : 1.0, 0.0, "common.ncsn.loss",
-             "largest ratio (weighted error of s_theta) / (that of s = 0) over the 5 levels (bar %.0f; the "
-             "quick smoke run barely trains)", quick ? 2.0 : 1.0);
-    printf("(largest per-level weighted error %.3f: at sigma <= 1 a %d-wide MLP does not resolve the thin roll\n"
-           " within this budget; the spec's bar 0.2 for every level is not met, see the README)\n", worst_mse, hidden);
+    if (quick)
+        check_le("L35.7.7b.every_level_beats_zero", worst_vs_zero, 1.0, 0.0, "common.ncsn.loss",
+                 "quick smoke run: largest ratio (weighted error of s_theta) / (that of s = 0) over the 5 levels");
+    else
+        check_le("L35.7.7b.level_weighted_mse", worst_mse, 0.2, 0.0, "common.ncsn.loss",
+                 "largest sigma^2 E_q|s_theta - grad log q_sigma|^2 over the 5 levels, sigma = 5 .. 0.1 "
+                 "(quadrature reference; bar 0.2, spec L35 7.7b)");
 
     /*: ## Annealed Langevin with the learned score
 
     5.3's sampler on the lecture's noise list. A sample is judged by its distance to the curve
     and by which third of $t$ its nearest curve point lies in: under the data each third has
     probability 1/3.
+
+    **Is the lecture's step sound here?** Across the roll $q_{\sigma}$ is locally
+    $\mathcal N(0, \sigma^2)$ in the normal coordinate (the turns are $2\pi$ apart and the radius of
+    curvature is at least $4.7 \gg \sigma_i$ for $i \ge 3$). ULA on that Gaussian contracts by
+    $1 - \alpha_i/\sigma_i^2 = 0.9$ per step, so 100 steps forget the start ($0.9^{100} \approx
+    3\cdot10^{-5}$), and its stationary variance is
+    $$ v = \frac{2\alpha}{1 - (1 - \alpha/\sigma^2)^2} = \frac{\sigma^2}{1 - \alpha/(2\sigma^2)} = \frac{\sigma^2}{0.95}, $$ {#eq:L35.7.7b.ula_variance}
+    only 2.6 % wider in standard deviation than $q_\sigma$. So with the exact score the final
+    level leaves samples at a median distance $m^* = 0.6745\,\sigma_L/\sqrt{0.95} = 0.069$ from the
+    curve (the ablation below confirms it). No final denoising (Tweedie) step is needed or used.
+    Bars: the spec's median $< 0.3$, and the tighter $\le 2m^*$ (samples at least as sharp as
+    $q_{2\sigma_L}$); the quick smoke run only has to beat the data blurred at $\sigma_1$.
     */
     Curve fine = curve_new(20000);
     double *x_ald = xmalloc(sizeof(double) * D * n_ald);
@@ -392,7 +441,7 @@ int main(int argc, char **argv) {
     for (long k = 0; k < 2L * hidden; k++) gm.params[k] = (float)(gm.params[k] * net.input_scale);
     double cond[L], alpha[L];
     GpuMlpPhase phases[L];
-    for (int i = 0; i < L; i++) cond[i] = log(SIGMA[i]), alpha[i] = ALPHA_SCALE * SIGMA[i] * SIGMA[i];
+    for (int i = 0; i < L; i++) cond[i] = ncsn_cond(&net, SIGMA[i]), alpha[i] = ALPHA_SCALE * SIGMA[i] * SIGMA[i];
     gpu_phases_langevin(SIGMA, cond, L, 2.0 * ALPHA_SCALE * SIGMA[L - 1] * SIGMA[L - 1], T_LEVEL, phases);
     /* the net outputs eps_hat = -sigma s: the update x + alpha s becomes x - (alpha/sigma) eps_hat */
     for (int i = 0; i < L; i++) phases[i].cf = (float)(-alpha[i] / SIGMA[i]);
@@ -414,31 +463,38 @@ int main(int argc, char **argv) {
     printf("ALD with the learned NCSN (%s, %ld chains): median distance to the roll %.3f, thirds %.3f %.3f %.3f, "
            "non-finite %ld\n", on_gpu ? "GPU" : "CPU", n_ald, med, thirds[0], thirds[1], thirds[2], n_bad);
     check_true("L35.7.7b.ald_finite", n_bad == 0, "no ALD chain is non-finite");
-    /* Reference: the median distance of data blurred at the second level, sigma = 2.5. */
-    double med_ref;
-    {
+    //: $m^* = 0.6745\,\sqrt{v}$ at $\sigma_L$, eq. [eq:L35.7.7b.ula_variance]
+    const double alpha_last = ALPHA_SCALE * SIGMA[L - 1] * SIGMA[L - 1];
+    const double m_star = 0.6744897501960817 * SIGMA[L - 1] / sqrt(1.0 - alpha_last / (2.0 * SIGMA[L - 1] * SIGMA[L - 1]));
+    printf("stationary median distance of exact-score ULA at sigma_L = %.1f: m* = %.4f\n", SIGMA[L - 1], m_star);
+    if (quick) {
+        /* Smoke reference: the median distance of data blurred at the first level, sigma = 5. */
         Rng r;
         rng_init(&r, cli.seed, 32);
         double *xb = xmalloc(sizeof(double) * D * n_ald), th[3];
         long nb;
         for (long k = 0; k < n_ald; k++) {
             sample_swissroll(&r, xb + 2 * k, 1, NULL);
-            for (int a = 0; a < D; a++) xb[2 * k + a] += SIGMA[quick ? 0 : 1] * rng_normal(&r);
+            for (int a = 0; a < D; a++) xb[2 * k + a] += SIGMA[0] * rng_normal(&r);
         }
-        med_ref = curve_stats(&fine, xb, n_ald, th, &nb);
+        double med_ref = curve_stats(&fine, xb, n_ald, th, &nb);
         free(xb);
+        check_le("L35.7.7b.ald_median_dist_to_curve", med, med_ref, 0.0, "common.ncsn.eps_param",
+                 "quick smoke run: median distance of the ALD samples to the roll <= that of data blurred "
+                 "with sigma = 5 (%.2f)", med_ref);
+    } else {
+        check_le("L35.7.7b.ald_median_dist_to_curve", med, 0.3, 0.0, "common.ncsn.eps_param",
+                 "median distance of the ALD samples (learned score) to the roll (bar 0.3, spec L35 7.7b)");
+        check_le("L35.7.7b.ald_median_vs_exact_ula", med, 2.0 * m_star, 0.0, "L35.7.7b.ula_variance",
+                 "the same median <= 2 m*, m* = %.4f the exact-score sampler's stationary median at sigma_L",
+                 m_star);
     }
-    printf("median distance of data blurred with sigma = %.1f: %.3f (spec target for a well-trained net: 0.3)\n",
-           SIGMA[quick ? 0 : 1], med_ref);
-    check_le("L35.7.7b.ald_median_dist_to_curve", med, med_ref, 0.0, "common.ncsn.eps_param",
-             "median distance of the ALD samples to the roll <= that of q_sigma samples, sigma = %.1f (%.2f): "
-             "the annealing got past level %d", SIGMA[quick ? 0 : 1], med_ref, quick ? 1 : 2);
     for (int j = 0; j < 3; j++) {
         char id[64];
         snprintf(id, sizeof id, "L35.7.7b.coverage_third_%d", j + 1);
         check_close(id, thirds[j], 1.0 / 3.0, 0.07 + (quick ? 0.1 : 0.0), "L35.7.7b.swissroll",
-                    "fraction of samples nearest to turn %d of the roll (data: 1/3; bar +-0.07 for a learned model)",
-                    j + 1);
+                    "fraction of samples nearest to turn %d of the roll (data: 1/3; bar +-0.07, spec L35 7.7b%s)",
+                    j + 1, quick ? "; +-0.17 in the quick smoke run" : "");
     }
     if (g) {
         long np = n_parity < n_ald ? n_parity : n_ald;
@@ -528,19 +584,19 @@ int main(int argc, char **argv) {
         plot_series_marker(ss, 1.8);
         plot_series_alpha(ss, 0.6);
         plot_xlim(plot, -15, 16);
-        plot_ylim(plot, -15, 12);
+        plot_ylim(plot, -15, 15.5);
         plot_xlabel(plot, "x1");
         plot_ylabel(plot, "x2");
         plot_panel(plot, 1);
         plot_title(plot, "learned score s_theta(x, sigma = 1)");
-        enum { NX = 32, NY = 28 };
+        enum { NX = 32, NY = 31 };
         static double grid[NX * NY * 2], sc[NX * NY * 2], u[NX * NY], w[NX * NY];
         for (int j = 0; j < NY; j++)
             for (int i = 0; i < NX; i++)
-                grid[2 * (j * NX + i)] = -15 + 31.0 * i / (NX - 1), grid[2 * (j * NX + i) + 1] = -15 + 27.0 * j / (NY - 1);
+                grid[2 * (j * NX + i)] = -15 + 31.0 * i / (NX - 1), grid[2 * (j * NX + i) + 1] = -15 + 30.0 * j / (NY - 1);
         ncsn_eval(&net, grid, NX * NY, 1.0, NULL, sc);
         for (int k = 0; k < NX * NY; k++) u[k] = sc[2 * k], w[k] = sc[2 * k + 1];
-        PlotSeries *f = plot_vector_field(plot, u, w, NX, NY, -15, 16, -15, 12, NULL);
+        PlotSeries *f = plot_vector_field(plot, u, w, NX, NY, -15, 16, -15, 15, NULL);
         plot_series_color_by_magnitude(f, 1);
         PlotSeries *sd2 = plot_scatter(plot, dx, dy, (int)nd, "data");
         plot_series_color(sd2, PLOT_GRAY);
