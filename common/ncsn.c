@@ -42,7 +42,7 @@ void ncsn_init(NcsnNet *net, int dim, int hidden, AdDtype dtype, Rng *rng) {
 void ncsn_set_sigma_range(NcsnNet *net, double sigma_min, double sigma_max) {
     if (!(sigma_min > 0 && sigma_max > sigma_min))
         die("ncsn_set_sigma_range: sigma_min %g, sigma_max %g", sigma_min, sigma_max);
-    //: $\gamma(\sigma) = 2(\log\sigma - \log\sigma_	ext{min})/(\log\sigma_	ext{max} - \log\sigma_	ext{min}) - 1$, eq. [eq:common.ncsn.cond]
+    //: $\gamma(\sigma) = 2(\log\sigma - \log\sigma_\text{min})/(\log\sigma_\text{max} - \log\sigma_\text{min}) - 1$, eq. [eq:common.ncsn.cond]
     net->cond_scale = 2.0 / (log(sigma_max) - log(sigma_min));
     net->cond_shift = -1.0 - net->cond_scale * log(sigma_min);
 }

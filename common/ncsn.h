@@ -17,13 +17,13 @@ so the output stays of order one at every level although the score grows like $1
 §7.7b, to the unit scale where tanh is not saturated.)
 
 **Depth, activation and the noise input.** `ncsn_init` makes the 3-layer tanh MLP of §5.2
-(enough for the 2-D mixture). `ncsn_init_deep` makes $n_	ext{layers}$ linear layers with tanh or
+(enough for the 2-D mixture). `ncsn_init_deep` makes $n_\text{layers}$ linear layers with tanh or
 SiLU between them: a target with fine structure, such as the swiss roll at $\sigma = 0.1$
 (where $\hat\epsilon$ is the signed distance to a long thin curve divided by $\sigma$), is
 learned far faster by a deeper SiLU network than by a wider tanh one (measured in §7.7b).
 By default the noise input is $\log\sigma$ itself; `ncsn_set_sigma_range` maps it linearly onto
-$[-1, 1]$ over $[\sigma_	ext{min}, \sigma_	ext{max}]$,
-$$ \gamma(\sigma) = 2\,rac{\log\sigma - \log\sigma_	ext{min}}{\log\sigma_	ext{max} - \log\sigma_	ext{min}} - 1, $$ {#eq:common.ncsn.cond}
+$[-1, 1]$ over $[\sigma_\text{min}, \sigma_\text{max}]$,
+$$ \gamma(\sigma) = 2\,\frac{\log\sigma - \log\sigma_\text{min}}{\log\sigma_\text{max} - \log\sigma_\text{min}} - 1, $$ {#eq:common.ncsn.cond}
 so that it has the same unit scale as the data input.
 
 **The loss.** Denoising score matching at level $\sigma$ (L35 §4.2) weighted by

@@ -147,8 +147,23 @@ int math_protect(const char *file, int first_line, const char *text, bool note, 
                 p = open;
                 continue;
             }
-            for (const char *r = open; r < close; r++)
+            int bad_line = line;
+            const char *bad = NULL;
+            for (const char *r = open; r < close; r++) {
+                /* a tab or form feed inside math is a LaTeX command eaten by a string escape
+                   (\text -> tab + "ext", \frac -> form feed + "rac"): KaTeX would render it
+                   wrongly or fail */
+                if (!bad && (unsigned char)*r < 0x20 && *r != '\n') {
+                    bad = r;
+                    bad_line = line;
+                }
                 if (*r == '\n') line++;
+            }
+            if (bad) {
+                diag_add(diags, file, bad_line, "control character 0x%02x in math (an escaped \\t or \\f?)",
+                         (unsigned)(unsigned char)*bad);
+                errors++;
+            }
             const char *after = close + (display ? 2 : 1);
             const char *eq = NULL;
             size_t eqn = 0;

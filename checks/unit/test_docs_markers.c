@@ -110,6 +110,12 @@ int main(int argc, char **argv) {
                "an unclosed $$ is an error");
     mathtext_free(&mt);
     diag_free(&bad);
+    e = protect("Mapped by $2\frac{a}{b}$ and $\\sigma_\text{min}$.", false, &mt, &bad); /* \f, \t eaten */
+    check_true("docs.math.control_character", e == 2 && diag_has(&bad, "control character 0x0c") &&
+                                                   diag_has(&bad, "control character 0x09"),
+               "a form feed or tab inside math (\\frac, \\text eaten by a string escape) is an error");
+    mathtext_free(&mt);
+    diag_free(&bad);
     e = protect("Cost \\$5 and \\$6; $a$ spans\nlines $b\n+ c$.", false, &mt, &bad);
     check_true("docs.math.escaped_dollar", e == 0 && mt.n == 2 && !strcmp(mt.items[1].tex, "b\n+ c"),
                "\\$ is a dollar sign; inline math may cross a line inside its paragraph");
