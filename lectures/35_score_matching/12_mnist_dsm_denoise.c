@@ -54,6 +54,7 @@ Run: `make run L=35`, or `build/release/bin/lectures/35_score_matching/12_mnist_
 #include "common/cli.h"
 #include "common/data.h"
 #include "common/image.h"
+#include "common/plot.h"
 #include "common/nn.h"
 #include "common/optim.h"
 #include "common/progress.h"
@@ -297,7 +298,11 @@ int main(int argc, char **argv) {
         opt.upscale = small ? 8 : 3;
         opt.lo = 0.0f, opt.hi = 1.0f;
         Image8 *img = image_grid(tiles, 4 * COLS, 1, set.height, set.width, &opt);
-        if (image_write_png(cli_out_path(&cli, "denoise_grid.png"), img, err, sizeof err) != 0) die("%s", err);
+        static const char *const labels[4] = {"clean", "noisy", "DSM + Tweedie", "DAE"};
+        Plot *fig = plot_new(img->width + 160, img->height + 60, "7.7c: denoising with DSM (sigma = 0.5)");
+        plot_image(fig, img, labels, 4);
+        if (plot_save(fig, cli_out_path(&cli, "denoise_grid.png"), err, sizeof err) != 0) die("%s", err);
+        plot_free(fig);
         printf("denoise_grid.png rows: clean, noisy (clipped for display), DSM-Tweedie, DAE\n");
         image8_free(img);
         free(tiles);
