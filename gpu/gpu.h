@@ -39,6 +39,14 @@ typedef struct GpuBuffer GpuBuffer;
 #define GPU_MAX_BINDINGS 8
 #define GPU_MAX_PUSH_BYTES 128
 
+/* Mesa's CPU driver (llvmpipe / lavapipe) guards against endless shader loops: a loop of one work
+   item stops after 65535 iterations in all, counted over every time that loop is entered, and
+   the shader goes on with wrong values, silently. A kernel that repeats a loop (an MLP's
+   inner product, step after step) must therefore keep the total below this on a CPU device;
+   real GPUs have no such limit. Found when a 100-step learned-score Langevin dispatch of a
+   3-64-64-2 MLP (4416 inner iterations a step) went wrong from step 14 on. */
+#define GPU_CPU_DRIVER_LOOP_LIMIT 65535
+
 typedef struct {
     int validation;   /* 1: enable VK_LAYER_KHRONOS_validation + a debug messenger (tests) */
     double timeout_s; /* fence timeout of one batch; <= 0: 60 s */

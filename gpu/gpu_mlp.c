@@ -222,7 +222,16 @@ static int steps_on_gpu(GpuContext *g, const GpuMlp *m, float *x, long n, uint64
     StepPush pc = {(uint32_t)n, (uint32_t)m->nlayers, m->act, {0}, (uint32_t)seed,
                    (uint32_t)(seed >> 32), 0, 0, 0, 0, 0, 0};
     for (int l = 0; l <= m->nlayers; l++) pc.widths[l] = (uint32_t)m->widths[l];
-    const int max_steps = (int)fmax(1.0, fmin(100.0, per_submit / (double)n));
+    int max_steps = (int)fmax(1.0, fmin(100.0, per_submit / (double)n));
+    if (gpu_info(g)->is_cpu_device) {
+        /* the inner-product loop runs sum_l in_l out_l times a step: stay below the CPU
+           driver's loop limit (gpu.h), with room for the other loops */
+        long inner = 0;
+        for (int l = 0; l < m->nlayers; l++) inner += (long)m->widths[l] * m->widths[l + 1];
+        int cap = (int)((GPU_CPU_DRIVER_LOOP_LIMIT / 2) / inner);
+        if (cap < 1) cap = 1;
+        if (max_steps > cap) max_steps = cap;
+    }
     double pending = 0.0, total = 0.0, s = 0.0;
     uint32_t step = 0;
     for (int p = 0; p < nphases; p++)

@@ -467,6 +467,12 @@ int gpu_train_run(GpuContext *g, GpuTrain *tr, int steps, int loss_every, float 
     if (gpu_seconds) *gpu_seconds = -1.0;
     if (loss_every < 1) die("gpu_train_run: loss_every must be >= 1");
     if (steps <= 0) return g != NULL;
+    if (g && gpu_info(g)->is_cpu_device && tr->batch > GPU_CPU_DRIVER_LOOP_LIMIT / 2) {
+        /* train_adam sums each gradient over the batch in one loop (gpu.h: loop limit) */
+        fprintf(stderr, "gpu: batch %d is too large for a CPU Vulkan driver's loop limit; running "
+                        "the CPU path instead\n", tr->batch);
+        g = NULL;
+    }
     if (g && tr->batch <= 0x7fffffff && tr->net.nparams < 0x7fffffffL) {
         if (train_on_gpu(g, tr, steps, loss_every, losses, gpu_seconds) == 0) return 1;
         fprintf(stderr, "gpu: %s; running the CPU path instead\n", gpu_error(g));

@@ -187,6 +187,41 @@ static void test_langevin_known(GpuContext *g, const Cli *cli, const char *why) 
     nn_mlp_free(&nn);
 }
 
+/* A long dispatch of a realistic network: 100 steps of a 3-64-64-2 MLP in one phase, no noise,
+   must follow the C twin path by path. On Mesa's CPU driver a loop of one work item stops after
+   65535 iterations in all (gpu.h, GPU_CPU_DRIVER_LOOP_LIMIT); this network's inner product
+   runs 4416 times a step, so a 100-step dispatch went wrong from step 14 on until the runner
+   learned to cut it into shorter dispatches. */
+static void test_long_dispatch(GpuContext *g, const char *why) {
+    const long n = 256;
+    const int widths[4] = {3, 64, 64, 2};
+    NnMlp nn;
+    GpuMlp m;
+    make_mlp(&nn, &m, 3, widths, NN_ACT_TANH, 5);
+    /* x <- 0.98 x + 0.05 f(x, 0.3): a mild contraction, so rounding differences stay small */
+    const GpuMlpPhase ph = {0.3f, 0.98f, 0.05f, 0.0f, 100};
+    float *x = xcalloc((size_t)n * 2, sizeof(float)), *y = xcalloc((size_t)n * 2, sizeof(float));
+    random_inputs(x, n, 2, 12, 3.0);
+    memcpy(y, x, sizeof(float) * (size_t)n * 2);
+    int ran = g ? gpu_mlp_steps_run(g, &m, x, n, 3, &ph, 1, NULL) : 0;
+    gpu_mlp_steps_run(NULL, &m, y, n, 3, &ph, 1, NULL);
+    if (!ran) {
+        check_skip("common.gpu.mlp_long_dispatch", "no Vulkan device: %s", why);
+    } else {
+        double worst = 0.0;
+        for (long i = 0; i < 2 * n; i++) worst = fmax(worst, fabs((double)x[i] - y[i]));
+        /* per step the two sides differ by float rounding (~1e-6 of f); a contraction by 0.98
+           sums that to at most ~50 times one step's difference */
+        check_le("common.gpu.mlp_long_dispatch", worst, 1e-4, 0, "common.gpu.mlp_step",
+                 "100 steps of a 3-64-64-2 network in one phase: max |x_gpu - x_twin| over %ld "
+                 "chains (no noise)", n);
+    }
+    free(x);
+    free(y);
+    gpu_mlp_free(&m);
+    nn_mlp_free(&nn);
+}
+
 static void linear_betas(double *beta, int T) {
     for (int t = 1; t <= T; t++) beta[t] = 1e-4 + (0.02 - 1e-4) * (t - 1) / (T - 1);
 }
@@ -286,6 +321,7 @@ int main(int argc, char **argv) {
     test_pack_and_twin();
     test_forward_kernel(g, &cli, why);
     test_langevin_known(g, &cli, why);
+    test_long_dispatch(g, why);
     test_ddpm_ddim(g, &cli, why);
     gpu_test_close(g, "common.gpu.mlp_validation_clean");
     return check_end();
