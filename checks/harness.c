@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/check.h"
 #include "common/util.h"
 
 typedef struct {
@@ -54,12 +55,16 @@ static int split_args(char *s, char **argv, int max) {
     return n;
 }
 
+static int starts_with(const char *s, const char *prefix) {
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
 static void parse_line(Result *r, const char *line) {
-    if (!strncmp(line, "CHECK PASS ", 11)) r->passed++;
-    else if (!strncmp(line, "CHECK FAIL ", 11)) r->failed++;
-    else if (!strncmp(line, "CHECK SKIP ", 11)) r->skipped++;
-    else if (!strncmp(line, "ERRATUM ", 8)) r->errata++;
-    else if (!strncmp(line, "SUMMARY ", 8)) r->has_summary = 1;
+    if (starts_with(line, CHECK_LINE_PASS)) r->passed++;
+    else if (starts_with(line, CHECK_LINE_FAIL)) r->failed++;
+    else if (starts_with(line, CHECK_LINE_SKIP)) r->skipped++;
+    else if (starts_with(line, CHECK_LINE_ERRATUM)) r->errata++;
+    else if (starts_with(line, CHECK_LINE_SUMMARY)) r->has_summary = 1;
 }
 
 /* "path:args" -> path, args (args empty when there is no colon). Commas in args stand for spaces,
@@ -149,7 +154,7 @@ static void run_one(const char *spec, const char *extra, int timeout, int verbos
                 line[len] = '\0';
                 fputs(line, log);
                 parse_line(r, line);
-                if (verbose || !strncmp(line, "CHECK FAIL ", 11)) {
+                if (verbose || starts_with(line, CHECK_LINE_FAIL)) {
                     if (!verbose) printf("  %s: ", r->name);
                     fputs(line, stdout);
                     fflush(stdout);

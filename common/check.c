@@ -74,7 +74,7 @@ static bool emit(const char *status, const char *id, double value, const char *e
     else S.skipped++;
 
     if (strcmp(status, "SKIP") == 0) {
-        printf("CHECK SKIP %s :: %s\n", id, desc);
+        printf(CHECK_LINE_SKIP "%s :: %s\n", id, desc);
     } else {
         printf("CHECK %s %s value=%.10g expect=%s tol=%.3g", status, id, value, expect, tol);
         if (eq && *eq) printf(" eq=%s", eq);
@@ -183,7 +183,7 @@ void check_skip(const char *id, const char *fmt, ...) {
 void check_erratum(const char *id, double lecture, double correct, const char *fmt, ...) {
     FORMAT_DESC(desc, fmt);
     S.errata++;
-    printf("ERRATUM %s lecture=%.10g correct=%.10g :: %s\n", id, lecture, correct, desc);
+    printf(CHECK_LINE_ERRATUM "%s lecture=%.10g correct=%.10g :: %s\n", id, lecture, correct, desc);
     fflush(stdout);
     if (S.jsonl) {
         fputs("{\"kind\":\"erratum\",\"id\":", S.jsonl);
@@ -201,7 +201,7 @@ void check_erratum(const char *id, double lecture, double correct, const char *f
 int check_failed_count(void) { return S.failed; }
 
 int check_end(void) {
-    printf("SUMMARY %s %d passed, %d failed, %d skipped\n", S.program, S.passed, S.failed,
+    printf(CHECK_LINE_SUMMARY "%s %d passed, %d failed, %d skipped\n", S.program, S.passed, S.failed,
            S.skipped);
     fflush(stdout);
     if (S.jsonl) {

@@ -28,6 +28,14 @@ is itself reported as a failure.
 
 #include <stdbool.h>
 
+/* The line prefixes of the protocol: what check.c prints and what a reader of the lines
+   (checks/harness.c) looks for, defined once. */
+#define CHECK_LINE_PASS "CHECK PASS "
+#define CHECK_LINE_FAIL "CHECK FAIL "
+#define CHECK_LINE_SKIP "CHECK SKIP "
+#define CHECK_LINE_ERRATUM "ERRATUM "
+#define CHECK_LINE_SUMMARY "SUMMARY "
+
 /* Start the protocol for one program. `program` is its path without extension
    (e.g. "lectures/07_mle/01_mle_cross_entropy"); `out_dir` receives checks.jsonl
    (NULL: no file). */

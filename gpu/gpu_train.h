@@ -92,6 +92,18 @@ double gpu_train_grad_cpu(const GpuTrain *tr, float *grad);
 /* The C twin: `steps` training steps. losses (may be NULL) gets ceil(steps / loss_every)
    window means. OpenMP over examples and parameters; the same result for any thread count. */
 void gpu_train_steps_cpu(GpuTrain *tr, int steps, int loss_every, float *losses);
+
+/* Parity of a GPU training run with its C twin: `twin` (made like the GPU's run, in the state
+   that run started from) runs the first min(steps, 200) steps on the same batches, and the mean
+   batch loss of the second half of that window is compared with `gpu_losses` (one loss a step).
+   The two curves drift apart only through the rounding of exp/log/sin/cos, so their means agree
+   within the standard error of two independent means, estimated from the losses. */
+typedef struct {
+    long first, count;           /* the window: steps first .. first + count - 1 (1-based) */
+    double mean_gpu, mean_twin;
+    double diff, se;             /* mean_gpu - mean_twin and its standard error */
+} GpuTwinParity;
+GpuTwinParity gpu_train_twin_parity(GpuTrain *twin, const float *gpu_losses, long steps);
 /* The same steps on the GPU when g is non-NULL (falls back to the twin on any error, with a
    message on stderr). Returns 1 when the GPU ran them. gpu_seconds: summed timestamp time
    (-1 on the CPU or without timestamps). */

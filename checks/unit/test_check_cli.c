@@ -136,9 +136,9 @@ int main(int argc, char **argv) {
                strstr(c.out, "SUMMARY checks/unit/fake 7 passed, 0 failed, 1 skipped") != NULL,
                "SUMMARY line counts 7 passed, 0 failed, 1 skipped");
     check_true("common.check.line_format",
-               strstr(c.out, "CHECK PASS t.close value=") && strstr(c.out, " eq=eq.a :: close\n") &&
+               strstr(c.out, CHECK_LINE_PASS "t.close value=") && strstr(c.out, " eq=eq.a :: close\n") &&
                    strstr(c.out, "expect=<=1 ") && strstr(c.out, "expect=in[0,1] ") &&
-                   strstr(c.out, "CHECK SKIP t.skip :: no device\n"),
+                   strstr(c.out, CHECK_LINE_SKIP "t.skip :: no device\n"),
                "check lines follow CONVENTIONS.md section 3");
     check_true("common.check.mc_tolerance", strstr(c.out, "tol=0.04 :: mc (4 sigma, se=0.01, n=2500)") != NULL,
                "a Monte-Carlo check prints tol = k se and says k, se and n");
@@ -169,7 +169,7 @@ int main(int argc, char **argv) {
         capture(protocol_failures, &k, &c);
         char id[64];
         snprintf(id, sizeof id, "common.check.fails_%d", k);
-        check_true(id, c.status == 1 && strstr(c.out, "CHECK FAIL t.x") != NULL,
+        check_true(id, c.status == 1 && strstr(c.out, CHECK_LINE_FAIL "t.x") != NULL,
                    "a check with a %s fails and the program exits 1 (got %d)", why[k], c.status);
     }
 

@@ -291,25 +291,16 @@ int main(int argc, char **argv) {
         }
         //: the trained parameters back into the NcsnNet (the table kept them in its meaning)
         gpu_mlp_to_nn(&tr.net, &net.mlp);
-        /* Parity: the C twin runs the first n_par steps from the same state on the same batches;
-           the two curves drift apart only through the rounding of exp/log/sin/cos, so the mean
-           of the second half of the window must agree within the SE of two independent means. */
-        const long n_par = steps < 200 ? steps : 200, half = n_par / 2;
-        float *lt = xmalloc(sizeof(float) * n_par);
-        gpu_train_steps_cpu(&twin, (int)n_par, 1, lt);
-        double mg = 0, mt = 0, vg = 0, vt = 0;
-        for (long s = half; s < n_par; s++) mg += lf[s], mt += lt[s];
-        mg /= n_par - half, mt /= n_par - half;
-        for (long s = half; s < n_par; s++) vg += (lf[s] - mg) * (lf[s] - mg), vt += (lt[s] - mt) * (lt[s] - mt);
-        const double se_par = sqrt((vg + vt) / (n_par - half - 1) / (n_par - half));
-        printf("GPU vs C twin, mean batch loss of steps %ld..%ld: %.4f vs %.4f\n", half + 1, n_par, mg, mt);
+        const GpuTwinParity par = gpu_train_twin_parity(&twin, lf, steps);
+        printf("GPU vs C twin, mean batch loss of steps %ld..%ld: %.4f vs %.4f\n", par.first,
+               par.first + par.count - 1, par.mean_gpu, par.mean_twin);
         if (on_gpu)
-            check_mc("L35.5.2.gpu_twin_parity", mg - mt, 0.0, se_par, 4, n_par - half, "common.gpu.train_loss",
+            check_mc("L35.5.2.gpu_twin_parity", par.diff, 0.0, par.se, 4, par.count, "common.gpu.train_loss",
                      "loss curve on the GPU minus its C twin's (same start, same batches), mean of steps "
-                     "%ld..%ld (SE of two independent means, from the losses)", half + 1, n_par);
+                     "%ld..%ld (SE of two independent means, from the losses)", par.first,
+                     par.first + par.count - 1);
         else
             check_skip("L35.5.2.gpu_twin_parity", "the GPU run failed and fell back to the C twin (stderr)");
-        free(lt);
         free(lf);
         gpu_train_free(&tr);
         gpu_train_free(&twin);
