@@ -30,9 +30,12 @@ fi
 # GPU backend (gpu/): Langevin chain-steps per second, CPU twin (1 and 2 threads) vs the Vulkan
 # kernels. GPU=auto uses a real GPU only; GPU=on also a CPU Vulkan driver (llvmpipe, slower).
 echo "benchmark: Langevin on a 2-D mixture and with an MLP score 2-64-64-2 (L35 4.4, 5.3), CPU vs GPU"
+# (the MLP-score runs use at most GPU_MLP_CHAINS chains: 1e6 chains of a 2-64-64-2 network for 100
+# steps take over ten minutes on one CPU core)
 for n in ${GPU_CHAINS:-10000 1000000}; do
+  m=$(( n < ${GPU_MLP_CHAINS:-10000} ? n : ${GPU_MLP_CHAINS:-10000} ))
   "$build/bin/checks/bench/gpu_langevin" --gpu "${GPU:-auto}" --chains "$n" --steps "${GPU_STEPS:-1000}" \
-    --mlp-chains "$n" --mlp-steps "${GPU_MLP_STEPS:-100}" | grep -E '^(RESULT|backend)' | sed 's/^/  /'
+    --mlp-chains "$m" --mlp-steps "${GPU_MLP_STEPS:-100}" | grep -E '^(RESULT|backend)' | sed 's/^/  /'
 done
 
 # GPU backend: MLP training steps per second (DSM, 2-64-64-2 tanh, L35 4.2): the reference
