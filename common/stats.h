@@ -53,6 +53,13 @@ double welford_var(const Welford *w);      /* unbiased, m2 / (n-1); NaN for n < 
 double welford_var_pop(const Welford *w);  /* m2 / n; NaN for n < 1 */
 
 double stats_mean(const double *x, size_t n);
+/* Mean and its standard error sqrt(s^2 / n) (the error bar of a Monte-Carlo average);
+   se may be NULL. NaN for n < 2. */
+double stats_mean_se(const double *x, size_t n, double *se);
+/* max_i |a_i - b_i| (0 for n = 0; NaN if any difference is NaN). */
+double stats_max_abs_diff(const double *a, const double *b, size_t n);
+/* qsort comparator for doubles in increasing order (NaNs last). */
+int stats_cmp_double(const void *a, const void *b);
 /* Unbiased variance (n-1 denominator) by Welford; NaN for n < 2. */
 double stats_var(const double *x, size_t n);
 /* Mean and unbiased variance together; either output may be NULL. */

@@ -53,6 +53,29 @@ void stats_mean_var(const double *x, size_t n, double *mean, double *var) {
     if (var) *var = welford_var(&w);
 }
 
+double stats_mean_se(const double *x, size_t n, double *se) {
+    double mean, var;
+    stats_mean_var(x, n, &mean, &var);
+    if (se) *se = n >= 2 ? sqrt(var / (double)n) : NAN;
+    return n >= 2 ? mean : NAN;
+}
+
+double stats_max_abs_diff(const double *a, const double *b, size_t n) {
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs(a[i] - b[i]);
+        if (isnan(d)) return NAN;
+        if (d > m) m = d;
+    }
+    return m;
+}
+
+int stats_cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    if (isnan(x) || isnan(y)) return isnan(x) - isnan(y);
+    return (x > y) - (x < y);
+}
+
 double stats_var(const double *x, size_t n) {
     double v;
     stats_mean_var(x, n, NULL, &v);
@@ -81,11 +104,6 @@ void stats_covariance(const double *x, size_t n, size_t d, double *mean, double 
     free(m);
 }
 
-static int cmp_double(const void *pa, const void *pb) {
-    const double a = *(const double *)pa, b = *(const double *)pb;
-    return (a > b) - (a < b);
-}
-
 /* Type-7 quantile of an already sorted array. */
 static double quantile_sorted(const double *s, size_t n, double q) {
     if (n == 0 || !(q >= 0.0 && q <= 1.0)) return NAN;
@@ -99,7 +117,7 @@ static double quantile_sorted(const double *s, size_t n, double q) {
 void stats_quantiles(const double *x, size_t n, const double *q, size_t nq, double *out) {
     double *s = xmalloc(sizeof(double) * (n ? n : 1));
     memcpy(s, x, sizeof(double) * n);
-    qsort(s, n, sizeof(double), cmp_double);
+    qsort(s, n, sizeof(double), stats_cmp_double);
     for (size_t j = 0; j < nq; j++) out[j] = quantile_sorted(s, n, q[j]);
     free(s);
 }
