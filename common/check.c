@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "common/util.h"
 
@@ -45,6 +46,27 @@ static void json_string(FILE *f, const char *s) {
         else fputc(c, f);
     }
     fputc('"', f);
+}
+
+void check_run_info(const char *scale, unsigned long long seed, int threads, const char *gpu) {
+    if (!S.jsonl) return;
+    char date[40];
+    time_t now = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    fprintf(S.jsonl, "{\"kind\":\"run\",\"date\":\"%s\",\"scale\":", date);
+    json_string(S.jsonl, scale);
+    fprintf(S.jsonl, ",\"seed\":%llu,\"threads\":%d,\"gpu\":", seed, threads);
+    json_string(S.jsonl, gpu);
+    fputs("}\n", S.jsonl);
+    fflush(S.jsonl);
+}
+
+void check_backend(const char *name) {
+    if (!S.jsonl) return;
+    fputs("{\"kind\":\"backend\",\"name\":", S.jsonl);
+    json_string(S.jsonl, name);
+    fputs("}\n", S.jsonl);
+    fflush(S.jsonl);
 }
 
 static void json_number(FILE *f, double x) {

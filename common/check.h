@@ -41,6 +41,11 @@ is itself reported as a failure.
    (NULL: no file). */
 void check_begin(const char *program, const char *out_dir);
 
+/* What the docs show beside a run's verdicts: how it was made (one "run" record at the top of
+   checks.jsonl; cli_parse writes it) and, for programs with a GPU path, which backend ran. */
+void check_run_info(const char *scale, unsigned long long seed, int threads, const char *gpu);
+void check_backend(const char *name);
+
 /* All comparisons return true on PASS. `eq` names the equation id verified (may be NULL).
    The description is printf-style. */
 bool check_close(const char *id, double value, double expect, double tol, const char *eq,

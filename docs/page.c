@@ -20,9 +20,14 @@ void page_begin(Buf *b, const char *page, const char *title, const char *crumbs_
     buf_printf(b, "<link rel=\"stylesheet\" href=\"%sassets/site.css\">\n", r);
     buf_printf(b, "<script defer src=\"%sassets/katex/katex.min.js\"></script>\n", r);
     buf_printf(b, "<script defer src=\"%sassets/site.js\"></script>\n", r);
-    buf_puts(b, "</head>\n<body>\n<nav class=\"top\">");
+    buf_printf(b, "<script defer src=\"%sassets/search-index.js\"></script>\n", r);
+    buf_printf(b, "<script defer src=\"%sassets/search.js\"></script>\n", r);
+    buf_printf(b, "</head>\n<body data-root=\"%s\">\n<nav class=\"top\">", r);
     buf_printf(b, "<a class=\"home\" href=\"%sindex.html\">Generative models in C</a>", r);
     if (crumbs_html && *crumbs_html) buf_printf(b, " <span class=\"sep\">/</span> %s", crumbs_html);
+    buf_puts(b, "<span class=\"search\"><input id=\"search\" type=\"search\" autocomplete=\"off\" "
+                "placeholder=\"Search: section, equation, check, function, symbol (press /)\" "
+                "aria-label=\"search the course\"><ol id=\"search-results\" hidden></ol></span>");
     buf_puts(b, "</nav>\n<main>\n");
 }
 
@@ -72,6 +77,10 @@ void verdict_html(Buf *b, const PageCtx *c, const CheckRec *r, const Program *fr
                                           : !strcmp(r->status, "FAIL") ? "fail" : "skip";
     buf_printf(b, "<span class=\"check %s\" title=\"", cls);
     buf_htmls(b, r->id);
+    if (!from && c->verdicts) { /* on its own program's page: the anchor search results point to */
+        buf_puts(b, "\" id=\"check:");
+        buf_htmls(b, r->id);
+    }
     buf_printf(b, "\"><span class=\"st\">%s</span> <span class=\"cid\">", r->erratum ? "ERRATUM" : r->status);
     buf_htmls(b, eq_short(r->id));
     buf_puts(b, "</span> <span class=\"desc\">");

@@ -9,6 +9,7 @@
 #include "common/util.h"
 #include "docs/mathmd.h"
 #include "docs/page.h"
+#include "docs/page_nav.h"
 
 static char *lecture_page(const Lecture *lec, const char *name) {
     Buf b = {0};
@@ -30,7 +31,8 @@ static void lecture_begin(Buf *b, const Lecture *lec, const char *page, const ch
     buf_free(&crumbs);
     buf_free(&title);
     buf_puts(b, "<div class=\"runbar\"><a href=\"index.html\">overview</a> · <a href=\"equations.html\">equations</a> · "
-                "<a href=\"glossary.html\">glossary</a> · <a href=\"errata.html\">errata</a></div>\n<article class=\"wide\">\n");
+                "<a href=\"glossary.html\">glossary</a> · <a href=\"errata.html\">errata</a> · "
+                "<a href=\"gallery.html\">figures</a></div>\n<article class=\"wide\">\n");
 }
 
 static int lecture_end(Buf *b, const char *site, const char *page) {
@@ -39,26 +41,6 @@ static int lecture_end(Buf *b, const char *site, const char *page) {
     int rc = page_write(site, page, b);
     buf_free(b);
     return rc;
-}
-
-/* The "##" headings of a program's prose blocks (its sections). */
-static void program_sections(Buf *b, const Program *g) {
-    int n = 0;
-    for (int i = 1; i < g->src.lit.n; i++) {
-        const Segment *s = &g->src.lit.seg[i];
-        if (s->kind != SEG_PROSE || !starts_with(s->text, "## ")) continue;
-        if (!n++) buf_puts(b, "<ul class=\"sections\">");
-        PageCtx c = {NULL, "index.html", NULL, NULL, 0, false};
-        (void)c;
-        char *h = md_to_html(g->src.path, s->line, s->text + 3, false, NULL, &(Diags){0});
-        /* keep the first line only: the heading */
-        char *nl = strstr(h, "</p>");
-        if (nl) *nl = '\0';
-        buf_printf(b, "<li><a href=\"%s#%s\">%s</a></li>", g->page, line_anchor(&g->src, s->line),
-                   starts_with(h, "<p>") ? h + 3 : h);
-        free(h);
-    }
-    if (n) buf_puts(b, "</ul>");
 }
 
 int page_index(const char *site, const Project *p) {
@@ -83,22 +65,24 @@ int page_index(const char *site, const Project *p) {
         buf_printf(&b, "%d program%s, %d run · checks: %d passed, %d failed, %d skipped · ", L->nprogs,
                    L->nprogs == 1 ? "" : "s", ran, pass, fail, skip);
         buf_printf(&b, "<a href=\"lectures/%s/equations.html\">equations</a> · <a href=\"lectures/%s/glossary.html\">glossary</a> · "
-                       "<a href=\"lectures/%s/errata.html\">errata</a></p>\n<table class=\"map\">\n"
+                       "<a href=\"lectures/%s/errata.html\">errata</a> · <a href=\"lectures/%s/gallery.html\">figures</a></p>\n<table class=\"map\">\n"
                        "<thead><tr><th>program (sections)</th><th>checks</th><th>figures</th></tr></thead><tbody>\n",
-                   L->dir, L->dir, L->dir);
+                   L->dir, L->dir, L->dir, L->dir);
         for (int j = 0; j < L->nprogs; j++) {
             const Program *g = &L->progs[j];
             buf_printf(&b, "<tr><td><a href=\"%s\">", g->page);
             buf_htmls(&b, g->title);
             buf_printf(&b, "</a> <code>%s.c</code>", g->name);
-            program_sections(&b, g);
+            nav_sections(&b, g, g->page);
             buf_puts(&b, "</td><td>");
             run_badge(&b, &g->run);
             buf_printf(&b, "</td><td>%d</td></tr>\n", g->run.nfig);
         }
         buf_puts(&b, "</tbody></table></section>\n");
     }
-    buf_puts(&b, "<section id=\"modules\"><h2>The library: <code>common/</code> and <code>gpu/</code></h2>\n<ul class=\"modules\">");
+    buf_puts(&b, "<section id=\"modules\"><h2>The library: <code>common/</code> and <code>gpu/</code></h2>\n"
+                 "<p>Each module's page shows its header and code; <a href=\"functions.html\">the function index</a> "
+                 "lists every function with the lecture programs that call it.</p>\n<ul class=\"modules\">");
     for (int i = 0; i < p->nmod; i++) {
         const Module *m = &p->mod[i];
         buf_printf(&b, "<li><a href=\"%s\"><code>%s</code></a>", m->page, m->name);
@@ -153,9 +137,7 @@ int page_lecture_overview(const char *site, const Project *p, const Lecture *lec
 
 static bool ident_char(char ch) { return isalnum((unsigned char)ch) || ch == '_'; }
 
-/* The line where a C name is declared: a code line where it appears outside parentheses after
-   a type (or, failing that, its first appearance). */
-static int definition_line(const Source *s, const char *name) {
+int glossary_definition_line(const Source *s, const char *name) {
     size_t n = strlen(name);
     int first = 0;
     for (int i = 0; i < s->lit.n; i++) {
@@ -229,7 +211,7 @@ static void glossary_rows(Buf *b, PageCtx *c, const Program *g) {
                         if (!t) break;
                         char name[128];
                         snprintf(name, sizeof name, "%.*s", (int)(t - s - 1), s + 1);
-                        int at = definition_line(&g->src, name);
+                        int at = glossary_definition_line(&g->src, name);
                         if (at) buf_printf(b, "<a href=\"%s.html#%s\"><code>%s</code></a> ", g->name,
                                            line_anchor(&g->src, at), name);
                         else buf_printf(b, "<code>%s</code> ", name);

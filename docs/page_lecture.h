@@ -11,5 +11,8 @@ int page_lecture_overview(const char *site, const Project *p, const Lecture *lec
 int page_glossary(const char *site, const Project *p, const Lecture *lec);
 int page_equations(const char *site, const Project *p, const Lecture *lec);
 int page_errata(const char *site, const Project *p, const Lecture *lec);
+/* The line where a C name of a symbol table is declared: a code line where it appears outside
+   parentheses after a type (or, failing that, its first appearance); 0 when it does not occur. */
+int glossary_definition_line(const Source *s, const char *name);
 
 #endif

@@ -8,6 +8,7 @@
 #include "common/util.h"
 #include "docs/highlight.h"
 #include "docs/page.h"
+#include "docs/page_nav.h"
 
 char *figure_dir(const Program *g) {
     Buf b = {0};
@@ -95,7 +96,12 @@ int page_program(const char *site, const Project *p, const Lecture *lec, const P
         buf_printf(&b, " <span class=\"hint\">This program has not been run yet: <code>make run L=%.2s</code> "
                        "writes its checks and figures, then the site shows them.</span>", lec->dir);
     buf_puts(&b, " <a href=\"equations.html\">equations</a> · <a href=\"glossary.html\">glossary</a> · "
-                 "<a href=\"errata.html\">errata</a></div>\n");
+                 "<a href=\"errata.html\">errata</a> · <a href=\"gallery.html\">figures</a></div>\n");
+    nav_run_info(&b, p, g);
+    buf_puts(&b, "<div class=\"withside\">");
+    nav_sidebar(&b, lec, g);
+    buf_puts(&b, "<div class=\"content\">");
+    nav_prev_next(&b, lec, g);
 
     int nrows;
     int *row = assign_rows(&g->src.lit, &nrows);
@@ -134,6 +140,8 @@ int page_program(const char *site, const Project *p, const Lecture *lec, const P
         buf_puts(&b, buf_str(&extra[nrows]));
         buf_puts(&b, "</div><div class=\"src\"></div></div>\n");
     }
+    nav_prev_next(&b, lec, g);
+    buf_puts(&b, "</div></div>\n");
     for (int r = 0; r <= nrows; r++) buf_free(&extra[r]);
     free(extra);
     free(at_eq);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/util.h"
 #include "docs/json.h"
@@ -22,6 +23,13 @@ static char *dup_or_empty(const char *s) { return xstrdup(s ? s : ""); }
 
 static double num_or_nan(const Json *o, const char *key) { return json_num(o, key, NAN); }
 
+/* A JSON field as text (strings as they are, numbers printed) into a fixed buffer. */
+static void field(const Json *o, const char *key, char *out, size_t n) {
+    const char *s = json_str(o, key);
+    if (s) snprintf(out, n, "%s", s);
+    else if (json_get(o, key)) snprintf(out, n, "%.17g", json_num(o, key, NAN));
+}
+
 static int cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -34,6 +42,8 @@ int results_load(const char *dir, RunResult *r, char *err, size_t errlen) {
     int status = 0;
     if (text) {
         r->ran = true;
+        struct stat st;
+        if (stat(path, &st) == 0) r->mtime = st.st_mtime;
         int lineno = 0;
         for (char *line = text; *line;) {
             char *e = strchr(line, '\n');
@@ -45,6 +55,15 @@ int results_load(const char *dir, RunResult *r, char *err, size_t errlen) {
                 if (!kind) {
                     if (status == 0) snprintf(err, errlen, "%s:%d: not a check record", path, lineno);
                     status = -1;
+                } else if (!strcmp(kind, "run")) {
+                    r->info.known = true;
+                    field(j, "date", r->info.date, sizeof r->info.date);
+                    field(j, "scale", r->info.scale, sizeof r->info.scale);
+                    field(j, "seed", r->info.seed, sizeof r->info.seed);
+                    field(j, "threads", r->info.threads, sizeof r->info.threads);
+                    field(j, "gpu", r->info.gpu, sizeof r->info.gpu);
+                } else if (!strcmp(kind, "backend")) {
+                    field(j, "name", r->info.backend, sizeof r->info.backend);
                 } else if (!strcmp(kind, "summary")) {
                     r->summary = true;
                     r->passed = (int)json_num(j, "passed", 0);

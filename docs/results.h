@@ -1,11 +1,14 @@
 /* results — what the last run of a program left in its out directory: the check lines' JSON
-   twin (`checks.jsonl`, written by common/check.c: kinds "check", "erratum", "summary") and the
-   PNG figures. A program that has not been run has no checks.jsonl: `ran` is false. */
+   twin (`checks.jsonl`, written by common/check.c: kinds "run", "backend", "check", "erratum",
+   "summary") and the PNG figures. A program that has not been run has no checks.jsonl: `ran` is
+   false. The "run" record says how it ran (date, scale, seed, threads, GPU mode) and "backend"
+   which executor the heavy loops used; `mtime` lets a page notice a run older than its source. */
 #ifndef DOCS_RESULTS_H
 #define DOCS_RESULTS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 typedef struct {
     bool erratum;
@@ -14,8 +17,21 @@ typedef struct {
     double value, tol, lecture, correct; /* NAN where the JSON had null */
 } CheckRec;
 
+/* How the run was made; empty strings where checks.jsonl did not say. */
+typedef struct {
+    bool known;
+    char date[40];     /* ISO 8601, UTC */
+    char scale[16];    /* quick, default, full */
+    char seed[24];
+    char threads[12];
+    char gpu[8];       /* the --gpu flag: auto, off, on */
+    char backend[160]; /* "CPU", or the GPU device's name */
+} RunInfo;
+
 typedef struct {
     bool ran, summary;
+    RunInfo info;
+    time_t mtime; /* of checks.jsonl */
     CheckRec *v;
     int n;
     int passed, failed, skipped, errata;

@@ -8,7 +8,9 @@
 
 #include "common/util.h"
 #include "docs/page_lecture.h"
+#include "docs/page_nav.h"
 #include "docs/page_source.h"
+#include "docs/search_index.h"
 #include "docs/text.h"
 
 const char *katex_dir(void) {
@@ -64,7 +66,7 @@ static int copy_assets(const Project *p, const char *site, char *err, size_t err
         snprintf(err, errlen, "no KaTeX fonts in %s/fonts", k);
         return -1;
     }
-    const char *own[] = {"site.css", "site.js", NULL};
+    const char *own[] = {"site.css", "site.js", "search.js", NULL};
     for (int i = 0; own[i]; i++) {
         snprintf(from, sizeof from, "%s/docs/assets/%s", p->root, own[i]);
         snprintf(to, sizeof to, "%s/assets/%s", site, own[i]);
@@ -100,14 +102,18 @@ int site_generate(const Project *p, const char *site, PageList *pages, char *err
     if (copy_assets(p, site, err, errlen) != 0) return -1;
     int bad = page_index(site, p);
     add_page(pages, "index.html");
+    bad |= search_index_write(p, site) != 0;
+    bad |= page_function_index(site, p);
+    add_page(pages, "functions.html");
     for (int i = 0; i < p->nlec; i++) {
         const Lecture *L = &p->lec[i];
-        const char *names[] = {"index.html", "glossary.html", "equations.html", "errata.html"};
+        const char *names[] = {"index.html", "glossary.html", "equations.html", "errata.html", "gallery.html"};
         bad |= page_lecture_overview(site, p, L);
         bad |= page_glossary(site, p, L);
         bad |= page_equations(site, p, L);
         bad |= page_errata(site, p, L);
-        for (int k = 0; k < 4; k++) {
+        bad |= page_gallery(site, p, L);
+        for (int k = 0; k < 5; k++) {
             char page[512];
             snprintf(page, sizeof page, "lectures/%s/%s", L->dir, names[k]);
             add_page(pages, page);

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+#include "common/check.h"
 #include "gpu/gpu.h"
 
 int gpu_compiled(void) { return 0; }
@@ -16,6 +17,7 @@ GpuContext *gpu_open(GpuMode mode, const GpuOptions *opt, char *why, size_t whyl
         printf("backend: CPU (%s)\n", reason);
         fflush(stdout);
     }
+    check_backend("CPU");
     if (why && whylen) snprintf(why, whylen, "%s", reason);
     return NULL;
 }

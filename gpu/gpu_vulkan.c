@@ -9,6 +9,7 @@
 
 #include <vulkan/vulkan.h>
 
+#include "common/check.h"
 #include "gpu/gpu.h"
 #include "gpu/gpu_spirv.h"
 
@@ -371,6 +372,7 @@ GpuContext *gpu_open(GpuMode mode, const GpuOptions *opt, char *why, size_t whyl
                g->info.validation_active ? ", validation layer on" : "");
         fflush(stdout);
     }
+    check_backend(g->info.device_name);
     if (why && whylen) snprintf(why, whylen, "Vulkan device %s", g->info.device_name);
     return g;
 cpu:
@@ -378,6 +380,7 @@ cpu:
         printf("backend: CPU (%s)\n", reason);
         fflush(stdout);
     }
+    check_backend("CPU");
     if (why && whylen) snprintf(why, whylen, "%s", reason);
     return NULL;
 }

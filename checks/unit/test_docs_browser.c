@@ -293,10 +293,8 @@ static int save_base64(const char *data, const char *path) {
     return rc;
 }
 
-/* Opens one page and checks it; returns true when clean. */
-static bool check_page(Browser *b, const char *site_abs, const char *page, const char *shot) {
-    char url[PATH_MAX + 64];
-    snprintf(url, sizeof url, "file://%s/%s", site_abs, page);
+/* Loads a URL and waits for its load event; false when it did not load in time. */
+static bool navigate(Browser *b, const char *url) {
     Buf pj = {0};
     buf_puts(&pj, "{\"url\":");
     json_escape(&pj, url);
@@ -307,15 +305,31 @@ static bool check_page(Browser *b, const char *site_abs, const char *page, const
     json_free(call(b, "Page.navigate", pj.s, true));
     buf_free(&pj);
     pump(b, 0, &b->loaded, 20.0);
-    bool loaded = b->loaded;
+    return b->loaded;
+}
+
+/* Runs a JavaScript expression (awaited) in the page; its string value (caller frees) or NULL. */
+static char *evaluate(Browser *b, const char *js) {
     Buf ej = {0};
     buf_puts(&ej, "{\"expression\":");
-    json_escape(&ej, inspect_js);
+    json_escape(&ej, js);
     buf_puts(&ej, ",\"awaitPromise\":true,\"returnByValue\":true}");
     Json *r = call(b, "Runtime.evaluate", ej.s, true);
     buf_free(&ej);
-    const char *value = json_str(json_get(json_get(r, "result"), "result"), "value");
+    const char *v = json_str(json_get(json_get(r, "result"), "result"), "value");
+    char *out = v ? xstrdup(v) : NULL;
+    json_free(r);
+    return out;
+}
+
+/* Opens one page and checks it; returns true when clean. */
+static bool check_page(Browser *b, const char *site_abs, const char *page, const char *shot) {
+    char url[PATH_MAX + 64];
+    snprintf(url, sizeof url, "file://%s/%s", site_abs, page);
+    bool loaded = navigate(b, url);
+    char *value = evaluate(b, inspect_js);
     Json *rep = value ? json_parse(value, strlen(value)) : NULL;
+    free(value);
     int katex = (int)json_num(rep, "katex", -1), math = (int)json_num(rep, "math", -1);
     int rendered = (int)json_num(rep, "rendered", -1);
     const Json *imgs = json_get(rep, "bad_images"), *links = json_get(rep, "links");
@@ -343,7 +357,6 @@ static bool check_page(Browser *b, const char *site_abs, const char *page, const
                links ? links->n : 0, nbad_links ? " (first: " : "", nbad_links ? first_link : "",
                b->console_errors, b->console_errors ? ": " : "", b->first_error);
     json_free(rep);
-    json_free(r);
     if (shot) {
         Json *s = call(b, "Page.captureScreenshot", "{\"format\":\"png\",\"captureBeyondViewport\":false}", true);
         const char *data = json_str(json_get(s, "result"), "data");
@@ -352,6 +365,64 @@ static bool check_page(Browser *b, const char *site_abs, const char *page, const
         json_free(s);
     }
     return ok;
+}
+
+/* Types `query` into the search box of the page at `from_url`, follows the first result of kind
+   `kind` and checks that it lands on a page whose URL contains `want` and whose fragment names an
+   element of that page (the exact anchor). */
+static void check_search(Browser *b, const char *id, const char *from_url, const char *query,
+                         const char *kind, const char *want) {
+    Buf js = {0};
+    buf_puts(&js, "(async () => { await new Promise(r => setTimeout(r, 50));"
+                  " const box = document.getElementById('search'); box.value = ");
+    json_escape(&js, query);
+    buf_puts(&js, "; box.dispatchEvent(new Event('input'));"
+                  " const hits = [...document.querySelectorAll('#search-results a')];"
+                  " const h = hits.find(a => a.querySelector('.kind').textContent === ");
+    json_escape(&js, kind);
+    buf_puts(&js, "); return JSON.stringify({n: hits.length, href: h ? h.href : ''}); })()");
+    bool loaded = navigate(b, from_url);
+    char *v = loaded ? evaluate(b, js.s) : NULL;
+    buf_free(&js);
+    Json *rep = v ? json_parse(v, strlen(v)) : NULL;
+    free(v);
+    const char *href = json_str(rep, "href");
+    int nhits = (int)json_num(rep, "n", 0);
+    bool landed = false, anchor = false;
+    if (href && *href) {
+        landed = navigate(b, href);
+        char *found = landed ? evaluate(b, "(() => { const id = decodeURIComponent(location.hash.slice(1));"
+                                           " return id && document.getElementById(id) ? 'yes' : 'no'; })()")
+                             : NULL;
+        anchor = found && !strcmp(found, "yes");
+        free(found);
+    }
+    check_true(id, href && strstr(href, want) && landed && anchor,
+               "search '%s': %d results; the first %s result %s%s lands on its anchor (%s)", query, nhits, kind,
+               href && *href ? "links to " : "is missing", href && *href ? (strstr(href, "/site/") ? strstr(href, "/site/") + 6 : href) : "",
+               anchor ? "found" : "not found");
+    json_free(rep);
+}
+
+/* Follows the "next" links from the first program of a lecture to its last: every program once, in
+   lecture order. */
+static void check_prev_next(Browser *b, const char *site_abs, const Lecture *L) {
+    char url[PATH_MAX + 64];
+    snprintf(url, sizeof url, "file://%s/%s", site_abs, L->progs[0].page);
+    int visited = 0, in_order = 0;
+    for (int j = 0; j < L->nprogs + 2 && url[0]; j++) {
+        if (!navigate(b, url)) break;
+        visited++;
+        if (j < L->nprogs && strstr(url, L->progs[j].page)) in_order++;
+        char *next = evaluate(b, "(() => { const a = document.querySelector('a[rel=next]'); return a ? a.href : ''; })()");
+        snprintf(url, sizeof url, "%s", next ? next : "");
+        free(next);
+    }
+    char id[128];
+    snprintf(id, sizeof id, "docs.browser.next_walk_%s", L->dir);
+    check_true(id, visited == L->nprogs && in_order == L->nprogs,
+               "following 'next' from the first program of %s visits %d pages, %d in lecture order (of %d programs)",
+               L->dir, visited, in_order, L->nprogs);
 }
 
 int main(int argc, char **argv) {
@@ -397,6 +468,18 @@ int main(int argc, char **argv) {
             clean += check_page(&b, site_abs, pages.pages[i], i == first_program ? shot : NULL);
         }
         printf("docs browser: %d of %d pages clean\n", clean, checked);
+        for (int i = 0; i < p.nlec; i++)
+            if (p.lec[i].nprogs) check_prev_next(&b, site_abs, &p.lec[i]);
+        /* search as a reader would: an equation id, a library function, a Greek letter */
+        char index_url[PATH_MAX + 64];
+        snprintf(index_url, sizeof index_url, "file://%s/index.html", site_abs);
+        if (p.neq) {
+            char want[300];
+            snprintf(want, sizeof want, "#eq:%s", p.eq[0].id);
+            check_search(&b, "docs.browser.search_equation", index_url, p.eq[0].id, "equation", want);
+        }
+        check_search(&b, "docs.browser.search_function", index_url, "logsumexp", "function", "#fn-logsumexp");
+        check_search(&b, "docs.browser.search_greek", index_url, "σ", "symbol", "lectures/");
         json_free(call(&b, "Browser.close", NULL, false));
     }
     if (b.pid > 0) {
