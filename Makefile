@@ -2,7 +2,8 @@
 #   make run     build and run every lecture program at default scale (figures under out/)
 #   make check   unit tests + every lecture program's self-checks, one verdict at the end
 # Narrow either to one lecture with L=07 (or 35, 36, 42, n1, n2).
-# Other targets: make all | make bench | make deps | make clean | make SAN=1 check (ASan+UBSan).
+# Other targets: make all | make bench | make deps | make clean | make SAN=1 check (ASan+UBSan)
+# | make fuzz [FUZZ_TIME=60] (libFuzzer on every parser of outside data).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
@@ -95,7 +96,7 @@ BENCH_BIN := $(call bin_of,$(BENCH_SRC))
 DOCS_SRC := $(filter-out docs/gen_docs.c,$(wildcard docs/*.c))
 DOCS_LIB := $(BUILD)/libdocs.a
 DOCS_GEN := $(BUILD)/bin/docs/gen_docs
-DOCS_USERS := $(DOCS_GEN) $(filter $(BUILD)/bin/checks/unit/test_docs_%,$(UNIT_BIN))
+DOCS_USERS := $(DOCS_GEN) $(filter $(BUILD)/bin/checks/unit/test_docs_% $(BUILD)/bin/checks/unit/test_fuzz_%,$(UNIT_BIN))
 CMARK_LIBS := $(or $(shell $(PKG_CONFIG) --libs libcmark 2>/dev/null),-lcmark)
 SITE := build/docs
 
@@ -115,7 +116,7 @@ SELECTED_UNITS := $(UNIT_BIN)
 endif
 
 # ---------------------------------------------------------------------------------------------
-.PHONY: all run check bench deps banner clean data memcheck docs _run _check _bench _docs
+.PHONY: all run check bench deps banner clean data memcheck docs fuzz _run _check _bench _docs _fuzz
 
 all: banner $(LECTURE_BIN) $(UNIT_BIN) $(HARNESS) $(DOCS_GEN)
 
@@ -177,6 +178,24 @@ memcheck: all
 	    $$p --quick --threads 1 --gpu off > /dev/null || bad="$$bad $$p"; \
 	done; \
 	if [ -n "$$bad" ]; then echo "memcheck: errors in:$$bad"; exit 1; fi; echo "memcheck: all clean"
+
+# Fuzzing (not part of make check, which replays the committed inputs in test_fuzz_replay):
+# every target of checks/fuzz/ built with Debian's clang, libFuzzer, ASan and UBSan (the library
+# built again into build/fuzz/, without the GPU backend), then run FUZZ_TIME seconds each.
+FUZZ_SRC := $(sort $(wildcard checks/fuzz/fuzz_*.c))
+FUZZ_TIME ?= 60
+fuzz: deps
+	@checks/deps.sh --fuzz
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang VULKAN=0 \
+	  CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -Wno-pass-failed" _fuzz
+
+_fuzz: $(FUZZ_SRC:checks/fuzz/%.c=$(BUILD)/fuzzers/%)
+	@checks/fuzz/run.sh $(BUILD) $(FUZZ_TIME) $^
+
+$(BUILD)/fuzzers/%: checks/fuzz/%.c checks/fuzz/fuzz_util.h $(LIB) $(DOCS_LIB)
+	@mkdir -p $(@D)
+	@echo "LD $@"
+	@$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $< $(DOCS_LIB) $(LIB) $(CMARK_LIBS) $(LDLIBS) -o $@
 
 clean:
 	rm -rf build

@@ -3,6 +3,7 @@
 #   checks/deps.sh           what `make run` and `make check` need
 #   checks/deps.sh --bench   also the benchmark's peer (PyTorch, Debian python3-torch)
 #   checks/deps.sh --memcheck  also valgrind
+#   checks/deps.sh --fuzz    also clang (libFuzzer)
 # As root it runs apt-get; otherwise sudo when that works without a password; otherwise it
 # names the packages and the command to run, and fails.
 set -euo pipefail
@@ -20,6 +21,7 @@ command -v npm >/dev/null 2>&1 || packages+=(npm)
 case "${1:-}" in
   --bench) packages+=(python3 python3-torch) ;;
   --memcheck) packages+=(valgrind) ;;
+  --fuzz) packages+=(clang) ;;
 esac
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -33,13 +33,6 @@ static void usage(FILE *f, const char *program, const char *summary, uint64_t se
     }
 }
 
-static _Noreturn void bad(const char *program, const char *summary, uint64_t seed,
-                          const CliExtra *extras, const char *what, const char *arg) {
-    fprintf(stderr, "error: %s '%s'\n\n", what, arg);
-    usage(stderr, program, summary, seed, extras);
-    exit(2);
-}
-
 static int parse_long(const char *s, long *out) {
     char *end;
     errno = 0;
@@ -49,8 +42,8 @@ static int parse_long(const char *s, long *out) {
     return 0;
 }
 
-void cli_parse(Cli *cli, int argc, char **argv, const char *program, const char *summary,
-               uint64_t default_seed, const CliExtra *extras) {
+CliStatus cli_parse_args(Cli *cli, int argc, char **argv, const char *program, uint64_t default_seed,
+                         const CliExtra *extras, char *err, size_t errlen) {
     memset(cli, 0, sizeof *cli);
     cli->program = program;
     cli->seed = default_seed;
@@ -58,14 +51,17 @@ void cli_parse(Cli *cli, int argc, char **argv, const char *program, const char 
     cli->gpu = GPU_AUTO;
     cli->data_dir = "data";
     const char *out = NULL;
-#define BAD(what, arg) bad(program, summary, default_seed, extras, what, arg)
+#define BAD(what, arg)                                                   \
+    do {                                                                 \
+        snprintf(err, errlen, "%s '%s'", what, arg);                     \
+        return CLI_ERROR;                                                \
+    } while (0)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         long n;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout, program, summary, default_seed, extras);
-            exit(0);
+            return CLI_HELP;
         } else if (!strcmp(a, "--quick")) {
             cli->scale = SCALE_QUICK;
         } else if (!strcmp(a, "--full")) {
@@ -80,6 +76,8 @@ void cli_parse(Cli *cli, int argc, char **argv, const char *program, const char 
             i++;
         } else if (!strcmp(a, "--out")) {
             if (!v || !*v) BAD("--out needs a directory", "");
+            /* room for the file names a program appends (cli_out_path) */
+            if (strlen(v) + 64 >= sizeof cli->out_dir) BAD("--out: the directory name is too long", "");
             out = v;
             i++;
         } else if (!strcmp(a, "--threads")) {
@@ -133,6 +131,22 @@ void cli_parse(Cli *cli, int argc, char **argv, const char *program, const char 
         /* lectures/07_mle/01_x -> out/07_mle/01_x ; checks/unit/test_x -> out/checks/unit/test_x */
         const char *rel = strncmp(program, "lectures/", 9) == 0 ? program + 9 : program;
         snprintf(cli->out_dir, sizeof cli->out_dir, "out/%s", rel);
+    }
+    return CLI_OK;
+}
+
+void cli_parse(Cli *cli, int argc, char **argv, const char *program, const char *summary,
+               uint64_t default_seed, const CliExtra *extras) {
+    char err[512];
+    CliStatus st = cli_parse_args(cli, argc, argv, program, default_seed, extras, err, sizeof err);
+    if (st == CLI_HELP) {
+        usage(stdout, program, summary, default_seed, extras);
+        exit(0);
+    }
+    if (st == CLI_ERROR) {
+        fprintf(stderr, "error: %s\n\n", err);
+        usage(stderr, program, summary, default_seed, extras);
+        exit(2);
     }
     par_set_threads(cli->threads);
     check_begin(program, cli->out_dir);

@@ -19,6 +19,7 @@ protocol (`check_begin`) with the program's path and output directory.
 #ifndef COMMON_CLI_H
 #define COMMON_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum { GPU_AUTO, GPU_OFF, GPU_ON } GpuMode;
@@ -43,6 +44,12 @@ typedef struct {
     void *target;
     const char *help;
 } CliExtra;
+
+/* The parser alone: fills `cli` (and the extras' targets) from argv without printing, exiting
+   or starting the check protocol. CLI_HELP for --help; CLI_ERROR with the reason in err. */
+typedef enum { CLI_OK, CLI_HELP, CLI_ERROR } CliStatus;
+CliStatus cli_parse_args(Cli *cli, int argc, char **argv, const char *program, uint64_t default_seed,
+                         const CliExtra *extras, char *err, size_t errlen);
 
 /* `program`: path of the program without extension (the Makefile passes it as PROGRAM_PATH).
    `summary`: one line for --help. `extras`: NULL or an array ended by {0}. */

@@ -5,7 +5,8 @@
    - the error function copies libpng's message into our own buffer before jumping;
    - everything allocated after setjmp lives in `volatile` pointers (a non-volatile local changed
      after setjmp has an indeterminate value once longjmp returns to it), so it can be freed;
-   - the FILE is opened before setjmp and closed on every path. */
+   - the FILE is opened before setjmp and closed on every path.
+   A PNG is written to a temporary file and renamed (atomic_file.h): never left half-written. */
 #include "common/image.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/atomic_file.h"
 #include "common/util.h"
 
 /* Largest picture we agree to read: a corrupt header must not make us allocate gigabytes. */
@@ -47,11 +49,10 @@ int image_write_png(const char *path, const Image8 *img, char *err, size_t errle
         set_err(err, errlen, "%s: invalid image%s", path, "");
         return -1;
     }
-    FILE *fp = fopen(path, "wb");
-    if (!fp) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
+    /* whole or absent: a temporary file renamed at the end (atomic_file.h) */
+    AtomicFile out;
+    FILE *fp = atomic_open(&out, path, err, errlen);
+    if (!fp) return -1;
     PngErrorSink sink = {{0}};
     png_structp png =
         png_create_write_struct(PNG_LIBPNG_VER_STRING, &sink, png_error_to_sink, png_warning_ignored);
@@ -59,14 +60,14 @@ int image_write_png(const char *path, const Image8 *img, char *err, size_t errle
     png_bytep *volatile rows = NULL;
     if (!info) {
         png_destroy_write_struct(&png, NULL);
-        fclose(fp);
+        atomic_abort(&out);
         set_err(err, errlen, "%s: %s", path, "out of memory in libpng");
         return -1;
     }
     if (setjmp(png_jmpbuf(png))) {
         png_destroy_write_struct(&png, &info);
         free(rows);
-        fclose(fp);
+        atomic_abort(&out);
         set_err(err, errlen, "%s: %s", path, sink.msg);
         return -1;
     }
@@ -82,11 +83,7 @@ int image_write_png(const char *path, const Image8 *img, char *err, size_t errle
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
     free(rows);
-    if (fclose(fp) != 0) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
+    return atomic_commit(&out, err, errlen);
 }
 
 Image8 *image_read_png(const char *path, char *err, size_t errlen) {

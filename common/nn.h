@@ -113,13 +113,17 @@ typedef enum {
    | 8 | u64 FNV-1a 64 checksum of every byte before it |
 
    Each tensor is stored in its own dtype; loading converts to the model's dtype. The file is
-   written to "<path>.tmp" and renamed, so a crash never leaves a half-written file at `path`.
+   written to a temporary file and renamed (atomic_file.h), so a crash never leaves a half-written
+   file at `path`.
    Return NN_IO_OK, or an error status with a one-line message in err. */
 NnIoStatus nn_params_save(const char *path, const NnParams *params, char *err, size_t errlen);
 /* Validates the whole file (magic, version, length, checksum, structure, and that the names
    and shapes equal the model's) before it writes any parameter, so on error the model is
    unchanged. Never crashes on a broken file. */
 NnIoStatus nn_params_load(const char *path, NnParams *params, char *err, size_t errlen);
+/* The same validation without a model (magic, version, length, checksum, structure): is the
+   file whole? For a program deciding whether to retrain, and for the interruption test. */
+NnIoStatus nn_params_verify(const char *path, char *err, size_t errlen);
 /* FNV-1a 64 of n bytes (exposed for tests). */
 unsigned long long nn_fnv1a64(const void *data, size_t n);
 

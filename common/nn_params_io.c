@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/nn.h"
+#include "common/atomic_file.h"
 #include "common/util.h"
 
 #define NN_MAGIC "GMCNNPAR"
@@ -34,6 +35,10 @@ static NnIoStatus fail(NnIoStatus status, char *err, size_t errlen, const char *
 }
 
 //: FNV-1a: $h_0 = 14695981039346656037$, $h_{i+1} = (h_i \oplus b_i)\cdot 1099511628211 \bmod 2^{64}$
+NnIoStatus nn_params_verify(const char *path, char *err, size_t errlen) {
+    return nn_params_load(path, NULL, err, errlen);
+}
+
 unsigned long long nn_fnv1a64(const void *data, size_t n) {
     const unsigned char *b = data;
     uint64_t h = 14695981039346656037ull;
@@ -118,30 +123,19 @@ NnIoStatus nn_params_save(const char *path, const NnParams *params, char *err, s
     set_u64(w.b + 16, (uint64_t)w.n + NN_CHECKSUM_LEN);
     buf_u64(&w, nn_fnv1a64(w.b, w.n));
 
-    /* write "<path>.tmp", then rename over path: readers see the old file or the new one */
-    size_t plen = strlen(path);
-    char *tmp = xmalloc(plen + 5);
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
+    /* whole or absent (atomic_file.h): readers see the old file or the new one */
     NnIoStatus status = NN_IO_OK;
-    FILE *f = fopen(tmp, "wb");
+    AtomicFile out;
+    char why[600];
+    FILE *f = atomic_open(&out, path, why, sizeof why);
     if (!f) {
-        status = fail(NN_IO_ERR_WRITE, err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-    } else {
-        size_t wrote = fwrite(w.b, 1, w.n, f);
-        int flush_failed = fflush(f) != 0;
-        int close_failed = fclose(f) != 0;
-        if (wrote != w.n || flush_failed || close_failed) {
-            status = fail(NN_IO_ERR_WRITE, err, errlen, "cannot write %s: %s", tmp,
-                          strerror(errno));
-            remove(tmp);
-        } else if (rename(tmp, path) != 0) {
-            status = fail(NN_IO_ERR_WRITE, err, errlen, "cannot rename %s to %s: %s", tmp, path,
-                          strerror(errno));
-            remove(tmp);
-        }
+        status = fail(NN_IO_ERR_WRITE, err, errlen, "%s", why);
+    } else if (fwrite(w.b, 1, w.n, f) != w.n) {
+        status = fail(NN_IO_ERR_WRITE, err, errlen, "cannot write %s: %s", path, strerror(errno));
+        atomic_abort(&out);
+    } else if (atomic_commit(&out, why, sizeof why) != 0) {
+        status = fail(NN_IO_ERR_WRITE, err, errlen, "%s", why);
     }
-    free(tmp);
     free(w.b);
     return status;
 }
@@ -285,6 +279,9 @@ NnIoStatus nn_params_load(const char *path, NnParams *params, char *err, size_t 
                       path, end - pos);
         goto done;
     }
+
+    /* a whole, well-formed file: that is all nn_params_verify asks */
+    if (!params) goto done;
 
     /* match with the model, in order */
     if ((int64_t)count != params->n) {
