@@ -112,7 +112,7 @@ static AdTensor *res_loss(AdArena *arena, AdTensor **p, int np, void *vctx) {
 }
 
 static void section_resblock(const Cli *cli) {
-    enum { NB = 2, CI = 8, CO = 16, TD = 12, H = 6, W = 5, G = 4 };
+    enum { NB = 2, CI = 4, CO = 8, TD = 6, H = 5, W = 4, G = 2 };
     Rng rng;
     rng_init(&rng, cli->seed, 0);
     AdArena *arena = ad_arena_new(1 << 20);
@@ -131,7 +131,7 @@ static void section_resblock(const Cli *cli) {
     resblock_reference(&blk, x, e, NB, H, W, ref);
     check_le("L36.3.8.4.resblock_vs_reference", stats_max_abs_diff(ad_f64(y), ref, NB * CO * H * W),
              1e-12, 0, "L36.3.8.4.resblock",
-             "ResBlock 8 -> 16 ch (1x1 skip), 2 samples with their own time vectors, vs reference loops");
+             "ResBlock 4 -> 8 ch (1x1 skip), 2 samples with their own time vectors, vs reference loops");
 
     double r[NB * CO * H * W];
     rng_normal_fill(&rng, r, NB * CO * H * W);
@@ -406,8 +406,8 @@ $\partial y_p/\partial x$ for the centre unit.
 The U-Net itself has no finite receptive field: GroupNorm's mean and variance run over the
 whole map, and attention connects all positions, so every output pixel depends on every
 input pixel. The second check takes a one-level U-Net without attention, whose twelve
-$3\times3$ convolutions reach only $25\times25$ pixels, on a $64\times64$ input, and finds
-the gradient of the centre output non-zero at all 4096 pixels: GroupNorm alone does it.
+$3\times3$ convolutions reach only $25\times25$ pixels, on a $48\times48$ input, and finds
+the gradient of the centre output non-zero at all 2304 pixels: GroupNorm alone does it.
 */
 static int rf_closed(const NnUNetConfig *c) {
     int rf = 1, jump = 1;
@@ -463,7 +463,7 @@ static void section_receptive_field(const Cli *cli, double *grad_skel, double *g
     c2.dtype = AD_F64;
     NnUNet net;
     nn_unet_init(&net, &c2, &rng);
-    enum { HN = 64 };
+    enum { HN = 48 };
     AdTensor *xn = ad_param_new(AD_F64, 4, (int[]){1, 1, HN, HN});
     rng_normal_fill(&rng, ad_f64(xn), HN * HN);
     double t = 300;
@@ -477,7 +477,7 @@ static void section_receptive_field(const Cli *cli, double *grad_skel, double *g
     }
     /* 3x3 convs on the way: stem, 2R down, 4 middle, 2(R+1) up, output */
     int n3 = 1 + 2 * c2.num_res_blocks + 4 + 2 * (c2.num_res_blocks + 1) + 1, rf = 1 + 2 * n3;
-    printf("# small U-Net (one level, GroupNorm, no attention), 64x64: its %d convs reach %dx%d pixels, "
+    printf("# small U-Net (one level, GroupNorm, no attention), 48x48: its %d convs reach %dx%d pixels, "
            "but d y_centre/dx is non-zero at %d of %d\n", n3, rf, rf, nonzero, HN * HN);
     check_close("L36.3.8.4.global_dependence", nonzero, HN * HN, 0, NULL,
                 "GroupNorm statistics make every output pixel depend on every input pixel");
@@ -487,7 +487,7 @@ static void section_receptive_field(const Cli *cli, double *grad_skel, double *g
 }
 
 static void figure(const Cli *cli, const double *grad_skel, const double *grad_net) {
-    enum { HS = 128, HN = 64 };
+    enum { HS = 128, HN = 48 };
     double *a = xmalloc(sizeof(double) * HS * HS), b[HN * HN];
     for (int i = 0; i < HS * HS; i++) a[i] = grad_skel[i] > 0 ? log10(grad_skel[i]) : NAN;
     for (int i = 0; i < HN * HN; i++) b[i] = log10(fmax(fabs(grad_net[i]), 1e-300));
@@ -498,7 +498,7 @@ static void figure(const Cli *cli, const double *grad_skel, const double *grad_n
     plot_xlabel(p, "x");
     plot_ylabel(p, "y");
     plot_panel(p, 1);
-    plot_title(p, "one-level U-Net with GroupNorm, convs reach 25x25 (64x64)");
+    plot_title(p, "one-level U-Net with GroupNorm, convs reach 25x25 (48x48)");
     plot_heatmap(p, b, HN, HN, 0, HN, 0, HN, "log10 |gradient|");
     plot_xlabel(p, "x");
     plot_ylabel(p, "y");
@@ -514,7 +514,7 @@ int main(int argc, char **argv) {
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
               "L36 3.8.4: U-Net blocks: ResBlock + time, resampling, skips, size, receptive field",
               36, NULL);
-    double *grad_skel = xmalloc(sizeof(double) * 128 * 128), grad_net[64 * 64];
+    double *grad_skel = xmalloc(sizeof(double) * 128 * 128), grad_net[48 * 48];
     section_resblock(&cli);
     section_resampling(&cli);
     section_unet(&cli);
