@@ -139,7 +139,7 @@ static void section_resblock(const Cli *cli) {
     check_le("L36.3.8.4.resblock_gradcheck", ad_gradcheck(res_loss, ps.t, ps.n, &ctx, 1e-5), 1e-6, 0,
              "L36.3.8.4.resblock", "ResBlock backward, all %ld parameters vs central differences",
              nn_params_numel(&ps));
-    check_erratum("L36.3.8.4.E24_film", 1.0, 2.0,
+    check_erratum("L36.3.8.4.E24_film", (double)blk.temb_proj.out / CO, 2.0,
                   "E24: modulation numbers per channel: h + MLP(t) is a shift only (1, this block's "
                   "temb_proj has %d outputs for %d channels); FiLM is gamma(t) h + beta(t) (2)",
                   blk.temb_proj.out, CO);
