@@ -215,11 +215,17 @@ static void figure_and_csv(const Cli *cli, const DiffusionSchedule *sched) {
     Plot *p = plot_new_grid(1, 2, 1300, 500, "3.2: noise schedules, T = 1000");
     plot_panel(p, 0);
     plot_title(p, "alpha_bar_t");
-    for (int k = 0; k < NSCHED; k++) plot_line(p, tt, ab[k], T + 1, NAMES[k]);
+    for (int k = 0; k < NSCHED; k++) {
+        PlotSeries *l = plot_line(p, tt, ab[k], T + 1, NAMES[k]);
+        if (k == COSINE_CLIP) plot_series_dash(l, PLOT_DASHED); /* equal to the unclipped one for t < T */
+    }
     plot_xlabel(p, "t"), plot_ylabel(p, "alpha_bar_t");
     plot_panel(p, 1);
     plot_title(p, "log SNR(t), t = 1..T-1 (at T: -10.1 linear, -74.7 cosine, -inf ZT)");
-    for (int k = 0; k < NSCHED; k++) plot_line(p, tt + 1, ls[k] + 1, T - 1, NAMES[k]);
+    for (int k = 0; k < NSCHED; k++) {
+        PlotSeries *l = plot_line(p, tt + 1, ls[k] + 1, T - 1, NAMES[k]);
+        if (k == COSINE_CLIP) plot_series_dash(l, PLOT_DASHED);
+    }
     plot_xlabel(p, "t"), plot_ylabel(p, "log SNR");
     char err[256];
     if (plot_save(p, cli_out_path(cli, "schedules.png"), err, sizeof err) != 0) die("%s", err);
