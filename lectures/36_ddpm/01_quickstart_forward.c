@@ -10,7 +10,8 @@ What you will see: the schedule's end points; $\bar\alpha_T$ against an independ
 evaluation, with the lecture's printed $\bar\alpha_T = 0.00018$ shown as an ERRATUM (that value
 is $\bar\alpha_{924}$, not $\bar\alpha_{1000}$); the mean and standard deviation of $10^5$
 draws of $x_T$, of $x_1$ and of $x_{500}$, each against its closed form within 4 standard
-errors. No figure (program 02 draws the trajectories).
+errors; and how rare the lecture's printed draw of $x_T$ is. No figure (program 02 draws the
+trajectories).
 
 Run: `build/release/bin/lectures/36_ddpm/01_quickstart_forward [--quick | --full] [--seed N]`.
 
@@ -69,7 +70,10 @@ $\bar\alpha_{1000} = 4.0358\cdot10^{-5}$, so $x_T$ keeps $0.64\,\%$ of $x_0$ and
 deviation $0.99998$. The lecture prints $\bar\alpha_T = 0.00018$: the product first drops
 below that value at $t = 924$, so the printed number belongs to a shorter or different
 schedule (spec erratum E3). Its printed draw $x_T = (0.012, -0.031)$ is one unseeded random
-draw: both components that close to 0 has probability about $10^{-3}$.
+draw, and an unlikely one: both components within $0.031$ of 0 has probability
+$\prod_i P(\lvert x_{T,i}
+vert\le 0.031) pprox 6\cdot10^{-4}$ (from the normal CDF, checked below
+against the fraction of simulated draws that land in that box).
 
 As an independent route to $\bar\alpha_T$ we sum logarithms, $\bar\alpha_T = \exp\sum_t
 \log(1-\beta_t)$ with `log1p`, instead of multiplying.
@@ -104,6 +108,17 @@ static void zone0_forward_process(const Cli *cli, const DiffusionSchedule *sched
     printf("x_T: theory mean [%.10f, %.10f], std %.10f\n", m[0], m[1], sqrt(1 - sched->alpha_bar[T]));
     check_sample_moments("L36.0.xT", xt, n, m, sqrt(1.0 - sched->alpha_bar[T]),
                          "L36.0.forward_process", "x_T from x0 = (1, 2)");
+    /* how unusual the lecture's printed draw is: P(|x_T,1| <= 0.031, |x_T,2| <= 0.031) */
+    const double box = 0.031, sd = sqrt(1.0 - sched->alpha_bar[T]);
+    double p_box = 1.0;
+    for (int a = 0; a < D; a++)
+        p_box *= 0.5 * (erf((box - m[a]) / (sd * M_SQRT2)) - erf((-box - m[a]) / (sd * M_SQRT2)));
+    long in_box = 0;
+    for (long i = 0; i < n; i++) in_box += fabs(xt[i * D]) <= box && fabs(xt[i * D + 1]) <= box;
+    check_mc("L36.0.xT_box_probability", (double)in_box / (double)n, p_box,
+             sqrt(p_box * (1.0 - p_box) / (double)n), 4.0, n, "L36.0.forward_process",
+             "fraction of x_T draws with both |components| <= 0.031 (the lecture's printed draw) vs the "
+             "normal CDF, %.3g", p_box);
     free(xt);
 }
 
