@@ -72,7 +72,7 @@ below that value at $t = 924$, so the printed number belongs to a shorter or dif
 schedule (spec erratum E3). Its printed draw $x_T = (0.012, -0.031)$ is one unseeded random
 draw, and an unlikely one: both components within $0.031$ of 0 has probability
 $\prod_i P(\lvert x_{T,i}
-vert\le 0.031) pprox 6\cdot10^{-4}$ (from the normal CDF, checked below
+vert\le 0.031) \approx 6\cdot10^{-4}$ (from the normal CDF, checked below
 against the fraction of simulated draws that land in that box).
 
 As an independent route to $\bar\alpha_T$ we sum logarithms, $\bar\alpha_T = \exp\sum_t
