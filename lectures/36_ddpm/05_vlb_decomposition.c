@@ -143,6 +143,8 @@ $$ L_{t-1} = \tfrac12\Big[\frac{\tilde\beta_t}{\sigma_t^2} - 1 + \log\frac{\sigm
 For $\sigma_t^2 = \tilde\beta_t$ the variance bracket vanishes; the lecture's "$\Sigma_1 = \Sigma_2$"
 assumes this, but with $\sigma_t^2 = \beta_t$ it is a θ-independent constant that does not
 vanish (spec E16). At $t = 1$, $\tilde\beta_1 = 0$, so $\sigma_1^2 = \beta_1$ in both variants.
+Both variances are carried through because the lecture itself is inconsistent about them: its
+§1.1 table writes $\tilde\beta_t$, its reverse-step code uses $\beta_t$ (spec E5).
 */
 static double marginal_var(const DiffusionSchedule *s, int t) {
     return s->alpha_bar[t] * DATA_VAR + 1.0 - s->alpha_bar[t];

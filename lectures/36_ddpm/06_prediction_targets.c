@@ -56,7 +56,8 @@ $$ x_0 = \frac{x_t - \sqrt{1-\bar\alpha}\,\epsilon}{\sqrt{\bar\alpha}},\quad
    \epsilon = \sqrt{1-\bar\alpha}\,x_t + \sqrt{\bar\alpha}\,v . $$ {#eq:L36.3.5.3.conversions}
 
 The lecture gives the first two and the definition of $v$; the last two (from $v$) it leaves
-out, though $v$-prediction needs them to form a mean (spec E7). The lecture's test:
+out, though $v$-prediction needs them to form a mean (spec E7). ($v$-prediction comes from Salimans & Ho 2022,
+Progressive Distillation; the lecture's footnote for it points to Lin et al. 2023, spec E18.) The lecture's test:
 $x_0 = (1, 2)$, $\bar\alpha = 0.5$, and here $\epsilon = (0.3, -1.2)$ fixed (the lecture draws it).
 A division by $\sqrt{\bar\alpha}$ amplifies rounding by $1/\sqrt{\bar\alpha}$; the pair
 $(x_t, v)$ is a rotation of $(x_0, \epsilon)$ and amplifies nothing.
