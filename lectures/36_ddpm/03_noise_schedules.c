@@ -73,11 +73,12 @@ static void section_3_2_1_linear(const DiffusionSchedule *s) {
               "linear alpha_bar_500");
     const double levels[4] = {0.5, 0.1, 0.01, 1e-3};
     const int spec_t[4] = {260, 476, 674, 826};
+    const char *level_tag[4] = {"half", "1e-1", "1e-2", "1e-3"};
     for (int k = 0; k < 4; k++) {
         int t = 1;
         while (t <= T && s->alpha_bar[t] >= levels[k]) t++;
         char id[64];
-        snprintf(id, sizeof id, "L36.3.2.1.first_t_below_%g", levels[k]);
+        snprintf(id, sizeof id, "L36.3.2.1.first_t_below_%s", level_tag[k]);
         check_close(id, t, spec_t[k], 0, "L36.3.2.1.linear", "first t with alpha_bar_t < %g", levels[k]);
     }
     check_rel("L36.3.2.1.snr_1", diffusion_snr(s, 1), 9999.0, 1e-9, "L36.3.2.snr",

@@ -246,7 +246,8 @@ static void section_3_5_3_var_v(const Cli *cli) {
             //: [eq:L36.3.5.3.var_v]
             const double expect = abars[k] + (1.0 - abars[k]) * data_var[dv];
             char id[64];
-            snprintf(id, sizeof id, "L36.3.5.3.var_v_data%g_abar%g", data_var[dv], abars[k]);
+            snprintf(id, sizeof id, "L36.3.5.3.var_v_%s_abar_%s", dv == 0 ? "unitvar" : "var025",
+                     k == 0 ? "001" : k == 1 ? "050" : "099");
             check_mc(id, var, expect, var * sqrt(2.0 / (double)(n - 1)), 4.0, n, "L36.3.5.3.var_v",
                      "sample Var(v), Var(x0) = %g, abar = %g", data_var[dv], abars[k]);
             if (dv == 1 && k == 1) var_half_quarter = expect;
