@@ -10,7 +10,8 @@ changes sign at the two roots of a quadratic while $\ell''<0$ everywhere; the ma
 bisection on $\ell'$ (which needs concavity), the boundary maximiser for $k\in\{0,n\}$; the exact
 identity $-\ell/n = H(\hat p) + D(\hat p\Vert p_\theta)$ ("MLE = minimum KL"); and, over $10^5$
 replicates of $n = 1000$ tosses, the variance of $\sqrt n(\hat\theta-\theta_0)$ and Wilks'
-$2(\ell(\hat\theta)-\ell(\theta_0))\approx\chi^2_1$. Figure: `likelihood_vs_loglik.png`.
+$2(\ell(\hat\theta)-\ell(\theta_0))\approx\chi^2_1$; and the memo's "likelihood = energy" (E46) on a
+Gaussian energy model. Figure: `likelihood_vs_loglik.png`.
 
 Run: `build/release/bin/lectures/n1_sohl_dickstein/04_likelihood [--quick|--full]`.
 
@@ -160,6 +161,38 @@ static void replicates(long reps, uint64_t seed) {
     free(wilks);
 }
 
+/*: ## The physics memo: "likelihood = energy" (l.698–699)
+
+For a Boltzmann family $p_\theta(x) = e^{-E_\theta(x)}/Z_\theta$ (temperature 1),
+$$ E_\theta(x) = -\log p_\theta(x) - \log Z_\theta, $$ {#eq:N1.M.energy}
+so energy is the *negative* log-likelihood up to the constant $\log Z_\theta$, and maximum likelihood
+minimises $\mathbb E_{data}E_\theta + \log Z_\theta$, not the energy at the data points alone (E46).
+With $E_\theta(x) = \theta x^2/2$ ($Z_\theta = \sqrt{2\pi/\theta}$) and data of second moment $s^2$:
+lowering the data's energy drives $\theta\to0$, where $\log Z\to\infty$ and the likelihood
+$\to-\infty$; the MLE is $\theta = 1/s^2$ (found here by bisection on the derivative of the mean
+log-likelihood).
+*/
+static double ebm_mean_loglik(double theta, double s2) { return -theta * s2 / 2 - 0.5 * log(2 * M_PI / theta); }
+
+static void energy_memo(uint64_t seed) {
+    Rng r;
+    rng_init(&r, seed, 7);
+    double s2 = 0.0;
+    const int n = 500;
+    for (int i = 0; i < n; i++) { double x = 1.7 * rng_normal(&r); s2 += x * x / n; }
+    double lo = 1e-6, hi = 100.0;
+    for (int it = 0; it < 200; it++) {
+        double mid = 0.5 * (lo + hi), h = 1e-7 * mid;
+        //: $\frac{d}{d\theta}\big(-\mathbb E E_\theta - \log Z_\theta\big)$, eq. [eq:N1.M.energy]
+        if (ebm_mean_loglik(mid + h, s2) - ebm_mean_loglik(mid - h, s2) > 0) lo = mid; else hi = mid;
+    }
+    check_rel("N1.M.ebm_mle", 0.5 * (lo + hi), 1.0 / s2, 1e-6, "N1.M.energy", "argmax of the mean log-likelihood = 1/s^2 (s^2 = %.4f)", s2);
+    double th_small = 1e-6;
+    check_erratum("N1.M.likelihood_is_energy", ebm_mean_loglik(th_small, s2), ebm_mean_loglik(1.0 / s2, s2),
+                  "E46: minimising the data's energy (theta -> 0, here 1e-6: mean energy %.1e) gives mean log-likelihood "
+                  "'lecture'; the MLE theta = 1/s^2 gives 'correct'", th_small * s2 / 2);
+}
+
 static void figure(const Cli *cli) {
     enum { G = 400 };
     double th[G], l[G], ll[G];
@@ -186,6 +219,7 @@ int main(int argc, char **argv) {
     maximiser();
     mle_kl(cli.seed);
     replicates(cli_scale(&cli, 2000, 100000, 400000), cli.seed);
+    energy_memo(cli.seed);
     figure(&cli);
     return check_end();
 }
