@@ -229,7 +229,7 @@ static void bound_k(long n, uint64_t seed) {
     Welford k_learn, base, k_diff;
     welford_init(&k_learn), welford_init(&base), welford_init(&k_diff);
     double swap_dev = 0.0;
-    double *x0s = xmalloc(2 * n * sizeof *x0s), mean[2], cov[4];
+    double *x0s = xmalloc(2 * n * sizeof *x0s), *xTs = xmalloc(2 * n * sizeof *xTs), mean[2], cov[4];
     for (long j = 0; j < n; j++) {
         Rng r;
         rng_init(&r, seed + 3, (uint64_t)j);
@@ -248,10 +248,24 @@ static void bound_k(long n, uint64_t seed) {
             x[0] = xn[0], x[1] = xn[1];
         }
         const double zero[2] = {0, 0};
+        xTs[2 * j] = x[0], xTs[2 * j + 1] = x[1];
         welford_push(&k_learn, lw + lgauss2(x, zero, 1.0));
         welford_push(&k_diff, lw - lw_swap); /* learned minus swapped log-weight, same trajectory */
         swap_dev = fmax(swap_dev, fabs(lw_swap + lgauss2(x, zero, 1.0) - lgauss2(x0, zero, 1.0)));
     }
+    /* data: E(x_1^2 + x_2^2)/2 = 1 + sigma_0^2 by the choice of s_c; forward end: the second
+       moment of x^T is abar_T (1 + sigma_0^2) + 1 - abar_T per coordinate */
+    Welford m0, mT;
+    welford_init(&m0), welford_init(&mT);
+    for (long j = 0; j < n; j++) {
+        welford_push(&m0, 0.5 * (x0s[2 * j] * x0s[2 * j] + x0s[2 * j + 1] * x0s[2 * j + 1]));
+        welford_push(&mT, 0.5 * (xTs[2 * j] * xTs[2 * j] + xTs[2 * j + 1] * xTs[2 * j + 1]));
+    }
+    check_mc("N1.3.1.data_second_moment", m0.mean, 1 + SIGMA0 * SIGMA0, sqrt(welford_var(&m0) / n), 4.0, n, "N1.3.1.schedule",
+             "data second moment per coordinate = 1 + sigma_0^2 (s_c by quadrature)");
+    check_mc("N1.3.1.forward_end_moment", mT.mean, abar[T] * (1 + SIGMA0 * SIGMA0) + 1 - abar[T], sqrt(welford_var(&mT) / n), 4.0, n,
+             "N1.3.1.schedule", "second moment of x^T per coordinate = abar_T (1 + sigma_0^2) + 1 - abar_T");
+    free(xTs);
     stats_covariance(x0s, n, 2, mean, cov);
     double v = 0.5 * (cov[0] + cov[3]);
     for (long j = 0; j < n; j++) welford_push(&base, lgauss2(x0s + 2 * j, mean, v));
