@@ -292,6 +292,18 @@ static void figure(const Cli *cli, const double *sing, size_t n_sing) {
     plot_free(p);
 }
 
+/* The atoms, found as exact ties among the samples. */
+static void atoms(const double *xs, size_t n) {
+    for (int a = 0; a < 2; a++) {
+        double mass = a == 0 ? W_ATOM0 : W_ATOM1, at = a;
+        size_t ties = 0;
+        for (size_t i = 0; i < n; i++) ties += xs[i] == at;
+        double frac = (double)ties / n;
+        check_mc(a == 0 ? "N1.T1.atom_at_0" : "N1.T1.atom_at_1", frac, mass, sqrt(mass * (1 - mass) / n),
+                 4.0, (long)n, "N1.T1.mixed_law", "fraction of samples exactly equal to %g", at);
+    }
+}
+
 int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
@@ -307,14 +319,7 @@ int main(int argc, char **argv) {
         if (part == PART_SING) sing[n_part[PART_SING]] = xs[i];
         n_part[part]++;
     }
-    for (int a = 0; a < 2; a++) {
-        double mass = a == 0 ? W_ATOM0 : W_ATOM1, at = a;
-        size_t ties = 0;
-        for (size_t i = 0; i < n; i++) ties += xs[i] == at;
-        double frac = (double)ties / n;
-        check_mc(a == 0 ? "N1.T1.atom_at_0" : "N1.T1.atom_at_1", frac, mass, sqrt(mass * (1 - mass) / n),
-                 4.0, (long)n, "N1.T1.mixed_law", "fraction of samples exactly equal to %g", at);
-    }
+    atoms(xs, n);
     double d = ks_distance(xs, n);
     check_le("N1.T1.ks_distance", d, 1.95 / sqrt((double)n), 0.0, "N1.T1.cdf",
              "Kolmogorov-Smirnov sup|F_n - F| <= 1.95/sqrt(n) (0.1%% level)");
