@@ -17,9 +17,11 @@ a closed-form mixture (common/gmm1d_diffusion.h), so the KLs are 1-D quadratures
 
 What you will see: the telescoping product to $10^{-12}$ and the β-independent log-ratio (E39);
 Tweedie's mean and variance against direct quadrature; the per-step KL table for β from 0.1 to
-$3\times10^{-4}$ with local slopes → 3 and KL/β³ → C = 11.43; narrow modes delaying the asymptotics;
-and the path level: KL($q_0\Vert p_0$) of a chain of moment-matched Gaussian reverse kernels against
-the bound $\mathrm{KL}(q_T\Vert\pi)+\sum_t\mathbb E\,\mathrm{KL}_t$. Figure: `kl_vs_beta_loglog.png`.
+$3\times10^{-4}$ with local slopes → 3 and KL/β³ → C = 11.43; a narrow-mode mixture (printed: at β = 10⁻⁴ it is already in the
+β³ regime);
+the path level: KL($q_0\Vert p_0$) of a chain of moment-matched Gaussian reverse kernels against
+the bound $\mathrm{KL}(q_T\Vert\pi)+\sum_t\mathbb E\,\mathrm{KL}_t$; and $C(s)$ along the noise levels with
+the cost of constant vs $C^{1/3}$-spaced steps. Figure: `kl_vs_beta_loglog.png`.
 
 Run: `build/release/bin/lectures/n1_sohl_dickstein/07_small_beta_reverse [--quick|--full]`.
 

@@ -18,7 +18,8 @@ What you will see: the forward chain reaching $\mathcal N(0,I)$; the swapped-ker
 exactly $\mathcal N(0,I)$ and a bound $K$ equal to $\mathbb E\log\pi(x^0)$ (E36); the learned model's
 held-out squared error between the oracle (Tweedie's mean from a 1000-node quadrature of the
 true noisy density) and the swapped kernel; the learned bound $K$ in bits per dimension against
-an isotropic Gaussian fitted to the data; samples on the roll. Figure: `swiss_roll.png`.
+an isotropic Gaussian fitted to the data; samples on the roll; and memorisation of a finite
+training set by the exact empirical denoiser (E16). Figure: `swiss_roll.png`.
 
 Run: `build/release/bin/lectures/n1_sohl_dickstein/09_swiss_roll [--quick|--full]`.
 
