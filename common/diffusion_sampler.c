@@ -103,7 +103,8 @@ size_t diff_run(const DiffSampler *s, const DiffStep *steps, int nsteps, double 
         if (s->draw_prior)
             for (size_t j = 0; j < dim; j++) x[c * dim + j] = rng_normal(&rng[c]);
     }
-    for (int k = 0; k < nsteps; k++) {
+    int stop = s->observe && s->observe(x, n, dim, -1, NULL, s->observe_ctx);
+    for (int k = 0; k < nsteps && !stop; k++) {
         const DiffStep st = steps[k];
         const double abar_t = s->abar[st.t];
 #pragma omp parallel for schedule(static) num_threads(n_threads)
@@ -119,7 +120,7 @@ size_t diff_run(const DiffSampler *s, const DiffStep *steps, int nsteps, double 
                     x[i] = v;
                 }
         }
-        if (s->observe && s->observe(x, n, dim, k, &st, s->observe_ctx)) break;
+        stop = s->observe && s->observe(x, n, dim, k, &st, s->observe_ctx);
     }
     size_t bad = 0;
     for (size_t c = 0; c < n; c++) {
@@ -139,7 +140,8 @@ void diff_oracle_eval(const Gmm *data, const double *x, double abar, double *eps
     if (K > ORACLE_MAX_K) die("diff_oracle_eval: %d components (at most %d)", K, ORACLE_MAX_K);
     const double sa = sqrt(abar), sb = sqrt(1.0 - abar);
     double ell[ORACLE_MAX_K], mx = -INFINITY;
-    for (int k = 0; k < K; k++) {
+    if (K == 1) ell[0] = mx = 0.0; /* one component: responsibility 1, no densities needed */
+    for (int k = 0; k < K && K > 1; k++) {
         double acc = data->log_weight[k];
         for (int a = 0; a < d; a++) {
             //: $v_k = \bar\alpha_t s_k^2 + 1 - \bar\alpha_t$

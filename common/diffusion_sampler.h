@@ -86,7 +86,8 @@ int diff_plan_ddim(const double *abar, const int *tau, int S, double eta, DiffSt
 int diff_timesteps(int T, int S, DiffSpacing spacing, int *tau);
 const char *diff_spacing_name(DiffSpacing spacing);
 
-/* Called from one thread after each step k (0-based) with all chains. Return nonzero to stop. */
+/* Called from one thread with all chains: once before the first step (k = -1, step NULL), then
+   after each step k (0-based). Return nonzero to stop. */
 typedef int (*DiffObserveFn)(const double *x, size_t n, size_t dim, int k, const DiffStep *step,
                              void *ctx);
 
