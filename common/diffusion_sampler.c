@@ -14,11 +14,14 @@ DiffStep diff_ddpm_step(const double *beta, const double *abar, int t, DiffVaria
     DiffStep st = {.t = t, .s = t - 1};
     const double alpha = 1.0 - beta[t];
     //: $\mu_\theta = \frac{1}{\sqrt{\alpha_t}}\big(x_t - \frac{\beta_t}{\sqrt{1-\bar\alpha_t}}\hat\epsilon\big)$
-    st.c_x = 1.0 / sqrt(alpha);
-    st.c_eps = -beta[t] / (sqrt(alpha) * sqrt(1.0 - abar[t]));
+    st.a = 1.0 / sqrt(alpha);
+    st.b = beta[t] / sqrt(1.0 - abar[t]);
+    st.c = 0.0;
     //: $\sigma_t^2 = \beta_t$ or $\tilde\beta_t = \beta_t(1-\bar\alpha_{t-1})/(1-\bar\alpha_t)$; no noise at $t = 1$
     const double var_t = var == DIFF_VAR_BETA ? beta[t] : beta[t] * (1.0 - abar[t - 1]) / (1.0 - abar[t]);
     st.sigma = t > 1 ? sqrt(var_t) : 0.0;
+    st.c_x = st.a;
+    st.c_eps = st.c - st.a * st.b;
     return st;
 }
 
@@ -26,17 +29,25 @@ DiffStep diff_ddim_step(const double *abar, int t, int s, double eta) {
     DiffStep st = {.t = t, .s = s};
     const double at = abar[t], as = abar[s];
     //: $\sigma = \eta\sqrt{(1-\bar\alpha_s)/(1-\bar\alpha_t)}\sqrt{1-\bar\alpha_t/\bar\alpha_s}$, eq. [eq:common.diffusion_sampler.ddim]
-    st.sigma = eta * sqrt((1.0 - as) / (1.0 - at)) * sqrt(1.0 - at / as);
+    st.sigma = eta > 0.0 ? eta * sqrt((1.0 - as) / (1.0 - at)) * sqrt(1.0 - at / as) : 0.0;
     double dir = 1.0 - as - st.sigma * st.sigma;
     if (dir < 0.0) dir = 0.0; /* rounding; spec E28 */
     //: $x_s = \sqrt{\bar\alpha_s}\hat x_0 + \sqrt{1-\bar\alpha_s-\sigma^2}\hat\epsilon + \sigma z$ with $\hat x_0 = (x_t - \sqrt{1-\bar\alpha_t}\hat\epsilon)/\sqrt{\bar\alpha_t}$
-    st.c_x = sqrt(as / at);
-    st.c_eps = sqrt(dir) - sqrt(as) * sqrt(1.0 - at) / sqrt(at);
+    st.a = sqrt(as / at);
+    st.b = sqrt(1.0 - at);
+    st.c = sqrt(dir);
+    st.c_x = st.a;
+    st.c_eps = st.c - st.a * st.b;
     return st;
 }
 
+double diff_step_mean(const DiffStep *st, double x, double eps) {
+    //: $a(x_t - b\hat\epsilon) + c\hat\epsilon$, eq. [eq:common.diffusion_sampler.step]
+    return st->a * (x - st->b * eps) + st->c * eps;
+}
+
 static int step_finite(const DiffStep *st) {
-    return isfinite(st->c_x) && isfinite(st->c_eps) && isfinite(st->sigma);
+    return isfinite(st->a) && isfinite(st->b) && isfinite(st->c) && isfinite(st->sigma) && isfinite(st->c_eps);
 }
 
 int diff_plan_ddpm(const double *beta, const double *abar, int T, DiffVariance var, DiffStep *steps) {
@@ -51,6 +62,18 @@ int diff_plan_ddim(const double *abar, const int *tau, int S, double eta, DiffSt
     for (int k = 0; k < S; k++) {
         const int t = tau[S - 1 - k], s = k + 1 < S ? tau[S - 2 - k] : 0;
         steps[k] = diff_ddim_step(abar, t, s, eta);
+        if (!step_finite(&steps[k])) return -1;
+    }
+    return S;
+}
+
+int diff_plan_ddim_inverse(const double *abar, const int *tau, int S, DiffStep *steps) {
+    for (int k = 0; k < S; k++) {
+        const int from = k > 0 ? tau[k - 1] : 0, to = tau[k];
+        /* the same deterministic map with the roles of the two times exchanged */
+        steps[k] = diff_ddim_step(abar, from, to, 0.0);
+        steps[k].t = k > 0 ? from : tau[0]; /* eps is evaluated at x_from, with the time label tau_1 at first */
+        steps[k].s = to;
         if (!step_finite(&steps[k])) return -1;
     }
     return S;
@@ -114,8 +137,8 @@ size_t diff_run(const DiffSampler *s, const DiffStep *steps, int nsteps, double 
             for (size_t c = c0; c < c0 + m; c++)
                 for (size_t j = 0; j < dim; j++) {
                     const size_t i = c * dim + j;
-                    //: $x_s = c_x x_t + c_\epsilon\hat\epsilon + \sigma z$, eq. [eq:common.diffusion_sampler.step]
-                    double v = st.c_x * x[i] + st.c_eps * eps[i];
+                    //: $x_s = a(x_t - b\hat\epsilon) + c\hat\epsilon + \sigma z$, eq. [eq:common.diffusion_sampler.step]
+                    double v = diff_step_mean(&st, x[i], eps[i]);
                     if (st.sigma > 0.0) v += st.sigma * rng_normal(&rng[c]);
                     x[i] = v;
                 }

@@ -7,16 +7,23 @@ Introduced in L36 §1.1.3 (the DDPM reverse step) and §3.9 (DDIM); used by the 
 > \bar\alpha_T$ (arrays of size $T+1$), every step of either sampler maps $x_t$ to an earlier
 time $s < t$ by
 
-$$ x_s = c_x\,x_t + c_\epsilon\,\hat\epsilon(x_t, t) + \sigma\,z,\qquad z \sim \mathcal N(0, I). $$ {#eq:common.diffusion_sampler.step}
+$$ x_s = a\,\big(x_t - b\,\hat\epsilon(x_t, t)\big) + c\,\hat\epsilon(x_t, t) + \sigma\,z,\qquad z \sim \mathcal N(0, I), $$ {#eq:common.diffusion_sampler.step}
 
-- DDPM ancestral step, $s = t-1$ (L36 §1.1.3, §3.3): $c_x = 1/\sqrt{\alpha_t}$,
-  $c_\epsilon = -\beta_t/(\sqrt{\alpha_t}\sqrt{1-\bar\alpha_t})$, and $\sigma^2 = \beta_t$ or
+affine in $x_t$ and $\hat\epsilon$ with $c_x = a$, $c_\epsilon = c - ab$.
+
+- DDPM ancestral step, $s = t-1$ (L36 §1.1.3, §3.3): $a = 1/\sqrt{\alpha_t}$,
+  $b = \beta_t/\sqrt{1-\bar\alpha_t}$, $c = 0$, and $\sigma^2 = \beta_t$ or
   $\sigma^2 = \tilde\beta_t = \beta_t(1-\bar\alpha_{t-1})/(1-\bar\alpha_t)$; no noise at $t = 1$.
-- DDIM step $t \to s$ with $\eta \ge 0$ (§3.9.2), where $\hat x_0 = (x_t - \sqrt{1-\bar\alpha_t}\,\hat\epsilon)/\sqrt{\bar\alpha_t}$:
+- DDIM step $t \to s$ with $\eta \ge 0$ (§3.9.2): $a(x_t - b\hat\epsilon) = \sqrt{\bar\alpha_s}\,\hat x_0$ with
+  $\hat x_0 = (x_t - \sqrt{1-\bar\alpha_t}\,\hat\epsilon)/\sqrt{\bar\alpha_t}$:
   $$ x_s = \sqrt{\bar\alpha_s}\,\hat x_0 + \sqrt{1-\bar\alpha_s-\sigma^2}\,\hat\epsilon + \sigma z,\qquad
      \sigma = \eta\sqrt{\frac{1-\bar\alpha_s}{1-\bar\alpha_t}}\sqrt{1-\frac{\bar\alpha_t}{\bar\alpha_s}}, $$ {#eq:common.diffusion_sampler.ddim}
-  i.e. $c_x = \sqrt{\bar\alpha_s/\bar\alpha_t}$, $c_\epsilon = \sqrt{1-\bar\alpha_s-\sigma^2} - \sqrt{\bar\alpha_s(1-\bar\alpha_t)/\bar\alpha_t}$.
+  i.e. $a = \sqrt{\bar\alpha_s/\bar\alpha_t}$, $b = \sqrt{1-\bar\alpha_t}$, $c = \sqrt{1-\bar\alpha_s-\sigma^2}$.
   The square-root argument is clamped at 0 (it can round to a tiny negative number; spec E28).
+
+The step is evaluated in the grouped form $a(x_t - b\hat\epsilon) + c\hat\epsilon$, not as
+$c_x x_t + c_\epsilon\hat\epsilon$: when $\bar\alpha_t$ is tiny, $a$ is huge and $c_\epsilon = c - ab$ would
+round $c$ away (spec E28), while $x_t - b\hat\epsilon$ is small whenever $\hat\epsilon$ fits $x_t$.
 
 A *plan* is the list of such steps (`DiffStep`); `diff_run` executes any plan. **Determinism.**
 Chain $c$ draws from the Philox stream `(seed, first_stream + c)`: first $x_T$ if the runner is
@@ -65,15 +72,20 @@ typedef void (*DiffEpsFn)(const double *x, size_t n, size_t dim, int t, double a
 typedef enum { DIFF_VAR_BETA, DIFF_VAR_BETA_TILDE } DiffVariance;
 typedef enum { DIFF_TAU_LINSPACE, DIFF_TAU_LEADING, DIFF_TAU_TRAILING } DiffSpacing;
 
-/* One step x_s = c_x x_t + c_eps eps_hat(x_t, t) + sigma z (eq. common.diffusion_sampler.step). */
+/* One step x_s = a (x_t - b eps_hat(x_t, t)) + c eps_hat + sigma z (eq. common.diffusion_sampler.step);
+   c_x = a and c_eps = c - a b are the same map written as c_x x_t + c_eps eps_hat. */
 typedef struct {
     int t, s;
-    double c_x, c_eps, sigma;
+    double a, b, c, sigma;
+    double c_x, c_eps;
 } DiffStep;
+
+/* The step's mean a (x - b eps) + c eps for one coordinate (no noise). */
+double diff_step_mean(const DiffStep *st, double x, double eps);
 
 /* DDPM step t -> t-1 (beta[1..T], abar[0..T]); sigma = 0 at t = 1. */
 DiffStep diff_ddpm_step(const double *beta, const double *abar, int t, DiffVariance var);
-/* DDIM step t -> s < t with eta >= 0 (abar[0] = 1). */
+/* DDIM step t -> s with eta >= 0 (abar[0] = 1): s < t samples; s > t with eta = 0 is the inversion step. */
 DiffStep diff_ddim_step(const double *abar, int t, int s, double eta);
 
 /* Plans: DDPM, T steps t = T..1 (steps has room for T). DDIM over tau[0..S-1] (increasing, in
@@ -81,6 +93,12 @@ DiffStep diff_ddim_step(const double *abar, int t, int s, double eta);
    a coefficient is not finite (e.g. abar_t = 0 at a step's start). */
 int diff_plan_ddpm(const double *beta, const double *abar, int T, DiffVariance var, DiffStep *steps);
 int diff_plan_ddim(const double *abar, const int *tau, int S, double eta, DiffStep *steps);
+
+/* DDIM inversion (eta = 0) over tau: S steps 0 -> tau_1 -> ... -> tau_S, each the deterministic map
+   of eq. ddim with the two times exchanged, eps evaluated at the current state (at the first step,
+   from x_0, with the time label tau_1: a denoiser is never asked about t = 0). steps[k].t is the
+   time label of the eps call, steps[k].s the time reached. Returns S or -1. */
+int diff_plan_ddim_inverse(const double *abar, const int *tau, int S, DiffStep *steps);
 
 /* tau[0..S-1] (increasing) for 1 <= S <= T. Returns 0, or -1 for a bad S. */
 int diff_timesteps(int T, int S, DiffSpacing spacing, int *tau);

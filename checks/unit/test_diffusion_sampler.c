@@ -155,7 +155,7 @@ int main(int argc, char **argv) {
             for (int k = 0; k < ns; k++) {
                 diff_oracle_eval(&data, yc, abar[plan[k].t], e, NULL);
                 for (int a = 0; a < 2; a++) {
-                    double v = plan[k].c_x * yc[a] + plan[k].c_eps * e[a];
+                    double v = plan[k].a * (yc[a] - plan[k].b * e[a]) + plan[k].c * e[a];
                     if (plan[k].sigma > 0) v += plan[k].sigma * rng_normal(&r);
                     yc[a] = v;
                 }

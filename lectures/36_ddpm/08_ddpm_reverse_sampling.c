@@ -89,7 +89,7 @@ static void reverse_step(const Cli *cli, const DiffusionSchedule *sch) {
     const double xt[2] = {0.5, 0.3}, eps[2] = {0.8, -1.1};
     double mu_sched[2], mu_step[2];
     diffusion_mean_from_eps(sch, 500, xt, eps, mu_sched, 2);
-    for (int a = 0; a < 2; a++) mu_step[a] = st.c_x * xt[a] + st.c_eps * eps[a];
+    for (int a = 0; a < 2; a++) mu_step[a] = diff_step_mean(&st, xt[a], eps[a]);
     check_le("L36.1.1.3.mean_two_routes", stats_max_abs_diff(mu_step, mu_sched, 2), 0, 1e-15, "L36.1.1.3.reverse_step",
              "mu_theta from the sampler's coefficients = diffusion_mean_from_eps, x_t = (0.5, 0.3), eps = (0.8, -1.1)");
     printf("lecture's step at t = 500: x_{t-1} = (%.8f, %.8f) - 0.0105123429 eps + 0.1002 z\n", st.c_x * xt[0],
