@@ -451,10 +451,10 @@ static void figure(const Cli *cli, const DiffusionSchedule *sch, const double *s
     plot_panel(p, 1);
     plot_title(p, "final std on N(1, 0.5^2) data vs S (exact chain law)");
     double xs[8];
-    for (int i = 0; i < nS; i++) xs[i] = Ss[i];
+    for (int i = 0; i < nS; i++) xs[i] = log10(Ss[i]);
     for (int sp = 0; sp < 3; sp++) plot_line(p, xs, std_by_rule + sp * nS, nS, diff_spacing_name((DiffSpacing)sp));
     plot_hline(p, 0.5, "data std 0.5");
-    plot_xlabel(p, "S (log-spaced values 10..1000)");
+    plot_xlabel(p, "log10 S (S = 10, 20, 50, 100, 1000)");
     plot_ylabel(p, "std of x_0");
     char err[256];
     if (plot_save(p, cli_out_path(cli, "ddim_vs_ddpm.png"), err, sizeof err) != 0) die("%s", err);
