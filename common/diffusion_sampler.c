@@ -115,6 +115,20 @@ void diff_sampler_init(DiffSampler *s, size_t n, size_t dim, const double *abar,
     s->draw_prior = 1;
 }
 
+/* One step on the chains c0 .. c0+m-1. */
+static void step_block(const DiffSampler *s, const DiffStep *st, size_t c0, size_t m, double *x, double *eps, Rng *rng) {
+    const size_t dim = s->dim;
+    s->eps(x + c0 * dim, m, dim, st->t, s->abar[st->t], eps + c0 * dim, s->eps_ctx);
+    for (size_t c = c0; c < c0 + m; c++)
+        for (size_t j = 0; j < dim; j++) {
+            const size_t i = c * dim + j;
+            //: $x_s = a(x_t - b\hat\epsilon) + c\hat\epsilon + \sigma z$, eq. [eq:common.diffusion_sampler.step]
+            double v = diff_step_mean(st, x[i], eps[i]);
+            if (st->sigma > 0.0) v += st->sigma * rng_normal(&rng[c]);
+            x[i] = v;
+        }
+}
+
 size_t diff_run(const DiffSampler *s, const DiffStep *steps, int nsteps, double *x) {
     const size_t n = s->n, dim = s->dim, block = s->block ? s->block : 256;
     const long nblocks = (long)((n + block - 1) / block);
@@ -126,24 +140,23 @@ size_t diff_run(const DiffSampler *s, const DiffStep *steps, int nsteps, double 
         if (s->draw_prior)
             for (size_t j = 0; j < dim; j++) x[c * dim + j] = rng_normal(&rng[c]);
     }
-    int stop = s->observe && s->observe(x, n, dim, -1, NULL, s->observe_ctx);
-    for (int k = 0; k < nsteps && !stop; k++) {
-        const DiffStep st = steps[k];
-        const double abar_t = s->abar[st.t];
-#pragma omp parallel for schedule(static) num_threads(n_threads)
+    if (!s->observe) {
+        /* no observer: each block runs the whole plan on its own (no barrier per step) */
+#pragma omp parallel for schedule(dynamic) num_threads(n_threads)
         for (long b = 0; b < nblocks; b++) {
             const size_t c0 = (size_t)b * block, m = c0 + block <= n ? block : n - c0;
-            s->eps(x + c0 * dim, m, dim, st.t, abar_t, eps + c0 * dim, s->eps_ctx);
-            for (size_t c = c0; c < c0 + m; c++)
-                for (size_t j = 0; j < dim; j++) {
-                    const size_t i = c * dim + j;
-                    //: $x_s = a(x_t - b\hat\epsilon) + c\hat\epsilon + \sigma z$, eq. [eq:common.diffusion_sampler.step]
-                    double v = diff_step_mean(&st, x[i], eps[i]);
-                    if (st.sigma > 0.0) v += st.sigma * rng_normal(&rng[c]);
-                    x[i] = v;
-                }
+            for (int k = 0; k < nsteps; k++) step_block(s, &steps[k], c0, m, x, eps, rng);
         }
-        stop = s->observe && s->observe(x, n, dim, k, &st, s->observe_ctx);
+    } else {
+        int stop = s->observe(x, n, dim, -1, NULL, s->observe_ctx);
+        for (int k = 0; k < nsteps && !stop; k++) {
+#pragma omp parallel for schedule(static) num_threads(n_threads)
+            for (long b = 0; b < nblocks; b++) {
+                const size_t c0 = (size_t)b * block, m = c0 + block <= n ? block : n - c0;
+                step_block(s, &steps[k], c0, m, x, eps, rng);
+            }
+            stop = s->observe(x, n, dim, k, &steps[k], s->observe_ctx);
+        }
     }
     size_t bad = 0;
     for (size_t c = 0; c < n; c++) {

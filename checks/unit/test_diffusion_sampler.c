@@ -29,6 +29,14 @@ static void linear_schedule(double *beta, double *abar) {
 
 static int same_bits(const double *a, const double *b, size_t n) { return memcmp(a, b, n * sizeof(double)) == 0; }
 
+static int count_observer(const double *x, size_t n, size_t dim, int k, const DiffStep *st, void *ctx) {
+    (void)x, (void)n, (void)dim, (void)st;
+    int *calls = ctx;
+    calls[0]++;
+    calls[1] = k;
+    return 0;
+}
+
 static void nan_eps(const double *x, size_t n, size_t dim, int t, double abar_t, double *e, void *ctx) {
     (void)x, (void)t, (void)abar_t, (void)ctx;
     for (size_t i = 0; i < n * dim; i++) e[i] = i == 0 && n > 1 ? NAN : 0.0;
@@ -163,6 +171,11 @@ int main(int argc, char **argv) {
         }
         check_true("common.diffusion_sampler.matches_direct_loop", same_bits(x1, y, n * 2) && same_bits(x2, y, n * 2),
                    "runner (1 thread / block 1, 2 threads / block 4) equals a per-chain loop bit for bit (DDIM eta 0.5, S = 20)");
+        int calls[2] = {0, -2};
+        s.observe = count_observer, s.observe_ctx = calls;
+        diff_run(&s, plan, ns, x2);
+        check_true("common.diffusion_sampler.observer_same_bits", same_bits(x2, y, n * 2) && calls[0] == ns + 1 && calls[1] == ns - 1,
+                   "with an observer (step-synchronous path) the same bits; observer called %d times (x_T and %d steps)", calls[0], ns);
         free(x1), free(x2), free(y);
         gmm_free(&data);
     }
