@@ -122,6 +122,9 @@ $\tilde\beta_t/\beta_t = (1-\bar\alpha_{t-1})/(1-\bar\alpha_t) \to 0$, and not a
 
 $$ \tilde\beta_t = \frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\,\beta_t \le \beta_t $$ {#eq:L36.1.1.3.beta_tilde}
 
+The lecture also promises a variance "fixed or learnable, see §3.3", and §3.3 never comes back to
+the learnable case (spec E6); every program here uses one of the two fixed choices.
+
 The programs below run both. At $t = 1$ the posterior is a point, $\tilde\beta_1 = 0$ (as
 $\bar\alpha_0 = 1$): that is why the last step adds no noise.
 */

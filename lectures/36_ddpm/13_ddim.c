@@ -199,6 +199,10 @@ taken at the current state) the same update *encodes* data into $x_T$; decoding 
 returns the data up to the discretisation error of the two passes, which is (at least) first
 order in the step: the round trip error must shrink at least fivefold from $S = 100$ to
 $S = 1000$ (first order would be tenfold; the run shows more).
+
+Determinism is also what makes interpolation in $x_T$ meaningful (the lecture's third claimed
+advantage). The lecture calls it "Latent Consistency", a name that belongs to a different
+family (latent consistency models); the DDIM paper interpolates $x_T$ by slerp (spec E29).
 */
 static void deterministic(const Cli *cli, const DiffusionSchedule *sch) {
     Gmm mix = gmm_new(3, 2);

@@ -10,7 +10,11 @@ statement a sampler needs is about the *marginal* $q_t(x_t) = \int q(x_t\mid x_0
 best noise predictor (the minimiser of $L_\text{simple}$) is $\mathbb E[\epsilon\mid x_t]$, and that
 equals $-\sqrt{1-\bar\alpha_t}\,\nabla\log q_t(x_t)$ (Tweedie). Both are checked here, the second
 by routes that never use the formula: finite differences of $\log q_t$, a Monte-Carlo
-regression, importance sampling of the posterior.
+regression, importance sampling of the posterior. (The lecture defers the proof of the
+score/flow unification to "L38 Flow Matching", while its roadmap puts SDEs and ODEs in L37;
+spec E8. And its intuition "DDPM is a discretisation of Langevin dynamics" (§2.2) is loose:
+ancestral sampling uses the score through one reverse step per noise level, it does not run a
+Langevin MCMC chain at each level as the annealed-Langevin samplers of L35 do; spec E32.)
 
 What you will see: the conditional score by finite differences at $t = 1, 500, 1000$; DSM with
 $\lambda = 1-\bar\alpha_t$ equal to $L_\text{simple}$ sample by sample; the exact denoiser equal to

@@ -108,7 +108,7 @@ static void net_sampler_free(NetSampler *ns) {
 Each step draws a fresh batch: $x_0 \sim p$, $t \sim \mathcal U\{1,\dots,T\}$, $\epsilon \sim \mathcal N(0, I)$,
 forms $x_t$ in one jump, and takes a gradient step on
 
-$$ L_\text{simple}(\theta) = \mathbb E_{t, x_0, \epsilon}\big\lVert \epsilon - \epsilon_\theta(\sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\epsilon,\ t)\big\rVert^2 $$ {#eq:L36.1.1.4.lsimple}
+$$ L_\text{simple}(\theta) = \mathbb E_{t, x_0, \epsilon}\big\lVert \epsilon - \epsilon_\theta(\sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\epsilon,\ t)\big\rVert^2 $$ {#eq:L36.1.1.4.lsimple_train}
 
 (a sum over the two coordinates, as in the lecture's code, and a mean over the batch). The
 network is an MLP with SiLU, 3 hidden layers of 64, whose input is $x_t$ and nine smooth
@@ -150,7 +150,7 @@ static void train(const Cli *cli, Net *net, const Gmm *data, const DiffusionSche
             for (int j = 0; j < NF; j++) v[i * NIN + D + j] = (float)f[j];
         }
         AdTensor *pred = nn_mlp_forward(arena, &net->mlp, in);
-        //: $\frac1B\sum_i\lVert\epsilon_i - \epsilon_\theta(x_{t,i}, t_i)\rVert^2$, eq. [eq:L36.1.1.4.lsimple]
+        //: $\frac1B\sum_i\lVert\epsilon_i - \epsilon_\theta(x_{t,i}, t_i)\rVert^2$, eq. [eq:L36.1.1.4.lsimple_train]
         AdTensor *loss = ad_scale(arena, ad_sum(arena, ad_square(arena, ad_sub(arena, pred, target))), 1.0 / B);
         optim_zero_grad(adam);
         ad_backward(arena, loss);
