@@ -26,12 +26,15 @@ static void fill_from_betas(DiffusionSchedule *s) {
     }
 }
 
-/* alpha and beta from alpha_bar[0..T]: alpha_t = abar_t / abar_{t-1}. */
+/* beta and alpha from alpha_bar[0..T]: beta_t = 1 - abar_t / abar_{t-1}, then alpha_t = 1 - beta_t
+   (the invariant of the struct; for the unclipped cosine schedule beta_T rounds to 1, so
+   alpha_T = 0 exactly, as in the lecture's code, not the ratio 1.5e-27). */
 static void fill_from_alpha_bar(DiffusionSchedule *s) {
     s->alpha_bar[0] = 1.0;
     for (int t = 1; t <= s->T; t++) {
-        s->alpha[t] = s->alpha_bar[t - 1] > 0.0 ? s->alpha_bar[t] / s->alpha_bar[t - 1] : 0.0;
-        s->beta[t] = 1.0 - s->alpha[t];
+        const double ratio = s->alpha_bar[t - 1] > 0.0 ? s->alpha_bar[t] / s->alpha_bar[t - 1] : 0.0;
+        s->beta[t] = 1.0 - ratio;
+        s->alpha[t] = 1.0 - s->beta[t];
     }
 }
 

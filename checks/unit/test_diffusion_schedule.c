@@ -77,6 +77,10 @@ static void test_cosine(void) {
                 NULL, "cosine alpha_bar = f(t)/f(0) vs the double-angle form, t < T (relative)");
     check_close("common.diffusion.cosine_beta_T", c.beta[T], 1.0, 1e-15, NULL,
                 "unclipped cosine: beta_T = 1 - abar_T/abar_{T-1} rounds to 1");
+    int invariant = c.alpha[T] == 0.0;
+    for (int t = 0; t <= T; t++) invariant &= c.alpha[t] == 1.0 - c.beta[t];
+    check_true("common.diffusion.alpha_is_one_minus_beta", invariant,
+               "schedule built from alpha_bar: alpha_t = 1 - beta_t exactly, so alpha_T = 0 (unclipped cosine)");
     DiffusionSchedule k = diffusion_schedule_cosine(T, so, 0.999);
     double bmax = 0;
     for (int t = 1; t <= T; t++) bmax = fmax(bmax, k.beta[t]);
