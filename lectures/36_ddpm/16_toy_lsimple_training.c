@@ -435,6 +435,9 @@ int main(int argc, char **argv) {
                                {"--batch", CLI_INT, &g_batch, "batch size (default 256)"},
                                {0}};
     cli_parse(&cli, argc, argv, PROGRAM_PATH, "L36 1.1.4: L_simple training of a 2-D toy, DDPM and DDIM sampling", 36, extras);
+    if (steps_flag < 0 || !(g_ema >= 0 && g_ema < 1) || !(g_lr > 0 && g_lr < 1) || g_batch < 1 || g_batch > 65536)
+        die("bad training flags: --steps %ld (>= 0), --ema %g (in [0, 1)), --lr %g (in (0, 1)), --batch %d (1..65536)", steps_flag,
+            g_ema, g_lr, g_batch);
     DiffusionSchedule sch = diffusion_schedule_linear(T, 1e-4, 0.02);
     Gmm data = gmm_new(K, D);
     for (int k = 0; k < K; k++) gmm_set(&data, k, 1.0, MU[k], NULL, SD * SD);
