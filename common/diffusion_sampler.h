@@ -30,8 +30,9 @@ Chain $c$ draws from the Philox stream `(seed, first_stream + c)`: first $x_T$ i
 asked to draw it, then `dim` normals at every step with $\sigma > 0$ (none at deterministic
 steps), so its path depends on (seed, chain index) only, never on the thread count or the block
 size. Without an observer each block of chains runs the whole plan on its own (no barrier per
-step); with one, all chains advance step by step. The denoiser is a callback on a block of chains (a network evaluates a mini-batch); it
-may be called from several threads at once on disjoint blocks.
+step); with one, all chains advance step by step. The denoiser is a callback on a block of
+chains (a network evaluates a mini-batch); it may be called from several threads at once on
+disjoint blocks.
 
 **Timestep sub-sequences** $\tau_1 < \dots < \tau_S$ for accelerated sampling (spec E27; the
 lecture does not say which): *linspace* $\tau_k = \mathrm{round}(1 + (k-1)(T-1)/(S-1))$ (first 1,
