@@ -136,6 +136,9 @@ void cli_parse(Cli *cli, int argc, char **argv, const char *program, const char 
     }
     par_set_threads(cli->threads);
     check_begin(program, cli->out_dir);
+    check_run_info(cli->scale == SCALE_QUICK ? "quick" : cli->scale == SCALE_FULL ? "full" : "default",
+                   (unsigned long long)cli->seed, cli->threads,
+                   cli->gpu == GPU_OFF ? "off" : cli->gpu == GPU_ON ? "on" : "auto");
 }
 
 long cli_scale(const Cli *cli, long quick, long normal, long full) {

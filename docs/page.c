@@ -206,4 +206,11 @@ void run_badge(Buf *b, const RunResult *r) {
     if (r->skipped) buf_printf(b, ", %d skipped", r->skipped);
     buf_puts(b, "</span>");
     if (r->errata) buf_printf(b, " <span class=\"badge erratum\">%d %s</span>", r->errata, r->errata > 1 ? "errata" : "erratum");
+    if (r->scale[0]) { /* which run produced these checks: a --quick run is not the default one */
+        buf_printf(b, " <span class=\"badge run\">%s scale", r->scale);
+        if (r->seed >= 0) buf_printf(b, ", seed %lld", r->seed);
+        if (r->gpu[0]) buf_printf(b, ", gpu %s", r->gpu);
+        if (r->date[0]) buf_printf(b, ", %.10s", r->date);
+        buf_puts(b, "</span>");
+    }
 }

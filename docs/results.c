@@ -28,6 +28,8 @@ static int cmp_str(const void *a, const void *b) {
 
 int results_load(const char *dir, RunResult *r, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
+    r->seed = -1;
+    r->threads = -1;
     char path[4096];
     snprintf(path, sizeof path, "%s/checks.jsonl", dir);
     char *text = read_text_file(path, NULL);
@@ -45,6 +47,12 @@ int results_load(const char *dir, RunResult *r, char *err, size_t errlen) {
                 if (!kind) {
                     if (status == 0) snprintf(err, errlen, "%s:%d: not a check record", path, lineno);
                     status = -1;
+                } else if (!strcmp(kind, "run")) {
+                    snprintf(r->scale, sizeof r->scale, "%s", json_str(j, "scale") ? json_str(j, "scale") : "");
+                    snprintf(r->gpu, sizeof r->gpu, "%s", json_str(j, "gpu") ? json_str(j, "gpu") : "");
+                    snprintf(r->date, sizeof r->date, "%s", json_str(j, "date") ? json_str(j, "date") : "");
+                    r->seed = (long long)json_num(j, "seed", -1);
+                    r->threads = (int)json_num(j, "threads", -1);
                 } else if (!strcmp(kind, "summary")) {
                     r->summary = true;
                     r->passed = (int)json_num(j, "passed", 0);

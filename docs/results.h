@@ -1,5 +1,5 @@
 /* results — what the last run of a program left in its out directory: the check lines' JSON
-   twin (`checks.jsonl`, written by common/check.c: kinds "check", "erratum", "summary") and the
+   twin (`checks.jsonl`, written by common/check.c: kinds "run", "check", "erratum", "summary") and the
    PNG figures. A program that has not been run has no checks.jsonl: `ran` is false. */
 #ifndef DOCS_RESULTS_H
 #define DOCS_RESULTS_H
@@ -19,6 +19,10 @@ typedef struct {
     CheckRec *v;
     int n;
     int passed, failed, skipped, errata;
+    /* the "run" record: the settings that produced these checks ("" / -1 when absent) */
+    char scale[16], gpu[8], date[32];
+    long long seed;
+    int threads;
     char **figures; /* file names, sorted */
     int nfig;
 } RunResult;
