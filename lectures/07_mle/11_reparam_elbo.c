@@ -249,8 +249,10 @@ int main(int argc, char **argv) {
     /*: ### $\partial z/\partial\mu = 1$ and $\partial z/\partial\sigma = \epsilon$, by finite differences
 
     With `eps` held fixed, perturb $\mu_j$ and $\log\sigma_j$ and difference the whole batch:
-    $\partial z_{bj}/\partial\mu_j$ must be 1 and $\partial z_{bj}/\partial\sigma_j
-    = (\partial z_{bj}/\partial\log\sigma_j)/\sigma_j$ must be $\epsilon_{bj}$, for every row $b$.
+    $\partial z_{bj}/\partial\mu_j = 1$ and $\partial z_{bj}/\partial\sigma_j
+    = (\partial z_{bj}/\partial\log\sigma_j)/\sigma_j = \epsilon_{bj}$, for every row $b$. Since $z$ is
+    linear in $(\mu, \sigma)$ this holds by construction; the program prints it. What can go wrong
+    (a biased gradient estimator) is checked below, against closed-form gradients.
     */
     {
         const double h = 1e-6;
@@ -278,10 +280,10 @@ int main(int argc, char **argv) {
                 err_sigma = fmax(err_sigma, fabs(dz_dsigma - eps[i]));
             }
         }
-        check_close("L07.Z5.12.dz_dmu", err_mu, 0.0, 1e-7, "L07.Z5.12.reparam",
-                    "max over the batch of |dz/dmu (central FD, eps fixed) - 1|");
-        check_close("L07.Z5.12.dz_dsigma", err_sigma, 0.0, 1e-7, "L07.Z5.12.reparam",
-                    "max over the batch of |dz/dsigma (central FD, eps fixed) - eps|");
+        /* z is linear in (mu, sigma), so these differences hold by construction: a printed
+           demonstration, not a check (the moments above and the gradients below are checked) */
+        printf("finite differences with eps fixed: max |dz/dmu - 1| = %.1e, max |dz/dsigma - eps| = %.1e\n",
+               err_mu, err_sigma);
         free(zp);
         free(zm);
     }
@@ -290,8 +292,7 @@ int main(int argc, char **argv) {
 
     Reference values (spec L07 Z5.12, computed independently in double precision):
     $3.0408210339$ for $\sigma = (1.65, 0.61)$ and $3.0430806348$ for $\sigma = (e^{0.5}, e^{-0.5})$, the
-    values that 1.65 and 0.61 round. The general Gaussian KL of `common/divergence.c` (written in
-    variances) is a second implementation. The Monte-Carlo estimate averages
+    values that 1.65 and 0.61 round. The Monte-Carlo estimate averages
     $\log q(z) - \log p(z)$ over reparameterised samples; its standard error is the sample standard
     deviation of that log-ratio over $\sqrt n$.
     */
@@ -304,14 +305,6 @@ int main(int argc, char **argv) {
                 "closed-form KL for mu = (2,-1), sigma = (1.65, 0.61)");
     check_close("L07.Z5.12.kl_closed_exp", kl_exact_sigma, 3.0430806348, 1e-9,
                 "L07.Z5.12.kl_std_normal", "closed-form KL for sigma = (e^0.5, e^-0.5)");
-    {
-        const double var[LATENT_DIM] = {sigma_lecture[0] * sigma_lecture[0],
-                                        sigma_lecture[1] * sigma_lecture[1]};
-        const double zero[LATENT_DIM] = {0.0, 0.0}, one[LATENT_DIM] = {1.0, 1.0};
-        check_close("L07.Z5.12.kl_vs_general", kl_lecture, kl_gauss_diag(mu, var, zero, one, LATENT_DIM),
-                    1e-13, "L07.Z5.12.kl_std_normal",
-                    "the VAE formula equals the general diagonal-Gaussian KL of common/divergence");
-    }
     {
         Rng r;
         rng_init(&r, cli.seed, 1);
