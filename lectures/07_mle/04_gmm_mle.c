@@ -242,12 +242,6 @@ static double sample_sd_pop(const double *x, int n) { /* ddof 0 */
     return sqrt(var * (n - 1) / n);
 }
 
-static double max_abs_diff(const double *a, const double *b, int n) {
-    double m = 0.0;
-    for (int i = 0; i < n; i++) m = fmax(m, fabs(a[i] - b[i]));
-    return m;
-}
-
 /* Natural parameters (pi1, mu1, sd1, mu2, sd2) of theta, for comparisons with EM. */
 static void natural(const double *theta, double *out) {
     out[0] = sigmoid(theta[P_LOGIT]);
@@ -393,7 +387,7 @@ int main(int argc, char **argv) {
            -res.f);
     check_ge("L07.Z5b.5.em_monotone", em_min_increase, 0.0, 1e-9, "L07.Z5b.5.em_update",
              "min over EM steps of l_{t+1} - l_t (Jensen: never negative)");
-    check_close("L07.Z5b.5.em_same_optimum", max_abs_diff(em_nat, nat, NP), 0.0, 1e-5,
+    check_close("L07.Z5b.5.em_same_optimum", stats_max_abs_diff(em_nat, nat, NP), 0.0, 1e-5,
                 "L07.Z5b.5.em_update", "max |EM - L-BFGS| over (pi1, mu1, s1, mu2, s2)");
 
     /* Iterations to reach l* - l_t < 1e-6 (the lecture's "res.nit" question). */

@@ -31,6 +31,7 @@ Run: `make run L=07`, or `build/release/bin/lectures/07_mle/08_bigram_lm_mle`.
 #include <string.h>
 
 #include "common/check.h"
+#include "common/stats.h"
 #include "common/cli.h"
 #include "common/mathfn.h"
 #include "common/plot.h"
@@ -130,12 +131,6 @@ static double row_entropy(const double *p) {
     return h;
 }
 
-static double max_abs_diff(const double *a, const double *b, int n) {
-    double m = 0.0;
-    for (int i = 0; i < n; i++) m = fmax(m, fabs(a[i] - b[i]));
-    return m;
-}
-
 int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
@@ -158,7 +153,7 @@ int main(int argc, char **argv) {
     /* The ten transitions: a->b x2, a->c, a->d, b->r x2, r->a x2, c->a, d->a (spec L07 D28). */
     const double expect_counts[V][V] = {
         {0, 2, 1, 1, 0}, {0, 0, 0, 0, 2}, {1, 0, 0, 0, 0}, {1, 0, 0, 0, 0}, {2, 0, 0, 0, 0}};
-    check_close("L07.Z5.9.bigram_counts", max_abs_diff(&counts[0][0], &expect_counts[0][0], V * V),
+    check_close("L07.Z5.9.bigram_counts", stats_max_abs_diff(&counts[0][0], &expect_counts[0][0], V * V),
                 0.0, 0.0, "L07.Z5.9.bigram_mle",
                 "bigram counts of abracadabra: a:{b2,c1,d1}, b:{r2}, r:{a2}, c:{a1}, d:{a1}");
 
@@ -169,9 +164,9 @@ int main(int argc, char **argv) {
     */
     const double row_a_mle[V] = {0, 0.5, 0.25, 0.25, 0};
     const double row_a_laplace[V] = {1.0 / 9, 3.0 / 9, 2.0 / 9, 2.0 / 9, 1.0 / 9};
-    check_close("L07.Z5.9.row_a_mle", max_abs_diff(mle[0], row_a_mle, V), 0.0, 1e-15,
+    check_close("L07.Z5.9.row_a_mle", stats_max_abs_diff(mle[0], row_a_mle, V), 0.0, 1e-15,
                 "L07.Z5.9.dirichlet_map", "alpha = 1 (MLE): row 'a' = (0, 1/2, 1/4, 1/4, 0)");
-    check_close("L07.Z5.9.row_a_laplace", max_abs_diff(laplace[0], row_a_laplace, V), 0.0, 1e-15,
+    check_close("L07.Z5.9.row_a_laplace", stats_max_abs_diff(laplace[0], row_a_laplace, V), 0.0, 1e-15,
                 "L07.Z5.9.dirichlet_map", "alpha = 2 (Laplace): row 'a' = (1, 3, 2, 2, 1)/9");
     double worst_row_sum = 0.0;
     for (int j = 0; j < V; j++) {

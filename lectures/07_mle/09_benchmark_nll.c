@@ -42,6 +42,7 @@ variants (naive stays capped at $10^6$).
 #include <stdlib.h>
 
 #include "common/check.h"
+#include "common/stats.h"
 #include "common/cli.h"
 #include "common/rng.h"
 #include "common/util.h"
@@ -200,11 +201,6 @@ static Fit newton_fit(const Data *d, EvalFn eval) {
     return f;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Times `repeats` fits after one warm-up; returns the median, *min_time the minimum. */
 static double time_fits(const Data *d, EvalFn eval, int repeats, double *min_time, Fit *fit) {
     double t[64];
@@ -217,7 +213,7 @@ static double time_fits(const Data *d, EvalFn eval, int repeats, double *min_tim
         if (again.theta[0] != fit->theta[0] || again.theta[1] != fit->theta[1])
             die("a repeated fit gave a different answer");
     }
-    qsort(t, (size_t)repeats, sizeof t[0], cmp_double);
+    qsort(t, (size_t)repeats, sizeof t[0], stats_cmp_double);
     *min_time = t[0];
     return repeats % 2 ? t[repeats / 2] : 0.5 * (t[repeats / 2 - 1] + t[repeats / 2]);
 }
@@ -278,7 +274,7 @@ int main(int argc, char **argv) {
                     t[r] = now_seconds() - t0;
                     if (again.theta[0] != fits[v].theta[0]) die("a repeated fit gave a different answer");
                 }
-                qsort(t, (size_t)repeats, sizeof t[0], cmp_double);
+                qsort(t, (size_t)repeats, sizeof t[0], stats_cmp_double);
                 t_min = t[0];
                 t_med = repeats % 2 ? t[repeats / 2] : 0.5 * (t[repeats / 2 - 1] + t[repeats / 2]);
             } else {

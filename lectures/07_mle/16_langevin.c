@@ -76,11 +76,6 @@ static void run_chains(long chains, long burn, long keep, double eps, score_fn s
 
 static double normal_cdf(double x) { return 0.5 * erfc(-x / sqrt(2.0)); }
 static double bimodal_cdf(double x) { return 0.5 * normal_cdf(x + 3.0) + 0.5 * normal_cdf(x - 3.0); }
-static int cmp_double(const void *a, const void *b) {
-    double u = *(const double *)a, v = *(const double *)b;
-    return (u > v) - (u < v);
-}
-
 int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
@@ -94,7 +89,9 @@ int main(int argc, char **argv) {
 
     $$ v_\infty = \frac{\epsilon}{1 - (1-\epsilon/2)^2} = \frac{1}{1 - \epsilon/4} $$ {#eq:L07.Z5.17.ula_variance}
 
-    1.0025063 ($\epsilon = 0.01$), 1.0256410 (0.1), 1.1428571 (0.5) (spec L07 D41): the chain
+    1.0025063 ($\epsilon = 0.01$), 1.0256410 (0.1), 1.1428571 (0.5) (spec L07 D41, computed
+    independently; the check compares the iterated recursion with them, the closed form is
+    printed beside): the chain
     samples a slightly wider Gaussian than the target; the bias vanishes only as $\epsilon \to 0$.
     */
     const double eps_list[3] = {0.01, 0.1, 0.5};
@@ -107,15 +104,15 @@ int main(int argc, char **argv) {
             if (v_next == v) break;
             v = v_next;
         }
-        double closed = 1.0 / (1.0 - eps / 4.0);
-        printf("eps = %-4g: variance recursion fixed point %.10f, 1/(1 - eps/4) = %.10f\n", eps, v, closed);
+        //: $v_\infty = 1/(1 - \epsilon/4)$, [eq:L07.Z5.17.ula_variance]
+        const double closed = 1.0 / (1.0 - eps / 4.0);
+        printf("eps = %-4g: variance recursion fixed point %.10f, 1/(1 - eps/4) = %.10f (difference %.1e)\n",
+               eps, v, closed, v - closed);
         char id[64];
         snprintf(id, sizeof id, "L07.Z5.17.variance_fixed_point_eps%g", eps);
-        check_close(id, v, closed, 1e-12, "L07.Z5.17.ula_variance",
-                    "iterated variance recursion of ULA on N(0,1) reaches 1/(1 - eps/4), eps = %g", eps);
-        snprintf(id, sizeof id, "L07.Z5.17.variance_reference_eps%g", eps);
-        check_close(id, closed, spec_v[k], 5e-8, "L07.Z5.17.ula_variance",
-                    "1/(1 - eps/4) equals the reference %.7f (spec L07 D41)", spec_v[k]);
+        check_close(id, v, spec_v[k], 5e-8, "L07.Z5.17.ula_variance",
+                    "iterated variance recursion of ULA on N(0,1) reaches the reference %.7f (spec L07 D41, "
+                    "7 decimals), eps = %g", spec_v[k], eps);
     }
 
     /*: ## The bias, simulated
@@ -203,7 +200,7 @@ the chain forgets its start like $e^{-t/2}$); the final states are compared
              5.0, chains_bi, "L07.Z5.17.ula", "E|x| of the final states vs E_p|x| = %.6f", abs_expect);
     double *sorted = xmalloc((size_t)chains_bi * sizeof *sorted);
     for (long c = 0; c < chains_bi; c++) sorted[c] = final[c];
-    qsort(sorted, (size_t)chains_bi, sizeof *sorted, cmp_double);
+    qsort(sorted, (size_t)chains_bi, sizeof *sorted, stats_cmp_double);
     double ks = 0.0;
     for (long c = 0; c < chains_bi; c++) {
         double f = bimodal_cdf(sorted[c]);

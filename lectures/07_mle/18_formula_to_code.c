@@ -113,11 +113,6 @@ static double fisher_integrand(double x, void *vctx) {
     return c->which == 0 ? s * s * p : -cauchy_dscore(x, 0.0) * p;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /*: ## 3–4. FID on samples
 
 The Fréchet distance of `common/linalg` (eq. [eq:common.linalg.fid]) applied to the sample means
@@ -212,7 +207,7 @@ int main(int argc, char **argv) {
             rng_init(&rng, cli.seed, 100 + (uint64_t)r);
             for (int i = 0; i < n; i++) x[i] = tan(M_PI * (rng_uniform(&rng) - 0.5));
             for (int i = 0; i < n; i++) sorted[i] = x[i];
-            qsort(sorted, n, sizeof(double), cmp_double);
+            qsort(sorted, n, sizeof(double), stats_cmp_double);
             means[r] = stats_mean(x, n);
             medians[r] = 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
             int it;
