@@ -401,6 +401,12 @@ int main(int argc, char **argv) {
                joint_gpt3, joint_inf);
         check_rel("L07.Z5.10.kaplan_joint_limit", joint_inf, pow(n_c / n_params, alpha_n), 1e-12,
                   "L07.Z5.10.kaplan_joint", "joint law as D -> infinity equals (Nc/N)^alpha_N (FAQ Q7)");
+        //: FAQ Q7's additive form (with $L_\infty = 0$, which Kaplan's law does not have)
+        const double additive_gpt3 = pow(n_c / n_params, alpha_n) + pow(d_c / n_tokens, alpha_d);
+        check_erratum("L07.Z5.10.kaplan_additive_form", additive_gpt3, joint_gpt3,
+                      "FAQ Q7 attributes the additive L = (Nc/N)^aN + (Dc/D)^aD + L_inf to Kaplan et al. "
+                      "(Chinchilla's form); with Kaplan's constants at GPT-3's (N, D) it gives %.4f, "
+                      "Kaplan's joint law [(Nc/N)^(aN/aD) + Dc/D]^aD gives %.4f", additive_gpt3, joint_gpt3);
     }
     free(x);
     return check_end();
