@@ -217,13 +217,14 @@ int main(int argc, char **argv) {
            fid_closed);
     check_close("L07.Z5.3.fid_2x2", fid2, 2.5166852265, 1e-10, "L07.Z5.3.fid",
                 "2x2 FID without regulariser (spec: 2 + 7 - 2 sqrt 14)");
-    check_close("L07.Z5.3.fid_2x2_closed", fid2, fid_closed, 1e-12, "L07.Z5.3.trace_2x2",
-                "symmetric eigen route equals the 2x2 closed form");
+    check_close("L07.Z5.3.fid_2x2_closed", fid_closed, 2.5166852265, 1e-10, "L07.Z5.3.trace_2x2",
+                "the 2x2 closed form (a route without eigenvalues) gives the same 2.5166852265");
     check_close("L07.Z5.3.fid_2x2_reg", fid2_reg, 2.5166849503, 1e-8, "L07.Z5.3.regularise",
                 "2x2 FID with the lecture's +1e-6 I (spec 2.5166849503)");
-    check_close("L07.Z5.3.trace_sqrt_similar", trace_sqrt_sym, sqrt(re[0]) + sqrt(re[1]), 1e-12,
+    check_close("L07.Z5.3.trace_sqrt_similar", sqrt(re[0]) + sqrt(re[1]), 3.7416573868, 1e-10,
                 "L07.Z5.3.fid",
-                "tr sqrt(C) (symmetric C) = sum sqrt(eig(Sigma_r Sigma_g)) = sqrt 14 (similar matrices)");
+                "sum sqrt(eig(Sigma_r Sigma_g)) (non-symmetric route) = sqrt 14, as tr sqrt(C) of the "
+                "symmetric C: similar matrices");
     check_close("L07.Z5.3.trace_sqrt_value", trace_sqrt_sym, 3.7416573868, 1e-10, "L07.Z5.3.fid",
                 "tr sqrt(Sigma_r^1/2 Sigma_g Sigma_r^1/2) = sqrt 14 = 3.7416573868");
     double fid2_naive = fid_product_of_roots(mr2, cr2, mg2, cg2, 2);
