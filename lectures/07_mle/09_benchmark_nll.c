@@ -151,8 +151,7 @@ For two parameters the exact Hessian is cheap, and near the optimum Newton conve
 quadratically; the line search only matters in the first steps from $(0, 0)$. Once the
 predicted decrease $\nabla^\top H^{-1}\nabla$ is below $10^{-12}$ it is smaller than the rounding
 of the $O(n)$ sums that make up the NLL, so the sufficient-decrease test is skipped and the full
-step is taken (a line search that tests rounding noise stalls: it is what happened in the
-first version of this program at $n = 10^4$). (The lecture's
+step is taken (a line search that tests rounding noise stalls). (The lecture's
 SciPy `L-BFGS-B` would need more evaluations for the same answer; the cost per evaluation is
 what this benchmark is about.) Stop when $\lVert\nabla\rVert_\infty < 10^{-10}$.
 */
