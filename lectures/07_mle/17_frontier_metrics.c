@@ -158,7 +158,7 @@ static void draw(const Mix *m, uint64_t seed, uint64_t stream, int n, double *ou
     for (int i = 0; i < n; i++) mix_sample(m, &r, out + DIM * i);
 }
 
-static const double ell = 1.0; /* kernel length scale */
+static const double length_scale = 1.0; /* the kernel's ell */
 
 /*: ## Z6.1 MMD² of two shifted Gaussians
 
@@ -171,7 +171,7 @@ static void mmd_shifted(const Cli *cli) {
     Mix p0 = {1, {1.0, 0.0}, {{0, 0}, {0, 0}}, {{1, 1}, {1, 1}}};
     Mix q1 = {1, {1.0, 0.0}, {{1, 0}, {0, 0}}, {{1, 1}, {1, 1}}};
     //: $\mathrm{MMD}^2$ by the mixture formula, [eq:L07.Z6.1.mean_kernel]
-    double mmd_pq = mmd2_closed(&p0, &q1, ell);
+    double mmd_pq = mmd2_closed(&p0, &q1, length_scale);
     printf("MMD^2(N(0,I), N((1,0),I)), l = 1: closed form %.10f\n", mmd_pq);
     check_close("L07.Z6.1.mmd_closed", mmd_pq, 0.1023455167, 1e-10, "L07.Z6.1.mean_kernel",
                 "closed-form MMD^2 (spec value 2/3 (1 - e^-1/6) = 0.1023455167)");
@@ -181,7 +181,7 @@ static void mmd_shifted(const Cli *cli) {
     draw(&p0, cli->seed, 0, n_mmd, x);
     draw(&q1, cli->seed, 1, n_mmd, y);
     //: the U-statistic, [eq:L07.Z6.1.mmd_unbiased]
-    MmdEstimate e_pq = mmd_estimate(x, y, n_mmd, ell);
+    MmdEstimate e_pq = mmd_estimate(x, y, n_mmd, length_scale);
     printf("  unbiased estimate (n = m = %d): %.5f +- %.5f; biased V-statistic %.5f\n", n_mmd,
            e_pq.unbiased, e_pq.se, e_pq.biased);
     check_mc("L07.Z6.1.mmd_unbiased", e_pq.unbiased, mmd_pq, e_pq.se, 4, n_mmd,
@@ -203,8 +203,8 @@ static void mmd_null(const Cli *cli, int n_small) {
     double *x = xmalloc((size_t)n_small * DIM * sizeof *x), *y = xmalloc((size_t)n_small * DIM * sizeof *y);
     draw(&p0, cli->seed, 2, n_small, x);
     draw(&p0, cli->seed, 3, n_small, y);
-    MmdEstimate e_pp = mmd_estimate(x, y, n_small, ell);
-    double kpp = mean_kernel(&p0, &p0, ell);
+    MmdEstimate e_pp = mmd_estimate(x, y, n_small, length_scale);
+    double kpp = mean_kernel(&p0, &p0, length_scale);
     double se_null = e_pp.se;
     printf("P vs P (n = %d): unbiased %.2e +- %.1e, biased %.3e (expected 2/n (1 - E k) = %.3e)\n",
            n_small, e_pp.unbiased, se_null, e_pp.biased, 2.0 / n_small * (1.0 - kpp));
@@ -231,10 +231,10 @@ static void fd_blind_to_shape(const Cli *cli, int n_small) {
     const double mu_zero[DIM] = {0, 0}, cov_matched[DIM * DIM] = {10, 0, 0, 1};
     //: FD of the two populations' moments, [eq:L07.Z5.3.fid]
     double fd_pop = frechet_distance(mu_zero, cov_matched, mu_zero, cov_matched, DIM, NULL);
-    double mmd_bm = mmd2_closed(&bimodal, &matched, ell);
+    double mmd_bm = mmd2_closed(&bimodal, &matched, length_scale);
     draw(&bimodal, cli->seed, 4, n_small, x);
     draw(&matched, cli->seed, 5, n_small, y);
-    MmdEstimate e_bm = mmd_estimate(x, y, n_small, ell);
+    MmdEstimate e_bm = mmd_estimate(x, y, n_small, length_scale);
     double mx[DIM], my[DIM], cx[DIM * DIM], cy[DIM * DIM];
     stats_covariance(x, (size_t)n_small, DIM, mx, cx);
     stats_covariance(y, (size_t)n_small, DIM, my, cy);
