@@ -39,6 +39,7 @@ Run: `make run L=07`, or `build/release/bin/lectures/07_mle/06_rejection_importa
 #include "common/stats.h"
 #include "common/util.h"
 
+//: $\tilde p(x) = x(1-x)^4$, the unnormalised Beta(2, 5) density
 static double ptilde(double x) { return x * pow(1.0 - x, 4); }
 
 /*: ## Rejection sampling
@@ -71,6 +72,7 @@ static long rejection_sample(Rng *r, double scale, double M, long max_accept, lo
 typedef struct { double M; int power; } CapCtx;
 static double capped_integrand(double x, void *vctx) {
     const CapCtx *c = vctx;
+    //: $x^k\min(\tilde p(x), M)$: the density an undersized envelope samples
     return pow(x, c->power) * fmin(ptilde(x), c->M);
 }
 static double bisect_crossing(double lo, double hi, double M) { /* ptilde - M changes sign */
@@ -128,7 +130,9 @@ static double snis_mean(const double *x, const double *log_w, long n, double *w_
         total += w_norm[i];
     }
     for (long i = 0; i < n; i++) {
+        //: $\bar w_i = e^{\log w_i - m} / \sum_j e^{\log w_j - m}$, [eq:L07.Z5.6.snis]
         w_norm[i] /= total;
+        //: $\sum_i \bar w_i f(x_i)$ with $f(x) = x$, [eq:L07.Z5.6.snis]
         est += w_norm[i] * x[i];
     }
     return est;
@@ -165,6 +169,7 @@ writes $f^* = B(2,5)^{-1}(1/6)(5/6)^4 \approx 0.082$, which mixes the two scales
 evaluates to 2.4113). The maximum is found here on a grid of $10^6$ intervals.
 */
 static void target_and_envelope(Beta25 *B) {
+    //: $Z_p = B(2,5) = \Gamma(2)\Gamma(5)/\Gamma(7)$
     B->z_p = exp(log_beta(2.0, 5.0));
     check_close("L07.Z5.6.beta_normaliser", B->z_p, 1.0 / 30.0, 1e-14, NULL,
                 "B(2,5) = exp(lgamma(2) + lgamma(5) - lgamma(7)) = 1/30");
@@ -198,6 +203,7 @@ deviation $\sqrt{r(1-a)}/a$ (theory; the check uses 4 of them).
 static void acceptance_rate(const Cli *cli, Beta25 *B) {
     Rng rng;
     const double M = 0.1;
+    //: $\Pr(\text{accept}) = Z_p/M$, [eq:L07.Z5.6.rejection]
     double accept_rate = B->z_p / M;
     long r_target = 1000;
     long n_prop;
@@ -250,10 +256,12 @@ envelope would be invalid: $0.1 < 2.4576$.)
 static void normalised_target(const Cli *cli, const Beta25 *B) {
     Rng rng;
     long n_prop;
+    //: the tightest envelope of the normalised density, $M = \max_x p(x)$
     double M_norm = B->p_max / B->z_p;
     long n_prop_fixed = cli_scale(cli, 10000, 100000, 1000000);
     double *samples_norm = xmalloc((size_t)n_prop_fixed * sizeof *samples_norm);
     rng_init(&rng, cli->seed, 2);
+    //: rejection sampling of the normalised density with $M = \max p$, [eq:L07.Z5.6.rejection]
     long acc_norm = rejection_sample(&rng, 1.0 / B->z_p, M_norm, n_prop_fixed, n_prop_fixed,
                                      samples_norm, &n_prop);
     double rate_norm = (double)acc_norm / (double)n_prop;
@@ -291,6 +299,7 @@ static void envelope_too_low(const Cli *cli, Beta25 *B) {
            (double)B->n_accept / (double)n_prop, mean, 2.0 / 7.0);
     check_mc("L07.Z5.6.invalid_envelope_mean", mean, mean_cap, se_mean, 5.0, B->n_accept,
              "L07.Z5.6.rejection", "samples with M = 0.05 have the mean of min(ptilde, M), 0.302976");
+    //: acceptance $\int\min(\tilde p, M)\,dx / M$ of an undersized envelope
     double a_cap = mass_cap / M_bad;
     check_mc("L07.Z5.6.invalid_envelope_rate", (double)B->n_accept / (double)n_prop, a_cap,
              sqrt(a_cap * (1 - a_cap) / (double)n_prop), 5.0, n_prop, "L07.Z5.6.rejection",
@@ -337,6 +346,7 @@ static void importance_sampling(const Cli *cli, Importance *I) {
         welford_push(&w_plain, exp(I->log_w[i]));
         welford_push(&wx_plain, exp(I->log_w[i]) * I->x[i]);
     }
+    //: the self-normalised estimate of $\mathbb E_p[x]$, [eq:L07.Z5.6.snis]
     I->est_snis = snis_mean(I->x, I->log_w, I->n, I->w_norm);
     double ess = ess_log_weights(I->log_w, (size_t)I->n);
     double sum_w2 = 0.0;

@@ -100,6 +100,7 @@ static const double LOG_2PI = 1.8378770664093454836;
 /* N(mu, 1): theta = mu */
 static double normal_mean_sample(const Family *f, Rng *r) { return f->theta + rng_normal(r); }
 static double normal_mean_logp(double x, double mu) { return -0.5 * LOG_2PI - 0.5 * (x - mu) * (x - mu); }
+//: $s_\mu(x) = \partial_\mu\log p = x - \mu$ and $I(\mu) = 1$ ($\sigma = 1$), [eq:L07.Z5.7.fisher_two_forms]
 static double normal_mean_score(double x, double mu) { return x - mu; }
 static double normal_mean_fisher(double mu) { (void)mu; return 1.0; }
 static double mean_of_x(double sx, double sx2, int n) { (void)sx2; return sx / n; }
@@ -109,6 +110,7 @@ static double normal_mean_var(double mu, int n) { (void)mu; return 1.0 / n; }
 /* N(0, v): theta = v = sigma^2 */
 static double normal_var_sample(const Family *f, Rng *r) { return sqrt(f->theta) * rng_normal(r); }
 static double normal_var_logp(double x, double v) { return -0.5 * (LOG_2PI + log(v)) - 0.5 * x * x / v; }
+//: $s_v(x) = -\frac1{2v} + \frac{x^2}{2v^2}$, $I(v) = \frac1{2v^2}$, [eq:L07.Z5.7.fisher_two_forms]
 static double normal_var_score(double x, double v) { return -0.5 / v + 0.5 * x * x / (v * v); }
 static double normal_var_fisher(double v) { return 0.5 / (v * v); }
 static double mean_of_x2(double sx, double sx2, int n) { (void)sx; return sx2 / n; }
@@ -117,6 +119,7 @@ static double normal_var_var(double v, int n) { return 2.0 * v * v / n; }
 /* Bernoulli(p) */
 static double bernoulli_sample(const Family *f, Rng *r) { return rng_uniform(r) < f->theta ? 1.0 : 0.0; }
 static double bernoulli_logp(double x, double p) { return x * log(p) + (1.0 - x) * log(1.0 - p); }
+//: $s_p(x) = x/p - (1-x)/(1-p)$, $I(p) = 1/(p(1-p))$, [eq:L07.Z5.7.fisher_two_forms]
 static double bernoulli_score(double x, double p) { return x / p - (1.0 - x) / (1.0 - p); }
 static double bernoulli_fisher(double p) { return 1.0 / (p * (1.0 - p)); }
 static double bernoulli_var(double p, int n) { return p * (1.0 - p) / n; }
@@ -124,6 +127,7 @@ static double bernoulli_var(double p, int n) { return p * (1.0 - p) / n; }
 /* Poisson(lambda) */
 static double poisson_sample(const Family *f, Rng *r) { return draw_poisson(r, f->theta); }
 static double poisson_logp(double x, double l) { return x * log(l) - l - lgamma(x + 1.0); }
+//: $s_\lambda(x) = x/\lambda - 1$, $I(\lambda) = 1/\lambda$, [eq:L07.Z5.7.fisher_two_forms]
 static double poisson_score(double x, double l) { return x / l - 1.0; }
 static double poisson_fisher(double l) { return 1.0 / l; }
 static double poisson_var(double l, int n) { return l / n; }
@@ -131,6 +135,7 @@ static double poisson_var(double l, int n) { return l / n; }
 /* Exp(lambda), density lambda e^{-lambda x} */
 static double exp_sample(const Family *f, Rng *r) { return -log(rng_uniform(r)) / f->theta; }
 static double exp_logp(double x, double l) { return log(l) - l * x; }
+//: $s_\lambda(x) = 1/\lambda - x$, $I(\lambda) = 1/\lambda^2$, [eq:L07.Z5.7.fisher_two_forms]
 static double exp_score(double x, double l) { return 1.0 / l - x; }
 static double exp_fisher(double l) { return 1.0 / (l * l); }
 static double inverse_mean(double sx, double sx2, int n) { (void)sx2; return n / sx; }
@@ -168,6 +173,7 @@ rule on 200 panels (continuous ones).
 */
 static double neg_second_derivative(const Family *f, double x) {
     const double h = 1e-5 * fmax(fabs(f->theta), 1.0);
+    //: $-\partial^2_\theta\log p \approx -(s_{\theta+h} - s_{\theta-h})/2h$
     return -(f->score(x, f->theta + h) - f->score(x, f->theta - h)) / (2.0 * h);
 }
 
@@ -181,6 +187,7 @@ static double density_times_curvature(double x, void *ctx) {
 
 static double fisher_by_hessian(const Family *f) {
     if (!f->discrete)
+        //: $I(\theta) = -\mathbb E[\partial^2_\theta\log p]$ by quadrature (continuous) or an exact sum (discrete), [eq:L07.Z5.7.fisher_two_forms]
         return quad_gauss_legendre_composite(density_times_curvature, (void *)f, f->lo, f->hi, 64, 200);
     double total = 0.0;
     for (int k = 0; k <= (int)f->support_max; k++) total += density_times_curvature(k, (void *)f);
@@ -225,6 +232,7 @@ static void simulate_mle(const Family *f, Rng *r, int n_per_rep, long reps, doub
             sum_x += x;
             sum_x2 += x * x;
         }
+        //: $\hat\theta$ from the sufficient statistics $(\sum x, \sum x^2)$
         theta_hat[rep] = f->mle(sum_x, sum_x2, n_per_rep);
     }
 }
@@ -273,6 +281,7 @@ typedef struct {
 static double gamma_mean_density(double y, void *ctx) {
     const GammaMeanCtx *g = ctx;
     double rate = g->n * g->lambda;
+    //: $\bar x \sim \mathrm{Gamma}(N, \text{rate } N\lambda)$ for Exp($\lambda$) data
     return exp(g->n * log(rate) + (g->n - 1) * log(y) - rate * y - lgamma(g->n));
 }
 
@@ -305,6 +314,7 @@ static void per_family(const Cli *cli, Results *R) {
         rng_init(&rng, cli->seed, (uint64_t)k);
 
         /* Fisher information by the variance of the score */
+        //: $n$ draws of the score $s_\theta(x)$, $x \sim p_\theta$: its mean is 0 and its variance $I(\theta)$, [eq:L07.Z5.7.fisher_two_forms]
         for (long i = 0; i < R->n_score; i++) R->scores[i] = f->score(f->sample(f, &rng), f->theta);
         ScoreMoments sm = sample_moments(R->scores, R->n_score);
         double fisher_exact = f->fisher(f->theta);

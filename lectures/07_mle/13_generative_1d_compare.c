@@ -56,6 +56,7 @@ typedef struct {
 static double mix_logpdf(const Mix2 *m, double x) {
     const double t[2] = {log(m->w[0]) + gauss_logpdf_1d(x, m->mu[0], m->sd[0]),
                          log(m->w[1]) + gauss_logpdf_1d(x, m->mu[1], m->sd[1])};
+    //: $\log p(x) = \operatorname{lse}_k[\log w_k + \log\mathcal N(x; \mu_k, \sigma_k^2)]$
     return logsumexp(t, 2);
 }
 
@@ -88,6 +89,7 @@ static double cross_entropy(const Mix2 *p, const double *qx, const double *qw,
 static double test_nll(const double *log_q, int n, double *se) {
     double mean, var;
     double *loss = xmalloc(sizeof(double) * (size_t)n);
+    //: per-point losses $-\log\hat p(x_i)$; their mean is the NLL, [eq:L07.Z5.14.test_nll]
     for (int i = 0; i < n; i++) loss[i] = -log_q[i];
     stats_mean_var(loss, (size_t)n, &mean, &var);
     free(loss);
@@ -110,11 +112,13 @@ static void fit_gmm_em(const double *x, int n, Mix2 *m) {
             const double t1 = log(m->w[1]) + gauss_logpdf_1d(x[i], m->mu[1], m->sd[1]);
             const double lse = logaddexp(t0, t1);
             ll += lse;
+            //: E-step: responsibility $r_i = P(\text{component }0 \mid x_i)$
             r[i] = exp(t0 - lse);
             n0 += r[i];
             s0 += r[i] * x[i];
             s1 += (1.0 - r[i]) * x[i];
         }
+        //: M-step: weights, means and scales from the responsibilities (as eq. [eq:L07.Z5b.5.em_update] of 04)
         m->w[0] = n0 / n;
         m->w[1] = 1.0 - m->w[0];
         m->mu[0] = s0 / n0;
@@ -155,6 +159,7 @@ static double flow_nll(const double *theta, double *grad, void *ctx) {
         const double z = (s->x[i] - theta[0]) * inv_sd;
         //: eq. [eq:L07.Z5.14.flow_nll]
         f += 0.5 * z * z + theta[1] + 0.91893853320467274178;
+        //: $\partial/\partial\mu = -\sum z_i/\sigma$, $\partial/\partial\log\sigma = \sum(1 - z_i^2)$, [eq:L07.Z5.14.flow_nll]
         g0 -= z * inv_sd;        /* d/dmu */
         g1 += 1.0 - z * z;       /* d/dlog sigma */
     }

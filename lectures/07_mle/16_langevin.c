@@ -41,6 +41,7 @@ typedef double (*score_fn)(double x);
 static double score_normal(double x) { return -x; }
 /* p = 0.5 N(-3,1) + 0.5 N(3,1): log p = -x^2/2 + log cosh(3x) + const, so the score is
    -x + 3 tanh(3x) (checked against common/gauss's gmm_score below). */
+//: $\nabla\log p(x) = -x + 3\tanh 3x$ for $p = \frac12\mathcal N(-3,1) + \frac12\mathcal N(3,1)$
 static double score_bimodal(double x) { return -x + 3.0 * tanh(3.0 * x); }
 
 /*: ## The ULA step
@@ -66,6 +67,7 @@ static void run_chains(long chains, long burn, long keep, double eps, score_fn s
         rng_init(&r, seed, stream_base + (uint64_t)c);
         double x = init_sd * rng_normal(&r), acc = 0.0;
         for (long t = 0; t < burn + keep; t++) {
+            //: one ULA step per chain and time, [eq:L07.Z5.17.ula]
             x = ula_step(x, score, eps, rng_normal(&r));
             if (t >= burn) acc += x * x;
         }
@@ -75,6 +77,7 @@ static void run_chains(long chains, long burn, long keep, double eps, score_fn s
 }
 
 static double normal_cdf(double x) { return 0.5 * erfc(-x / sqrt(2.0)); }
+//: $F_p(x) = \frac12\Phi(x+3) + \frac12\Phi(x-3)$
 static double bimodal_cdf(double x) { return 0.5 * normal_cdf(x + 3.0) + 0.5 * normal_cdf(x - 3.0); }
 /*: ## Z5.17 The step-size bias, exactly
 
@@ -130,6 +133,7 @@ static void bias_simulated(const Cli *cli, long chains, double *final_normal) {
                    k == 0 ? final_normal : final_eps01, mean_sq);
         double var_hat, spread;
         stats_mean_var(mean_sq, (size_t)chains, &var_hat, &spread);
+        //: $v_\infty = 1/(1 - \epsilon/4)$, [eq:L07.Z5.17.ula_variance]; SE from the chain-to-chain spread
         double se = sqrt(spread / (double)chains), expect = 1.0 / (1.0 - eps / 4.0);
         printf("ULA on N(0,1), eps = %g, %ld chains: E[x^2] = %.5f +- %.5f (theory %.6f, target 1)\n",
                eps, chains, var_hat, se, expect);
@@ -192,6 +196,7 @@ static void bimodal_target(const Cli *cli, long chains_bi, double *final) {
         n_pos += final[c] > 0.0;
     }
     double frac_pos = (double)n_pos / (double)chains_bi;
+    //: $\mathbb E_p\lvert x\rvert = 3(1 - 2\Phi(-3)) + 2\varphi(3)$
     double abs_expect = 3.0 * (1.0 - 2.0 * normal_cdf(-3.0)) + 2.0 * exp(gauss_logpdf_1d(3.0, 0.0, 1.0));
     printf("bimodal, eps = %g, %ld chains x %ld steps: E[x^2] = %.4f, P(x > 0) = %.4f, E|x| = %.4f\n",
            eps_bi, chains_bi, steps_bi, sq.mean, frac_pos, ab.mean);
@@ -207,6 +212,7 @@ static void bimodal_target(const Cli *cli, long chains_bi, double *final) {
     double ks = 0.0;
     for (long c = 0; c < chains_bi; c++) {
         double f = bimodal_cdf(sorted[c]);
+        //: $D = \sup_x\lvert F_n(x) - F_p(x)\rvert$, evaluated at the sorted states
         ks = fmax(ks, fmax(fabs((double)(c + 1) / chains_bi - f), fabs((double)c / chains_bi - f)));
     }
     free(sorted);
