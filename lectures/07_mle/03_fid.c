@@ -94,7 +94,9 @@ static double fid_product_of_roots(const double *mu_r, const double *cov_r, cons
     //: the wrong $\Sigma_r^{1/2}\Sigma_g^{1/2}$ of eq. [eq:L07.Z5.3.naive_roots]
     Mat prod = mat_mul_new(root_r, false, root_g, false);
     double mean_term = 0.0;
+    //: $\lVert\mu_r - \mu_g\rVert^2$
     for (int i = 0; i < d; i++) mean_term += (mu_r[i] - mu_g[i]) * (mu_r[i] - mu_g[i]);
+    //: $\lVert\mu_r-\mu_g\rVert^2 + \operatorname{Tr}(\Sigma_r + \Sigma_g - 2\Sigma_r^{1/2}\Sigma_g^{1/2})$: eq. [eq:L07.Z5.3.fid] with the wrong trace term
     double fid = mean_term + mat_trace(sr) + mat_trace(sg) - 2.0 * mat_trace(prod);
     mat_free(&sr);
     mat_free(&sg);
@@ -107,6 +109,7 @@ static double fid_product_of_roots(const double *mu_r, const double *cov_r, cons
 /* Eigenvalues of a (non-symmetric) 2x2 matrix from its characteristic polynomial
    lambda^2 - t lambda + det = 0: re[2], im[2]. */
 static void eig_2x2(const double *m, double *re, double *im) {
+    //: $\lambda = \tfrac12\big(t \pm \sqrt{t^2 - 4\det}\big)$; complex when the discriminant is negative
     double t = m[0] + m[3], det = m[0] * m[3] - m[1] * m[2], disc = t * t - 4.0 * det;
     if (disc >= 0) {
         re[0] = 0.5 * (t + sqrt(disc));
@@ -199,11 +202,14 @@ static void two_by_two(void) {
     double det_r = cr2[0] * cr2[3] - cr2[1] * cr2[2], det_g = cg2[0] * cg2[3] - cg2[1] * cg2[2];
     //: eq. [eq:L07.Z5.3.trace_2x2]
     double trace_sqrt_closed = sqrt(prod2[0] + prod2[3] + 2.0 * sqrt(det_r * det_g));
+    //: $\mathrm{FID} = \lVert\mu_r - \mu_g\rVert^2 + \operatorname{tr}\Sigma_r + \operatorname{tr}\Sigma_g - 2\operatorname{Tr}(\Sigma_r\Sigma_g)^{1/2}$, [eq:L07.Z5.3.fid]
     double fid_closed = 2.0 + (cr2[0] + cr2[3]) + (cg2[0] + cg2[3]) - 2.0 * trace_sqrt_closed;
     FrechetReport rep;
+    //: eq. [eq:L07.Z5.3.fid] by the symmetric route, without and with the regulariser
     double fid2 = fid_gaussian(mr2, cr2, mg2, cg2, 2, 0.0, &rep);
     double fid2_reg = fid_gaussian(mr2, cr2, mg2, cg2, 2, 1e-6, NULL);
     /* tr C^{1/2} from the report: trace_term = tr Sigma_r + tr Sigma_g - 2 tr C^{1/2} */
+    //: $\operatorname{tr}C^{1/2}$ recovered from the report's trace term
     double trace_sqrt_sym = 0.5 * ((cr2[0] + cr2[3]) + (cg2[0] + cg2[3]) - rep.trace_term);
     double re[2], im[2];
     eig_2x2(prod2, re, im);
@@ -263,6 +269,7 @@ static void imaginary_part(Rng *rng) {
         naive_dev = fmax(naive_dev, fmax(fmax(fabs(re[0] - 1.0), fabs(re[1] - 1.0)), fabs(im[0])));
         sqrtm_sym(&half, m_r, NULL);
         Mat half_g = mat_mul_new(half, false, m_g, false);
+        //: $C = \Sigma_r^{1/2}\Sigma_g\Sigma_r^{1/2}$, symmetric: real eigenvalues
         Mat c_sym = mat_mul_new(half_g, false, half, false);
         mat_symmetrize(&c_sym);
         double w_sym[2];
@@ -472,6 +479,7 @@ static void bias_with_n(const Cli *cli, double fid_pop, BiasFit *B) {
     /* Weighted least squares of mean_N on (1, 1/N), weights 1/se^2. */
     double s00 = 0, s01 = 0, s11 = 0, t0 = 0, t1 = 0;
     for (int g = 0; g < NG; g++) {
+        //: weights $1/\mathrm{se}_N^2$ for the fit of eq. [eq:L07.Z5.3.bias_fit]
         double w = 1.0 / (se_n[g] * se_n[g]);
         s00 += w;
         s01 += w / n_grid[g];

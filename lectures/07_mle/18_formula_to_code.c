@@ -53,6 +53,7 @@ $N$ draws is again Cauchy with the same scale, whatever $N$.
 */
 static double cauchy_logpdf(double x, double theta) {
     const double u = x - theta;
+    //: $\log p(x\mid\theta) = -\log\pi - \log(1 + (x-\theta)^2)$ ($\gamma = 1$), [eq:L07.Z5b.4.cauchy_score]
     return -log(M_PI) - log1p(u * u);
 }
 
@@ -64,12 +65,13 @@ static double cauchy_score(double x, double theta) {
 
 static double cauchy_dscore(double x, double theta) {
     const double u = x - theta, d = 1.0 + u * u;
-    //: $\partial^2_\theta \log p = 2(u^2-1)/(1+u^2)^2$
+    //: $\partial^2_\theta \log p = 2(u^2-1)/(1+u^2)^2$, [eq:L07.Z5b.4.cauchy_score]
     return 2.0 * (u * u - 1.0) / (d * d);
 }
 
 static double cauchy_loglik(const double *x, int n, double theta) {
     double l = 0.0;
+    //: $\ell(\theta) = \sum_i \log p(x_i\mid\theta)$
     for (int i = 0; i < n; i++) l += cauchy_logpdf(x[i], theta);
     return l;
 }
@@ -86,6 +88,7 @@ static double cauchy_mle(const double *x, int n, double theta, int *iters) {
             g += cauchy_score(x[i], theta);
             h += cauchy_dscore(x[i], theta);
         }
+        //: Newton step $-\ell'/\ell''$ where $\ell'' < 0$, else a gradient step
         double step = h < 0.0 ? -g / h : g / n;
         if (fabs(step) < 1e-12 * (1.0 + fabs(theta))) break;
         int moved = 0;
@@ -110,6 +113,7 @@ typedef struct {
 static double fisher_integrand(double x, void *vctx) {
     const FisherCtx *c = vctx;
     const double p = exp(cauchy_logpdf(x, 0.0)), s = cauchy_score(x, 0.0);
+    //: $s^2 p$ and $-\partial^2_\theta\log p\;p$: the two integrands of $I(\theta)$, [eq:L07.Z5b.4.cauchy_score]
     return c->which == 0 ? s * s * p : -cauchy_dscore(x, 0.0) * p;
 }
 
@@ -123,6 +127,7 @@ static double sample_fid(const double *xr, const double *xg, int n, int d, Frech
     double *cov_r = xmalloc(sizeof(double) * d * d), *cov_g = xmalloc(sizeof(double) * d * d);
     stats_covariance(xr, n, d, mu_r, cov_r);
     stats_covariance(xg, n, d, mu_g, cov_g);
+    //: the Fréchet distance of the two sample Gaussians, [eq:common.linalg.fid]
     const double fid = frechet_distance(mu_r, cov_r, mu_g, cov_g, d, rep);
     free(mu_r);
     free(mu_g);
@@ -203,6 +208,7 @@ static void cauchy_replications(const Cli *cli) {
         for (int i = 0; i < n; i++) sorted[i] = x[i];
         qsort(sorted, n, sizeof(double), stats_cmp_double);
         means[r] = stats_mean(x, n);
+        //: the sample median ($N$ even)
         medians[r] = 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
         int it;
         //: $\hat\theta$: Newton on $\ell'(\theta) = 0$ from the median, [eq:L07.Z5b.4.cauchy_score]
@@ -224,6 +230,7 @@ static void cauchy_replications(const Cli *cli) {
         }
         m2 /= reps;
         m4 /= reps;
+        //: $N\operatorname{Var}(\hat\theta)$ over the replications (unbiased variance)
         nvar[e] = n * m2 * reps / (reps - 1.0);
         se_nvar[e] = n * sqrt((m4 - m2 * m2) / reps);
     }
@@ -310,6 +317,7 @@ static void fid_two_moments(const Cli *cli) {
     const double mu0[2] = {0.0, 0.0}, mu_c[2] = {3.0, 0.0};
     const double cov_p[4] = {10.0, 0.0, 0.0, 1.0}, cov_c[4] = {1.0, 0.0, 0.0, 1.0};
     const double fid_pop_match = frechet_distance(mu0, cov_p, mu0, cov_p, d, NULL);
+    //: $9 + (\sqrt{10} - 1)^2$ for the mode-collapsed $\mathcal N((3,0), I)$, [eq:common.linalg.fid]
     const double fid_pop_collapse = frechet_distance(mu0, cov_p, mu_c, cov_c, d, NULL);
     check_close("L07.Z7.2.fid_moment_matched_population", fid_pop_match, 0.0, 1e-12, "common.linalg.fid",
                 "population FID(bimodal p, Gaussian with p's mean and covariance) = 0");
