@@ -45,15 +45,18 @@ Run: `make run L=07`, or `build/release/bin/lectures/07_mle/05_score_matching [-
 static double bimodal_pdf(double x) {
     return 0.5 * exp(gauss_logpdf_1d(x, -3.0, 1.0)) + 0.5 * exp(gauss_logpdf_1d(x, 3.0, 1.0));
 }
+//: $(\log p)'(x) = -x + 3\tanh 3x$ for the bimodal $p$
 static double bimodal_score(double x) { return -x + 3.0 * tanh(3.0 * x); }
 static double normal_pdf(double x) { return exp(gauss_logpdf_1d(x, 0.0, 1.0)); }
 
 /* The Gaussian model's score and its x-derivative (the 1-D Jacobian). */
+//: $s_\theta(x) = -(x - \mu)/\sigma^2$ and $\partial_x s_\theta = -1/\sigma^2$
 static double gauss_score(double x, double mu, double sigma) { return -(x - mu) / (sigma * sigma); }
 static double dscore_dx_exact(double sigma) { return -1.0 / (sigma * sigma); }
 
 /* Central difference, the lecture's way to get tr(grad s) in 1-D. */
 static double dscore_dx_fd(double x, double mu, double sigma, double h) {
+    //: $\partial_x s \approx (s(x+h) - s(x-h))/2h$
     return (gauss_score(x + h, mu, sigma) - gauss_score(x - h, mu, sigma)) / (2.0 * h);
 }
 
@@ -73,15 +76,18 @@ static double integrand(double x, void *vctx) {
     const QuadCtx *c = vctx;
     double s;
     switch (c->which) {
+    //: the two sides of [eq:L07.Z5.5.stein]: $s\,(\log p)'\,p$ and $-s'\,p$
     case STEIN_TANH_LHS: return tanh(x) * (-x) * normal_pdf(x);           /* s (log p)' p */
     case STEIN_TANH_RHS: return -(1.0 - tanh(x) * tanh(x)) * normal_pdf(x); /* -s' p */
     case STEIN_SIN_LHS: return sin(x) * bimodal_score(x) * bimodal_pdf(x);
     case STEIN_SIN_RHS: return -cos(x) * bimodal_pdf(x);
     case FISHER_DIV:
         s = gauss_score(x, c->mu, c->sigma) - bimodal_score(x);
+        //: $\tfrac12(s_\theta - (\log p)')^2\,p$, the left side of [eq:L07.Z5.5.hyvarinen]
         return 0.5 * s * s * bimodal_pdf(x);
     case HYVARINEN:
         s = gauss_score(x, c->mu, c->sigma);
+        //: $(\tfrac12 s_\theta^2 + \partial_x s_\theta)\,p$, the integrand of $J$ in [eq:L07.Z5.5.hyvarinen]
         return (0.5 * s * s + dscore_dx_exact(c->sigma)) * bimodal_pdf(x);
     case DATA_SCORE_SQ: s = bimodal_score(x); return 0.5 * s * s * bimodal_pdf(x);
     case BIMODAL_X: return x * bimodal_pdf(x);
@@ -123,6 +129,7 @@ static int sm_gauss_fit(double m1, double m2, double *mu_out, double *v_out) {
     for (int it = 0; it < 100; it++) {
         double c = m2 - 2.0 * mu * m1 + mu * mu; /* E[(x - mu)^2] */
         double d = m1 - mu;                      /* E[x - mu] */
+        //: $\nabla J$ and its Hessian from [eq:L07.Z5.5.gauss_sm]
         double g_mu = -d / (v * v), g_v = -c / (v * v * v) + 1.0 / (v * v);
         double h_mm = 1.0 / (v * v), h_mv = 2.0 * d / (v * v * v);
         double h_vv = 3.0 * c / (v * v * v * v) - 2.0 / (v * v * v);
@@ -172,6 +179,7 @@ static void ols_slope(const double *u, const double *t, long n, double *slope, d
         suu += u[i] * u[i];
         sut += u[i] * t[i];
     }
+    //: least-squares slope $\sum u t / \sum u^2$ (the linear model $s(u) = a u$)
     *slope = sut / suu;
     double rss = 0.0;
     for (long i = 0; i < n; i++) {
