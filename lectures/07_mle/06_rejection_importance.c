@@ -32,6 +32,7 @@ Run: `make run L=07`, or `build/release/bin/lectures/07_mle/06_rejection_importa
 #include <stdlib.h>
 
 #include "common/check.h"
+#include "common/moments_se.h"
 #include "common/cli.h"
 #include "common/mathfn.h"
 #include "common/plot.h"
@@ -89,18 +90,6 @@ static double capped_moment(double M, int power) {
     return quad_gauss_legendre(capped_integrand, &c, 0.0, a, 40) +
            quad_gauss_legendre(capped_integrand, &c, a, b, 40) +
            quad_gauss_legendre(capped_integrand, &c, b, 1.0, 40);
-}
-
-/* Mean and variance of samples with their Monte-Carlo standard errors (from the samples:
-   sd/sqrt(n) for the mean, sqrt((m4 - s^4)/n) for the variance). */
-static void moments_with_se(const double *x, long n, double *mean, double *var, double *se_mean,
-                            double *se_var) {
-    stats_mean_var(x, (size_t)n, mean, var);
-    double m4 = 0.0;
-    for (long i = 0; i < n; i++) m4 += pow(x[i] - *mean, 4);
-    m4 /= (double)n;
-    *se_mean = sqrt(*var / (double)n);
-    *se_var = sqrt((m4 - *var * *var) / (double)n);
 }
 
 /* Density histogram drawn as a step line: 2 points per bin. */
@@ -232,8 +221,9 @@ static void accepted_are_beta(const Cli *cli, Beta25 *B) {
     long n_prop;
     rng_init(&rng, cli->seed, 1);
     rejection_sample(&rng, 1.0, M, B->n_accept, 1L << 40, B->samples, &n_prop);
-    double mean, var, se_mean, se_var;
-    moments_with_se(B->samples, B->n_accept, &mean, &var, &se_mean, &se_var);
+    //: mean and variance of the accepted samples with their standard errors, [eq:common.moments_se.se]
+    const MomentsSe mo = moments_se(B->samples, (size_t)B->n_accept);
+    const double mean = mo.mean, var = mo.var, se_mean = mo.se_mean, se_var = mo.se_var;
     printf("M = 0.1, %ld samples: mean %.5f (2/7 = %.5f), variance %.5f (%.5f)\n", B->n_accept, mean,
            2.0 / 7.0, var, 10.0 / 392.0);
     check_mc("L07.Z5.6.sample_mean", mean, 2.0 / 7.0, se_mean, 5.0, B->n_accept, "L07.Z5.6.rejection",
@@ -285,7 +275,6 @@ against the spec's independently computed values).
 static void envelope_too_low(const Cli *cli, Beta25 *B) {
     Rng rng;
     long n_prop;
-    double mean, var, se_mean, se_var;
     const double M_bad = 0.05;
     check_ge("L07.Z5.6.envelope_violation", B->p_max / M_bad, 1.0, 0.0, "L07.Z5.6.rejection",
              "max ptilde/(M q) = %.4f > 1 for M = 0.05: the envelope is invalid", B->p_max / M_bad);
@@ -294,7 +283,8 @@ static void envelope_too_low(const Cli *cli, Beta25 *B) {
                 "mean of min(ptilde, 0.05) (normalised), by quadrature (spec L07 D21: 0.302976)");
     rng_init(&rng, cli->seed, 3);
     rejection_sample(&rng, 1.0, M_bad, B->n_accept, 1L << 40, B->samples, &n_prop);
-    moments_with_se(B->samples, B->n_accept, &mean, &var, &se_mean, &se_var);
+    const MomentsSe mo = moments_se(B->samples, (size_t)B->n_accept);
+    const double mean = mo.mean, se_mean = mo.se_mean;
     printf("M = 0.05 (invalid): acceptance %.4f, mean %.5f (biased; Beta mean %.5f)\n",
            (double)B->n_accept / (double)n_prop, mean, 2.0 / 7.0);
     check_mc("L07.Z5.6.invalid_envelope_mean", mean, mean_cap, se_mean, 5.0, B->n_accept,

@@ -35,6 +35,7 @@ Run: `make run L=07`, or `build/release/bin/lectures/07_mle/07_cramer_rao [--qui
 #include <stdlib.h>
 
 #include "common/check.h"
+#include "common/moments_se.h"
 #include "common/cli.h"
 #include "common/plot.h"
 #include "common/quadrature.h"
@@ -194,27 +195,6 @@ static double fisher_by_hessian(const Family *f) {
     return total;
 }
 
-/* Monte-Carlo moments of the score: mean, variance, and their standard errors. */
-typedef struct {
-    double mean, var, se_mean, se_var;
-} ScoreMoments;
-
-/* Mean, unbiased variance and the standard errors of both, from stored values (two passes; the
-   SE of a sample variance is sqrt((m4 - s^4) / n), m4 the fourth central moment). */
-static ScoreMoments sample_moments(const double *v, long n) {
-    ScoreMoments m;
-    stats_mean_var(v, (size_t)n, &m.mean, &m.var);
-    double m4 = 0.0;
-    for (long i = 0; i < n; i++) {
-        double d = v[i] - m.mean;
-        m4 += d * d * d * d;
-    }
-    m4 /= n;
-    m.se_mean = sqrt(m.var / n);
-    m.se_var = sqrt(fmax(m4 - m.var * m.var, 0.0) / n);
-    return m;
-}
-
 /*: ## The Cramér–Rao bound (Z5.7, Z5b.2 Q2)
 
 For an unbiased estimator from $N$ independent observations,
@@ -316,7 +296,7 @@ static void per_family(const Cli *cli, Results *R) {
         /* Fisher information by the variance of the score */
         //: $n$ draws of the score $s_\theta(x)$, $x \sim p_\theta$: its mean is 0 and its variance $I(\theta)$, [eq:L07.Z5.7.fisher_two_forms]
         for (long i = 0; i < R->n_score; i++) R->scores[i] = f->score(f->sample(f, &rng), f->theta);
-        ScoreMoments sm = sample_moments(R->scores, R->n_score);
+        MomentsSe sm = moments_se(R->scores, (size_t)R->n_score);
         double fisher_exact = f->fisher(f->theta);
         snprintf(id, sizeof id, "L07.Z5.7.score_mean_zero_%s", f->name);
         check_mc(id, sm.mean, 0.0, sm.se_mean, 5, R->n_score, "L07.Z5.7.fisher_two_forms",
@@ -334,7 +314,7 @@ static void per_family(const Cli *cli, Results *R) {
         R->reps_of[k] = k == EXP_FAMILY ? R->reps_exp : R->reps;
         R->theta_hat[k] = xmalloc((size_t)R->reps_of[k] * sizeof *R->theta_hat[k]);
         simulate_mle(f, &rng, R->n_per_rep, R->reps_of[k], R->theta_hat[k]);
-        ScoreMoments em = sample_moments(R->theta_hat[k], R->reps_of[k]);
+        MomentsSe em = moments_se(R->theta_hat[k], (size_t)R->reps_of[k]);
         //: $\mathrm{CRB} = 1/(N I(\theta))$, eq. [eq:L07.Z5.7.crb]
         double crb = 1.0 / (R->n_per_rep * fisher_exact);
         R->crb_of[k] = crb;
@@ -380,7 +360,7 @@ static void headline_numbers(const Cli *cli, const Results *R) {
     double exp_var_exact = fe->mle_var(fe->theta, R->n_per_rep);
     check_close("L07.Z5.7.exp_var_closed_form", exp_var_exact, 0.0867694, 5e-8,
                 "L07.Z5.7.exp_mle_moments", "Var(1/xbar) for Exp(2), N = 50 (spec L07 D25: 0.0867694)");
-    ScoreMoments exp_m = sample_moments(R->theta_hat[EXP_FAMILY], R->reps_exp);
+    MomentsSe exp_m = moments_se(R->theta_hat[EXP_FAMILY], (size_t)R->reps_exp);
     check_ge("L07.Z5.7.exp_misses_crb", (exp_m.var - R->crb_of[EXP_FAMILY]) / exp_m.se_var, 5.0, 0.0,
              "L07.Z5.7.crb",
              "Exp(2): (Var MC - CRB) / SE >= 5: the MLE 1/xbar does NOT attain the bound at N = 50");
@@ -394,7 +374,7 @@ static void headline_numbers(const Cli *cli, const Results *R) {
         rng_init(&rng, cli->seed, 100);
         const double lambda = 3.0, eta = log(lambda);
         for (long i = 0; i < R->n_score; i++) R->scores[i] = draw_poisson(&rng, lambda) - exp(eta);
-        ScoreMoments nm = sample_moments(R->scores, R->n_score);
+        MomentsSe nm = moments_se(R->scores, (size_t)R->n_score);
         check_mc("L07.Z5.7.natural_param_fisher", nm.var, lambda, nm.se_var, 5, R->n_score,
                  "L07.Z5.7.fisher_two_forms",
                  "Poisson in eta = log lambda: I(eta) = Var(T) = lambda = 3, not 1/Var(T)");
@@ -450,7 +430,7 @@ static void asymptotic_normality(const Cli *cli, Results *R) {
     Rng rng;
     rng_init(&rng, cli->seed, 200);
     simulate_mle(fe, &rng, n_large, R->reps_large, R->theta_hat_large);
-    ScoreMoments lm = sample_moments(R->theta_hat_large, R->reps_large);
+    MomentsSe lm = moments_se(R->theta_hat_large, (size_t)R->reps_large);
     //: $N\operatorname{Var}(\hat\lambda) \to 1/I(\lambda) = \lambda^2$, eq. [eq:L07.Z5b.1.asymptotic_normality]
     double nvar_mc = n_large * lm.var, nvar_exact = n_large * fe->mle_var(fe->theta, n_large);
     printf("Exp(2): N Var(1/xbar) = %.4f (MC) vs %.4f exact at N = %d, %.4f at N = %d; 1/I = %.4f\n",
@@ -508,7 +488,7 @@ static void biased_mle(const Cli *cli) {
         mle_var[r] = ss / n_small;
         unbiased_var[r] = ss / (n_small - 1);
     }
-    ScoreMoments bm = sample_moments(mle_var, reps_small), um = sample_moments(unbiased_var, reps_small);
+    MomentsSe bm = moments_se(mle_var, (size_t)reps_small), um = moments_se(unbiased_var, (size_t)reps_small);
     printf("N = 5, sigma^2 = 1: mean of sigma2_MLE = %.4f, of the (N-1) version = %.4f\n",
            bm.mean, um.mean);
     check_mc("L07.Z6.q1_biased_mle_variance", bm.mean, (n_small - 1.0) / n_small, bm.se_mean, 5,
