@@ -37,6 +37,7 @@ Run: `make run L=07`, or `build/release/bin/lectures/07_mle/04_gmm_mle [--out DI
 #include <string.h>
 
 #include "common/check.h"
+#include "common/mix1d_em.h"
 #include "common/cli.h"
 #include "common/lbfgs.h"
 #include "common/mathfn.h"
@@ -45,7 +46,7 @@ Run: `make run L=07`, or `build/release/bin/lectures/07_mle/04_gmm_mle [--out DI
 #include "common/stats.h"
 #include "common/util.h"
 
-enum { NP = 5, KMAX = 4, MAX_TRACE = 6000 };
+enum { NP = 5, KMAX = MIX1D_KMAX, MAX_TRACE = 6000 };
 enum { P_LOGIT, P_MU1, P_LOGSD1, P_MU2, P_LOGSD2 };
 static const double HALF_LOG_2PI = 0.91893853320467274178;
 
@@ -150,65 +151,7 @@ $$ N_k = \sum_i r_{ki},\quad w_k = \frac{N_k}{N},\quad \mu_k = \frac{1}{N_k}\sum
 By Jensen's inequality each step can only increase $\ell$ (the ELBO argument of Z7.3):
 $\ell(\theta_{t+1}) \ge \ell(\theta_t)$.
 */
-typedef struct {
-    int k;
-    double w[KMAX], mu[KMAX], sd[KMAX];
-} Mix1d;
-
-/* One EM step; returns the log-likelihood at the parameters *before* the update. `resp` is
-   scratch space for n x K responsibilities. */
-static double em_step(Mix1d *m, const double *x, int n, double *resp) {
-    double nk[KMAX] = {0}, log_w[KMAX], log_sd[KMAX], ell_sum = 0.0;
-    for (int k = 0; k < m->k; k++) {
-        log_w[k] = log(m->w[k]);
-        log_sd[k] = log(m->sd[k]);
-    }
-    for (int i = 0; i < n; i++) { /* E-step */
-        double ell[KMAX];
-        for (int k = 0; k < m->k; k++) ell[k] = log_w[k] + log_normal(x[i], m->mu[k], log_sd[k]);
-        const double lse = logsumexp(ell, (size_t)m->k);
-        ell_sum += lse;
-        for (int k = 0; k < m->k; k++) {
-            resp[(size_t)i * KMAX + k] = exp(ell[k] - lse);
-            nk[k] += resp[(size_t)i * KMAX + k];
-        }
-    }
-    for (int k = 0; k < m->k; k++) { /* M-step */
-        double sx = 0.0, sxx = 0.0;
-        for (int i = 0; i < n; i++) sx += resp[(size_t)i * KMAX + k] * x[i];
-        //: $w_k = N_k/N$, $\mu_k = \sum_i r_{ki}x_i / N_k$, eq. [eq:L07.Z5b.5.em_update]
-        m->w[k] = nk[k] / n;
-        m->mu[k] = sx / nk[k];
-        for (int i = 0; i < n; i++)
-            sxx += resp[(size_t)i * KMAX + k] * (x[i] - m->mu[k]) * (x[i] - m->mu[k]);
-        //: $\sigma_k^2 = \sum_i r_{ki}(x_i - \mu_k)^2 / N_k$, eq. [eq:L07.Z5b.5.em_update]
-        m->sd[k] = sqrt(sxx / nk[k]);
-    }
-    return ell_sum;
-}
-
-/* EM until |l_{t+1} - l_t| < tol (or max_iter steps). trace (may be NULL) receives l_t for
-   t = 0, 1, ...; returns the number of steps; *loglik gets the final l; *min_increase the
-   smallest l_{t+1} - l_t seen (the monotonicity check). */
-static int em_fit(Mix1d *m, const double *x, int n, double tol, int max_iter, double *trace,
-                  double *loglik, double *min_increase) {
-    double *resp = xmalloc(sizeof(double) * (size_t)n * KMAX);
-    double prev = em_step(m, x, n, resp), cur = prev;
-    if (trace) trace[0] = prev;
-    *min_increase = INFINITY;
-    int t = 1;
-    for (; t <= max_iter; t++) {
-        cur = em_step(m, x, n, resp); /* l at the parameters after t updates */
-        if (trace && t < MAX_TRACE) trace[t] = cur;
-        *min_increase = fmin(*min_increase, cur - prev);
-        if (fabs(cur - prev) < tol) break;
-        prev = cur;
-    }
-    free(resp);
-    *loglik = cur;
-    return t;
-}
-
+/* The EM step and loop are mix1d_em_step and mix1d_em_fit of common/mix1d_em.c (13 uses them too). */
 static void theta_to_mix(const double *theta, Mix1d *m) {
     m->k = 2;
     m->w[0] = sigmoid(theta[P_LOGIT]);
@@ -391,7 +334,7 @@ static void em_fit_section(Fits *F) {
     Mix1d em;
     theta_to_mix(theta0, &em);
     double em_min_increase;
-    F->em_iters = em_fit(&em, xa, NA, 1e-10, MAX_TRACE - 1, F->em_trace, &F->em_loglik,
+    F->em_iters = mix1d_em_fit(&em, xa, NA, 1e-10, MAX_TRACE - 1, F->em_trace, MAX_TRACE, &F->em_loglik,
                                 &em_min_increase);
     const double em_nat[NP] = {em.w[0], em.mu[0], em.sd[0], em.mu[1], em.sd[1]};
     printf("EM: %d iterations to |dl| < 1e-10; l = %.8f (L-BFGS: %.8f)\n", F->em_iters, F->em_loglik,
@@ -531,7 +474,7 @@ static void unbounded_likelihood(const Fits *F) {
        collapsing component keeps. Start component 1 on x_1 with sd 1e-3 and weight 0.01. */
     Mix1d spike = {.k = 2, .w = {0.01, 0.99}, .mu = {xa[0], mean_a}, .sd = {1e-3, sd_a}};
     double *resp = xmalloc(sizeof(double) * (size_t)NA * KMAX);
-    const double ell_before = em_step(&spike, xa, NA, resp); /* l before the first update */
+    const double ell_before = mix1d_em_step(&spike, xa, NA, resp); /* l before the first update */
     double n1 = 0.0;
     for (int i = 0; i < NA; i++) n1 += resp[(size_t)i * KMAX];
     free(resp);
@@ -588,7 +531,7 @@ static void bic(const Cli *cli) {
                 m.sd[j] = sd_a;
             }
             double ll, min_inc;
-            em_fit(&m, xa, NA, 1e-8, (int)cli_scale(cli, 200, 800, 5000), NULL, &ll, &min_inc);
+            mix1d_em_fit(&m, xa, NA, 1e-8, (int)cli_scale(cli, 200, 800, 5000), NULL, 0, &ll, &min_inc);
             int degenerate_run = 0;
             for (int j = 0; j < k; j++) degenerate_run |= m.sd[j] < 1e-3 * sd_a || m.w[j] * NA < 2;
             if (!degenerate_run && ll > best_ll[k]) best_ll[k] = ll;

@@ -36,6 +36,7 @@ Run: `make run L=07`, or `build/release/bin/lectures/07_mle/13_generative_1d_com
 #include <string.h>
 
 #include "common/check.h"
+#include "common/mix1d_em.h"
 #include "common/cli.h"
 #include "common/lbfgs.h"
 #include "common/mathfn.h"
@@ -97,43 +98,21 @@ static double test_nll(const double *log_q, int n, double *se) {
     return mean;
 }
 
-/* EM for two components (as in 04_gmm_mle), from the quartiles. */
+/* EM for two components (common/mix1d_em, introduced by 04_gmm_mle), started from the quartiles
+   with equal weights and scales sd/2, until |dl| < 1e-10. */
 static void fit_gmm_em(const double *x, int n, Mix2 *m) {
     const double qs[2] = {0.25, 0.75};
-    double quart[2], mean, var;
+    double quart[2], mean, var, loglik, min_increase;
     stats_quantiles(x, (size_t)n, qs, 2, quart);
     stats_mean_var(x, (size_t)n, &mean, &var);
-    *m = (Mix2){{0.5, 0.5}, {quart[0], quart[1]}, {sqrt(var) / 2, sqrt(var) / 2}};
-    double *r = xmalloc(sizeof(double) * (size_t)n), prev = -INFINITY;
-    for (int it = 0; it < 2000; it++) {
-        double ll = 0.0, n0 = 0.0, s0 = 0.0, s1 = 0.0;
-        for (int i = 0; i < n; i++) { /* E-step: r_i = P(component 0 | x_i) */
-            const double t0 = log(m->w[0]) + gauss_logpdf_1d(x[i], m->mu[0], m->sd[0]);
-            const double t1 = log(m->w[1]) + gauss_logpdf_1d(x[i], m->mu[1], m->sd[1]);
-            const double lse = logaddexp(t0, t1);
-            ll += lse;
-            //: E-step: responsibility $r_i = P(\text{component }0 \mid x_i)$
-            r[i] = exp(t0 - lse);
-            n0 += r[i];
-            s0 += r[i] * x[i];
-            s1 += (1.0 - r[i]) * x[i];
-        }
-        //: M-step: weights, means and scales from the responsibilities (as eq. [eq:L07.Z5b.5.em_update] of 04)
-        m->w[0] = n0 / n;
-        m->w[1] = 1.0 - m->w[0];
-        m->mu[0] = s0 / n0;
-        m->mu[1] = s1 / (n - n0);
-        double v0 = 0.0, v1 = 0.0;
-        for (int i = 0; i < n; i++) {
-            v0 += r[i] * (x[i] - m->mu[0]) * (x[i] - m->mu[0]);
-            v1 += (1.0 - r[i]) * (x[i] - m->mu[1]) * (x[i] - m->mu[1]);
-        }
-        m->sd[0] = sqrt(v0 / n0);
-        m->sd[1] = sqrt(v1 / (n - n0));
-        if (fabs(ll - prev) < 1e-10) break;
-        prev = ll;
+    Mix1d mix = {.k = 2, .w = {0.5, 0.5}, .mu = {quart[0], quart[1]}, .sd = {sqrt(var) / 2, sqrt(var) / 2}};
+    //: EM updates of eq. [eq:L07.Z5b.5.em_update]
+    mix1d_em_fit(&mix, x, n, 1e-10, 2000, NULL, 0, &loglik, &min_increase);
+    for (int k = 0; k < 2; k++) {
+        m->w[k] = mix.w[k];
+        m->mu[k] = mix.mu[k];
+        m->sd[k] = mix.sd[k];
     }
-    free(r);
 }
 
 /*: ## The affine flow
