@@ -65,6 +65,7 @@ to the letters that follow $j$, exactly as in Z5.1).
 */
 static void count_bigrams(const char *text, double counts[V][V]) {
     memset(counts, 0, sizeof(double) * V * V);
+    //: $n_{jc}$ = number of transitions $j \to c$, [eq:L07.Z5.9.bigram_mle]
     for (size_t t = 1; text[t]; t++) counts[token_of(text[t - 1])][token_of(text[t])] += 1.0;
 }
 
@@ -127,6 +128,7 @@ static double softmax_ce_nll(const char *text, const double logits[V][V]) {
 
 static double row_entropy(const double *p) {
     double h = 0.0;
+    //: $H(p) = -\sum_c p_c\log p_c$ (with $0\log 0 = 0$)
     for (int c = 0; c < V; c++) h -= xlogx(p[c]);
     return h;
 }
@@ -200,6 +202,7 @@ can bring it to 0.
 static double nll_floor(const Bigram *b) {
     //: training NLL per token, [eq:L07.Z5.9.nll_per_token]
     const double nll_train = nll_per_token(train, b->mle);
+    //: the floor: 4 of the 10 scored tokens follow an 'a', each costing $H(\text{row } a)$
     double floor_by_entropy = 4.0 * row_entropy(b->mle[0]) / 10.0;
     printf("training NLL/token (MLE bigram, one copy): %.10f nats (= 4 H(row a) / 10 = %.10f)\n",
            nll_train, floor_by_entropy);
@@ -239,6 +242,7 @@ static void repeated_text(void) {
                     "training NLL/token on %d copies of abracadabra (spec L07 D29)", copies[i]);
     }
     const double row_a_limit[V] = {0.2, 0.4, 0.2, 0.2, 0.0};
+    //: the limit $\frac5{11}H(\frac15,\frac25,\frac15,\frac15)$
     double nll_limit = 5.0 / 11.0 * row_entropy(row_a_limit);
     printf("K -> infinity: NLL/token -> %.10f\n", nll_limit);
     check_close("L07.Z5.9.nll_copies_limit", nll_limit, 0.6055359274, 1e-10, "L07.Z5.9.nll_per_token",

@@ -95,6 +95,7 @@ typedef struct {
 static double unnormalised_posterior(double theta, void *ctx) {
     const PosteriorMoment *m = ctx;
     double w = exp(-(neg_log_post_linear(theta, m->prior) - m->j_min));
+    //: $e^{-(J(\theta) - J_{\min})}$ and $(\theta - \hat\theta)^2 e^{-(J - J_{\min})}$, integrated for the exact posterior variance
     return m->power == 2 ? (theta - m->centre) * (theta - m->centre) * w : w;
 }
 
@@ -117,6 +118,7 @@ typedef struct {
 } Logistic;
 
 static double logistic_objective(const Logistic *m, const double *w, double *grad, double *hess) {
+    //: the prior's $\frac\lambda2\lVert w\rVert^2$, its gradient $\lambda w$ and Hessian $\lambda I$, [eq:L07.Z5.11.logistic_map]
     double j = 0.5 * m->lambda * (w[0] * w[0] + w[1] * w[1]);
     if (grad) grad[0] = m->lambda * w[0], grad[1] = m->lambda * w[1];
     if (hess) hess[0] = m->lambda, hess[1] = 0.0, hess[2] = m->lambda;
@@ -125,6 +127,7 @@ static double logistic_objective(const Logistic *m, const double *w, double *gra
         //: $\operatorname{softplus}(z) - y z$, eq. [eq:L07.Z5.11.logistic_map]
         j += log1pexp(z) - m->y[i] * z;
         double s = sigmoid(z), r = s - m->y[i], wt = s * (1.0 - s);
+        //: $\nabla J \mathrel{+}= (\sigma(z_i) - y_i)(1, x_i)$, $H \mathrel{+}= \sigma(z_i)(1-\sigma(z_i))(1, x_i)^\top(1, x_i)$, [eq:L07.Z5.11.logistic_map]
         if (grad) grad[0] += r, grad[1] += r * m->x[i];
         if (hess) hess[0] += wt, hess[1] += wt * m->x[i], hess[2] += wt * m->x[i] * m->x[i];
     }
@@ -140,6 +143,7 @@ static int logistic_newton(const Logistic *m, double *w, double *grad_norm) {
         *grad_norm = fmax(fabs(g[0]), fabs(g[1]));
         if (*grad_norm < 1e-11) break;
         double det = h[0] * h[2] - h[1] * h[1];
+        //: $w \leftarrow w - H^{-1}\nabla J$ (2x2 inverse)
         w[0] -= (h[2] * g[0] - h[1] * g[1]) / det;
         w[1] -= (h[0] * g[1] - h[1] * g[0]) / det;
     }
