@@ -91,17 +91,21 @@ static double gmm_nll(const double *theta, double *grad, void *ctx) {
     for (int i = 0; i < d->n; i++) {
         const double z1 = (d->x[i] - theta[P_MU1]) * inv_sd1;
         const double z2 = (d->x[i] - theta[P_MU2]) * inv_sd2;
+        //: $\ell_{ki} = \log\pi_k + \log\mathcal N(x_i\mid\mu_k,\sigma_k^2)$, [eq:L07.Z5.4.nll]
         const double ell[2] = {log_pi1 + log_normal(d->x[i], theta[P_MU1], theta[P_LOGSD1]),
                                log_pi2 + log_normal(d->x[i], theta[P_MU2], theta[P_LOGSD2])};
         //: $-\log p_\theta(x_i) = -\operatorname{lse}(\ell_{1i}, \ell_{2i})$, eq. [eq:L07.Z5.4.nll]
         const double lse = logsumexp(ell, 2);
         nll -= lse;
         if (!grad) continue;
+        //: $r_{ki} = \operatorname{softmax}_k(\ell_{ki})$
         const double r1 = exp(ell[0] - lse), r2 = exp(ell[1] - lse);
-        //: eq. [eq:L07.Z5.4.grad]
+        //: $\partial/\partial a = -\sum_i (r_{1i} - \pi_1)$, [eq:L07.Z5.4.grad]
         g[P_LOGIT] -= r1 - pi1;
+        //: $\partial/\partial\mu_k = -\sum_i r_{ki} z_{ki}/\sigma_k$, [eq:L07.Z5.4.grad]
         g[P_MU1] -= r1 * z1 * inv_sd1;
         g[P_MU2] -= r2 * z2 * inv_sd2;
+        //: $\partial/\partial\log\sigma_k = -\sum_i r_{ki}(z_{ki}^2 - 1)$, [eq:L07.Z5.4.grad]
         g[P_LOGSD1] -= r1 * (z1 * z1 - 1.0);
         g[P_LOGSD2] -= r2 * (z2 * z2 - 1.0);
     }
@@ -114,6 +118,7 @@ static double gmm_nll_naive(const double *theta, const double *x, int n) {
     const double pi1 = sigmoid(theta[P_LOGIT]);
     double nll = 0.0;
     for (int i = 0; i < n; i++)
+        //: $-\log(\pi_1\mathcal N_1 + \pi_2\mathcal N_2)$ as written, without the log-sum-exp
         nll -= log(pi1 * exp(log_normal(x[i], theta[P_MU1], theta[P_LOGSD1])) +
                    (1.0 - pi1) * exp(log_normal(x[i], theta[P_MU2], theta[P_LOGSD2])));
     return nll;
