@@ -48,19 +48,6 @@ static void json_string(FILE *f, const char *s) {
     fputc('"', f);
 }
 
-void check_run_info(const char *scale, unsigned long long seed, int threads, const char *gpu) {
-    if (!S.jsonl) return;
-    char date[40];
-    time_t now = time(NULL);
-    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    fprintf(S.jsonl, "{\"kind\":\"run\",\"date\":\"%s\",\"scale\":", date);
-    json_string(S.jsonl, scale);
-    fprintf(S.jsonl, ",\"seed\":%llu,\"threads\":%d,\"gpu\":", seed, threads);
-    json_string(S.jsonl, gpu);
-    fputs("}\n", S.jsonl);
-    fflush(S.jsonl);
-}
-
 void check_backend(const char *name) {
     if (!S.jsonl) return;
     fputs("{\"kind\":\"backend\",\"name\":", S.jsonl);
@@ -72,6 +59,24 @@ void check_backend(const char *name) {
 static void json_number(FILE *f, double x) {
     if (isfinite(x)) fprintf(f, "%.17g", x);
     else fputs("null", f); /* JSON has no NaN/Inf */
+}
+
+void check_run_info(const char *scale, unsigned long long seed, int threads, const char *gpu) {
+    if (!S.jsonl) return;
+    char date[32] = "";
+    time_t now = time(NULL);
+    struct tm tm;
+    if (gmtime_r(&now, &tm)) strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    fputs("{\"kind\":\"run\",\"program\":", S.jsonl);
+    json_string(S.jsonl, S.program);
+    fputs(",\"scale\":", S.jsonl);
+    json_string(S.jsonl, scale);
+    fprintf(S.jsonl, ",\"seed\":%llu,\"threads\":%d,\"gpu\":", seed, threads);
+    json_string(S.jsonl, gpu);
+    fputs(",\"date\":", S.jsonl);
+    json_string(S.jsonl, date);
+    fputs("}\n", S.jsonl);
+    fflush(S.jsonl);
 }
 
 /* Returns false (and records a failure) when the id was already used. */
@@ -147,10 +152,13 @@ bool check_rel(const char *id, double value, double expect, double rel_tol, cons
     FORMAT_DESC(desc, fmt);
     char e[64];
     snprintf(e, sizeof e, "%.10g", expect);
-    double scale = fmax(fabs(expect), 1e-300);
-    bool ok = isfinite(value) && fabs(value - expect) <= rel_tol * scale;
+    /* the tolerance is rel_tol * |expect| and nothing more: no floor raises it, so a tiny or
+       subnormal expectation is compared (nearly) exactly and a value of 0 cannot pass for it;
+       a quantity whose expectation is near 0 belongs in check_close with an absolute bar */
+    double tol = rel_tol * fabs(expect);
+    bool ok = isfinite(value) && isfinite(expect) && fabs(value - expect) <= tol;
     /* the printed tol is absolute, so that a reader can compare |value-expect| with it */
-    return emit(verdict(ok), id, value, e, rel_tol * scale, eq, desc);
+    return emit(verdict(ok), id, value, e, tol, eq, desc);
 }
 
 bool check_le(const char *id, double value, double bound, double tol, const char *eq,

@@ -14,13 +14,20 @@ Kinds of comparison:
 | function | passes when |
 |---|---|
 | `check_close` | $\lvert v - e\rvert \le \mathrm{tol}$ |
-| `check_rel` | $\lvert v - e\rvert \le \mathrm{tol}\cdot\max(\lvert e\rvert, \text{tiny})$ |
+| `check_rel` | $\lvert v - e\rvert \le \mathrm{tol}\cdot\lvert e\rvert$ (no floor: use it only where $\lvert e\rvert$ is far from 0) |
 | `check_le`, `check_ge` | $v \le b + \mathrm{tol}$, $v \ge b - \mathrm{tol}$ |
 | `check_in` | $lo \le v \le hi$ |
 | `check_mc` | $\lvert \hat v - e\rvert \le k\,\widehat{\mathrm{se}}$ (Monte Carlo, $k$ and $n$ printed) |
 | `check_true` | a computed predicate holds (for loaders, determinism: value is 0/1) |
 
-A NaN or infinite value never passes. Ids must be unique within a program; a repeated id
+A NaN or infinite value never passes. `check_rel` scales its bar by $\lvert e\rvert$ alone: an
+earlier version floored the scale at 1e-300, so an expectation of $10^{-323}$ let a value of 0
+pass; now a subnormal expectation is compared exactly (its bar rounds to 0) and a quantity near 0
+needs `check_close` with an absolute bar.
+
+`checks.jsonl` starts with a record of the run (`{"kind":"run", "scale", "seed", "threads", "gpu",
+"date"}`, written by `cli_parse` through `check_run_info`), so that the docs can say which scale
+produced the checks they show. Ids must be unique within a program; a repeated id
 is itself reported as a failure.
 */
 #ifndef COMMON_CHECK_H
@@ -41,9 +48,11 @@ is itself reported as a failure.
    (NULL: no file). */
 void check_begin(const char *program, const char *out_dir);
 
-/* What the docs show beside a run's verdicts: how it was made (one "run" record at the top of
-   checks.jsonl; cli_parse writes it) and, for programs with a GPU path, which backend ran. */
+/* Records the run's settings (scale "quick"/"default"/"full", seed, threads, gpu mode) and the
+   date as the first line of checks.jsonl; nothing is printed on stdout. cli_parse calls it. */
 void check_run_info(const char *scale, unsigned long long seed, int threads, const char *gpu);
+/* For programs with a GPU path: which backend ran ("CPU" or the device's name), as a "backend"
+   record of checks.jsonl (the docs show it beside the run). */
 void check_backend(const char *name);
 
 /* All comparisons return true on PASS. `eq` names the equation id verified (may be NULL).

@@ -150,9 +150,9 @@ void cli_parse(Cli *cli, int argc, char **argv, const char *program, const char 
     }
     par_set_threads(cli->threads);
     check_begin(program, cli->out_dir);
-    static const char *scale_names[] = {"quick", "default", "full"};
-    static const char *gpu_names[] = {"auto", "off", "on"};
-    check_run_info(scale_names[cli->scale], (unsigned long long)cli->seed, cli->threads, gpu_names[cli->gpu]);
+    check_run_info(cli->scale == SCALE_QUICK ? "quick" : cli->scale == SCALE_FULL ? "full" : "default",
+                   (unsigned long long)cli->seed, cli->threads,
+                   cli->gpu == GPU_OFF ? "off" : cli->gpu == GPU_ON ? "on" : "auto");
 }
 
 long cli_scale(const Cli *cli, long quick, long normal, long full) {

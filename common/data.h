@@ -83,7 +83,7 @@ const char *toy2d_name(Toy2dKind kind);
 const char *toy2d_names(void);
 
 /* ---------------------------------------------------------------------------------------------
-   Image datasets (data_images.c, data_digits.c, data_idx.c). */
+   Image datasets (data_sets.c -> data_digits.c, data_idx.c -> data_images.c). */
 
 typedef struct {
     int n, height, width;

@@ -1,4 +1,5 @@
-/* data_private — what the data module's files share and nobody else needs. */
+/* data_private — what the data module's files share and nobody else needs (defined in
+   data_images.c, the bottom layer; see its header for the direction of the dependencies). */
 #ifndef COMMON_DATA_PRIVATE_H
 #define COMMON_DATA_PRIVATE_H
 

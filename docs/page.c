@@ -215,4 +215,10 @@ void run_badge(Buf *b, const RunResult *r) {
     if (r->skipped) buf_printf(b, ", %d skipped", r->skipped);
     buf_puts(b, "</span>");
     if (r->errata) buf_printf(b, " <span class=\"badge erratum\">%d %s</span>", r->errata, r->errata > 1 ? "errata" : "erratum");
+    if (r->info.scale[0]) { /* which run produced these checks: a --quick run is not the default one */
+        buf_printf(b, " <span class=\"badge run\">%s scale", r->info.scale);
+        if (r->info.seed[0]) buf_printf(b, ", seed %s", r->info.seed);
+        if (r->info.date[0]) buf_printf(b, ", %.10s", r->info.date);
+        buf_puts(b, "</span>");
+    }
 }

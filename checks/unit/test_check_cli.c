@@ -89,6 +89,8 @@ static void protocol_failures(void *arg) {
         check_true("t.x", 1, "same id again");
         break;
     case 5: check_in("t.x", 1.5, 0, 1, NULL, "outside interval"); break;
+    case 6: check_rel("t.x", 0.0, 1e-323, 0.05, NULL, "0 against a subnormal expectation"); break;
+    case 7: check_rel("t.x", 1e-300, 0.0, 1e-3, NULL, "a relative bar around 0 is no bar"); break;
     }
     exit(check_end());
 }
@@ -164,8 +166,10 @@ int main(int argc, char **argv) {
 
     /* Every kind of failure fails, and makes the exit status 1. */
     const char *why[] = {"outside the tolerance", "NaN value", "infinite value",
-                         "5 standard errors off", "repeated id", "outside the interval"};
-    for (int k = 0; k < 6; k++) {
+                         "5 standard errors off", "repeated id", "outside the interval",
+                         "value of 0 for a subnormal expectation (check_rel has no floor)",
+                         "nonzero value for an expectation of 0 (relative)"};
+    for (int k = 0; k < 8; k++) {
         capture(protocol_failures, &k, &c);
         char id[64];
         snprintf(id, sizeof id, "common.check.fails_%d", k);
@@ -182,6 +186,18 @@ int main(int argc, char **argv) {
                    strstr(c.out, "seed=17 scale=0 out=/tmp/x threads=2 gpu=1 data=d steps=30 "
                                  "lr=0.001 flag=1") != NULL,
                "every common flag and the program's own flags parse");
+    /* cli_parse records the run's settings as the first line of checks.jsonl */
+    FILE *rf = fopen("/tmp/x/checks.jsonl", "r");
+    char first[512] = "";
+    if (rf) {
+        if (!fgets(first, sizeof first, rf)) first[0] = '\0';
+        fclose(rf);
+    }
+    check_true("common.cli.run_record",
+               strstr(first, "{\"kind\":\"run\",\"program\":\"lectures/99_test/01_prog\","
+                             "\"scale\":\"quick\",\"seed\":17,\"threads\":2,\"gpu\":\"off\","
+                             "\"date\":\"20") == first,
+               "checks.jsonl starts with the run's scale, seed, threads, gpu mode and date");
     char *defaults[] = {"prog", NULL};
     capture(parse_args, defaults, &c);
     check_true("common.cli.defaults",

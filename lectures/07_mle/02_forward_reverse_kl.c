@@ -204,79 +204,75 @@ static double log_q(double x, void *ctx) {
     return gauss_logpdf_1d(x, n->mu, n->sigma);
 }
 
-int main(int argc, char **argv) {
-    Cli cli;
-    cli_parse(&cli, argc, argv, PROGRAM_PATH,
-              "L07 Z5.2/Z5.8: forward vs reverse KL fits of a Gaussian to a bimodal target", 7,
-              NULL);
-    init_z_quadrature();
-    const int steps = (int)cli_scale(&cli, 1500, 2000, 3000);
-    const double lr = 0.1;
+/*: ## Z5.2 The target's moments and entropy by quadrature
 
-    /*: ## The target's moments and entropy by quadrature
+$$ m_1 = \int x\,p(x)\,dx = 0,\quad m_2 = \int x^2 p(x)\,dx = \tfrac12(1+9)+\tfrac12(1+9) = 10,\quad
+   h(p) = -\int p\log p\,dx $$ {#eq:L07.Z5.2.moments}
 
-    $$ m_1 = \int x\,p(x)\,dx = 0,\quad m_2 = \int x^2 p(x)\,dx = \tfrac12(1+9)+\tfrac12(1+9) = 10,\quad
-       h(p) = -\int p\log p\,dx $$ {#eq:L07.Z5.2.moments}
-
-    Composite Gauss–Legendre on $[-25, 25]$ (the tails beyond carry $< 10^{-100}$ of the mass).
-    $h(p) = 2.1082364662$ is the spec's independently computed value (Simpson, spec L07 Z5.2);
-    two well-separated peaks would give $\log 2 + \tfrac12\log(2\pi e) = 2.1121$.
-    */
-    TargetMoments tm;
-    tm.m1 = quad_gauss_legendre_composite(p_times_x, NULL, -25, 25, 20, 100);
-    tm.m2 = quad_gauss_legendre_composite(p_times_x2, NULL, -25, 25, 20, 100);
-    tm.h_p = quad_gauss_legendre_composite(p_times_minus_log_p, NULL, -25, 25, 20, 100);
-    printf("target: E_p[x] = %.3e, E_p[x^2] = %.10f, h(p) = %.10f\n", tm.m1, tm.m2, tm.h_p);
-    check_close("L07.Z5.2.mean", tm.m1, 0.0, 1e-10, "L07.Z5.2.moments", "E_p[x] by quadrature");
-    check_close("L07.Z5.2.second_moment", tm.m2, 10.0, 1e-8, "L07.Z5.2.moments",
+Composite Gauss–Legendre on $[-25, 25]$ (the tails beyond carry $< 10^{-100}$ of the mass).
+$h(p) = 2.1082364662$ is the spec's independently computed value (Simpson, spec L07 Z5.2);
+two well-separated peaks would give $\log 2 + \tfrac12\log(2\pi e) = 2.1121$.
+*/
+static void target_moments(TargetMoments *tm) {
+    //: $m_1$, $m_2$, $h(p)$ by composite Gauss-Legendre, [eq:L07.Z5.2.moments]
+    tm->m1 = quad_gauss_legendre_composite(p_times_x, NULL, -25, 25, 20, 100);
+    tm->m2 = quad_gauss_legendre_composite(p_times_x2, NULL, -25, 25, 20, 100);
+    tm->h_p = quad_gauss_legendre_composite(p_times_minus_log_p, NULL, -25, 25, 20, 100);
+    printf("target: E_p[x] = %.3e, E_p[x^2] = %.10f, h(p) = %.10f\n", tm->m1, tm->m2, tm->h_p);
+    check_close("L07.Z5.2.mean", tm->m1, 0.0, 1e-10, "L07.Z5.2.moments", "E_p[x] by quadrature");
+    check_close("L07.Z5.2.second_moment", tm->m2, 10.0, 1e-8, "L07.Z5.2.moments",
                 "E_p[x^2] = 0.5(1+9) + 0.5(1+9)");
-    check_close("L07.Z5.2.entropy", tm.h_p, 2.1082364662, 1e-8, "L07.Z5.2.moments",
+    check_close("L07.Z5.2.entropy", tm->h_p, 2.1082364662, 1e-8, "L07.Z5.2.moments",
                 "differential entropy h(p) (spec value, Simpson quadrature)");
+}
 
-    /*: ## Forward fit: gradient descent and maximum likelihood agree
+/*: ## Z5.2 Forward fit: gradient descent and maximum likelihood agree
 
-    Gradient descent from $(\mu, \sigma) = (1, 1)$ must land on $(0, \sqrt{10})$, where the
-    forward KL is $\tfrac12\log(2\pi e\cdot 10) - h(p) = 0.4619946$. Maximum likelihood on
-    samples of $p$ minimises the same forward KL with $\mathbb E_p$ replaced by a sample average;
-    its answer is the sample mean and the (ddof 0) sample standard deviation.
-    */
+Gradient descent from $(\mu, \sigma) = (1, 1)$ must land on $(0, \sqrt{10})$, where the
+forward KL is $\tfrac12\log(2\pi e\cdot 10) - h(p) = 0.4619946$. Maximum likelihood on
+samples of $p$ minimises the same forward KL with $\mathbb E_p$ replaced by a sample average;
+its answer is the sample mean and the (ddof 0) sample standard deviation.
+*/
+static Descent *forward_fit(const TargetMoments *tm, int steps, double lr) {
     Descent *fwd = xmalloc(sizeof *fwd);
     fwd->mu0 = 1.0;
     fwd->sigma0 = 1.0;
-    descend(fwd, 0, &tm, steps, lr);
+    descend(fwd, 0, tm, steps, lr);
     double fwd_sigma = exp(fwd->theta[1]);
-    double kl_fwd_closed = 0.5 * log(2.0 * M_PI * M_E * 10.0) - tm.h_p;
-    printf("forward KL fit from (1, 1): mu = %.8f, sigma = %.8f, KL = %.10f\n", fwd->theta[0],
-           fwd_sigma, fwd->kl);
+    double kl_fwd_closed = 0.5 * log(2.0 * M_PI * M_E * 10.0) - tm->h_p;
+    printf("forward KL fit from (1, 1): mu = %.8f, sigma = %.8f, KL = %.10f (0.5 log(2 pi e 10) - h(p) "
+           "= %.10f)\n", fwd->theta[0], fwd_sigma, fwd->kl, kl_fwd_closed);
     check_close("L07.Z5.8.quick_check_1", fwd->theta[0], 0.0, 1e-6, "L07.Z5.2.forward_grad",
                 "Quick Check 1: the forward-KL optimal mean is E_p[x] = 0 (gradient descent)");
     check_close("L07.Z5.2.forward_sigma", fwd_sigma, sqrt(10.0), 1e-6, "L07.Z5.2.forward_grad",
                 "forward-KL optimal sigma = sqrt(E_p[x^2]) = sqrt(10) (gradient descent)");
-    check_close("L07.Z5.2.forward_kl_min", fwd->kl, kl_fwd_closed, 1e-10,
-                "L07.Z5.2.forward_kl", "forward KL at the optimum = 0.5 log(2 pi e 10) - h(p)");
     check_close("L07.Z5.2.forward_kl_value", fwd->kl, 0.4619946135, 1e-8, "L07.Z5.2.forward_kl",
                 "forward KL at the optimum, spec value 0.4619946135");
     Normal1 q_fwd = {fwd->theta[0], fwd_sigma};
     double kl_fwd_quad = kl_quadrature_1d(log_p, NULL, log_q, &q_fwd, -25, 25, 100);
-    check_close("L07.Z5.2.forward_kl_quadrature", kl_fwd_quad, fwd->kl, 1e-9,
-                "L07.Z5.2.forward_kl", "forward KL by direct quadrature of p (log p - log q)");
+    check_close("L07.Z5.2.forward_kl_quadrature", kl_fwd_quad, kl_fwd_closed, 1e-9,
+                "L07.Z5.2.forward_kl",
+                "forward KL at the fit by direct quadrature of p (log p - log q) = 0.5 log(2 pi e 10) - h(p)");
     check_erratum("L07.Z5.2.maximise_not_minimise", -INFINITY,
                   -0.5 * log(2.0 * M_PI * M_E * 10.0),
                   "Z5.2 says E_p[log q] is minimised: its infimum is -inf; the fit maximises it, "
                   "max E_p[log q] = -0.5 log(2 pi e 10)");
+    return fwd;
+}
 
-    /*: ### Maximum likelihood on samples
+/*: ## Z5.2 Maximum likelihood on samples
 
-    $$ \hat\mu = \frac1N\sum_i x_i,\qquad \hat\sigma^2 = \frac1N\sum_i (x_i - \hat\mu)^2,\qquad x_i\sim p $$ {#eq:L07.Z5.2.mle_samples}
+$$ \hat\mu = \frac1N\sum_i x_i,\qquad \hat\sigma^2 = \frac1N\sum_i (x_i - \hat\mu)^2,\qquad x_i\sim p $$ {#eq:L07.Z5.2.mle_samples}
 
-    Standard errors from the samples: $\mathrm{se}(\hat\mu) = \hat\sigma/\sqrt N$ and, by the
-    delta method, $\mathrm{se}(\hat\sigma) = \sqrt{(\hat m_4 - \hat\sigma^4)/N}\,/\,(2\hat\sigma)$
-    with $\hat m_4$ the fourth central sample moment.
-    */
-    long n_samples = cli_scale(&cli, 4000, 100000, 1000000);
+Standard errors from the samples: $\mathrm{se}(\hat\mu) = \hat\sigma/\sqrt N$ and, by the
+delta method, $\mathrm{se}(\hat\sigma) = \sqrt{(\hat m_4 - \hat\sigma^4)/N}\,/\,(2\hat\sigma)$
+with $\hat m_4$ the fourth central sample moment.
+*/
+static void mle_on_samples(const Cli *cli) {
+    long n_samples = cli_scale(cli, 4000, 100000, 1000000);
     double *xs = xmalloc((size_t)n_samples * sizeof *xs);
     Rng rng;
-    rng_init(&rng, cli.seed, 0);
+    rng_init(&rng, cli->seed, 0);
     for (long i = 0; i < n_samples; i++)
         xs[i] = (rng_uniform(&rng) < 0.5 ? -MODE : MODE) + rng_normal(&rng);
     double mu_hat = stats_mean(xs, (size_t)n_samples), var_hat = 0.0, m4 = 0.0;
@@ -297,16 +293,23 @@ int main(int argc, char **argv) {
              "L07.Z5.2.mle_samples",
              "sample MLE of sigma equals the forward-KL optimum sqrt(10) (se by delta method)");
     free(xs);
+}
 
-    /*: ## Reverse fit: two local minima
+/* Starts for the Z5.8 experiment: the three of the checks first, then more for the figure. */
+static const double starts[][2] = {{2.0, 1.0}, {-2.0, 1.0}, {1.0, 1.0}, {0.5, 3.0},
+                                   {1.5, 1.0}, {-1.0, 1.0}, {4.5, 0.5}, {-4.0, 4.0}};
+enum { N_STARTS = sizeof starts / sizeof starts[0] };
 
-    The gradient of eq. [eq:L07.Z5.2.reverse_grad] is first checked against central
-    differences of the quadrature KL at $(\mu, \sigma) = (1.3, 1.2)$. Then descent from three
-    starts: $\mu_0 = 2$ and $\mu_0 = -2$ reach the two mirror-image global minima
-    $(\pm2.984306, 1.023369)$ with KL 0.688769 (spec L07 Z5.2, quadrature); $\mu_0 = 1$ stops
-    at the symmetric local minimum $(0, 2.743769)$, KL 0.840621 — a broad Gaussian over the
-    valley, narrower than the forward fit because mass in the valley is penalised.
-    */
+/*: ## Z5.2 / Z5.8 Reverse fit: two local minima
+
+The gradient of eq. [eq:L07.Z5.2.reverse_grad] is first checked against central
+differences of the quadrature KL at $(\mu, \sigma) = (1.3, 1.2)$. Then descent from three
+starts: $\mu_0 = 2$ and $\mu_0 = -2$ reach the two mirror-image global minima
+$(\pm2.984306, 1.023369)$ with KL 0.688769 (spec L07 Z5.2, quadrature); $\mu_0 = 1$ stops
+at the symmetric local minimum $(0, 2.743769)$, KL 0.840621 — a broad Gaussian over the
+valley, narrower than the forward fit because mass in the valley is penalised.
+*/
+static Descent *reverse_fit(const TargetMoments *tm, int steps, double lr) {
     double theta_fd[2] = {1.3, log(1.2)}, g_an[2], fd_err = 0.0;
     reverse_kl(theta_fd, g_an);
     for (int i = 0; i < 2; i++) {
@@ -314,22 +317,19 @@ int main(int argc, char **argv) {
         double tp[2] = {theta_fd[0], theta_fd[1]}, tmn[2] = {theta_fd[0], theta_fd[1]};
         tp[i] += h;
         tmn[i] -= h;
+        //: $\big(D(\theta + h e_i) - D(\theta - h e_i)\big)/2h$
         double fd = (reverse_kl(tp, NULL) - reverse_kl(tmn, NULL)) / (2 * h);
         fd_err = fmax(fd_err, fabs(fd - g_an[i]));
     }
     check_close("L07.Z5.2.reverse_grad_fd", fd_err, 0.0, 1e-6, "L07.Z5.2.reverse_grad",
                 "reparameterised gradient vs central differences (h = 1e-5) at (1.3, 1.2)");
 
-    /* Starts for the Z5.8 experiment: the three of the checks first, then more for the figure. */
-    const double starts[][2] = {{2.0, 1.0}, {-2.0, 1.0}, {1.0, 1.0}, {0.5, 3.0},
-                                {1.5, 1.0}, {-1.0, 1.0}, {4.5, 0.5}, {-4.0, 4.0}};
-    enum { N_STARTS = sizeof starts / sizeof starts[0] };
     Descent *rev = xmalloc(N_STARTS * sizeof *rev);
     printf("reverse KL descent (eta = %.2f, %d steps):\n", lr, steps);
     for (int k = 0; k < N_STARTS; k++) {
         rev[k].mu0 = starts[k][0];
         rev[k].sigma0 = starts[k][1];
-        descend(&rev[k], 1, &tm, steps, lr);
+        descend(&rev[k], 1, tm, steps, lr);
         rev[k].theta[0] += 0.0; /* print 0, not -0 */
         printf("  start (%5.2f, %4.2f) -> mu = %9.6f, sigma = %8.6f, KL = %.8f, |grad| = %.1e\n",
                rev[k].mu0, rev[k].sigma0, rev[k].theta[0], exp(rev[k].theta[1]), rev[k].kl,
@@ -354,15 +354,29 @@ int main(int argc, char **argv) {
     check_erratum("L07.Z5.8.reverse_depends_on_init", 3.0, rev[2].theta[0],
                   "Z5.8: reverse KL 'converges to mu ~ +-3, which peak depends on the start'; "
                   "from (mu0, sigma0) = (1, 1) it stops at mu = 0, a spurious local minimum");
+    return rev;
+}
 
-    /*: ## Each fit judged by the other divergence
+/*: ## Z5.2 Each fit judged by the other divergence
 
-    The forward fit pays in reverse KL (mass in the valley: 0.93798) and the reverse fit pays
-    enormously in forward KL (a whole peak left uncovered: 7.8600). Neither is wrong; they
-    answer different questions.
-    */
+The forward fit pays in reverse KL (mass in the valley: 0.93798) and the reverse fit pays
+enormously in forward KL (a whole peak left uncovered: 7.8600). Neither is wrong; they
+answer different questions. At $q = \mathcal N(3, 1)$, one peak exactly, the spec's
+independently computed values are $D_{\mathrm{KL}}(p\|q) = 8.3107020670$ and
+$D_{\mathrm{KL}}(q\|p) = 0.6892979330$.
+
+The lecture's table of "KL direction by model" lists the VAE encoder under the forward KL.
+The encoder fits $q_\phi(z\mid x)$ to the posterior by minimising
+$D_{\mathrm{KL}}(q_\phi\|p(z\mid x))$, the reverse direction (FAQ Q2 says so itself): were the
+posterior this bimodal $p$, it would pick one mode ($\sigma = 1.02$), not cover both
+($\sigma = 3.16$). A GAN's discriminator minimises no KL at all (at the optimal
+discriminator the original generator minimises the Jensen–Shannon divergence), and the VAE
+decoder is trained by approximate maximum likelihood (spec erratum 25).
+*/
+static void cross_evaluation(const TargetMoments *tm, const Descent *fwd, const Descent *rev) {
+    const double fwd_sigma = exp(fwd->theta[1]);
     double kl_rev_of_fwd = reverse_kl(fwd->theta, NULL);
-    double kl_fwd_of_rev = forward_kl(&tm, rev[0].theta, NULL);
+    double kl_fwd_of_rev = forward_kl(tm, rev[0].theta, NULL);
     printf("cross-evaluation: KL(q_fwd || p) = %.10f, KL(p || q_rev) = %.6f\n", kl_rev_of_fwd,
            kl_fwd_of_rev);
     check_close("L07.Z5.2.cross_reverse_of_forward", kl_rev_of_fwd, 0.9379801910, 1e-6,
@@ -372,16 +386,29 @@ int main(int argc, char **argv) {
     check_close("L07.Z5.2.cross_forward_of_reverse", kl_fwd_of_rev, 7.860053, 2e-6,
                 "L07.Z5.2.forward_kl",
                 "forward KL of the reverse fit, 7.860053 (spec 7.860045 at the rounded optimum)");
+    const double theta_31[2] = {3.0, 0.0}; /* (mu, log sigma) = (3, log 1): one peak exactly */
+    check_close("L07.Z5.2.forward_kl_at_3_1", forward_kl(tm, theta_31, NULL), 8.3107020670, 1e-8,
+                "L07.Z5.2.forward_kl", "forward KL(p || N(3, 1)) (spec 8.3107020670)");
+    check_close("L07.Z5.2.reverse_kl_at_3_1", reverse_kl(theta_31, NULL), 0.6892979330, 1e-8,
+                "L07.Z5.2.reverse_kl", "reverse KL(N(3, 1) || p) (spec 0.6892979330)");
+    check_erratum("L07.Z5.2.model_table_vae_encoder", fwd_sigma, exp(rev[0].theta[1]),
+                  "Z5.2 model table: 'VAE encoder minimises KL(p || q)' (mode covering, sigma %.4f on "
+                  "this bimodal posterior); the encoder minimises KL(q_phi(z|x) || p(z|x)) (sigma %.4f, one "
+                  "mode). Also: a GAN discriminator minimises no KL, and the VAE decoder is fitted by "
+                  "(approximate) maximum likelihood", fwd_sigma, exp(rev[0].theta[1]));
     check_ge("L07.Z5.2.kl_nonneg", min_kl_seen, 0.0, 0.0, "L07.Z5.2.forward_kl",
              "smallest KL (either direction) met along every descent path is >= 0");
+}
 
-    /*: ## The figure
+/*: ## Z5.8 The figure
 
-    Left: $p$ with the forward fit and the reverse fits (the global one and the spurious local
-    one). Middle: $\log_{10} D_{\mathrm{KL}}(q\|p)$ over $(\mu, \sigma)$ with the reverse
-    trajectories; the two basins and the saddle between them are visible. Right: the forward
-    KL landscape, a single bowl, with the forward trajectory.
-    */
+Left: $p$ with the forward fit and the reverse fits (the global one and the spurious local
+one). Middle: $\log_{10} D_{\mathrm{KL}}(q\|p)$ over $(\mu, \sigma)$ with the reverse
+trajectories; the two basins and the saddle between them are visible. Right: the forward
+KL landscape, a single bowl, with the forward trajectory.
+*/
+static void figure(const Cli *cli, const TargetMoments *tm, const Descent *fwd, const Descent *rev) {
+    const double fwd_sigma = exp(fwd->theta[1]);
     enum { NGRID = 400, HX = 81, HY = 61 };
     double gx[NGRID], gp[NGRID], gfwd[NGRID], grev[NGRID], gloc[NGRID];
     for (int i = 0; i < NGRID; i++) {
@@ -400,7 +427,7 @@ int main(int argc, char **argv) {
             double th[2] = {mu_lo + (mu_hi - mu_lo) * (i + 0.5) / HX,
                             log(s_lo + (s_hi - s_lo) * (j + 0.5) / HY)};
             heat_rev[j * HX + i] = log10(reverse_kl(th, NULL));
-            heat_fwd[j * HX + i] = log10(forward_kl(&tm, th, NULL));
+            heat_fwd[j * HX + i] = log10(forward_kl(tm, th, NULL));
         }
     Plot *plot = plot_new_grid(1, 3, 1500, 480,
                                "Z5.2/Z5.8: fitting N(mu, sigma^2) to 0.5 N(-3,1) + 0.5 N(3,1)");
@@ -454,10 +481,27 @@ int main(int argc, char **argv) {
     plot_ylim(plot, s_lo, s_hi);
 
     char err[256];
-    if (plot_save(plot, cli_out_path(&cli, "kl_fits.png"), err, sizeof err) != 0) die("%s", err);
+    if (plot_save(plot, cli_out_path(cli, "kl_fits.png"), err, sizeof err) != 0) die("%s", err);
     plot_free(plot);
     free(heat_rev);
     free(heat_fwd);
+}
+
+int main(int argc, char **argv) {
+    Cli cli;
+    cli_parse(&cli, argc, argv, PROGRAM_PATH,
+              "L07 Z5.2/Z5.8: forward vs reverse KL fits of a Gaussian to a bimodal target", 7,
+              NULL);
+    init_z_quadrature();
+    const int steps = (int)cli_scale(&cli, 1500, 2000, 3000);
+    const double lr = 0.1;
+    TargetMoments tm;
+    target_moments(&tm);
+    Descent *fwd = forward_fit(&tm, steps, lr);
+    mle_on_samples(&cli);
+    Descent *rev = reverse_fit(&tm, steps, lr);
+    cross_evaluation(&tm, fwd, rev);
+    figure(&cli, &tm, fwd, rev);
     free(rev);
     free(fwd);
     return check_end();

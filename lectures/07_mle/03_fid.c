@@ -94,7 +94,9 @@ static double fid_product_of_roots(const double *mu_r, const double *cov_r, cons
     //: the wrong $\Sigma_r^{1/2}\Sigma_g^{1/2}$ of eq. [eq:L07.Z5.3.naive_roots]
     Mat prod = mat_mul_new(root_r, false, root_g, false);
     double mean_term = 0.0;
+    //: $\lVert\mu_r - \mu_g\rVert^2$
     for (int i = 0; i < d; i++) mean_term += (mu_r[i] - mu_g[i]) * (mu_r[i] - mu_g[i]);
+    //: $\lVert\mu_r-\mu_g\rVert^2 + \operatorname{Tr}(\Sigma_r + \Sigma_g - 2\Sigma_r^{1/2}\Sigma_g^{1/2})$: eq. [eq:L07.Z5.3.fid] with the wrong trace term
     double fid = mean_term + mat_trace(sr) + mat_trace(sg) - 2.0 * mat_trace(prod);
     mat_free(&sr);
     mat_free(&sg);
@@ -107,6 +109,7 @@ static double fid_product_of_roots(const double *mu_r, const double *cov_r, cons
 /* Eigenvalues of a (non-symmetric) 2x2 matrix from its characteristic polynomial
    lambda^2 - t lambda + det = 0: re[2], im[2]. */
 static void eig_2x2(const double *m, double *re, double *im) {
+    //: $\lambda = \tfrac12\big(t \pm \sqrt{t^2 - 4\det}\big)$; complex when the discriminant is negative
     double t = m[0] + m[3], det = m[0] * m[3] - m[1] * m[2], disc = t * t - 4.0 * det;
     if (disc >= 0) {
         re[0] = 0.5 * (t + sqrt(disc));
@@ -144,25 +147,17 @@ static double synthetic_fid(uint64_t seed, uint64_t stream, int n, double reg,
     return fid;
 }
 
-int main(int argc, char **argv) {
-    Cli cli;
-    cli_parse(&cli, argc, argv, PROGRAM_PATH,
-              "L07 Z5.3: FID with a symmetric matrix square root; its bias with sample size", 3,
-              NULL);
-    par_set_threads(cli.threads);
-    char err[256];
+/*: ## Z5.3 The square root itself
 
-    /*: ## The square root itself
-
-    A random SPD $A = BB^\top/d + 0.1 I$ ($16\times16$): $S = A^{1/2}$ from the Jacobi
-    eigendecomposition must square back to $A$. And an indefinite input,
-    $A = \begin{pmatrix}1&2\\2&1\end{pmatrix}$ (eigenvalues $3, -1$): the $-1$ is clipped
-    (and reported), so $S^2$ is the PSD part $\tfrac32\begin{pmatrix}1&1\\1&1\end{pmatrix}$.
-    */
-    Rng rng;
-    rng_init(&rng, cli.seed, 1000);
+A random SPD $A = BB^\top/d + 0.1 I$ ($16\times16$): $S = A^{1/2}$ from the Jacobi
+eigendecomposition must square back to $A$. And an indefinite input,
+$A = \begin{pmatrix}1&2\\2&1\end{pmatrix}$ (eigenvalues $3, -1$): the $-1$ is clipped
+(and reported), so $S^2$ is the PSD part $\tfrac32\begin{pmatrix}1&1\\1&1\end{pmatrix}$.
+*/
+/* rng continues into imaginary_part (stream 1000 of the seed). */
+static void square_root(Rng *rng) {
     Mat b = mat_new(D, D), a = mat_new(D, D), s = mat_new(D, D), ss = mat_new(D, D);
-    rng_normal_fill(&rng, b.a, D * D);
+    rng_normal_fill(rng, b.a, D * D);
     mat_mul(&a, b, false, b, true);
     mat_scale(&a, 1.0 / D);
     for (int i = 0; i < D; i++) MAT(a, i, i) += 0.1;
@@ -187,29 +182,34 @@ int main(int argc, char **argv) {
                 "S S = PSD part [[1.5,1.5],[1.5,1.5]] after clipping");
     mat_free(&b); mat_free(&a); mat_free(&s); mat_free(&ss); mat_free(&diff);
     mat_free(&ai); mat_free(&si); mat_free(&ssi); mat_free(&expect_psd);
+}
 
-    /*: ## A 2×2 example in closed form (FAQ Q3)
+/*: ## Z5.3 A 2×2 example in closed form (FAQ Q3)
 
-    $\Sigma_r = \begin{pmatrix}2&1\\1&2\end{pmatrix}$, $\Sigma_g = \begin{pmatrix}1&0\\0&3\end{pmatrix}$,
-    $\mu_r = 0$, $\mu_g = (1, -1)$. For $2\times2$ matrices the trace of the square root has a
-    closed form (for $M$ with eigenvalues $\lambda_{1,2} \ge 0$,
-    $(\sqrt{\lambda_1}+\sqrt{\lambda_2})^2 = \operatorname{tr}M + 2\sqrt{\det M}$):
+$\Sigma_r = \begin{pmatrix}2&1\\1&2\end{pmatrix}$, $\Sigma_g = \begin{pmatrix}1&0\\0&3\end{pmatrix}$,
+$\mu_r = 0$, $\mu_g = (1, -1)$. For $2\times2$ matrices the trace of the square root has a
+closed form (for $M$ with eigenvalues $\lambda_{1,2} \ge 0$,
+$(\sqrt{\lambda_1}+\sqrt{\lambda_2})^2 = \operatorname{tr}M + 2\sqrt{\det M}$):
 
-    $$ \operatorname{Tr}(\Sigma_r\Sigma_g)^{1/2} = \sqrt{\operatorname{tr}(\Sigma_r\Sigma_g) + 2\sqrt{\det\Sigma_r\det\Sigma_g}} = \sqrt{8 + 2\cdot 3} = \sqrt{14} $$ {#eq:L07.Z5.3.trace_2x2}
+$$ \operatorname{Tr}(\Sigma_r\Sigma_g)^{1/2} = \sqrt{\operatorname{tr}(\Sigma_r\Sigma_g) + 2\sqrt{\det\Sigma_r\det\Sigma_g}} = \sqrt{8 + 2\cdot 3} = \sqrt{14} $$ {#eq:L07.Z5.3.trace_2x2}
 
-    so $\mathrm{FID} = 2 + 7 - 2\sqrt{14} = 2.5166852265$.
-    */
+so $\mathrm{FID} = 2 + 7 - 2\sqrt{14} = 2.5166852265$.
+*/
+static void two_by_two(void) {
     const double cr2[4] = {2, 1, 1, 2}, cg2[4] = {1, 0, 0, 3}, mr2[2] = {0, 0}, mg2[2] = {1, -1};
     double prod2[4] = {cr2[0] * cg2[0] + cr2[1] * cg2[2], cr2[0] * cg2[1] + cr2[1] * cg2[3],
                        cr2[2] * cg2[0] + cr2[3] * cg2[2], cr2[2] * cg2[1] + cr2[3] * cg2[3]};
     double det_r = cr2[0] * cr2[3] - cr2[1] * cr2[2], det_g = cg2[0] * cg2[3] - cg2[1] * cg2[2];
     //: eq. [eq:L07.Z5.3.trace_2x2]
     double trace_sqrt_closed = sqrt(prod2[0] + prod2[3] + 2.0 * sqrt(det_r * det_g));
+    //: $\mathrm{FID} = \lVert\mu_r - \mu_g\rVert^2 + \operatorname{tr}\Sigma_r + \operatorname{tr}\Sigma_g - 2\operatorname{Tr}(\Sigma_r\Sigma_g)^{1/2}$, [eq:L07.Z5.3.fid]
     double fid_closed = 2.0 + (cr2[0] + cr2[3]) + (cg2[0] + cg2[3]) - 2.0 * trace_sqrt_closed;
     FrechetReport rep;
+    //: eq. [eq:L07.Z5.3.fid] by the symmetric route, without and with the regulariser
     double fid2 = fid_gaussian(mr2, cr2, mg2, cg2, 2, 0.0, &rep);
     double fid2_reg = fid_gaussian(mr2, cr2, mg2, cg2, 2, 1e-6, NULL);
     /* tr C^{1/2} from the report: trace_term = tr Sigma_r + tr Sigma_g - 2 tr C^{1/2} */
+    //: $\operatorname{tr}C^{1/2}$ recovered from the report's trace term
     double trace_sqrt_sym = 0.5 * ((cr2[0] + cr2[3]) + (cg2[0] + cg2[3]) - rep.trace_term);
     double re[2], im[2];
     eig_2x2(prod2, re, im);
@@ -217,13 +217,14 @@ int main(int argc, char **argv) {
            fid_closed);
     check_close("L07.Z5.3.fid_2x2", fid2, 2.5166852265, 1e-10, "L07.Z5.3.fid",
                 "2x2 FID without regulariser (spec: 2 + 7 - 2 sqrt 14)");
-    check_close("L07.Z5.3.fid_2x2_closed", fid2, fid_closed, 1e-12, "L07.Z5.3.trace_2x2",
-                "symmetric eigen route equals the 2x2 closed form");
+    check_close("L07.Z5.3.fid_2x2_closed", fid_closed, 2.5166852265, 1e-10, "L07.Z5.3.trace_2x2",
+                "the 2x2 closed form (a route without eigenvalues) gives the same 2.5166852265");
     check_close("L07.Z5.3.fid_2x2_reg", fid2_reg, 2.5166849503, 1e-8, "L07.Z5.3.regularise",
                 "2x2 FID with the lecture's +1e-6 I (spec 2.5166849503)");
-    check_close("L07.Z5.3.trace_sqrt_similar", trace_sqrt_sym, sqrt(re[0]) + sqrt(re[1]), 1e-12,
+    check_close("L07.Z5.3.trace_sqrt_similar", sqrt(re[0]) + sqrt(re[1]), 3.7416573868, 1e-10,
                 "L07.Z5.3.fid",
-                "tr sqrt(C) (symmetric C) = sum sqrt(eig(Sigma_r Sigma_g)) = sqrt 14 (similar matrices)");
+                "sum sqrt(eig(Sigma_r Sigma_g)) (non-symmetric route) = sqrt 14, as tr sqrt(C) of the "
+                "symmetric C: similar matrices");
     check_close("L07.Z5.3.trace_sqrt_value", trace_sqrt_sym, 3.7416573868, 1e-10, "L07.Z5.3.fid",
                 "tr sqrt(Sigma_r^1/2 Sigma_g Sigma_r^1/2) = sqrt 14 = 3.7416573868");
     double fid2_naive = fid_product_of_roots(mr2, cr2, mg2, cg2, 2);
@@ -234,25 +235,28 @@ int main(int argc, char **argv) {
                 "FAQ Q3: tr(sqrt(Sigma_r) sqrt(Sigma_g)) gives the wrong FID 2.5359 (spec)");
     check_ge("L07.Z5.3.faq_q3_differs", fabs(fid2_naive - fid2), 0.019, 0.0,
              "L07.Z5.3.naive_roots", "the naive FID differs from the correct one by > 0.019");
+}
 
-    /*: ## Where the imaginary part comes from
+/*: ## Z5.3 Where the imaginary part comes from
 
-    Take $\Sigma_g = \Sigma_r^{-1}$ (200 random $2\times2$ SPD $\Sigma_r$): then $\Sigma_r\Sigma_g = I$, a double eigenvalue. Computed
-    in floating point the product is $I + O(10^{-16})$, non-symmetric, and a double eigenvalue of a
-    non-symmetric matrix is ill-conditioned: a perturbation $\delta$ moves it by $O(\sqrt\delta)$,
-    here $\approx 10^{-8}$, and when the discriminant of the characteristic polynomial comes out
-    negative the eigenvalues become a complex pair. That is the "imaginary component" a general
-    `sqrtm(Sigma_r @ Sigma_g)` reports and code then discards. The symmetric
-    $C = \Sigma_r^{1/2}\Sigma_g\Sigma_r^{1/2}$ has real eigenvalues by construction, accurate to
-    $O(10^{-16})$: there is no imaginary part to handle.
-    */
+Take $\Sigma_g = \Sigma_r^{-1}$ (200 random $2\times2$ SPD $\Sigma_r$): then $\Sigma_r\Sigma_g = I$, a double eigenvalue. Computed
+in floating point the product is $I + O(10^{-16})$, non-symmetric, and a double eigenvalue of a
+non-symmetric matrix is ill-conditioned: a perturbation $\delta$ moves it by $O(\sqrt\delta)$,
+here $\approx 10^{-8}$, and when the discriminant of the characteristic polynomial comes out
+negative the eigenvalues become a complex pair. That is the "imaginary component" a general
+`sqrtm(Sigma_r @ Sigma_g)` reports and code then discards. The symmetric
+$C = \Sigma_r^{1/2}\Sigma_g\Sigma_r^{1/2}$ has real eigenvalues by construction, accurate to
+$O(10^{-16})$: there is no imaginary part to handle.
+*/
+static void imaginary_part(Rng *rng) {
+    double re[2], im[2];
     enum { N_INV = 200 };
     double naive_dev = 0.0, sym_dev = 0.0;
     int n_complex = 0;
     for (int k = 0; k < N_INV; k++) {
         /* a random SPD 2x2 Sigma_r = B B^T + 0.5 I and Sigma_g = its computed inverse */
         double bb[4], crk[4];
-        for (int i = 0; i < 4; i++) bb[i] = rng_normal(&rng);
+        for (int i = 0; i < 4; i++) bb[i] = rng_normal(rng);
         crk[0] = bb[0] * bb[0] + bb[1] * bb[1] + 0.5;
         crk[1] = crk[2] = bb[0] * bb[2] + bb[1] * bb[3];
         crk[3] = bb[2] * bb[2] + bb[3] * bb[3] + 0.5;
@@ -265,6 +269,7 @@ int main(int argc, char **argv) {
         naive_dev = fmax(naive_dev, fmax(fmax(fabs(re[0] - 1.0), fabs(re[1] - 1.0)), fabs(im[0])));
         sqrtm_sym(&half, m_r, NULL);
         Mat half_g = mat_mul_new(half, false, m_g, false);
+        //: $C = \Sigma_r^{1/2}\Sigma_g\Sigma_r^{1/2}$, symmetric: real eigenvalues
         Mat c_sym = mat_mul_new(half_g, false, half, false);
         mat_symmetrize(&c_sym);
         double w_sym[2];
@@ -282,16 +287,19 @@ int main(int argc, char **argv) {
     check_in("L07.Z5.3.nonsymmetric_sqrt_eps", naive_dev, 1e-10, 1e-6, "L07.Z5.3.fid",
              "the non-symmetric product's double eigenvalue moves by ~sqrt(eps) (complex in %d of %d)",
              n_complex, N_INV);
+}
 
-    /*: ## Isotropic covariances: FID in closed form
+/*: ## Z5.3 Isotropic covariances: FID in closed form
 
-    When $\Sigma_r$ and $\Sigma_g$ commute (same eigenvectors, eigenvalues $a_i$, $b_i$),
+When $\Sigma_r$ and $\Sigma_g$ commute (same eigenvectors, eigenvalues $a_i$, $b_i$),
 
-    $$ \mathrm{FID} = \lVert\mu_r-\mu_g\rVert^2 + \sum_i\big(\sqrt{a_i} - \sqrt{b_i}\big)^2 $$ {#eq:L07.Z5.3.commuting}
+$$ \mathrm{FID} = \lVert\mu_r-\mu_g\rVert^2 + \sum_i\big(\sqrt{a_i} - \sqrt{b_i}\big)^2 $$ {#eq:L07.Z5.3.commuting}
 
-    The lecture's population: $\Sigma_r = I_{16}$, $\Sigma_g = 1.21\,I_{16}$, $\delta = 0.2\cdot\mathbf 1$:
-    $16\cdot0.04 + 16\cdot0.01 = 0.80$. This is what the sample FID estimates.
-    */
+The lecture's population: $\Sigma_r = I_{16}$, $\Sigma_g = 1.21\,I_{16}$, $\delta = 0.2\cdot\mathbf 1$:
+$16\cdot0.04 + 16\cdot0.01 = 0.80$. This is what the sample FID estimates.
+*/
+/* Returns the population FID 0.80 that the sample FID estimates. */
+static double isotropic(void) {
     double mu0[D] = {0}, mu02[D], cov_i[D * D] = {0}, cov_g121[D * D] = {0};
     double fid_pop_closed = 0.0;
     for (int i = 0; i < D; i++) {
@@ -309,17 +317,21 @@ int main(int argc, char **argv) {
                 "population FID equals the commuting closed form 0.80");
     check_close("L07.Z5.3.fid_isotropic_reg", fid_pop_reg, 0.80, 1e-6, "L07.Z5.3.regularise",
                 "with the lecture's 1e-6 I the population FID is 0.80 - 1.45e-7");
+    return fid_pop;
+}
 
-    /*: ## The lecture's synthetic run ($N = 800$, $d = 16$)
+/*: ## Z5.3 The lecture's synthetic run ($N = 800$, $d = 16$)
 
-    The lecture asserts $\mathrm{FID} \ge -10^{-6}$ and $\lvert\mathrm{FID}(r,r)\rvert < 10^{-6}$.
-    In double precision $\mathrm{FID}(r,r)$ is $\approx 10^{-13}$; the estimate itself is biased
-    upwards from 0.80 (next section). The clip report shows what rounding did to the
-    eigenvalues.
-    */
+The lecture asserts $\mathrm{FID} \ge -10^{-6}$ and $\lvert\mathrm{FID}(r,r)\rvert < 10^{-6}$.
+In double precision $\mathrm{FID}(r,r)$ is $\approx 10^{-13}$; the estimate itself is biased
+upwards from 0.80 (next section). The clip report shows what rounding did to the
+eigenvalues.
+*/
+static void synthetic_run(const Cli *cli) {
+    Rng rng;
     double fid_same;
     FrechetReport rep800;
-    double fid800 = synthetic_fid(cli.seed, 0, 800, 1e-6, &rep800, &fid_same);
+    double fid800 = synthetic_fid(cli->seed, 0, 800, 1e-6, &rep800, &fid_same);
     printf("synthetic N = 800: FID = %.6f, FID(r, r) = %.2e; clipped eigenvalues: %d "
            "(min eig of C = %.4f)\n", fid800, fid_same, rep800.n_clipped,
            rep800.sqrt_inner.min_eig);
@@ -332,7 +344,7 @@ int main(int argc, char **argv) {
     {
         /* FID(g, r) from the same features: swap the roles. */
         double *x_r = xmalloc(800 * D * sizeof *x_r), *x_g = xmalloc(800 * D * sizeof *x_g);
-        rng_init(&rng, cli.seed, 0);
+        rng_init(&rng, cli->seed, 0);
         rng_normal_fill(&rng, x_r, 800 * D);
         rng_normal_fill(&rng, x_g, 800 * D);
         for (int i = 0; i < 800 * D; i++) x_g[i] = 1.1 * x_g[i] + 0.2;
@@ -390,15 +402,17 @@ int main(int argc, char **argv) {
         free(x_r);
         free(x_g);
     }
+}
 
-    /*: ### Fewer samples than dimensions
+/*: ## Z5.3 Fewer samples than dimensions
 
-    Without the regulariser ($\epsilon = 0$), with $N = 10 < d = 16$ the sample covariances have rank 9: seven eigenvalues are exactly
-    zero in exact arithmetic and come out as $\pm10^{-16}$. Those below zero are clipped; the
-    report tells us they are rounding (relative size $\sim10^{-15}$), not an indefinite input.
-    */
+Without the regulariser ($\epsilon = 0$), with $N = 10 < d = 16$ the sample covariances have rank 9: seven eigenvalues are exactly
+zero in exact arithmetic and come out as $\pm10^{-16}$. Those below zero are clipped; the
+report tells us they are rounding (relative size $\sim10^{-15}$), not an indefinite input.
+*/
+static void fewer_samples_than_dims(const Cli *cli) {
     FrechetReport rep10;
-    double fid10 = synthetic_fid(cli.seed, 1, 10, 0.0, &rep10, NULL);
+    double fid10 = synthetic_fid(cli->seed, 1, 10, 0.0, &rep10, NULL);
     double rel_min = fmax(fabs(rep10.sqrt_s1.min_eig) / rep10.sqrt_s1.max_eig,
                           fabs(rep10.sqrt_inner.min_eig) / rep10.sqrt_inner.max_eig);
     printf("N = 10 < d: FID = %.4f; smallest eigenvalue of Sigma_r %.2e, of C %.2e; clipped: %d in "
@@ -408,32 +422,41 @@ int main(int argc, char **argv) {
     check_le("L07.Z5.3.rank_deficient_rounding", rel_min, 1e-12, 0.0, NULL,
              "N = 10 < d = 16: the zero eigenvalues come out at rounding size (|min| / max eig); "
              "%d clipped", rep10.n_clipped);
+}
 
-    /*: ## FAQ Q6: the estimator is biased, $\mathbb E[\mathrm{FID}_N] \approx \mathrm{FID} + C/N$
+static const int n_grid[] = {100, 200, 400, 800, 1600, 3200, 8000};
+enum { NG = sizeof n_grid / sizeof n_grid[0] };
 
-    The mean term alone has $\mathbb E\lVert\bar x_r - \bar x_g\rVert^2 = \lVert\delta\rVert^2
-    + d(1 + 1.21)/N$; the square-root term adds more (a concave function of a noisy matrix).
-    $R$ seeds per $N$; mean and standard error over the seeds. A weighted least-squares fit
+/* The bias study's results, for the figure. */
+typedef struct {
+    double mean[NG], se[NG]; /* mean FID over the seeds and its standard error, per N */
+    double fit_a, fit_c;     /* a + C/N */
+} BiasFit;
 
-    $$ \overline{\mathrm{FID}}_N = a + \frac{C}{N} $$ {#eq:L07.Z5.3.bias_fit}
+/*: ## FAQ Q6 The estimator is biased, $\mathbb E[\mathrm{FID}_N] \approx \mathrm{FID} + C/N$
 
-    extrapolates to $a = \mathrm{FID}_\infty$, which must be the population 0.80. Reference
-    means (spec L07 §6.3, corrected values from 4000 and 600 replications): 1.032 at
-    $N = 800$ and 0.823 at $N = 8000$ (the spec's earlier 0.996 / 0.836 came from 30 / 8
-    replications).
-    */
-    const int n_grid[] = {100, 200, 400, 800, 1600, 3200, 8000};
-    enum { NG = sizeof n_grid / sizeof n_grid[0] };
-    const int reps = (int)cli_scale(&cli, 6, 20, 100);
+The mean term alone has $\mathbb E\lVert\bar x_r - \bar x_g\rVert^2 = \lVert\delta\rVert^2
++ d(1 + 1.21)/N$; the square-root term adds more (a concave function of a noisy matrix).
+$R$ seeds per $N$; mean and standard error over the seeds. A weighted least-squares fit
+
+$$ \overline{\mathrm{FID}}_N = a + \frac{C}{N} $$ {#eq:L07.Z5.3.bias_fit}
+
+extrapolates to $a = \mathrm{FID}_\infty$, which must be the population 0.80. Reference
+means (spec L07 §6.3, corrected values from 4000 and 600 replications): 1.032 at
+$N = 800$ and 0.823 at $N = 8000$ (the spec's earlier 0.996 / 0.836 came from 30 / 8
+replications).
+*/
+static void bias_with_n(const Cli *cli, double fid_pop, BiasFit *B) {
+    const int reps = (int)cli_scale(cli, 6, 20, 100);
     double *fids = xmalloc((size_t)NG * reps * sizeof *fids);
 #pragma omp parallel for schedule(dynamic)
     for (int job = 0; job < NG * reps; job++) {
         int g = job / reps, r = job % reps;
-        fids[job] = synthetic_fid(cli.seed, 100 + (uint64_t)job, n_grid[g], 1e-6, NULL, NULL);
+        fids[job] = synthetic_fid(cli->seed, 100 + (uint64_t)job, n_grid[g], 1e-6, NULL, NULL);
         (void)r;
     }
-    double mean_n[NG], se_n[NG], inv_n[NG], sd_n[NG];
-    FILE *csv = fopen(cli_out_path(&cli, "fid_bias.csv"), "w");
+    double *mean_n = B->mean, *se_n = B->se, sd_n[NG];
+    FILE *csv = fopen(cli_out_path(cli, "fid_bias.csv"), "w");
     if (csv) fprintf(csv, "N,mean_fid,sd_fid,se_fid,replications\n");
     printf("FID bias (R = %d seeds per N):\n", reps);
     for (int g = 0; g < NG; g++) {
@@ -441,7 +464,6 @@ int main(int argc, char **argv) {
         stats_mean_var(fids + (size_t)g * reps, (size_t)reps, &mean_n[g], &var);
         sd_n[g] = sqrt(var);
         se_n[g] = sd_n[g] / sqrt((double)reps);
-        inv_n[g] = 1.0 / n_grid[g];
         printf("  N = %5d: mean FID %.4f  sd %.4f  (mean - 0.80) * N = %.1f\n", n_grid[g],
                mean_n[g], sd_n[g], (mean_n[g] - 0.80) * n_grid[g]);
         if (csv) fprintf(csv, "%d,%.8f,%.8f,%.8f,%d\n", n_grid[g], mean_n[g], sd_n[g], se_n[g], reps);
@@ -457,16 +479,19 @@ int main(int argc, char **argv) {
     /* Weighted least squares of mean_N on (1, 1/N), weights 1/se^2. */
     double s00 = 0, s01 = 0, s11 = 0, t0 = 0, t1 = 0;
     for (int g = 0; g < NG; g++) {
+        //: weights $1/\mathrm{se}_N^2$ for the fit of eq. [eq:L07.Z5.3.bias_fit]
         double w = 1.0 / (se_n[g] * se_n[g]);
         s00 += w;
-        s01 += w * inv_n[g];
-        s11 += w * inv_n[g] * inv_n[g];
+        s01 += w / n_grid[g];
+        s11 += w / ((double)n_grid[g] * n_grid[g]);
         t0 += w * mean_n[g];
-        t1 += w * inv_n[g] * mean_n[g];
+        t1 += w / n_grid[g] * mean_n[g];
     }
     double det = s00 * s11 - s01 * s01;
     //: $(a, C)$ of eq. [eq:L07.Z5.3.bias_fit] by weighted least squares
-    double fit_a = (s11 * t0 - s01 * t1) / det, fit_c = (s00 * t1 - s01 * t0) / det;
+    const double fit_a = (s11 * t0 - s01 * t1) / det, fit_c = (s00 * t1 - s01 * t0) / det;
+    B->fit_a = fit_a;
+    B->fit_c = fit_c;
     double se_a = sqrt(s11 / det);
     printf("fit mean FID = a + C/N: a = %.4f +- %.4f, C = %.1f (mean term alone: d (1 + 1.21) = %.2f)\n",
            fit_a, se_a, fit_c, D * 2.21);
@@ -474,8 +499,16 @@ int main(int argc, char **argv) {
              "L07.Z5.3.bias_fit", "extrapolated FID_inf (a of a + C/N) equals the population FID 0.80");
     check_ge("L07.Z5.3.bias_exceeds_mean_term", fit_c, D * 2.21, 0.0, "L07.Z5.3.bias_fit",
              "the fitted C exceeds the mean term's d (1 + 1.21) = 35.4: the trace term is biased too");
+    free(fids);
+}
 
-    /* Figure: mean FID +- 2 se against N, and against 1/N where a + C/N is a straight line. */
+/* Figure `fid_bias.png`: mean FID +- 2 se against N, and against 1/N where a + C/N is a straight
+   line. */
+static void figure(const Cli *cli, double fid_pop, const BiasFit *B) {
+    const double *mean_n = B->mean, *se_n = B->se, fit_a = B->fit_a, fit_c = B->fit_c;
+    double inv_n[NG];
+    for (int g = 0; g < NG; g++) inv_n[g] = 1.0 / n_grid[g];
+    char err[256];
     Plot *plot = plot_new_grid(1, 2, 1200, 460, "FAQ Q6: FID is biased upwards, bias ~ C/N");
     plot_panel(plot, 0);
     plot_title(plot, "mean FID over seeds vs sample size N");
@@ -514,8 +547,25 @@ int main(int argc, char **argv) {
     plot_series_color(sr, PLOT_BLUE);
     plot_series_marker(sr, 4);
     plot_series_color(plot_hline(plot, fid_pop, "population FID 0.80"), PLOT_RED);
-    if (plot_save(plot, cli_out_path(&cli, "fid_bias.png"), err, sizeof err) != 0) die("%s", err);
+    if (plot_save(plot, cli_out_path(cli, "fid_bias.png"), err, sizeof err) != 0) die("%s", err);
     plot_free(plot);
-    free(fids);
+}
+
+int main(int argc, char **argv) {
+    Cli cli;
+    cli_parse(&cli, argc, argv, PROGRAM_PATH,
+              "L07 Z5.3: FID with a symmetric matrix square root; its bias with sample size", 3,
+              NULL);
+    Rng rng;
+    rng_init(&rng, cli.seed, 1000);
+    BiasFit bias;
+    square_root(&rng);
+    two_by_two();
+    imaginary_part(&rng);
+    const double fid_pop = isotropic();
+    synthetic_run(&cli);
+    fewer_samples_than_dims(&cli);
+    bias_with_n(&cli, fid_pop, &bias);
+    figure(&cli, fid_pop, &bias);
     return check_end();
 }

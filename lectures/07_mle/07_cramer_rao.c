@@ -35,6 +35,7 @@ Run: `make run L=07`, or `build/release/bin/lectures/07_mle/07_cramer_rao [--qui
 #include <stdlib.h>
 
 #include "common/check.h"
+#include "common/moments_se.h"
 #include "common/cli.h"
 #include "common/plot.h"
 #include "common/quadrature.h"
@@ -100,6 +101,7 @@ static const double LOG_2PI = 1.8378770664093454836;
 /* N(mu, 1): theta = mu */
 static double normal_mean_sample(const Family *f, Rng *r) { return f->theta + rng_normal(r); }
 static double normal_mean_logp(double x, double mu) { return -0.5 * LOG_2PI - 0.5 * (x - mu) * (x - mu); }
+//: $s_\mu(x) = \partial_\mu\log p = x - \mu$ and $I(\mu) = 1$ ($\sigma = 1$), [eq:L07.Z5.7.fisher_two_forms]
 static double normal_mean_score(double x, double mu) { return x - mu; }
 static double normal_mean_fisher(double mu) { (void)mu; return 1.0; }
 static double mean_of_x(double sx, double sx2, int n) { (void)sx2; return sx / n; }
@@ -109,6 +111,7 @@ static double normal_mean_var(double mu, int n) { (void)mu; return 1.0 / n; }
 /* N(0, v): theta = v = sigma^2 */
 static double normal_var_sample(const Family *f, Rng *r) { return sqrt(f->theta) * rng_normal(r); }
 static double normal_var_logp(double x, double v) { return -0.5 * (LOG_2PI + log(v)) - 0.5 * x * x / v; }
+//: $s_v(x) = -\frac1{2v} + \frac{x^2}{2v^2}$, $I(v) = \frac1{2v^2}$, [eq:L07.Z5.7.fisher_two_forms]
 static double normal_var_score(double x, double v) { return -0.5 / v + 0.5 * x * x / (v * v); }
 static double normal_var_fisher(double v) { return 0.5 / (v * v); }
 static double mean_of_x2(double sx, double sx2, int n) { (void)sx; return sx2 / n; }
@@ -117,6 +120,7 @@ static double normal_var_var(double v, int n) { return 2.0 * v * v / n; }
 /* Bernoulli(p) */
 static double bernoulli_sample(const Family *f, Rng *r) { return rng_uniform(r) < f->theta ? 1.0 : 0.0; }
 static double bernoulli_logp(double x, double p) { return x * log(p) + (1.0 - x) * log(1.0 - p); }
+//: $s_p(x) = x/p - (1-x)/(1-p)$, $I(p) = 1/(p(1-p))$, [eq:L07.Z5.7.fisher_two_forms]
 static double bernoulli_score(double x, double p) { return x / p - (1.0 - x) / (1.0 - p); }
 static double bernoulli_fisher(double p) { return 1.0 / (p * (1.0 - p)); }
 static double bernoulli_var(double p, int n) { return p * (1.0 - p) / n; }
@@ -124,6 +128,7 @@ static double bernoulli_var(double p, int n) { return p * (1.0 - p) / n; }
 /* Poisson(lambda) */
 static double poisson_sample(const Family *f, Rng *r) { return draw_poisson(r, f->theta); }
 static double poisson_logp(double x, double l) { return x * log(l) - l - lgamma(x + 1.0); }
+//: $s_\lambda(x) = x/\lambda - 1$, $I(\lambda) = 1/\lambda$, [eq:L07.Z5.7.fisher_two_forms]
 static double poisson_score(double x, double l) { return x / l - 1.0; }
 static double poisson_fisher(double l) { return 1.0 / l; }
 static double poisson_var(double l, int n) { return l / n; }
@@ -131,6 +136,7 @@ static double poisson_var(double l, int n) { return l / n; }
 /* Exp(lambda), density lambda e^{-lambda x} */
 static double exp_sample(const Family *f, Rng *r) { return -log(rng_uniform(r)) / f->theta; }
 static double exp_logp(double x, double l) { return log(l) - l * x; }
+//: $s_\lambda(x) = 1/\lambda - x$, $I(\lambda) = 1/\lambda^2$, [eq:L07.Z5.7.fisher_two_forms]
 static double exp_score(double x, double l) { return 1.0 / l - x; }
 static double exp_fisher(double l) { return 1.0 / (l * l); }
 static double inverse_mean(double sx, double sx2, int n) { (void)sx2; return n / sx; }
@@ -168,6 +174,7 @@ rule on 200 panels (continuous ones).
 */
 static double neg_second_derivative(const Family *f, double x) {
     const double h = 1e-5 * fmax(fabs(f->theta), 1.0);
+    //: $-\partial^2_\theta\log p \approx -(s_{\theta+h} - s_{\theta-h})/2h$
     return -(f->score(x, f->theta + h) - f->score(x, f->theta - h)) / (2.0 * h);
 }
 
@@ -181,31 +188,11 @@ static double density_times_curvature(double x, void *ctx) {
 
 static double fisher_by_hessian(const Family *f) {
     if (!f->discrete)
+        //: $I(\theta) = -\mathbb E[\partial^2_\theta\log p]$ by quadrature (continuous) or an exact sum (discrete), [eq:L07.Z5.7.fisher_two_forms]
         return quad_gauss_legendre_composite(density_times_curvature, (void *)f, f->lo, f->hi, 64, 200);
     double total = 0.0;
     for (int k = 0; k <= (int)f->support_max; k++) total += density_times_curvature(k, (void *)f);
     return total;
-}
-
-/* Monte-Carlo moments of the score: mean, variance, and their standard errors. */
-typedef struct {
-    double mean, var, se_mean, se_var;
-} ScoreMoments;
-
-/* Mean, unbiased variance and the standard errors of both, from stored values (two passes; the
-   SE of a sample variance is sqrt((m4 - s^4) / n), m4 the fourth central moment). */
-static ScoreMoments sample_moments(const double *v, long n) {
-    ScoreMoments m;
-    stats_mean_var(v, (size_t)n, &m.mean, &m.var);
-    double m4 = 0.0;
-    for (long i = 0; i < n; i++) {
-        double d = v[i] - m.mean;
-        m4 += d * d * d * d;
-    }
-    m4 /= n;
-    m.se_mean = sqrt(m.var / n);
-    m.se_var = sqrt(fmax(m4 - m.var * m.var, 0.0) / n);
-    return m;
 }
 
 /*: ## The Cramér–Rao bound (Z5.7, Z5b.2 Q2)
@@ -225,6 +212,7 @@ static void simulate_mle(const Family *f, Rng *r, int n_per_rep, long reps, doub
             sum_x += x;
             sum_x2 += x * x;
         }
+        //: $\hat\theta$ from the sufficient statistics $(\sum x, \sum x^2)$
         theta_hat[rep] = f->mle(sum_x, sum_x2, n_per_rep);
     }
 }
@@ -273,41 +261,48 @@ typedef struct {
 static double gamma_mean_density(double y, void *ctx) {
     const GammaMeanCtx *g = ctx;
     double rate = g->n * g->lambda;
+    //: $\bar x \sim \mathrm{Gamma}(N, \text{rate } N\lambda)$ for Exp($\lambda$) data
     return exp(g->n * log(rate) + (g->n - 1) * log(y) - rate * y - lgamma(g->n));
 }
 
-int main(int argc, char **argv) {
-    Cli cli;
-    cli_parse(&cli, argc, argv, PROGRAM_PATH,
-              "L07 Z5.7: Fisher information two ways, the Cramer-Rao bound vs the variance of the MLE",
-              7, NULL);
-    const int n_per_rep = 50;
-    const long reps = cli_scale(&cli, 4000, 20000, 200000);
-    const long reps_exp = cli_scale(&cli, 20000, 100000, 1000000);
-    const long n_score = cli_scale(&cli, 50000, 1000000, 10000000);
-    printf("N = %d per repetition, R = %ld repetitions (Exp: %ld), %ld score draws per family\n",
-           n_per_rep, reps, reps_exp, n_score);
-
-    double *theta_hat[N_FAMILIES];
-    double *scores = xmalloc((size_t)n_score * sizeof *scores);
-    double crb_of[N_FAMILIES];
-    char table[N_FAMILIES][160];
+/* What the sections share: the MLEs over repetitions of every family, their CRBs and the
+   printed table rows. */
+typedef struct {
+    int n_per_rep;
+    long reps, reps_exp, n_score;
+    double *scores; /* scratch: n_score draws of a score */
+    double *theta_hat[N_FAMILIES], crb_of[N_FAMILIES];
     long reps_of[N_FAMILIES];
+    char table[N_FAMILIES][160];
+    double *theta_hat_large; /* Exp(2) at N = 1000 */
+    long reps_large;
+} Results;
+
+/*: ## Z5.7 Each family: Fisher information two ways, and the MLE against the bound
+
+For each family: $\mathbb E[\text{score}] = 0$ and $I(\theta) = \operatorname{Var}(\text{score})$ on
+$n$ draws (Monte Carlo), $I(\theta) = -\mathbb E[\partial^2_\theta\log p]$ by a finite difference with
+an exact expectation (eq. [eq:L07.Z5.7.fisher_two_forms]); then the MLE over $R$ repetitions of
+$N = 50$ draws: its mean and variance against their exact finite-$N$ values, and the variance
+against the CRB of eq. [eq:L07.Z5.7.crb].
+*/
+static void per_family(const Cli *cli, Results *R) {
     for (int k = 0; k < N_FAMILIES; k++) {
         const Family *f = &FAMILIES[k];
         char id[96];
         Rng rng;
-        rng_init(&rng, cli.seed, (uint64_t)k);
+        rng_init(&rng, cli->seed, (uint64_t)k);
 
         /* Fisher information by the variance of the score */
-        for (long i = 0; i < n_score; i++) scores[i] = f->score(f->sample(f, &rng), f->theta);
-        ScoreMoments sm = sample_moments(scores, n_score);
+        //: $n$ draws of the score $s_\theta(x)$, $x \sim p_\theta$: its mean is 0 and its variance $I(\theta)$, [eq:L07.Z5.7.fisher_two_forms]
+        for (long i = 0; i < R->n_score; i++) R->scores[i] = f->score(f->sample(f, &rng), f->theta);
+        MomentsSe sm = moments_se(R->scores, (size_t)R->n_score);
         double fisher_exact = f->fisher(f->theta);
         snprintf(id, sizeof id, "L07.Z5.7.score_mean_zero_%s", f->name);
-        check_mc(id, sm.mean, 0.0, sm.se_mean, 5, n_score, "L07.Z5.7.fisher_two_forms",
+        check_mc(id, sm.mean, 0.0, sm.se_mean, 5, R->n_score, "L07.Z5.7.fisher_two_forms",
                  "%s: E[score] = 0 (SE from the samples)", f->name);
         snprintf(id, sizeof id, "L07.Z5.7.fisher_score_var_%s", f->name);
-        check_mc(id, sm.var, fisher_exact, sm.se_var, 5, n_score, "L07.Z5.7.fisher_two_forms",
+        check_mc(id, sm.var, fisher_exact, sm.se_var, 5, R->n_score, "L07.Z5.7.fisher_two_forms",
                  "%s: I(theta) = Var(score) (Z5b.3 Q2; SE of a sample variance from m4)", f->name);
         double fisher_hess = fisher_by_hessian(f);
         snprintf(id, sizeof id, "L07.Z5.7.fisher_hessian_%s", f->name);
@@ -316,23 +311,23 @@ int main(int argc, char **argv) {
                   f->name);
 
         /* the MLE over repetitions */
-        reps_of[k] = k == EXP_FAMILY ? reps_exp : reps;
-        theta_hat[k] = xmalloc((size_t)reps_of[k] * sizeof *theta_hat[k]);
-        simulate_mle(f, &rng, n_per_rep, reps_of[k], theta_hat[k]);
-        ScoreMoments em = sample_moments(theta_hat[k], reps_of[k]);
+        R->reps_of[k] = k == EXP_FAMILY ? R->reps_exp : R->reps;
+        R->theta_hat[k] = xmalloc((size_t)R->reps_of[k] * sizeof *R->theta_hat[k]);
+        simulate_mle(f, &rng, R->n_per_rep, R->reps_of[k], R->theta_hat[k]);
+        MomentsSe em = moments_se(R->theta_hat[k], (size_t)R->reps_of[k]);
         //: $\mathrm{CRB} = 1/(N I(\theta))$, eq. [eq:L07.Z5.7.crb]
-        double crb = 1.0 / (n_per_rep * fisher_exact);
-        crb_of[k] = crb;
-        double var_exact = f->mle_var(f->theta, n_per_rep);
-        double mean_exact = f->mle_mean(f->theta, n_per_rep);
-        snprintf(table[k], sizeof table[k], "%-12s %-8s %6.3f | %9.6f %9.6f %9.6f | %9.6f %9.6f %9.6f | %9.6f", f->name,
+        double crb = 1.0 / (R->n_per_rep * fisher_exact);
+        R->crb_of[k] = crb;
+        double var_exact = f->mle_var(f->theta, R->n_per_rep);
+        double mean_exact = f->mle_mean(f->theta, R->n_per_rep);
+        snprintf(R->table[k], sizeof R->table[k], "%-12s %-8s %6.3f | %9.6f %9.6f %9.6f | %9.6f %9.6f %9.6f | %9.6f", f->name,
                f->param, f->theta, fisher_exact, sm.var, fisher_hess, crb, em.var, var_exact,
                em.mean);
         snprintf(id, sizeof id, "L07.Z5.7.mle_mean_%s", f->name);
-        check_mc(id, em.mean, mean_exact, em.se_mean, 5, reps_of[k], "L07.Z5.7.exp_mle_moments",
+        check_mc(id, em.mean, mean_exact, em.se_mean, 5, R->reps_of[k], "L07.Z5.7.exp_mle_moments",
                  "%s: mean of the MLE over repetitions equals its exact finite-N mean", f->name);
         snprintf(id, sizeof id, "L07.Z5.7.mle_var_%s", f->name);
-        check_mc(id, em.var, var_exact, em.se_var, 5, reps_of[k], "L07.Z5.7.exp_mle_moments",
+        check_mc(id, em.var, var_exact, em.se_var, 5, R->reps_of[k], "L07.Z5.7.exp_mle_moments",
                  "%s: variance of the MLE over repetitions equals its exact finite-N variance "
                  "%.7f", f->name, var_exact);
         snprintf(id, sizeof id, "L07.Z5.7.var_above_crb_%s", f->name);
@@ -340,56 +335,60 @@ int main(int argc, char **argv) {
                  "%s: Var(MLE) >= CRB = %.5f within 4 SE (Z5b.4 implementation checklist)",
                  f->name, crb);
     }
+}
 
-    /*: ## The lecture's headline numbers, and where the table claim fails
+/*: ## Z5.7 The lecture's headline numbers, and where the table claim fails
 
-    With $\sigma = 1$, $N = 50$: $\mathrm{CRB} = 1/50 = 0.02 = \operatorname{Var}(\bar x)$. For the
-    four families whose MLE is the sample mean of the sufficient statistic
-    ($\bar x$ or $\frac1N\sum x^2$), the MLE is unbiased and its variance *equals* the bound at every
-    $N$. Exp$(\lambda)$ is an exponential family too, but its MLE $1/\bar x$ is a nonlinear function
-    of $\bar x$: biased, eq. [eq:L07.Z5.7.exp_mle_moments], and above the bound at finite $N$
-    (0.0867694 vs 0.08 at $N = 50$, $\lambda = 2$: spec L07 Z5.7, D25). The bound is attained only
-    asymptotically. The lecture's reason "$I(\theta) = \operatorname{Var}(T)^{-1}$ (Rao–Blackwell)" is
-    right for the *mean* parameter; for the natural parameter $\eta$ it is $I(\eta) = \operatorname{Var}(T)$,
-    and the theorem is not Rao–Blackwell's. Poisson shows both: $\eta = \log\lambda$, $T = x$,
-    score $x - e^\eta$, so $I(\eta) = \operatorname{Var}(x) = \lambda = 3$ while $I(\lambda) = 1/\lambda$.
-    */
+With $\sigma = 1$, $N = 50$: $\mathrm{CRB} = 1/50 = 0.02 = \operatorname{Var}(\bar x)$. For the
+four families whose MLE is the sample mean of the sufficient statistic
+($\bar x$ or $\frac1N\sum x^2$), the MLE is unbiased and its variance *equals* the bound at every
+$N$. Exp$(\lambda)$ is an exponential family too, but its MLE $1/\bar x$ is a nonlinear function
+of $\bar x$: biased, eq. [eq:L07.Z5.7.exp_mle_moments], and above the bound at finite $N$
+(0.0867694 vs 0.08 at $N = 50$, $\lambda = 2$: spec L07 Z5.7, D25). The bound is attained only
+asymptotically. The lecture's reason "$I(\theta) = \operatorname{Var}(T)^{-1}$ (Rao–Blackwell)" is
+right for the *mean* parameter; for the natural parameter $\eta$ it is $I(\eta) = \operatorname{Var}(T)$,
+and the theorem is not Rao–Blackwell's. Poisson shows both: $\eta = \log\lambda$, $T = x$,
+score $x - e^\eta$, so $I(\eta) = \operatorname{Var}(x) = \lambda = 3$ while $I(\lambda) = 1/\lambda$.
+*/
+static void headline_numbers(const Cli *cli, const Results *R) {
     printf("%-12s %-8s %6s | %9s %9s %9s | %9s %9s %9s | %9s\n", "family", "param", "theta",
            "I exact", "I=Var(s)", "I=-E[d2]", "CRB", "Var MC", "Var exact", "mean MLE");
-    for (int k = 0; k < N_FAMILIES; k++) printf("%s\n", table[k]);
-    check_close("L07.Z5.7.crb_normal_value", crb_of[0], 0.02, 1e-15, "L07.Z5.7.crb",
+    for (int k = 0; k < N_FAMILIES; k++) printf("%s\n", R->table[k]);
+    check_close("L07.Z5.7.crb_normal_value", R->crb_of[0], 0.02, 1e-15, "L07.Z5.7.crb",
                 "the lecture's example: CRB sigma^2 / N = 1/50 = 0.02");
     const Family *fe = &FAMILIES[EXP_FAMILY];
-    double exp_var_exact = fe->mle_var(fe->theta, n_per_rep);
+    double exp_var_exact = fe->mle_var(fe->theta, R->n_per_rep);
     check_close("L07.Z5.7.exp_var_closed_form", exp_var_exact, 0.0867694, 5e-8,
                 "L07.Z5.7.exp_mle_moments", "Var(1/xbar) for Exp(2), N = 50 (spec L07 D25: 0.0867694)");
-    ScoreMoments exp_m = sample_moments(theta_hat[EXP_FAMILY], reps_exp);
-    check_ge("L07.Z5.7.exp_misses_crb", (exp_m.var - crb_of[EXP_FAMILY]) / exp_m.se_var, 5.0, 0.0,
+    MomentsSe exp_m = moments_se(R->theta_hat[EXP_FAMILY], (size_t)R->reps_exp);
+    check_ge("L07.Z5.7.exp_misses_crb", (exp_m.var - R->crb_of[EXP_FAMILY]) / exp_m.se_var, 5.0, 0.0,
              "L07.Z5.7.crb",
              "Exp(2): (Var MC - CRB) / SE >= 5: the MLE 1/xbar does NOT attain the bound at N = 50");
-    check_erratum("L07.Z5.7.exp_attains_crb", crb_of[EXP_FAMILY], exp_var_exact,
+    check_erratum("L07.Z5.7.exp_attains_crb", R->crb_of[EXP_FAMILY], exp_var_exact,
                   "the lecture: MLE attains the CRB for all families of its table; Exp(2), N = 50: "
                   "Var(1/xbar) = N^2 l^2/((N-1)^2 (N-2)) > l^2/N");
-    check_erratum("L07.Z5.7.exp_mle_unbiased", fe->theta, fe->mle_mean(fe->theta, n_per_rep),
+    check_erratum("L07.Z5.7.exp_mle_unbiased", fe->theta, fe->mle_mean(fe->theta, R->n_per_rep),
                   "efficiency needs an unbiased MLE; E[1/xbar] = N l/(N-1) for Exp(2), N = 50");
     {
         Rng rng;
-        rng_init(&rng, cli.seed, 100);
+        rng_init(&rng, cli->seed, 100);
         const double lambda = 3.0, eta = log(lambda);
-        for (long i = 0; i < n_score; i++) scores[i] = draw_poisson(&rng, lambda) - exp(eta);
-        ScoreMoments nm = sample_moments(scores, n_score);
-        check_mc("L07.Z5.7.natural_param_fisher", nm.var, lambda, nm.se_var, 5, n_score,
+        for (long i = 0; i < R->n_score; i++) R->scores[i] = draw_poisson(&rng, lambda) - exp(eta);
+        MomentsSe nm = moments_se(R->scores, (size_t)R->n_score);
+        check_mc("L07.Z5.7.natural_param_fisher", nm.var, lambda, nm.se_var, 5, R->n_score,
                  "L07.Z5.7.fisher_two_forms",
                  "Poisson in eta = log lambda: I(eta) = Var(T) = lambda = 3, not 1/Var(T)");
     }
+}
 
-    /*: ## Quick Check 3: the normal mean, by hand and by finite differences
+/*: ## Quick Check 3 the normal mean, by hand and by finite differences
 
-    $\log p = -\frac{(x-\mu)^2}{2\sigma^2} + \text{const}$, $\partial_\mu \log p = \frac{x-\mu}{\sigma^2}$,
-    $\partial_\mu^2\log p = -\frac1{\sigma^2}$, so $I(\mu) = 1/\sigma^2$ and the CRB $\sigma^2/N$ is
-    attained by $\bar x$. The analytic score is compared with a central difference of
-    $\log p$ on a grid of $x$.
-    */
+$\log p = -\frac{(x-\mu)^2}{2\sigma^2} + \text{const}$, $\partial_\mu \log p = \frac{x-\mu}{\sigma^2}$,
+$\partial_\mu^2\log p = -\frac1{\sigma^2}$, so $I(\mu) = 1/\sigma^2$ and the CRB $\sigma^2/N$ is
+attained by $\bar x$. The analytic score is compared with a central difference of
+$\log p$ on a grid of $x$.
+*/
+static void quick_check_3(void) {
     {
         const Family *fn = &FAMILIES[0];
         double max_err = 0.0;
@@ -414,93 +413,96 @@ int main(int argc, char **argv) {
         check_close(id, max_err, 0.0, 1e-7, "L07.Z5.7.fisher_two_forms",
                     "%s: analytic score vs central difference of log p at three points", f->name);
     }
+}
 
-    /*: ## Asymptotic normality (Z5b.1 Q3)
+/*: ## Z5b.1 Q3 Asymptotic normality (Z5b.1 Q3)
 
-    $$ \sqrt N\,(\hat\theta_{\mathrm{MLE}} - \theta_0) \ \xrightarrow{d}\ \mathcal N\big(0, I(\theta_0)^{-1}\big) $$ {#eq:L07.Z5b.1.asymptotic_normality}
+$$ \sqrt N\,(\hat\theta_{\mathrm{MLE}} - \theta_0) \ \xrightarrow{d}\ \mathcal N\big(0, I(\theta_0)^{-1}\big) $$ {#eq:L07.Z5b.1.asymptotic_normality}
 
-    For Exp(2) the finite-$N$ value of $N\operatorname{Var}(\hat\lambda)$ is
-    $N^3\lambda^2/((N-1)^2(N-2))$: 4.338 at $N = 50$, 4.016 at $N = 1000$, tending to
-    $1/I = \lambda^2 = 4$ (spec L07 D26). The bias $\lambda/(N-1)$ shrinks like $1/N$, faster than
-    the standard deviation $\lambda/\sqrt N$, so it vanishes from $\sqrt N(\hat\theta - \theta_0)$.
-    */
+For Exp(2) the finite-$N$ value of $N\operatorname{Var}(\hat\lambda)$ is
+$N^3\lambda^2/((N-1)^2(N-2))$: 4.338 at $N = 50$, 4.016 at $N = 1000$, tending to
+$1/I = \lambda^2 = 4$ (spec L07 D26). The bias $\lambda/(N-1)$ shrinks like $1/N$, faster than
+the standard deviation $\lambda/\sqrt N$, so it vanishes from $\sqrt N(\hat\theta - \theta_0)$.
+*/
+static void asymptotic_normality(const Cli *cli, Results *R) {
     const int n_large = 1000;
-    const long reps_large = cli_scale(&cli, 1000, 20000, 100000);
-    double *theta_hat_large = xmalloc((size_t)reps_large * sizeof *theta_hat_large);
-    {
-        Rng rng;
-        rng_init(&rng, cli.seed, 200);
-        simulate_mle(fe, &rng, n_large, reps_large, theta_hat_large);
-        ScoreMoments lm = sample_moments(theta_hat_large, reps_large);
-        //: $N\operatorname{Var}(\hat\lambda) \to 1/I(\lambda) = \lambda^2$, eq. [eq:L07.Z5b.1.asymptotic_normality]
-        double nvar_mc = n_large * lm.var, nvar_exact = n_large * fe->mle_var(fe->theta, n_large);
-        printf("Exp(2): N Var(1/xbar) = %.4f (MC) vs %.4f exact at N = %d, %.4f at N = %d; 1/I = %.4f\n",
-               nvar_mc, nvar_exact, n_large, n_per_rep * exp_var_exact, n_per_rep,
-               1.0 / fe->fisher(fe->theta));
-        check_close("L07.Z5b.1.nvar_exact_n1000", nvar_exact, 4.016, 5e-4,
-                    "L07.Z5b.1.asymptotic_normality", "N Var(1/xbar) exact at N = 1000 (spec L07 D26: 4.0160)");
-        check_mc("L07.Z5b.1.nvar_mc_n1000", nvar_mc, nvar_exact, n_large * lm.se_var, 5, reps_large,
-                 "L07.Z5b.1.asymptotic_normality",
-                 "Exp(2), N = 1000: N Var(MLE) over repetitions matches the exact value, near 1/I = 4");
-        double z_inside = 0.0;
-        for (long r = 0; r < reps_large; r++)
-            z_inside += fabs(sqrt((double)n_large) * (theta_hat_large[r] - fe->theta) / fe->theta) < 1.959963985;
-        double coverage = z_inside / reps_large;
-        /* The exact probability of that event: xbar ~ Gamma(N, rate N lambda), integrated over
-           1/(lambda (1 + c)) <= xbar <= 1/(lambda (1 - c)), c = 1.96 / sqrt(N). */
-        GammaMeanCtx g = {n_large, fe->theta};
-        double c = 1.959963985 / sqrt((double)n_large);
-        double coverage_exact = quad_gauss_legendre_composite(gamma_mean_density, &g,
-                                                              1.0 / (fe->theta * (1.0 + c)),
-                                                              1.0 / (fe->theta * (1.0 - c)), 64, 20);
-        printf("Exp(2), N = 1000: P(|sqrt(N)(MLE - l)/l| < 1.96) = %.4f (MC), %.6f exact, 0.95 normal limit\n",
-               coverage, coverage_exact);
-        check_close("L07.Z5b.1.normal_coverage_exact", coverage_exact, 0.95, 0.002,
-                    "L07.Z5b.1.asymptotic_normality",
-                    "Exp(2), N = 1000: exact P(|Z| < 1.96) under Gamma(N, N l) is within 0.002 of the normal 0.95");
-        check_mc("L07.Z5b.1.normal_coverage", coverage, coverage_exact, sqrt(coverage_exact * (1 - coverage_exact) / reps_large), 5,
-                 reps_large, "L07.Z5b.1.asymptotic_normality",
-                 "Exp(2), N = 1000: fraction of sqrt(N)(MLE - l)/l inside +-1.96 matches the exact 0.949499 (binomial SE)");
+    const Family *fe = &FAMILIES[EXP_FAMILY];
+    Rng rng;
+    rng_init(&rng, cli->seed, 200);
+    simulate_mle(fe, &rng, n_large, R->reps_large, R->theta_hat_large);
+    MomentsSe lm = moments_se(R->theta_hat_large, (size_t)R->reps_large);
+    //: $N\operatorname{Var}(\hat\lambda) \to 1/I(\lambda) = \lambda^2$, eq. [eq:L07.Z5b.1.asymptotic_normality]
+    double nvar_mc = n_large * lm.var, nvar_exact = n_large * fe->mle_var(fe->theta, n_large);
+    printf("Exp(2): N Var(1/xbar) = %.4f (MC) vs %.4f exact at N = %d, %.4f at N = %d; 1/I = %.4f\n",
+           nvar_mc, nvar_exact, n_large, R->n_per_rep * fe->mle_var(fe->theta, R->n_per_rep), R->n_per_rep,
+           1.0 / fe->fisher(fe->theta));
+    check_close("L07.Z5b.1.nvar_exact_n1000", nvar_exact, 4.016, 5e-4,
+                "L07.Z5b.1.asymptotic_normality", "N Var(1/xbar) exact at N = 1000 (spec L07 D26: 4.0160)");
+    check_mc("L07.Z5b.1.nvar_mc_n1000", nvar_mc, nvar_exact, n_large * lm.se_var, 5, R->reps_large,
+             "L07.Z5b.1.asymptotic_normality",
+             "Exp(2), N = 1000: N Var(MLE) over repetitions matches the exact value, near 1/I = 4");
+    double z_inside = 0.0;
+    for (long r = 0; r < R->reps_large; r++)
+        z_inside += fabs(sqrt((double)n_large) * (R->theta_hat_large[r] - fe->theta) / fe->theta) < 1.959963985;
+    double coverage = z_inside / R->reps_large;
+    /* The exact probability of that event: xbar ~ Gamma(N, rate N lambda), integrated over
+       1/(lambda (1 + c)) <= xbar <= 1/(lambda (1 - c)), c = 1.96 / sqrt(N). */
+    GammaMeanCtx g = {n_large, fe->theta};
+    double c = 1.959963985 / sqrt((double)n_large);
+    double coverage_exact = quad_gauss_legendre_composite(gamma_mean_density, &g,
+                                                          1.0 / (fe->theta * (1.0 + c)),
+                                                          1.0 / (fe->theta * (1.0 - c)), 64, 20);
+    printf("Exp(2), N = 1000: P(|sqrt(N)(MLE - l)/l| < 1.96) = %.4f (MC), %.6f exact, 0.95 normal limit\n",
+           coverage, coverage_exact);
+    check_close("L07.Z5b.1.normal_coverage_exact", coverage_exact, 0.95, 0.002,
+                "L07.Z5b.1.asymptotic_normality",
+                "Exp(2), N = 1000: exact P(|Z| < 1.96) under Gamma(N, N l) is within 0.002 of the normal 0.95");
+    check_mc("L07.Z5b.1.normal_coverage", coverage, coverage_exact, sqrt(coverage_exact * (1 - coverage_exact) / R->reps_large), 5,
+             R->reps_large, "L07.Z5b.1.asymptotic_normality",
+             "Exp(2), N = 1000: fraction of sqrt(N)(MLE - l)/l inside +-1.96 matches the exact 0.949499 (binomial SE)");
+}
+
+/*: ## Z6 comprehension question 1 a biased MLE
+
+The MLE of a normal variance with unknown mean divides by $N$:
+
+$$ \hat\sigma^2_{\mathrm{MLE}} = \frac1N\sum_i (x_i - \bar x)^2,\qquad
+   \mathbb E\big[\hat\sigma^2_{\mathrm{MLE}}\big] = \frac{N-1}{N}\sigma^2 $$ {#eq:L07.Z6.biased_variance}
+
+because $\bar x$ is fitted to the same data and absorbs one degree of freedom. With
+$N = 5$, $\sigma^2 = 1$ the mean is 0.8; dividing by $N - 1$ removes the bias.
+*/
+static void biased_mle(const Cli *cli) {
+    const int n_small = 5;
+    const long reps_small = cli_scale(cli, 20000, 100000, 1000000);
+    double *mle_var = xmalloc((size_t)reps_small * sizeof *mle_var);
+    double *unbiased_var = xmalloc((size_t)reps_small * sizeof *unbiased_var);
+    Rng rng;
+    rng_init(&rng, cli->seed, 300);
+    for (long r = 0; r < reps_small; r++) {
+        double x[5], mean = 0.0, ss = 0.0;
+        for (int i = 0; i < n_small; i++) mean += (x[i] = rng_normal(&rng));
+        mean /= n_small;
+        for (int i = 0; i < n_small; i++) ss += (x[i] - mean) * (x[i] - mean);
+        //: $\hat\sigma^2_{\mathrm{MLE}} = \frac1N\sum(x_i-\bar x)^2$, eq. [eq:L07.Z6.biased_variance]
+        mle_var[r] = ss / n_small;
+        unbiased_var[r] = ss / (n_small - 1);
     }
+    MomentsSe bm = moments_se(mle_var, (size_t)reps_small), um = moments_se(unbiased_var, (size_t)reps_small);
+    printf("N = 5, sigma^2 = 1: mean of sigma2_MLE = %.4f, of the (N-1) version = %.4f\n",
+           bm.mean, um.mean);
+    check_mc("L07.Z6.q1_biased_mle_variance", bm.mean, (n_small - 1.0) / n_small, bm.se_mean, 5,
+             reps_small, "L07.Z6.biased_variance", "E[(1/N) sum (x - xbar)^2] = (N-1)/N = 0.8 for N = 5");
+    check_mc("L07.Z6.q1_unbiased_variance", um.mean, 1.0, um.se_mean, 5, reps_small,
+             "L07.Z6.biased_variance", "E[(1/(N-1)) sum (x - xbar)^2] = sigma^2 = 1");
+    free(mle_var);
+    free(unbiased_var);
+}
 
-    /*: ## Z6, comprehension question 1: a biased MLE
-
-    The MLE of a normal variance with unknown mean divides by $N$:
-
-    $$ \hat\sigma^2_{\mathrm{MLE}} = \frac1N\sum_i (x_i - \bar x)^2,\qquad
-       \mathbb E\big[\hat\sigma^2_{\mathrm{MLE}}\big] = \frac{N-1}{N}\sigma^2 $$ {#eq:L07.Z6.biased_variance}
-
-    because $\bar x$ is fitted to the same data and absorbs one degree of freedom. With
-    $N = 5$, $\sigma^2 = 1$ the mean is 0.8; dividing by $N - 1$ removes the bias.
-    */
-    {
-        const int n_small = 5;
-        const long reps_small = cli_scale(&cli, 20000, 100000, 1000000);
-        double *mle_var = xmalloc((size_t)reps_small * sizeof *mle_var);
-        double *unbiased_var = xmalloc((size_t)reps_small * sizeof *unbiased_var);
-        Rng rng;
-        rng_init(&rng, cli.seed, 300);
-        for (long r = 0; r < reps_small; r++) {
-            double x[5], mean = 0.0, ss = 0.0;
-            for (int i = 0; i < n_small; i++) mean += (x[i] = rng_normal(&rng));
-            mean /= n_small;
-            for (int i = 0; i < n_small; i++) ss += (x[i] - mean) * (x[i] - mean);
-            //: $\hat\sigma^2_{\mathrm{MLE}} = \frac1N\sum(x_i-\bar x)^2$, eq. [eq:L07.Z6.biased_variance]
-            mle_var[r] = ss / n_small;
-            unbiased_var[r] = ss / (n_small - 1);
-        }
-        ScoreMoments bm = sample_moments(mle_var, reps_small), um = sample_moments(unbiased_var, reps_small);
-        printf("N = 5, sigma^2 = 1: mean of sigma2_MLE = %.4f, of the (N-1) version = %.4f\n",
-               bm.mean, um.mean);
-        check_mc("L07.Z6.q1_biased_mle_variance", bm.mean, (n_small - 1.0) / n_small, bm.se_mean, 5,
-                 reps_small, "L07.Z6.biased_variance", "E[(1/N) sum (x - xbar)^2] = (N-1)/N = 0.8 for N = 5");
-        check_mc("L07.Z6.q1_unbiased_variance", um.mean, 1.0, um.se_mean, 5, reps_small,
-                 "L07.Z6.biased_variance", "E[(1/(N-1)) sum (x - xbar)^2] = sigma^2 = 1");
-        free(mle_var);
-        free(unbiased_var);
-    }
-
-    /* Figure: one panel per family (N = 50) and the Exp family at N = 1000. */
+/* Figure `mle_histograms.png`: one panel per family (N = 50) and the Exp family at N = 1000. */
+static void figure(const Cli *cli, const Results *R) {
+    const Family *fe = &FAMILIES[EXP_FAMILY];
+    const int n_large = 1000;
     Plot *plot = plot_new_grid(2, 3, 1200, 720,
                                "Z5.7: the MLE over repetitions vs the asymptotic normal N(theta, 1/(N I))");
     const char *titles[N_FAMILIES] = {"N(mu,1), mu = 0, N = 50", "N(0,v), v = 2, N = 50",
@@ -508,20 +510,41 @@ int main(int argc, char **argv) {
                                       "Exp lambda = 2, N = 50 (biased)"};
     for (int k = 0; k < N_FAMILIES; k++) {
         plot_panel(plot, k);
-        double lattice = FAMILIES[k].discrete ? 1.0 / n_per_rep : 0.0;
-        histogram_panel(plot, titles[k], theta_hat[k], reps_of[k], FAMILIES[k].theta, crb_of[k], lattice);
+        double lattice = FAMILIES[k].discrete ? 1.0 / R->n_per_rep : 0.0;
+        histogram_panel(plot, titles[k], R->theta_hat[k], R->reps_of[k], FAMILIES[k].theta, R->crb_of[k], lattice);
         plot_xlabel(plot, "theta_hat");
     }
     plot_panel(plot, 5);
-    histogram_panel(plot, "Exp lambda = 2, N = 1000", theta_hat_large, reps_large, fe->theta,
+    histogram_panel(plot, "Exp lambda = 2, N = 1000", R->theta_hat_large, R->reps_large, fe->theta,
                     1.0 / (n_large * fe->fisher(fe->theta)), 0.0);
     plot_xlabel(plot, "theta_hat");
     char err[256];
-    if (plot_save(plot, cli_out_path(&cli, "mle_histograms.png"), err, sizeof err) != 0) die("%s", err);
+    if (plot_save(plot, cli_out_path(cli, "mle_histograms.png"), err, sizeof err) != 0) die("%s", err);
     plot_free(plot);
+}
 
-    for (int k = 0; k < N_FAMILIES; k++) free(theta_hat[k]);
-    free(theta_hat_large);
-    free(scores);
+int main(int argc, char **argv) {
+    Cli cli;
+    cli_parse(&cli, argc, argv, PROGRAM_PATH,
+              "L07 Z5.7: Fisher information two ways, the Cramer-Rao bound vs the variance of the MLE",
+              7, NULL);
+    Results R = {.n_per_rep = 50,
+                 .reps = cli_scale(&cli, 4000, 20000, 200000),
+                 .reps_exp = cli_scale(&cli, 20000, 100000, 1000000),
+                 .n_score = cli_scale(&cli, 50000, 1000000, 10000000),
+                 .reps_large = cli_scale(&cli, 1000, 20000, 100000)};
+    printf("N = %d per repetition, R = %ld repetitions (Exp: %ld), %ld score draws per family\n",
+           R.n_per_rep, R.reps, R.reps_exp, R.n_score);
+    R.scores = xmalloc((size_t)R.n_score * sizeof *R.scores);
+    R.theta_hat_large = xmalloc((size_t)R.reps_large * sizeof *R.theta_hat_large);
+    per_family(&cli, &R);
+    headline_numbers(&cli, &R);
+    quick_check_3();
+    asymptotic_normality(&cli, &R);
+    biased_mle(&cli);
+    figure(&cli, &R);
+    for (int k = 0; k < N_FAMILIES; k++) free(R.theta_hat[k]);
+    free(R.theta_hat_large);
+    free(R.scores);
     return check_end();
 }

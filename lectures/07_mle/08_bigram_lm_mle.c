@@ -31,6 +31,7 @@ Run: `make run L=07`, or `build/release/bin/lectures/07_mle/08_bigram_lm_mle`.
 #include <string.h>
 
 #include "common/check.h"
+#include "common/stats.h"
 #include "common/cli.h"
 #include "common/mathfn.h"
 #include "common/plot.h"
@@ -64,6 +65,7 @@ to the letters that follow $j$, exactly as in Z5.1).
 */
 static void count_bigrams(const char *text, double counts[V][V]) {
     memset(counts, 0, sizeof(double) * V * V);
+    //: $n_{jc}$ = number of transitions $j \to c$, [eq:L07.Z5.9.bigram_mle]
     for (size_t t = 1; text[t]; t++) counts[token_of(text[t - 1])][token_of(text[t])] += 1.0;
 }
 
@@ -126,72 +128,82 @@ static double softmax_ce_nll(const char *text, const double logits[V][V]) {
 
 static double row_entropy(const double *p) {
     double h = 0.0;
+    //: $H(p) = -\sum_c p_c\log p_c$ (with $0\log 0 = 0$)
     for (int c = 0; c < V; c++) h -= xlogx(p[c]);
     return h;
 }
 
-static double max_abs_diff(const double *a, const double *b, int n) {
-    double m = 0.0;
-    for (int i = 0; i < n; i++) m = fmax(m, fabs(a[i] - b[i]));
-    return m;
-}
+static const char *train = "abracadabra";
 
-int main(int argc, char **argv) {
-    Cli cli;
-    cli_parse(&cli, argc, argv, PROGRAM_PATH,
-              "L07 Z5.9: next-token MLE with a bigram model, Laplace smoothing, softmax-CE = NLL",
-              9, NULL);
-    const char *train = "abracadabra";
+/* The fitted tables: bigram counts, and the Dirichlet-MAP rows for alpha = 1 (the MLE) and
+   alpha = 2 (Laplace). */
+typedef struct {
     double counts[V][V], mle[V][V], laplace[V][V];
-    count_bigrams(train, counts);
-    estimate_rows(counts, 1.0, mle);
-    estimate_rows(counts, 2.0, laplace);
+} Bigram;
+
+/*: ## Z5.9 Counting the transitions of "abracadabra"
+
+Ten scored tokens, ten transitions: a→b twice, a→c, a→d, b→r twice, r→a twice, c→a, d→a
+(spec L07 D28). The counts, and the two tables of eq. [eq:L07.Z5.9.dirichlet_map] built from them.
+*/
+static void fit_tables(Bigram *b) {
+    count_bigrams(train, b->counts);
+    //: $\alpha = 1$: the MLE, [eq:L07.Z5.9.dirichlet_map]
+    estimate_rows(b->counts, 1.0, b->mle);
+    //: $\alpha = 2$: Laplace smoothing, [eq:L07.Z5.9.dirichlet_map]
+    estimate_rows(b->counts, 2.0, b->laplace);
 
     printf("bigram counts of \"%s\" (row = previous letter):\n     ", train);
     for (int c = 0; c < V; c++) printf("  %c", VOCAB[c]);
     printf("\n");
     for (int j = 0; j < V; j++) {
         printf("  %c: ", VOCAB[j]);
-        for (int c = 0; c < V; c++) printf(" %2.0f", counts[j][c]);
+        for (int c = 0; c < V; c++) printf(" %2.0f", b->counts[j][c]);
         printf("\n");
     }
     /* The ten transitions: a->b x2, a->c, a->d, b->r x2, r->a x2, c->a, d->a (spec L07 D28). */
     const double expect_counts[V][V] = {
         {0, 2, 1, 1, 0}, {0, 0, 0, 0, 2}, {1, 0, 0, 0, 0}, {1, 0, 0, 0, 0}, {2, 0, 0, 0, 0}};
-    check_close("L07.Z5.9.bigram_counts", max_abs_diff(&counts[0][0], &expect_counts[0][0], V * V),
+    check_close("L07.Z5.9.bigram_counts", stats_max_abs_diff(&b->counts[0][0], &expect_counts[0][0], V * V),
                 0.0, 0.0, "L07.Z5.9.bigram_mle",
                 "bigram counts of abracadabra: a:{b2,c1,d1}, b:{r2}, r:{a2}, c:{a1}, d:{a1}");
+}
 
-    /*: ## Rows of the table: MLE and Laplace (row 'a', spec L07 D28)
+/*: ## Z5.9 Rows of the table: MLE and Laplace (row 'a', spec L07 D28)
 
-    Row 'a' has $N = 4$ transitions: b 2, c 1, d 1. The MLE gives $(0, \tfrac12, \tfrac14, \tfrac14, 0)$
-    in the order a, b, c, d, r; Laplace gives $(1, 3, 2, 2, 1)/9$.
-    */
+Row 'a' has $N = 4$ transitions: b 2, c 1, d 1. The MLE gives $(0, \tfrac12, \tfrac14, \tfrac14, 0)$
+in the order a, b, c, d, r; Laplace gives $(1, 3, 2, 2, 1)/9$.
+*/
+static void table_rows(const Bigram *b) {
     const double row_a_mle[V] = {0, 0.5, 0.25, 0.25, 0};
     const double row_a_laplace[V] = {1.0 / 9, 3.0 / 9, 2.0 / 9, 2.0 / 9, 1.0 / 9};
-    check_close("L07.Z5.9.row_a_mle", max_abs_diff(mle[0], row_a_mle, V), 0.0, 1e-15,
+    check_close("L07.Z5.9.row_a_mle", stats_max_abs_diff(b->mle[0], row_a_mle, V), 0.0, 1e-15,
                 "L07.Z5.9.dirichlet_map", "alpha = 1 (MLE): row 'a' = (0, 1/2, 1/4, 1/4, 0)");
-    check_close("L07.Z5.9.row_a_laplace", max_abs_diff(laplace[0], row_a_laplace, V), 0.0, 1e-15,
+    check_close("L07.Z5.9.row_a_laplace", stats_max_abs_diff(b->laplace[0], row_a_laplace, V), 0.0, 1e-15,
                 "L07.Z5.9.dirichlet_map", "alpha = 2 (Laplace): row 'a' = (1, 3, 2, 2, 1)/9");
     double worst_row_sum = 0.0;
     for (int j = 0; j < V; j++) {
         double s1 = 0.0, s2 = 0.0;
-        for (int c = 0; c < V; c++) s1 += mle[j][c], s2 += laplace[j][c];
+        for (int c = 0; c < V; c++) s1 += b->mle[j][c], s2 += b->laplace[j][c];
         worst_row_sum = fmax(worst_row_sum, fmax(fabs(s1 - 1.0), fabs(s2 - 1.0)));
     }
     check_close("L07.Z5.9.rows_sum_to_one", worst_row_sum, 0.0, 1e-15, "L07.Z5.9.dirichlet_map",
                 "every row of the MLE and the Laplace table sums to 1");
+}
 
-    /*: ## The training NLL has a floor: the conditional entropy
+/*: ## Z5.9 The training NLL has a floor: the conditional entropy
 
-    Only the transitions out of 'a' are uncertain. Four of the ten scored tokens follow an 'a',
-    each costing on average the entropy of row 'a',
-    $H(\tfrac12,\tfrac14,\tfrac14) = 1.0397208$ nats; the other six cost nothing. So the
-    training NLL of the best bigram is $4 \times 1.0397208 / 10 = 0.4158883$, and no training
-    can bring it to 0.
-    */
-    double nll_train = nll_per_token(train, mle);
-    double floor_by_entropy = 4.0 * row_entropy(mle[0]) / 10.0;
+Only the transitions out of 'a' are uncertain. Four of the ten scored tokens follow an 'a',
+each costing on average the entropy of row 'a',
+$H(\tfrac12,\tfrac14,\tfrac14) = 1.0397208$ nats; the other six cost nothing. So the
+training NLL of the best bigram is $4 \times 1.0397208 / 10 = 0.4158883$, and no training
+can bring it to 0.
+*/
+static double nll_floor(const Bigram *b) {
+    //: training NLL per token, [eq:L07.Z5.9.nll_per_token]
+    const double nll_train = nll_per_token(train, b->mle);
+    //: the floor: 4 of the 10 scored tokens follow an 'a', each costing $H(\text{row } a)$
+    double floor_by_entropy = 4.0 * row_entropy(b->mle[0]) / 10.0;
     printf("training NLL/token (MLE bigram, one copy): %.10f nats (= 4 H(row a) / 10 = %.10f)\n",
            nll_train, floor_by_entropy);
     check_close("L07.Z5.9.nll_one_copy", nll_train, 0.4158883083, 1e-10, "L07.Z5.9.nll_per_token",
@@ -201,15 +213,18 @@ int main(int argc, char **argv) {
     check_erratum("L07.Z5.9.nll_to_zero", 0.0, nll_train,
                   "the lecture: bigram MLE training drives the NLL to 0 (perfect memorisation); "
                   "the floor is the conditional entropy after 'a'");
+    return nll_train;
+}
 
-    /*: ## Repeating the text
+/*: ## Z5.9 Repeating the text
 
-    $K$ copies joined without a separator add the transition a→a at each junction. Fitting and
-    scoring on the repeated text: $K = 2$: 0.5455836, $K = 10$: 0.5959434, $K = 100$: 0.6046188,
-    and as $K \to \infty$ each copy contributes 11 transitions of which 5 leave an 'a' with row
-    $(1, 2, 1, 1, 0)/5$, so the limit is $\tfrac{5}{11} H(\tfrac15,\tfrac25,\tfrac15,\tfrac15) = 0.6055359$
-    (spec L07 D29). More copies of the same text make the NLL go *up*, not to zero.
-    */
+$K$ copies joined without a separator add the transition a→a at each junction. Fitting and
+scoring on the repeated text: $K = 2$: 0.5455836, $K = 10$: 0.5959434, $K = 100$: 0.6046188,
+and as $K \to \infty$ each copy contributes 11 transitions of which 5 leave an 'a' with row
+$(1, 2, 1, 1, 0)/5$, so the limit is $\tfrac{5}{11} H(\tfrac15,\tfrac25,\tfrac15,\tfrac15) = 0.6055359$
+(spec L07 D29). More copies of the same text make the NLL go *up*, not to zero.
+*/
+static void repeated_text(void) {
     const int copies[3] = {2, 10, 100};
     const double nll_copies_expect[3] = {0.5455835728, 0.5959433585, 0.6046188045};
     static char text[100 * 11 + 1];
@@ -218,6 +233,7 @@ int main(int argc, char **argv) {
         repeat_text(text, sizeof text, copies[i]);
         count_bigrams(text, cnt);
         estimate_rows(cnt, 1.0, prob);
+        //: refit and score on the repeated text, [eq:L07.Z5.9.nll_per_token]
         double nll = nll_per_token(text, prob);
         printf("K = %3d copies: NLL/token = %.10f\n", copies[i], nll);
         char id[64];
@@ -226,32 +242,42 @@ int main(int argc, char **argv) {
                     "training NLL/token on %d copies of abracadabra (spec L07 D29)", copies[i]);
     }
     const double row_a_limit[V] = {0.2, 0.4, 0.2, 0.2, 0.0};
+    //: the limit $\frac5{11}H(\frac15,\frac25,\frac15,\frac15)$
     double nll_limit = 5.0 / 11.0 * row_entropy(row_a_limit);
     printf("K -> infinity: NLL/token -> %.10f\n", nll_limit);
     check_close("L07.Z5.9.nll_copies_limit", nll_limit, 0.6055359274, 1e-10, "L07.Z5.9.nll_per_token",
                 "limit (5/11) H(1/5, 2/5, 1/5, 1/5) of the repeated-text NLL (spec L07 D29)");
+}
 
-    /* Unigram baseline: no context, p(c) = n_c / 11 on one copy. */
+/*: ## Z5.9 The unigram baseline
+
+Without context, $p(c) = n_c/11$ on one copy: the NLL per token is the entropy of the letter
+frequencies $(5, 2, 1, 1, 2)/11$, 1.4142791 nats, three times the bigram's 0.4158883.
+*/
+static void unigram_baseline(double nll_train) {
     double unigram[V] = {0}, unigram_nll = 0.0;
     for (size_t t = 0; train[t]; t++) unigram[token_of(train[t])] += 1.0 / 11.0;
+    //: $-\frac1{11}\sum_t \log p(c_t)$
     for (size_t t = 0; train[t]; t++) unigram_nll -= log(unigram[token_of(train[t])]) / 11.0;
     printf("unigram NLL/token: %.10f (context lowers it to %.10f)\n", unigram_nll, nll_train);
     check_close("L07.Z5.9.unigram_nll", unigram_nll, 1.4142790651, 1e-10, NULL,
                 "unigram NLL/token on abracadabra = entropy of (5, 2, 1, 1, 2)/11 (spec L07 Z5.9)");
+}
 
-    /*: ## Held-out strings: where the MLE breaks and smoothing helps
+/*: ## Z5.9 Held-out strings: where the MLE breaks and smoothing helps
 
-    "cadabra" uses only seen transitions: 0.3465736 under the MLE. "abba" and "dabbar" contain
-    transitions never seen (b→b, b→a, a→r), so the MLE assigns them probability 0 and the NLL
-    is $+\infty$ — overfitting in its purest form. Laplace smoothing keeps every NLL finite, at
-    the price of a higher NLL on the training text itself (1.0792 instead of 0.4159).
-    */
+"cadabra" uses only seen transitions: 0.3465736 under the MLE. "abba" and "dabbar" contain
+transitions never seen (b→b, b→a, a→r), so the MLE assigns them probability 0 and the NLL
+is $+\infty$ — overfitting in its purest form. Laplace smoothing keeps every NLL finite, at
+the price of a higher NLL on the training text itself (1.0792 instead of 0.4159).
+*/
+static void heldout_strings(const Bigram *b) {
     const char *heldout[4] = {"cadabra", "abba", "dabbar", "abracadabra"};
     const double mle_expect[4] = {0.3465735903, INFINITY, INFINITY, 0.4158883083};
     const double laplace_expect[4] = {1.0824183306, 1.6634775289, 1.6572538906, 1.0791795390};
     printf("%-12s %14s %14s\n", "string", "NLL MLE", "NLL Laplace");
     for (int i = 0; i < 4; i++) {
-        double nm = nll_per_token(heldout[i], mle), nl = nll_per_token(heldout[i], laplace);
+        double nm = nll_per_token(heldout[i], b->mle), nl = nll_per_token(heldout[i], b->laplace);
         printf("%-12s %14.10f %14.10f\n", heldout[i], nm, nl);
         char id[64];
         if (isinf(mle_expect[i])) {
@@ -267,25 +293,27 @@ int main(int argc, char **argv) {
         check_close(id, nl, laplace_expect[i], 1e-9, "L07.Z5.9.dirichlet_map",
                     "Laplace (alpha = 2) NLL/token on \"%s\" (spec L07 Z5.9)", heldout[i]);
     }
+}
 
-    /*: ## The softmax cross-entropy identity, numerically
+/*: ## Z5.9 The softmax cross-entropy identity, numerically
 
-    Logits $\log\hat\theta_{j\cdot} + b_j$ with arbitrary row shifts $b_j$: the mean cross-entropy
-    over the training tokens equals the counting NLL, for the MLE table (with $-\infty$ logits)
-    and for the Laplace table.
-    */
+Logits $\log\hat\theta_{j\cdot} + b_j$ with arbitrary row shifts $b_j$: the mean cross-entropy
+over the training tokens equals the counting NLL, for the MLE table (with $-\infty$ logits)
+and for the Laplace table.
+*/
+static void softmax_ce_identity(const Bigram *b, double nll_train) {
     double logits_mle[V][V], logits_laplace[V][V];
     for (int j = 0; j < V; j++)
         for (int c = 0; c < V; c++) {
             double shift = 3.7 - 1.3 * j;
-            logits_mle[j][c] = log(mle[j][c]) + shift; /* log 0 = -inf: an impossible letter */
-            logits_laplace[j][c] = log(laplace[j][c]) + shift;
+            logits_mle[j][c] = log(b->mle[j][c]) + shift; /* log 0 = -inf: an impossible letter */
+            logits_laplace[j][c] = log(b->laplace[j][c]) + shift;
         }
     check_close("L07.Z5.9.softmax_ce_mle", softmax_ce_nll(train, logits_mle) - nll_train, 0.0,
                 1e-12, "L07.Z5.9.softmax_ce",
                 "mean softmax CE with logits log(MLE row) + b equals the counting NLL 0.4158883");
     check_close("L07.Z5.9.softmax_ce_laplace",
-                softmax_ce_nll(train, logits_laplace) - nll_per_token(train, laplace), 0.0, 1e-12,
+                softmax_ce_nll(train, logits_laplace) - nll_per_token(train, b->laplace), 0.0, 1e-12,
                 "L07.Z5.9.softmax_ce", "the same identity for the Laplace table (1.0791795)");
     {   /* the Z5.1 logits (0.2, -0.1, 0): CE per target = 0.939831, 1.239831, 1.139831 (spec L07
            D4, given to 12 decimals: each difference is compared separately) */
@@ -297,18 +325,20 @@ int main(int argc, char **argv) {
         check_close("L07.Z5.9.ce_z51_logits", worst, 0.0, 1e-12, "L07.Z5.9.softmax_ce",
                     "logits (0.2, -0.1, 0): lse - logit_c = -log_softmax_c = 0.9398, 1.2398, 1.1398");
     }
+}
 
-    /*: ## Training the logits by gradient descent reaches the same floor
+/*: ## Z5.9 Training the logits by gradient descent reaches the same floor
 
-    The gradient of the mean CE with respect to row $j$ of a free logit table is
-    $\frac{N_j}{T-1}\big(\operatorname{softmax}(\mathrm{logit}_j) - \hat\theta_{j\cdot}\big)$ (Z5.1's
-    $q - \hat p$ weighted by how often $j$ is the context). Gradient descent from zero logits
-    lowers the NLL towards 0.4158883 and never below it: the counting MLE is the optimum.
-    */
+The gradient of the mean CE with respect to row $j$ of a free logit table is
+$\frac{N_j}{T-1}\big(\operatorname{softmax}(\mathrm{logit}_j) - \hat\theta_{j\cdot}\big)$ (Z5.1's
+$q - \hat p$ weighted by how often $j$ is the context). Gradient descent from zero logits
+lowers the NLL towards 0.4158883 and never below it: the counting MLE is the optimum.
+*/
+static void train_logits(const Cli *cli, const Bigram *b, double nll_train) {
     enum { STEPS = 3000 };
     double logits[V][V] = {{0}}, trace_x[STEPS + 1], trace_nll[STEPS + 1], n_row[V] = {0};
     for (int j = 0; j < V; j++)
-        for (int c = 0; c < V; c++) n_row[j] += counts[j][c];
+        for (int c = 0; c < V; c++) n_row[j] += b->counts[j][c];
     const double lr = 5.0, n_scored = 10.0;
     double min_excess = INFINITY;
     for (int step = 0; step <= STEPS; step++) {
@@ -320,8 +350,9 @@ int main(int argc, char **argv) {
             if (n_row[j] == 0) continue;
             double q[V];
             softmax(logits[j], q, V);
+            //: $\mathrm{logit}_j \leftarrow \mathrm{logit}_j - \eta\,\frac{N_j}{T-1}(\operatorname{softmax}(\mathrm{logit}_j) - \hat\theta_{j\cdot})$
             for (int c = 0; c < V; c++)
-                logits[j][c] -= lr * n_row[j] / n_scored * (q[c] - mle[j][c]);
+                logits[j][c] -= lr * n_row[j] / n_scored * (q[c] - b->mle[j][c]);
         }
     }
     printf("gradient descent on the logits: NLL %.6f after 100 steps, %.8f after %d (floor %.8f)\n",
@@ -342,7 +373,23 @@ int main(int argc, char **argv) {
     plot_series_color(z, PLOT_RED);
     plot_series_dash(z, PLOT_DOTTED);
     char err[256];
-    if (plot_save(plot, cli_out_path(&cli, "nll_floor.png"), err, sizeof err) != 0) die("%s", err);
+    if (plot_save(plot, cli_out_path(cli, "nll_floor.png"), err, sizeof err) != 0) die("%s", err);
     plot_free(plot);
+}
+
+int main(int argc, char **argv) {
+    Cli cli;
+    cli_parse(&cli, argc, argv, PROGRAM_PATH,
+              "L07 Z5.9: next-token MLE with a bigram model, Laplace smoothing, softmax-CE = NLL",
+              9, NULL);
+    Bigram b;
+    fit_tables(&b);
+    table_rows(&b);
+    const double nll_train = nll_floor(&b);
+    repeated_text();
+    unigram_baseline(nll_train);
+    heldout_strings(&b);
+    softmax_ce_identity(&b, nll_train);
+    train_logits(&cli, &b, nll_train);
     return check_end();
 }

@@ -95,6 +95,7 @@ typedef struct {
 static double unnormalised_posterior(double theta, void *ctx) {
     const PosteriorMoment *m = ctx;
     double w = exp(-(neg_log_post_linear(theta, m->prior) - m->j_min));
+    //: $e^{-(J(\theta) - J_{\min})}$ and $(\theta - \hat\theta)^2 e^{-(J - J_{\min})}$, integrated for the exact posterior variance
     return m->power == 2 ? (theta - m->centre) * (theta - m->centre) * w : w;
 }
 
@@ -117,6 +118,7 @@ typedef struct {
 } Logistic;
 
 static double logistic_objective(const Logistic *m, const double *w, double *grad, double *hess) {
+    //: the prior's $\frac\lambda2\lVert w\rVert^2$, its gradient $\lambda w$ and Hessian $\lambda I$, [eq:L07.Z5.11.logistic_map]
     double j = 0.5 * m->lambda * (w[0] * w[0] + w[1] * w[1]);
     if (grad) grad[0] = m->lambda * w[0], grad[1] = m->lambda * w[1];
     if (hess) hess[0] = m->lambda, hess[1] = 0.0, hess[2] = m->lambda;
@@ -125,6 +127,7 @@ static double logistic_objective(const Logistic *m, const double *w, double *gra
         //: $\operatorname{softplus}(z) - y z$, eq. [eq:L07.Z5.11.logistic_map]
         j += log1pexp(z) - m->y[i] * z;
         double s = sigmoid(z), r = s - m->y[i], wt = s * (1.0 - s);
+        //: $\nabla J \mathrel{+}= (\sigma(z_i) - y_i)(1, x_i)$, $H \mathrel{+}= \sigma(z_i)(1-\sigma(z_i))(1, x_i)^\top(1, x_i)$, [eq:L07.Z5.11.logistic_map]
         if (grad) grad[0] += r, grad[1] += r * m->x[i];
         if (hess) hess[0] += wt, hess[1] += wt * m->x[i], hess[2] += wt * m->x[i] * m->x[i];
     }
@@ -140,26 +143,30 @@ static int logistic_newton(const Logistic *m, double *w, double *grad_norm) {
         *grad_norm = fmax(fabs(g[0]), fabs(g[1]));
         if (*grad_norm < 1e-11) break;
         double det = h[0] * h[2] - h[1] * h[1];
+        //: $w \leftarrow w - H^{-1}\nabla J$ (2x2 inverse)
         w[0] -= (h[2] * g[0] - h[1] * g[1]) / det;
         w[1] -= (h[0] * g[1] - h[1] * g[0]) / det;
     }
     return it;
 }
 
-int main(int argc, char **argv) {
-    Cli cli;
-    cli_parse(&cli, argc, argv, PROGRAM_PATH,
-              "L07 Z5.11: MAP = MLE + Gaussian prior, Laplace approximation, logistic MAP by Newton",
-              11, NULL);
+static const double sigma = 1.0; /* the noise sd of the linear model */
+enum { GRID = 61, N_LOG = 200 };
 
-    /* --- linear regression: closed form and shrinkage --- */
+/*: ## Z5.11 The linear MAP at six values of $\lambda$
+
+Eq. [eq:L07.Z5.11.linear_map] at $\lambda = 0, 10^{-8}, 1, 10, 100, 10^8$ against the spec's
+independently computed values (D30), and the closed form confirmed as a stationary point of
+$J$ of eq. [eq:L07.Z5.11.map_l2] by a central difference.
+*/
+static void linear_map_values(void) {
     const double lambdas[6] = {0.0, 1e-8, 1.0, 10.0, 100.0, 1e8};
     /* spec L07 D30 (independently computed): */
     const double map_expect[6] = {2.003636364, 2.003636363, 1.967857143, 1.695384615, 0.710967742, 1.10200e-6};
-    const double sigma = 1.0;
     printf("linear MAP, x = 1..5, y = (2.1, 3.9, 6.2, 7.8, 10.1), sigma = 1:\n");
     for (int k = 0; k < 6; k++) {
         LinearPrior p = {sigma, lambdas[k]};
+        //: $\hat\theta_{\mathrm{MAP}}$, [eq:L07.Z5.11.linear_map]
         double theta_map = linear_map(&p);
         printf("  lambda = %-6g theta_MAP = %.9g\n", lambdas[k], theta_map);
         char id[64];
@@ -172,14 +179,20 @@ int main(int argc, char **argv) {
                       "theta_MAP at lambda = 1e8 shrinks to 1.102e-6 (spec L07 D30)");
         /* the closed form is a stationary point of J: central difference of J vanishes */
         double h = 1e-5;
+        //: $J'(\hat\theta) \approx (J(\hat\theta + h) - J(\hat\theta - h))/2h$, [eq:L07.Z5.11.map_l2]
         double dj = (neg_log_post_linear(theta_map + h, &p) - neg_log_post_linear(theta_map - h, &p)) / (2 * h);
         snprintf(id, sizeof id, "L07.Z5.11.linear_stationary_%d", k);
         check_close(id, dj, 0.0, 1e-6 * fmax(1.0, lambdas[k] * h), "L07.Z5.11.map_l2",
                     "J'(theta_MAP) = 0 by central difference at lambda = %g", lambdas[k]);
     }
+}
 
-    enum { GRID = 61 };
-    double log_lambda[GRID], theta_path[GRID];
+/*: ## Z5.11 Shrinkage
+
+Along $\log_{10}\lambda \in [-4, 8]$ the MAP moves monotonically from the MLE
+($\tau^2 \to \infty$) to the prior mean 0 ($\tau^2 \to 0$). Returns the path for the figure.
+*/
+static double shrinkage(double *log_lambda, double *theta_path) {
     int monotone = 1;
     for (int g = 0; g < GRID; g++) {
         log_lambda[g] = -4.0 + 12.0 * g / (GRID - 1);
@@ -195,30 +208,39 @@ int main(int argc, char **argv) {
                 "lambda = 1e-4: theta_MAP within 1e-5 of the MLE 2.003636 (tau^2 -> infinity, Z5b.3 Q4)");
     check_le("L07.Z5.11.large_lambda_to_zero", fabs(theta_path[GRID - 1]), 2e-6, 0.0, "L07.Z5.11.linear_map",
              "lambda = 1e8: |theta_MAP| <= 2e-6 (shrunk to the prior mean 0)");
+    return theta_mle;
+}
 
-    /*: ## Two ways to write the same prior (Z5b.2 Q5, Z5b.3 Q4, FAQ Q5)
+/*: ## Z5.11 Two ways to write the same prior (Z5b.2 Q5, Z5b.3 Q4, FAQ Q5)
 
-    The prior $\mathcal N(0, \tau^2)$ contributes $-\theta^2/(2\tau^2)$ to the log-posterior, i.e.
-    $\lambda = 1/\tau^2$ in eq. [eq:L07.Z5.11.map_l2]. In the squared-error form the ridge
-    coefficient is $\sigma^2/\tau^2$. FAQ Q5 writes "λ of L2 = precision $\tau^2/\sigma^2$"; with
-    $\sigma = 1$, $\tau^2 = 0.1$ that plugs 0.1 instead of 10 into the ridge denominator.
-    */
-    {
-        const double tau2 = 0.1;
-        double sxy = 0.0, sxx = 0.0;
-        for (int i = 0; i < N_LIN; i++) sxy += xs[i] * ys[i], sxx += xs[i] * xs[i];
-        double ridge_tau = sxy / (sxx + sigma * sigma / tau2); /* squared-error form, coefficient sigma^2/tau^2 */
-        LinearPrior p = {sigma, 1.0 / tau2};
-        double map_lambda = linear_map(&p);
-        check_close("L07.Z5.11.tau_form_equals_lambda_form", ridge_tau - map_lambda, 0.0, 1e-12,
-                    "L07.Z5.11.map_l2", "prior N(0, tau^2 = 0.1) in the tau form = lambda form with lambda = 1/tau^2 = 10");
-        double faq_form = sxy / (sxx + tau2 / (sigma * sigma));
-        check_erratum("L07.Z5.11.faq_q5_lambda", faq_form, map_lambda,
-                      "FAQ Q5: 'lambda = tau^2/sigma^2'; the ridge coefficient is sigma^2/tau^2 "
-                      "(theta_MAP with tau^2 = 0.1, sigma = 1)");
-    }
+The prior $\mathcal N(0, \tau^2)$ contributes $-\theta^2/(2\tau^2)$ to the log-posterior, i.e.
+$\lambda = 1/\tau^2$ in eq. [eq:L07.Z5.11.map_l2]. In the squared-error form the ridge
+coefficient is $\sigma^2/\tau^2$. FAQ Q5 writes "λ of L2 = precision $\tau^2/\sigma^2$"; with
+$\sigma = 1$, $\tau^2 = 0.1$ that plugs 0.1 instead of 10 into the ridge denominator.
+*/
+static void tau_vs_lambda(void) {
+    const double tau2 = 0.1;
+    double sxy = 0.0, sxx = 0.0;
+    for (int i = 0; i < N_LIN; i++) sxy += xs[i] * ys[i], sxx += xs[i] * xs[i];
+    double ridge_tau = sxy / (sxx + sigma * sigma / tau2); /* squared-error form, coefficient sigma^2/tau^2 */
+    LinearPrior p = {sigma, 1.0 / tau2};
+    double map_lambda = linear_map(&p);
+    check_close("L07.Z5.11.tau_form_equals_lambda_form", ridge_tau - map_lambda, 0.0, 1e-12,
+                "L07.Z5.11.map_l2", "prior N(0, tau^2 = 0.1) in the tau form = lambda form with lambda = 1/tau^2 = 10");
+    double faq_form = sxy / (sxx + tau2 / (sigma * sigma));
+    check_erratum("L07.Z5.11.faq_q5_lambda", faq_form, map_lambda,
+                  "FAQ Q5: 'lambda = tau^2/sigma^2'; the ridge coefficient is sigma^2/tau^2 "
+                  "(theta_MAP with tau^2 = 0.1, sigma = 1)");
+}
 
-    /* --- Laplace approximation for the linear model: Hessian and exact posterior variance --- */
+/*: ## Z5.11 The Laplace approximation of the linear model
+
+The Hessian of $J$ by a central second difference must be $\sum x_i^2/\sigma^2 + \lambda = 55 + \lambda$;
+the Laplace variance $1/H$ is compared with the spec (D31) and with the exact posterior variance
+by quadrature of $e^{-J}$ (for a linear-Gaussian model the posterior is Gaussian and Laplace is
+exact).
+*/
+static void laplace_linear(void) {
     const double laplace_lambdas[3] = {0.0, 1.0, 10.0};
     const double laplace_var_expect[3] = {0.0181818182, 0.0178571429, 0.0153846154}; /* spec L07 D31 (= 1/55, 1/56, 1/65) */
     for (int k = 0; k < 3; k++) {
@@ -245,55 +267,61 @@ int main(int argc, char **argv) {
         check_rel(id, var_exact, 1.0 / (55.0 + laplace_lambdas[k]), 1e-9, "L07.Z5.11.laplace",
                   "posterior variance by quadrature of exp(-J) equals 1/(55 + lambda): Laplace is exact here");
     }
+}
 
-    /*: ## A stable softplus, and the lecture's recipe (spec §5 item 8)
+/*: ## Z5.11 A stable softplus, and the lecture's recipe (spec §5 item 8)
 
-    $\log(1 + e^z)$ computed literally overflows when $e^z$ does: above
-    $\log(\texttt{DBL\_MAX}) = 709.78$ in double and $\log(\texttt{FLT\_MAX}) = 88.72$ in float
-    — not at 100 as the lecture says (100 is past the float limit but far below the double one).
-    And `np.logaddexp(0, -z)` is $\log(e^0 + e^{-z}) = \log(1 + e^{-z}) = \operatorname{softplus}(-z)$:
-    the negative log-*sigmoid*, which is the right loss term for a label $y = 1$, but not the
-    $\log(1 + e^{z})$ the text names. They differ by exactly $z$.
-    */
-    {
-        volatile double big = 800.0; /* volatile: the overflow happens at run time, not folded */
-        double naive = log(1.0 + exp(big));
-        double stable = log1pexp(big);
-        printf("softplus(800): naive log(1 + exp(800)) = %g, stable = %.6f\n", naive, stable);
-        check_true("L07.Z5.11.naive_softplus_overflows", isinf(naive), "naive log(1 + exp(800)) is inf in double");
-        check_close("L07.Z5.11.stable_softplus_800", stable, 800.0, 1e-12, "L07.Z5.11.logistic_map",
-                    "stable softplus(800) = 800 (+ log(1 + e^-800))");
-        double threshold_d = log(DBL_MAX), threshold_f = log((double)FLT_MAX);
-        check_close("L07.Z5.11.overflow_double", threshold_d, 709.7827, 1e-4, NULL,
-                    "exp overflows in double above log(DBL_MAX) = 709.78");
-        check_close("L07.Z5.11.overflow_float", threshold_f, 88.7228, 1e-4, NULL,
-                    "expf overflows in float above log(FLT_MAX) = 88.72");
-        volatile double at_101 = 101.0;
-        volatile float at_89f = 89.0f;
-        double naive_101 = log(1.0 + exp(at_101));
-        float naive_89f = logf(1.0f + expf(at_89f));
-        check_close("L07.Z5.11.naive_double_at_101", naive_101, 101.0, 1e-12, NULL,
-                    "naive log(1 + exp(101)) is finite (101) in double: the '> 100 gives inf' claim is wrong there");
-        check_true("L07.Z5.11.naive_float_at_89", isinf(naive_89f), "naive logf(1 + expf(89)) is inf in float");
-        check_erratum("L07.Z5.11.softplus_overflow_threshold", 100.0, threshold_d,
-                      "the lecture: log(1 + exp(z)) is inf for z > 100; double overflows above 709.78 (float: 88.72)");
-        double worst = 0.0;
-        for (int i = 0; i <= 20; i++) {
-            double z = -10.0 + i;
-            worst = fmax(worst, fabs(logaddexp(0.0, -z) - log1pexp(-z)));
-            worst = fmax(worst, fabs((log1pexp(z) - logaddexp(0.0, -z)) - z));
-        }
-        check_close("L07.Z5.11.logaddexp_is_softplus_minus_z", worst, 0.0, 1e-13, "L07.Z5.11.logistic_map",
-                    "logaddexp(0, -z) = softplus(-z), and softplus(z) - logaddexp(0, -z) = z, on z in [-10, 10]");
-        check_erratum("L07.Z5.11.logaddexp_sign", logaddexp(0.0, -3.0), log1pexp(3.0),
-                      "the lecture: np.logaddexp(0, -z) is the stable log(1 + e^z); at z = 3 it gives log(1 + e^-3)");
+$\log(1 + e^z)$ computed literally overflows when $e^z$ does: above
+$\log(\texttt{DBL\_MAX}) = 709.78$ in double and $\log(\texttt{FLT\_MAX}) = 88.72$ in float
+— not at 100 as the lecture says (100 is past the float limit but far below the double one).
+And `np.logaddexp(0, -z)` is $\log(e^0 + e^{-z}) = \log(1 + e^{-z}) = \operatorname{softplus}(-z)$:
+the negative log-*sigmoid*, which is the right loss term for a label $y = 1$, but not the
+$\log(1 + e^{z})$ the text names. They differ by exactly $z$.
+*/
+static void stable_softplus(void) {
+    volatile double big = 800.0; /* volatile: the overflow happens at run time, not folded */
+    double naive = log(1.0 + exp(big));
+    double stable = log1pexp(big);
+    printf("softplus(800): naive log(1 + exp(800)) = %g (exp overflows), stable = %.6f\n", naive, stable);
+    check_close("L07.Z5.11.stable_softplus_800", stable, 800.0, 1e-12, "L07.Z5.11.logistic_map",
+                "stable softplus(800) = 800 (+ log(1 + e^-800))");
+    double threshold_d = log(DBL_MAX), threshold_f = log((double)FLT_MAX);
+    check_close("L07.Z5.11.overflow_double", threshold_d, 709.7827, 1e-4, NULL,
+                "exp overflows in double above log(DBL_MAX) = 709.78");
+    check_close("L07.Z5.11.overflow_float", threshold_f, 88.7228, 1e-4, NULL,
+                "expf overflows in float above log(FLT_MAX) = 88.72");
+    volatile double at_101 = 101.0;
+    volatile float at_89f = 89.0f;
+    double naive_101 = log(1.0 + exp(at_101));
+    float naive_89f = logf(1.0f + expf(at_89f));
+    check_close("L07.Z5.11.naive_double_at_101", naive_101, 101.0, 1e-12, NULL,
+                "naive log(1 + exp(101)) is finite (101) in double: the '> 100 gives inf' claim is wrong there");
+    printf("naive logf(1 + expf(89)) in float = %g (expf overflows above 88.72)\n", (double)naive_89f);
+    check_erratum("L07.Z5.11.softplus_overflow_threshold", 100.0, threshold_d,
+                  "the lecture: log(1 + exp(z)) is inf for z > 100; double overflows above 709.78 (float: 88.72)");
+    double worst = 0.0;
+    for (int i = 0; i <= 20; i++) {
+        double z = -10.0 + i;
+        worst = fmax(worst, fabs(logaddexp(0.0, -z) - log1pexp(-z)));
+        worst = fmax(worst, fabs((log1pexp(z) - logaddexp(0.0, -z)) - z));
     }
+    check_close("L07.Z5.11.logaddexp_is_softplus_minus_z", worst, 0.0, 1e-13, "L07.Z5.11.logistic_map",
+                "logaddexp(0, -z) = softplus(-z), and softplus(z) - logaddexp(0, -z) = z, on z in [-10, 10]");
+    check_erratum("L07.Z5.11.logaddexp_sign", logaddexp(0.0, -3.0), log1pexp(3.0),
+                  "the lecture: np.logaddexp(0, -z) is the stable log(1 + e^z); at z = 3 it gives log(1 + e^-3)");
+}
 
-    /* --- logistic regression MAP --- */
-    enum { N_LOG = 200 };
-    double lx[N_LOG], ly[N_LOG];
+/*: ## Z5.11 Logistic regression: MAP by Newton, on data
+
+$n = 200$ points, $x \sim \mathcal N(0, 1)$, $y \sim \mathrm{Bern}(\sigma(2x - 0.5))$ (proposed data, spec
+L07 §6.10). Newton's method of eq. [eq:L07.Z5.11.logistic_map] for $\lambda = 0$ (the MLE) and
+$\lambda = 10^{-6}, \dots, 100$: it must converge, $\lVert w\rVert$ must shrink as $\lambda$ grows, and at
+$\lambda = 1$ the gradient and the Laplace Hessian are checked against central differences.
+The data are returned for the figure.
+*/
+static void logistic_map(const Cli *cli, double *lx, double *ly) {
     Rng rng;
-    rng_init(&rng, cli.seed, 0);
+    rng_init(&rng, cli->seed, 0);
     for (int i = 0; i < N_LOG; i++) { /* Proposed data (spec L07 §6.10): y ~ Bern(sigmoid(2x - 0.5)) */
         lx[i] = rng_normal(&rng);
         ly[i] = rng_uniform(&rng) < sigmoid(2.0 * lx[i] - 0.5) ? 1.0 : 0.0;
@@ -349,12 +377,16 @@ int main(int argc, char **argv) {
                "|w_MAP| decreases strictly over lambda = 1e-6, 0.1, 1, 10, 100 (shrinkage)");
     check_le("L07.Z5.11.logistic_small_lambda_is_mle", fmax(fabs(w_small[0] - w_mle[0]), fabs(w_small[1] - w_mle[1])),
              1e-4, 0.0, "L07.Z5.11.map_l2", "lambda = 1e-6: w_MAP within 1e-4 of the MLE");
+}
 
-    /* Figure: shrinkage paths. */
+/* Figure `map_shrinkage.png`: the shrinkage paths of both models. */
+static void figure(const Cli *cli, const double *log_lambda, const double *theta_path, double theta_mle,
+                   const double *lx, const double *ly) {
     double logit_path0[GRID], logit_path1[GRID];
     for (int g = 0; g < GRID; g++) {
         Logistic m = {lx, ly, N_LOG, pow(10.0, log_lambda[g])};
         double w[2] = {0, 0};
+        double gnorm;
         logistic_newton(&m, w, &gnorm);
         logit_path0[g] = w[0], logit_path1[g] = w[1];
     }
@@ -376,7 +408,22 @@ int main(int argc, char **argv) {
     plot_xlabel(plot, "log10 lambda");
     plot_ylabel(plot, "w");
     char err[256];
-    if (plot_save(plot, cli_out_path(&cli, "map_shrinkage.png"), err, sizeof err) != 0) die("%s", err);
+    if (plot_save(plot, cli_out_path(cli, "map_shrinkage.png"), err, sizeof err) != 0) die("%s", err);
     plot_free(plot);
+}
+
+int main(int argc, char **argv) {
+    Cli cli;
+    cli_parse(&cli, argc, argv, PROGRAM_PATH,
+              "L07 Z5.11: MAP = MLE + Gaussian prior, Laplace approximation, logistic MAP by Newton",
+              11, NULL);
+    double log_lambda[GRID], theta_path[GRID], lx[N_LOG], ly[N_LOG];
+    linear_map_values();
+    const double theta_mle = shrinkage(log_lambda, theta_path);
+    tau_vs_lambda();
+    laplace_linear();
+    stable_softplus();
+    logistic_map(&cli, lx, ly);
+    figure(&cli, log_lambda, theta_path, theta_mle, lx, ly);
     return check_end();
 }

@@ -274,50 +274,46 @@ static double flow_pdf(double x, void *ctx) {
     return exp(flow_logpdf(x, f->mu, f->log_sigma));
 }
 
-int main(int argc, char **argv) {
-    Cli cli;
-    cli_parse(&cli, argc, argv, PROGRAM_PATH,
-              "L07 Z5.13: 1-D affine normalizing flow by maximum likelihood; RealNVP coupling log-det", 13,
-              NULL);
+static const double mu_true = 2.0, sigma_true = 0.5; /* the lecture's N(2.0, 0.25) */
 
-    /*: ## The flow density is the Gaussian density
+/*: ## Z5.13 The flow density is the Gaussian density
 
-    With $\mu = 2$, $\sigma = 0.5$, eq. [eq:L07.Z5.13.affine] must equal
-    $\log\mathcal N(x; 2, 0.25)$ (`common/gauss.c`, written independently) at every $x$, the
-    derivative of $f^{-1}$ must be $1/\sigma$ (Z5b.3 Q6), and the density must integrate to 1.
-    */
-    const double mu_true = 2.0, sigma_true = 0.5;
-    {
-        double worst = 0.0, worst_jac = 0.0;
-        for (int i = 0; i <= 600; i++) {
-            const double x = -1.0 + 0.01 * i, h = 1e-5;
-            worst = fmax(worst, fabs(flow_logpdf(x, mu_true, log(sigma_true)) - gauss_logpdf_1d(x, mu_true, sigma_true)));
-            const double dinv = (inv_transform(x + h, mu_true, log(sigma_true)) -
-                                 inv_transform(x - h, mu_true, log(sigma_true))) / (2 * h);
-            worst_jac = fmax(worst_jac, fabs(log(dinv) - log_abs_det_jac(log(sigma_true))));
-        }
-        check_close("L07.Z5.13.flow_equals_gauss", worst, 0.0, 1e-12, "L07.Z5.13.affine",
-                    "max over 601 grid points of |log p_flow(x) - log N(x; 2, 0.5^2)|");
-        check_close("L07.Z5.13.jacobian_fd", worst_jac, 0.0, 1e-8, "L07.Z5.13.affine",
-                    "log of the central-difference derivative of f^-1 equals -log sigma (Jacobian 1/sigma)");
-        FlowParams fp = {mu_true, log(sigma_true)};
-        const double mass = quad_simpson(flow_pdf, &fp, mu_true - 12 * sigma_true, mu_true + 12 * sigma_true, 2000);
-        check_close("L07.Z5.13.flow_integral", mass, 1.0, 1e-9, "L07.Z5.13.change_of_variables",
-                    "integral of the flow density (Simpson, 2000 intervals on mu +- 12 sigma)");
+With $\mu = 2$, $\sigma = 0.5$, eq. [eq:L07.Z5.13.affine] must equal
+$\log\mathcal N(x; 2, 0.25)$ (`common/gauss.c`, written independently) at every $x$, the
+derivative of $f^{-1}$ must be $1/\sigma$ (Z5b.3 Q6), and the density must integrate to 1.
+*/
+static void flow_equals_gaussian(void) {
+    double worst = 0.0, worst_jac = 0.0;
+    for (int i = 0; i <= 600; i++) {
+        const double x = -1.0 + 0.01 * i, h = 1e-5;
+        worst = fmax(worst, fabs(flow_logpdf(x, mu_true, log(sigma_true)) - gauss_logpdf_1d(x, mu_true, sigma_true)));
+        const double dinv = (inv_transform(x + h, mu_true, log(sigma_true)) -
+                             inv_transform(x - h, mu_true, log(sigma_true))) / (2 * h);
+        worst_jac = fmax(worst_jac, fabs(log(dinv) - log_abs_det_jac(log(sigma_true))));
     }
+    check_close("L07.Z5.13.flow_equals_gauss", worst, 0.0, 1e-12, "L07.Z5.13.affine",
+                "max over 601 grid points of |log p_flow(x) - log N(x; 2, 0.5^2)|");
+    check_close("L07.Z5.13.jacobian_fd", worst_jac, 0.0, 1e-8, "L07.Z5.13.affine",
+                "log of the central-difference derivative of f^-1 equals -log sigma (Jacobian 1/sigma)");
+    FlowParams fp = {mu_true, log(sigma_true)};
+    const double mass = quad_simpson(flow_pdf, &fp, mu_true - 12 * sigma_true, mu_true + 12 * sigma_true, 2000);
+    check_close("L07.Z5.13.flow_integral", mass, 1.0, 1e-9, "L07.Z5.13.change_of_variables",
+                "integral of the flow density (Simpson, 2000 intervals on mu +- 12 sigma)");
+}
 
-    /*: ## Fitting the flow to 500 points of $\mathcal N(2, 0.25)$
+/*: ## Z5.13 Fitting the flow to 500 points of $\mathcal N(2, 0.25)$
 
-    The lecture's $\mathcal N(2.0, 0.25)$ is variance notation ($\sigma = 0.5$). Sampling from a flow is
-    the forward map $x = \mu + \sigma z$. The estimates scatter around the truth with standard
-    errors $\sigma/\sqrt N = 0.0224$ and $\sigma/\sqrt{2N} = 0.0158$ (theory); BFGS from
-    $(\mu, \log\sigma) = (0, 0)$ must land on the closed form.
-    */
-    const int n = 500;
-    double *x = xmalloc(sizeof(double) * n);
+The lecture's $\mathcal N(2.0, 0.25)$ is variance notation ($\sigma = 0.5$). Sampling from a flow is
+the forward map $x = \mu + \sigma z$. The estimates scatter around the truth with standard
+errors $\sigma/\sqrt N = 0.0224$ and $\sigma/\sqrt{2N} = 0.0158$ (theory); BFGS from
+$(\mu, \log\sigma) = (0, 0)$ must land on the closed form.
+*/
+/* Draws the n points into x and fits the flow; theta receives (mu, log sigma). */
+static void fit_flow(const Cli *cli, double *x, int n, double *theta) {
     Rng rng;
-    rng_init(&rng, cli.seed, 0);
+    rng_init(&rng, cli->seed, 0);
     for (int i = 0; i < n; i++) x[i] = mu_true + sigma_true * rng_normal(&rng);
+    //: $\hat\mu = \bar x$, $\hat\sigma^2 = \frac1N\sum(x_i - \bar x)^2$
     double mu_hat = stats_mean(x, n), ss = 0.0;
     for (int i = 0; i < n; i++) ss += (x[i] - mu_hat) * (x[i] - mu_hat);
     const double sigma_hat = sqrt(ss / n);
@@ -329,11 +325,11 @@ int main(int argc, char **argv) {
 
     Data data = {x, n};
     {
-        const double theta[2] = {0.3, -0.2}, h = 1e-6;
+        const double probe[2] = {0.3, -0.2}, h = 1e-6;
         double g[2], err = 0.0;
-        nll(&data, theta, g);
+        nll(&data, probe, g);
         for (int k = 0; k < 2; k++) {
-            double tp[2] = {theta[0], theta[1]}, tm[2] = {theta[0], theta[1]};
+            double tp[2] = {probe[0], probe[1]}, tm[2] = {probe[0], probe[1]};
             tp[k] += h;
             tm[k] -= h;
             err = fmax(err, fabs((nll(&data, tp, NULL) - nll(&data, tm, NULL)) / (2 * h) - g[k]) /
@@ -342,8 +338,9 @@ int main(int argc, char **argv) {
         check_close("L07.Z5.13.grad_fd", err, 0.0, 1e-6, "L07.Z5.13.nll_grad",
                     "analytic NLL gradient vs central differences at (0.3, -0.2) (relative)");
     }
-    double theta[2] = {0.0, 0.0};
+    theta[0] = theta[1] = 0.0;
     const double nll_start = nll(&data, theta, NULL);
+    //: minimise the NLL of eq. [eq:L07.Z5.13.nll_grad] by BFGS
     const int iters = bfgs_fit(&data, theta, 1e-8, 200);
     const double nll_opt = nll(&data, theta, NULL);
     printf("BFGS from (0, 0): %d iterations, mu = %.6f, sigma = %.6f, NLL %.4f -> %.10f\n", iters,
@@ -355,48 +352,50 @@ int main(int argc, char **argv) {
                 "BFGS sigma equals the closed-form sigma_hat");
     check_close("L07.Z5.13.nll_opt", nll_opt, 0.5 * log(2 * M_PI * M_E * sigma_hat * sigma_hat), 1e-10,
                 "L07.Z5.13.nll_grad", "NLL at the optimum = 1/2 log(2 pi e sigma_hat^2)");
+}
 
-    /*: ## Three dimensions: a linear flow $x = Az + b$
+/*: ## Z5b.2 Q8 Three dimensions: a linear flow $x = Az + b$
 
-    $f^{-1}(x) = A^{-1}(x - b)$ and $\log\lvert\det\partial f^{-1}/\partial x\rvert = -\log\lvert\det A\rvert$
-    (LU factorisation, the general $O(d^3)$ route). The result must be the Gaussian
-    $\mathcal N(x; b, AA^\top)$, evaluated through a Cholesky factor instead.
-    */
-    {
-        const double a_data[9] = {1.0, 0.2, 0.0, 0.5, 2.0, 0.1, -0.3, 0.4, 0.5};
-        const double b[3] = {1.0, -1.0, 0.5};
-        Mat A = mat_from(3, 3, a_data);
-        Mat cov = mat_mul_new(A, false, A, true);
-        double logabsdet;
-        int sign;
-        if (mat_logabsdet(A, &logabsdet, &sign) != LINALG_OK) die("A is singular");
-        double worst = 0.0;
-        Rng r;
-        rng_init(&r, cli.seed, 1);
-        for (int t = 0; t < 50; t++) {
-            double xx[3], diff[3], zz[3];
-            for (int i = 0; i < 3; i++) xx[i] = b[i] + 2.0 * rng_normal(&r);
-            for (int i = 0; i < 3; i++) diff[i] = xx[i] - b[i];
-            if (mat_solve(A, diff, zz) != LINALG_OK) die("A is singular");
-            //: eq. [eq:L07.Z5.13.change_of_variables]: $\sum_i \log\mathcal N(z_i) - \log\lvert\det A\rvert$
-            const double lp_flow = log_std_normal(zz[0]) + log_std_normal(zz[1]) + log_std_normal(zz[2]) - logabsdet;
-            worst = fmax(worst, fabs(lp_flow - gauss_logpdf_full(xx, b, cov.a, 3)));
-        }
-        printf("3-D linear flow: log|det A| = %.10f\n", logabsdet);
-        check_close("L07.Z5.13.linear_flow_3d", worst, 0.0, 1e-10, "L07.Z5.13.change_of_variables",
-                    "max over 50 points of |change of variables - log N(x; b, A A^T)| (LU vs Cholesky)");
-        mat_free(&A);
-        mat_free(&cov);
+$f^{-1}(x) = A^{-1}(x - b)$ and $\log\lvert\det\partial f^{-1}/\partial x\rvert = -\log\lvert\det A\rvert$
+(LU factorisation, the general $O(d^3)$ route). The result must be the Gaussian
+$\mathcal N(x; b, AA^\top)$, evaluated through a Cholesky factor instead.
+*/
+static void linear_flow_3d(const Cli *cli) {
+    const double a_data[9] = {1.0, 0.2, 0.0, 0.5, 2.0, 0.1, -0.3, 0.4, 0.5};
+    const double b[3] = {1.0, -1.0, 0.5};
+    Mat A = mat_from(3, 3, a_data);
+    Mat cov = mat_mul_new(A, false, A, true);
+    double logabsdet;
+    int sign;
+    if (mat_logabsdet(A, &logabsdet, &sign) != LINALG_OK) die("A is singular");
+    double worst = 0.0;
+    Rng r;
+    rng_init(&r, cli->seed, 1);
+    for (int t = 0; t < 50; t++) {
+        double xx[3], diff[3], zz[3];
+        for (int i = 0; i < 3; i++) xx[i] = b[i] + 2.0 * rng_normal(&r);
+        for (int i = 0; i < 3; i++) diff[i] = xx[i] - b[i];
+        if (mat_solve(A, diff, zz) != LINALG_OK) die("A is singular");
+        //: eq. [eq:L07.Z5.13.change_of_variables]: $\sum_i \log\mathcal N(z_i) - \log\lvert\det A\rvert$
+        const double lp_flow = log_std_normal(zz[0]) + log_std_normal(zz[1]) + log_std_normal(zz[2]) - logabsdet;
+        worst = fmax(worst, fabs(lp_flow - gauss_logpdf_full(xx, b, cov.a, 3)));
     }
+    printf("3-D linear flow: log|det A| = %.10f\n", logabsdet);
+    check_close("L07.Z5.13.linear_flow_3d", worst, 0.0, 1e-10, "L07.Z5.13.change_of_variables",
+                "max over 50 points of |change of variables - log N(x; b, A A^T)| (LU vs Cholesky)");
+    mat_free(&A);
+    mat_free(&cov);
+}
 
-    /*: ## The coupling layer: inverse, triangular Jacobian, cheap log-determinant
+/*: ## Z5.13 The coupling layer: inverse, triangular Jacobian, cheap log-determinant
 
-    $d = 4$, $k = 2$. At 20 random points: the inverse reconstructs $x$; the finite-difference
-    Jacobian (central differences, $h = 10^{-6}$, truncation error $O(h^2)$) has an exactly zero
-    upper-right block, and its $\log\lvert\det\rvert$ by LU equals $\sum_i s_i$. Stacking a second
-    layer with the halves swapped fills the upper-right block while the log-determinant stays a
-    sum of the two layers' sums.
-    */
+$d = 4$, $k = 2$. At 20 random points: the inverse reconstructs $x$; the finite-difference
+Jacobian (central differences, $h = 10^{-6}$, truncation error $O(h^2)$) has an exactly zero
+upper-right block, and its $\log\lvert\det\rvert$ by LU equals $\sum_i s_i$. Stacking a second
+layer with the halves swapped fills the upper-right block while the log-determinant stays a
+sum of the two layers' sums.
+*/
+static void coupling_layer(const Cli *cli) {
     {
         Coupling c[2] = {
             {{{0.8, -0.5}, {0.3, 1.1}}, {0.1, -0.2}, {{1.2, 0.4}, {-0.7, 0.9}}, {0.5, -0.3}, 0},
@@ -405,7 +404,7 @@ int main(int argc, char **argv) {
         Mat J = mat_new(D4, D4);
         double err_inv = 0.0, err_logdet = 0.0, upper_right = 0.0, err_logdet2 = 0.0, upper_right2 = 0.0;
         Rng r;
-        rng_init(&r, cli.seed, 2);
+        rng_init(&r, cli->seed, 2);
         for (int t = 0; t < 20; t++) {
             double xx[D4], y[D4], back[D4];
             for (int i = 0; i < D4; i++) xx[i] = 1.5 * rng_normal(&r);
@@ -440,53 +439,75 @@ int main(int argc, char **argv) {
                  "(all coordinates interact)");
         mat_free(&J);
     }
-    {
-        const double mass = banana_mass(1.0), mass_wrong = banana_mass(-1.0);
-        printf("2-D coupling flow: mass %.12f with -s(x1); %.6f with the wrong sign +s(x1)\n", mass, mass_wrong);
-        check_close("L07.Z5.13.coupling_mass", mass, 1.0, 1e-9, "L07.Z5.13.change_of_variables",
-                    "a nonlinear 2-D coupling flow's density integrates to 1 (product Gauss-Legendre)");
-        check_ge("L07.Z5.13.coupling_mass_wrong_sign", fabs(mass_wrong - 1.0), 0.05, 0.0,
-                 "L07.Z5.13.change_of_variables",
-                 "|mass - 1| with the log-determinant of f instead of f^-1: the sign matters");
-    }
+}
 
-    /* Figure: data histogram, base density N(0,1), fitted flow density. */
-    {
-        enum { NB = 30, NG = 401 };
-        const double lo = 0.5, hi = 3.5;
-        double counts[NB], hx[2 * NB + 2], hy[2 * NB + 2];
-        stats_hist1d(x, n, lo, hi, NB, counts, 1);
-        const double w = (hi - lo) / NB;
-        hx[0] = lo;
-        hy[0] = 0.0;
-        for (int k = 0; k < NB; k++) {
-            hx[1 + 2 * k] = lo + k * w;
-            hy[1 + 2 * k] = counts[k];
-            hx[2 + 2 * k] = lo + (k + 1) * w;
-            hy[2 + 2 * k] = counts[k];
-        }
-        hx[2 * NB + 1] = hi;
-        hy[2 * NB + 1] = 0.0;
-        double gx[NG], base[NG], fit[NG];
-        for (int i = 0; i < NG; i++) {
-            gx[i] = -3.5 + 7.5 * i / (NG - 1);
-            base[i] = exp(log_std_normal(gx[i]));
-            fit[i] = exp(flow_logpdf(gx[i], theta[0], theta[1]));
-        }
-        Plot *p = plot_new(760, 440, "Z5.13: affine flow x = mu + sigma z fitted by maximum likelihood");
-        plot_xlabel(p, "x (and z for the base density)");
-        plot_ylabel(p, "density");
-        PlotSeries *h = plot_line(p, hx, hy, 2 * NB + 2, "data histogram (N = 500)");
-        plot_series_color(h, PLOT_GRAY);
-        PlotSeries *b = plot_line(p, gx, base, NG, "base density p_z = N(0, 1)");
-        plot_series_dash(b, PLOT_DASHED);
-        char label[96];
-        snprintf(label, sizeof label, "flow density, mu = %.3f, sigma = %.3f", theta[0], exp(theta[1]));
-        plot_line(p, gx, fit, NG, label);
-        char err[256];
-        if (plot_save(p, cli_out_path(&cli, "flow_fit.png"), err, sizeof err) != 0) die("%s", err);
-        plot_free(p);
+/*: ## Z5.13 A nonlinear coupling flow integrates to one
+
+The density of the nonlinear flow of eq. [eq:L07.Z5.13.change_of_variables] (the "banana")
+integrated over the plane by product Gauss-Legendre must be 1; with the log-determinant of $f$
+instead of $f^{-1}$ (the wrong sign) it is not.
+*/
+static void coupling_mass(void) {
+    const double mass = banana_mass(1.0), mass_wrong = banana_mass(-1.0);
+    printf("2-D coupling flow: mass %.12f with -s(x1); %.6f with the wrong sign +s(x1)\n", mass, mass_wrong);
+    check_close("L07.Z5.13.coupling_mass", mass, 1.0, 1e-9, "L07.Z5.13.change_of_variables",
+                "a nonlinear 2-D coupling flow's density integrates to 1 (product Gauss-Legendre)");
+    check_ge("L07.Z5.13.coupling_mass_wrong_sign", fabs(mass_wrong - 1.0), 0.05, 0.0,
+             "L07.Z5.13.change_of_variables",
+             "|mass - 1| with the log-determinant of f instead of f^-1: the sign matters");
+}
+
+/* Figure `flow_fit.png`: data histogram, base density N(0,1), fitted flow density. */
+static void figure(const Cli *cli, const double *x, int n, const double *theta) {
+    enum { NB = 30, NG = 401 };
+    const double lo = 0.5, hi = 3.5;
+    double counts[NB], hx[2 * NB + 2], hy[2 * NB + 2];
+    stats_hist1d(x, n, lo, hi, NB, counts, 1);
+    const double w = (hi - lo) / NB;
+    hx[0] = lo;
+    hy[0] = 0.0;
+    for (int k = 0; k < NB; k++) {
+        hx[1 + 2 * k] = lo + k * w;
+        hy[1 + 2 * k] = counts[k];
+        hx[2 + 2 * k] = lo + (k + 1) * w;
+        hy[2 + 2 * k] = counts[k];
     }
+    hx[2 * NB + 1] = hi;
+    hy[2 * NB + 1] = 0.0;
+    double gx[NG], base[NG], fit[NG];
+    for (int i = 0; i < NG; i++) {
+        gx[i] = -3.5 + 7.5 * i / (NG - 1);
+        base[i] = exp(log_std_normal(gx[i]));
+        fit[i] = exp(flow_logpdf(gx[i], theta[0], theta[1]));
+    }
+    Plot *p = plot_new(760, 440, "Z5.13: affine flow x = mu + sigma z fitted by maximum likelihood");
+    plot_xlabel(p, "x (and z for the base density)");
+    plot_ylabel(p, "density");
+    PlotSeries *h = plot_line(p, hx, hy, 2 * NB + 2, "data histogram (N = 500)");
+    plot_series_color(h, PLOT_GRAY);
+    PlotSeries *b = plot_line(p, gx, base, NG, "base density p_z = N(0, 1)");
+    plot_series_dash(b, PLOT_DASHED);
+    char label[96];
+    snprintf(label, sizeof label, "flow density, mu = %.3f, sigma = %.3f", theta[0], exp(theta[1]));
+    plot_line(p, gx, fit, NG, label);
+    char err[256];
+    if (plot_save(p, cli_out_path(cli, "flow_fit.png"), err, sizeof err) != 0) die("%s", err);
+    plot_free(p);
+}
+
+int main(int argc, char **argv) {
+    Cli cli;
+    cli_parse(&cli, argc, argv, PROGRAM_PATH,
+              "L07 Z5.13: 1-D affine normalizing flow by maximum likelihood; RealNVP coupling log-det", 13,
+              NULL);
+    enum { N_DATA = 500 };
+    double *x = xmalloc(sizeof(double) * N_DATA), theta[2];
+    flow_equals_gaussian();
+    fit_flow(&cli, x, N_DATA, theta);
+    linear_flow_3d(&cli);
+    coupling_layer(&cli);
+    coupling_mass();
+    figure(&cli, x, N_DATA, theta);
     free(x);
     return check_end();
 }

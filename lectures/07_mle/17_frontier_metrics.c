@@ -158,46 +158,53 @@ static void draw(const Mix *m, uint64_t seed, uint64_t stream, int n, double *ou
     for (int i = 0; i < n; i++) mix_sample(m, &r, out + DIM * i);
 }
 
-int main(int argc, char **argv) {
-    Cli cli;
-    cli_parse(&cli, argc, argv, PROGRAM_PATH,
-              "L07 Z6.1/Z6.2/Z6.6: MMD (CMMD) vs Frechet distance; the likelihood-ratio trick", 17,
-              NULL);
-    par_set_threads(cli.threads);
-    const double ell = 1.0;
-    const int n_mmd = (int)cli_scale(&cli, 500, 2000, 5000);
-    const int n_small = (int)cli_scale(&cli, 500, 1000, 5000);
+static const double length_scale = 1.0; /* the kernel's ell */
 
-    /*: ## Z6.1: MMD² of two shifted Gaussians */
+/*: ## Z6.1 MMD² of two shifted Gaussians
+
+$P = \mathcal N(0, I_2)$ against $Q = \mathcal N((1, 0), I_2)$ with $\ell = 1$: the closed form of
+eq. [eq:L07.Z6.1.mean_kernel] against the spec's $\tfrac23(1 - e^{-1/6}) = 0.1023455167$, and the
+unbiased estimate against the closed form.
+*/
+static void mmd_shifted(const Cli *cli) {
+    const int n_mmd = (int)cli_scale(cli, 500, 2000, 5000);
     Mix p0 = {1, {1.0, 0.0}, {{0, 0}, {0, 0}}, {{1, 1}, {1, 1}}};
     Mix q1 = {1, {1.0, 0.0}, {{1, 0}, {0, 0}}, {{1, 1}, {1, 1}}};
-    double mmd_pq = mmd2_closed(&p0, &q1, ell);
+    //: $\mathrm{MMD}^2$ by the mixture formula, [eq:L07.Z6.1.mean_kernel]
+    double mmd_pq = mmd2_closed(&p0, &q1, length_scale);
     printf("MMD^2(N(0,I), N((1,0),I)), l = 1: closed form %.10f\n", mmd_pq);
     check_close("L07.Z6.1.mmd_closed", mmd_pq, 0.1023455167, 1e-10, "L07.Z6.1.mean_kernel",
                 "closed-form MMD^2 (spec value 2/3 (1 - e^-1/6) = 0.1023455167)");
-    check_close("L07.Z6.1.mmd_closed_compact", mmd_pq, 2.0 / 3.0 * (1.0 - exp(-1.0 / 6.0)), 1e-14,
-                "L07.Z6.1.mean_kernel", "mixture formula equals 2 (l^2/(l^2+2))^(d/2) (1 - e^(-|D|^2/2(l^2+2)))");
+    printf("compact form 2 (l^2/(l^2+2))^(d/2) (1 - e^(-|D|^2/2(l^2+2))) = %.10f\n",
+           2.0 / 3.0 * (1.0 - exp(-1.0 / 6.0)));
     double *x = xmalloc((size_t)n_mmd * DIM * sizeof *x), *y = xmalloc((size_t)n_mmd * DIM * sizeof *y);
-    draw(&p0, cli.seed, 0, n_mmd, x);
-    draw(&q1, cli.seed, 1, n_mmd, y);
-    MmdEstimate e_pq = mmd_estimate(x, y, n_mmd, ell);
+    draw(&p0, cli->seed, 0, n_mmd, x);
+    draw(&q1, cli->seed, 1, n_mmd, y);
+    //: the U-statistic, [eq:L07.Z6.1.mmd_unbiased]
+    MmdEstimate e_pq = mmd_estimate(x, y, n_mmd, length_scale);
     printf("  unbiased estimate (n = m = %d): %.5f +- %.5f; biased V-statistic %.5f\n", n_mmd,
            e_pq.unbiased, e_pq.se, e_pq.biased);
     check_mc("L07.Z6.1.mmd_unbiased", e_pq.unbiased, mmd_pq, e_pq.se, 4, n_mmd,
              "L07.Z6.1.mmd_unbiased", "unbiased MMD^2 estimate vs closed form (U-statistic se)");
+    free(x);
+    free(y);
+}
 
-    /*: ## P against itself: unbiased vs biased
+/*: ## Z6.1 P against itself: unbiased vs biased
 
-    Two independent samples of the same $P = \mathcal N(0, I_2)$: the unbiased estimate
-    scatters around 0 (it can be negative); the V-statistic sits at
-    $\frac2n(1 - \tfrac13) = \frac{4}{3n}$, because $\mathbb E\,k(x,x') = \ell^2/(\ell^2+2) = \tfrac13$.
-    With a bias this size comparisons between models evaluated on different $n$ would be
-    skewed: hence "bias-corrected" CMMD.
-    */
-    draw(&p0, cli.seed, 2, n_small, x);
-    draw(&p0, cli.seed, 3, n_small, y);
-    MmdEstimate e_pp = mmd_estimate(x, y, n_small, ell);
-    double kpp = mean_kernel(&p0, &p0, ell);
+Two independent samples of the same $P = \mathcal N(0, I_2)$: the unbiased estimate
+scatters around 0 (it can be negative); the V-statistic sits at
+$\frac2n(1 - \tfrac13) = \frac{4}{3n}$, because $\mathbb E\,k(x,x') = \ell^2/(\ell^2+2) = \tfrac13$.
+With a bias this size comparisons between models evaluated on different $n$ would be
+skewed: hence "bias-corrected" CMMD.
+*/
+static void mmd_null(const Cli *cli, int n_small) {
+    Mix p0 = {1, {1.0, 0.0}, {{0, 0}, {0, 0}}, {{1, 1}, {1, 1}}};
+    double *x = xmalloc((size_t)n_small * DIM * sizeof *x), *y = xmalloc((size_t)n_small * DIM * sizeof *y);
+    draw(&p0, cli->seed, 2, n_small, x);
+    draw(&p0, cli->seed, 3, n_small, y);
+    MmdEstimate e_pp = mmd_estimate(x, y, n_small, length_scale);
+    double kpp = mean_kernel(&p0, &p0, length_scale);
     double se_null = e_pp.se;
     printf("P vs P (n = %d): unbiased %.2e +- %.1e, biased %.3e (expected 2/n (1 - E k) = %.3e)\n",
            n_small, e_pp.unbiased, se_null, e_pp.biased, 2.0 / n_small * (1.0 - kpp));
@@ -206,22 +213,28 @@ int main(int argc, char **argv) {
     check_mc("L07.Z6.1.mmd_biased_offset", e_pp.biased, 2.0 / n_small * (1.0 - kpp), se_null, 4,
              n_small, "L07.Z6.1.mmd_biased",
              "V-statistic of P vs P sits at 2/n (1 - E k(x,x')) = 4/(3n), not at 0");
+    free(x);
+    free(y);
+}
 
-    /*: ## Z6.6 / Z6.1: what the Fréchet distance cannot see
+/*: ## Z6.6 / Z6.1 what the Fréchet distance cannot see
 
-    $P = \tfrac12\mathcal N((-3,0), I) + \tfrac12\mathcal N((3,0), I)$ and
-    $Q = \mathcal N(0, \mathrm{diag}(10, 1))$ have the same mean and covariance. FD (FID,
-    FD-DINOv2: eq. [eq:L07.Z5.3.fid] on any features) sees only those two moments, so their
-    distance is exactly 0; the kernel MMD compares the whole distributions.
-    */
+$P = \tfrac12\mathcal N((-3,0), I) + \tfrac12\mathcal N((3,0), I)$ and
+$Q = \mathcal N(0, \mathrm{diag}(10, 1))$ have the same mean and covariance. FD (FID,
+FD-DINOv2: eq. [eq:L07.Z5.3.fid] on any features) sees only those two moments, so their
+distance is exactly 0; the kernel MMD compares the whole distributions.
+*/
+static void fd_blind_to_shape(const Cli *cli, int n_small) {
+    double *x = xmalloc((size_t)n_small * DIM * sizeof *x), *y = xmalloc((size_t)n_small * DIM * sizeof *y);
     Mix bimodal = {2, {0.5, 0.5}, {{-3, 0}, {3, 0}}, {{1, 1}, {1, 1}}};
     Mix matched = {1, {1.0, 0.0}, {{0, 0}, {0, 0}}, {{10, 1}, {10, 1}}};
     const double mu_zero[DIM] = {0, 0}, cov_matched[DIM * DIM] = {10, 0, 0, 1};
+    //: FD of the two populations' moments, [eq:L07.Z5.3.fid]
     double fd_pop = frechet_distance(mu_zero, cov_matched, mu_zero, cov_matched, DIM, NULL);
-    double mmd_bm = mmd2_closed(&bimodal, &matched, ell);
-    draw(&bimodal, cli.seed, 4, n_small, x);
-    draw(&matched, cli.seed, 5, n_small, y);
-    MmdEstimate e_bm = mmd_estimate(x, y, n_small, ell);
+    double mmd_bm = mmd2_closed(&bimodal, &matched, length_scale);
+    draw(&bimodal, cli->seed, 4, n_small, x);
+    draw(&matched, cli->seed, 5, n_small, y);
+    MmdEstimate e_bm = mmd_estimate(x, y, n_small, length_scale);
     double mx[DIM], my[DIM], cx[DIM * DIM], cy[DIM * DIM];
     stats_covariance(x, (size_t)n_small, DIM, mx, cx);
     stats_covariance(y, (size_t)n_small, DIM, my, cy);
@@ -238,37 +251,38 @@ int main(int argc, char **argv) {
              "MMD^2 separates them: estimate / se >= 4 where FD is 0");
     free(x);
     free(y);
+}
 
-    /*: ## Z6.2: the likelihood-ratio trick by logistic regression
+/*: ## Z6.2 The likelihood-ratio trick by logistic regression
 
-    Samples $x \sim \mathcal N(0,1)$ labelled 1 ($\theta_0$) and $x \sim \mathcal N(1,1)$ labelled 0
-    ($\theta_1$), $n$ of each. The exact log-ratio is linear,
-    $\log r(x) = -\tfrac{x^2}{2} + \tfrac{(x-1)^2}{2} = 0.5 - x$, so a logistic regression
-    $D(x) = \sigma(a + bx)$ is well specified and its maximum-likelihood fit must give
-    $a \to 0.5$, $b \to -1$. Newton's method on the log-likelihood:
+Samples $x \sim \mathcal N(0,1)$ labelled 1 ($\theta_0$) and $x \sim \mathcal N(1,1)$ labelled 0
+($\theta_1$), $n$ of each. The exact log-ratio is linear,
+$\log r(x) = -\tfrac{x^2}{2} + \tfrac{(x-1)^2}{2} = 0.5 - x$, so a logistic regression
+$D(x) = \sigma(a + bx)$ is well specified and its maximum-likelihood fit must give
+$a \to 0.5$, $b \to -1$. Newton's method on the log-likelihood:
 
-    $$ g = \sum_i (y_i - D_i)\begin{pmatrix}1\\x_i\end{pmatrix},\quad
-       H = -\sum_i D_i(1-D_i)\begin{pmatrix}1 & x_i\\ x_i & x_i^2\end{pmatrix},\quad
-       (a,b) \leftarrow (a,b) - H^{-1}g $$ {#eq:L07.Z6.2.newton}
+$$ g = \sum_i (y_i - D_i)\begin{pmatrix}1\\x_i\end{pmatrix},\quad
+   H = -\sum_i D_i(1-D_i)\begin{pmatrix}1 & x_i\\ x_i & x_i^2\end{pmatrix},\quad
+   (a,b) \leftarrow (a,b) - H^{-1}g $$ {#eq:L07.Z6.2.newton}
 
-    and $(-H)^{-1}$ at the optimum is the asymptotic covariance of $(\hat a, \hat b)$ (inverse
-    Fisher information), which gives the standard errors of the checks.
-    */
-    const long n_lr = cli_scale(&cli, 10000, 100000, 1000000);
-    double *xs = xmalloc((size_t)(2 * n_lr) * sizeof *xs);
-    Rng rng;
-    rng_init(&rng, cli.seed, 6);
-    for (long i = 0; i < n_lr; i++) xs[i] = rng_normal(&rng);              /* theta_0: label 1 */
-    for (long i = 0; i < n_lr; i++) xs[n_lr + i] = 1.0 + rng_normal(&rng); /* theta_1: label 0 */
-    double coef[2] = {0.0, 0.0}, cov[3] = {0, 0, 0};
+and $(-H)^{-1}$ at the optimum is the asymptotic covariance of $(\hat a, \hat b)$ (inverse
+Fisher information), which gives the standard errors of the checks.
+*/
+/* Newton's method for the logistic fit of eq. [eq:L07.Z6.2.newton]: the first n_lr of xs are
+   labelled 1, the next n_lr labelled 0. coef = (a, b); cov = (-H)^{-1} at the end, as
+   (c00, c01, c11). Returns the number of steps taken minus one. */
+static int logistic_newton(const double *xs, long n_lr, double *coef, double *cov) {
+    coef[0] = coef[1] = 0.0;
     int iters = 0;
     for (; iters < 50; iters++) {
         double g0 = 0, g1 = 0, h00 = 0, h01 = 0, h11 = 0;
         for (long i = 0; i < 2 * n_lr; i++) {
             double label = i < n_lr ? 1.0 : 0.0, xi = xs[i];
             double d = sigmoid(coef[0] + coef[1] * xi), w = d * (1.0 - d);
+            //: $g = \sum_i (y_i - D_i)(1, x_i)^\top$, [eq:L07.Z6.2.newton]
             g0 += label - d;
             g1 += (label - d) * xi;
+            //: $-H = \sum_i D_i(1-D_i)\,(1, x_i)^\top(1, x_i)$, [eq:L07.Z6.2.newton]
             h00 += w;
             h01 += w * xi;
             h11 += w * xi * xi;
@@ -283,6 +297,19 @@ int main(int argc, char **argv) {
         coef[1] += step1;
         if (fabs(step0) + fabs(step1) < 1e-13) break;
     }
+    return iters;
+}
+
+/* Fits the classifier; coef receives (a, b) for the figure. */
+static void ratio_trick(const Cli *cli, double *coef) {
+    const long n_lr = cli_scale(cli, 10000, 100000, 1000000);
+    double *xs = xmalloc((size_t)(2 * n_lr) * sizeof *xs);
+    Rng rng;
+    rng_init(&rng, cli->seed, 6);
+    for (long i = 0; i < n_lr; i++) xs[i] = rng_normal(&rng);              /* theta_0: label 1 */
+    for (long i = 0; i < n_lr; i++) xs[n_lr + i] = 1.0 + rng_normal(&rng); /* theta_1: label 0 */
+    double cov[3];
+    const int iters = logistic_newton(xs, n_lr, coef, cov);
     printf("logistic regression (%ld + %ld samples, %d Newton steps): log D/(1-D) = %.5f %+.5f x\n",
            n_lr, n_lr, iters + 1, coef[0], coef[1]);
     check_mc("L07.Z6.2.intercept", coef[0], 0.5, sqrt(cov[0]), 4, 2 * n_lr,
@@ -298,11 +325,15 @@ int main(int argc, char **argv) {
         char id[64];
         snprintf(id, sizeof id, "L07.Z6.2.ratio_at_%d", k);
         printf("  x = %4.1f: r_hat = %.4f, exact p0/p1 = %.4f\n", xk, exp(log_r_hat), exp(log_r));
+        if (xk == 0.0) continue; /* log r_hat(0) is the intercept, checked above */
         check_mc(id, log_r_hat, log_r, se, 4, 2 * n_lr, "L07.Z6.2.ratio_trick",
                  "log r_hat(%.1f) vs exact log p0/p1 = %.1f (delta-method se)", xk, log_r);
     }
+    free(xs);
+}
 
-    /* Figure: estimated vs exact log-ratio, and the classifier D(x) vs D*(x). */
+/* Figure `ratio_trick.png`: estimated vs exact log-ratio, and the classifier D(x) vs D*(x). */
+static void figure(const Cli *cli, const double *coef) {
     enum { NG = 200 };
     double gx[NG], lr_hat[NG], lr_exact[NG], d_hat[NG], d_star[NG];
     for (int i = 0; i < NG; i++) {
@@ -335,9 +366,22 @@ int main(int argc, char **argv) {
     plot_series_color(s, PLOT_ORANGE);
     plot_series_dash(s, PLOT_DASHED);
     char err[256];
-    if (plot_save(plot, cli_out_path(&cli, "ratio_trick.png"), err, sizeof err) != 0)
+    if (plot_save(plot, cli_out_path(cli, "ratio_trick.png"), err, sizeof err) != 0)
         die("%s", err);
     plot_free(plot);
-    free(xs);
+}
+
+int main(int argc, char **argv) {
+    Cli cli;
+    cli_parse(&cli, argc, argv, PROGRAM_PATH,
+              "L07 Z6.1/Z6.2/Z6.6: MMD (CMMD) vs Frechet distance; the likelihood-ratio trick", 17,
+              NULL);
+    const int n_small = (int)cli_scale(&cli, 500, 1000, 5000);
+    double coef[2];
+    mmd_shifted(&cli);
+    mmd_null(&cli, n_small);
+    fd_blind_to_shape(&cli, n_small);
+    ratio_trick(&cli, coef);
+    figure(&cli, coef);
     return check_end();
 }
