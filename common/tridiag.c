@@ -52,18 +52,31 @@ static double rayleigh(int n, const double *pi, const double *c, const double *f
 
 double birth_death_gap(int n, const double *pi, const double *c, double *f_out) {
     double *r = xmalloc(sizeof(double) * (size_t)n), *f = xmalloc(sizeof(double) * (size_t)n);
+    double *mass_left = xmalloc(sizeof(double) * (size_t)n);
     double wsum = 0;
-    for (int i = 0; i < n; i++) r[i] = (double)i - 0.5 * (n - 1), wsum += pi[i];
+    for (int i = 0; i < n; i++) r[i] = (double)i - 0.5 * (n - 1), wsum += pi[i], mass_left[i] = wsum;
     center(n, pi, r);
     double lambda = rayleigh(n, pi, c, r), prev = INFINITY;
     for (int it = 0; it < 500 && fabs(lambda - prev) > 1e-15 * lambda; it++) {
+        /* The flux J_i is the sum of pi_j r_j over j <= i, or minus the sum over j > i (the
+           total is 0). Each is taken from the side of smaller mass, so its rounding error is
+           relative to that mass: near an end where c_i is tiny, J_i / c_i stays accurate. */
+        double *Jl = f; /* reuse f as scratch for the left sums */
+        double acc = 0;
+        for (int i = 0; i < n; i++) acc += pi[i] * r[i], Jl[i] = acc;
+        double accr = 0;
+        double *Jr = xmalloc(sizeof(double) * (size_t)n);
+        for (int i = n - 1; i >= 0; i--) Jr[i] = -accr, accr += pi[i] * r[i];
         //: $J_i = \sum_{j\le i}\pi_j r_j$, $f_{i+1} = f_i - J_i/c_i$ solves $Bf = \Pi r$, eq. [eq:common.tridiag.birth_death]
-        double J = 0;
-        f[0] = 0;
+        double fi = 0, fnext;
         for (int i = 0; i < n - 1; i++) {
-            J += pi[i] * r[i];
-            f[i + 1] = f[i] - J / c[i];
+            double J = mass_left[i] <= wsum - mass_left[i] ? Jl[i] : Jr[i];
+            fnext = fi - J / c[i];
+            Jl[i] = fi; /* f_i, stored where J_i was (no longer needed) */
+            fi = fnext;
         }
+        f[n - 1] = fi;
+        free(Jr);
         center(n, pi, f);
         double norm = 0;
         for (int i = 0; i < n; i++) norm += pi[i] * f[i] * f[i];
@@ -75,6 +88,7 @@ double birth_death_gap(int n, const double *pi, const double *c, double *f_out) 
     if (f_out) memcpy(f_out, r, sizeof(double) * (size_t)n);
     free(r);
     free(f);
+    free(mass_left);
     return lambda;
 }
 
