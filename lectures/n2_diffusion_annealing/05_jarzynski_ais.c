@@ -286,6 +286,10 @@ static void section_note_kernel(const Cli *cli) {
     }
     check_close("N2.B5.note_kernel_weight", worst, 0, 1e-10, "N2.B5.telescoping",
                 "note's kernel: log w = log pi(x0) on 1000 forward paths (T = 100, beta = 0.02): the weights carry no model");
+    // E36: the model density the note's construction assigns at the data mode x = -1
+    const double q0_at = 0.7 * exp(-0.5 * 0 / 0.25) / sqrt(2 * PI * 0.25) + 0.3 * exp(-0.5 * 4 / 0.25) / sqrt(2 * PI * 0.25);
+    check_erratum("N2.B5.E36_reverse_kernel", exp(-0.5) / sqrt(2 * PI), q0_at,
+                  "note l.581-585: with the forward kernel as reverse kernel, p(x0 = -1) = pi(-1) for any data; the data density there is q0(-1)");
     // E39: the kernel ratio at tiny beta for one step
     const double b = 1e-4, a0 = 0.3;
     double a1 = sqrt(1 - b) * a0 + sqrt(b) * 0.7;
