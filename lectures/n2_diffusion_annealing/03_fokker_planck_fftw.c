@@ -20,7 +20,7 @@ Run: `make run L=n2`, or `build/release/bin/lectures/n2_diffusion_annealing/03_f
 | $\beta(t)$, $B(t)$ | `beta_of`, `B_of` | functions |
 | $a = e^{-B/2}$ | `a` | scalar |
 | $p_t$ on the grid | `p` | (N) |
-| $\hat p_0(\kappa)$ | `p0_hat` | function of κ |
+| $\hat p_0(ak_m)$, then $\hat p_t(k_m)$ | `f->spec` | (N/2+1) complex |
 | $\partial_x\log p_t$ | `score` | (N) per time |
 */
 #include <complex.h>

@@ -19,7 +19,7 @@ Run: `make run L=n2`, or `build/release/bin/lectures/n2_diffusion_annealing/04_f
 
 | symbol | C name | shape |
 |---|---|---|
-| $U(x)$, $D$ | `U`, `D` | scalar function, scalar |
+| $U(x)$, $D$ | `U_dw`, `D` | scalar function, scalar |
 | $\psi_0 = e^{-U/(2D)}$ | `psi0` | (n) |
 | $V = U'^2/(4D) - U''/2$ | `V` | (n) |
 | $E_1$ (gap) | `gap` | scalar |

@@ -19,9 +19,9 @@ Run: `make run L=n2`, or `build/release/bin/lectures/n2_diffusion_annealing/05_j
 | symbol | C name | shape |
 |---|---|---|
 | $f_\lambda$ | `log_f` | function |
-| $\lambda_k$, $K$ | `lam`, `K` | (K+1), integer |
+| $\lambda_{k-1}, \lambda_k$, $K$ | `l0`, `l1`, `K` | scalars, integer |
 | $\log w$, $W = -\log w$ | `logw`, `work` | (chains) |
-| $Z_0, Z_1$, $\Delta F$ | `z0`, `z1`, `dF` | scalars |
+| $\log(Z_1/Z_0)$, $\Delta F$ | `lz`, `dF` | scalars |
 */
 #include <math.h>
 #include <stdio.h>

@@ -22,9 +22,9 @@ Run: `make run L=n2`, or `build/release/bin/lectures/n2_diffusion_annealing/06_a
 | symbol | C name | shape |
 |---|---|---|
 | $\rho$, $\sigma$ | `rho`, `sigma` | (d, d) |
-| $\varphi(A) = \mathrm{Tr}(\rho A)$ | `state` | function |
+| $\varphi(A^*A)$ | `val` | scalar |
 | $K$ (column-stochastic) | `K` | (d, d) |
-| $\Phi$, $\Phi^\dagger$ | `channel`, `channel_adj` | maps |
+| $\Phi$, $\Phi^\dagger$ | `channel(c, X, false)`, `channel(c, X, true)` | maps |
 | $R_{\sigma,\Phi}$ | `petz` | map |
 */
 #include <complex.h>

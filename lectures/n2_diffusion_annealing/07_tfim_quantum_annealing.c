@@ -27,8 +27,8 @@ Run: `make run L=n2`, or `build/release/bin/lectures/n2_diffusion_annealing/07_t
 | $\psi$ | `psi` | ($2^N$) complex |
 | $E_P(b)$ | `ep` | ($2^N$) |
 | $J, \Gamma$ | `J`, `G` | scalars |
-| $\varepsilon_k$ | `eps_k` | scalar per mode |
-| $p_k$ (mode excitation) | `pk` | scalar per mode |
+| $E_0$ (free fermions) | `free_fermion_e0` | scalar |
+| $p_k$ (mode excitation) | `mode_excitation` | scalar per mode |
 | $n$ (kink density) | `kinks` | scalar |
 */
 #include <complex.h>

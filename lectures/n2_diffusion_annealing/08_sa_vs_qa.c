@@ -31,10 +31,10 @@ Run: `make run L=n2`, or `build/release/bin/lectures/n2_diffusion_annealing/08_s
 | $n$, $w$ | `n`, `w` | integers |
 | $E(w)$ | `cost` | (n+1) |
 | $H(s)$ in the Dicke basis | `diag`, `off` | (n+1), (n) |
-| $\Delta_{min}$, $s^*$ | `gmin`, `smin` | scalars |
+| $\Delta_{min}$, $s^*$ | `min_gap`, `smin` | scalars |
 | $P_T$ (Metropolis, on $w$) | `up`, `down` | (n+1) |
 | $\pi_T$ | `pi` | (n+1) |
-| $Z$, $Z_M$ | `z_exact`, `z_trotter` | scalars |
+| $Z$, $Z_M$ | `z_exact`, `zm` (`trotter_matrix`) | scalars |
 */
 #include <complex.h>
 #include <math.h>
