@@ -283,8 +283,8 @@ already close to 0.8 (0.789 at $\sigma = 2$), so the final weight is 0.78, not t
 $0.8\pm0.005$: its remaining bias is the wide component's tail that sat at $x<0$ at
 freeze-out. Smaller steps freeze earlier (0.778 at $\epsilon = 10^{-5}$), not later. Plain Langevin at $\sigma_L$ from a broad start instead keeps
 whatever basin each particle started in, and tempered SA ($T = 100\to1$ on $E = -\log q_0$, same
-number of steps) ends with the weights of its freeze-out temperature, $\tilde w\propto w^\beta s^{1-\beta}$
-of program 01, which favour the wide mode.
+number of steps, fixed step $\eta = 0.005$) ends with the weights of its freeze-out
+temperature, $\tilde w\propto w^\beta s^{1-\beta}$ of program 01, which favour the wide mode.
 */
 static double mix_score(double x, double sig2) {
     const double w[2] = {0.8, 0.2}, mu[2] = {-4, 4}, v[2] = {0.01 + sig2, 1 + sig2};
@@ -306,7 +306,7 @@ static void section_ncsn(const Cli *cli) {
         double x = 10 * rng_normal(&r), y = 10 * rng_normal(&r), z = 10 * rng_normal(&r);
         for (int l = 0; l < L; l++) {
             double sigma = s1 * pow(sL / s1, (double)l / (L - 1)), alpha = eps * sigma * sigma / (sL * sL);
-            double T = 100 * pow(0.01, (double)l / (L - 1)), eta = 0.5 * eps * T / 1.0;
+            double T = 100 * pow(0.01, (double)l / (L - 1)), eta = 0.005; /* stable on the narrow mode: eta/0.01 < 2 */
             for (int k = 0; k < per; k++) {
                 //: eq. [eq:N2.B2.ald]
                 x += 0.5 * alpha * mix_score(x, sigma * sigma) + sqrt(alpha) * rng_normal(&r);
