@@ -327,7 +327,7 @@ static double ebm_nll(const double *theta, double m2, double m4) {
     return theta[0] * m2 + theta[1] * m4 + log(ebm_int(theta[0], theta[1], 0));
 }
 
-static void section_energy_likelihood(const Cli *cli, double *m2_out) {
+static void section_energy_likelihood(const Cli *cli) {
     Rng r;
     rng_init(&r, cli->seed, 0);
     enum { N = 2000 };
@@ -336,7 +336,6 @@ static void section_energy_likelihood(const Cli *cli, double *m2_out) {
         double x = 0.8 * rng_normal(&r);
         m2 += x * x / N, m4 += x * x * x * x / N;
     }
-    *m2_out = m2;
     // eq. energy_loglik as a printed identity at T = 0.7 for E = x^2/2
     const double T = 0.7, Z = sqrt(2 * PI * T);
     double worst = 0;
@@ -417,8 +416,7 @@ static double q0_score(double x, double v) {
     return (a * (-1 - x) + b * (1 - x)) / ((a + b) * (0.25 + v));
 }
 
-static void section_score_matching(const Cli *cli, double m2_unused) {
-    (void)m2_unused;
+static void section_score_matching(const Cli *cli) {
     Rng r;
     rng_init(&r, cli->seed, 1);
     enum { N = 2000 };
@@ -471,8 +469,7 @@ int main(int argc, char **argv) {
     section_tempering(&cli);
     section_convolution(&cli);
     section_partition(&cli);
-    double m2;
-    section_energy_likelihood(&cli, &m2);
-    section_score_matching(&cli, m2);
+    section_energy_likelihood(&cli);
+    section_score_matching(&cli);
     return check_end();
 }

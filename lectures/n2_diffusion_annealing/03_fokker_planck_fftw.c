@@ -105,8 +105,8 @@ static void fp_solve(Fp *f, double t, double *p, double *dp) {
     }
     for (int m = 0; m < half; m++) {
         double k = dk * m;
-        //: eq. [eq:N2.B3.fourier_solution]; $e^{-ik_mL}/h$ turns $\hat p(k_m)$ into FFTW's DFT of the samples
-        f->spec[m] *= f->h * exp(-0.5 * k * k * (1 - a * a)) * cexp(-I * k * f->L) / f->h;
+        //: eq. [eq:N2.B3.fourier_solution]; the DFT of the samples is $\hat p(k_m)e^{-ik_mL}/h$ (the $h$ of the sum cancels)
+        f->spec[m] *= exp(-0.5 * k * k * (1 - a * a)) * cexp(-I * k * f->L);
     }
     if (n % 2 == 0) f->spec[n / 2] = creal(f->spec[n / 2]); /* the Nyquist term of a real signal */
     fft_c2r_inverse((size_t)n, f->spec, p);

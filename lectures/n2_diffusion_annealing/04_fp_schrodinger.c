@@ -13,7 +13,7 @@ double-well gap against the spec's table and against Kramers' rate, computed to 
 precision as a birth–death gap (common/tridiag.h); the relaxation of the left-well
 population at rate $E_1$; and the tunnelling splitting $\Delta_Q(a)$ against the WKB slope,
 next to the thermal gap, which depends on the width only through $a^{-2}$.
-Figures: `V_psi0_ps.png`, `arrhenius.png`, `tunnel_vs_thermal.png`.
+Figures: `V_psi0_ps.png`, `arrhenius.png`, `left_relaxation.png`, `tunnel_vs_thermal.png`.
 
 Run: `make run L=n2`, or `build/release/bin/lectures/n2_diffusion_annealing/04_fp_schrodinger`.
 

@@ -443,8 +443,7 @@ temperature where the equilibrium weight $w_{eq} < n/4$, a chain started on the 
 climb the spike, and the *thermal-path* gap is $\propto e^{-n/T}$; the *transverse-field
 path*'s gap of section 1 only decays like a power of $n$.
 */
-static void section_stoquastic(const Cli *cli, const double *gt_unused) {
-    (void)gt_unused;
+static void section_stoquastic(const Cli *cli) {
     const double T = 0.5;
     const int ns[4] = {16, 32, 48, 64};
     double xn[4], thermal[4], transverse[4];
@@ -666,7 +665,7 @@ int main(int argc, char **argv) {
     section_gaps(&cli);
     section_qa_time(&cli, tau_thin, &nq);
     section_sa(&cli, sa200, sa2000);
-    section_stoquastic(&cli, NULL);
+    section_stoquastic(&cli);
     section_trotter(&cli);
     figures_landscape(&cli, sa200, sa2000, tau_thin, nq);
     return check_end();
