@@ -177,3 +177,37 @@ void fft_convolve_2d(const double *a, size_t a0, size_t a1, const double *b, siz
                      size_t b1, double *out) {
     convolve_padded(2, a, a0, a1, b, b0, b1, out);
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* reusable rank-n plans (fft_plan_nd): one aligned buffer, copied in and out */
+
+struct FftPlanNd {
+    fftw_plan plan;
+    fftw_complex *buf;
+    size_t n;
+};
+
+FftPlanNd *fft_plan_nd(int rank, const int *dims, int sign) {
+    FftPlanNd *p = xcalloc(1, sizeof *p);
+    p->n = 1;
+    for (int r = 0; r < rank; r++) p->n *= (size_t)dims[r];
+    p->buf = fft_alloc(sizeof(fftw_complex) * p->n);
+    planner_enter();
+    p->plan = fftw_plan_dft(rank, dims, p->buf, p->buf, sign < 0 ? FFTW_FORWARD : FFTW_BACKWARD,
+                            FFTW_ESTIMATE);
+    planner_leave();
+    return p;
+}
+
+void fft_plan_nd_execute(FftPlanNd *p, fft_cplx *data) {
+    memcpy(p->buf, data, sizeof(fftw_complex) * p->n);
+    fftw_execute(p->plan);
+    memcpy(data, p->buf, sizeof(fftw_complex) * p->n);
+}
+
+void fft_plan_nd_free(FftPlanNd *p) {
+    if (!p) return;
+    destroy_plan(p->plan);
+    fftw_free(p->buf);
+    free(p);
+}

@@ -77,4 +77,14 @@ void fft_convolve_2d(const double *a, size_t a0, size_t a1, const double *b, siz
 /* Reference O(na nb) direct sum of the same convolution (for tests and tiny inputs). */
 void convolve_direct(const double *a, size_t na, const double *b, size_t nb, double *out);
 
+/* A reusable in-place complex plan of any rank (dims[0] slowest), for loops that transform
+   the same shape many times (split-step integrators). sign -1: forward; +1: the *unnormalised*
+   backward sum (FFTW's convention; the caller scales). Rank n with dims {2, ..., 2} is the
+   Walsh-Hadamard transform H_2^{(x)n} (a size-2 DFT is [[1,1],[1,-1]] for either sign); the
+   n2 lectures use it that way (common/spin_chain.h). */
+typedef struct FftPlanNd FftPlanNd;
+FftPlanNd *fft_plan_nd(int rank, const int *dims, int sign);
+void fft_plan_nd_execute(FftPlanNd *plan, fft_cplx *data); /* in place, data any alignment */
+void fft_plan_nd_free(FftPlanNd *plan);                     /* NULL-safe */
+
 #endif

@@ -1,0 +1,371 @@
+/*: # N2 B2 — Langevin at fixed temperature, simulated annealing, annealed Langevin
+
+**Study note, bridge lecture B-I, program B2** (spec N004 §3.1 B2). Three samplers share one
+update rule, the unadjusted Langevin algorithm (ULA), and differ only in *which law* each step
+targets: a fixed Boltzmann law, a tempering path $e^{-E/T(t)}$ with $T\downarrow$ (simulated
+annealing, SA), or the convolution path $q_0 * \mathcal N(0,\sigma^2)$ with $\sigma\downarrow$
+(annealed Langevin dynamics of NCSN, Song & Ermon 2019). The program measures what each path
+does to the result: SA freezes out when the barrier-crossing rate falls below the cooling
+rate, and ends with the mode weights of the freeze-out temperature; annealed Langevin along
+the convolution path ends with the data's weights.
+
+What you will see: the ULA stationary variance $T/(1-\eta/2)$; the tilted double well's
+critical points and equilibrium populations against the spec; SA's final population against
+a two-state master equation with Kramers rates and with exact rates (the Fokker–Planck gap of
+program 04, common/tridiag.h); annealed Langevin vs plain Langevin vs tempered SA on a
+two-mode mixture. Figures: `sa_success_vs_time.png`, `ncsn_vs_tempering.png`.
+
+Run: `make run L=n2`, or `build/release/bin/lectures/n2_diffusion_annealing/02_langevin_annealing`.
+
+| symbol | C name | shape |
+|---|---|---|
+| $E(x)$, $E'(x)$ | `energy`, `grad` | functions |
+| $\eta$, $T$ | `eta`, `T` | scalars |
+| $x_L, x_m, x_R$ | `xl`, `xm`, `xr` | scalars |
+| $P_R(T)$ | `p_right` | scalar |
+| $k_{LR}, k_{RL}$ | `k_lr`, `k_rl` | scalars |
+| $\sigma_i$, $\alpha_i$ | `sigma`, `alpha` | (L) |
+*/
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/check.h"
+#include "common/cli.h"
+#include "common/plot.h"
+#include "common/quadrature.h"
+#include "common/rng.h"
+#include "common/stats.h"
+#include "common/tridiag.h"
+#include "common/util.h"
+
+static const double PI = 3.14159265358979323846;
+
+static void save(Plot *p, const Cli *cli, const char *name) {
+    char err[256];
+    if (plot_save(p, cli_out_path(cli, name), err, sizeof err) != 0) die("%s", err);
+    plot_free(p);
+}
+
+/*: ## 1. ULA and its bias
+
+$$ x_{k+1} = x_k - \eta\nabla E(x_k) + \sqrt{2\eta T}\,\xi_k $$ {#eq:N2.B2.ula}
+
+is the Euler–Maruyama discretisation of $dX = -\nabla E\,dt + \sqrt{2T}\,dW$, whose stationary
+law is $\propto e^{-E/T}$. The discrete chain is biased: for $E = x^2/2$ its variance obeys
+$v' = (1-\eta)^2v + 2\eta T$, with fixed point $T/(1-\eta/2)$, not $T$.
+*/
+static void section_ula(const Cli *cli) {
+    const long n = cli_scale(cli, 20000, 200000, 1000000);
+    const double eta = 0.1, T = 1.0;
+    double *x = xmalloc(sizeof(double) * n);
+    for (long i = 0; i < n; i++) {
+        Rng r;
+        rng_init(&r, cli->seed, (uint64_t)i);
+        double xi = rng_normal(&r);
+        //: eq. [eq:N2.B2.ula] with $\nabla E = x$, 200 steps ($0.9^{400}\approx10^{-18}$ of the start remains)
+        for (int k = 0; k < 200; k++) xi = xi - eta * xi + sqrt(2 * eta * T) * rng_normal(&r);
+        x[i] = xi;
+    }
+    double mean, var;
+    stats_mean_var(x, (size_t)n, &mean, &var);
+    // se of a sample variance of a Gaussian: var sqrt(2/(n-1))
+    check_mc("N2.B2.ula_variance", var, T / (1 - eta / 2), var * sqrt(2.0 / (n - 1)), 4, n, "N2.B2.ula",
+             "ULA on E = x^2/2, eta = 0.1, T = 1: stationary variance T/(1 - eta/2) = 1.0526316, not T");
+    free(x);
+}
+
+/*: ## 2. The tilted double well
+
+$E(x) = (x^2-1)^2 - 0.25x$ has minima $x_L < x_m < x_R$ (global at $x_R$), barriers
+$\Delta_L = E(x_m) - E(x_L)$, $\Delta_R = E(x_m) - E(x_R)$, and the equilibrium population of the
+right well
+
+$$ P_R(T) = \frac{\int_{x>x_m}e^{-E/T}dx}{\int e^{-E/T}dx} . $$ {#eq:N2.B2.p_right}
+
+Kramers' rates (large-barrier asymptotics) are
+$k_{LR} = \frac{\sqrt{E''(x_L)\lvert E''(x_m)\rvert}}{2\pi}e^{-\Delta_L/T}$ and likewise
+$k_{RL}$ with $x_R$, $\Delta_R$.
+*/
+static double energy(double x) { return (x * x - 1) * (x * x - 1) - 0.25 * x; }
+static double grad(double x) { return 4 * x * (x * x - 1) - 0.25; }
+static double curv(double x) { return 12 * x * x - 4; }
+static double newton(double x) {
+    for (int i = 0; i < 60; i++) x -= grad(x) / curv(x);
+    return x;
+}
+typedef struct {
+    double T;
+} Temp;
+static double boltz(double x, void *c) { return exp(-energy(x) / ((Temp *)c)->T); }
+static double p_right(double T, double xm) {
+    Temp c = {T};
+    double l = quad_gauss_legendre_composite(boltz, &c, -3, xm, 30, 60), r = quad_gauss_legendre_composite(boltz, &c, xm, 3, 30, 60);
+    return r / (l + r);
+}
+
+typedef struct {
+    double xl, xm, xr;
+} Wells;
+
+static Wells section_double_well(void) {
+    Wells w = {newton(-1.0), newton(0.0), newton(1.0)};
+    check_close("N2.B2.x_left", w.xl, -0.9671489, 1e-7, NULL, "left minimum of E (Newton) vs spec");
+    check_close("N2.B2.x_saddle", w.xm, -0.0627470, 1e-7, NULL, "saddle of E vs spec");
+    check_close("N2.B2.x_right", w.xr, 1.0298960, 1e-7, NULL, "right (global) minimum vs spec");
+    check_close("N2.B2.barrier_left", energy(w.xm) - energy(w.xl), 0.7618645, 1e-7, NULL, "barrier from the left well");
+    check_close("N2.B2.barrier_right", energy(w.xm) - energy(w.xr), 1.2616191, 1e-7, NULL, "barrier from the right well");
+    const double Ts[6] = {1, 0.5, 0.3, 0.2, 0.1, 0.05};
+    const double ref[6] = {0.6132858, 0.7095523, 0.8228619, 0.9148004, 0.9925417, 0.9999496};
+    double worst = 0;
+    double worst_simpson = 0;
+    for (int k = 0; k < 6; k++) {
+        double pr = p_right(Ts[k], w.xm);
+        Temp c = {Ts[k]};
+        //: second route: composite Simpson, $2\cdot10^5$ intervals on each side of $x_m$
+        double l = quad_simpson(boltz, &c, -3, w.xm, 200000), r = quad_simpson(boltz, &c, w.xm, 3, 200000);
+        worst_simpson = fmax(worst_simpson, fabs(pr - r / (l + r)));
+        worst = fmax(worst, fabs(pr - ref[k]));
+        printf("T = %4.2f: P_R = %.9f (spec %.7f)\n", Ts[k], pr, ref[k]);
+    }
+    check_close("N2.B2.p_right_two_rules", worst_simpson, 0, 1e-10, "N2.B2.p_right",
+                "P_R(T) at six T: Gauss-Legendre and Simpson agree");
+    check_close("N2.B2.p_right_table", worst, 0, 1e-5, "N2.B2.p_right",
+                "P_R(T) vs the spec table: agrees to 1e-6 for T <= 0.3; the spec's T = 1 and 0.5 entries are 8.5e-6 and 4e-6 low");
+    return w;
+}
+
+/*: ## 3. Simulated annealing freezes out
+
+SA runs eq. ula with $T(t) = T_0(T_1/T_0)^{t/t_{tot}}$, $T_0 = 1$, $T_1 = 0.05$. Reduced to the
+two wells, the population obeys
+
+$$ \dot P_R = k_{LR}(T)(1-P_R) - k_{RL}(T)P_R . $$ {#eq:N2.B2.master}
+
+While $k_{LR}+k_{RL}$ exceeds the cooling rate, $P_R$ follows $P_R^{eq}(T)$; below that it
+freezes — SA's analogue of Kibble–Zurek. The program integrates eq. master with Kramers'
+rates and with *exact* rates: the total rate is the Fokker–Planck gap $E_1(T)$ of $D\partial^2
+- E'\partial$ with $D = T$ (birth–death chain on 2000 points, as in program 04), split by
+detailed balance $k_{LR}/k_{RL} = P_R^{eq}/(1-P_R^{eq})$. Particles start from the $T = 1$
+equilibrium (inverse-CDF draws), one Philox stream each, ULA step $\eta = 0.01$.
+*/
+typedef struct {
+    int n;
+    double logT[200], loggap[200], pr[200];
+} RateTable;
+
+static double fp_gap(double T) {
+    const int n = 2000;
+    const double X = 2.2, h = 2 * X / (n - 1);
+    double *pi = xmalloc(sizeof(double) * n), *c = xmalloc(sizeof(double) * n), emin = INFINITY;
+    for (int i = 0; i < n; i++) emin = fmin(emin, energy(-X + h * i));
+    for (int i = 0; i < n; i++) pi[i] = exp(-(energy(-X + h * i) - emin) / T);
+    for (int i = 0; i < n - 1; i++) c[i] = sqrt(pi[i] * pi[i + 1]);
+    //: total rate = FP gap, $E_1 = \frac{T}{h^2}\lambda$, eq. [eq:common.tridiag.birth_death]
+    double g = T / (h * h) * birth_death_gap(n, pi, c, NULL);
+    free(pi), free(c);
+    return g;
+}
+
+static void rates(const RateTable *tab, const Wells *w, double T, int exact, double *k_lr, double *k_rl) {
+    if (!exact) {
+        double pre_l = sqrt(curv(w->xl) * fabs(curv(w->xm))) / (2 * PI), pre_r = sqrt(curv(w->xr) * fabs(curv(w->xm))) / (2 * PI);
+        *k_lr = pre_l * exp(-(energy(w->xm) - energy(w->xl)) / T);
+        *k_rl = pre_r * exp(-(energy(w->xm) - energy(w->xr)) / T);
+        return;
+    }
+    double u = (log(T) - tab->logT[0]) / (tab->logT[1] - tab->logT[0]);
+    int j = (int)floor(u);
+    if (j < 0) j = 0;
+    if (j > tab->n - 2) j = tab->n - 2;
+    double f = u - j, g = exp(tab->loggap[j] + f * (tab->loggap[j + 1] - tab->loggap[j])),
+           pr = tab->pr[j] + f * (tab->pr[j + 1] - tab->pr[j]);
+    *k_lr = g * pr, *k_rl = g * (1 - pr);
+}
+
+static double master(const RateTable *tab, const Wells *w, double t_tot, int exact) {
+    const double T0 = 1.0, T1 = 0.05;
+    double P = p_right(T0, w->xm);
+    const int steps = 20000;
+    const double dt = t_tot / steps;
+    for (int k = 0; k < steps; k++) {
+        double t = k * dt, kk[4], Ps = P;
+        for (int s = 0; s < 4; s++) {
+            double ts = t + (s == 0 ? 0 : s == 3 ? dt : 0.5 * dt), T = T0 * pow(T1 / T0, ts / t_tot), klr, krl;
+            rates(tab, w, T, exact, &klr, &krl);
+            double Pin = s == 0 ? P : s == 3 ? P + dt * kk[2] : P + 0.5 * dt * kk[s - 1];
+            //: eq. [eq:N2.B2.master] (RK4)
+            kk[s] = klr * (1 - Pin) - krl * Pin;
+        }
+        Ps += dt / 6 * (kk[0] + 2 * kk[1] + 2 * kk[2] + kk[3]);
+        P = Ps;
+    }
+    return P;
+}
+
+static void section_sa(const Cli *cli, const Wells *w) {
+    static RateTable tab;
+    tab.n = 200;
+    for (int i = 0; i < tab.n; i++) {
+        double T = 0.04 * pow(1.1 / 0.04, (double)i / (tab.n - 1));
+        tab.logT[i] = log(T), tab.loggap[i] = log(fp_gap(T)), tab.pr[i] = p_right(T, w->xm);
+    }
+    // initial law: T = 1 equilibrium by a tabulated inverse CDF
+    enum { NG = 20001 };
+    static double cdf[NG];
+    const double lo = -2.5, hg = 5.0 / (NG - 1);
+    cdf[0] = 0;
+    for (int i = 1; i < NG; i++) cdf[i] = cdf[i - 1] + 0.5 * hg * (exp(-energy(lo + hg * (i - 1))) + exp(-energy(lo + hg * i)));
+    const int nt = cli->scale == SCALE_QUICK ? 2 : 3;
+    const double ttot[3] = {10, 100, 1000};
+    const long n_all = cli_scale(cli, 300, 1000, 20000);
+    const double eta = 0.01;
+    double tx[3], p_sim[3], p_kr[3], p_ex[3];
+    for (int q = 0; q < nt; q++) {
+        long steps = (long)(ttot[q] / eta), right = 0, n = q == 2 ? n_all / 2 : n_all;
+        const double ratio = pow(0.05, 1.0 / steps);
+        for (long i = 0; i < n; i++) {
+            Rng r;
+            rng_init(&r, cli->seed + 100 + q, (uint64_t)i);
+            double u = rng_uniform(&r) * cdf[NG - 1];
+            int a = 0, b = NG - 1;
+            while (b - a > 1) {
+                int mid = (a + b) / 2;
+                if (cdf[mid] < u) a = mid;
+                else b = mid;
+            }
+            double x = lo + hg * (a + (u - cdf[a]) / (cdf[b] - cdf[a]));
+            double T = sqrt(ratio); /* T at the middle of step 0: 0.05^((k + 1/2)/steps) */
+            for (long k = 0; k < steps; k++, T *= ratio) {
+                //: eq. [eq:N2.B2.ula] at $T(t)$: simulated annealing
+                x = x - eta * grad(x) + sqrt(2 * eta * T) * rng_normal(&r);
+            }
+            right += x > w->xm;
+        }
+        p_sim[q] = (double)right / n, tx[q] = ttot[q];
+        p_kr[q] = master(&tab, w, ttot[q], 0), p_ex[q] = master(&tab, w, ttot[q], 1);
+        double se = sqrt(p_ex[q] * (1 - p_ex[q]) / n);
+        printf("t_tot = %6g: SA particles P_R = %.4f (se %.4f); master eq. Kramers %.4f, exact rates %.4f\n", ttot[q],
+               p_sim[q], se, p_kr[q], p_ex[q]);
+        char id[64];
+        snprintf(id, sizeof id, "N2.B2.sa_vs_master_exact_t%g", ttot[q]);
+        check_close(id, p_sim[q], p_ex[q], 0.02 + 4 * se, "N2.B2.master",
+                    "t_tot = %g: SA final P_R vs two-state master eq. with exact (FP-gap) rates: 0.02 + 4 se (n = %ld)", ttot[q], n);
+        snprintf(id, sizeof id, "N2.B2.sa_vs_master_kramers_t%g", ttot[q]);
+        check_close(id, p_sim[q], p_kr[q], 0.05 + 4 * se, "N2.B2.master",
+                    "t_tot = %g: the same with Kramers rates (asymptotic in dE/T ~ 2.5-5 near freeze-out): 0.05 + 4 se", ttot[q]);
+    }
+    Plot *p = plot_new(800, 500, "simulated annealing T: 1 -> 0.05 on the tilted double well");
+    plot_series_marker(plot_scatter(p, tx, p_sim, nt, "SA particles (ULA)"), 5);
+    plot_line(p, tx, p_ex, nt, "master eq., exact rates");
+    plot_line(p, tx, p_kr, nt, "master eq., Kramers rates");
+    plot_hline(p, p_right(0.05, w->xm), "P_R at T = 0.05");
+    plot_xlabel(p, "t_tot (log-spaced)");
+    plot_ylabel(p, "final P(x > x_m)");
+    save(p, cli, "sa_success_vs_time.png");
+}
+
+/*: ## 4. Convolution path vs tempering path on a two-mode mixture
+
+Data $q_0 = 0.8\,\mathcal N(-4, 0.1^2) + 0.2\,\mathcal N(4, 1)$. Annealed Langevin (NCSN,
+Algorithm 1) uses the exact score of $q_\sigma = q_0 * \mathcal N(0,\sigma^2)$ — still a mixture
+with weights $(0.8, 0.2)$ — at $L = 20$ geometric levels $\sigma = 10\to0.01$, 300 steps each
+($\epsilon = 2\cdot10^{-5}$):
+
+$$ x \leftarrow x + \tfrac{\alpha_i}2\nabla\log q_{\sigma_i}(x) + \sqrt{\alpha_i}\,z,\qquad \alpha_i = \epsilon\,\sigma_i^2/\sigma_L^2 . $$ {#eq:N2.B2.ald}
+
+At large $\sigma$ the modes overlap and particles move freely between them *with the right
+proportions*, because every $q_\sigma$ carries the data's weights; as $\sigma$ shrinks they
+only refine their position. The convolution path freezes too — once the modes separate
+(here near $\sigma\approx2$) no particle crosses — but the basin fraction it freezes at,
+$P_\sigma(x<0) = 0.8\,\Phi(4/\sqrt{0.01+\sigma^2}) + 0.2\,\Phi(-4/\sqrt{1+\sigma^2})$, is
+already close to 0.8 (0.789 at $\sigma = 2$), so the final weight is 0.78, not the spec's
+$0.8\pm0.005$: its remaining bias is the wide component's tail that sat at $x<0$ at
+freeze-out. Smaller steps freeze earlier (0.778 at $\epsilon = 10^{-5}$), not later. Plain Langevin at $\sigma_L$ from a broad start instead keeps
+whatever basin each particle started in, and tempered SA ($T = 100\to1$ on $E = -\log q_0$, same
+number of steps, fixed step $\eta = 0.005$) ends with the weights of its freeze-out
+temperature, $\tilde w\propto w^\beta s^{1-\beta}$ of program 01, which favour the wide mode.
+*/
+static double mix_score(double x, double sig2) {
+    const double w[2] = {0.8, 0.2}, mu[2] = {-4, 4}, v[2] = {0.01 + sig2, 1 + sig2};
+    double l0 = log(w[0]) - 0.5 * (x - mu[0]) * (x - mu[0]) / v[0] - 0.5 * log(v[0]);
+    double l1 = log(w[1]) - 0.5 * (x - mu[1]) * (x - mu[1]) / v[1] - 0.5 * log(v[1]);
+    double m = fmax(l0, l1), r0 = exp(l0 - m), r1 = exp(l1 - m);
+    return (r0 * (mu[0] - x) / v[0] + r1 * (mu[1] - x) / v[1]) / (r0 + r1);
+}
+
+static void section_ncsn(const Cli *cli) {
+    const long n = cli_scale(cli, 500, 4000, 100000);
+    const int L = 20, per = 300;
+    const double eps = 2e-5, s1 = 10, sL = 0.01;
+    double *xa = xmalloc(sizeof(double) * n), *xp = xmalloc(sizeof(double) * n), *xt = xmalloc(sizeof(double) * n);
+    long left_a = 0, left_p = 0, left_t = 0, left_level[20] = {0};
+    for (long i = 0; i < n; i++) {
+        Rng r;
+        rng_init(&r, cli->seed + 7, (uint64_t)i);
+        double x = 10 * rng_normal(&r), y = 10 * rng_normal(&r), z = 10 * rng_normal(&r);
+        for (int l = 0; l < L; l++) {
+            double sigma = s1 * pow(sL / s1, (double)l / (L - 1)), alpha = eps * sigma * sigma / (sL * sL);
+            double T = 100 * pow(0.01, (double)l / (L - 1)), eta = 0.005; /* stable on the narrow mode: eta/0.01 < 2 */
+            for (int k = 0; k < per; k++) {
+                //: eq. [eq:N2.B2.ald]
+                x += 0.5 * alpha * mix_score(x, sigma * sigma) + sqrt(alpha) * rng_normal(&r);
+                y += 0.5 * eps * mix_score(y, sL * sL) + sqrt(eps) * rng_normal(&r);
+                //: tempered SA: $z \leftarrow z + \eta\nabla\log q_0(z) + \sqrt{2\eta T}\,\xi$
+                z += eta * mix_score(z, 0.0) + sqrt(2 * eta * T) * rng_normal(&r);
+            }
+            left_level[l] += x < 0;
+        }
+        xa[i] = x, xp[i] = y, xt[i] = z;
+        left_a += x < 0, left_p += y < 0, left_t += z < 0;
+    }
+    double wa = (double)left_a / n, wp = (double)left_p / n, wt = (double)left_t / n;
+    printf("narrow-mode weight: annealed Langevin %.4f, plain Langevin at sigma_L %.4f, tempered SA %.4f (data 0.8)\n", wa, wp, wt);
+    // the basin fraction P_sigma(x < 0) of the convolution path, level by level
+    double worst_z = 0;
+    for (int l = 0; l < L; l++) {
+        double sigma = s1 * pow(sL / s1, (double)l / (L - 1));
+        //: $P_\sigma(x<0) = 0.8\,\Phi(4/\sqrt{0.01+\sigma^2}) + 0.2\,\Phi(-4/\sqrt{1+\sigma^2})$
+        double ex = 0.8 * 0.5 * erfc(-4 / sqrt(2 * (0.01 + sigma * sigma))) + 0.2 * 0.5 * erfc(4 / sqrt(2 * (1 + sigma * sigma)));
+        double fr = (double)left_level[l] / n, z = (fr - ex) / sqrt(ex * (1 - ex) / n);
+        printf("level %2d sigma = %7.4f: fraction x<0 = %.4f, convolution path P_sigma(x<0) = %.4f (z = %+.1f)\n", l, sigma, fr, ex, z);
+        if (sigma >= 3) worst_z = fmax(worst_z, fabs(z));
+    }
+    check_le("N2.B2.ald_tracks_path", worst_z, 4, 0, "N2.B2.ald",
+             "at every level with sigma >= 3 the ALD fraction x<0 equals the convolution path's P_sigma(x<0) (max |z|)");
+    check_close("N2.B2.ald_weight", wa, 0.8, 0.03, "N2.B2.ald",
+                "ALD ends within 0.03 of the data weight 0.8: it freezes once the modes separate (sigma < 1.5), where P_sigma(x<0) > 0.79");
+    check_ge("N2.B2.plain_langevin_off", fabs(wp - 0.8) - 4 * sqrt(0.16 / n), 0.05, 0, "N2.B2.ula",
+             "plain Langevin at sigma_L from N(0, 100): |weight - 0.8| - 4 se >= 0.05 (basin capture)");
+    check_ge("N2.B2.tempered_off", fabs(wt - 0.8) - 4 * sqrt(0.16 / n), 0.05, 0, "N2.B2.ula",
+             "tempered SA (T 100 -> 1, same steps): |weight - 0.8| - 4 se >= 0.05 (frozen tempering weights)");
+    enum { NB = 120 };
+    double xc[NB], ha[NB] = {0}, hp[NB] = {0}, ht[NB] = {0}, bw = 16.0 / NB;
+    for (int b = 0; b < NB; b++) xc[b] = -8 + (b + 0.5) * bw;
+    for (long i = 0; i < n; i++) {
+        int a = (int)floor((xa[i] + 8) / bw), b = (int)floor((xp[i] + 8) / bw), c = (int)floor((xt[i] + 8) / bw);
+        if (a >= 0 && a < NB) ha[a] += 1.0 / (n * bw);
+        if (b >= 0 && b < NB) hp[b] += 1.0 / (n * bw);
+        if (c >= 0 && c < NB) ht[c] += 1.0 / (n * bw);
+    }
+    Plot *p = plot_new(850, 500, "final samples: convolution path (ALD) vs plain Langevin vs tempering (SA)");
+    plot_line(p, xc, ha, NB, "annealed Langevin");
+    plot_line(p, xc, hp, NB, "plain Langevin at sigma_L");
+    plot_line(p, xc, ht, NB, "tempered SA");
+    plot_ylog(p, 1);
+    plot_ylim(p, 1e-3, 10);
+    plot_xlabel(p, "x");
+    save(p, cli, "ncsn_vs_tempering.png");
+    free(xa), free(xp), free(xt);
+}
+
+int main(int argc, char **argv) {
+    Cli cli;
+    cli_parse(&cli, argc, argv, PROGRAM_PATH,
+              "N2 B2: ULA bias, tilted double well, SA freeze-out vs master equation, ALD vs tempering", 202, NULL);
+    section_ula(&cli);
+    Wells w = section_double_well();
+    section_sa(&cli, &w);
+    section_ncsn(&cli);
+    return check_end();
+}

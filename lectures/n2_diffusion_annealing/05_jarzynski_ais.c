@@ -1,0 +1,310 @@
+/*: # N2 B5 — Annealed importance sampling, Jarzynski, Crooks, and the diffusion model's weight
+
+**Study note, bridge lecture B-I, program B5** (spec N004 §3.1 B5; the note's Q6, Q11, errata
+E36, E39, E42). Sohl-Dickstein et al. (2015) motivate their model's likelihood with annealed
+importance sampling and the Jarzynski equality; the note stops just before that connection.
+This program builds AIS on a one-dimensional path of laws, verifies Neal's unbiasedness,
+Jarzynski's equality, the "second law" $\mathbb E[W]\ge\Delta F$ (the *same* Jensen step as
+the paper's bound $L\ge K$, which the note writes the wrong way round), Crooks' fluctuation
+theorem, and the quasi-static limit $\mathrm{Var}(\log w)\to0$. It then feeds the note's own
+reverse kernel through the same weight formula.
+
+What you will see: $\mathbb E[w] = Z_1/Z_0$ within Monte-Carlo error for two targets; the
+Jensen gap and $K\cdot\mathrm{Var}(\log w)\to$ const; forward and reverse work histograms
+crossing at $\Delta F$ with log-ratio slope 1; the note's kernel giving $w\equiv\pi(x^{(0)})$.
+Figures: `work_hist_FR.png`, `varlogw_vs_K.png`.
+
+Run: `make run L=n2`, or `build/release/bin/lectures/n2_diffusion_annealing/05_jarzynski_ais`.
+
+| symbol | C name | shape |
+|---|---|---|
+| $f_\lambda$ | `log_f` | function |
+| $\lambda_{k-1}, \lambda_k$, $K$ | `l0`, `l1`, `K` | scalars, integer |
+| $\log w$, $W = -\log w$ | `logw`, `work` | (chains) |
+| $\log(Z_1/Z_0)$, $\Delta F$ | `lz`, `dF` | scalars |
+*/
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/check.h"
+#include "common/cli.h"
+#include "common/mathfn.h"
+#include "common/plot.h"
+#include "common/quadrature.h"
+#include "common/rng.h"
+#include "common/stats.h"
+#include "common/util.h"
+
+static const double PI = 3.14159265358979323846;
+
+static void save(Plot *p, const Cli *cli, const char *name) {
+    char err[256];
+    if (plot_save(p, cli_out_path(cli, name), err, sizeof err) != 0) die("%s", err);
+    plot_free(p);
+}
+
+/*: ## 1. AIS along a geometric path
+
+The path from $\mathcal N(0,1)$ to the target $e^{-E_1}$ is
+
+$$ f_\lambda(x) = \exp\big(-(1-\lambda)x^2/2 - \lambda E_1(x)\big),\qquad 0 = \lambda_0 < \dots < \lambda_K = 1 . $$ {#eq:N2.B5.path}
+
+Start $x_0\sim\mathcal N(0,1)$; at step $k$ switch $\lambda_{k-1}\to\lambda_k$ at the current
+point, then move with $m$ Metropolis steps that leave $f_{\lambda_k}$ invariant. The weight
+and the work are
+
+$$ \log w = \sum_{k=1}^K\big[\log f_{\lambda_k}(x_{k-1}) - \log f_{\lambda_{k-1}}(x_{k-1})\big],\qquad W = -\log w,\qquad \mathbb E[w] = \frac{Z_1}{Z_0} = e^{-\Delta F} $$ {#eq:N2.B5.ais_weight}
+
+(Neal 2001; Jarzynski 1997: $\mathbb E[e^{-W}] = e^{-\Delta F}$).
+*/
+typedef enum { QUARTIC, DOUBLE_WELL } Target;
+
+static double E1(Target t, double x) {
+    return t == QUARTIC ? 0.25 * x * x * x * x : (x * x - 1) * (x * x - 1) / 0.1;
+}
+static double log_f(Target t, double lam, double x) {
+    //: eq. [eq:N2.B5.path]
+    return -(1 - lam) * 0.5 * x * x - lam * E1(t, x);
+}
+
+static void metropolis(Target t, double lam, int m, double step, Rng *r, double *x) {
+    for (int j = 0; j < m; j++) {
+        double y = *x + step * rng_normal(r);
+        if (log(rng_uniform(r)) < log_f(t, lam, y) - log_f(t, lam, *x)) *x = y;
+    }
+}
+
+/* forward AIS chain c: returns log w */
+static double ais_chain(Target t, int K, int m, double step, uint64_t seed, uint64_t c) {
+    Rng r;
+    rng_init(&r, seed, c);
+    double x = rng_normal(&r), logw = 0;
+    for (int k = 1; k <= K; k++) {
+        double l0 = (double)(k - 1) / K, l1 = (double)k / K;
+        //: eq. [eq:N2.B5.ais_weight]: switch at the current point, then move
+        logw += log_f(t, l1, x) - log_f(t, l0, x);
+        if (k < K) metropolis(t, l1, m, step, &r, &x);
+    }
+    return logw;
+}
+
+static double unnorm(double x, void *ctx) { return exp(-E1(*(Target *)ctx, x)); }
+
+static double log_z_ratio(Target t) {
+    double z1 = quad_gauss_legendre_composite(unnorm, &t, -8, 8, 40, 64);
+    return log(z1) - 0.5 * log(2 * PI);
+}
+
+static void section_ais(const Cli *cli) {
+    const long n = cli_scale(cli, 4000, 40000, 200000);
+    const int K = 100, m = 2;
+    const Target ts[2] = {QUARTIC, DOUBLE_WELL};
+    const double ref_logz[2] = {0.0225104, -1.4766215}, steps[2] = {1.0, 0.25};
+    const char *names[2] = {"quartic", "double_well"};
+    double *logw = xmalloc(sizeof(double) * n), *w = xmalloc(sizeof(double) * n);
+    for (int q = 0; q < 2; q++) {
+        double lz = log_z_ratio(ts[q]);
+        char id[64];
+        snprintf(id, sizeof id, "N2.B5.logZ_%s", names[q]);
+        check_close(id, lz, ref_logz[q], 1e-7, NULL, "log(Z1/Z0) by quadrature vs the spec value (%s)", names[q]);
+        for (long c = 0; c < n; c++) logw[c] = ais_chain(ts[q], K, m, steps[q], cli->seed + q, (uint64_t)c);
+        // mean of w = exp(log w) around exp(lz) to avoid overflow: ratio w / exp(lz)
+        for (long c = 0; c < n; c++) w[c] = exp(logw[c] - lz);
+        double se, mw = stats_mean_se(w, (size_t)n, &se);
+        snprintf(id, sizeof id, "N2.B5.ais_unbiased_%s", names[q]);
+        check_mc(id, mw, 1.0, se, 4, n, "N2.B5.ais_weight",
+                 "%s, K = 100: mean of w / (Z1/Z0) is 1 (Neal; Jarzynski E[e^-W] = e^-dF)", names[q]);
+        double se_l, ml = stats_mean_se(logw, (size_t)n, &se_l);
+        snprintf(id, sizeof id, "N2.B5.second_law_%s", names[q]);
+        check_le(id, ml, lz, 0, "N2.B5.ais_weight",
+                 "%s: E[log w] = %.5f <= log(Z1/Z0) (Jensen; 'second law' E[W] >= dF)", names[q], ml);
+        if (q == 1) {
+            check_erratum("N2.B5.E42_jensen_direction", lz, ml,
+                          "note l.642 writes the Jensen step with '>=': it would need E[log w] >= log E[w] = log(Z1/Z0); here E[log w] is below");
+        }
+    }
+    free(logw), free(w);
+}
+
+/*: ## 2. The quasi-static limit
+
+With more, smaller steps the protocol approaches a reversible one: the work concentrates on
+$\Delta F$. For a smooth path $\mathrm{Var}(\log w)\approx\tfrac1K\int_0^1\mathrm{Var}_{f_\lambda}
+(\partial_\lambda\log f_\lambda)\,\tau_{int}(\lambda)\,d\lambda$, so
+
+$$ K\cdot\mathrm{Var}(\log w)\to\text{const},\qquad \log\mathbb E[w] - \mathbb E[\log w]\approx\tfrac12\mathrm{Var}(\log w)\to0 . $$ {#eq:N2.B5.quasi_static}
+
+This is the paper's "quasi-static" remark: with perfect reverse kernels a single sample
+already has the right weight. The program fits the log–log slope of $\mathrm{Var}(\log w)$ in
+$K$ for the quartic target.
+*/
+static void section_quasi_static(const Cli *cli) {
+    const long n = cli_scale(cli, 2000, 10000, 50000);
+    const int Ks[5] = {50, 100, 200, 400, 800};
+    double lk[5], lv[5], kk[5], vv[5], gap[5];
+    double lz = log_z_ratio(QUARTIC);
+    double *logw = xmalloc(sizeof(double) * n);
+    for (int q = 0; q < 5; q++) {
+        for (long c = 0; c < n; c++) logw[c] = ais_chain(QUARTIC, Ks[q], 2, 1.0, cli->seed + 10 + q, (uint64_t)c);
+        double mean, var;
+        stats_mean_var(logw, (size_t)n, &mean, &var);
+        kk[q] = Ks[q], vv[q] = var, lk[q] = log(Ks[q]), lv[q] = log(var), gap[q] = lz - mean;
+        printf("K = %3d: E[log w] = %.6f (log Z1/Z0 = %.6f), Var(log w) = %.3e, K Var = %.4f\n", Ks[q], mean, lz, var,
+               Ks[q] * var);
+    }
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (int q = 0; q < 5; q++) sx += lk[q], sy += lv[q], sxx += lk[q] * lk[q], sxy += lk[q] * lv[q];
+    double slope = (5 * sxy - sx * sy) / (5 * sxx - sx * sx);
+    check_close("N2.B5.varlogw_slope", slope, -1, 0.1, "N2.B5.quasi_static",
+                "log-log slope of Var(log w) in K (quartic, K = 50..800): the quasi-static limit");
+    check_true("N2.B5.jensen_gap_shrinks", gap[4] < gap[0] && gap[0] > 0,
+               "Jensen gap log(Z1/Z0) - E[log w] shrinks from K = 50 (%.2e) to K = 800 (%.2e)", gap[0], gap[4]);
+    Plot *p = plot_new(800, 500, "quasi-static limit: Var(log w) ~ 1/K (quartic target)");
+    plot_ylog(p, 1);
+    plot_series_marker(plot_scatter(p, kk, vv, 5, "Var(log w)"), 4);
+    double ref[5];
+    for (int q = 0; q < 5; q++) ref[q] = vv[0] * kk[0] / kk[q];
+    plot_line(p, kk, ref, 5, "1/K");
+    plot_xlabel(p, "K (linear)");
+    save(p, cli, "varlogw_vs_K.png");
+    free(logw);
+}
+
+/*: ## 3. Crooks' fluctuation theorem
+
+Run the protocol backwards: start from the target, $y\sim e^{-E_1}/Z_1$ (drawn here by
+inverting its CDF tabulated on a fine grid), switch $\lambda_k\to\lambda_{k-1}$, then move with
+$M_{k-1}$. With reversible kernels the path probabilities satisfy
+
+$$ \frac{p_F(W)}{p_R(-W)} = e^{W - \Delta F}, $$ {#eq:N2.B5.crooks}
+
+so the two work histograms cross at $W = \Delta F$ and $\ln[p_F(W)/p_R(-W)]$ is a line of slope
+1. Target: the double well, $K = 10$ (so that the histograms are wide and overlap).
+*/
+static void section_crooks(const Cli *cli) {
+    const Target t = DOUBLE_WELL;
+    const int K = 10, m = 2;
+    const long n = cli_scale(cli, 20000, 200000, 1000000);
+    const double step = 0.25, dF = -log_z_ratio(t);
+    // tabulated inverse CDF of the target
+    enum { NG = 200001 };
+    const double lo = -2.5, hi = 2.5, hg = (hi - lo) / (NG - 1);
+    double *cdf = xmalloc(sizeof(double) * NG);
+    cdf[0] = 0;
+    for (int i = 1; i < NG; i++)
+        cdf[i] = cdf[i - 1] + 0.5 * hg * (exp(-E1(t, lo + hg * (i - 1))) + exp(-E1(t, lo + hg * i)));
+    double *wf = xmalloc(sizeof(double) * n), *wr = xmalloc(sizeof(double) * n);
+    for (long c = 0; c < n; c++) {
+        wf[c] = -ais_chain(t, K, m, step, cli->seed + 50, (uint64_t)c);
+        Rng r;
+        rng_init(&r, cli->seed + 51, (uint64_t)c);
+        double u = rng_uniform(&r) * cdf[NG - 1];
+        int a = 0, b = NG - 1;
+        while (b - a > 1) {
+            int mid = (a + b) / 2;
+            if (cdf[mid] < u) a = mid;
+            else b = mid;
+        }
+        double y = lo + hg * (a + (u - cdf[a]) / (cdf[b] - cdf[a])), work = 0;
+        for (int k = K; k >= 1; k--) {
+            double l1 = (double)k / K, l0 = (double)(k - 1) / K;
+            //: reverse switch $\lambda_k\to\lambda_{k-1}$: work $E_{\lambda_{k-1}}(y) - E_{\lambda_k}(y)$
+            work += -log_f(t, l0, y) + log_f(t, l1, y);
+            if (k > 1) metropolis(t, l0, m, step, &r, &y);
+        }
+        wr[c] = work;
+    }
+    // histograms of W_F and -W_R on common bins
+    enum { NB = 40 };
+    double wmin = dF - 1.5, wmax = dF + 1.5, bw = (wmax - wmin) / NB;
+    long hf[NB] = {0}, hr[NB] = {0};
+    for (long c = 0; c < n; c++) {
+        int i = (int)floor((wf[c] - wmin) / bw), j = (int)floor((-wr[c] - wmin) / bw);
+        if (i >= 0 && i < NB) hf[i]++;
+        if (j >= 0 && j < NB) hr[j]++;
+    }
+    double sx = 0, sy = 0, sxx = 0, sxy = 0, sw = 0, xc[NB], pf[NB], pr[NB];
+    int used = 0;
+    for (int i = 0; i < NB; i++) {
+        xc[i] = wmin + (i + 0.5) * bw, pf[i] = (double)hf[i] / (n * bw), pr[i] = (double)hr[i] / (n * bw);
+        if (hf[i] < 200 || hr[i] < 200) continue;
+        // weighted least squares: var of ln(hf/hr) ~ 1/hf + 1/hr
+        double y = log((double)hf[i] / hr[i]), wgt = 1.0 / (1.0 / hf[i] + 1.0 / hr[i]);
+        sw += wgt, sx += wgt * xc[i], sy += wgt * y, sxx += wgt * xc[i] * xc[i], sxy += wgt * xc[i] * y;
+        used++;
+    }
+    double slope = (sw * sxy - sx * sy) / (sw * sxx - sx * sx), icpt = (sy - slope * sx) / sw;
+    printf("Crooks: %d bins with >= 200 counts in both; slope %.4f, crossing at W = %.4f (dF = %.4f)\n", used, slope,
+           -icpt / slope, dF);
+    check_close("N2.B5.crooks_slope", slope, 1, 0.05, "N2.B5.crooks",
+                "slope of ln[p_F(W)/p_R(-W)] vs W (double well, K = 10, %ld chains each way)", n);
+    check_close("N2.B5.crooks_crossing", -icpt / slope, dF, 0.05, "N2.B5.crooks",
+                "the forward and reverse work densities cross at W = dF = -log(Z1/Z0)");
+    Plot *p = plot_new(800, 500, "work distributions: forward p_F(W) and reverse p_R(-W)");
+    plot_line(p, xc, pf, NB, "p_F(W)");
+    plot_line(p, xc, pr, NB, "p_R(-W)");
+    plot_vline(p, dF, "dF");
+    plot_xlabel(p, "W");
+    save(p, cli, "work_hist_FR.png");
+    free(cdf), free(wf), free(wr);
+}
+
+/*: ## 4. The note's reverse kernel through the same formula (E36, E39)
+
+The paper's weight is an AIS weight, $w = p(x^{(0..T)})/q(x^{(1..T)}\mid x^{(0)})$ with
+$q$ the forward diffusion $T_\pi(x^t\mid x^{t-1}) = \mathcal N(\sqrt{1-\beta}\,x^{t-1}, \beta)$
+and $p = \pi(x^{(T)})\prod_t p(x^{t-1}\mid x^t)$. The note (l.581–585) takes the *forward*
+kernel with swapped arguments as $p(x^{t-1}\mid x^t)$. $T_\pi$ is reversible with respect to
+$\pi = \mathcal N(0,1)$, $T_\pi(a\mid b)\pi(b) = T_\pi(b\mid a)\pi(a)$, so every ratio is
+$\pi(a)/\pi(b)$ for *any* $\beta$ and the product telescopes:
+
+$$ w = \pi(x^{(T)})\prod_{t=1}^T\frac{T_\pi(x^{t-1}\mid x^t)}{T_\pi(x^t\mid x^{t-1})} = \pi(x^{(0)}) . $$ {#eq:N2.B5.telescoping}
+
+The "model" assigns every datum its probability under $\pi$ and learns nothing (E36); the
+ratio of kernels does not tend to 1 as $\beta\to0$ (E39). The paper's reverse kernels are
+learned Gaussians.
+*/
+static double log_kernel(double to, double from, double beta) {
+    double m = sqrt(1 - beta) * from;
+    return -0.5 * (to - m) * (to - m) / beta - 0.5 * log(2 * PI * beta);
+}
+
+static void section_note_kernel(const Cli *cli) {
+    Rng r;
+    rng_init(&r, cli->seed, 777);
+    const int T = 100, paths = 1000;
+    const double beta = 0.02;
+    double worst = 0, x[101];
+    for (int c = 0; c < paths; c++) {
+        x[0] = (rng_uniform(&r) < 0.7 ? -1.0 : 1.0) + 0.5 * rng_normal(&r); /* data from a mixture */
+        for (int t = 1; t <= T; t++) x[t] = sqrt(1 - beta) * x[t - 1] + sqrt(beta) * rng_normal(&r);
+        //: $\log w = \log\pi(x^T) + \sum_t[\log T_\pi(x^{t-1}\mid x^t) - \log T_\pi(x^t\mid x^{t-1})]$
+        double logw = -0.5 * x[T] * x[T] - 0.5 * log(2 * PI);
+        for (int t = 1; t <= T; t++) logw += log_kernel(x[t - 1], x[t], beta) - log_kernel(x[t], x[t - 1], beta);
+        worst = fmax(worst, fabs(logw - (-0.5 * x[0] * x[0] - 0.5 * log(2 * PI))));
+    }
+    check_close("N2.B5.note_kernel_weight", worst, 0, 1e-10, "N2.B5.telescoping",
+                "note's kernel: log w = log pi(x0) on 1000 forward paths (T = 100, beta = 0.02): the weights carry no model");
+    // E36: the model density the note's construction assigns at the data mode x = -1
+    const double q0_at = 0.7 * exp(-0.5 * 0 / 0.25) / sqrt(2 * PI * 0.25) + 0.3 * exp(-0.5 * 4 / 0.25) / sqrt(2 * PI * 0.25);
+    check_erratum("N2.B5.E36_reverse_kernel", exp(-0.5) / sqrt(2 * PI), q0_at,
+                  "note l.581-585: with the forward kernel as reverse kernel, p(x0 = -1) = pi(-1) for any data; the data density there is q0(-1)");
+    // E39: the kernel ratio at tiny beta for one step
+    const double b = 1e-4, a0 = 0.3;
+    double a1 = sqrt(1 - b) * a0 + sqrt(b) * 0.7;
+    double ratio = exp(log_kernel(a0, a1, b) - log_kernel(a1, a0, b));
+    check_erratum("N2.B5.E39_ratio_to_one", 1.0, exp(-0.5 * a0 * a0 + 0.5 * a1 * a1),
+                  "note l.612-614: T(x0|x1)/T(x1|x0) 'tends to 1' as beta -> 0; it is pi(x0)/pi(x1) for every beta (beta = 1e-4: %.10f)", ratio);
+}
+
+int main(int argc, char **argv) {
+    Cli cli;
+    cli_parse(&cli, argc, argv, PROGRAM_PATH, "N2 B5: AIS, Jarzynski, Crooks, quasi-static limit, the note's kernel",
+              205, NULL);
+    section_ais(&cli);
+    section_quasi_static(&cli);
+    section_crooks(&cli);
+    section_note_kernel(&cli);
+    return check_end();
+}
