@@ -31,7 +31,7 @@ call fails at once, and the caller falls back to the CPU path. Nothing in here e
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/cli.h"
+#include "common/gpu_mode.h"
 
 typedef struct GpuContext GpuContext;
 typedef struct GpuBuffer GpuBuffer;

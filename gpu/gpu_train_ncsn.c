@@ -28,7 +28,8 @@ int gpu_train_ncsn_init(GpuTrain *tr, const NcsnNet *net, const Gmm *data, const
         }
     GpuTrainLevel levels[4096];
     gpu_train_levels_ncsn(net, sigma, L, levels);
-    return gpu_train_init(tr, &net->mlp, data, levels, L, batch, seed, lr, 0.9, 0.999, 1e-8, err,
+    const GpuTrainConfig cfg = {&net->mlp, data, levels, L, batch, seed, lr, 0.9, 0.999, 1e-8};
+    return gpu_train_init(tr, &cfg, err,
                           errlen);
 }
 

@@ -73,8 +73,7 @@ static void make_trainer(const Config *c, NnMlp *nn, GpuTrain *tr, int batch, ui
     }
     Gmm mix = two_gaussians();
     char err[256];
-    if (gpu_train_init(tr, nn, &mix, levels, nlev, batch, seed + 100, LR, 0.9, 0.999, 1e-8, err,
-                       sizeof err))
+    if (gpu_train_init(tr, &(GpuTrainConfig){nn, &mix, levels, nlev, batch, seed + 100, LR, 0.9, 0.999, 1e-8}, err, sizeof err))
         die("%s", err);
     gmm_free(&mix);
 }
@@ -512,13 +511,13 @@ static void test_bad_input(void) {
     gpu_train_levels_dsm(&sigma, NULL, 1, 0, &lv);
     GpuTrain tr;
     char err[256] = "";
-    int rc1 = gpu_train_init(&tr, &nn, &mix, &lv, 1, 16, 1, LR, 0.9, 0.999, 1e-8, err, sizeof err);
+    int rc1 = gpu_train_init(&tr, &(GpuTrainConfig){&nn, &mix, &lv, 1, 16, 1, LR, 0.9, 0.999, 1e-8}, err, sizeof err);
     char err2[256] = "";
     Gmm m3 = gmm_new(2, 3);
     nn_mlp_free(&nn);
     const int ok_widths[3] = {2, 8, 2};
     nn_mlp_init(&nn, 2, ok_widths, NN_ACT_TANH, AD_F32, &r);
-    int rc2 = gpu_train_init(&tr, &nn, &m3, &lv, 1, 16, 1, LR, 0.9, 0.999, 1e-8, err2, sizeof err2);
+    int rc2 = gpu_train_init(&tr, &(GpuTrainConfig){&nn, &m3, &lv, 1, 16, 1, LR, 0.9, 0.999, 1e-8}, err2, sizeof err2);
     check_true("common.gpu.train_rejects_bad_input", rc1 == -1 && rc2 == -1 && err[0] && err2[0],
                "a network with 3 outputs (\"%s\") and 3-D data (\"%s\") are refused with a "
                "message", err, err2);

@@ -185,7 +185,7 @@ static void test_same_expected_loss(const Cli *cli) {
     for (int i = 0; i < L; i++) wrong[i].cx = 1.0f, wrong[i].ce = (float)SIGMA[i];
     GpuTrain tw;
     char err[256];
-    if (gpu_train_init(&tw, &net.mlp, &mix, wrong, L, BATCH, 18, 1e-3, 0.9, 0.999, 1e-8, err, sizeof err))
+    if (gpu_train_init(&tw, &(GpuTrainConfig){&net.mlp, &mix, wrong, L, BATCH, 18, 1e-3, 0.9, 0.999, 1e-8}, err, sizeof err))
         die("%s", err);
     double mw = 0;
     for (int s = 0; s < steps; s++) tw.step = s, mw += gpu_train_grad_cpu(&tw, grad) / steps;

@@ -39,6 +39,7 @@ Run: `make run L=35`, or `build/release/bin/lectures/35_score_matching/09_score_
 #include "common/gauss.h"
 #include "common/nn.h"
 #include "common/quadrature.h"
+#include "common/stats.h"
 #include "common/util.h"
 
 enum { D = 2, GL_N = 16, PANELS = 56, NQ = GL_N * PANELS, HD = 10 };
@@ -158,15 +159,6 @@ static double self_div_term(const double *x, void *ctx) {
     return 0.5 * ((a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1]));
 }
 
-static double mean_se(const double *v, long n, double *se) {
-    double m = 0, q = 0;
-    for (long i = 0; i < n; i++) m += v[i];
-    m /= n;
-    for (long i = 0; i < n; i++) q += (v[i] - m) * (v[i] - m);
-    *se = sqrt(q / (n - 1) / n);
-    return m;
-}
-
 /*: ## 95 %-2: Hutchinson's trace estimator (the trick behind sliced score matching)
 
 For a square matrix $J$ and a random $v$ with $\mathbb E[vv^\top] = I$ (Rademacher or Gaussian),
@@ -273,7 +265,7 @@ int main(int argc, char **argv) {
                 for (int b = 0; b < D; b++) vav += pv[a] * LIN_A[a][b] * pv[b];
             ssm[i] = vav + 0.5 * (sl[0] * sl[0] + sl[1] * sl[1]);
         }
-        double se_r, m_r = mean_se(res, n_mc, &se_r), se_s, m_s = mean_se(ssm, n_mc, &se_s);
+        double se_r, m_r = stats_mean_se(res, (size_t)n_mc, &se_r), se_s, m_s = stats_mean_se(ssm, (size_t)n_mc, &se_s);
         check_mc("L35.A.1.stein_mc", m_r, 0.0, se_r, 4, n_mc, "L35.A.1.stein",
                  "Monte-Carlo Stein residual, nonlinear field (SE from samples)");
         check_mc("L35.5.5.ssm_equals_esm_linear", m_s, -0.26, se_s, 4, n_mc, "L35.5.5.hutchinson",
@@ -411,7 +403,7 @@ int main(int argc, char **argv) {
                 mmse[i] += (xhat - x[a]) * (xhat - x[a]);
             }
         }
-        double se1, m1 = mean_se(dsm, n_mc, &se1), se2, m2 = mean_se(mmse, n_mc, &se2);
+        double se1, m1 = stats_mean_se(dsm, (size_t)n_mc, &se1), se2, m2 = stats_mean_se(mmse, (size_t)n_mc, &se2);
         check_mc("L35.A.2.vincent_linear_mc", m1, closed, se1, 4, n_mc, "L35.A.2.vincent_constant",
                  "Monte-Carlo DSM loss of the linear field (SE from samples)");
         check_mc("L35.A.2.tweedie_mmse", m2, pow(sigma, 4) * c_sigma, se2, 4, n_mc, "L35.A.2.tweedie_posterior",
@@ -511,7 +503,7 @@ int main(int argc, char **argv) {
                 //: $v^\top J v$, eq. [eq:L35.5.5.hutchinson]
                 samples[t] = q;
             }
-            double se, m = mean_se(samples, n_probe, &se);
+            double se, m = stats_mean_se(samples, (size_t)n_probe, &se);
             printf("Hutchinson (%s, %ld probes): %.5f vs exact trace %.5f (%d backward passes); per-probe variance "
                    "%.4f, theory %.4f\n", kind[k], n_probe, m, trace, HD, se * se * n_probe, var_theory[k]);
             char id[64];
