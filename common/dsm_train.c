@@ -44,6 +44,19 @@ double dsm_model_step(DsmModel *m, AdArena *arena, const float *in, const float 
     return ad_item(loss);
 }
 
+void dsm_eval(AdArena *arena, const NnMlp *mlp, const double *x, long n, double *out) {
+    enum { BLOCK = 4096 };
+    const int nin = mlp->layers[0].in, nout = mlp->layers[mlp->nlayers - 1].out;
+    for (long start = 0; start < n; start += BLOCK) {
+        const int m = (int)(n - start < BLOCK ? n - start : BLOCK);
+        ad_arena_reset(arena);
+        const int shape[2] = {m, nin};
+        AdTensor *s = nn_mlp_forward(arena, mlp, ad_from_doubles(arena, AD_F32, 2, shape, x + start * nin));
+        for (long i = 0; i < (long)m * nout; i++) out[start * nout + i] = ad_get(s, i);
+    }
+    ad_arena_reset(arena);
+}
+
 long dsm_train(DsmModel *m, const DsmTrainConfig *cfg, double *losses, char *err, size_t errlen) {
     const int nin = m->mlp.layers[0].in, nout = m->mlp.layers[m->mlp.nlayers - 1].out;
     float *in = xmalloc(sizeof(float) * (size_t)cfg->batch * nin);

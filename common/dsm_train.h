@@ -52,6 +52,10 @@ void dsm_model_free(DsmModel *m);
 double dsm_model_step(DsmModel *m, AdArena *arena, const float *in, const float *target,
                       int batch, double skip_scale);
 
+/* The float32 network at n points x (n x widths[0], double), forward only, in blocks of 4096
+   rows: out (n x widths[L]). The arena is reset before and after. */
+void dsm_eval(AdArena *arena, const NnMlp *mlp, const double *x, long n, double *out);
+
 /* Fills the inputs and targets of step `step` (batch x in width, batch x out width). */
 typedef void (*DsmBatchFn)(void *ctx, long step, int batch, float *in, float *target);
 

@@ -502,23 +502,3 @@ int gpu_train_run(GpuContext *g, GpuTrain *tr, int steps, int loss_every, float 
     if (steps > 0) gpu_train_steps_cpu(tr, steps, loss_every, losses);
     return 0;
 }
-
-GpuTwinParity gpu_train_twin_parity(GpuTrain *twin, const float *gpu_losses, long steps) {
-    const long n = steps < 200 ? steps : 200, half = n / 2;
-    float *lt = xmalloc(sizeof(float) * (size_t)n);
-    gpu_train_steps_cpu(twin, (int)n, 1, lt);
-    GpuTwinParity r = {half + 1, n - half, 0, 0, 0, 0};
-    for (long s = half; s < n; s++) r.mean_gpu += gpu_losses[s], r.mean_twin += lt[s];
-    r.mean_gpu /= r.count;
-    r.mean_twin /= r.count;
-    double vg = 0, vt = 0;
-    for (long s = half; s < n; s++) {
-        vg += (gpu_losses[s] - r.mean_gpu) * (gpu_losses[s] - r.mean_gpu);
-        vt += (lt[s] - r.mean_twin) * (lt[s] - r.mean_twin);
-    }
-    //: $\mathrm{se} = \sqrt{(s_g^2 + s_t^2)/m}$ over the $m$ steps of the window
-    r.diff = r.mean_gpu - r.mean_twin;
-    r.se = sqrt((vg + vt) / (double)(r.count - 1) / (double)r.count);
-    free(lt);
-    return r;
-}

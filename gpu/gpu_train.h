@@ -103,17 +103,6 @@ double gpu_train_grad_cpu(const GpuTrain *tr, float *grad);
    window means. OpenMP over examples and parameters; the same result for any thread count. */
 void gpu_train_steps_cpu(GpuTrain *tr, int steps, int loss_every, float *losses);
 
-/* Parity of a GPU training run with its C twin: `twin` (made like the GPU's run, in the state
-   that run started from) runs the first min(steps, 200) steps on the same batches, and the mean
-   batch loss of the second half of that window is compared with `gpu_losses` (one loss a step).
-   The two curves drift apart only through the rounding of exp/log/sin/cos, so their means agree
-   within the standard error of two independent means, estimated from the losses. */
-typedef struct {
-    long first, count;           /* the window: steps first .. first + count - 1 (1-based) */
-    double mean_gpu, mean_twin;
-    double diff, se;             /* mean_gpu - mean_twin and its standard error */
-} GpuTwinParity;
-GpuTwinParity gpu_train_twin_parity(GpuTrain *twin, const float *gpu_losses, long steps);
 /* The same steps on the GPU only: 0 when the GPU ran them, else -1 with the reason in `why`
    and the trainer untouched (no context, a CPU driver's loop limit, any device error). */
 int gpu_train_try(GpuContext *g, GpuTrain *tr, int steps, int loss_every, float *losses,

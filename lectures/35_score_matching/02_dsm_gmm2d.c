@@ -149,20 +149,6 @@ static long cpu_train(void *ctx, double *losses, char *err, size_t errlen) {
     return dsm_train(c->model, &c->cfg, losses, err, errlen);
 }
 
-/* s_theta at n points (row-major n x 2), in chunks, forward only. */
-static void net_eval(AdArena *arena, const NnMlp *mlp, AdDtype dtype, const double *x, long n,
-                     double *out) {
-    for (long start = 0; start < n; start += CHUNK) {
-        int m = (int)(n - start < CHUNK ? n - start : CHUNK);
-        ad_arena_reset(arena);
-        const int shape[2] = {m, D};
-        AdTensor *in = ad_from_doubles(arena, dtype, 2, shape, x + start * D);
-        AdTensor *s = nn_mlp_forward(arena, mlp, in);
-        for (long i = 0; i < (long)m * D; i++) out[start * D + i] = ad_get(s, i);
-    }
-    ad_arena_reset(arena);
-}
-
 /*: ## A.2 / 7.1 insight 2: DSM is a denoising autoencoder
 
 Parametrise a denoiser as $r_\theta(\tilde x) = \tilde x + \sigma^2 s_\theta(\tilde x)$ and
@@ -358,7 +344,7 @@ int main(int argc, char **argv) {
         rng_init(&r, cli.seed, 2);
         for (long i = 0; i < n_eval; i++) draw_noisy(&data, &r, xs + i * D, es + i * D, xns + i * D);
     }
-    net_eval(arena, &model.mlp, AD_F32, xns, n_eval, ss);
+    dsm_eval(arena, &model.mlp, xns, n_eval, ss);
     double *gap = xmalloc(sizeof(double) * n_eval), *mse = xmalloc(sizeof(double) * n_eval);
     double *denoise = xmalloc(sizeof(double) * n_eval), *cross = xmalloc(sizeof(double) * n_eval);
     double *dsm_s = xmalloc(sizeof(double) * n_eval);
@@ -458,7 +444,7 @@ int main(int argc, char **argv) {
     */
     const double pts[4][D] = {{-3, 0}, {3, 0}, {0, 0}, {0, 2}};
     double pts_s[4 * D];
-    net_eval(arena, &model.mlp, AD_F32, &pts[0][0], 4, pts_s);
+    dsm_eval(arena, &model.mlp, &pts[0][0], 4, pts_s);
     Gmm clean = make_data();
     printf("point       | learned         | perturbed       | clean           | err vs pert | err vs clean\n");
     double worst = 0.0;
@@ -550,7 +536,7 @@ int main(int argc, char **argv) {
     static double u[2][NX * NY], w[2][NX * NY];
     for (int j = 0; j < NY; j++)
         for (int i = 0; i < NX; i++) grid[(j * NX + i) * D] = -5.0 + 0.3 * i, grid[(j * NX + i) * D + 1] = -3.0 + 0.3 * j;
-    net_eval(arena, &model.mlp, AD_F32, grid, NX * NY, learned);
+    dsm_eval(arena, &model.mlp, grid, NX * NY, learned);
     for (int k = 0; k < NX * NY; k++) {
         double sq[D];
         perturbed_score(grid + k * D, sq);
