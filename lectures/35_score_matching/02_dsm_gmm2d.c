@@ -224,6 +224,9 @@ int main(int argc, char **argv) {
     printf("the same floor in other normalisations: per coordinate %.4f, sigma^2-weighted %.4f, "
            "both %.4f (none is 0.312)\n", floor_c / D, SIGMA * SIGMA * floor_c,
            SIGMA * SIGMA * floor_c / D);
+    check_erratum("L35.4.6.loss_normalisation", floor_c / D, floor_c,
+                  "4.6's math-to-code snippet divides the loss by N d (floor %.4f), 4.2's code by N (floor "
+                  "%.4f, used here and in common/dsm_train) (E7)", floor_c / D, floor_c);
 
     /*: ## Two Monte-Carlo anchors: the zero network and the true perturbed score
 
@@ -321,6 +324,9 @@ int main(int argc, char **argv) {
     long rises = 0;
     for (long s = 1; s < steps; s++) rises += losses[s] > losses[s - 1];
     printf("the batch loss went up in %ld of %ld steps (not monotone)\n", rises, steps - 1);
+    check_erratum("L35.4.2.monotone_decrease", 0.0, (double)rises,
+                  "4.2 expects the loss to decrease monotonically (0 rises); the batch loss rose in this many of "
+                  "the 999 steps (batch noise SD ~0.6 at the floor): monotonicity is no pass criterion (E1)");
 
     /*: ## The learned score against the one it estimates (A.2)
 
@@ -384,8 +390,11 @@ int main(int argc, char **argv) {
              "-grad log q (the step of A.2 that removes x; SE from samples)");
     check_le("L35.4.3.weighted_score_mse", mse_mean, 0.10, 0.0, "L35.A.2.vincent_constant",
              "E_q|s_theta - grad log q_sigma|^2 of the trained net (J(q) = 1.318 for s = 0; bar 0.10)");
-    check_close("L35.A.2.dae_loss_identity", identity_err, 0.0, 1e-9, "L35.A.2.dae_equivalence",
-                "per sample |x_hat - x|^2 = sigma^4 |s + eps/sigma|^2 (max relative difference)");
+    /* |x_hat - x|^2 = sigma^4 |s + eps/sigma|^2 is algebra on the program's own definitions (the
+       former check L35.A.2.dae_loss_identity could not fail): printed; the equivalence that can
+       fail is the SGD-trajectory check of A.2 below */
+    printf("per sample |x_hat - x|^2 = sigma^4 |s + eps/sigma|^2: max relative difference %.2g (algebra)\n",
+           identity_err);
     check_ge("L35.A.2.tweedie_denoise_not_below_mmse", dn_mean, pow(SIGMA, 4) * floor_c, 4 * dn_se,
              "L35.A.2.tweedie", "Tweedie MSE of the trained net >= the MMSE sigma^4 C = 0.4176 (4 SE)");
     check_le("L35.A.2.tweedie_denoise_mse", dn_mean, pow(SIGMA, 4) * (floor_c + 0.10), 4 * dn_se,
@@ -458,12 +467,17 @@ int main(int argc, char **argv) {
         printf("[%4.1f, %3.1f] | [%6.3f, %6.3f] | [%6.3f, %6.3f] | [%6.3f, %6.3f] | %.3f       | %.3f\n",
                pts[k][0], pts[k][1], pts_s[k * D], pts_s[k * D + 1], sq[0], sq[1], sc[0], sc[1], ep, ec);
     }
-    check_le("L35.4.3.test_point_errors", worst, 0.5, 0.0, "L35.4.2.perturbed_score",
-             "largest |s_theta - grad log q_sigma| at the 4 test points (coarse bar; pointwise values are noisy)");
     {
         double sq[D], sc[D];
         perturbed_score(pts[3], sq);
         gmm_score(&clean, pts[3], sc);
+        /* the bar is what the table is for: at (0, 2) the perturbed and the clean score are 0.4
+           apart, so errors below that tell the two apart (the last Adam iterate is noisy
+           pointwise, ~0.1-0.25 here, which a tighter bar would not respect) */
+        const double clean_gap = hypot(sq[0] - sc[0], sq[1] - sc[1]);
+        check_le("L35.4.3.test_point_errors", worst, clean_gap, 0.0, "L35.4.2.perturbed_score",
+                 "largest |s_theta - grad log q_sigma| at the 4 test points < %.3f = |grad log q_sigma - "
+                 "grad log p| at (0, 2), the difference the table has to resolve", clean_gap);
         check_erratum("L35.4.3.clean_score_comparison", 0.051, hypot(sq[0] - sc[0], sq[1] - sc[1]),
                       "4.3 reports error 0.051 vs the clean score at (0,2); a sigma=0.5 net targets "
                       "grad log q, which is 0.4 away there");
