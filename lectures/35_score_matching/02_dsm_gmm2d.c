@@ -21,7 +21,9 @@ field next to the true perturbed one).
 
 With `--gpu on|auto` and a device the training runs on the GPU backend's training kernel
 (kernel 3, `gpu/gpu_train.h`: batches drawn on the device, every batch loss read back), at the
-same scale; two parity checks compare it with its C twin and with the CPU evaluation.
+same scale, alone (`gpu/gpu_or_cpu.h`: without a device, or after a device error, the CPU path
+runs instead); one check compares its loss estimator with the CPU evaluation. The kernel's
+agreement with its C twin is a unit test (`checks/unit/test_gpu_train.c`).
 
 Run: `make run L=35`, or `build/release/bin/lectures/35_score_matching/02_dsm_gmm2d [--out DIR] [--gpu on]`.
 

@@ -23,7 +23,7 @@ Figure: `swissroll_ncsn.png` (ALD samples over the data; the learned score at $\
 With `--gpu on|auto` and a device the ALD chains run on the GPU backend (`mlp_step`).
 Default scale: $H = 64$, 4000 training steps of 32 points x 5 levels, 2000 chains (about 40 s
 on one core); `--full`: 12,000 steps, 5000 chains. `--layers`, `--act`, `--hidden`,
-`--steps`, `--batch`, `--lr` rerun the architecture comparison below.
+`--steps`, `--batch`, `--lr` rerun the architecture comparison (in this lecture's README).
 
 Run: `make run L=35`, or `build/release/bin/lectures/35_score_matching/11_swissroll_ncsn [--out DIR] [--gpu on]`.
 
