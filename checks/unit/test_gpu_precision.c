@@ -176,9 +176,10 @@ static void test_gpu_or_cpu(const Cli *cli, int argc, char **argv, GpuContext *g
         GocWhere w2 = goc_sample(g, &job, xg, N);
         double d = 0;
         for (long i = 0; i < 2 * N; i++) d = fmax(d, fabs(xg[i] - xc[i]));
-        check_true("common.gpu.goc_gpu_alone", w2 == GOC_GPU && ctx.calls == 2 && d > 0 && d < 0.5,
-                   "with a working device the kernel runs alone (the CPU path is not called) and "
-                   "its chains are near the CPU's (max |difference| %.2g, no bit-equality asked)", d);
+        check_true("common.gpu.goc_gpu_alone", w2 == GOC_GPU && ctx.calls == 2,
+                   "with a working device the kernel runs alone: the CPU path is not called (max "
+                   "|difference| from the CPU's chains %.2g; the precision bounds are "
+                   "test_gpu_langevin's)", d);
     }
     free(x0), free(xc), free(xt), free(xg);
     gmm_free(&mix);
