@@ -22,7 +22,7 @@ protocol (`check_begin`) with the program's path and output directory.
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { GPU_AUTO, GPU_OFF, GPU_ON } GpuMode;
+#include "common/gpu_mode.h" /* GpuMode */
 typedef enum { SCALE_QUICK, SCALE_DEFAULT, SCALE_FULL } Scale;
 
 typedef struct {

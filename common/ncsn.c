@@ -212,3 +212,24 @@ void ncsn_langevin_score(const double *x, size_t n, size_t dim, double sigma, do
     if ((int)dim != net->dim) die("ncsn_langevin_score: dim %zu, network dim %d", dim, net->dim);
     ncsn_eval(net, x, (long)n, sigma, NULL, score_out);
 }
+
+void ncsn_ald_params(LangevinParams *lp, size_t n, size_t dim, LangevinScoreFn score, void *ctx,
+                     const double *sigma, int L, double alpha_scale, int steps, uint64_t seed) {
+    langevin_params_init(lp, n, dim, score, ctx);
+    lp->sigmas = sigma;
+    lp->n_levels = (size_t)L;
+    //: $\alpha_i = \alpha_\text{scale}\,\sigma_i^2$ (eq. [eq:common.langevin.annealed_step], SIGMA2 rule)
+    lp->step_rule = LANGEVIN_STEP_SIGMA2;
+    lp->step_size = alpha_scale;
+    lp->n_steps = (size_t)steps;
+    lp->seed = seed;
+    lp->keep_going = 1;
+}
+
+void ncsn_init_wide(double *x, long n, int dim, uint64_t seed, double sd) {
+    for (long c = 0; c < n; c++) {
+        Rng r;
+        rng_init(&r, seed, (uint64_t)c);
+        for (int a = 0; a < dim; a++) x[c * dim + a] = sd * rng_normal(&r);
+    }
+}

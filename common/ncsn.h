@@ -53,6 +53,7 @@ the shape `common/langevin.h` wants.
 #include <stddef.h>
 
 #include "common/ad.h"
+#include "common/langevin.h"
 #include "common/nn.h"
 #include "common/rng.h"
 
@@ -116,5 +117,13 @@ void ncsn_eval(const NcsnNet *net, const double *x, long n, double sigma, double
 /* A LangevinScoreFn (common/langevin.h) with ctx = const NcsnNet *: score at the level sigma. */
 void ncsn_langevin_score(const double *x, size_t n, size_t dim, double sigma, double *score_out,
                          void *ctx);
+
+/* Annealed Langevin of L35 5.3 (Song & Ermon's algorithm 1) as common/langevin parameters: L
+   levels sigma[0..L), `steps` steps each, step alpha_i = alpha_scale sigma_i^2 (the SIGMA2 rule of
+   eq. common.langevin.annealed_step), chains continuing past a non-finite value (keep_going). */
+void ncsn_ald_params(LangevinParams *lp, size_t n, size_t dim, LangevinScoreFn score, void *ctx,
+                     const double *sigma, int L, double alpha_scale, int steps, uint64_t seed);
+/* ALD's start x ~ N(0, sd^2 I) (n x dim): chain c from Philox stream (seed, c). */
+void ncsn_init_wide(double *x, long n, int dim, uint64_t seed, double sd);
 
 #endif

@@ -5,7 +5,7 @@ sampling) can run as Vulkan compute kernels. The CPU path in `common/` stays the
 kernel has a plain C twin (gpu_kernels.h), and whenever the backend is not available or fails,
 the caller runs the twin instead.
 
-**Choice of device** (`--gpu`, cli.h): `off` never touches Vulkan; `auto` takes a real GPU
+**Choice of device** (`--gpu`, parsed by cli.h; `GpuMode` lives in common/gpu_mode.h): `off` never touches Vulkan; `auto` takes a real GPU
 (discrete, then integrated, then virtual) and otherwise the CPU path; `on` also accepts a CPU
 Vulkan driver such as Mesa's llvmpipe, which is how the tests run without a GPU. `gpu_open`
 always prints one line, `backend: ...`, saying which backend runs and why.
@@ -31,7 +31,7 @@ call fails at once, and the caller falls back to the CPU path. Nothing in here e
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/cli.h"
+#include "common/gpu_mode.h"
 
 typedef struct GpuContext GpuContext;
 typedef struct GpuBuffer GpuBuffer;
@@ -39,12 +39,9 @@ typedef struct GpuBuffer GpuBuffer;
 #define GPU_MAX_BINDINGS 8
 #define GPU_MAX_PUSH_BYTES 128
 
-/* Mesa's CPU driver (llvmpipe / lavapipe) guards against endless shader loops: a loop of one work
-   item stops after 65535 iterations in all, counted over every time that loop is entered, and
-   the shader goes on with wrong values, silently. A kernel that repeats a loop (an MLP's
-   inner product, step after step) must therefore keep the total below this on a CPU device;
-   real GPUs have no such limit. Found when a 100-step learned-score Langevin dispatch of a
-   3-64-64-2 MLP (4416 inner iterations a step) went wrong from step 14 on. */
+/* A CPU Vulkan driver (Mesa's llvmpipe) silently stops any shader loop after this many
+   iterations in all; kernels that repeat a loop keep their total below it on a CPU device
+   (gpu/README.md tells how this was found). */
 #define GPU_CPU_DRIVER_LOOP_LIMIT 65535
 
 typedef struct {

@@ -100,16 +100,34 @@ done:
     return rc;
 }
 
-int gpu_langevin_gmm_run(GpuContext *g, const float *table, int k, float *x, long n,
+int gpu_langevin_gmm_try(GpuContext *g, const float *table, int k, float *x, long n,
                          uint64_t seed, const GpuLangevinLevel *levels, int nlevels,
-                         double *gpu_seconds) {
+                         double *gpu_seconds, char *why, size_t whylen) {
     if (gpu_seconds) *gpu_seconds = -1.0;
     if (k < 1 || k > GPU_GMM_MAX_K) die("gpu_langevin_gmm_run: %d components (1..%d)", k,
                                          GPU_GMM_MAX_K);
-    if (n > 0 && n <= 0xffffffffL && g) {
-        if (run_on_gpu(g, table, k, x, n, seed, levels, nlevels, gpu_seconds) == 0) return 1;
-        fprintf(stderr, "gpu: %s; running the CPU path instead\n", gpu_error(g));
+    if (!g || n <= 0 || n > 0xffffffffL) {
+        snprintf(why, whylen, g ? "%ld chains: not a kernel's range" : "no GPU context", n);
+        return -1;
     }
+    if (run_on_gpu(g, table, k, x, n, seed, levels, nlevels, gpu_seconds) == 0) return 0;
+    snprintf(why, whylen, "%s", gpu_error(g));
+    return -1;
+}
+
+int gpu_langevin_gmm_run(GpuContext *g, const float *table, int k, float *x, long n,
+                         uint64_t seed, const GpuLangevinLevel *levels, int nlevels,
+                         double *gpu_seconds) {
+    char why[256];
+    if (k < 1 || k > GPU_GMM_MAX_K) die("gpu_langevin_gmm_run: %d components (1..%d)", k,
+                                         GPU_GMM_MAX_K);
+    if (g && n > 0) {
+        if (gpu_langevin_gmm_try(g, table, k, x, n, seed, levels, nlevels, gpu_seconds, why,
+                                 sizeof why) == 0)
+            return 1;
+        fprintf(stderr, "gpu: %s; running the CPU path instead\n", why);
+    }
+    if (gpu_seconds) *gpu_seconds = -1.0;
     uint32_t step = 0;
     for (int l = 0; l < nlevels; l++) {
         gpu_langevin_gmm_cpu(table, k, x, n, seed, step, levels[l].steps, levels[l].eps,

@@ -44,6 +44,11 @@ void gpu_annealed_levels(const double *sigma, int nlevels, double eps, int steps
 void gpu_langevin_gmm_cpu(const float *table, int k, float *x, long n, uint64_t seed,
                           uint32_t step0, int nsteps, float eps, float extra_var);
 
+/* All levels on the GPU only: 0 when it ran them, else -1 with the reason (x may then hold
+   anything; a caller that falls back keeps a copy). */
+int gpu_langevin_gmm_try(GpuContext *g, const float *table, int k, float *x, long n,
+                         uint64_t seed, const GpuLangevinLevel *levels, int nlevels,
+                         double *gpu_seconds, char *why, size_t whylen);
 /* All levels, on the GPU when g is non-NULL (one submission per about 2^30 chain-steps on a
    GPU, 2^25 on a CPU driver), else on the CPU. Returns 1 when the GPU ran it, 0 when the CPU
    did. gpu_seconds (may be NULL) gets the summed timestamp time (-1 on the CPU). */

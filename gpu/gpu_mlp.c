@@ -263,15 +263,32 @@ done:
     return rc;
 }
 
-int gpu_mlp_steps_run(GpuContext *g, const GpuMlp *m, float *x, long n, uint64_t seed,
-                      const GpuMlpPhase *phases, int nphases, double *gpu_seconds) {
+int gpu_mlp_steps_try(GpuContext *g, const GpuMlp *m, float *x, long n, uint64_t seed,
+                      const GpuMlpPhase *phases, int nphases, double *gpu_seconds, char *why,
+                      size_t whylen) {
     if (gpu_seconds) *gpu_seconds = -1.0;
     if (m->widths[0] != 2 && m->widths[0] != 3) die("gpu_mlp_steps_run: input width must be 2 or 3");
     if (m->widths[m->nlayers] != 2) die("gpu_mlp_steps_run: output width must be 2");
-    if (g && n > 0 && n <= 0xffffffffL) {
-        if (steps_on_gpu(g, m, x, n, seed, phases, nphases, gpu_seconds) == 0) return 1;
-        fprintf(stderr, "gpu: %s; running the CPU path instead\n", gpu_error(g));
+    if (!g || n <= 0 || n > 0xffffffffL) {
+        snprintf(why, whylen, g ? "%ld chains: not a kernel's range" : "no GPU context", n);
+        return -1;
     }
+    if (steps_on_gpu(g, m, x, n, seed, phases, nphases, gpu_seconds) == 0) return 0;
+    snprintf(why, whylen, "%s", gpu_error(g));
+    return -1;
+}
+
+int gpu_mlp_steps_run(GpuContext *g, const GpuMlp *m, float *x, long n, uint64_t seed,
+                      const GpuMlpPhase *phases, int nphases, double *gpu_seconds) {
+    char why[256];
+    if (m->widths[0] != 2 && m->widths[0] != 3) die("gpu_mlp_steps_run: input width must be 2 or 3");
+    if (m->widths[m->nlayers] != 2) die("gpu_mlp_steps_run: output width must be 2");
+    if (g && n > 0) {
+        if (gpu_mlp_steps_try(g, m, x, n, seed, phases, nphases, gpu_seconds, why, sizeof why) == 0)
+            return 1;
+        fprintf(stderr, "gpu: %s; running the CPU path instead\n", why);
+    }
+    if (gpu_seconds) *gpu_seconds = -1.0;
     uint32_t step = 0;
     for (int p = 0; p < nphases; p++) {
         gpu_mlp_steps_cpu(m, x, n, seed, step, &phases[p]);

@@ -62,6 +62,11 @@ void gpu_phases_ddim(const double *beta, int T, int S, GpuMlpPhase *out);
 /* The C twin of `mlp_step`: one phase over the chains x (n x 2), from global step step0. */
 void gpu_mlp_steps_cpu(const GpuMlp *m, float *x, long n, uint64_t seed, uint32_t step0,
                        const GpuMlpPhase *phase);
+/* All phases on the GPU only: 0 when it ran them, else -1 with the reason (x may then hold
+   anything; a caller that falls back keeps a copy). */
+int gpu_mlp_steps_try(GpuContext *g, const GpuMlp *m, float *x, long n, uint64_t seed,
+                      const GpuMlpPhase *phases, int nphases, double *gpu_seconds, char *why,
+                      size_t whylen);
 /* All phases in order, on the GPU when g is non-NULL (falls back to the twin on any error).
    Returns 1 when the GPU ran it. gpu_seconds: summed timestamp time, -1 on the CPU. */
 int gpu_mlp_steps_run(GpuContext *g, const GpuMlp *m, float *x, long n, uint64_t seed,

@@ -29,9 +29,13 @@ void gpu_train_levels_ddpm(const double *beta, int T, GpuTrainLevel *out) {
     }
 }
 
-int gpu_train_init(GpuTrain *tr, const NnMlp *nn, const Gmm *data, const GpuTrainLevel *levels,
-                   int nlevels, int batch, uint64_t seed, double lr, double beta1, double beta2,
-                   double eps, char *err, size_t errlen) {
+int gpu_train_init(GpuTrain *tr, const GpuTrainConfig *cfg, char *err, size_t errlen) {
+    const NnMlp *nn = cfg->nn;
+    const Gmm *data = cfg->data;
+    const GpuTrainLevel *levels = cfg->levels;
+    const int nlevels = cfg->nlevels, batch = cfg->batch;
+    const uint64_t seed = cfg->seed;
+    const double lr = cfg->lr, beta1 = cfg->beta1, beta2 = cfg->beta2, eps = cfg->adam_eps;
     memset(tr, 0, sizeof *tr);
     if (data->d != 2 || data->k < 1 || data->k > GPU_GMM_MAX_K) {
         snprintf(err, errlen, "gpu_train: the data must be a 2-D mixture of 1..%d components",
@@ -462,41 +466,39 @@ done:
     return rc;
 }
 
-int gpu_train_run(GpuContext *g, GpuTrain *tr, int steps, int loss_every, float *losses,
-                  double *gpu_seconds) {
+int gpu_train_try(GpuContext *g, GpuTrain *tr, int steps, int loss_every, float *losses,
+                  double *gpu_seconds, char *why, size_t whylen) {
     if (gpu_seconds) *gpu_seconds = -1.0;
     if (loss_every < 1) die("gpu_train_run: loss_every must be >= 1");
-    if (steps <= 0) return g != NULL;
-    if (g && gpu_info(g)->is_cpu_device && tr->batch > GPU_CPU_DRIVER_LOOP_LIMIT / 2) {
+    if (!g) {
+        snprintf(why, whylen, "no GPU context");
+        return -1;
+    }
+    if (steps <= 0) return 0;
+    if (gpu_info(g)->is_cpu_device && tr->batch > GPU_CPU_DRIVER_LOOP_LIMIT / 2) {
         /* train_adam sums each gradient over the batch in one loop (gpu.h: loop limit) */
-        fprintf(stderr, "gpu: batch %d is too large for a CPU Vulkan driver's loop limit; running "
-                        "the CPU path instead\n", tr->batch);
-        g = NULL;
+        snprintf(why, whylen, "batch %d is too large for a CPU Vulkan driver's loop limit",
+                 tr->batch);
+        return -1;
     }
-    if (g && tr->batch <= 0x7fffffff && tr->net.nparams < 0x7fffffffL) {
-        if (train_on_gpu(g, tr, steps, loss_every, losses, gpu_seconds) == 0) return 1;
-        fprintf(stderr, "gpu: %s; running the CPU path instead\n", gpu_error(g));
+    if (tr->batch > 0x7fffffff || tr->net.nparams >= 0x7fffffffL) {
+        snprintf(why, whylen, "batch %d or %ld parameters too large for the kernels", tr->batch,
+                 tr->net.nparams);
+        return -1;
     }
-    gpu_train_steps_cpu(tr, steps, loss_every, losses);
-    return 0;
+    if (train_on_gpu(g, tr, steps, loss_every, losses, gpu_seconds) == 0) return 0;
+    snprintf(why, whylen, "%s", gpu_error(g));
+    return -1;
 }
 
-GpuTwinParity gpu_train_twin_parity(GpuTrain *twin, const float *gpu_losses, long steps) {
-    const long n = steps < 200 ? steps : 200, half = n / 2;
-    float *lt = xmalloc(sizeof(float) * (size_t)n);
-    gpu_train_steps_cpu(twin, (int)n, 1, lt);
-    GpuTwinParity r = {half + 1, n - half, 0, 0, 0, 0};
-    for (long s = half; s < n; s++) r.mean_gpu += gpu_losses[s], r.mean_twin += lt[s];
-    r.mean_gpu /= r.count;
-    r.mean_twin /= r.count;
-    double vg = 0, vt = 0;
-    for (long s = half; s < n; s++) {
-        vg += (gpu_losses[s] - r.mean_gpu) * (gpu_losses[s] - r.mean_gpu);
-        vt += (lt[s] - r.mean_twin) * (lt[s] - r.mean_twin);
+int gpu_train_run(GpuContext *g, GpuTrain *tr, int steps, int loss_every, float *losses,
+                  double *gpu_seconds) {
+    char why[256];
+    if (g) {
+        if (gpu_train_try(g, tr, steps, loss_every, losses, gpu_seconds, why, sizeof why) == 0)
+            return 1;
+        fprintf(stderr, "gpu: %s; running the CPU path instead\n", why);
     }
-    //: $\mathrm{se} = \sqrt{(s_g^2 + s_t^2)/m}$ over the $m$ steps of the window
-    r.diff = r.mean_gpu - r.mean_twin;
-    r.se = sqrt((vg + vt) / (double)(r.count - 1) / (double)r.count);
-    free(lt);
-    return r;
+    if (steps > 0) gpu_train_steps_cpu(tr, steps, loss_every, losses);
+    return 0;
 }

@@ -74,12 +74,22 @@ void gpu_train_levels_dsm(const double *sigma, const double *cond, int n, int nc
                           GpuTrainLevel *out);
 void gpu_train_levels_ddpm(const double *beta, int T, GpuTrainLevel *out);
 
-/* A trainer for the float32 MLP `nn` (input width 2, or 3 with the level's cond; output width
-   2) on data from the 2-D diagonal mixture `data`, Adam(lr, beta1, beta2, eps) from zero
-   moments. Copies everything it needs. Returns 0, or -1 with a message. */
-int gpu_train_init(GpuTrain *tr, const NnMlp *nn, const Gmm *data, const GpuTrainLevel *levels,
-                   int nlevels, int batch, uint64_t seed, double lr, double beta1, double beta2,
-                   double eps, char *err, size_t errlen);
+/* What a trainer is made of: the float32 MLP `nn` (input width 2, or 3 with the level's cond;
+   output width 2), data from the 2-D diagonal mixture `data`, `nlevels` levels, `batch`
+   examples a step drawn from Philox streams of `seed`, and Adam(lr, beta1, beta2, adam_eps) from
+   zero moments (PyTorch's defaults are 0.9, 0.999, 1e-8). */
+typedef struct {
+    const NnMlp *nn;
+    const Gmm *data;
+    const GpuTrainLevel *levels;
+    int nlevels;
+    int batch;
+    uint64_t seed;
+    double lr, beta1, beta2, adam_eps;
+} GpuTrainConfig;
+
+/* A trainer for cfg (everything it needs is copied). Returns 0, or -1 with a message. */
+int gpu_train_init(GpuTrain *tr, const GpuTrainConfig *cfg, char *err, size_t errlen);
 void gpu_train_free(GpuTrain *tr);
 
 /* The examples of step `step` (0-based): in (batch x widths[0]: x~ and, for 3 inputs, cond),
@@ -93,17 +103,10 @@ double gpu_train_grad_cpu(const GpuTrain *tr, float *grad);
    window means. OpenMP over examples and parameters; the same result for any thread count. */
 void gpu_train_steps_cpu(GpuTrain *tr, int steps, int loss_every, float *losses);
 
-/* Parity of a GPU training run with its C twin: `twin` (made like the GPU's run, in the state
-   that run started from) runs the first min(steps, 200) steps on the same batches, and the mean
-   batch loss of the second half of that window is compared with `gpu_losses` (one loss a step).
-   The two curves drift apart only through the rounding of exp/log/sin/cos, so their means agree
-   within the standard error of two independent means, estimated from the losses. */
-typedef struct {
-    long first, count;           /* the window: steps first .. first + count - 1 (1-based) */
-    double mean_gpu, mean_twin;
-    double diff, se;             /* mean_gpu - mean_twin and its standard error */
-} GpuTwinParity;
-GpuTwinParity gpu_train_twin_parity(GpuTrain *twin, const float *gpu_losses, long steps);
+/* The same steps on the GPU only: 0 when the GPU ran them, else -1 with the reason in `why`
+   and the trainer untouched (no context, a CPU driver's loop limit, any device error). */
+int gpu_train_try(GpuContext *g, GpuTrain *tr, int steps, int loss_every, float *losses,
+                  double *gpu_seconds, char *why, size_t whylen);
 /* The same steps on the GPU when g is non-NULL (falls back to the twin on any error, with a
    message on stderr). Returns 1 when the GPU ran them. gpu_seconds: summed timestamp time
    (-1 on the CPU or without timestamps). */

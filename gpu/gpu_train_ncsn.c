@@ -28,7 +28,8 @@ int gpu_train_ncsn_init(GpuTrain *tr, const NcsnNet *net, const Gmm *data, const
         }
     GpuTrainLevel levels[4096];
     gpu_train_levels_ncsn(net, sigma, L, levels);
-    return gpu_train_init(tr, &net->mlp, data, levels, L, batch, seed, lr, 0.9, 0.999, 1e-8, err,
+    const GpuTrainConfig cfg = {&net->mlp, data, levels, L, batch, seed, lr, 0.9, 0.999, 1e-8};
+    return gpu_train_init(tr, &cfg, err,
                           errlen);
 }
 
@@ -56,4 +57,19 @@ long gpu_train_run_checked(GpuContext *g, GpuTrain *tr, long steps, int chunk, f
     }
     progress_end(&progress);
     return done;
+}
+
+int gpu_ncsn_sampler(const NcsnNet *net, const double *sigma, int L, double alpha_scale,
+                     int steps, GpuMlp *out, GpuMlpPhase *phases, char *err, size_t errlen) {
+    if (gpu_mlp_from_nn(out, &net->mlp, err, errlen)) return -1;
+    /* W1 is (dim + 1) x hidden, row-major: its first dim rows multiply x */
+    for (long k = 0; k < (long)net->dim * out->widths[1]; k++)
+        out->params[k] = (float)(out->params[k] * net->input_scale);
+    for (int i = 0; i < L; i++) {
+        const double alpha = alpha_scale * sigma[i] * sigma[i];
+        //: $c_x = 1$, $c_f = -\alpha_i/\sigma_i$ (the score is $-\hat\epsilon/\sigma_i$), $\nu = \sqrt{2\alpha_i}$
+        phases[i] = (GpuMlpPhase){(float)ncsn_cond(net, sigma[i]), 1.0f, (float)(-alpha / sigma[i]),
+                                  (float)sqrt(2.0 * alpha), steps};
+    }
+    return 0;
 }

@@ -50,4 +50,13 @@ int gpu_train_ncsn_init(GpuTrain *tr, const NcsnNet *net, const Gmm *data, const
 long gpu_train_run_checked(GpuContext *g, GpuTrain *tr, long steps, int chunk, float *losses,
                            int *on_gpu, const char *label, char *err, size_t errlen);
 
+/* The NcsnNet `net` packed for the MLP kernels (gpu_mlp.h), its input scale c folded into the
+   rows of W1 that multiply x, and the phases of annealed Langevin with this eps-output network:
+   level i runs `steps` steps of x <- x + alpha_i s + sqrt(2 alpha_i) z with
+   s = -eps_hat / sigma_i, alpha_i = alpha_scale sigma_i^2, i.e. (eq. common.gpu.mlp_step)
+   c_x = 1, c_f = -alpha_i / sigma_i, nu = sqrt(2 alpha_i), cond = ncsn_cond(sigma_i).
+   Returns 0, or -1 with a message. */
+int gpu_ncsn_sampler(const NcsnNet *net, const double *sigma, int L, double alpha_scale,
+                     int steps, GpuMlp *out, GpuMlpPhase *phases, char *err, size_t errlen);
+
 #endif

@@ -12,16 +12,39 @@
    (final_loss: mean of the last 100 batch losses). */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "common/ad.h"
 #include "common/check.h"
 #include "common/cli.h"
+#include "common/dsm_train.h"
 #include "common/gauss.h"
 #include "common/nn.h"
 #include "common/optim.h"
 #include "common/util.h"
 
 enum { BATCH = 128, DIM = 2 };
+static const double SIGMA = 0.5;
+
+typedef struct {
+    const Gmm *data;
+    Rng *rng;
+} Batch;
+
+/* x ~ p, then per coordinate eps ~ N(0, 1): x~ = x + sigma eps, target grad log q(x~|x) = -eps/sigma */
+static void draw_batch(void *ctx, long step, int batch, float *x_noisy, float *target) {
+    (void)step;
+    Batch *b = ctx;
+    for (int i = 0; i < batch; i++) {
+        double x[DIM];
+        gmm_sample(b->data, b->rng, x);
+        for (int a = 0; a < DIM; a++) {
+            double eps = rng_normal(b->rng);
+            x_noisy[i * DIM + a] = (float)(x[a] + SIGMA * eps);
+            target[i * DIM + a] = (float)(-eps / SIGMA);
+        }
+    }
+}
 
 int main(int argc, char **argv) {
     long steps = 1000;
@@ -35,60 +58,30 @@ int main(int argc, char **argv) {
     rng_init(&init_rng, cli.seed, 0);
     rng_init(&data_rng, cli.seed, 1);
     const int widths[] = {DIM, 64, 64, DIM};
-    NnMlp mlp;
-    nn_mlp_init(&mlp, 3, widths, NN_ACT_TANH, AD_F32, &init_rng);
-    NnParams params;
-    nn_params_init(&params);
-    nn_mlp_params(&mlp, "score", &params);
-    ParamBlock blocks[8];
-    int nblocks = nn_params_blocks(&params, blocks, 8);
-    Optimizer *adam = optim_new(blocks, nblocks, optim_adam(1e-3, 0.9, 0.999, 1e-8, 0.0));
+    DsmModel model;
+    dsm_model_init(&model, 3, widths, NN_ACT_TANH, "score", 1e-3, &init_rng);
 
     Gmm data = gmm_new(2, DIM);
     const double left[DIM] = {-2, 0}, right[DIM] = {2, 0};
     gmm_set(&data, 0, 0.5, left, NULL, 1.0);
     gmm_set(&data, 1, 0.5, right, NULL, 1.0);
     gmm_normalise(&data);
-    const double sigma = 0.5;
+    Batch batch = {&data, &data_rng};
 
-    AdArena *arena = ad_arena_new(1 << 20);
-    double tail = 0.0;
+    double *losses = xmalloc(sizeof(double) * (size_t)steps);
+    const DsmTrainConfig tc = {steps, BATCH, draw_batch, &batch, 0.0, 0.0, "DSM benchmark"};
+    char err[256];
     double t0 = now_seconds();
-    for (long step = 0; step < steps; step++) {
-        ad_arena_reset(arena);
-        const int shape[2] = {BATCH, DIM};
-        AdTensor *x_noisy = ad_input(arena, AD_F32, 2, shape);
-        AdTensor *target = ad_input(arena, AD_F32, 2, shape);
-        float *xn = ad_f32(x_noisy), *tg = ad_f32(target);
-        for (int i = 0; i < BATCH; i++) {
-            double x[DIM];
-            gmm_sample(&data, &data_rng, x);
-            for (int a = 0; a < DIM; a++) {
-                double eps = rng_normal(&data_rng);
-                xn[i * DIM + a] = (float)(x[a] + sigma * eps); /* x~ = x + sigma eps */
-                tg[i * DIM + a] = (float)(-eps / sigma);       /* grad log q(x~|x) = -eps/sigma */
-            }
-        }
-        AdTensor *score = nn_mlp_forward(arena, &mlp, x_noisy);
-        AdTensor *loss =
-            ad_scale(arena, ad_sum(arena, ad_square(arena, ad_sub(arena, score, target))),
-                     1.0 / BATCH);
-        optim_zero_grad(adam);
-        ad_backward(arena, loss);
-        optim_step(adam);
-        double l = ad_item(loss);
-        if (!isfinite(l)) die("loss is %g at step %ld", l, step);
-        if (step >= steps - 100) tail += l;
-    }
+    if (dsm_train(&model, &tc, losses, err, sizeof err) < steps) die("%s", err);
+    double tail = 0.0;
+    for (long step = steps - 100; step < steps; step++) tail += losses[step];
     double seconds = now_seconds() - t0;
     printf("RESULT peer=c steps=%ld seconds=%.4f us_per_step=%.1f final_loss=%.4f\n", steps,
            seconds, 1e6 * seconds / steps, tail / 100);
 
-    ad_arena_free(arena);
+    free(losses);
     gmm_free(&data);
-    optim_free(adam);
-    nn_params_free(&params);
-    nn_mlp_free(&mlp);
+    dsm_model_free(&model);
     /* the benchmark verifies nothing itself; the run script compares it with its peer */
     return check_end();
 }

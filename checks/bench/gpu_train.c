@@ -88,8 +88,7 @@ int main(int argc, char **argv) {
     nn_mlp_init(&nn, 3, widths, NN_ACT_TANH, AD_F32, &r);
     char err[256];
     GpuTrain fresh;
-    if (gpu_train_init(&fresh, &nn, &data, &level, 1, (int)batch, cli.seed, 1e-3, 0.9, 0.999, 1e-8,
-                       err, sizeof err))
+    if (gpu_train_init(&fresh, &(GpuTrainConfig){&nn, &data, &level, 1, (int)batch, cli.seed, 1e-3, 0.9, 0.999, 1e-8}, err, sizeof err))
         die("%s", err);
     const int every = 100;
     const int nslots = (int)((steps + every - 1) / every);
@@ -104,8 +103,7 @@ int main(int argc, char **argv) {
         ref[threads - 1] = reference_seconds(&fresh, &copy, steps, &ref_loss);
         nn_mlp_free(&copy);
         GpuTrain tr;
-        if (gpu_train_init(&tr, &nn, &data, &level, 1, (int)batch, cli.seed, 1e-3, 0.9, 0.999,
-                           1e-8, err, sizeof err))
+        if (gpu_train_init(&tr, &(GpuTrainConfig){&nn, &data, &level, 1, (int)batch, cli.seed, 1e-3, 0.9, 0.999, 1e-8}, err, sizeof err))
             die("%s", err);
         double t0 = now_seconds();
         gpu_train_steps_cpu(&tr, (int)steps, every, losses);
@@ -116,14 +114,12 @@ int main(int argc, char **argv) {
     double gpu_wall = -1, gpu_ts = -1, gpu_loss = NAN;
     if (g) {
         GpuTrain tr;
-        if (gpu_train_init(&tr, &nn, &data, &level, 1, (int)batch, cli.seed, 1e-3, 0.9, 0.999,
-                           1e-8, err, sizeof err))
+        if (gpu_train_init(&tr, &(GpuTrainConfig){&nn, &data, &level, 1, (int)batch, cli.seed, 1e-3, 0.9, 0.999, 1e-8}, err, sizeof err))
             die("%s", err);
         float warm[2];
         gpu_train_run(g, &tr, 2, 1, warm, NULL); /* pipelines, first-use costs */
         gpu_train_free(&tr);
-        gpu_train_init(&tr, &nn, &data, &level, 1, (int)batch, cli.seed, 1e-3, 0.9, 0.999, 1e-8,
-                       err, sizeof err);
+        gpu_train_init(&tr, &(GpuTrainConfig){&nn, &data, &level, 1, (int)batch, cli.seed, 1e-3, 0.9, 0.999, 1e-8}, err, sizeof err);
         double t0 = now_seconds();
         if (gpu_train_run(g, &tr, (int)steps, every, losses, &gpu_ts)) {
             gpu_wall = now_seconds() - t0;

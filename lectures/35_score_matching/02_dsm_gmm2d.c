@@ -21,7 +21,9 @@ field next to the true perturbed one).
 
 With `--gpu on|auto` and a device the training runs on the GPU backend's training kernel
 (kernel 3, `gpu/gpu_train.h`: batches drawn on the device, every batch loss read back), at the
-same scale; two parity checks compare it with its C twin and with the CPU evaluation.
+same scale, alone (`gpu/gpu_or_cpu.h`: without a device, or after a device error, the CPU path
+runs instead); one check compares its loss estimator with the CPU evaluation. The kernel's
+agreement with its C twin is a unit test (`checks/unit/test_gpu_train.c`).
 
 Run: `make run L=35`, or `build/release/bin/lectures/35_score_matching/02_dsm_gmm2d [--out DIR] [--gpu on]`.
 
@@ -44,14 +46,17 @@ Run: `make run L=35`, or `build/release/bin/lectures/35_score_matching/02_dsm_gm
 #include "common/ad.h"
 #include "common/check.h"
 #include "common/cli.h"
+#include "common/dsm_train.h"
 #include "common/gauss.h"
 #include "common/nn.h"
 #include "common/optim.h"
 #include "common/plot.h"
 #include "common/progress.h"
 #include "common/quadrature.h"
+#include "common/stats.h"
 #include "common/util.h"
 #include "gpu/gpu.h"
+#include "gpu/gpu_or_cpu.h"
 #include "gpu/gpu_train.h"
 #include "gpu/gpu_train_ncsn.h"
 
@@ -116,27 +121,34 @@ static void draw_noisy(const Gmm *data, Rng *r, double *x, double *eps, double *
     }
 }
 
-/* s_theta at n points (row-major n x 2), in chunks, forward only. */
-static void net_eval(AdArena *arena, const NnMlp *mlp, AdDtype dtype, const double *x, long n,
-                     double *out) {
-    for (long start = 0; start < n; start += CHUNK) {
-        int m = (int)(n - start < CHUNK ? n - start : CHUNK);
-        ad_arena_reset(arena);
-        const int shape[2] = {m, D};
-        AdTensor *in = ad_from_doubles(arena, dtype, 2, shape, x + start * D);
-        AdTensor *s = nn_mlp_forward(arena, mlp, in);
-        for (long i = 0; i < (long)m * D; i++) out[start * D + i] = ad_get(s, i);
+/* The CPU path's batch of step k: x~ and the target -eps/sigma (common/dsm_train.h). */
+typedef struct {
+    const Gmm *data;
+    Rng *rng;
+} Batch;
+
+static void draw_batch(void *ctx, long step, int batch, float *x_noisy, float *target) {
+    (void)step;
+    Batch *b = ctx;
+    for (int i = 0; i < batch; i++) {
+        double x[D], eps[D], xt[D];
+        draw_noisy(b->data, b->rng, x, eps, xt);
+        for (int a = 0; a < D; a++) {
+            x_noisy[i * D + a] = (float)xt[a];
+            //: target $\nabla_{\tilde x}\log q(\tilde x|x) = -\epsilon/\sigma$
+            target[i * D + a] = (float)(-eps[a] / SIGMA);
+        }
     }
-    ad_arena_reset(arena);
 }
 
-static double mean_se(const double *v, long n, double *se) {
-    double m = 0, q = 0;
-    for (long i = 0; i < n; i++) m += v[i];
-    m /= n;
-    for (long i = 0; i < n; i++) q += (v[i] - m) * (v[i] - m);
-    *se = sqrt(q / (n - 1) / n);
-    return m;
+typedef struct {
+    DsmModel *model;
+    DsmTrainConfig cfg;
+} CpuTrain;
+
+static long cpu_train(void *ctx, double *losses, char *err, size_t errlen) {
+    CpuTrain *c = ctx;
+    return dsm_train(c->model, &c->cfg, losses, err, errlen);
 }
 
 /*: ## A.2 / 7.1 insight 2: DSM is a denoising autoencoder
@@ -214,6 +226,9 @@ int main(int argc, char **argv) {
     printf("the same floor in other normalisations: per coordinate %.4f, sigma^2-weighted %.4f, "
            "both %.4f (none is 0.312)\n", floor_c / D, SIGMA * SIGMA * floor_c,
            SIGMA * SIGMA * floor_c / D);
+    check_erratum("L35.4.6.loss_normalisation", floor_c / D, floor_c,
+                  "4.6's math-to-code snippet divides the loss by N d (floor %.4f), 4.2's code by N (floor "
+                  "%.4f, used here and in common/dsm_train) (E7)", floor_c / D, floor_c);
 
     /*: ## Two Monte-Carlo anchors: the zero network and the true perturbed score
 
@@ -236,7 +251,7 @@ int main(int argc, char **argv) {
                 opt_loss[i] += (s[a] + eps[a] / SIGMA) * (s[a] + eps[a] / SIGMA);
             }
         }
-        double se0, se1, m0 = mean_se(zero_loss, n_mc, &se0), m1 = mean_se(opt_loss, n_mc, &se1);
+        double se0, se1, m0 = stats_mean_se(zero_loss, (size_t)n_mc, &se0), m1 = stats_mean_se(opt_loss, (size_t)n_mc, &se1);
         check_mc("L35.4.2.zero_net_loss", m0, D / (SIGMA * SIGMA), se0, 4, n_mc, "L35.4.2.dsm_loss",
                  "DSM loss of s = 0 (the lecture's placeholder) is d/sigma^2 = 8 (SE from samples)");
         check_mc("L35.4.2.dsm_at_true_perturbed_score", m1, floor_c, se1, 4, n_mc,
@@ -269,87 +284,25 @@ int main(int argc, char **argv) {
     rng_init(&init_rng, cli.seed, 0);
     rng_init(&data_rng, cli.seed, 1);
     const int widths[] = {D, HIDDEN, HIDDEN, D};
-    NnMlp mlp;
-    nn_mlp_init(&mlp, 3, widths, NN_ACT_TANH, AD_F32, &init_rng);
-    NnParams params;
-    nn_params_init(&params);
-    nn_mlp_params(&mlp, "score", &params);
-    ParamBlock blocks[8];
-    int nblocks = nn_params_blocks(&params, blocks, 8);
-    Optimizer *adam = optim_new(blocks, nblocks, optim_adam(1e-3, 0.9, 0.999, 1e-8, 0.0));
+    DsmModel model;
+    dsm_model_init(&model, 3, widths, NN_ACT_TANH, "score", 1e-3, &init_rng);
     AdArena *arena = ad_arena_new(1 << 20);
     double *losses = xmalloc(sizeof(double) * steps), *iters = xmalloc(sizeof(double) * steps);
+    for (long step = 0; step < steps; step++) iters[step] = step + 1;
     GpuTrainLevel level;
     //: $c_x = 1$, $c_\varepsilon = \sigma$, $a = 1$, $b = 1/\sigma$: eq. [eq:common.gpu.train_loss] becomes eq. [eq:L35.4.2.dsm_loss]
     gpu_train_levels_dsm(&SIGMA, NULL, 1, 0, &level);
     const uint64_t gpu_seed = cli.seed ^ 0x3542ULL;
-    if (g) {
-        GpuTrain tr, twin; /* the same start: the device's run and, for parity, its C twin */
-        if (gpu_train_init(&tr, &mlp, &data, &level, 1, BATCH, gpu_seed, 1e-3, 0.9, 0.999, 1e-8, err, sizeof err) ||
-            gpu_train_init(&twin, &mlp, &data, &level, 1, BATCH, gpu_seed, 1e-3, 0.9, 0.999, 1e-8, err, sizeof err))
-            die("%s", err);
-        printf("training on the GPU (kernel 3): batch %d drawn on the device, %ld steps\n", BATCH, steps);
-        float *lf = xmalloc(sizeof(float) * steps);
-        int on_gpu = 0;
-        const long done = gpu_train_run_checked(g, &tr, steps, 100, lf, &on_gpu, "DSM training (GPU)", err,
-                                                sizeof err);
-        for (long s = 0; s < done; s++) losses[s] = lf[s];
-        if (done < steps) {
-            check_true("L35.4.2.training_finite", false, "%s", err);
-            return check_end();
-        }
-        gpu_mlp_to_nn(&tr.net, &mlp); /* the trained parameters back into the common/nn MLP */
-        const GpuTwinParity par = gpu_train_twin_parity(&twin, lf, steps);
-        printf("GPU vs C twin, mean batch loss of steps %ld..%ld: %.4f vs %.4f\n", par.first,
-               par.first + par.count - 1, par.mean_gpu, par.mean_twin);
-        if (on_gpu)
-            check_mc("L35.4.2.gpu_twin_parity", par.diff, 0.0, par.se, 4, par.count, "common.gpu.train_loss",
-                     "loss curve on the GPU minus its C twin's (same start, same batches), mean of steps "
-                     "%ld..%ld (SE of two independent means, from the losses)", par.first,
-                     par.first + par.count - 1);
-        else
-            check_skip("L35.4.2.gpu_twin_parity", "the GPU run failed and fell back to the C twin (stderr)");
-        free(lf);
-        gpu_train_free(&tr);
-        gpu_train_free(&twin);
-        for (long step = 0; step < steps; step++) iters[step] = step + 1;
-    } else {
-        check_skip("L35.4.2.gpu_twin_parity", "no GPU device (%s); run with --gpu on", why);
-        Progress progress;
-        progress_start(&progress, "DSM training", steps);
-        for (long step = 0; step < steps; step++) {
-            ad_arena_reset(arena);
-            const int shape[2] = {BATCH, D};
-            AdTensor *x_noisy = ad_input(arena, AD_F32, 2, shape);
-            AdTensor *target = ad_input(arena, AD_F32, 2, shape);
-            float *xn = ad_f32(x_noisy), *tg = ad_f32(target);
-            for (int i = 0; i < BATCH; i++) {
-                double x[D], eps[D], xt[D];
-                draw_noisy(&data, &data_rng, x, eps, xt);
-                for (int a = 0; a < D; a++) {
-                    xn[i * D + a] = (float)xt[a];
-                    //: target $\nabla_{\tilde x}\log q(\tilde x|x) = -\epsilon/\sigma$
-                    tg[i * D + a] = (float)(-eps[a] / SIGMA);
-                }
-            }
-            AdTensor *score = nn_mlp_forward(arena, &mlp, x_noisy);
-            //: $\frac1B\sum_i\lVert s_\theta(\tilde x_i) + \epsilon_i/\sigma\rVert^2$, eq. [eq:L35.4.2.dsm_loss]
-            AdTensor *loss = ad_scale(arena, ad_sum(arena, ad_square(arena, ad_sub(arena, score, target))),
-                                      1.0 / BATCH);
-            optim_zero_grad(adam);
-            ad_backward(arena, loss);
-            optim_step(adam);
-            losses[step] = ad_item(loss);
-            iters[step] = step + 1;
-            if (!isfinite(losses[step])) {
-                progress_end(&progress);
-                check_true("L35.4.2.training_finite", false, "DSM loss is %g at step %ld of %ld (CPU)",
-                           losses[step], step + 1, steps);
-                return check_end();
-            }
-            progress_update_value(&progress, step + 1, "loss", losses[step]);
-        }
-        progress_end(&progress);
+    Batch batch = {&data, &data_rng};
+    CpuTrain cpu = {&model, {steps, BATCH, draw_batch, &batch, 0.0, 0.0, "DSM training"}};
+    const GocTrain job = {&model.mlp, steps, 1e-3, &data, &level, 1, BATCH, gpu_seed, cpu_train, &cpu,
+                          "DSM training"};
+    GocWhere where;
+    const long trained = goc_train(g, &job, losses, &where, err, sizeof err);
+    printf("trained on the %s: %ld steps of batch %d\n", goc_where_name(where), trained, BATCH);
+    if (trained < steps) {
+        check_true("L35.4.2.training_finite", false, "%s", err);
+        return check_end();
     }
     for (long s = 99; s < steps; s += 100) printf("step %4ld: batch loss %.3f\n", s + 1, losses[s]);
 
@@ -361,7 +314,7 @@ int main(int argc, char **argv) {
     error: it cannot lie below $C$ by more than its standard error allows, and it lies above
     $C$ by the weighted score error checked further down (bounded there by 0.10).
     */
-    double tail_se, tail = mean_se(losses + steps - 100, 100, &tail_se);
+    double tail_se, tail = stats_mean_se(losses + steps - 100, (size_t)100, &tail_se);
     printf("mean of the last 100 batch losses: %.4f (SE %.4f), floor %.4f\n", tail, tail_se, floor_c);
     check_ge("L35.4.2.train_last100_above_floor", tail, floor_c, 4 * tail_se, "L35.A.2.vincent_constant",
              "mean of the last 100 batch losses >= C(0.5) - 4 SE (SE from the 100 losses)");
@@ -373,6 +326,9 @@ int main(int argc, char **argv) {
     long rises = 0;
     for (long s = 1; s < steps; s++) rises += losses[s] > losses[s - 1];
     printf("the batch loss went up in %ld of %ld steps (not monotone)\n", rises, steps - 1);
+    check_erratum("L35.4.2.monotone_decrease", 0.0, (double)rises,
+                  "4.2 expects the loss to decrease monotonically (0 rises); the batch loss rose in this many of "
+                  "the 999 steps (batch noise SD ~0.6 at the floor): monotonicity is no pass criterion (E1)");
 
     /*: ## The learned score against the one it estimates (A.2)
 
@@ -396,7 +352,7 @@ int main(int argc, char **argv) {
         rng_init(&r, cli.seed, 2);
         for (long i = 0; i < n_eval; i++) draw_noisy(&data, &r, xs + i * D, es + i * D, xns + i * D);
     }
-    net_eval(arena, &mlp, AD_F32, xns, n_eval, ss);
+    dsm_eval(arena, &model.mlp, xns, n_eval, ss);
     double *gap = xmalloc(sizeof(double) * n_eval), *mse = xmalloc(sizeof(double) * n_eval);
     double *denoise = xmalloc(sizeof(double) * n_eval), *cross = xmalloc(sizeof(double) * n_eval);
     double *dsm_s = xmalloc(sizeof(double) * n_eval);
@@ -421,23 +377,26 @@ int main(int argc, char **argv) {
         denoise[i] = dn;
         cross[i] = cr;
     }
-    double gap_se, gap_mean = mean_se(gap, n_eval, &gap_se);
-    double mse_se, mse_mean = mean_se(mse, n_eval, &mse_se);
-    double dn_se, dn_mean = mean_se(denoise, n_eval, &dn_se);
+    double gap_se, gap_mean = stats_mean_se(gap, (size_t)n_eval, &gap_se);
+    double mse_se, mse_mean = stats_mean_se(mse, (size_t)n_eval, &mse_se);
+    double dn_se, dn_mean = stats_mean_se(denoise, (size_t)n_eval, &dn_se);
     printf("trained net: E_q|s_theta - grad log q|^2 = %.4f (SE %.4f); Tweedie MSE %.4f (SE %.4f)\n",
            mse_mean, mse_se, dn_mean, dn_se);
     check_mc("L35.A.2.eval_loss_minus_floor", gap_mean, 0.0, gap_se, 4, n_eval,
              "L35.A.2.vincent_constant",
              "fresh-sample DSM loss of the trained net - C - E_q|s - grad log q|^2 (SE from samples)");
-    double cross_se, cross_mean = mean_se(cross, n_eval, &cross_se);
+    double cross_se, cross_mean = stats_mean_se(cross, (size_t)n_eval, &cross_se);
     check_mc("L35.A.2.cross_term_vanishes", cross_mean, 0.0, cross_se, 4, n_eval,
              "L35.A.2.vincent_constant",
              "E[2 (s_theta - grad log q).(grad log q + eps/sigma)] = 0, since E[eps/sigma | x~] = "
              "-grad log q (the step of A.2 that removes x; SE from samples)");
     check_le("L35.4.3.weighted_score_mse", mse_mean, 0.10, 0.0, "L35.A.2.vincent_constant",
              "E_q|s_theta - grad log q_sigma|^2 of the trained net (J(q) = 1.318 for s = 0; bar 0.10)");
-    check_close("L35.A.2.dae_loss_identity", identity_err, 0.0, 1e-9, "L35.A.2.dae_equivalence",
-                "per sample |x_hat - x|^2 = sigma^4 |s + eps/sigma|^2 (max relative difference)");
+    /* |x_hat - x|^2 = sigma^4 |s + eps/sigma|^2 is algebra on the program's own definitions (the
+       former check L35.A.2.dae_loss_identity could not fail): printed; the equivalence that can
+       fail is the SGD-trajectory check of A.2 below */
+    printf("per sample |x_hat - x|^2 = sigma^4 |s + eps/sigma|^2: max relative difference %.2g (algebra)\n",
+           identity_err);
     check_ge("L35.A.2.tweedie_denoise_not_below_mmse", dn_mean, pow(SIGMA, 4) * floor_c, 4 * dn_se,
              "L35.A.2.tweedie", "Tweedie MSE of the trained net >= the MMSE sigma^4 C = 0.4176 (4 SE)");
     check_le("L35.A.2.tweedie_denoise_mse", dn_mean, pow(SIGMA, 4) * (floor_c + 0.10), 4 * dn_se,
@@ -455,12 +414,11 @@ int main(int argc, char **argv) {
     would not.
     */
     {
-        double ev_se, ev_mean = mean_se(dsm_s, n_eval, &ev_se);
+        double ev_se, ev_mean = stats_mean_se(dsm_s, (size_t)n_eval, &ev_se);
         if (g) {
             const long n_fix = cli_scale(&cli, 20, 100, 400);
             GpuTrain fixed;
-            if (gpu_train_init(&fixed, &mlp, &data, &level, 1, BATCH, gpu_seed ^ 0xF1ULL, 1e-30, 0.9, 0.999,
-                               1e-8, err, sizeof err))
+            if (gpu_train_init(&fixed, &(GpuTrainConfig){&model.mlp, &data, &level, 1, BATCH, gpu_seed ^ 0xF1ULL, 1e-30, 0.9, 0.999, 1e-8}, err, sizeof err))
                 die("%s", err);
             const size_t np = (size_t)fixed.net.nparams;
             float *before = xmalloc(sizeof(float) * np), *lf = xmalloc(sizeof(float) * n_fix);
@@ -497,7 +455,7 @@ int main(int argc, char **argv) {
     */
     const double pts[4][D] = {{-3, 0}, {3, 0}, {0, 0}, {0, 2}};
     double pts_s[4 * D];
-    net_eval(arena, &mlp, AD_F32, &pts[0][0], 4, pts_s);
+    dsm_eval(arena, &model.mlp, &pts[0][0], 4, pts_s);
     Gmm clean = make_data();
     printf("point       | learned         | perturbed       | clean           | err vs pert | err vs clean\n");
     double worst = 0.0;
@@ -511,12 +469,17 @@ int main(int argc, char **argv) {
         printf("[%4.1f, %3.1f] | [%6.3f, %6.3f] | [%6.3f, %6.3f] | [%6.3f, %6.3f] | %.3f       | %.3f\n",
                pts[k][0], pts[k][1], pts_s[k * D], pts_s[k * D + 1], sq[0], sq[1], sc[0], sc[1], ep, ec);
     }
-    check_le("L35.4.3.test_point_errors", worst, 0.5, 0.0, "L35.4.2.perturbed_score",
-             "largest |s_theta - grad log q_sigma| at the 4 test points (coarse bar; pointwise values are noisy)");
     {
         double sq[D], sc[D];
         perturbed_score(pts[3], sq);
         gmm_score(&clean, pts[3], sc);
+        /* the bar is what the table is for: at (0, 2) the perturbed and the clean score are 0.4
+           apart, so errors below that tell the two apart (the last Adam iterate is noisy
+           pointwise, ~0.1-0.25 here, which a tighter bar would not respect) */
+        const double clean_gap = hypot(sq[0] - sc[0], sq[1] - sc[1]);
+        check_le("L35.4.3.test_point_errors", worst, clean_gap, 0.0, "L35.4.2.perturbed_score",
+                 "largest |s_theta - grad log q_sigma| at the 4 test points < %.3f = |grad log q_sigma - "
+                 "grad log p| at (0, 2), the difference the table has to resolve", clean_gap);
         check_erratum("L35.4.3.clean_score_comparison", 0.051, hypot(sq[0] - sc[0], sq[1] - sc[1]),
                       "4.3 reports error 0.051 vs the clean score at (0,2); a sigma=0.5 net targets "
                       "grad log q, which is 0.4 away there");
@@ -567,7 +530,7 @@ int main(int argc, char **argv) {
         running[s] = acc / (s - lo + 1);
     }
     Plot *plot = plot_new(760, 460, "4.2: DSM training loss (sigma = 0.5, batch 128)");
-    PlotSeries *sl = plot_line(plot, iters, losses, (int)steps, g ? "batch loss (GPU kernel)" : "batch loss");
+    PlotSeries *sl = plot_line(plot, iters, losses, (int)steps, where == GOC_GPU ? "batch loss (GPU kernel)" : "batch loss");
     plot_series_alpha(sl, 0.35);
     plot_series_width(sl, 1.0);
     plot_line(plot, iters, running, (int)steps, "running mean (50 steps)");
@@ -589,7 +552,7 @@ int main(int argc, char **argv) {
     static double u[2][NX * NY], w[2][NX * NY];
     for (int j = 0; j < NY; j++)
         for (int i = 0; i < NX; i++) grid[(j * NX + i) * D] = -5.0 + 0.3 * i, grid[(j * NX + i) * D + 1] = -3.0 + 0.3 * j;
-    net_eval(arena, &mlp, AD_F32, grid, NX * NY, learned);
+    dsm_eval(arena, &model.mlp, grid, NX * NY, learned);
     for (int k = 0; k < NX * NY; k++) {
         double sq[D];
         perturbed_score(grid + k * D, sq);
@@ -618,9 +581,7 @@ int main(int argc, char **argv) {
     free(running), free(losses), free(iters), free(xs), free(es), free(xns), free(ss);
     free(gap), free(mse), free(denoise), free(cross), free(dsm_s);
     ad_arena_free(arena);
-    optim_free(adam);
-    nn_params_free(&params);
-    nn_mlp_free(&mlp);
+    dsm_model_free(&model);
     gmm_free(&data), gmm_free(&clean);
     gpu_close(g);
     return check_end();

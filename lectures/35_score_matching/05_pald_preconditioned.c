@@ -200,7 +200,7 @@ int main(int argc, char **argv) {
     */
     double var[D];
     for (int i = 0; i < D; i++) var[i] = pow(10.0, -4.0 + 4.0 * i / 99.0);
-    const size_t n_pc = (size_t)cli_scale(&cli, 100, 500, 2000);
+    const size_t n_pc = (size_t)cli_scale(&cli, 100, 2000, 2000);
     const size_t pc_steps = 300;
     double *x = xmalloc(sizeof(double) * n_pc * D);
     for (size_t k = 0; k < n_pc * D; k++) x[k] = 5.0;
@@ -227,6 +227,16 @@ int main(int argc, char **argv) {
     check_mc("L35.4.8.anisotropic_d100", worst_ratio, expect_ratio, se_ratio, 5.0, (long)n_pc, "L35.4.8.pald",
              "the worst of the 100 ratios var_i / sigma_i^2 after 300 preconditioned steps (1/(1-eps/2); "
              "k = 5 covers 100 coordinates)");
+    /* The spec's band [0.88, 1.17] is the same rule at 2000 chains (about 4.5 standard errors,
+       se = 0.032): at the former 500 chains (se 0.065) a worst ratio of 1.201 was 2.7 se, so the
+       band, not the program, was the scale-dependent part. It is checked at its own scale. */
+    if (n_pc >= 2000)
+        check_in("L35.4.8.anisotropic_d100_spec_band", max_ratio > 1.17 ? max_ratio : min_ratio, 0.88, 1.17,
+                 "L35.4.8.pald", "every ratio var_i / sigma_i^2 of the 100 coordinates in the spec's band "
+                 "[0.88, 1.17] at its scale, %zu chains (range [%.3f, %.3f])", n_pc, min_ratio, max_ratio);
+    else
+        check_skip("L35.4.8.anisotropic_d100_spec_band", "the spec's band is for 2000 chains; this run has %zu",
+                   n_pc);
 
     /* Plain ULA at the same step: the narrowest coordinate is multiplied by 1 - 500 = -499. */
     const size_t n_plain = 10;

@@ -50,8 +50,10 @@ Run: `make run L=35`, or `build/release/bin/lectures/35_score_matching/07_ncsn_g
 #include "common/nn.h"
 #include "common/plot.h"
 #include "common/quadrature.h"
+#include "common/stats.h"
 #include "common/util.h"
 #include "gpu/gpu.h"
+#include "gpu/gpu_or_cpu.h"
 #include "gpu/gpu_train_ncsn.h"
 
 enum { D = 2, L = 10, BATCH = 128, HIDDEN = 64 };
@@ -109,13 +111,22 @@ static void sample_mixture(Rng *r, double *x, int n, void *ctx) {
     for (int i = 0; i < n; i++) gmm_sample(data, r, x + (long)i * D);
 }
 
-static double mean_se(const double *v, long n, double *se) {
-    double m = 0, q = 0;
-    for (long i = 0; i < n; i++) m += v[i];
-    m /= n;
-    for (long i = 0; i < n; i++) q += (v[i] - m) * (v[i] - m);
-    *se = sqrt(q / (n - 1) / n);
-    return m;
+/* The CPU path of the training: common/ncsn's ncsn_train (gpu_or_cpu.h calls it). */
+typedef struct {
+    NcsnNet *net;
+    const double *sigma;
+    const Gmm *data;
+    NcsnTrainConfig cfg;
+} NcsnCpu;
+
+static long ncsn_cpu_train(void *ctx, double *losses, char *err, size_t errlen) {
+    NcsnCpu *c = ctx;
+    for (long k = 0; k < c->cfg.steps; k++) losses[k] = NAN;
+    if (ncsn_train(c->net, c->sigma, L, sample_mixture, (void *)c->data, &c->cfg, losses, err, errlen) == 0)
+        return c->cfg.steps;
+    long done = 0; /* the failing step is named in err; count the finite losses before it */
+    while (done < c->cfg.steps && isfinite(losses[done])) done++;
+    return done;
 }
 
 int main(int argc, char **argv) {
@@ -227,7 +238,7 @@ int main(int argc, char **argv) {
                 for (int a = 0; a < D; a++) v[k] += (-sigma[i] * s[a] - e[a]) * (-sigma[i] * s[a] - e[a]) / L;
             }
         }
-        double se, m = mean_se(v, n_or, &se);
+        double se, m = stats_mean_se(v, (size_t)n_or, &se);
         check_mc("L35.5.2.oracle_loss_equals_floor", m, ncsn_floor, se, 4, n_or, "L35.5.2.ncsn_floor",
                  "NCSN loss of the exact perturbed scores equals the quadrature floor (SE from samples)");
         free(v);
@@ -271,53 +282,31 @@ int main(int argc, char **argv) {
     double *losses = xmalloc(sizeof(double) * steps), *iters = xmalloc(sizeof(double) * steps);
     const int cpu_driver = g && gpu_info(g)->is_cpu_device;
     const int gpu_batch = cpu_driver ? BATCH : BATCH * L;
-    const double mse_bar = cli.scale == SCALE_QUICK ? 0.5 : cpu_driver ? 0.20 : 0.05;
     const uint64_t gpu_seed = cli.seed ^ 0x35052ULL;
-    int on_gpu = 0;
-    if (g) {
-        GpuTrain tr, twin; /* the same start: the device's run and, for parity, its C twin */
-        if (gpu_train_ncsn_init(&tr, &net, &data, sigma, L, gpu_batch, gpu_seed, 1e-3, err, sizeof err) ||
-            gpu_train_ncsn_init(&twin, &net, &data, sigma, L, gpu_batch, gpu_seed, 1e-3, err, sizeof err))
-            die("%s", err);
-        printf("training on the GPU (kernel 3) at %s scale: %d examples per step, one random level "
-               "each, %ld steps\n", cpu_driver ? "the CPU driver's reduced" : "the full", gpu_batch, steps);
-        float *lf = xmalloc(sizeof(float) * steps);
-        const long done = gpu_train_run_checked(g, &tr, steps, 100, lf, &on_gpu, "NCSN training (GPU)",
-                                                err, sizeof err);
-        for (long s = 0; s < done; s++) losses[s] = lf[s];
-        if (done < steps) {
-            check_true("L35.5.2.training_finite", false, "%s", err);
-            return check_end();
-        }
-        //: the trained parameters back into the NcsnNet (the table kept them in its meaning)
-        gpu_mlp_to_nn(&tr.net, &net.mlp);
-        const GpuTwinParity par = gpu_train_twin_parity(&twin, lf, steps);
-        printf("GPU vs C twin, mean batch loss of steps %ld..%ld: %.4f vs %.4f\n", par.first,
-               par.first + par.count - 1, par.mean_gpu, par.mean_twin);
-        if (on_gpu)
-            check_mc("L35.5.2.gpu_twin_parity", par.diff, 0.0, par.se, 4, par.count, "common.gpu.train_loss",
-                     "loss curve on the GPU minus its C twin's (same start, same batches), mean of steps "
-                     "%ld..%ld (SE of two independent means, from the losses)", par.first,
-                     par.first + par.count - 1);
-        else
-            check_skip("L35.5.2.gpu_twin_parity", "the GPU run failed and fell back to the C twin (stderr)");
-        free(lf);
-        gpu_train_free(&tr);
-        gpu_train_free(&twin);
-    } else {
-        printf("training on the CPU (common/ncsn): %d points per step at all %d levels, %ld steps\n",
-               BATCH, L, steps);
-        NcsnTrainConfig tc = {steps, BATCH, 1e-3, 0.0, cli.seed, "NCSN training"};
-        if (ncsn_train(&net, sigma, L, sample_mixture, &data, &tc, losses, err, sizeof err) != 0) {
-            check_true("L35.5.2.training_finite", false, "%s", err);
-            return check_end();
-        }
-        check_skip("L35.5.2.gpu_twin_parity", "no GPU device (%s); run with --gpu on", why);
+    GpuTrainLevel levels[L];
+    //: eq. [eq:common.gpu.ncsn_levels]: $c_x = c$, $c_\varepsilon = c\sigma_i$, cond $\log\sigma_i$, $a = 1$, $b = -1$
+    gpu_train_levels_ncsn(&net, sigma, L, levels);
+    NcsnCpu cpu = {&net, sigma, &data, {steps, BATCH, 1e-3, 0.0, cli.seed, "NCSN training"}};
+    const GocTrain job = {&net.mlp, steps, 1e-3, &data, levels, L, gpu_batch, gpu_seed, ncsn_cpu_train, &cpu,
+                          "NCSN training"};
+    GocWhere where;
+    const long trained = goc_train(g, &job, losses, &where, err, sizeof err);
+    if (where == GOC_GPU)
+        printf("trained on the GPU (kernel 3) at %s scale: %d examples per step, one random level each, %ld "
+               "steps\n", cpu_driver ? "the CPU driver's reduced" : "the full", gpu_batch, trained);
+    else
+        printf("trained on the %s (common/ncsn): %d points per step at all %d levels, %ld steps\n",
+               goc_where_name(where), BATCH, L, trained);
+    if (trained < steps) {
+        check_true("L35.5.2.training_finite", false, "%s", err);
+        return check_end();
     }
+    const int on_gpu = where == GOC_GPU;
+    const double mse_bar = cli.scale == SCALE_QUICK ? 0.5 : on_gpu && cpu_driver ? 0.20 : 0.05;
     for (long s = 0; s < steps; s++) iters[s] = s + 1;
     for (long s = 99; s < steps; s += 100) printf("step %4ld: NCSN loss %.4f\n", s + 1, losses[s]);
     const long tail_n = steps < 100 ? steps : 100;
-    double tail_se, tail = mean_se(losses + steps - tail_n, tail_n, &tail_se);
+    double tail_se, tail = stats_mean_se(losses + steps - tail_n, (size_t)tail_n, &tail_se);
     printf("mean of the last %ld batch losses: %.4f (SE %.4f); floor %.4f\n", tail_n, tail, tail_se,
            ncsn_floor);
     check_ge("L35.5.2.train_last100_above_floor", tail, ncsn_floor, 4 * tail_se, "L35.5.2.ncsn_floor",
@@ -369,7 +358,7 @@ int main(int argc, char **argv) {
             gap[(long)i * n_eval + k] = (l2 - level_floor[i] - e2) / L;
             loss_k[k] += l2 / L; /* the NCSN loss of sample index k, all levels */
         }
-        level_mse[i] = mean_se(mse, n_eval, &level_sd[i]);
+        level_mse[i] = stats_mean_se(mse, (size_t)n_eval, &level_sd[i]);
         level_loss[i] = loss_acc / n_eval;
         worst = fmax(worst, level_mse[i]);
         printf("%5d | %.7f | %.6f   | %.6f  | %.4f (%.4f)\n", i + 1, sigma[i], level_floor[i],
@@ -381,7 +370,7 @@ int main(int argc, char **argv) {
         gap_k[k] = 0;
         for (int i = 0; i < L; i++) gap_k[k] += gap[(long)i * n_eval + k];
     }
-    double gap_se, gap_mean = mean_se(gap_k, n_eval, &gap_se);
+    double gap_se, gap_mean = stats_mean_se(gap_k, (size_t)n_eval, &gap_se);
     check_mc("L35.5.2.vincent_identity_trained", gap_mean, 0.0, gap_se, 4, n_eval,
              "L35.5.2.ncsn_floor",
              "NCSN loss of the trained net - floor - mean weighted error = 0 on fresh samples (SE from samples)");
@@ -399,7 +388,7 @@ int main(int argc, char **argv) {
     level table (input scale, $\log\sigma$ column, sign of $b$) would shift this loss by many
     standard errors (checks/unit/test_gpu_train_ncsn.c shows one such shift).
     */
-    double lk_se, lk_mean = mean_se(loss_k, n_eval, &lk_se);
+    double lk_se, lk_mean = stats_mean_se(loss_k, (size_t)n_eval, &lk_se);
     if (g) {
         const long n_fix = cli_scale(&cli, 20, 100, 400);
         GpuTrain fixed;
@@ -453,7 +442,7 @@ int main(int argc, char **argv) {
     plot_panel(plot, 0);
     plot_title(plot, "loss per step");
     char curve_label[64];
-    if (g) snprintf(curve_label, sizeof curve_label, "batch loss (GPU kernel, B = %d)", gpu_batch);
+    if (on_gpu) snprintf(curve_label, sizeof curve_label, "batch loss (GPU kernel, B = %d)", gpu_batch);
     else snprintf(curve_label, sizeof curve_label, "batch loss (CPU, 128 x 10 rows)");
     PlotSeries *sl = plot_line(plot, iters, losses, (int)steps, curve_label);
     plot_series_alpha(sl, 0.35);

@@ -49,6 +49,8 @@ Run: `make run L=35`, or `build/release/bin/lectures/35_score_matching/08_anneal
 #include "gpu/gpu.h"
 #include "gpu/gpu_langevin.h"
 #include "gpu/gpu_mlp.h"
+#include "gpu/gpu_or_cpu.h"
+#include "gpu/gpu_train_ncsn.h"
 
 enum { D = 2, L = 10, T_LEVEL = 100, HIDDEN = 64, BATCH = 128 };
 static const double ALPHA_SCALE = 0.1;
@@ -164,34 +166,25 @@ static int store_path(const double *x, size_t n, size_t dim, size_t step, size_t
     return 0;
 }
 
-static void ald_params(LangevinParams *lp, size_t n, LangevinScoreFn score, void *ctx, const double *sigma,
-                       uint64_t seed) {
-    langevin_params_init(lp, n, D, score, ctx);
-    lp->sigmas = sigma;
-    lp->n_levels = L;
-    //: $\alpha_i = \alpha_\text{scale}\sigma_i^2$ (eq. [eq:common.langevin.annealed_step], SIGMA2 rule)
-    lp->step_rule = LANGEVIN_STEP_SIGMA2;
-    lp->step_size = ALPHA_SCALE;
-    lp->n_steps = T_LEVEL;
-    lp->seed = seed;
-    lp->keep_going = 1;
-}
+/* The CPU path of a sampling run (gpu_or_cpu.h calls it): common/langevin in double, annealed
+   over the L levels (sigma given) or plain Langevin, 1000 steps of 0.01 (sigma NULL). */
+typedef struct {
+    LangevinScoreFn score;
+    void *ctx;
+    const double *sigma;
+    uint64_t seed;
+} CpuSampler;
 
-/* x ~ N(0, sigma_1^2 I), chain c from stream (seed, c). */
-static void init_wide(double *x, long n, uint64_t seed, double sd) {
-    for (long c = 0; c < n; c++) {
-        Rng r;
-        rng_init(&r, seed, (uint64_t)c);
-        x[2 * c] = sd * rng_normal(&r);
-        x[2 * c + 1] = sd * rng_normal(&r);
+static void cpu_sample(void *ctx, double *x, long n) {
+    const CpuSampler *c = ctx;
+    LangevinParams lp;
+    if (c->sigma) {
+        ncsn_ald_params(&lp, (size_t)n, D, c->score, c->ctx, c->sigma, L, ALPHA_SCALE, T_LEVEL, c->seed);
+    } else {
+        langevin_params_init(&lp, (size_t)n, D, c->score, c->ctx);
+        lp.step_size = 0.01, lp.n_steps = 1000, lp.seed = c->seed;
     }
-}
-
-static void to_float(const double *x, float *f, long n) {
-    for (long i = 0; i < n; i++) f[i] = (float)x[i];
-}
-static void to_double(const float *f, double *x, long n) {
-    for (long i = 0; i < n; i++) x[i] = f[i];
+    langevin_run(&lp, x, NULL);
 }
 
 static void sample_mixture(Rng *r, double *x, int n, void *ctx) {
@@ -210,7 +203,6 @@ int main(int argc, char **argv) {
     /* the quality bars of the learned-score ALD hold for a trained network only, so even the
        smoke scale trains the full 1000 steps (a 150-step net passed or failed them by luck) */
     const long train_steps = 1000;
-    const long n_parity = cli_scale(&cli, 64, 256, 512);
     char err[256], why[256] = "";
     GpuContext *g = gpu_open(cli.gpu, NULL, why, sizeof why);
 
@@ -225,16 +217,16 @@ int main(int argc, char **argv) {
     ncsn_geometric_schedule(5.0, 0.01, L, sigma);
     {
         LangevinParams lp;
-        ald_params(&lp, 1, perturbed_score, NULL, sigma, 0);
+        ncsn_ald_params(&lp, 1, D, perturbed_score, NULL, sigma, L, ALPHA_SCALE, T_LEVEL, 0);
         for (int i = 0; i < L; i++) alpha[i] = langevin_level_step(&lp, (size_t)i);
     }
     printf("step sizes alpha_i = 0.1 sigma_i^2:");
     for (int i = 0; i < L; i++) printf(" %.7g", alpha[i]);
     printf("\n");
-    check_close("L35.5.3.alpha_1", alpha[0], 2.5, 1e-12, "common.langevin.annealed_step",
-                "first-level step alpha_1 = 0.1 * 5^2");
-    check_close("L35.5.3.alpha_L", alpha[L - 1], 1e-5, 1e-17, "common.langevin.annealed_step",
-                "last-level step alpha_L = 0.1 * 0.01^2");
+    /* alpha_1 = 0.1 * 5^2 = 2.5 and alpha_L = 0.1 * 0.01^2 = 1e-5 are the definition restated
+       (the former checks L35.5.3.alpha_1 / alpha_L could not fail): printed, not checked;
+       common/langevin's step rule has its unit test (test_langevin). */
+    printf("alpha_1 = %.7g (0.1 * 5^2 = 2.5), alpha_L = %.7g (0.1 * 0.01^2 = 1e-5)\n", alpha[0], alpha[L - 1]);
 
     /*: ## 5.3 as written: a step beyond the stability bound
 
@@ -252,8 +244,10 @@ int main(int argc, char **argv) {
     for (int i = 0; i < L; i++) worst_pert = fmax(worst_pert, alpha[i] / (1.0 + sigma[i] * sigma[i]));
     printf("level-1 factor with the clean score: %.2f; largest alpha_i/(1+sigma_i^2) with q_sigma: %.4f\n",
            factor1, worst_pert);
-    check_close("L35.5.3.level1_factor", factor1, -1.5, 1e-12, "L35.5.3.stability_bound",
-                "growth factor 1 - alpha_1 of the clean-score step far from the modes (|.| > 1: divergent)");
+    /* 1 - alpha_1 = -1.5 is algebra on the definition (the former check L35.5.3.level1_factor
+       could not fail); what it predicts, growth like 1.5^t through level 1, is checked on the
+       run below */
+    printf("growth factor 1 - alpha_1 = %.2f far from the modes (|.| > 1: divergent)\n", factor1);
     check_le("L35.5.3.perturbed_step_stable", worst_pert, 0.1, 0.0, "L35.5.3.stability_bound",
              "largest alpha_i/(1+sigma_i^2) with the perturbed score (< 2: every level contracts)");
     check_erratum("L35.5.3.alpha_scale_clean_score", ALPHA_SCALE, 2.0 / (sigma[0] * sigma[0]),
@@ -263,9 +257,9 @@ int main(int argc, char **argv) {
     /* The as-written run: naive clean score. */
     double *x = xmalloc(sizeof(double) * D * (size_t)n_oracle);
     {
-        init_wide(x, n_naive, cli.seed ^ 0xA1, sigma[0]);
+        ncsn_init_wide(x, n_naive, D, cli.seed ^ 0xA1, sigma[0]);
         LangevinParams lp;
-        ald_params(&lp, (size_t)n_naive, clean_score_naive, NULL, sigma, cli.seed);
+        ncsn_ald_params(&lp, (size_t)n_naive, D, clean_score_naive, NULL, sigma, L, ALPHA_SCALE, T_LEVEL, cli.seed);
         LangevinResult res;
         langevin_run(&lp, x, &res);
         double nan_fraction = (double)res.n_nonfinite / n_naive;
@@ -280,9 +274,9 @@ int main(int argc, char **argv) {
                       "NaN chains is 1");
     }
     {
-        init_wide(x, n_naive, cli.seed ^ 0xA1, sigma[0]);
+        ncsn_init_wide(x, n_naive, D, cli.seed ^ 0xA1, sigma[0]);
         LangevinParams lp;
-        ald_params(&lp, (size_t)n_naive, clean_score_stable, NULL, sigma, cli.seed);
+        ncsn_ald_params(&lp, (size_t)n_naive, D, clean_score_stable, NULL, sigma, L, ALPHA_SCALE, T_LEVEL, cli.seed);
         double max_after_level1 = 0;
         lp.observe = record_level1;
         lp.observe_ctx = &max_after_level1;
@@ -316,8 +310,7 @@ int main(int argc, char **argv) {
             //: eq. [eq:L35.5.3.var_y_recursion]
             var_y_exact = c * c * var_y_exact + 2.0 * alpha[i];
         }
-    init_wide(x, n_oracle, cli.seed ^ 0xB2, sigma[0]);
-    float *xf = xmalloc(sizeof(float) * D * (size_t)n_oracle);
+    ncsn_init_wide(x, n_oracle, D, cli.seed ^ 0xB2, sigma[0]);
     float table[GPU_GMM_MAX_K * GPU_GMM_STRIDE];
     if (gpu_gmm_pack(&data, table) != 0) die("gpu_gmm_pack failed");
     GpuLangevinLevel levels[L];
@@ -325,16 +318,9 @@ int main(int argc, char **argv) {
     gpu_annealed_levels(sigma, L, 2.0 * ALPHA_SCALE * sigma[L - 1] * sigma[L - 1], T_LEVEL, levels);
     double *x_oracle = xmalloc(sizeof(double) * D * (size_t)n_oracle);
     memcpy(x_oracle, x, sizeof(double) * D * (size_t)n_oracle);
-    int oracle_on_gpu = 0;
-    if (g) {
-        to_float(x_oracle, xf, D * n_oracle);
-        oracle_on_gpu = gpu_langevin_gmm_run(g, table, 2, xf, n_oracle, cli.seed, levels, L, NULL);
-        to_double(xf, x_oracle, D * n_oracle);
-    } else {
-        LangevinParams lp;
-        ald_params(&lp, (size_t)n_oracle, perturbed_score, NULL, sigma, cli.seed);
-        langevin_run(&lp, x_oracle, NULL);
-    }
+    CpuSampler cpu_oracle = {perturbed_score, NULL, sigma, cli.seed};
+    const GocSample job_oracle = {table, 2, levels, NULL, NULL, L, cli.seed, cpu_sample, &cpu_oracle};
+    const int oracle_on_gpu = goc_sample(g, &job_oracle, x_oracle, n_oracle) == GOC_GPU;
     Stats so = stats_of(x_oracle, n_oracle);
     printf("ALD with the exact perturbed score (%s): var_y exact %.4f\n", oracle_on_gpu ? "GPU" : "CPU",
            var_y_exact);
@@ -354,21 +340,6 @@ int main(int argc, char **argv) {
              "E|x1| after ALD (spec reference 2.031 +- 0.05)");
     check_in("L35.5.3.ald_oracle_var_x", so.var[0], 4.9, 5.4, "L35.5.3.perturbed_score",
              "var of x1 after ALD (spec reference 5.126; 5 + residual smoothing)");
-    if (g) {
-        long np = 8 * n_parity < n_oracle ? 8 * n_parity : n_oracle;
-        init_wide(x, np, cli.seed ^ 0xB2, sigma[0]);
-        to_float(x, xf, D * np);
-        gpu_langevin_gmm_run(NULL, table, 2, xf, np, cli.seed, levels, L, NULL);
-        double *xt = xmalloc(sizeof(double) * D * np);
-        to_double(xf, xt, D * np);
-        Stats st = stats_of(xt, np), sg = stats_of(x_oracle, np);
-        check_mc("L35.5.3.ald_oracle_gpu_parity", sg.p_left - st.p_left, 0.0, sqrt(2 * 0.25 / np), 4, np,
-                 "common.gpu.langevin_step",
-                 "P(x1<0) of the first %ld chains: GPU minus its C twin, same Philox noise", np);
-        free(xt);
-    } else {
-        check_skip("L35.5.3.ald_oracle_gpu_parity", "no Vulkan device (%s); run with --gpu on", why);
-    }
 
     /*: ## 5.4: standard Langevin from [10, 10] vs annealed Langevin
 
@@ -379,22 +350,10 @@ int main(int argc, char **argv) {
     */
     double *x_ld = xmalloc(sizeof(double) * D * (size_t)n_ld);
     for (long c = 0; c < n_ld; c++) x_ld[2 * c] = 10.0, x_ld[2 * c + 1] = 10.0;
-    int ld_on_gpu = 0;
-    if (g) {
-        float *xl = xmalloc(sizeof(float) * D * n_ld);
-        to_float(x_ld, xl, D * n_ld);
-        GpuLangevinLevel plain = {0.0f, 0.02f, 1000};
-        ld_on_gpu = gpu_langevin_gmm_run(g, table, 2, xl, n_ld, cli.seed ^ 0xC3, &plain, 1, NULL);
-        to_double(xl, x_ld, D * n_ld);
-        free(xl);
-    } else {
-        LangevinParams lp;
-        langevin_params_init(&lp, (size_t)n_ld, D, clean_score_stable, NULL);
-        lp.step_size = 0.01;
-        lp.n_steps = 1000;
-        lp.seed = cli.seed ^ 0xC3;
-        langevin_run(&lp, x_ld, NULL);
-    }
+    GpuLangevinLevel plain = {0.0f, 0.02f, 1000};
+    CpuSampler cpu_ld = {clean_score_stable, NULL, NULL, cli.seed ^ 0xC3};
+    const GocSample job_ld = {table, 2, &plain, NULL, NULL, 1, cli.seed ^ 0xC3, cpu_sample, &cpu_ld};
+    const int ld_on_gpu = goc_sample(g, &job_ld, x_ld, n_ld) == GOC_GPU;
     Stats sl = stats_of(x_ld, n_ld);
     print_stats(ld_on_gpu ? "standard LD from [10,10] (GPU)" : "standard LD from [10,10] (CPU)", &sl);
     const double p_right_ld = 1.0 - sl.p_left, p_right_fp = 0.7137; /* spec L35 4.9 (Fokker-Planck) */
@@ -417,8 +376,8 @@ int main(int argc, char **argv) {
         langevin_run(&lp, x1, NULL);
         double m_ld = 0, m_ald = 0;
         for (int k = 901; k <= 1000; k++) m_ld += path[2 * k] / 100;
-        init_wide(x1, 1, cli.seed ^ 0xD5, sigma[0]);
-        ald_params(&lp, 1, perturbed_score, NULL, sigma, cli.seed ^ 0xD5);
+        ncsn_init_wide(x1, 1, D, cli.seed ^ 0xD5, sigma[0]);
+        ncsn_ald_params(&lp, 1, D, perturbed_score, NULL, sigma, L, ALPHA_SCALE, T_LEVEL, cli.seed ^ 0xD5);
         lp.observe = store_path, lp.observe_ctx = path, lp.observe_every = 1;
         langevin_run(&lp, x1, NULL);
         for (int k = L * T_LEVEL - 99; k <= L * T_LEVEL; k++) m_ald += path[2 * k] / 100;
@@ -447,28 +406,13 @@ int main(int argc, char **argv) {
         return check_end();
     }
     double *x_learned = xmalloc(sizeof(double) * D * (size_t)n_learned);
-    init_wide(x_learned, n_learned, cli.seed ^ 0xE5, sigma[0]);
+    ncsn_init_wide(x_learned, n_learned, D, cli.seed ^ 0xE5, sigma[0]);
     GpuMlp gm;
-    if (gpu_mlp_from_nn(&gm, &net.mlp, err, sizeof err) != 0) die("%s", err);
-    double cond[L];
-    for (int i = 0; i < L; i++) cond[i] = log(sigma[i]);
     GpuMlpPhase phases[L];
-    /* gpu_phases_langevin builds cf = alpha_gpu/2 for a score-output net with alpha_gpu = 2 alpha_i;
-       this net outputs eps_hat = -sigma s, so cf becomes -alpha_i / sigma_i. */
-    gpu_phases_langevin(sigma, cond, L, 2.0 * ALPHA_SCALE * sigma[L - 1] * sigma[L - 1], T_LEVEL, phases);
-    for (int i = 0; i < L; i++) phases[i].cf = (float)(-alpha[i] / sigma[i]);
-    int learned_on_gpu = 0;
-    if (g) {
-        float *xl = xmalloc(sizeof(float) * D * n_learned);
-        to_float(x_learned, xl, D * n_learned);
-        learned_on_gpu = gpu_mlp_steps_run(g, &gm, xl, n_learned, cli.seed ^ 0xE6, phases, L, NULL);
-        to_double(xl, x_learned, D * n_learned);
-        free(xl);
-    } else {
-        LangevinParams lp;
-        ald_params(&lp, (size_t)n_learned, ncsn_langevin_score, &net, sigma, cli.seed ^ 0xE6);
-        langevin_run(&lp, x_learned, NULL);
-    }
+    if (gpu_ncsn_sampler(&net, sigma, L, ALPHA_SCALE, T_LEVEL, &gm, phases, err, sizeof err)) die("%s", err);
+    CpuSampler cpu_learned = {ncsn_langevin_score, &net, sigma, cli.seed ^ 0xE6};
+    const GocSample job_learned = {NULL, 0, NULL, &gm, phases, L, cli.seed ^ 0xE6, cpu_sample, &cpu_learned};
+    const int learned_on_gpu = goc_sample(g, &job_learned, x_learned, n_learned) == GOC_GPU;
     Stats sn = stats_of(x_learned, n_learned);
     print_stats(learned_on_gpu ? "ALD with the learned NCSN (GPU)" : "ALD with the learned NCSN (CPU)", &sn);
     check_true("L35.5.3.ald_learned_finite", sn.n_bad == 0, "no chain of ALD with the learned score is non-finite");
@@ -478,22 +422,6 @@ int main(int argc, char **argv) {
              "var of x2 with the learned score (exact-score value %.3f)", var_y_exact);
     check_le("L35.5.3.ald_learned_mean_y", fabs(sn.mean[1]), 0.5, 0.0, "common.ncsn.eps_param",
              "|mean of x2| with the learned score");
-    if (g) {
-        long np = n_parity < n_learned ? n_parity : n_learned;
-        float *xt = xmalloc(sizeof(float) * D * np);
-        double *xd = xmalloc(sizeof(double) * D * np);
-        init_wide(xd, np, cli.seed ^ 0xE5, sigma[0]);
-        to_float(xd, xt, D * np);
-        gpu_mlp_steps_run(NULL, &gm, xt, np, cli.seed ^ 0xE6, phases, L, NULL);
-        to_double(xt, xd, D * np);
-        Stats st = stats_of(xd, np), sg = stats_of(x_learned, np);
-        check_mc("L35.5.3.ald_learned_gpu_parity", sg.p_left - st.p_left, 0.0, sqrt(2 * 0.25 / np), 4, np,
-                 "common.gpu.mlp_step",
-                 "P(x1<0) of the first %ld chains: GPU minus its C twin, same Philox noise", np);
-        free(xt), free(xd);
-    } else {
-        check_skip("L35.5.3.ald_learned_gpu_parity", "no Vulkan device (%s); run with --gpu on", why);
-    }
 
     /* Figure: three scatter panels. */
     Plot *plot = plot_new_grid(1, 3, 1500, 520, "5.4: standard vs annealed Langevin (final states)");
@@ -526,7 +454,7 @@ int main(int argc, char **argv) {
 
     gpu_mlp_free(&gm);
     ncsn_free(&net);
-    free(x), free(xf), free(x_oracle), free(x_ld), free(x_learned);
+    free(x), free(x_oracle), free(x_ld), free(x_learned);
     gmm_free(&data);
     gpu_close(g);
     return check_end();

@@ -35,6 +35,7 @@ Run: `make run L=35`, or `build/release/bin/lectures/35_score_matching/10_gmm1d_
 #include "common/ad.h"
 #include "common/check.h"
 #include "common/cli.h"
+#include "common/dsm_train.h"
 #include "common/gauss.h"
 #include "common/langevin.h"
 #include "common/nn.h"
@@ -45,7 +46,7 @@ Run: `make run L=35`, or `build/release/bin/lectures/35_score_matching/10_gmm1d_
 #include "common/stats.h"
 #include "common/util.h"
 
-enum { BATCH = 128, HIDDEN = 64, CHUNK = 4096 };
+enum { BATCH = 128, HIDDEN = 64 };
 static const double SIGMA = 0.5;
 static const double WEIGHTS[3] = {0.33, 0.33, 0.34}, MEANS[3] = {-3.0, 0.0, 3.0};
 
@@ -86,15 +87,16 @@ static double mixture_prob(double var, double a, double b) {
     return p;
 }
 
-static void net_eval(AdArena *arena, const NnMlp *mlp, const double *x, long n, double *out) {
-    for (long start = 0; start < n; start += CHUNK) {
-        int m = (int)(n - start < CHUNK ? n - start : CHUNK);
-        ad_arena_reset(arena);
-        const int shape[2] = {m, 1};
-        AdTensor *s = nn_mlp_forward(arena, mlp, ad_from_doubles(arena, AD_F32, 2, shape, x + start));
-        for (long i = 0; i < m; i++) out[start + i] = ad_get(s, i);
+/* The batch of a training step: x~ = x + sigma eps and the target -eps/sigma. */
+static void draw_batch(void *ctx, long step, int batch, float *x_noisy, float *target) {
+    (void)step;
+    Rng *data_rng = ctx;
+    for (int i = 0; i < batch; i++) {
+        double x = sample_data(data_rng), eps = rng_normal(data_rng);
+        //: $\tilde x = x + \sigma\epsilon$, target $-\epsilon/\sigma$ (eq. [eq:L35.4.2.dsm_loss])
+        x_noisy[i] = (float)(x + SIGMA * eps);
+        target[i] = (float)(-eps / SIGMA);
     }
-    ad_arena_reset(arena);
 }
 
 /*: ## The learned score as a table
@@ -254,39 +256,17 @@ int main(int argc, char **argv) {
     rng_init(&init_rng, cli.seed, 1);
     rng_init(&data_rng, cli.seed, 2);
     const int widths[] = {1, HIDDEN, HIDDEN, 1};
-    NnMlp mlp;
-    nn_mlp_init(&mlp, 3, widths, NN_ACT_TANH, AD_F32, &init_rng);
-    NnParams params;
-    nn_params_init(&params);
-    nn_mlp_params(&mlp, "score", &params);
-    ParamBlock blocks[8];
-    int nblocks = nn_params_blocks(&params, blocks, 8);
-    Optimizer *adam = optim_new(blocks, nblocks, optim_adam(1e-3, 0.9, 0.999, 1e-8, 0.0));
+    DsmModel model;
+    dsm_model_init(&model, 3, widths, NN_ACT_TANH, "score", 1e-2, &init_rng);
     AdArena *arena = ad_arena_new(1 << 20);
     double *losses = xmalloc(sizeof(double) * steps);
-    Progress progress;
-    progress_start(&progress, "DSM training (1-D)", steps);
-    for (long s = 0; s < steps; s++) {
-        ad_arena_reset(arena);
-        const int shape[2] = {BATCH, 1};
-        AdTensor *x_noisy = ad_input(arena, AD_F32, 2, shape), *target = ad_input(arena, AD_F32, 2, shape);
-        float *xn = ad_f32(x_noisy), *tg = ad_f32(target);
-        for (int i = 0; i < BATCH; i++) {
-            double x = sample_data(&data_rng), eps = rng_normal(&data_rng);
-            xn[i] = (float)(x + SIGMA * eps);
-            tg[i] = (float)(-eps / SIGMA);
-        }
-        AdTensor *loss = ad_scale(arena, ad_sum(arena, ad_square(arena, ad_sub(arena, nn_mlp_forward(arena, &mlp, x_noisy), target))),
-                                  1.0 / BATCH);
-        optim_zero_grad(adam);
-        ad_backward(arena, loss);
-        optim_set_lr(adam, lr_cosine_warmup(1e-2, 1e-5, 0, steps, s));
-        optim_step(adam);
-        losses[s] = ad_item(loss);
-        if (!isfinite(losses[s])) die("DSM loss is %g at step %ld", losses[s], s + 1);
-        progress_update_value(&progress, s + 1, "loss", losses[s]);
+    //: $\eta_s$ by the cosine schedule from $10^{-2}$ to $10^{-5}$, eq. [eq:common.optim.cosine]
+    const DsmTrainConfig tc = {steps, BATCH, draw_batch, &data_rng, 0.0, 1e-5, "DSM training (1-D)"};
+    const long trained = dsm_train(&model, &tc, losses, err, sizeof err);
+    if (trained < steps) {
+        check_true("L35.7.7a.training_finite", false, "%s", err);
+        return check_end();
     }
-    progress_end(&progress);
     double tail = 0, tail_var = 0;
     for (long s = steps - 100; s < steps; s++) tail += losses[s] / 100;
     for (long s = steps - 100; s < steps; s++) tail_var += (losses[s] - tail) * (losses[s] - tail) / 99;
@@ -308,8 +288,8 @@ int main(int argc, char **argv) {
     double *grid = xmalloc(sizeof(double) * n_grid), *score_table = xmalloc(sizeof(double) * n_grid);
     double *mid = xmalloc(sizeof(double) * n_grid), *score_mid = xmalloc(sizeof(double) * n_grid);
     for (int i = 0; i < n_grid; i++) grid[i] = lo + h * i, mid[i] = lo + h * (i + 0.5);
-    net_eval(arena, &mlp, grid, n_grid, score_table);
-    net_eval(arena, &mlp, mid, n_grid - 1, score_mid);
+    dsm_eval(arena, &model.mlp, grid, n_grid, score_table);
+    dsm_eval(arena, &model.mlp, mid, n_grid - 1, score_mid);
     ScoreTable table = {lo, h, n_grid, score_table};
     double interp_err = 0, wmse = 0;
     for (int i = 0; i < n_grid - 1; i++) interp_err = fmax(interp_err, fabs(table_score(&table, mid[i]) - score_mid[i]));
@@ -435,7 +415,7 @@ int main(int argc, char **argv) {
         s_true[i] = gmm_score_1d(&data, xs_plot[i]);
         s_pert[i] = gmm_score_1d(&perturbed, xs_plot[i]);
     }
-    net_eval(arena, &mlp, xs_plot, NS, s_learned);
+    dsm_eval(arena, &model.mlp, xs_plot, NS, s_learned);
     Plot *plot = plot_new(760, 460, "7.7a: score of the 1-D three-component mixture");
     plot_line(plot, xs_plot, s_true, NS, "true score grad log p");
     PlotSeries *sp = plot_line(plot, xs_plot, s_pert, NS, "perturbed grad log q_sigma (sigma = 0.5)");
@@ -464,9 +444,7 @@ int main(int argc, char **argv) {
     free(losses), free(grid), free(score_table), free(mid), free(score_mid), free(log_p_theta), free(p_theta);
     free(x_true), free(x_learned);
     ad_arena_free(arena);
-    optim_free(adam);
-    nn_params_free(&params);
-    nn_mlp_free(&mlp);
+    dsm_model_free(&model);
     gmm_free(&data), gmm_free(&perturbed);
     return check_end();
 }

@@ -52,6 +52,7 @@ Run: `make run L=35`, or `build/release/bin/lectures/35_score_matching/12_mnist_
 #include "common/ad.h"
 #include "common/check.h"
 #include "common/cli.h"
+#include "common/dsm_train.h"
 #include "common/data.h"
 #include "common/image.h"
 #include "common/plot.h"
@@ -105,54 +106,27 @@ static double ssim_global(const float *x, const float *y, int d) {
     return (2 * mx * my + c1) * (2 * cxy + c2) / ((mx * mx + my * my + c1) * (vx + vy + c2));
 }
 
-/* One network of either kind, with its optimiser. */
+/* One network of either kind: the score model of common/dsm_train.h (MLP, parameters, Adam). */
 typedef struct {
-    NnMlp mlp;
-    NnParams params;
-    Optimizer *adam;
+    DsmModel net;
     int is_dsm;
 } Model;
 
 static void model_init(Model *m, int d, int hidden, int is_dsm, Rng *rng) {
     const int widths[4] = {d, hidden, hidden, d};
-    nn_mlp_init(&m->mlp, 3, widths, NN_ACT_SILU, AD_F32, rng);
-    nn_params_init(&m->params);
-    nn_mlp_params(&m->mlp, is_dsm ? "dsm" : "dae", &m->params);
-    ParamBlock blocks[8];
-    int nb = nn_params_blocks(&m->params, blocks, 8);
-    m->adam = optim_new(blocks, nb, optim_adam(1e-3, 0.9, 0.999, 1e-8, 0.0));
+    dsm_model_init(&m->net, 3, widths, NN_ACT_SILU, is_dsm ? "dsm" : "dae", 1e-3, rng);
     m->is_dsm = is_dsm;
 }
 
-static void model_free(Model *m) {
-    optim_free(m->adam);
-    nn_params_free(&m->params);
-    nn_mlp_free(&m->mlp);
-}
-
 /* One training step on a batch: x clean, eps noise, xn = x + sigma eps (all BATCH x d). */
-static double model_step(AdArena *arena, Model *m, const float *x, const float *eps, const float *xn, int d) {
-    ad_arena_reset(arena);
-    const int shape[2] = {BATCH, d};
-    AdTensor *in = ad_from_array(arena, AD_F32, 2, shape, xn);
-    AdTensor *out = nn_mlp_forward(arena, &m->mlp, in);
-    AdTensor *residual;
-    if (m->is_dsm) {
-        float *target = ad_arena_alloc(arena, sizeof(float) * BATCH * d);
-        for (long i = 0; i < (long)BATCH * d; i++) target[i] = (float)(-eps[i] / SIGMA);
-        //: $s_\theta(\tilde x) = (g_\theta(\tilde x) - \tilde x)/\sigma^2$, eq. [eq:L35.7.7c.score_skip]
-        AdTensor *score = ad_scale(arena, ad_sub(arena, out, in), 1.0 / (SIGMA * SIGMA));
-        //: $s_\theta(\tilde x) + \epsilon/\sigma$, eq. [eq:L35.4.2.dsm_loss]
-        residual = ad_sub(arena, score, ad_from_array(arena, AD_F32, 2, shape, target));
-    } else {
-        //: $r_\phi(\tilde x) - x$
-        residual = ad_sub(arena, out, ad_from_array(arena, AD_F32, 2, shape, x));
-    }
-    AdTensor *loss = ad_scale(arena, ad_sum(arena, ad_square(arena, residual)), 1.0 / BATCH);
-    optim_zero_grad(m->adam);
-    ad_backward(arena, loss);
-    optim_step(m->adam);
-    return ad_item(loss);
+static double model_step(AdArena *arena, Model *m, const float *x, const float *eps, const float *xn, int d,
+                         float *target) {
+    if (!m->is_dsm)
+        //: DAE: $\lVert r_\phi(\tilde x) - x\rVert^2$ (eq. [eq:common.dsm.loss], plain form, target $x$)
+        return dsm_model_step(&m->net, arena, xn, x, BATCH, 0.0);
+    for (long i = 0; i < (long)BATCH * d; i++) target[i] = (float)(-eps[i] / SIGMA);
+    //: DSM: $s_\theta(\tilde x) = (g_\theta(\tilde x) - \tilde x)/\sigma^2$, eq. [eq:L35.7.7c.score_skip]; loss eq. [eq:L35.4.2.dsm_loss]
+    return dsm_model_step(&m->net, arena, xn, target, BATCH, 1.0 / (SIGMA * SIGMA));
 }
 
 /* Denoised images of xn (n x d): Tweedie for DSM, the output for DAE. */
@@ -161,7 +135,7 @@ static void model_denoise(AdArena *arena, const Model *m, const float *xn, long 
         int b = (int)(n - start < 256 ? n - start : 256);
         ad_arena_reset(arena);
         const int shape[2] = {b, d};
-        AdTensor *y = nn_mlp_forward(arena, &m->mlp, ad_from_array(arena, AD_F32, 2, shape, xn + start * d));
+        AdTensor *y = nn_mlp_forward(arena, &m->net.mlp, ad_from_array(arena, AD_F32, 2, shape, xn + start * d));
         const float *v = ad_f32(y);
         for (long i = 0; i < (long)b * d; i++) {
             if (!m->is_dsm) {
@@ -239,7 +213,7 @@ int main(int argc, char **argv) {
     model_init(&dae, d, hidden, 0, &init_rng);
     AdArena *arena = ad_arena_new(1 << 22);
     float *bx = xmalloc(sizeof(float) * BATCH * d), *be = xmalloc(sizeof(float) * BATCH * d);
-    float *bn = xmalloc(sizeof(float) * BATCH * d);
+    float *bn = xmalloc(sizeof(float) * BATCH * d), *bt = xmalloc(sizeof(float) * BATCH * d);
     double tail_dsm = 0, tail_dae = 0;
     Progress progress;
     progress_start(&progress, "DSM + DAE training", steps);
@@ -252,7 +226,7 @@ int main(int argc, char **argv) {
                 bn[b * d + j] = (float)(bx[b * d + j] + SIGMA * be[b * d + j]);
             }
         }
-        double l1 = model_step(arena, &dsm, bx, be, bn, d), l2 = model_step(arena, &dae, bx, be, bn, d);
+        double l1 = model_step(arena, &dsm, bx, be, bn, d, bt), l2 = model_step(arena, &dae, bx, be, bn, d, bt);
         if (!isfinite(l1) || !isfinite(l2)) {
             check_true("L35.7.7c.training_finite", false, "loss not finite at step %ld (DSM %g, DAE %g)", step + 1, l1, l2);
             return check_end();
@@ -308,9 +282,9 @@ int main(int argc, char **argv) {
         free(tiles);
     }
 
-    free(bx), free(be), free(bn), free(noisy), free(den_dsm), free(den_dae), free(all);
+    free(bx), free(be), free(bn), free(bt), free(noisy), free(den_dsm), free(den_dae), free(all);
     ad_arena_free(arena);
-    model_free(&dsm), model_free(&dae);
+    dsm_model_free(&dsm.net), dsm_model_free(&dae.net);
     imageset_free(&set);
     return check_end();
 }
