@@ -26,7 +26,7 @@
 
 enum { MR = 6, NR = 16, KC = GEMM_KC, MC = 120, NC = 3072, MBIG = 2400 };
 /* below this many multiply-adds a product runs on one thread (a team costs microseconds) */
-#define GEMM_PAR_MIN (1L << 17)
+#define GEMM_PAR_MIN (1L << 21)
 
 static int g_simd = -1;     /* processor has AVX2+FMA: -1 not yet asked */
 static int g_force = 0;     /* gemm_force_portable */
