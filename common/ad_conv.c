@@ -33,49 +33,73 @@ threads by output tiles, so gradients summed over the batch do not depend on the
 #include "common/util.h"
 
 typedef struct {
-    int n, c, h, w, o, kh, kw, stride, pad, ho, wo;
+    int n, c, h, w, o, kh, kw, stride, pad, ho, wo, chunk;
 } ConvDims;
 _Static_assert(sizeof(ConvDims) <= 64, "ConvDims fits the 64-byte head of aux");
 
-/* im2col: col (C*kh*kw, ho*wo) from image x_n (C,H,W), padding reads as 0.
-   col2im_acc: x_n += col2im(dcol), the adjoint. bias_fill: y (O,P) = b; bias_sum: gb += row sums. */
+/* im2col: columns of image x_n (C,H,W) into col (C*kh*kw rows of row stride ld), padding reads
+   as 0. col2im_acc: x_n += col2im(dcol), the adjoint. gather: dst (O, g*P) from g images of
+   src (.., O, P); scatter_acc: the adjoint (dst images += src columns). bias_sum: gb += row sums.
+   Valid output columns of a kernel tap are computed once per row, so the inner loops are plain
+   copies (stride 1) or strided copies (stride 2) with no per-element bounds test. */
 #define DEFINE_CONV_LOOPS(T, SUF)                                                              \
-    static void im2col_##SUF(const ConvDims *d, const T *x, T *col) {                          \
-        long p = (long)d->ho * d->wo, row = 0;                                                 \
+    static void tap_range(const ConvDims *d, int j, int *lo, int *hi) {                        \
+        int a = 0, b = d->wo; /* ow with 0 <= ow*s + j - pad < w */                            \
+        while (a < b && a * d->stride + j - d->pad < 0) a++;                                   \
+        while (b > a && (b - 1) * d->stride + j - d->pad >= d->w) b--;                         \
+        *lo = a;                                                                               \
+        *hi = b;                                                                               \
+    }                                                                                          \
+    static void im2col_##SUF(const ConvDims *d, const T *x, T *col, long ld) {                 \
+        long row = 0;                                                                          \
         for (int c = 0; c < d->c; c++)                                                         \
             for (int i = 0; i < d->kh; i++)                                                    \
                 for (int j = 0; j < d->kw; j++, row++) {                                       \
-                    T *dst = col + row * p;                                                    \
+                    int lo, hi;                                                                \
+                    tap_range(d, j, &lo, &hi);                                                 \
+                    T *dst = col + row * ld;                                                   \
                     for (int oh = 0; oh < d->ho; oh++, dst += d->wo) {                         \
                         int ih = oh * d->stride + i - d->pad;                                  \
                         if (ih < 0 || ih >= d->h) {                                            \
                             for (int ow = 0; ow < d->wo; ow++) dst[ow] = 0;                    \
                             continue;                                                          \
                         }                                                                      \
-                        const T *src = x + ((long)c * d->h + ih) * d->w;                       \
-                        for (int ow = 0; ow < d->wo; ow++) {                                   \
-                            int iw = ow * d->stride + j - d->pad;                              \
-                            dst[ow] = (iw >= 0 && iw < d->w) ? src[iw] : (T)0;                 \
-                        }                                                                      \
+                        const T *src = x + ((long)c * d->h + ih) * d->w + j - d->pad;          \
+                        for (int ow = 0; ow < lo; ow++) dst[ow] = 0;                           \
+                        for (int ow = lo; ow < hi; ow++) dst[ow] = src[(long)ow * d->stride];  \
+                        for (int ow = hi; ow < d->wo; ow++) dst[ow] = 0;                       \
                     }                                                                          \
                 }                                                                              \
     }                                                                                          \
-    static void col2im_acc_##SUF(const ConvDims *d, const T *dcol, T *gx) {                    \
-        long p = (long)d->ho * d->wo, row = 0;                                                 \
+    static void col2im_acc_##SUF(const ConvDims *d, const T *dcol, long ld, T *gx) {           \
+        long row = 0;                                                                          \
         for (int c = 0; c < d->c; c++)                                                         \
             for (int i = 0; i < d->kh; i++)                                                    \
                 for (int j = 0; j < d->kw; j++, row++) {                                       \
-                    const T *src = dcol + row * p;                                             \
+                    int lo, hi;                                                                \
+                    tap_range(d, j, &lo, &hi);                                                 \
+                    const T *src = dcol + row * ld;                                            \
                     for (int oh = 0; oh < d->ho; oh++, src += d->wo) {                         \
                         int ih = oh * d->stride + i - d->pad;                                  \
                         if (ih < 0 || ih >= d->h) continue;                                    \
-                        T *dst = gx + ((long)c * d->h + ih) * d->w;                            \
-                        for (int ow = 0; ow < d->wo; ow++) {                                   \
-                            int iw = ow * d->stride + j - d->pad;                              \
-                            if (iw >= 0 && iw < d->w) dst[iw] += src[ow];                      \
-                        }                                                                      \
+                        T *dst = gx + ((long)c * d->h + ih) * d->w + j - d->pad;               \
+                        for (int ow = lo; ow < hi; ow++) dst[(long)ow * d->stride] += src[ow]; \
                     }                                                                          \
                 }                                                                              \
+    }                                                                                          \
+    static void gather_##SUF(const T *src, int g, int o, long p, T *dst) {                     \
+        for (int k = 0; k < o; k++)                                                            \
+            for (int i = 0; i < g; i++)                                                        \
+                memcpy(dst + ((long)k * g + i) * p, src + ((long)i * o + k) * p,               \
+                       (size_t)p * sizeof(T));                                                 \
+    }                                                                                          \
+    static void scatter_acc_##SUF(const T *src, int g, int o, long p, T *dst) {                \
+        for (int i = 0; i < g; i++)                                                            \
+            for (int k = 0; k < o; k++) {                                                      \
+                const T *s = src + ((long)k * g + i) * p;                                      \
+                T *t = dst + ((long)i * o + k) * p;                                            \
+                for (long q = 0; q < p; q++) t[q] += s[q];                                     \
+            }                                                                                  \
     }                                                                                          \
     static void bias_fill_##SUF(T *y, const T *b, int o, long p) {                             \
         for (int k = 0; k < o; k++)                                                            \
@@ -89,15 +113,26 @@ _Static_assert(sizeof(ConvDims) <= 64, "ConvDims fits the 64-byte head of aux");
         }                                                                                      \
     }
 DEFINE_CONV_LOOPS(float, f32)
+#undef tap_range
+#define tap_range tap_range_f64
 DEFINE_CONV_LOOPS(double, f64)
+#undef tap_range
 
-static void im2col(const ConvDims *d, AdDtype dt, const void *x, void *col) {
-    if (dt == AD_F32) im2col_f32(d, x, col);
-    else im2col_f64(d, x, col);
+static void im2col(const ConvDims *d, AdDtype dt, const void *x, void *col, long ld) {
+    if (dt == AD_F32) im2col_f32(d, x, col, ld);
+    else im2col_f64(d, x, col, ld);
 }
-static void col2im_acc(const ConvDims *d, AdDtype dt, const void *dcol, void *gx) {
-    if (dt == AD_F32) col2im_acc_f32(d, dcol, gx);
-    else col2im_acc_f64(d, dcol, gx);
+static void col2im_acc(const ConvDims *d, AdDtype dt, const void *dcol, long ld, void *gx) {
+    if (dt == AD_F32) col2im_acc_f32(d, dcol, ld, gx);
+    else col2im_acc_f64(d, dcol, ld, gx);
+}
+static void gather(AdDtype dt, const void *src, int g, int o, long p, void *dst) {
+    if (dt == AD_F32) gather_f32(src, g, o, p, dst);
+    else gather_f64(src, g, o, p, dst);
+}
+static void scatter_acc(AdDtype dt, const void *src, int g, int o, long p, void *dst) {
+    if (dt == AD_F32) scatter_acc_f32(src, g, o, p, dst);
+    else scatter_acc_f64(src, g, o, p, dst);
 }
 static void bias_fill(AdDtype dt, void *y, const void *b, int o, long p) {
     if (dt == AD_F32) bias_fill_f32(y, b, o, p);
@@ -108,31 +143,58 @@ static void bias_sum(AdDtype dt, void *gb, const void *gy, int o, long p) {
     else bias_sum_f64(gb, gy, o, p);
 }
 
+/* Images per chunk: the column matrix of a chunk (C k_h k_w, g H_o W_o) holds about 2^21
+   elements. It depends on the shapes only (never on the thread count), so the order in which
+   the products sum over the batch is fixed. */
+static int conv_chunk(long ck, long p, int n) {
+    long g = (1L << 21) / (ck * p);
+    return (int)(g < 1 ? 1 : g > n ? n : g);
+}
+
+/* Column matrices of images [n0, n0 + g) side by side: col (ck, g P), from x (N, C, H, W). */
+static void im2col_chunk(const ConvDims *d, AdDtype dt, const void *x, int n0, int g, void *col) {
+    long p = (long)d->ho * d->wo, img = (long)d->c * d->h * d->w;
+#pragma omp parallel for schedule(static) if (g > 1)
+    for (int i = 0; i < g; i++)
+        im2col(d, dt, ad_elem_ptr((void *)x, dt, (n0 + i) * img), ad_elem_ptr(col, dt, i * p),
+               (long)g * p);
+}
+static void col2im_chunk(const ConvDims *d, AdDtype dt, const void *col, int n0, int g, void *gx) {
+    long p = (long)d->ho * d->wo, img = (long)d->c * d->h * d->w;
+#pragma omp parallel for schedule(static) if (g > 1)
+    for (int i = 0; i < g; i++)
+        col2im_acc(d, dt, ad_elem_ptr((void *)col, dt, i * p), (long)g * p,
+                   ad_elem_ptr(gx, dt, (n0 + i) * img));
+}
+
 /* ---------------------------------------------------------------------------------------- */
-/* conv2d                                                                                     */
+/* conv2d. Per chunk of g images: Y_c = W X^col_c (O, g P), one product for the whole chunk.   */
 
 static void conv_backward(AdTensor *y) {
     AdTensor *x = y->in[0], *w = y->in[1], *b = y->in[2];
     const ConvDims *d = y->aux;
     AdDtype dt = y->dtype;
     long ck = (long)d->c * d->kh * d->kw, p = (long)d->ho * d->wo;
-    void *col = (char *)y->aux + 64;
-    void *dcol = ad_elem_ptr(col, dt, ck * p);
-    for (int n = 0; n < d->n; n++) {
-        void *gy = ad_elem_ptr(y->grad, dt, (long)n * d->o * p);
-        if (ad_wants_grad(b))
-            //: $\bar b_o \mathrel{+}= \sum_{h,w} \bar Y_{n,o,h,w}$
-            bias_sum(dt, b->grad, gy, d->o, p);
+    const int G = d->chunk;
+    void *col = (char *)y->aux + 64, *yc = ad_elem_ptr(col, dt, ck * G * p);
+    void *dcol = ad_elem_ptr(yc, dt, (long)d->o * G * p);
+    for (int n = 0; n < d->n && ad_wants_grad(b); n++)
+        //: $\bar b_o \mathrel{+}= \sum_{h,w} \bar Y_{n,o,h,w}$
+        bias_sum(dt, b->grad, ad_elem_ptr(y->grad, dt, (long)n * d->o * p), d->o, p);
+    for (int n0 = 0; n0 < d->n; n0 += G) {
+        const int g = d->n - n0 < G ? d->n - n0 : G;
+        const long gp = g * p;
+        gather(dt, ad_elem_ptr(y->grad, dt, (long)n0 * d->o * p), g, d->o, p, yc);
         if (ad_wants_grad(w)) {
-            //: $\bar W \mathrel{+}= \bar Y_n (X^{col}_n)^\top$
-            im2col(d, dt, ad_elem_ptr(x->data, dt, (long)n * d->c * d->h * d->w), col);
-            ad_gemm(dt, 0, 1, d->o, (int)ck, (int)p, gy, p, col, p, w->grad, ck);
+            //: $\bar W \mathrel{+}= \bar Y_n (X^{col}_n)^\top$, summed over the chunk in one product
+            im2col_chunk(d, dt, x->data, n0, g, col);
+            ad_gemm(dt, 0, 1, d->o, (int)ck, (int)gp, yc, gp, col, gp, w->grad, ck);
         }
         if (ad_wants_grad(x)) {
             //: $\bar X^{col}_n = W^\top \bar Y_n$, then $\bar x_n \mathrel{+}= \mathrm{col2im}(\bar X^{col}_n)$
-            memset(dcol, 0, (size_t)(ck * p) * ad_dtype_size(dt));
-            ad_gemm(dt, 1, 0, (int)ck, (int)p, d->o, w->data, ck, gy, p, dcol, p);
-            col2im_acc(d, dt, dcol, ad_elem_ptr(x->grad, dt, (long)n * d->c * d->h * d->w));
+            memset(dcol, 0, (size_t)(ck * gp) * ad_dtype_size(dt));
+            ad_gemm(dt, 1, 0, (int)ck, (int)gp, d->o, w->data, ck, yc, gp, dcol, gp);
+            col2im_chunk(d, dt, dcol, n0, g, x->grad);
         }
     }
 }
@@ -146,7 +208,7 @@ AdTensor *ad_conv2d(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor *b, int s
             "w (O,C,kh,kw), b (O))", ad_shape_str(x, sx, sizeof sx), ad_shape_str(w, sw, sizeof sw),
             b ? " with a bias" : "", stride, pad);
     ConvDims d = {x->shape[0], x->shape[1], x->shape[2], x->shape[3], w->shape[0], w->shape[2],
-                  w->shape[3], stride, pad, 0, 0};
+                  w->shape[3], stride, pad, 0, 0, 0};
     d.ho = (d.h + 2 * pad - d.kh) / stride + 1;
     d.wo = (d.w + 2 * pad - d.kw) / stride + 1;
     if (d.h + 2 * pad < d.kh || d.w + 2 * pad < d.kw)
@@ -156,17 +218,25 @@ AdTensor *ad_conv2d(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor *b, int s
     AdTensor *y = ad_op_out(arena, "ad_conv2d", 4, shape, conv_backward, x, w, b);
     AdDtype dt = y->dtype;
     long ck = (long)d.c * d.kh * d.kw, p = (long)d.ho * d.wo;
-    /* aux: the dims (64 bytes), then scratch: col, and for backward dcol. */
-    int nscratch = y->grad ? 2 : 1;
-    y->aux = ad_arena_alloc(arena, 64 + (size_t)(nscratch * ck * p) * ad_dtype_size(dt));
+    d.chunk = conv_chunk(ck, p, d.n);
+    const int G = d.chunk;
+    /* aux: the dims (64 bytes), then scratch: col and Y_c, and for backward dcol. */
+    long scratch = (ck + d.o) * G * p + (y->grad ? ck * G * p : 0);
+    y->aux = ad_arena_alloc(arena, 64 + (size_t)scratch * ad_dtype_size(dt));
     memcpy(y->aux, &d, sizeof d);
-    void *col = (char *)y->aux + 64;
-    for (int n = 0; n < d.n; n++) {
-        void *yn = ad_elem_ptr(y->data, dt, (long)n * d.o * p);
-        if (b) bias_fill(dt, yn, b->data, d.o, p);
-        //: $Y_n = b\mathbf 1^\top + W X^{col}_n$
-        im2col(&d, dt, ad_elem_ptr(x->data, dt, (long)n * d.c * d.h * d.w), col);
-        ad_gemm(dt, 0, 0, d.o, (int)p, (int)ck, w->data, ck, col, p, yn, p);
+    void *col = (char *)y->aux + 64, *yc = ad_elem_ptr(col, dt, ck * G * p);
+    for (int n0 = 0; n0 < d.n; n0 += G) {
+        const int g = d.n - n0 < G ? d.n - n0 : G;
+        const long gp = g * p;
+        im2col_chunk(&d, dt, x->data, n0, g, col);
+        memset(yc, 0, (size_t)(d.o * gp) * ad_dtype_size(dt));
+        //: $Y_n = W X^{col}_n$ for the chunk's images side by side
+        ad_gemm(dt, 0, 0, d.o, (int)gp, (int)ck, w->data, ck, col, gp, yc, gp);
+        //: $Y_n \mathrel{+}= b\mathbf 1^\top$ (the output was zero; bias then product, per element)
+        void *yn = ad_elem_ptr(y->data, dt, (long)n0 * d.o * p);
+        for (int i = 0; i < g && b; i++)
+            bias_fill(dt, ad_elem_ptr(yn, dt, (long)i * d.o * p), b->data, d.o, p);
+        scatter_acc(dt, yc, g, d.o, p, yn);
     }
     return y;
 }
@@ -180,23 +250,29 @@ static void convt_backward(AdTensor *y) {
     const ConvDims *d = y->aux;
     AdDtype dt = y->dtype;
     long ck = (long)d->c * d->kh * d->kw, p = (long)d->ho * d->wo, pout = (long)d->h * d->w;
-    void *col = (char *)y->aux + 64;
-    for (int n = 0; n < d->n; n++) {
-        void *gy = ad_elem_ptr(y->grad, dt, (long)n * d->c * pout);
-        if (ad_wants_grad(b))
-            //: $\bar b_o \mathrel{+}= \sum_{h,w} \bar y_{n,o,h,w}$
-            bias_sum(dt, b->grad, gy, d->c, pout);
-        if (!ad_wants_grad(w) && !ad_wants_grad(x)) continue;
+    const int G = d->chunk;
+    void *col = (char *)y->aux + 64, *xc = ad_elem_ptr(col, dt, ck * G * p);
+    void *dxc = ad_elem_ptr(xc, dt, (long)d->o * G * p);
+    for (int n = 0; n < d->n && ad_wants_grad(b); n++)
+        //: $\bar b_o \mathrel{+}= \sum_{h,w} \bar y_{n,o,h,w}$
+        bias_sum(dt, b->grad, ad_elem_ptr(y->grad, dt, (long)n * d->c * pout), d->c, pout);
+    if (!ad_wants_grad(w) && !ad_wants_grad(x)) return;
+    for (int n0 = 0; n0 < d->n; n0 += G) {
+        const int g = d->n - n0 < G ? d->n - n0 : G;
+        const long gp = g * p;
         //: $\bar Y^{col}_n = \mathrm{im2col}(\bar y_n)$
-        im2col(d, dt, gy, col);
-        if (ad_wants_grad(w))
-            //: $\bar W \mathrel{+}= x_n (\bar Y^{col}_n)^\top$
-            ad_gemm(dt, 0, 1, d->o, (int)ck, (int)p, ad_elem_ptr(x->data, dt, (long)n * d->o * p),
-                    p, col, p, w->grad, ck);
-        if (ad_wants_grad(x))
+        im2col_chunk(d, dt, y->grad, n0, g, col);
+        if (ad_wants_grad(w)) {
+            //: $\bar W \mathrel{+}= x_n (\bar Y^{col}_n)^\top$, summed over the chunk in one product
+            gather(dt, ad_elem_ptr(x->data, dt, (long)n0 * d->o * p), g, d->o, p, xc);
+            ad_gemm(dt, 0, 1, d->o, (int)ck, (int)gp, xc, gp, col, gp, w->grad, ck);
+        }
+        if (ad_wants_grad(x)) {
             //: $\bar x_n \mathrel{+}= W \bar Y^{col}_n$
-            ad_gemm(dt, 0, 0, d->o, (int)p, (int)ck, w->data, ck, col, p,
-                    ad_elem_ptr(x->grad, dt, (long)n * d->o * p), p);
+            memset(dxc, 0, (size_t)(d->o * gp) * ad_dtype_size(dt));
+            ad_gemm(dt, 0, 0, d->o, (int)gp, (int)ck, w->data, ck, col, gp, dxc, gp);
+            scatter_acc(dt, dxc, g, d->o, p, ad_elem_ptr(x->grad, dt, (long)n0 * d->o * p));
+        }
     }
 }
 
@@ -214,22 +290,29 @@ AdTensor *ad_conv_transpose2d(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor
         die("ad_conv_transpose2d: output %dx%d is empty for x %s, w %s, stride %d, pad %d", hout,
             wout, ad_shape_str(x, sx, sizeof sx), ad_shape_str(w, sw, sizeof sw), stride, pad);
     ConvDims d = {x->shape[0], w->shape[1], hout, wout, w->shape[0], kh, kw, stride, pad,
-                  x->shape[2], x->shape[3]};
+                  x->shape[2], x->shape[3], 0};
     int shape[4] = {d.n, d.c, hout, wout};
     AdTensor *y = ad_op_out(arena, "ad_conv_transpose2d", 4, shape, convt_backward, x, w, b);
     AdDtype dt = y->dtype;
     long ck = (long)d.c * kh * kw, p = (long)d.ho * d.wo, pout = (long)hout * wout;
-    y->aux = ad_arena_alloc(arena, 64 + (size_t)(ck * p) * ad_dtype_size(dt));
+    d.chunk = conv_chunk(ck, p, d.n);
+    const int G = d.chunk;
+    /* aux: the dims, then scratch: col, X_c, and for backward dX_c. */
+    long scratch = (ck + d.o) * G * p + (y->grad ? (long)d.o * G * p : 0);
+    y->aux = ad_arena_alloc(arena, 64 + (size_t)scratch * ad_dtype_size(dt));
     memcpy(y->aux, &d, sizeof d);
-    void *col = (char *)y->aux + 64;
-    for (int n = 0; n < d.n; n++) {
-        void *yn = ad_elem_ptr(y->data, dt, (long)n * d.c * pout);
-        if (b) bias_fill(dt, yn, b->data, d.c, pout);
+    void *col = (char *)y->aux + 64, *xc = ad_elem_ptr(col, dt, ck * G * p);
+    for (int n0 = 0; n0 < d.n; n0 += G) {
+        const int g = d.n - n0 < G ? d.n - n0 : G;
+        const long gp = g * p;
+        gather(dt, ad_elem_ptr(x->data, dt, (long)n0 * d.o * p), g, d.o, p, xc);
+        memset(col, 0, (size_t)(ck * gp) * ad_dtype_size(dt));
+        //: $W^\top x_n$ for the chunk's images side by side
+        ad_gemm(dt, 1, 0, (int)ck, (int)gp, d.o, w->data, ck, xc, gp, col, gp);
+        for (int i = 0; i < g && b; i++)
+            bias_fill(dt, ad_elem_ptr(y->data, dt, (long)(n0 + i) * d.c * pout), b->data, d.c, pout);
         //: $y_n = b\mathbf 1^\top + \mathrm{col2im}(W^\top x_n)$, [eq:common.ad.conv_transpose2d]
-        memset(col, 0, (size_t)(ck * p) * ad_dtype_size(dt));
-        ad_gemm(dt, 1, 0, (int)ck, (int)p, d.o, w->data, ck,
-                ad_elem_ptr(x->data, dt, (long)n * d.o * p), p, col, p);
-        col2im_acc(&d, dt, col, yn);
+        col2im_chunk(&d, dt, col, n0, g, y->data);
     }
     return y;
 }

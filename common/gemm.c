@@ -156,6 +156,32 @@ static void pack_b_panel(const float *b, long ldb, int tb, int p0, int kc, int j
 
 static int imin(int x, int y) { return x < y ? x : y; }
 
+/* Packing buffers. A call from outside any parallel region reuses one cached pair (grown as
+   needed, freed at exit), so a training loop does not map fresh pages for every product; a call
+   from inside a parallel region (which then runs serially) allocates its own. */
+static float *g_cache[2];
+static size_t g_cache_bytes[2];
+static void cache_free(void) {
+    for (int i = 0; i < 2; i++) free(g_cache[i]);
+}
+static float *buffer(int which, size_t bytes, int cached) {
+    if (!cached) {
+        float *p = aligned_alloc(64, bytes);
+        if (!p) die("gemm_f32: out of memory (%zu bytes)", bytes);
+        return p;
+    }
+    if (g_cache_bytes[which] < bytes) {
+        static int registered = 0;
+        if (!registered) atexit(cache_free);
+        registered = 1;
+        free(g_cache[which]);
+        g_cache[which] = aligned_alloc(64, bytes);
+        if (!g_cache[which]) die("gemm_f32: out of memory (%zu bytes)", bytes);
+        g_cache_bytes[which] = bytes;
+    }
+    return g_cache[which];
+}
+
 void gemm_f32(int trans_a, int trans_b, int m, int n, int k, const float *a, long lda,
               const float *b, long ldb, float *c, long ldc) {
     if (m <= 0 || n <= 0 || k <= 0) return;
@@ -167,8 +193,12 @@ void gemm_f32(int trans_a, int trans_b, int m, int n, int k, const float *a, lon
     const int mbmax = imin(MBIG, (m + MR - 1) / MR * MR);
     size_t bbytes = ((size_t)ncmax * kcmax * sizeof(float) + 63) / 64 * 64;
     size_t abytes = ((size_t)mbmax * kcmax * sizeof(float) + 63) / 64 * 64;
-    float *bpack = aligned_alloc(64, bbytes), *apack = aligned_alloc(64, abytes);
-    if (!bpack || !apack) die("gemm_f32: out of memory (%zu bytes)", abytes + bbytes);
+#ifdef _OPENMP
+    const int cached = !omp_in_parallel();
+#else
+    const int cached = 1;
+#endif
+    float *bpack = buffer(0, bbytes, cached), *apack = buffer(1, abytes, cached);
     const int par = (long)m * n * k >= GEMM_PAR_MIN;
 
 #pragma omp parallel if (par)
@@ -199,6 +229,8 @@ void gemm_f32(int trans_a, int trans_b, int m, int n, int k, const float *a, lon
             }
         }
     }
-    free(apack);
-    free(bpack);
+    if (!cached) {
+        free(apack);
+        free(bpack);
+    }
 }
