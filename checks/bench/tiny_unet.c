@@ -12,11 +12,13 @@
    per image (linear beta 1e-4..0.02, T = 1000), Adam(lr 2e-4). The images x0 are synthetic
    (uniform in [-1, 1]): the cost of a step does not depend on them.
 
-   Prints: RESULT peer=c batch=B threads=T steps=N s_per_step=S images_per_s=I gflops=G
+   Prints: RESULT peer=c batch=B threads=T steps=N s_per_step=S cpu_s_per_step=C images_per_s=I
+   gflops=G (C: process CPU time, all threads; on a shared machine it is the steadier number)
    (gflops: 3 x 2 x 95,733,760 x B / S, forward plus the two backward products per layer). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "common/ad.h"
 #include "common/check.h"
@@ -127,9 +129,12 @@ int main(int argc, char **argv) {
         abar[i] = prod;
     }
     AdArena *arena = ad_arena_new(1 << 20);
-    double *tv = xmalloc((size_t)n * sizeof(double)), t0 = 0, loss = 0;
+    double *tv = xmalloc((size_t)n * sizeof(double)), t0 = 0, c0 = 0, loss = 0;
     for (long step = 0; step <= steps; step++) {
-        if (step == 1) t0 = now_seconds(); /* step 0 warms up (arena growth, page faults) */
+        if (step == 1) { /* step 0 warms up (arena growth, page faults) */
+            t0 = now_seconds();
+            c0 = (double)clock() / CLOCKS_PER_SEC;
+        }
         ad_arena_reset(arena);
         const int shape[4] = {n, 1, 28, 28};
         AdTensor *xt = ad_input(arena, AD_F32, 4, shape), *eps = ad_input(arena, AD_F32, 4, shape);
@@ -153,10 +158,11 @@ int main(int argc, char **argv) {
         if (!isfinite(loss)) die("loss is %g at step %ld", loss, step);
     }
     double s = (now_seconds() - t0) / steps;
+    double cpu = ((double)clock() / CLOCKS_PER_SEC - c0) / steps;
     printf("params %ld (spec: 584,449)\n", nn_params_numel(&params));
-    printf("RESULT peer=c batch=%d threads=%d steps=%ld s_per_step=%.4f images_per_s=%.1f "
-           "gflops=%.1f last_loss=%.4f\n", n, par_max_threads(), steps, s, n / s,
-           6.0 * MACS_PER_IMAGE * n / s / 1e9, loss);
+    printf("RESULT peer=c batch=%d threads=%d steps=%ld s_per_step=%.4f cpu_s_per_step=%.4f "
+           "images_per_s=%.1f gflops=%.1f last_loss=%.4f\n", n, par_max_threads(), steps, s, cpu,
+           n / s, 6.0 * MACS_PER_IMAGE * n / s / 1e9, loss);
     free(tv);
     ad_arena_free(arena);
     optim_free(adam);
