@@ -42,7 +42,7 @@ echo "  C        : $u_c"
 if "$peer" -c 'import torch' 2>/dev/null; then
   u_t=$("$peer" checks/bench/tiny_unet_torch.py "${UNET_TORCH_STEPS:-2}" "$ub" "$ut" | grep '^RESULT')
   echo "  PyTorch  : $u_t"
-  awk -v c="$(echo "$u_c" | field s_per_step)" -v t="$(echo "$u_t" | field s_per_step)" \
+  awk -v c="$(echo "$u_c" | field " s_per_step")" -v t="$(echo "$u_t" | field " s_per_step")" \
       -v cc="$(echo "$u_c" | field cpu_s_per_step)" -v tc="$(echo "$u_t" | field cpu_s_per_step)" 'BEGIN {
     printf "  ratio    : C is %.1fx faster than PyTorch in wall time (%.3f vs %.3f s/step), %.1fx in CPU time (%.3f vs %.3f s)\n", t / c, c, t, tc / cc, cc, tc;
   }'
