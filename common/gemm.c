@@ -182,26 +182,11 @@ static float *buffer(int which, size_t bytes, int cached) {
     return g_cache[which];
 }
 
-void gemm_f32(int trans_a, int trans_b, int m, int n, int k, const float *a, long lda,
-              const float *b, long ldb, float *c, long ldc) {
-    if (m <= 0 || n <= 0 || k <= 0) return;
-    Kernel kern = kernel_portable;
-#if GEMM_HAVE_X86
-    if (simd_on()) kern = kernel_avx2;
-#endif
-    const int ncmax = imin(NC, (n + NR - 1) / NR * NR), kcmax = imin(KC, k);
-    const int mbmax = imin(MBIG, (m + MR - 1) / MR * MR);
-    size_t bbytes = ((size_t)ncmax * kcmax * sizeof(float) + 63) / 64 * 64;
-    size_t abytes = ((size_t)mbmax * kcmax * sizeof(float) + 63) / 64 * 64;
-#ifdef _OPENMP
-    const int cached = !omp_in_parallel();
-#else
-    const int cached = 1;
-#endif
-    float *bpack = buffer(0, bbytes, cached), *apack = buffer(1, abytes, cached);
-    const int par = (long)m * n * k >= GEMM_PAR_MIN;
-
-#pragma omp parallel if (par)
+/* The loop nest; its `omp for` loops split the work when called inside a parallel region and
+   run serially otherwise (orphaned worksharing: the same code, the same order). */
+static void gemm_nest(Kernel kern, int trans_a, int trans_b, int m, int n, int k, const float *a,
+                      long lda, const float *b, long ldb, float *c, long ldc, float *bpack,
+                      float *apack) {
     for (int jc = 0; jc < n; jc += NC) {
         const int nc = imin(NC, n - jc), npan = (nc + NR - 1) / NR;
         for (int pc = 0; pc < k; pc += KC) {
@@ -228,6 +213,33 @@ void gemm_f32(int trans_a, int trans_b, int m, int n, int k, const float *a, lon
                 }
             }
         }
+    }
+}
+
+void gemm_f32(int trans_a, int trans_b, int m, int n, int k, const float *a, long lda,
+              const float *b, long ldb, float *c, long ldc) {
+    if (m <= 0 || n <= 0 || k <= 0) return;
+    Kernel kern = kernel_portable;
+#if GEMM_HAVE_X86
+    if (simd_on()) kern = kernel_avx2;
+#endif
+    const int ncmax = imin(NC, (n + NR - 1) / NR * NR), kcmax = imin(KC, k);
+    const int mbmax = imin(MBIG, (m + MR - 1) / MR * MR);
+    size_t bbytes = ((size_t)ncmax * kcmax * sizeof(float) + 63) / 64 * 64;
+    size_t abytes = ((size_t)mbmax * kcmax * sizeof(float) + 63) / 64 * 64;
+#ifdef _OPENMP
+    const int cached = !omp_in_parallel();
+#else
+    const int cached = 1;
+#endif
+    float *bpack = buffer(0, bbytes, cached), *apack = buffer(1, abytes, cached);
+    const int par = (long)m * n * k >= GEMM_PAR_MIN;
+
+    if (par) {
+#pragma omp parallel
+        gemm_nest(kern, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, bpack, apack);
+    } else {
+        gemm_nest(kern, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, bpack, apack);
     }
     if (!cached) {
         free(apack);
