@@ -19,6 +19,7 @@ vector instructions (the build forbids fused multiply-add with -ffp-contract=off
 with a transposed operand, $\bar Y B^\top$, first copies $B^\top$ into arena scratch so that it
 too runs in axpy form. The kernels are typed (float and double) through one small macro.
 */
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/ad_internal.h"
@@ -98,8 +99,16 @@ void ad_gemm(AdDtype dt, int ta, int tb, int m, int n, int k, const void *a, lon
         gemm_f32(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
         return;
     }
-    if (!tb && ldb == n && ldc == n && lda == (ta ? m : k)) {
-        axpy_gemm_f64(c, a, ta ? 1 : k, ta ? m : 1, b, m, k, n);
+    if (ldc == n && lda == (ta ? m : k) && ldb == (tb ? k : n)) {
+        if (!tb) {
+            axpy_gemm_f64(c, a, ta ? 1 : k, ta ? m : 1, b, m, k, n);
+            return;
+        }
+        /* B stored (n,k): copy B^T (k,n) so the product runs in axpy form */
+        double *bt = xmalloc((size_t)k * (size_t)n * sizeof(double));
+        ad_transpose_into(AD_F64, bt, b, n, k);
+        axpy_gemm_f64(c, a, ta ? 1 : k, ta ? m : 1, bt, m, k, n);
+        free(bt);
         return;
     }
     const double *A = a, *B = b;

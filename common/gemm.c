@@ -1,11 +1,11 @@
 /* gemm — packed, cache-blocked float32 matrix product with a run-time chosen micro-kernel.
    The contract (summation order, thread independence, FMA vs portable bound) is in gemm.h.
 
-   Loop nest (the classic Goto/BLIS layout):
+   Loop nest (the classic Goto/BLIS layout), run by each thread on its share of C:
      for jc in steps of NC over n            B block  kc x nc   packed into NR-wide panels
        for pc in steps of KC over k          (the k order is fixed here, outside any split)
          for ic0 in steps of MBIG over m     A block  mb x kc   packed into MR-tall strips
-           parallel over tiles (MC rows of A) x (one NR panel of B):
+           for each tile (MC rows of A) x (one NR panel of B):
              for each MR strip of the tile:  micro-kernel, C[MR x NR] += strip . panel
    The micro-kernel sums its kc products into registers from zero and adds the result to C once,
    so each C element sees the same sequence of roundings whichever thread computes it. */
@@ -182,8 +182,7 @@ static float *buffer(int which, size_t bytes, int cached) {
     return g_cache[which];
 }
 
-/* The loop nest; its `omp for` loops split the work when called inside a parallel region and
-   run serially otherwise (orphaned worksharing: the same code, the same order). */
+/* The serial loop nest over one block of C (all of it, or one thread's share). */
 static void gemm_nest(Kernel kern, int trans_a, int trans_b, int m, int n, int k, const float *a,
                       long lda, const float *b, long ldb, float *c, long ldc, float *bpack,
                       float *apack) {
@@ -191,18 +190,15 @@ static void gemm_nest(Kernel kern, int trans_a, int trans_b, int m, int n, int k
         const int nc = imin(NC, n - jc), npan = (nc + NR - 1) / NR;
         for (int pc = 0; pc < k; pc += KC) {
             const int kc = imin(KC, k - pc);
-#pragma omp for schedule(static)
             for (int q = 0; q < npan; q++)
                 pack_b_panel(b, ldb, trans_b, pc, kc, jc + q * NR, imin(NR, nc - q * NR),
                              bpack + (long)q * NR * kc);
             for (int ic0 = 0; ic0 < m; ic0 += MBIG) {
                 const int mb = imin(MBIG, m - ic0), nstrip = (mb + MR - 1) / MR;
-#pragma omp for schedule(static)
                 for (int s = 0; s < nstrip; s++)
                     pack_a_strip(a, lda, trans_a, ic0 + s * MR, imin(MR, mb - s * MR), pc, kc,
                                  apack + (long)s * MR * kc);
                 const int nblk = (mb + MC - 1) / MC;
-#pragma omp for schedule(static)
                 for (int t = 0; t < nblk * npan; t++) {
                     const int ib = t / npan, q = t % npan;
                     const int j = jc + q * NR, nr = imin(NR, nc - q * NR);
@@ -223,25 +219,49 @@ void gemm_f32(int trans_a, int trans_b, int m, int n, int k, const float *a, lon
 #if GEMM_HAVE_X86
     if (simd_on()) kern = kernel_avx2;
 #endif
-    const int ncmax = imin(NC, (n + NR - 1) / NR * NR), kcmax = imin(KC, k);
-    const int mbmax = imin(MBIG, (m + MR - 1) / MR * MR);
+#ifdef _OPENMP
+    const int nested = omp_in_parallel();
+#else
+    const int nested = 1;
+#endif
+    /* Threads take contiguous shares of whole NR-column panels (or MR-row strips when C is
+       taller than wide) and each runs the serial nest on its share with its own buffers: one
+       parallel region and no barrier inside, and every element keeps the k order above. */
+    const int split_n = n >= m;
+    const int units = split_n ? (n + NR - 1) / NR : (m + MR - 1) / MR;
+    int nt = (!nested && (long)m * n * k >= GEMM_PAR_MIN) ? par_max_threads() : 1;
+    if (nt > units) nt = units;
+    if (nt < 1) nt = 1;
+    const int umax = (units + nt - 1) / nt;
+    const int nsub = split_n ? imin(n, umax * NR) : n, msub = split_n ? m : imin(m, umax * MR);
+    const int ncmax = imin(NC, (nsub + NR - 1) / NR * NR), kcmax = imin(KC, k);
+    const int mbmax = imin(MBIG, (msub + MR - 1) / MR * MR);
     size_t bbytes = ((size_t)ncmax * kcmax * sizeof(float) + 63) / 64 * 64;
     size_t abytes = ((size_t)mbmax * kcmax * sizeof(float) + 63) / 64 * 64;
-#ifdef _OPENMP
-    const int cached = !omp_in_parallel();
-#else
-    const int cached = 1;
-#endif
-    float *bpack = buffer(0, bbytes, cached), *apack = buffer(1, abytes, cached);
-    const int par = (long)m * n * k >= GEMM_PAR_MIN;
-
-    if (par) {
-#pragma omp parallel
+    float *bpack = buffer(0, bbytes * nt, !nested), *apack = buffer(1, abytes * nt, !nested);
+    if (nt == 1) {
         gemm_nest(kern, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, bpack, apack);
     } else {
-        gemm_nest(kern, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, bpack, apack);
+#pragma omp parallel num_threads(nt)
+        {
+            const int t = par_thread_id(), team = par_num_threads();
+            const int u0 = (int)((long)units * t / team), u1 = (int)((long)units * (t + 1) / team);
+            float *bp = bpack + bbytes / sizeof(float) * t, *ap = apack + abytes / sizeof(float) * t;
+            if (u1 > u0 && team <= nt) {
+                if (split_n) {
+                    const int j0 = u0 * NR, j1 = imin(n, u1 * NR);
+                    gemm_nest(kern, trans_a, trans_b, m, j1 - j0, k, a, lda,
+                              trans_b ? b + (long)j0 * ldb : b + j0, ldb, c + j0, ldc, bp, ap);
+                } else {
+                    const int i0 = u0 * MR, i1 = imin(m, u1 * MR);
+                    gemm_nest(kern, trans_a, trans_b, i1 - i0, n, k,
+                              trans_a ? a + i0 : a + (long)i0 * lda, lda, b, ldb,
+                              c + (long)i0 * ldc, ldc, bp, ap);
+                }
+            }
+        }
     }
-    if (!cached) {
+    if (nested) {
         free(apack);
         free(bpack);
     }
