@@ -64,9 +64,10 @@ _Static_assert(sizeof(ConvDims) <= 64, "ConvDims fits the 64-byte head of aux");
                             for (int ow = 0; ow < d->wo; ow++) dst[ow] = 0;                    \
                             continue;                                                          \
                         }                                                                      \
-                        const T *src = x + ((long)c * d->h + ih) * d->w + j - d->pad;          \
+                        const T *src = x + ((long)c * d->h + ih) * d->w;                       \
+                        const long sh = j - d->pad;                                            \
                         for (int ow = 0; ow < lo; ow++) dst[ow] = 0;                           \
-                        for (int ow = lo; ow < hi; ow++) dst[ow] = src[(long)ow * d->stride];  \
+                        for (int ow = lo; ow < hi; ow++) dst[ow] = src[(long)ow * d->stride + sh]; \
                         for (int ow = hi; ow < d->wo; ow++) dst[ow] = 0;                       \
                     }                                                                          \
                 }                                                                              \
@@ -82,8 +83,9 @@ _Static_assert(sizeof(ConvDims) <= 64, "ConvDims fits the 64-byte head of aux");
                     for (int oh = 0; oh < d->ho; oh++, src += d->wo) {                         \
                         int ih = oh * d->stride + i - d->pad;                                  \
                         if (ih < 0 || ih >= d->h) continue;                                    \
-                        T *dst = gx + ((long)c * d->h + ih) * d->w + j - d->pad;               \
-                        for (int ow = lo; ow < hi; ow++) dst[(long)ow * d->stride] += src[ow]; \
+                        T *dst = gx + ((long)c * d->h + ih) * d->w;                            \
+                        const long sh = j - d->pad;                                            \
+                        for (int ow = lo; ow < hi; ow++) dst[(long)ow * d->stride + sh] += src[ow]; \
                     }                                                                          \
                 }                                                                              \
     }                                                                                          \
