@@ -167,6 +167,10 @@ AdTensor *ad_slice(AdArena *arena, AdTensor *a, int axis, int start, int end); /
 /* x (N,C,H,W), w (O,C,kh,kw), b (O) or NULL -> (N,O,Ho,Wo), Ho = (H + 2 pad - kh)/stride + 1 */
 AdTensor *ad_conv2d(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor *b, int stride,
                     int pad);
+/* Transposed convolution (the adjoint of ad_conv2d), x (N,Cin,H,W), w (Cin,Cout,kh,kw) as in
+   PyTorch, b (Cout) or NULL -> (N,Cout,Ho,Wo), Ho = (H - 1) stride - 2 pad + kh. */
+AdTensor *ad_conv_transpose2d(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor *b, int stride,
+                              int pad);
 /* Average over non-overlapping k x k windows (H, W divisible by k). */
 AdTensor *ad_avg_pool2d(AdArena *arena, AdTensor *x, int k);
 /* Nearest-neighbour upsampling by an integer factor. */

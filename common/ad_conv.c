@@ -1,4 +1,4 @@
-/*: # ad_conv — 2-D convolution (NCHW input, OIHW weights)
+/*: # ad_conv — 2-D convolution and transposed convolution (NCHW input)
 
 $$ y_{n,o,h,w} = b_o + \sum_{c,i,j} W_{o,c,i,j}\; x_{n,c,\,sh + i - p,\, sw + j - p} $$ {#eq:common.ad.conv2d}
 with stride $s$, zero padding $p$, output size $H_o = \lfloor (H + 2p - k_h)/s \rfloor + 1$.
@@ -12,6 +12,20 @@ $$ Y_n = W X^{col}_n + b\mathbf 1^\top,\qquad
 and $\bar x$ gathers $\bar X^{col}$ back ("col2im": each input pixel receives the sum over every
 patch that contains it). The column matrix of one image is rebuilt in the backward pass rather
 than kept for the whole batch, so the extra memory is that of one image.
+
+**Transposed convolution** (`ad_conv_transpose2d`, weights $(C_{in}, C_{out}, k_h, k_w)$ as in
+PyTorch) is the adjoint of the convolution above read backwards: the map $x \mapsto y$ with
+$$ y_n = \mathrm{col2im}\big(W^\top x_n\big) + b\mathbf 1^\top, \qquad
+   H_o = (H - 1)s - 2p + k_h , $$ {#eq:common.ad.conv_transpose2d}
+i.e. every input pixel scatters $W_{c,:,:,:}\,x_{n,c,h,w}$ into the $k_h\times k_w$ window at
+$(sh - p, sw - p)$. Its backward pass is a convolution: with $\bar Y^{col}_n = \mathrm{im2col}(\bar y_n)$,
+$\bar x_n \mathrel{+}= W \bar Y^{col}_n$ and $\bar W \mathrel{+}= x_n (\bar Y^{col}_n)^\top$.
+Both ops share the im2col / col2im pair, whose geometry is that of the forward convolution
+($C_{out}$ channels of size $H_o \times W_o$ mapped to $C_{in}$ channels of size $H \times W$).
+
+**Speed.** The gather/scatter loops are typed (float and double, one macro), the products run
+on `ad_gemm` (float32: common/gemm.h). Images are processed in order, each product split over
+threads by output tiles, so gradients summed over the batch do not depend on the thread count.
 */
 #include <string.h>
 
@@ -19,74 +33,170 @@ than kept for the whole batch, so the extra memory is that of one image.
 #include "common/util.h"
 
 typedef struct {
-    int n, c, h, w, o, kh, kw, stride, pad, ho, wo;
+    int n, c, h, w, o, kh, kw, stride, pad, ho, wo, chunk;
 } ConvDims;
 _Static_assert(sizeof(ConvDims) <= 64, "ConvDims fits the 64-byte head of aux");
 
-/* col (C*kh*kw, ho*wo) from image x_n (C,H,W); padding reads as 0. */
-static void im2col(const ConvDims *d, AdDtype dt, const void *x, void *col) {
-    long p = (long)d->ho * d->wo, row = 0;
-    for (int c = 0; c < d->c; c++)
-        for (int i = 0; i < d->kh; i++)
-            for (int j = 0; j < d->kw; j++, row++)
-                for (int oh = 0; oh < d->ho; oh++) {
-                    int ih = oh * d->stride + i - d->pad;
-                    for (int ow = 0; ow < d->wo; ow++) {
-                        int iw = ow * d->stride + j - d->pad;
-                        double v = (ih >= 0 && ih < d->h && iw >= 0 && iw < d->w)
-                                       ? ad_ld(x, dt, ((long)c * d->h + ih) * d->w + iw)
-                                       : 0.0;
-                        ad_st(col, dt, row * p + (long)oh * d->wo + ow, v);
-                    }
-                }
+/* im2col: columns of image x_n (C,H,W) into col (C*kh*kw rows of row stride ld), padding reads
+   as 0. col2im_acc: x_n += col2im(dcol), the adjoint. gather: dst (O, g*P) from g images of
+   src (.., O, P); scatter_acc: the adjoint (dst images += src columns). bias_sum: gb += row sums.
+   Valid output columns of a kernel tap are computed once per row, so the inner loops are plain
+   copies (stride 1) or strided copies (stride 2) with no per-element bounds test. */
+#define DEFINE_CONV_LOOPS(T, SUF)                                                              \
+    static void tap_range(const ConvDims *d, int j, int *lo, int *hi) {                        \
+        int a = 0, b = d->wo; /* ow with 0 <= ow*s + j - pad < w */                            \
+        while (a < b && a * d->stride + j - d->pad < 0) a++;                                   \
+        while (b > a && (b - 1) * d->stride + j - d->pad >= d->w) b--;                         \
+        *lo = a;                                                                               \
+        *hi = b;                                                                               \
+    }                                                                                          \
+    static void im2col_##SUF(const ConvDims *d, const T *x, T *col, long ld) {                 \
+        long row = 0;                                                                          \
+        for (int c = 0; c < d->c; c++)                                                         \
+            for (int i = 0; i < d->kh; i++)                                                    \
+                for (int j = 0; j < d->kw; j++, row++) {                                       \
+                    int lo, hi;                                                                \
+                    tap_range(d, j, &lo, &hi);                                                 \
+                    T *dst = col + row * ld;                                                   \
+                    for (int oh = 0; oh < d->ho; oh++, dst += d->wo) {                         \
+                        int ih = oh * d->stride + i - d->pad;                                  \
+                        if (ih < 0 || ih >= d->h) {                                            \
+                            for (int ow = 0; ow < d->wo; ow++) dst[ow] = 0;                    \
+                            continue;                                                          \
+                        }                                                                      \
+                        const T *src = x + ((long)c * d->h + ih) * d->w;                       \
+                        const long sh = j - d->pad;                                            \
+                        for (int ow = 0; ow < lo; ow++) dst[ow] = 0;                           \
+                        for (int ow = lo; ow < hi; ow++) dst[ow] = src[(long)ow * d->stride + sh]; \
+                        for (int ow = hi; ow < d->wo; ow++) dst[ow] = 0;                       \
+                    }                                                                          \
+                }                                                                              \
+    }                                                                                          \
+    static void col2im_acc_##SUF(const ConvDims *d, const T *dcol, long ld, T *gx) {           \
+        long row = 0;                                                                          \
+        for (int c = 0; c < d->c; c++)                                                         \
+            for (int i = 0; i < d->kh; i++)                                                    \
+                for (int j = 0; j < d->kw; j++, row++) {                                       \
+                    int lo, hi;                                                                \
+                    tap_range(d, j, &lo, &hi);                                                 \
+                    const T *src = dcol + row * ld;                                            \
+                    for (int oh = 0; oh < d->ho; oh++, src += d->wo) {                         \
+                        int ih = oh * d->stride + i - d->pad;                                  \
+                        if (ih < 0 || ih >= d->h) continue;                                    \
+                        T *dst = gx + ((long)c * d->h + ih) * d->w;                            \
+                        const long sh = j - d->pad;                                            \
+                        for (int ow = lo; ow < hi; ow++) dst[(long)ow * d->stride + sh] += src[ow]; \
+                    }                                                                          \
+                }                                                                              \
+    }                                                                                          \
+    static void gather_##SUF(const T *src, int g, int o, long p, T *dst) {                     \
+        for (int k = 0; k < o; k++)                                                            \
+            for (int i = 0; i < g; i++)                                                        \
+                memcpy(dst + ((long)k * g + i) * p, src + ((long)i * o + k) * p,               \
+                       (size_t)p * sizeof(T));                                                 \
+    }                                                                                          \
+    static void scatter_acc_##SUF(const T *src, int g, int o, long p, T *dst) {                \
+        for (int i = 0; i < g; i++)                                                            \
+            for (int k = 0; k < o; k++) {                                                      \
+                const T *s = src + ((long)k * g + i) * p;                                      \
+                T *t = dst + ((long)i * o + k) * p;                                            \
+                for (long q = 0; q < p; q++) t[q] += s[q];                                     \
+            }                                                                                  \
+    }                                                                                          \
+    static void bias_fill_##SUF(T *y, const T *b, int o, long p) {                             \
+        for (int k = 0; k < o; k++)                                                            \
+            for (long q = 0; q < p; q++) y[k * p + q] = b[k];                                  \
+    }                                                                                          \
+    static void bias_sum_##SUF(T *gb, const T *gy, int o, long p) {                            \
+        for (int k = 0; k < o; k++) {                                                          \
+            T s = 0;                                                                           \
+            for (long q = 0; q < p; q++) s += gy[k * p + q];                                   \
+            gb[k] += s;                                                                        \
+        }                                                                                      \
+    }
+DEFINE_CONV_LOOPS(float, f32)
+#undef tap_range
+#define tap_range tap_range_f64
+DEFINE_CONV_LOOPS(double, f64)
+#undef tap_range
+
+static void im2col(const ConvDims *d, AdDtype dt, const void *x, void *col, long ld) {
+    if (dt == AD_F32) im2col_f32(d, x, col, ld);
+    else im2col_f64(d, x, col, ld);
+}
+static void col2im_acc(const ConvDims *d, AdDtype dt, const void *dcol, long ld, void *gx) {
+    if (dt == AD_F32) col2im_acc_f32(d, dcol, ld, gx);
+    else col2im_acc_f64(d, dcol, ld, gx);
+}
+static void gather(AdDtype dt, const void *src, int g, int o, long p, void *dst) {
+    if (dt == AD_F32) gather_f32(src, g, o, p, dst);
+    else gather_f64(src, g, o, p, dst);
+}
+static void scatter_acc(AdDtype dt, const void *src, int g, int o, long p, void *dst) {
+    if (dt == AD_F32) scatter_acc_f32(src, g, o, p, dst);
+    else scatter_acc_f64(src, g, o, p, dst);
+}
+static void bias_fill(AdDtype dt, void *y, const void *b, int o, long p) {
+    if (dt == AD_F32) bias_fill_f32(y, b, o, p);
+    else bias_fill_f64(y, b, o, p);
+}
+static void bias_sum(AdDtype dt, void *gb, const void *gy, int o, long p) {
+    if (dt == AD_F32) bias_sum_f32(gb, gy, o, p);
+    else bias_sum_f64(gb, gy, o, p);
 }
 
-/* x_n += col2im(dcol): the adjoint of im2col. */
-static void col2im_acc(const ConvDims *d, AdDtype dt, const void *dcol, void *gx) {
-    long p = (long)d->ho * d->wo, row = 0;
-    for (int c = 0; c < d->c; c++)
-        for (int i = 0; i < d->kh; i++)
-            for (int j = 0; j < d->kw; j++, row++)
-                for (int oh = 0; oh < d->ho; oh++) {
-                    int ih = oh * d->stride + i - d->pad;
-                    if (ih < 0 || ih >= d->h) continue;
-                    for (int ow = 0; ow < d->wo; ow++) {
-                        int iw = ow * d->stride + j - d->pad;
-                        if (iw < 0 || iw >= d->w) continue;
-                        ad_acc(gx, dt, ((long)c * d->h + ih) * d->w + iw,
-                               ad_ld(dcol, dt, row * p + (long)oh * d->wo + ow));
-                    }
-                }
+/* Images per chunk: the column matrix of a chunk (C k_h k_w, g H_o W_o) holds about 2^21
+   elements. It depends on the shapes only (never on the thread count), so the order in which
+   the products sum over the batch is fixed. */
+static int conv_chunk(long ck, long p, int n) {
+    long g = (1L << 21) / (ck * p);
+    return (int)(g < 1 ? 1 : g > n ? n : g);
 }
+
+/* Column matrices of images [n0, n0 + g) side by side: col (ck, g P), from x (N, C, H, W). */
+static void im2col_chunk(const ConvDims *d, AdDtype dt, const void *x, int n0, int g, void *col) {
+    long p = (long)d->ho * d->wo, img = (long)d->c * d->h * d->w;
+#pragma omp parallel for schedule(static) if (g > 1)
+    for (int i = 0; i < g; i++)
+        im2col(d, dt, ad_elem_ptr((void *)x, dt, (n0 + i) * img), ad_elem_ptr(col, dt, i * p),
+               (long)g * p);
+}
+static void col2im_chunk(const ConvDims *d, AdDtype dt, const void *col, int n0, int g, void *gx) {
+    long p = (long)d->ho * d->wo, img = (long)d->c * d->h * d->w;
+#pragma omp parallel for schedule(static) if (g > 1)
+    for (int i = 0; i < g; i++)
+        col2im_acc(d, dt, ad_elem_ptr((void *)col, dt, i * p), (long)g * p,
+                   ad_elem_ptr(gx, dt, (n0 + i) * img));
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* conv2d. Per chunk of g images: Y_c = W X^col_c (O, g P), one product for the whole chunk.   */
 
 static void conv_backward(AdTensor *y) {
     AdTensor *x = y->in[0], *w = y->in[1], *b = y->in[2];
     const ConvDims *d = y->aux;
     AdDtype dt = y->dtype;
     long ck = (long)d->c * d->kh * d->kw, p = (long)d->ho * d->wo;
-    void *col = (char *)y->aux + 64;
-    void *colt = ad_elem_ptr(col, dt, ck * p);
-    void *dcol = ad_elem_ptr(colt, dt, ck * p);
-    for (int n = 0; n < d->n; n++) {
-        void *gy = ad_elem_ptr(y->grad, dt, (long)n * d->o * p);
-        if (ad_wants_grad(b))
-            //: $\bar b_o \mathrel{+}= \sum_{h,w} \bar Y_{n,o,h,w}$
-            for (int o = 0; o < d->o; o++) {
-                double s = 0;
-                for (long q = 0; q < p; q++) s += ad_ld(gy, dt, o * p + q);
-                ad_acc(b->grad, dt, o, s);
-            }
+    const int G = d->chunk;
+    void *col = (char *)y->aux + 64, *yc = ad_elem_ptr(col, dt, ck * G * p);
+    void *dcol = ad_elem_ptr(yc, dt, (long)d->o * G * p);
+    for (int n = 0; n < d->n && ad_wants_grad(b); n++)
+        //: $\bar b_o \mathrel{+}= \sum_{h,w} \bar Y_{n,o,h,w}$
+        bias_sum(dt, b->grad, ad_elem_ptr(y->grad, dt, (long)n * d->o * p), d->o, p);
+    for (int n0 = 0; n0 < d->n; n0 += G) {
+        const int g = d->n - n0 < G ? d->n - n0 : G;
+        const long gp = g * p;
+        gather(dt, ad_elem_ptr(y->grad, dt, (long)n0 * d->o * p), g, d->o, p, yc);
         if (ad_wants_grad(w)) {
-            //: $\bar W \mathrel{+}= \bar Y_n (X^{col}_n)^\top$
-            im2col(d, dt, ad_elem_ptr(x->data, dt, (long)n * d->c * d->h * d->w), col);
-            ad_transpose_into(dt, colt, col, (int)ck, (int)p);
-            ad_gemm_nn(dt, w->grad, gy, colt, d->o, (int)p, (int)ck);
+            //: $\bar W \mathrel{+}= \bar Y_n (X^{col}_n)^\top$, summed over the chunk in one product
+            im2col_chunk(d, dt, x->data, n0, g, col);
+            ad_gemm(dt, 0, 1, d->o, (int)ck, (int)gp, yc, gp, col, gp, w->grad, ck);
         }
         if (ad_wants_grad(x)) {
             //: $\bar X^{col}_n = W^\top \bar Y_n$, then $\bar x_n \mathrel{+}= \mathrm{col2im}(\bar X^{col}_n)$
-            memset(dcol, 0, (size_t)(ck * p) * ad_dtype_size(dt));
-            ad_gemm_tn(dt, dcol, w->data, gy, d->o, (int)ck, (int)p);
-            col2im_acc(d, dt, dcol, ad_elem_ptr(x->grad, dt, (long)n * d->c * d->h * d->w));
+            memset(dcol, 0, (size_t)(ck * gp) * ad_dtype_size(dt));
+            ad_gemm(dt, 1, 0, (int)ck, (int)gp, d->o, w->data, ck, yc, gp, dcol, gp);
+            col2im_chunk(d, dt, dcol, n0, g, x->grad);
         }
     }
 }
@@ -100,7 +210,7 @@ AdTensor *ad_conv2d(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor *b, int s
             "w (O,C,kh,kw), b (O))", ad_shape_str(x, sx, sizeof sx), ad_shape_str(w, sw, sizeof sw),
             b ? " with a bias" : "", stride, pad);
     ConvDims d = {x->shape[0], x->shape[1], x->shape[2], x->shape[3], w->shape[0], w->shape[2],
-                  w->shape[3], stride, pad, 0, 0};
+                  w->shape[3], stride, pad, 0, 0, 0};
     d.ho = (d.h + 2 * pad - d.kh) / stride + 1;
     d.wo = (d.w + 2 * pad - d.kw) / stride + 1;
     if (d.h + 2 * pad < d.kh || d.w + 2 * pad < d.kw)
@@ -110,18 +220,101 @@ AdTensor *ad_conv2d(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor *b, int s
     AdTensor *y = ad_op_out(arena, "ad_conv2d", 4, shape, conv_backward, x, w, b);
     AdDtype dt = y->dtype;
     long ck = (long)d.c * d.kh * d.kw, p = (long)d.ho * d.wo;
-    /* aux: the dims (64 bytes), then scratch: col, and for backward colT and dcol. */
-    int nscratch = y->grad ? 3 : 1;
-    y->aux = ad_arena_alloc(arena, 64 + (size_t)(nscratch * ck * p) * ad_dtype_size(dt));
+    d.chunk = conv_chunk(ck, p, d.n);
+    const int G = d.chunk;
+    /* aux: the dims (64 bytes), then scratch: col and Y_c, and for backward dcol. */
+    long scratch = (ck + d.o) * G * p + (y->grad ? ck * G * p : 0);
+    y->aux = ad_arena_alloc(arena, 64 + (size_t)scratch * ad_dtype_size(dt));
     memcpy(y->aux, &d, sizeof d);
-    void *col = (char *)y->aux + 64;
-    for (int n = 0; n < d.n; n++) {
-        void *yn = ad_elem_ptr(y->data, dt, (long)n * d.o * p);
-        for (int o = 0; o < d.o && b; o++)
-            for (long q = 0; q < p; q++) ad_st(yn, dt, o * p + q, ad_get(b, o));
-        //: $Y_n = b\mathbf 1^\top + W X^{col}_n$
-        im2col(&d, dt, ad_elem_ptr(x->data, dt, (long)n * d.c * d.h * d.w), col);
-        ad_gemm_nn(dt, yn, w->data, col, d.o, (int)ck, (int)p);
+    void *col = (char *)y->aux + 64, *yc = ad_elem_ptr(col, dt, ck * G * p);
+    for (int n0 = 0; n0 < d.n; n0 += G) {
+        const int g = d.n - n0 < G ? d.n - n0 : G;
+        const long gp = g * p;
+        im2col_chunk(&d, dt, x->data, n0, g, col);
+        memset(yc, 0, (size_t)(d.o * gp) * ad_dtype_size(dt));
+        //: $Y_n = W X^{col}_n$ for the chunk's images side by side
+        ad_gemm(dt, 0, 0, d.o, (int)gp, (int)ck, w->data, ck, col, gp, yc, gp);
+        //: $Y_n \mathrel{+}= b\mathbf 1^\top$ (the output was zero; bias then product, per element)
+        void *yn = ad_elem_ptr(y->data, dt, (long)n0 * d.o * p);
+        for (int i = 0; i < g && b; i++)
+            bias_fill(dt, ad_elem_ptr(yn, dt, (long)i * d.o * p), b->data, d.o, p);
+        scatter_acc(dt, yc, g, d.o, p, yn);
+    }
+    return y;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* conv_transpose2d. aux holds the dims of the adjoint convolution (see the prose above):
+   c = C_out, h,w = output size, o = C_in, ho,wo = input size.                                */
+
+static void convt_backward(AdTensor *y) {
+    AdTensor *x = y->in[0], *w = y->in[1], *b = y->in[2];
+    const ConvDims *d = y->aux;
+    AdDtype dt = y->dtype;
+    long ck = (long)d->c * d->kh * d->kw, p = (long)d->ho * d->wo, pout = (long)d->h * d->w;
+    const int G = d->chunk;
+    void *col = (char *)y->aux + 64, *xc = ad_elem_ptr(col, dt, ck * G * p);
+    void *dxc = ad_elem_ptr(xc, dt, (long)d->o * G * p);
+    for (int n = 0; n < d->n && ad_wants_grad(b); n++)
+        //: $\bar b_o \mathrel{+}= \sum_{h,w} \bar y_{n,o,h,w}$
+        bias_sum(dt, b->grad, ad_elem_ptr(y->grad, dt, (long)n * d->c * pout), d->c, pout);
+    if (!ad_wants_grad(w) && !ad_wants_grad(x)) return;
+    for (int n0 = 0; n0 < d->n; n0 += G) {
+        const int g = d->n - n0 < G ? d->n - n0 : G;
+        const long gp = g * p;
+        //: $\bar Y^{col}_n = \mathrm{im2col}(\bar y_n)$
+        im2col_chunk(d, dt, y->grad, n0, g, col);
+        if (ad_wants_grad(w)) {
+            //: $\bar W \mathrel{+}= x_n (\bar Y^{col}_n)^\top$, summed over the chunk in one product
+            gather(dt, ad_elem_ptr(x->data, dt, (long)n0 * d->o * p), g, d->o, p, xc);
+            ad_gemm(dt, 0, 1, d->o, (int)ck, (int)gp, xc, gp, col, gp, w->grad, ck);
+        }
+        if (ad_wants_grad(x)) {
+            //: $\bar x_n \mathrel{+}= W \bar Y^{col}_n$
+            memset(dxc, 0, (size_t)(d->o * gp) * ad_dtype_size(dt));
+            ad_gemm(dt, 0, 0, d->o, (int)gp, (int)ck, w->data, ck, col, gp, dxc, gp);
+            scatter_acc(dt, dxc, g, d->o, p, ad_elem_ptr(x->grad, dt, (long)n0 * d->o * p));
+        }
+    }
+}
+
+AdTensor *ad_conv_transpose2d(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor *b, int stride,
+                              int pad) {
+    char sx[64], sw[64];
+    if (x->ndim != 4 || w->ndim != 4 || x->shape[1] != w->shape[0] || stride < 1 || pad < 0 ||
+        (b && (b->ndim != 1 || b->shape[0] != w->shape[1])))
+        die("ad_conv_transpose2d: x %s, w %s%s, stride %d, pad %d do not fit (want x "
+            "(N,Cin,H,W), w (Cin,Cout,kh,kw), b (Cout))", ad_shape_str(x, sx, sizeof sx),
+            ad_shape_str(w, sw, sizeof sw), b ? " with a bias" : "", stride, pad);
+    int kh = w->shape[2], kw = w->shape[3];
+    int hout = (x->shape[2] - 1) * stride - 2 * pad + kh, wout = (x->shape[3] - 1) * stride - 2 * pad + kw;
+    if (hout < 1 || wout < 1)
+        die("ad_conv_transpose2d: output %dx%d is empty for x %s, w %s, stride %d, pad %d", hout,
+            wout, ad_shape_str(x, sx, sizeof sx), ad_shape_str(w, sw, sizeof sw), stride, pad);
+    ConvDims d = {x->shape[0], w->shape[1], hout, wout, w->shape[0], kh, kw, stride, pad,
+                  x->shape[2], x->shape[3], 0};
+    int shape[4] = {d.n, d.c, hout, wout};
+    AdTensor *y = ad_op_out(arena, "ad_conv_transpose2d", 4, shape, convt_backward, x, w, b);
+    AdDtype dt = y->dtype;
+    long ck = (long)d.c * kh * kw, p = (long)d.ho * d.wo, pout = (long)hout * wout;
+    d.chunk = conv_chunk(ck, p, d.n);
+    const int G = d.chunk;
+    /* aux: the dims, then scratch: col, X_c, and for backward dX_c. */
+    long scratch = (ck + d.o) * G * p + (y->grad ? (long)d.o * G * p : 0);
+    y->aux = ad_arena_alloc(arena, 64 + (size_t)scratch * ad_dtype_size(dt));
+    memcpy(y->aux, &d, sizeof d);
+    void *col = (char *)y->aux + 64, *xc = ad_elem_ptr(col, dt, ck * G * p);
+    for (int n0 = 0; n0 < d.n; n0 += G) {
+        const int g = d.n - n0 < G ? d.n - n0 : G;
+        const long gp = g * p;
+        gather(dt, ad_elem_ptr(x->data, dt, (long)n0 * d.o * p), g, d.o, p, xc);
+        memset(col, 0, (size_t)(ck * gp) * ad_dtype_size(dt));
+        //: $W^\top x_n$ for the chunk's images side by side
+        ad_gemm(dt, 1, 0, (int)ck, (int)gp, d.o, w->data, ck, xc, gp, col, gp);
+        for (int i = 0; i < g && b; i++)
+            bias_fill(dt, ad_elem_ptr(y->data, dt, (long)(n0 + i) * d.c * pout), b->data, d.c, pout);
+        //: $y_n = b\mathbf 1^\top + \mathrm{col2im}(W^\top x_n)$, [eq:common.ad.conv_transpose2d]
+        col2im_chunk(&d, dt, col, n0, g, y->data);
     }
     return y;
 }

@@ -8,6 +8,11 @@ contributed to $L$, so $\bar a$ is the *sum* of the upstream gradient over that 
 $$ \bar a_{j} = \sum_{i \,:\, i \mapsto j} \frac{\partial y_i}{\partial a_j}\,\bar y_i . $$ {#eq:common.ad.broadcast_sum}
 Both passes loop over the output's index $i$ and read/accumulate at the operands' mapped
 indices, so the summation order is fixed (deterministic for any machine).
+
+**Float32.** add, sub and mul of float32 tensors run on typed float loops. They give the same
+bits as the generic path (which computes in double and rounds once): the exact sum, difference
+or product of two floats fits in a double, so rounding it to float is the float operation.
+Division keeps the generic path (its gradient $-a/b^2$ is a chain of operations).
 */
 #include "common/ad_internal.h"
 #include "common/util.h"
@@ -61,12 +66,39 @@ static int broadcast_shape(const char *op, const AdTensor *a, const AdTensor *b,
                 }                                                                          \
     } while (0)
 
+static void binary_backward_f32(AdTensor *y, const long *sa, const long *sb) {
+    AdTensor *a = y->in[0], *b = y->in[1];
+    const float *gy = y->grad, *va = a->data, *vb = b->data;
+    float *ga = ad_wants_grad(a) ? a->grad : NULL, *gb = ad_wants_grad(b) ? b->grad : NULL;
+    switch (y->iparam[0]) {
+    case OP_ADD:
+        //: $\partial(a+b)/\partial a = 1,\quad \partial(a+b)/\partial b = 1$
+        if (ga) FOR_BROADCAST(y, sa, sb, ga[ia] += gy[o]);
+        if (gb) FOR_BROADCAST(y, sa, sb, gb[ib] += gy[o]);
+        break;
+    case OP_SUB:
+        //: $\partial(a-b)/\partial a = 1,\quad \partial(a-b)/\partial b = -1$
+        if (ga) FOR_BROADCAST(y, sa, sb, ga[ia] += gy[o]);
+        if (gb) FOR_BROADCAST(y, sa, sb, gb[ib] += -gy[o]);
+        break;
+    default:
+        //: $\partial(ab)/\partial a = b,\quad \partial(ab)/\partial b = a$
+        if (ga) FOR_BROADCAST(y, sa, sb, ga[ia] += gy[o] * vb[ib]);
+        if (gb) FOR_BROADCAST(y, sa, sb, gb[ib] += gy[o] * va[ia]);
+        break;
+    }
+}
+
 static void binary_backward(AdTensor *y) {
     AdTensor *a = y->in[0], *b = y->in[1];
     AdDtype dt = y->dtype;
     long sa[AD_MAX_DIM], sb[AD_MAX_DIM];
     broadcast_strides(a, sa);
     broadcast_strides(b, sb);
+    if (dt == AD_F32 && y->iparam[0] != OP_DIV) {
+        binary_backward_f32(y, sa, sb);
+        return;
+    }
     int ga = ad_wants_grad(a), gb = ad_wants_grad(b);
     switch (y->iparam[0]) {
     case OP_ADD:
@@ -114,6 +146,14 @@ static AdTensor *binary(AdArena *arena, int op, AdTensor *a, AdTensor *b) {
     long sa[AD_MAX_DIM], sb[AD_MAX_DIM];
     broadcast_strides(a, sa);
     broadcast_strides(b, sb);
+    if (dt == AD_F32 && op != OP_DIV) {
+        const float *pa = a->data, *pb = b->data;
+        float *py = y->data;
+        if (op == OP_ADD) FOR_BROADCAST(y, sa, sb, py[o] = pa[ia] + pb[ib]);
+        else if (op == OP_SUB) FOR_BROADCAST(y, sa, sb, py[o] = pa[ia] - pb[ib]);
+        else FOR_BROADCAST(y, sa, sb, py[o] = pa[ia] * pb[ib]);
+        return y;
+    }
     FOR_BROADCAST(y, sa, sb, {
         double u = ad_ld(a->data, dt, ia), v = ad_ld(b->data, dt, ib);
         double r = op == OP_ADD ? u + v : op == OP_SUB ? u - v : op == OP_MUL ? u * v : u / v;

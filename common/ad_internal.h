@@ -45,6 +45,10 @@ int ad_norm_axis(const char *op, const AdTensor *t, int axis);
 void ad_gemm_nn(AdDtype dt, void *c, const void *a, const void *b, int m, int k, int n);
 void ad_gemm_tn(AdDtype dt, void *c, const void *a, const void *b, int m, int k, int n);
 void ad_transpose_into(AdDtype dt, void *dst, const void *src, int rows, int cols);
+/* C (m,n) += op(A) op(B), row strides lda, ldb, ldc; ta/tb = 1: the stored array is the
+   transpose (A stored (k,m), B stored (n,k)). Float32 runs on common/gemm.h. */
+void ad_gemm(AdDtype dt, int ta, int tb, int m, int n, int k, const void *a, long lda,
+             const void *b, long ldb, void *c, long ldc);
 /* Pointer to element i of a buffer of dtype dt. */
 static inline void *ad_elem_ptr(void *p, AdDtype dt, long i) {
     return (char *)p + i * (long)(dt == AD_F32 ? sizeof(float) : sizeof(double));

@@ -6,7 +6,12 @@ For the linear layer $Y = XW + \mathbf 1 b^\top$ (with $W$ of shape (in, out)) t
 products give $\bar X$ and $\bar W$, and $\bar b = \sum_i \bar Y_{i,:}$ (the bias is broadcast
 over the rows).
 
-**Speed.** Every product is written in the "axpy" form $C_{i,:} \mathrel{+}= A_{ip} B_{p,:}$
+**Speed.** In float32 every product runs on the packed, cache-blocked GEMM of common/gemm.h
+(AVX2+FMA where the processor has it; its summation order and its bound against the portable
+kernel are stated there), transposed operands included, so no transpose is copied. The double
+path, which exists for the gradient checks, keeps the simple kernel below.
+
+The double kernel is written in the "axpy" form $C_{i,:} \mathrel{+}= A_{ip} B_{p,:}$
 (loop order i-p-j): the inner loop runs along contiguous rows, so the compiler vectorises it
 without reassociating any sum: each $C_{ij}$ is still accumulated over $p$ in increasing order,
 one multiply and one add at a time. The result is therefore bit-identical with or without
@@ -14,9 +19,11 @@ vector instructions (the build forbids fused multiply-add with -ffp-contract=off
 with a transposed operand, $\bar Y B^\top$, first copies $B^\top$ into arena scratch so that it
 too runs in axpy form. The kernels are typed (float and double) through one small macro.
 */
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/ad_internal.h"
+#include "common/gemm.h"
 #include "common/util.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
@@ -34,7 +41,7 @@ too runs in axpy form. The kernels are typed (float and double) through one smal
    vector width the machine has. */
 #define DEFINE_GEMM(T, SUF)                                                                \
     typedef T vec_##SUF __attribute__((vector_size(32)));                                  \
-    AD_KERNEL static void gemm_##SUF(T *restrict c, const T *restrict a, long rs, long ts,   \
+    AD_KERNEL static void axpy_gemm_##SUF(T *restrict c, const T *restrict a, long rs, long ts,   \
                                      const T *restrict b, int rows, int kdim, int n) {     \
         const int lanes = (int)(sizeof(vec_##SUF) / sizeof(T)), block = 4 * lanes;         \
         const int nfull = n - n % block;                                                   \
@@ -71,19 +78,47 @@ too runs in axpy form. The kernels are typed (float and double) through one smal
             }                                                                              \
         }                                                                                  \
     }
-DEFINE_GEMM(float, f32)
 DEFINE_GEMM(double, f64)
 
 /* Dispatch on dtype (declared in ad_internal.h). */
 void ad_gemm_nn(AdDtype dt, void *c, const void *a, const void *b, int m, int k, int n) {
     //: $C_{ij} \mathrel{+}= \sum_p A_{ip} B_{pj}$
-    if (dt == AD_F32) gemm_f32(c, a, k, 1, b, m, k, n);
-    else gemm_f64(c, a, k, 1, b, m, k, n);
+    if (dt == AD_F32) gemm_f32(0, 0, m, n, k, a, k, b, n, c, n);
+    else axpy_gemm_f64(c, a, k, 1, b, m, k, n);
 }
 void ad_gemm_tn(AdDtype dt, void *c, const void *a, const void *b, int m, int k, int n) {
     //: $C_{pj} \mathrel{+}= \sum_i A_{ip} B_{ij}$
-    if (dt == AD_F32) gemm_f32(c, a, 1, k, b, k, m, n);
-    else gemm_f64(c, a, 1, k, b, k, m, n);
+    if (dt == AD_F32) gemm_f32(1, 0, k, n, m, a, k, b, n, c, n);
+    else axpy_gemm_f64(c, a, 1, k, b, k, m, n);
+}
+/* C (m,n) += op(A) op(B) with row strides (declared in ad_internal.h). Double: the axpy kernel
+   when B is not transposed and the rows of C are packed, a plain loop otherwise. */
+void ad_gemm(AdDtype dt, int ta, int tb, int m, int n, int k, const void *a, long lda,
+             const void *b, long ldb, void *c, long ldc) {
+    if (dt == AD_F32) {
+        gemm_f32(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
+        return;
+    }
+    if (ldc == n && lda == (ta ? m : k) && ldb == (tb ? k : n)) {
+        if (!tb) {
+            axpy_gemm_f64(c, a, ta ? 1 : k, ta ? m : 1, b, m, k, n);
+            return;
+        }
+        /* B stored (n,k): copy B^T (k,n) so the product runs in axpy form */
+        double *bt = xmalloc((size_t)k * (size_t)n * sizeof(double));
+        ad_transpose_into(AD_F64, bt, b, n, k);
+        axpy_gemm_f64(c, a, ta ? 1 : k, ta ? m : 1, bt, m, k, n);
+        free(bt);
+        return;
+    }
+    const double *A = a, *B = b;
+    double *C = c;
+    for (int i = 0; i < m; i++)
+        for (int p = 0; p < k; p++) {
+            const double s = ta ? A[(long)p * lda + i] : A[(long)i * lda + p];
+            for (int j = 0; j < n; j++)
+                C[(long)i * ldc + j] += s * (tb ? B[(long)j * ldb + p] : B[(long)p * ldb + j]);
+        }
 }
 /* dst (cols,rows) = src (rows,cols)^T */
 void ad_transpose_into(AdDtype dt, void *dst, const void *src, int rows, int cols) {
@@ -112,8 +147,8 @@ static void matmul_backward(AdTensor *y) {
         void *gy = offset(y->grad, dt, (long)s * m * n);
         if (ad_wants_grad(a)) {
             //: $\bar A \mathrel{+}= \bar Y B^\top$
-            ad_transpose_into(dt, y->aux, offset(b->data, dt, (long)s * k * n), k, n);
-            ad_gemm_nn(dt, offset(a->grad, dt, (long)s * m * k), gy, y->aux, m, n, k);
+            ad_gemm(dt, 0, 1, m, k, n, gy, n, offset(b->data, dt, (long)s * k * n), n,
+                    offset(a->grad, dt, (long)s * m * k), k);
         }
         if (ad_wants_grad(b)) {
             //: $\bar B \mathrel{+}= A^\top \bar Y$
@@ -141,7 +176,6 @@ AdTensor *ad_matmul(AdArena *arena, AdTensor *a, AdTensor *b) {
     y->iparam[1] = m;
     y->iparam[2] = k;
     y->iparam[3] = n;
-    if (ad_wants_grad(a)) y->aux = ad_arena_alloc(arena, (size_t)k * n * ad_dtype_size(y->dtype));
     //: $Y = AB$, $Y_{ij} = \sum_p A_{ip} B_{pj}$
     for (int s = 0; s < nb; s++)
         ad_gemm_nn(y->dtype, offset(y->data, y->dtype, (long)s * m * n),
@@ -159,9 +193,17 @@ static void linear_backward(AdTensor *y) {
     int nrow = y->iparam[0], nin = y->iparam[1], nout = y->iparam[2];
     if (ad_wants_grad(b)) {
         //: $\bar b_j \mathrel{+}= \sum_i \bar Y_{ij}$
-        for (int i = 0; i < nrow; i++)
-            for (int j = 0; j < nout; j++)
-                ad_acc(b->grad, dt, j, ad_ld(y->grad, dt, (long)i * nout + j));
+        if (dt == AD_F32) {
+            float *gb = b->grad;
+            const float *gy = y->grad;
+            for (int i = 0; i < nrow; i++)
+                for (int j = 0; j < nout; j++) gb[j] += gy[(long)i * nout + j];
+        } else {
+            double *gb = b->grad;
+            const double *gy = y->grad;
+            for (int i = 0; i < nrow; i++)
+                for (int j = 0; j < nout; j++) gb[j] += gy[(long)i * nout + j];
+        }
     }
     if (ad_wants_grad(w)) {
         //: $\bar W \mathrel{+}= X^\top \bar Y$
@@ -169,8 +211,7 @@ static void linear_backward(AdTensor *y) {
     }
     if (ad_wants_grad(x)) {
         //: $\bar X \mathrel{+}= \bar Y W^\top$
-        ad_transpose_into(dt, y->aux, w->data, nin, nout);
-        ad_gemm_nn(dt, x->grad, y->grad, y->aux, nrow, nout, nin);
+        ad_gemm(dt, 0, 1, nrow, nin, nout, y->grad, nout, w->data, nout, x->grad, nin);
     }
 }
 
@@ -189,7 +230,6 @@ AdTensor *ad_linear(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor *b) {
     y->iparam[1] = nin;
     y->iparam[2] = nout;
     AdDtype dt = y->dtype;
-    if (ad_wants_grad(x)) y->aux = ad_arena_alloc(arena, (size_t)nin * nout * ad_dtype_size(dt));
     size_t row_bytes = (size_t)nout * ad_dtype_size(dt);
     //: $Y = XW + \mathbf 1 b^\top$ (start each row at $b$, then add $XW$)
     for (int i = 0; i < nrow && b; i++) memcpy(offset(y->data, dt, (long)i * nout), b->data, row_bytes);

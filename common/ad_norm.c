@@ -14,41 +14,112 @@ the two subtracted means being the gradient paths through $\mu$ and through $\si
 #include "common/ad_internal.h"
 #include "common/util.h"
 
-/* aux: mean and r per (n, g), 2*N*G doubles. iparam: groups. dparam: eps. */
+/* Typed loops (float and double, one macro); statistics and the block means of the backward pass
+   are accumulated in double, in a fixed order. The (sample, group) blocks are independent, so
+   they run in parallel; the parameter gradients are first summed per (sample, channel) into
+   scratch and then over the samples in order, so no result depends on the thread count. */
+#define DEFINE_GN(T, SUF)                                                                      \
+    static void gn_forward_##SUF(const T *x, T *y, const T *w, const T *b, double *stats,      \
+                                 int nb, int c, int groups, long s, double eps) {              \
+        const int cg = c / groups;                                                             \
+        const long m = (long)cg * s;                                                           \
+        _Pragma("omp parallel for schedule(static) if ((long)nb * c * s > 32768)")             \
+        for (int blk = 0; blk < nb * groups; blk++) {                                          \
+            const int n = blk / groups, gi = blk % groups;                                     \
+            const long base = ((long)n * c + (long)gi * cg) * s;                               \
+            double mu = 0, var = 0;                                                            \
+            /* $\mu = \frac1m \sum x$ */                                                      \
+            for (long e = 0; e < m; e++) mu += x[base + e];                                    \
+            mu /= (double)m;                                                                   \
+            /* $\sigma^2 = \frac1m \sum (x - \mu)^2$ (two passes: no cancellation) */         \
+            for (long e = 0; e < m; e++) {                                                     \
+                double d = x[base + e] - mu;                                                   \
+                var += d * d;                                                                  \
+            }                                                                                  \
+            var /= (double)m;                                                                  \
+            const double r = 1.0 / sqrt(var + eps);                                            \
+            stats[2 * blk] = mu;                                                               \
+            stats[2 * blk + 1] = r;                                                            \
+            /* $y = \gamma_c\,(x - \mu)\,r + \beta_c$ */                                      \
+            for (int k = 0; k < cg; k++) {                                                     \
+                const int ch = gi * cg + k;                                                    \
+                const double a = w ? w[ch] * r : r, o = (b ? b[ch] : 0.0) - a * mu;            \
+                const T *xs = x + base + (long)k * s;                                          \
+                T *ys = y + base + (long)k * s;                                                \
+                for (long e = 0; e < s; e++) ys[e] = (T)(a * xs[e] + o);                       \
+            }                                                                                  \
+        }                                                                                      \
+    }                                                                                          \
+    static void gn_backward_##SUF(const T *x, const T *gy, T *gx, const T *w,                  \
+                                  const double *stats, double *pg, double *pb, int nb, int c,  \
+                                  int groups, long s) {                                        \
+        const int cg = c / groups;                                                             \
+        const long m = (long)cg * s;                                                           \
+        _Pragma("omp parallel for schedule(static) if ((long)nb * c * s > 32768)")             \
+        for (int blk = 0; blk < nb * groups; blk++) {                                          \
+            const int n = blk / groups, gi = blk % groups;                                     \
+            const long base = ((long)n * c + (long)gi * cg) * s;                               \
+            const double mu = stats[2 * blk], r = stats[2 * blk + 1];                          \
+            double mean_dxh = 0, mean_dxh_xh = 0;                                              \
+            for (int k = 0; k < cg; k++) {                                                     \
+                const int ch = gi * cg + k;                                                    \
+                const T *xs = x + base + (long)k * s, *gs = gy + base + (long)k * s;           \
+                double sy = 0, syx = 0;                                                        \
+                for (long e = 0; e < s; e++) {                                                 \
+                    const double xh = (xs[e] - mu) * r;                                        \
+                    sy += gs[e];                                                               \
+                    syx += gs[e] * xh;                                                         \
+                }                                                                              \
+                /* $\bar\gamma_c \mathrel{+}= \sum \bar y\,\hat x,\quad \bar\beta_c \mathrel{+}= \sum \bar y$ (per sample here) */ \
+                pg[(long)n * c + ch] = syx;                                                    \
+                pb[(long)n * c + ch] = sy;                                                     \
+                const double wc = w ? w[ch] : 1.0;                                             \
+                mean_dxh += wc * sy;                                                           \
+                mean_dxh_xh += wc * syx;                                                       \
+            }                                                                                  \
+            mean_dxh /= (double)m;                                                             \
+            mean_dxh_xh /= (double)m;                                                          \
+            if (!gx) continue;                                                                 \
+            /* $\bar x = r\,(\bar{\hat x} - \overline{\bar{\hat x}} - \hat x\,\overline{\bar{\hat x}\hat x})$ */ \
+            for (int k = 0; k < cg; k++) {                                                     \
+                const int ch = gi * cg + k;                                                    \
+                const double wc = w ? w[ch] : 1.0;                                             \
+                const T *xs = x + base + (long)k * s, *gs = gy + base + (long)k * s;           \
+                T *gxs = gx + base + (long)k * s;                                              \
+                for (long e = 0; e < s; e++) {                                                 \
+                    const double xh = (xs[e] - mu) * r;                                        \
+                    gxs[e] += (T)(r * (wc * gs[e] - mean_dxh - xh * mean_dxh_xh));             \
+                }                                                                              \
+            }                                                                                  \
+        }                                                                                      \
+    }
+DEFINE_GN(float, f32)
+DEFINE_GN(double, f64)
+
+/* aux: mean and r per (n, g) (2*N*G doubles), then per-(n, channel) sums (2*N*C doubles).
+   iparam: groups. dparam: eps. */
 static void group_norm_backward(AdTensor *y) {
     AdTensor *x = y->in[0], *gamma = y->in[1], *beta = y->in[2];
     AdDtype dt = y->dtype;
     const double *stats = y->aux;
-    int nb = x->shape[0], c = x->shape[1], g = y->iparam[0], cg = c / g;
-    long s = ad_prod(x->shape, 2, x->ndim), m = (long)cg * s;
-    for (int n = 0; n < nb; n++)
-        for (int gi = 0; gi < g; gi++) {
-            double mu = stats[2 * (n * g + gi)], r = stats[2 * (n * g + gi) + 1];
-            long base = ((long)n * c + (long)gi * cg) * s;
-            double mean_dxh = 0, mean_dxh_xh = 0;
-            for (long e = 0; e < m; e++) {
-                int ch = gi * cg + (int)(e / s);
-                double xh = (ad_ld(x->data, dt, base + e) - mu) * r;
-                double gy = ad_ld(y->grad, dt, base + e);
-                //: $\bar\gamma_c \mathrel{+}= \sum \bar y\,\hat x,\quad \bar\beta_c \mathrel{+}= \sum \bar y$
-                if (ad_wants_grad(gamma)) ad_acc(gamma->grad, dt, ch, gy * xh);
-                if (ad_wants_grad(beta)) ad_acc(beta->grad, dt, ch, gy);
-                double dxh = gamma ? gy * ad_get(gamma, ch) : gy;
-                mean_dxh += dxh;
-                mean_dxh_xh += dxh * xh;
-            }
-            mean_dxh /= (double)m;
-            mean_dxh_xh /= (double)m;
-            if (!ad_wants_grad(x)) continue;
-            //: $\bar x = r\,(\bar{\hat x} - \overline{\bar{\hat x}} - \hat x\,\overline{\bar{\hat x}\hat x})$
-            for (long e = 0; e < m; e++) {
-                int ch = gi * cg + (int)(e / s);
-                double xh = (ad_ld(x->data, dt, base + e) - mu) * r;
-                double gy = ad_ld(y->grad, dt, base + e);
-                double dxh = gamma ? gy * ad_get(gamma, ch) : gy;
-                ad_acc(x->grad, dt, base + e, r * (dxh - mean_dxh - xh * mean_dxh_xh));
-            }
+    int nb = x->shape[0], c = x->shape[1], g = y->iparam[0];
+    long s = ad_prod(x->shape, 2, x->ndim);
+    double *pg = (double *)y->aux + 2L * nb * g, *pb = pg + (long)nb * c;
+    void *gx = ad_wants_grad(x) ? x->grad : NULL;
+    if (dt == AD_F32)
+        gn_backward_f32(x->data, y->grad, gx, gamma ? gamma->data : NULL, stats, pg, pb, nb, c, g, s);
+    else
+        gn_backward_f64(x->data, y->grad, gx, gamma ? gamma->data : NULL, stats, pg, pb, nb, c, g, s);
+    //: $\bar\gamma_c \mathrel{+}= \sum_n \sum \bar y\,\hat x,\quad \bar\beta_c \mathrel{+}= \sum_n \sum \bar y$ (samples in order)
+    for (int ch = 0; ch < c; ch++) {
+        double sg = 0, sb = 0;
+        for (int n = 0; n < nb; n++) {
+            sg += pg[(long)n * c + ch];
+            sb += pb[(long)n * c + ch];
         }
+        if (ad_wants_grad(gamma)) ad_acc(gamma->grad, dt, ch, sg);
+        if (ad_wants_grad(beta)) ad_acc(beta->grad, dt, ch, sb);
+    }
 }
 
 AdTensor *ad_group_norm(AdArena *arena, AdTensor *x, int groups, AdTensor *weight,
@@ -71,34 +142,15 @@ AdTensor *ad_group_norm(AdArena *arena, AdTensor *x, int groups, AdTensor *weigh
     y->iparam[0] = groups;
     y->dparam[0] = eps;
     AdDtype dt = y->dtype;
-    int nb = x->shape[0], cg = c / groups;
-    long s = ad_prod(x->shape, 2, x->ndim), m = (long)cg * s;
-    double *stats = ad_arena_alloc(arena, sizeof(double) * 2 * (size_t)nb * groups);
+    int nb = x->shape[0];
+    long s = ad_prod(x->shape, 2, x->ndim);
+    double *stats = ad_arena_alloc(arena, sizeof(double) * 2 * ((size_t)nb * groups + (size_t)nb * c));
     y->aux = stats;
-    for (int n = 0; n < nb; n++)
-        for (int gi = 0; gi < groups; gi++) {
-            long base = ((long)n * c + (long)gi * cg) * s;
-            double mu = 0, var = 0;
-            //: $\mu = \frac1m \sum x$
-            for (long e = 0; e < m; e++) mu += ad_ld(x->data, dt, base + e);
-            mu /= (double)m;
-            //: $\sigma^2 = \frac1m \sum (x - \mu)^2$ (two passes: no cancellation)
-            for (long e = 0; e < m; e++) {
-                double d = ad_ld(x->data, dt, base + e) - mu;
-                var += d * d;
-            }
-            var /= (double)m;
-            double r = 1.0 / sqrt(var + eps);
-            stats[2 * (n * groups + gi)] = mu;
-            stats[2 * (n * groups + gi) + 1] = r;
-            //: $y = \gamma_c\,(x - \mu)\,r + \beta_c$
-            for (long e = 0; e < m; e++) {
-                int ch = gi * cg + (int)(e / s);
-                double v = (ad_ld(x->data, dt, base + e) - mu) * r;
-                if (weight) v *= ad_get(weight, ch);
-                if (bias) v += ad_get(bias, ch);
-                ad_st(y->data, dt, base + e, v);
-            }
-        }
+    if (dt == AD_F32)
+        gn_forward_f32(x->data, y->data, weight ? weight->data : NULL, bias ? bias->data : NULL,
+                       stats, nb, c, groups, s, eps);
+    else
+        gn_forward_f64(x->data, y->data, weight ? weight->data : NULL, bias ? bias->data : NULL,
+                       stats, nb, c, groups, s, eps);
     return y;
 }

@@ -110,6 +110,31 @@ AD_ELEMENTWISE static void tanh_backward_f32(float *restrict gx, const float *re
     for (long i = 0; i < n; i++) gx[i] += (1.0f - y[i] * y[i]) * gy[i];
 }
 
+/* sigmoid and SiLU for float32 tensors (the U-Net's activation): expf, then one division, all
+   in float: a few ulps of float, against the double formulas of the reference path. For
+   x -> -inf, e^{-x} overflows to inf and both give (-)0; a NaN passes through. */
+AD_ELEMENTWISE static void sigmoid_f32(float *restrict y, const float *restrict x, long n) {
+    //: $\sigma(x) = 1/(1 + e^{-x})$
+    for (long i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
+}
+AD_ELEMENTWISE static void sigmoid_backward_f32(float *restrict gx, const float *restrict y,
+                                                const float *restrict gy, long n) {
+    //: $\bar x \mathrel{+}= \sigma(1 - \sigma)\,\bar y$
+    for (long i = 0; i < n; i++) gx[i] += y[i] * (1.0f - y[i]) * gy[i];
+}
+AD_ELEMENTWISE static void silu_f32(float *restrict y, const float *restrict x, long n) {
+    //: $x\sigma(x) = x/(1 + e^{-x})$
+    for (long i = 0; i < n; i++) y[i] = x[i] / (1.0f + expf(-x[i]));
+}
+AD_ELEMENTWISE static void silu_backward_f32(float *restrict gx, const float *restrict x,
+                                             const float *restrict gy, long n) {
+    for (long i = 0; i < n; i++) {
+        const float sg = 1.0f / (1.0f + expf(-x[i]));
+        //: $\bar x \mathrel{+}= \sigma(x)\,\big(1 + x(1 - \sigma(x))\big)\,\bar y$
+        gx[i] += sg * (1.0f + x[i] * (1.0f - sg)) * gy[i];
+    }
+}
+
 enum { U_EXP, U_LOG, U_TANH, U_SIGMOID, U_RELU, U_SILU, U_SOFTPLUS, U_SQUARE, U_SQRT, U_SIN,
        U_COS, U_SCALE, U_ADD_CONST };
 static const UnaryFn unary_fns[] = {
@@ -131,6 +156,14 @@ static void unary_backward(AdTensor *y) {
         tanh_backward_f32(x->grad, y->data, y->grad, y->size);
         return;
     }
+    if (dt == AD_F32 && y->iparam[0] == U_SIGMOID) {
+        sigmoid_backward_f32(x->grad, y->data, y->grad, y->size);
+        return;
+    }
+    if (dt == AD_F32 && y->iparam[0] == U_SILU) {
+        silu_backward_f32(x->grad, x->data, y->grad, y->size);
+        return;
+    }
     //: $\bar x_i \mathrel{+}= f'(x_i)\,\bar y_i$
     for (long i = 0; i < y->size; i++)
         ad_acc(x->grad, dt, i,
@@ -145,6 +178,14 @@ static AdTensor *unary(AdArena *arena, int which, AdTensor *x, double c) {
     AdDtype dt = y->dtype;
     if (dt == AD_F32 && which == U_TANH) {
         tanh_f32(y->data, x->data, y->size);
+        return y;
+    }
+    if (dt == AD_F32 && which == U_SIGMOID) {
+        sigmoid_f32(y->data, x->data, y->size);
+        return y;
+    }
+    if (dt == AD_F32 && which == U_SILU) {
+        silu_f32(y->data, x->data, y->size);
         return y;
     }
     for (long i = 0; i < y->size; i++) ad_st(y->data, dt, i, fn->f(ad_ld(x->data, dt, i), c));

@@ -27,6 +27,29 @@ else
   }'
 fi
 
+# The float32 GEMM of common/gemm.h against the machine's peak (cores x 32 flop/cycle x clock).
+echo "benchmark: float32 GEMM (common/gemm.h) vs peak; target >= 40 % of peak"
+for t in 1 ${GEMM_THREADS:-2}; do
+  "$build/bin/checks/bench/gemm_peak" --threads "$t" | grep '^RESULT' | sed 's/^/  /'
+done
+
+# One DDPM training step of the Tiny U-Net (L36 4.2.2), batch 128, C vs PyTorch with the same
+# thread count. PyTorch needs about 12 s per step on this machine, so few steps are timed.
+ut=${UNET_THREADS:-2}; ub=${UNET_BATCH:-128}
+echo "benchmark: Tiny U-Net DDPM training step (L36 4.2.2), batch $ub, $ut threads; target >= 10x PyTorch"
+u_c=$("$build/bin/checks/bench/tiny_unet" --steps "${UNET_STEPS:-3}" --batch "$ub" --threads "$ut" | grep '^RESULT')
+echo "  C        : $u_c"
+if "$peer" -c 'import torch' 2>/dev/null; then
+  u_t=$("$peer" checks/bench/tiny_unet_torch.py "${UNET_TORCH_STEPS:-2}" "$ub" "$ut" | grep '^RESULT')
+  echo "  PyTorch  : $u_t"
+  awk -v c="$(echo "$u_c" | field " s_per_step")" -v t="$(echo "$u_t" | field " s_per_step")" \
+      -v cc="$(echo "$u_c" | field cpu_s_per_step)" -v tc="$(echo "$u_t" | field cpu_s_per_step)" 'BEGIN {
+    printf "  ratio    : C is %.1fx faster than PyTorch in wall time (%.3f vs %.3f s/step), %.1fx in CPU time (%.3f vs %.3f s)\n", t / c, c, t, tc / cc, cc, tc;
+  }'
+else
+  echo "  PyTorch  : not available (Debian python3-torch); no ratio"
+fi
+
 # GPU backend (gpu/): Langevin chain-steps per second, CPU twin (1 and 2 threads) vs the Vulkan
 # kernels. GPU=auto uses a real GPU only; GPU=on also a CPU Vulkan driver (llvmpipe, slower).
 echo "benchmark: Langevin on a 2-D mixture and with an MLP score 2-64-64-2 (L35 4.4, 5.3), CPU vs GPU"

@@ -68,6 +68,8 @@ static AdTensor *op_concat(AdArena *a, AdTensor **p) { return ad_concat(a, p, 3,
 static AdTensor *op_slice(AdArena *a, AdTensor **p) { return ad_slice(a, p[0], 1, 1, 3); }
 static AdTensor *op_conv_s1p1(AdArena *a, AdTensor **p) { return ad_conv2d(a, p[0], p[1], p[2], 1, 1); }
 static AdTensor *op_conv_s2p1(AdArena *a, AdTensor **p) { return ad_conv2d(a, p[0], p[1], NULL, 2, 1); }
+static AdTensor *op_convt_s2p1(AdArena *a, AdTensor **p) { return ad_conv_transpose2d(a, p[0], p[1], p[2], 2, 1); }
+static AdTensor *op_convt_s1p0(AdArena *a, AdTensor **p) { return ad_conv_transpose2d(a, p[0], p[1], NULL, 1, 0); }
 static AdTensor *op_avg_pool(AdArena *a, AdTensor **p) { return ad_avg_pool2d(a, p[0], 2); }
 static AdTensor *op_upsample(AdArena *a, AdTensor **p) { return ad_upsample_nearest2d(a, p[0], 2); }
 static AdTensor *op_group_norm(AdArena *a, AdTensor **p) {
@@ -128,6 +130,8 @@ static const OpCase cases[] = {
     {"slice_axis1", op_slice, 1, {3}, {{2, 4, 3}}, {N}, 1e-6},
     {"conv2d_s1_p1_bias", op_conv_s1p1, 3, {4, 4, 1}, {{2, 2, 5, 5}, {3, 2, 3, 3}, {3}}, {N, N, N}, 1e-6},
     {"conv2d_s2_p1", op_conv_s2p1, 2, {4, 4}, {{1, 2, 5, 6}, {2, 2, 3, 2}}, {N, N}, 1e-6},
+    {"conv_transpose2d_s2_p1_bias", op_convt_s2p1, 3, {4, 4, 1}, {{2, 3, 3, 4}, {3, 2, 4, 3}, {2}}, {N, N, N}, 1e-6},
+    {"conv_transpose2d_s1_p0", op_convt_s1p0, 2, {4, 4}, {{1, 2, 3, 2}, {2, 3, 2, 3}}, {N, N}, 1e-6},
     {"avg_pool2d", op_avg_pool, 1, {4}, {{1, 2, 4, 6}}, {N}, 1e-6},
     {"upsample_nearest2d", op_upsample, 1, {4}, {{1, 2, 2, 3}}, {N}, 1e-6},
     {"group_norm_affine", op_group_norm, 3, {4, 1, 1}, {{2, 4, 3, 3}, {4}, {4}}, {N, N, N}, 1e-6},

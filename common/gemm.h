@@ -1,0 +1,40 @@
+/* gemm — the float32 matrix product every network of the course runs on (issue #10).
+
+   gemm_f32 accumulates C (m,n) += op(A) op(B), row-major, op(X) = X or X^T, with leading
+   dimensions (the row strides of the stored arrays). It packs panels of A and B into contiguous
+   buffers, blocks them for the caches (KC x NC of B, MC x KC of A) and runs a 6x16 micro-kernel:
+   AVX2+FMA when the processor has both (checked once at run time), a portable C kernel otherwise.
+
+   Summation order. Element C_ij receives its k products in blocks of GEMM_KC consecutive p, in
+   increasing p: within a block they are summed into a register starting from 0, and the block
+   sum is then added to C_ij. That order depends only on k, never on the thread count or the tile
+   a thread happens to own (threads split the output tiles; the k-loop stays outside the parallel
+   split), so results are bit-identical for any --threads.
+
+   Vector vs portable path. The two paths follow the same order; the only difference is that
+   the AVX2 kernel forms a_ip b_pj + s with one rounding (fused multiply-add) while the portable
+   kernel rounds the product and then the sum. Both are within gamma_{k+nb+1} (|C0| + sum_p
+   |a_ip||b_pj|) of the exact value (nb = number of k-blocks, gamma_n = n u / (1 - n u),
+   u = 2^-24), hence
+       |C_fma - C_portable| <= 2 gamma_{k+nb+1} (|C0_ij| + sum_p |a_ip| |b_pj|),
+   the bound checks/unit/test_gemm.c tests on random shapes. In practice the gap is a few ulps. */
+#ifndef COMMON_GEMM_H
+#define COMMON_GEMM_H
+
+#define GEMM_KC 256
+
+/* C (m,n) += op(A) op(B): op(A) is (m,k), op(B) is (k,n). trans_a = 0: A stored (m,k) with row
+   stride lda; trans_a = 1: A stored (k,m) with row stride lda. Likewise B ((k,n) or (n,k)).
+   m, n or k of 0 is a no-op. Safe to call from inside a parallel region (then it runs serially). */
+void gemm_f32(int trans_a, int trans_b, int m, int n, int k, const float *a, long lda,
+              const float *b, long ldb, float *c, long ldc);
+
+/* 1: use the portable kernel even where AVX2+FMA exists (for tests); 0: back to automatic.
+   The environment variable GEMM_PORTABLE=1 does the same at start-up. */
+void gemm_force_portable(int on);
+/* Whether the next gemm_f32 call will use the AVX2+FMA kernel. */
+int gemm_uses_simd(void);
+/* The name of the kernel in use ("avx2+fma" or "portable"). */
+const char *gemm_kernel_name(void);
+
+#endif
