@@ -30,16 +30,17 @@ if [[ "${1:-}" == --pack ]]; then
   exit 0
 fi
 
-out=${OUT:-out/gpu_device}; mkdir -p "$out"
+final=${OUT:-out/gpu_device}; mkdir -p "$final"
+out=$(mktemp -d)   # the logs, packed into $final/logs.tar.gz at the end
 source .gpubundle/env.sh
 B=.gpurun/build/bin
-summary="$out/summary.txt"; : > "$summary"
+summary="$final/summary.txt"; : > "$summary"
 run() { # name, then the command; keeps the log, the SUMMARY line, FAIL lines and the wall time
   local name=$1; shift
-  local t0=$(date +%s.%N)
+  local t0=$(date +%s%N)
   "$@" > "$out/$name.log" 2>&1; local rc=$?
-  local t1=$(date +%s.%N)
-  printf '%-40s rc=%d %7.2fs  %s\n' "$name" "$rc" "$(echo "$t1 - $t0" | bc)" \
+  local t1=$(date +%s%N)
+  printf '%-40s rc=%d %7.2fs  %s\n' "$name" "$rc" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print (b - a) / 1e9}')" \
     "$(grep -E '^SUMMARY' "$out/$name.log" | sed 's/^SUMMARY [^ ]* //')" | tee -a "$summary"
   grep -E '^CHECK FAIL|^backend' "$out/$name.log" | head -5 | sed 's/^/    /' | tee -a "$summary"
 }
@@ -58,3 +59,4 @@ run "L35_11_swissroll_ncsn_full_gpu" $B/lectures/35_score_matching/11_swissroll_
 run bench_gpu_langevin $B/checks/bench/gpu_langevin --gpu auto --chains 1000000 --steps 200 --mlp-chains 20000 --mlp-steps 100
 for b in 4096 65536; do run "bench_gpu_train_$b" $B/checks/bench/gpu_train --gpu auto --batch $b --steps 200; done
 grep -h '^RESULT' "$out"/bench_*.log | tee -a "$summary"
+tar -czf "$final/logs.tar.gz" -C "$out" .
