@@ -48,6 +48,12 @@ typedef struct {
     int validation;   /* 1: enable VK_LAYER_KHRONOS_validation + a debug messenger (tests) */
     double timeout_s; /* fence timeout of one batch; <= 0: 60 s */
     int quiet;        /* 1: do not print the backend line */
+    /* Fault injection, for the tests of what a program does when the device fails mid-run
+       (0: never). After `fail_alloc_after` buffers, the next allocation fails as if the device
+       were out of memory; the `lose_device_at`-th batch reports VK_ERROR_DEVICE_LOST instead of
+       running. Both leave the context as a real failure would (an error; lost after the loss). */
+    int fail_alloc_after;
+    int lose_device_at;
 } GpuOptions;
 
 typedef struct {

@@ -58,6 +58,7 @@ struct GpuContext {
     VkPipeline pipelines[GPU_MAX_KERNELS]; /* by index in gpu_spirv_table */
     GpuBuffer *dummy;  /* bound to unused bindings */
     int recording;     /* dispatches recorded, not yet submitted */
+    int allocs_until_fault, batches_until_fault; /* GpuOptions' fault injection; 0: off */
 };
 
 int gpu_compiled(void) { return 1; }
@@ -374,6 +375,9 @@ GpuContext *gpu_open(GpuMode mode, const GpuOptions *opt, char *why, size_t whyl
     }
     check_backend(g->info.device_name);
     if (why && whylen) snprintf(why, whylen, "Vulkan device %s", g->info.device_name);
+    /* armed once the context is open: its own dummy buffer does not count */
+    g->allocs_until_fault = o.fail_alloc_after > 0 ? o.fail_alloc_after + 1 : 0;
+    g->batches_until_fault = o.lose_device_at > 0 ? o.lose_device_at : 0;
     return g;
 cpu:
     if (!o.quiet) {
@@ -454,6 +458,13 @@ static GpuBuffer *buffer_make(GpuContext *g, size_t bytes, int host_only) {
     VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
                                .allocationSize = req.size,
                                .memoryTypeIndex = (uint32_t)(type < 0 ? 0 : type)};
+    if (g->allocs_until_fault && --g->allocs_until_fault == 0) { /* injected (GpuOptions) */
+        set_err(g, "allocating %zu bytes of device memory failed: %s (injected fault)", bytes,
+                vk_result_name(VK_ERROR_OUT_OF_DEVICE_MEMORY));
+        vkDestroyBuffer(g->device, b->buf, NULL);
+        free(b);
+        return NULL;
+    }
     if (type < 0 || (r = vkAllocateMemory(g->device, &ai, NULL, &b->mem)) != VK_SUCCESS) {
         if (type < 0) set_err(g, "no suitable memory type for a buffer");
         else set_err(g, "allocating %zu bytes of device memory failed: %s", bytes,
@@ -735,6 +746,8 @@ int gpu_run_batch(GpuContext *g, double *gpu_seconds) {
     VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
                        .commandBufferCount = 1,
                        .pCommandBuffers = &g->cmd};
+    if (g->batches_until_fault && --g->batches_until_fault == 0) /* injected (GpuOptions) */
+        return vk_fail(g, "vkQueueSubmit (injected fault)", VK_ERROR_DEVICE_LOST);
     if ((r = vkQueueSubmit(g->queue, 1, &si, g->fence)) != VK_SUCCESS)
         return vk_fail(g, "vkQueueSubmit", r);
     r = vkWaitForFences(g->device, 1, &g->fence, VK_TRUE, (uint64_t)(g->timeout_s * 1e9));

@@ -155,18 +155,34 @@ static void test_gpu_or_cpu(const Cli *cli, int argc, char **argv, GpuContext *g
     GpuMode mode = GPU_ON;
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--gpu") || !strncmp(argv[i], "--gpu=", 6)) mode = cli->gpu;
-    char why[512];
-    GpuOptions opt = {.validation = 0, .timeout_s = 1e-9, .quiet = 1};
-    GpuContext *bad = gpu_open(mode, &opt, why, sizeof why);
-    if (!bad) {
-        check_skip("common.gpu.goc_cpu_after_gpu_error", "no Vulkan device: %s", why0);
-    } else {
+    /* three ways a device fails in the middle of a run: a batch that misses its fence, an
+       allocation that fails (out of device memory), a device lost at its first batch (the last
+       two injected through GpuOptions' test hooks) */
+    const struct {
+        const char *id, *what;
+        GpuOptions opt;
+    } faults[] = {
+        {"common.gpu.goc_cpu_after_gpu_error", "1 ns fence timeout", {.timeout_s = 1e-9, .quiet = 1}},
+        {"common.gpu.goc_cpu_after_alloc_failure", "the second buffer allocation fails",
+         {.quiet = 1, .fail_alloc_after = 1}},
+        {"common.gpu.goc_cpu_after_device_lost", "VK_ERROR_DEVICE_LOST at the first batch",
+         {.quiet = 1, .lose_device_at = 1}},
+    };
+    int cpu_calls = ctx.calls;
+    for (size_t f = 0; f < sizeof faults / sizeof faults[0]; f++) {
+        char why[512];
+        GpuContext *bad = gpu_open(mode, &faults[f].opt, why, sizeof why);
+        if (!bad) {
+            check_skip(faults[f].id, "no Vulkan device: %s", why0);
+            continue;
+        }
         memcpy(xt, x0, sizeof(double) * 2 * N);
         GocWhere w1 = goc_sample(bad, &job, xt, N);
-        check_true("common.gpu.goc_cpu_after_gpu_error",
-                   w1 == GOC_CPU_AFTER_GPU_ERROR && ctx.calls == 2 && !memcmp(xt, xc, sizeof(double) * 2 * N),
-                   "after a device error (1 ns fence timeout) the layer runs the same CPU path from "
-                   "the unchanged start: the same result as without a GPU");
+        cpu_calls++;
+        check_true(faults[f].id,
+                   w1 == GOC_CPU_AFTER_GPU_ERROR && ctx.calls == cpu_calls && !memcmp(xt, xc, sizeof(double) * 2 * N),
+                   "after a device error (%s: \"%s\") the layer runs the same CPU path from the unchanged "
+                   "start: the same result as without a GPU", faults[f].what, gpu_error(bad));
         gpu_close(bad);
     }
     if (!g) {
@@ -176,7 +192,7 @@ static void test_gpu_or_cpu(const Cli *cli, int argc, char **argv, GpuContext *g
         GocWhere w2 = goc_sample(g, &job, xg, N);
         double d = 0;
         for (long i = 0; i < 2 * N; i++) d = fmax(d, fabs(xg[i] - xc[i]));
-        check_true("common.gpu.goc_gpu_alone", w2 == GOC_GPU && ctx.calls == 2,
+        check_true("common.gpu.goc_gpu_alone", w2 == GOC_GPU && ctx.calls == cpu_calls,
                    "with a working device the kernel runs alone: the CPU path is not called (max "
                    "|difference| from the CPU's chains %.2g; the precision bounds are "
                    "test_gpu_langevin's)", d);
