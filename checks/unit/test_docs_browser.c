@@ -249,15 +249,24 @@ static const char *bad_link(const char *url) {
         return why;
     }
     if (*p != '#' || !p[1]) return NULL;
-    /* the pages a page links to are few: keep them read */
-    static char *cache_path[64], *cache_text[64];
-    static int ncache;
+    /* every page of the site is read once and kept (the function index alone links to them all) */
+    static char **cache_path, **cache_text;
+    static int ncache, cap;
     const char *text = NULL;
     for (int i = 0; i < ncache && !text; i++)
         if (!strcmp(cache_path[i], path)) text = cache_text[i];
-    if (!text && ncache < 64 && (cache_text[ncache] = read_text_file(path, NULL))) {
-        cache_path[ncache] = xstrdup(path);
-        text = cache_text[ncache++];
+    if (!text) {
+        char *read = read_text_file(path, NULL);
+        if (read) {
+            if (ncache == cap) {
+                cap = cap ? 2 * cap : 64;
+                cache_path = xrealloc(cache_path, (size_t)cap * sizeof *cache_path);
+                cache_text = xrealloc(cache_text, (size_t)cap * sizeof *cache_text);
+            }
+            cache_path[ncache] = xstrdup(path);
+            cache_text[ncache] = read;
+            text = cache_text[ncache++];
+        }
     }
     char needle[600];
     snprintf(needle, sizeof needle, "id=\"%s\"", p + 1);
