@@ -63,7 +63,7 @@ int gm_check_caps(const GenModelVT *vt) {
 
 GmTrainResult gm_train(GenModel *m, const float *data, int n, const GmTrainConfig *cfg, Rng *rng) {
     GmTrainResult res = {.bad_step = -1};
-    const int D = m->dim, B = cfg->batch, P = m->nplayers;
+    const int D = cfg->row > 0 ? cfg->row : m->dim, B = cfg->batch, P = m->nplayers;
     ParamBlock blocks[GM_MAX_BLOCKS];
     int first[GM_MAX_PLAYERS + 1] = {0};
     Optimizer *opt[GM_MAX_PLAYERS] = {0};

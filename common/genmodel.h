@@ -132,6 +132,8 @@ int gm_check_caps(const GenModelVT *vt);
 typedef struct {
     long steps;            /* outer steps */
     int batch;             /* minibatch size B, drawn with replacement from the data */
+    int row;               /* floats per data row; 0: m->dim. Rectified flow's reflow trains on
+                              coupled pairs (x0, x1), rows of 2 dim. */
     double clip_norm;      /* c; <= 0: no clipping */
     double ema_decay;      /* delta; 0: no EMA (the EMA, if any, is copied into the live
                               parameters at the end) */
