@@ -345,7 +345,7 @@ static void section_train(const Cli *cli) {
     rng_init(&init, cli->seed, 2), rng_init(&trng, cli->seed, 3), rng_init(&srng, cli->seed, 4);
     fm_model_init(&fm, 64, 0, &init);
     check_true("L42.4.3.fm_caps", gm_check_caps(fm.vt), "flow-matching vtable obeys the capability rule");
-    const long steps = cli_scale(cli, 400, 3000, 10000);
+    const long steps = cli_scale(cli, 1200, 3000, 10000);
     GmTrainConfig cfg = {.steps = steps, .batch = 128, .clip_norm = 10.0, .ema_decay = 0.995,
                          .label = "flow matching", .check_id = "L42.4.3.fm_train_finite"};
     GmTrainResult res = gm_train(&fm, train, n_train, &cfg, &trng);
