@@ -63,7 +63,8 @@ int gm_check_caps(const GenModelVT *vt) {
 
 GmTrainResult gm_train(GenModel *m, const float *data, int n, const GmTrainConfig *cfg, Rng *rng) {
     GmTrainResult res = {.bad_step = -1};
-    const int D = cfg->row > 0 ? cfg->row : m->dim, B = cfg->batch, P = m->nplayers;
+    const int D = cfg->row > 0 ? cfg->row : m->dim, P = m->nplayers;
+    const int full = cfg->batch <= 0, B = full ? n : cfg->batch;
     ParamBlock blocks[GM_MAX_BLOCKS];
     int first[GM_MAX_PLAYERS + 1] = {0};
     Optimizer *opt[GM_MAX_PLAYERS] = {0};
@@ -85,11 +86,11 @@ GmTrainResult gm_train(GenModel *m, const float *data, int n, const GmTrainConfi
     for (; s < cfg->steps && !res.diverged; s++) {
         for (int p = 0; p < P && !res.diverged; p++) {
             for (int u = 0; u < m->player[p].updates_per_step; u++) {
-                for (int i = 0; i < B; i++)
+                for (int i = 0; i < B && !full; i++)
                     memcpy(xb + (size_t)i * D, data + (size_t)rng_below(rng, (uint32_t)n) * D,
                            (size_t)D * sizeof *xb);
                 ad_arena_reset(arena);
-                AdTensor *loss = m->vt->train_step(m, p, arena, xb, B, rng, NULL);
+                AdTensor *loss = m->vt->train_step(m, p, arena, full ? data : xb, B, rng, NULL);
                 double lv = ad_item(loss);
                 //: zero every player's gradients: another player's graph may reach them too
                 params_zero_grad(blocks, first[P]);

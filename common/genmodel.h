@@ -131,7 +131,8 @@ int gm_check_caps(const GenModelVT *vt);
 
 typedef struct {
     long steps;            /* outer steps */
-    int batch;             /* minibatch size B, drawn with replacement from the data */
+    int batch;             /* minibatch size B, drawn with replacement from the data;
+                              <= 0: full batch, the whole data every step (deterministic gradient) */
     int row;               /* floats per data row; 0: m->dim. Rectified flow's reflow trains on
                               coupled pairs (x0, x1), rows of 2 dim. */
     double clip_norm;      /* c; <= 0: no clipping */

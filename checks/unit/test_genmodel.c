@@ -95,6 +95,17 @@ int main(int argc, char **argv) {
     check_true("common.genmodel.loss_decreased", res.avg_loss[0] < res.first_loss[0], "final loss %.4f below initial %.4f", res.avg_loss[0], res.first_loss[0]);
     gm_free(&g);
 
+    /* --- full batch (batch = 0): the exact gradient, so Adam + EMA land on the MLE itself --- */
+    gm_diag_gaussian_init(&g, D);
+    g.player[0].opt = optim_adam(1e-2, 0.9, 0.999, 1e-8, 0.0);
+    GmTrainConfig fcfg = {.steps = 3000, .batch = 0, .ema_decay = 0.99, .label = "gauss full", .check_id = NULL};
+    gm_train(&g, data, N, &fcfg, &r);
+    gm_diag_gaussian_get(&g, mu, sd);
+    double ferr = 0;
+    for (int j = 0; j < D; j++) ferr = fmax(ferr, fmax(fabs(mu[j] - mle_mu[j]), fabs(sd[j] - mle_sd[j])));
+    check_le("common.genmodel.full_batch_mle", ferr, 1e-4, 0, NULL, "full-batch training reaches the closed-form MLE (max |error| over mu, sigma)");
+    gm_free(&g);
+
     /* --- NaN detection names the step; two players with their own update counts --- */
     GenModel b;
     Broken *bs = xcalloc(1, sizeof *bs);
