@@ -55,8 +55,10 @@ explicit Euler step of $\dot x = v$,
 
 $$ x \leftarrow x + v\,\Delta t, $$ {#eq:L42.4.8.flow_step}
 
-and the decoder of a linear VAE is an affine map $\hat x = Wz + b$ {#eq:L42.4.8.vae_decode}, to
-which the lecture passes no dimensions — here they are arguments.
+and the decoder of a linear VAE is an affine map, to which the lecture passes no dimensions — here
+they are arguments:
+
+$$ \hat x = W z + b,\qquad W\in\mathbb R^{d_x\times d_z}. $$ {#eq:L42.4.8.vae_decode}
 */
 static void unified_gen_ddim_step(float *x_t, size_t n, const float *eps_hat, float ab_t,
                                   float ab_prev) {

@@ -60,8 +60,11 @@ $$ y_a = x_a,\qquad y_b = x_b\odot e^{s(x_a)} + t(x_a). $$ {#eq:L42.4.3.coupling
 
 The Jacobian is block-triangular with $\mathrm{diag}(e^{s})$ on the diagonal, so
 $\log\lvert\det J\rvert = \sum_j s_j(x_a)$ without any determinant computed. The inverse needs
-only the same network on the unchanged half, $x_b = (y_b - t(y_a))\odot e^{-s(y_a)}$
-{#eq:L42.4.3.coupling_inverse}. Composing $K$ couplings, $z = f_K\circ\dots\circ f_1(x)$ and
+only the same network on the unchanged half,
+
+$$ x_b = \big(y_b - t(y_a)\big)\odot e^{-s(y_a)} . $$ {#eq:L42.4.3.coupling_inverse}
+
+Composing $K$ couplings, $z = f_K\circ\dots\circ f_1(x)$ and
 
 $$ \log p_\theta(x) = \log\mathcal N(z; 0, I) + \sum_{k=1}^K \log\lvert\det J_{f_k}\rvert,\qquad
    \log\mathcal N(z;0,I) = -\tfrac12\lVert z\rVert^2 - \tfrac D2\log 2\pi . $$ {#eq:L42.4.3.flow_logp}
