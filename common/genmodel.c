@@ -83,6 +83,7 @@ GmTrainResult gm_train(GenModel *m, const float *data, int n, const GmTrainConfi
     Progress prog;
     progress_start(&prog, cfg->label ? cfg->label : m->vt->name, cfg->steps);
     long s = 0;
+    double last = NAN;
     for (; s < cfg->steps && !res.diverged; s++) {
         for (int p = 0; p < P && !res.diverged; p++) {
             for (int u = 0; u < m->player[p].updates_per_step; u++) {
@@ -107,9 +108,10 @@ GmTrainResult gm_train(GenModel *m, const float *data, int n, const GmTrainConfi
                 optim_step(opt[p]);
                 if (s == 0 && u == 0) res.first_loss[p] = lv;
                 if (s >= tail_from) tail_sum[p] += lv, tail_count[p]++;
-                if (p == P - 1) progress_update_value(&prog, s + 1, "loss", lv);
+                last = lv;
             }
         }
+        progress_update_value(&prog, s + 1, "loss", last);
         //: $\bar\theta \leftarrow \delta\bar\theta + (1-\delta)\theta$
         if (ema && !res.diverged) ema_update(ema);
     }

@@ -298,7 +298,8 @@ The velocity MLP $(x, t)\mapsto v$ ($3\to64\to64\to2$, SiLU) is trained by the s
 the unbiased $\mathrm{MMD}^2$ [eq:L42.5.1.mmd_u] (RBF, $\sigma = 0.5$) against held-out data. Its
 yardsticks: the same statistic between two independent data samples of the same size (what a
 perfect model would show), and the MMD² of the best Gaussian fit (what a model that learned
-nothing but two moments shows). Checks: model MMD² below half the Gaussian's, all 8 modes
+nothing but two moments shows). Checks: model MMD² below half the Gaussian's, sample means and
+second moments within 4 standard errors of the law's exact $0$ and $2 + 0.1^2$, all 8 modes
 covered, and the PF-ODE likelihood [eq:L42.4.3.pf_loglik] giving $\mathrm{KL}(p\Vert q_\theta)\ge 0$
 within its standard error.
 
@@ -364,6 +365,16 @@ static void section_train(const Cli *cli) {
            n_eval, mmd_null, mmd_fm, mmd_g);
     check_le("L42.4.3.fm_mmd", mmd_fm, 0.5 * mmd_g, 0, "L42.5.1.mmd_u",
              "MMD^2(FM 50-step samples, test) below half that of the Gaussian fit (%.4f); data-vs-data bar %.5f", mmd_g, mmd_null);
+    /* moments against the data law's exact ones: E x = 0, E x_j^2 = 2 + 0.1^2 = 2.01 */
+    double mean[2], mean_se[2], m2[2], m2_se[2];
+    gm_moments(xs, n_eval, 2, mean, mean_se, m2, m2_se);
+    for (int j = 0; j < 2; j++) {
+        char id[64];
+        snprintf(id, sizeof id, "L42.4.3.fm_mean_x%d", j + 1);
+        check_mc(id, mean[j], 0.0, mean_se[j], 4.0, n_eval, NULL, "FM sample mean of x_%d vs the data law's 0", j + 1);
+        snprintf(id, sizeof id, "L42.4.3.fm_m2_x%d", j + 1);
+        check_mc(id, m2[j], 2.01, m2_se[j], 4.0, n_eval, NULL, "FM sample E x_%d^2 vs the data law's 2 + 0.1^2", j + 1);
+    }
     double centres[16];
     for (int k = 0; k < 8; k++) centres[2 * k] = 2 * cos(2 * M_PI * k / 8), centres[2 * k + 1] = 2 * sin(2 * M_PI * k / 8);
     int modes = gm_modes_covered(xs, n_eval, 2, centres, 8, 0.3, 0.02);
