@@ -63,6 +63,8 @@ int gm_check_caps(const GenModelVT *vt) {
 
 GmTrainResult gm_train(GenModel *m, const float *data, int n, const GmTrainConfig *cfg, Rng *rng) {
     GmTrainResult res = {.bad_step = -1};
+    if (!data || n <= 0) die("gm_train: %s: no training data", m->vt->name);
+    if (cfg->batch > 0 && !rng) die("gm_train: %s: minibatches need an Rng", m->vt->name);
     const int D = cfg->row > 0 ? cfg->row : m->dim, P = m->nplayers;
     const int full = cfg->batch <= 0, B = full ? n : cfg->batch;
     ParamBlock blocks[GM_MAX_BLOCKS];
