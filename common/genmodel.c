@@ -190,6 +190,17 @@ void gm_moments(const float *x, int n, int d, double *mean, double *mean_se, dou
     }
 }
 
+Gmm gm_gaussians8_law(double *centres) {
+    Gmm g = gmm_new(8, 2);
+    for (int k = 0; k < 8; k++) {
+        double mu[2] = {2.0 * cos(2.0 * M_PI * k / 8.0), 2.0 * sin(2.0 * M_PI * k / 8.0)};
+        gmm_set(&g, k, 1.0, mu, NULL, 0.01);
+        if (centres) centres[2 * k] = mu[0], centres[2 * k + 1] = mu[1];
+    }
+    gmm_normalise(&g);
+    return g;
+}
+
 int gm_modes_covered(const float *x, int n, int d, const double *centres, int k, double r,
                      double frac) {
     int covered = 0;

@@ -54,6 +54,7 @@ is known exactly, estimated with a paired standard error; and sample moments wit
 #include <stddef.h>
 
 #include "common/ad.h"
+#include "common/gauss.h"
 #include "common/nn.h"
 #include "common/optim.h"
 #include "common/rng.h"
@@ -176,6 +177,11 @@ double gm_kl_paired(const double *logp, const double *logq, int n, double *se);
 /* Per-coordinate mean and second moment E[x_j^2] with standard errors (arrays of d). */
 void gm_moments(const float *x, int n, int d, double *mean, double *mean_se, double *m2,
                 double *m2_se);
+
+/* The law of the toy every family of L42 is trained on, TOY2D_GAUSSIANS8 of common/data.h
+   (8 equal components at 2(cos 2 pi k/8, sin 2 pi k/8), std 0.1), as a mixture whose log-density
+   is exact; centres (16 doubles, may be NULL) receives the means for mode counting. */
+Gmm gm_gaussians8_law(double *centres);
 
 /* Number of centres (k x d) that hold at least frac of the n samples within radius r. */
 int gm_modes_covered(const float *x, int n, int d, const double *centres, int k, double r,

@@ -8,6 +8,8 @@
 
 #include "common/check.h"
 #include "common/cli.h"
+#include "common/data.h"
+#include "common/stats.h"
 #include "common/genmodel.h"
 #include "common/rng.h"
 #include "common/util.h"
@@ -158,6 +160,24 @@ int main(int argc, char **argv) {
     check_mc("common.genmodel.moment_m2", m2[0], 1.5 * 1.5 + 0.49, m2se[0], 4.0, N, NULL, "sample E x^2 = mu^2 + sigma^2");
     double centre[4] = {1.5, -0.5, 10, 10};
     check_true("common.genmodel.modes", gm_modes_covered(data, N, D, centre, 2, 3.0, 0.02) == 1, "one of two centres holds >= 2%% of the points");
+
+    /* --- the 8-Gaussians law matches the sampler of common/data.h: the components are 15 std
+       apart, so E_p[log p] = -(log 8 + 1 + log(2 pi 0.01)) up to overlaps below 1e-40 --- */
+    {
+        const int ns = 20000;
+        float *g8 = xmalloc((size_t)ns * 2 * sizeof *g8);
+        double *lg = xmalloc((size_t)ns * sizeof *lg), centres[16];
+        toy2d_sample(TOY2D_GAUSSIANS8, &r, g8, ns);
+        Gmm law = gm_gaussians8_law(centres);
+        for (int i = 0; i < ns; i++) lg[i] = gmm_logpdf(&law, (double[2]){g8[2 * i], g8[2 * i + 1]}, NULL);
+        double se8, m8 = stats_mean_se(lg, ns, &se8);
+        check_mc("common.genmodel.gaussians8_law", m8, -(log(8.0) + 1.0 + log(2 * M_PI * 0.01)), se8, 4.0, ns, NULL,
+                 "mean log-density of the law on the sampler's points = minus the mixture's entropy");
+        check_true("common.genmodel.gaussians8_modes", gm_modes_covered(g8, ns, 2, centres, 8, 0.3, 0.1) == 8,
+                   "every centre of the law holds >= 10%% of the sampler's points within 0.3");
+        gmm_free(&law);
+        free(g8), free(lg);
+    }
 
     free(data), free(lp), free(x), free(y), free(lq), free(lpp);
     return check_end();

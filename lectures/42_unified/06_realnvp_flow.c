@@ -24,7 +24,7 @@ Run: `build/release/bin/lectures/42_unified/06_realnvp_flow [--quick | --full] [
 | $s(x_a), t(x_a)$ | `s`, `t` | (n, D/2) |
 | $K$ couplings | `Flow.layers`, `Flow.nlayers` | — |
 | $\log\lvert\det J_f\rvert$ | `logdet` | (n) |
-| $p$ (data law, 8 Gaussians) | `Gmm data_law` | — |
+| $p$ (data law, 8 Gaussians) | `law` (`gm_gaussians8_law`) | — |
 */
 #include <math.h>
 #include <stdio.h>
@@ -277,16 +277,6 @@ up to its standard error — a flow whose log-likelihood were not normalised (B2
 log-det) could beat the true density and fail this. The mass $\int q_\theta$ on the box
 $[-7,7]^2$ by the midpoint rule must be 1.
 */
-static Gmm gaussians8_law(void) {
-    Gmm g = gmm_new(8, 2);
-    for (int k = 0; k < 8; k++) {
-        double mu[2] = {2.0 * cos(2.0 * M_PI * k / 8.0), 2.0 * sin(2.0 * M_PI * k / 8.0)};
-        gmm_set(&g, k, 1.0, mu, NULL, 0.01);
-    }
-    gmm_normalise(&g);
-    return g;
-}
-
 static double grid_mass(GenModel *m, int G, double lo, double hi, int lecture, double *logq_grid) {
     const double hstep = (hi - lo) / G;
     float *pts = xmalloc((size_t)G * G * 2 * sizeof *pts);
@@ -329,7 +319,8 @@ static void section_train(const Cli *cli) {
     printf("RealNVP: %ld parameters, %ld steps, NLL %.4f -> %.4f (last 10%% mean)\n",
            gm_num_params(&flow), res.steps_done, res.first_loss[0], res.avg_loss[0]);
 
-    Gmm law = gaussians8_law();
+    double centres[16];
+    Gmm law = gm_gaussians8_law(centres);
     double *logp = xmalloc((size_t)n_test * sizeof *logp), *logq = xmalloc((size_t)n_test * sizeof *logq),
            *logg = xmalloc((size_t)n_test * sizeof *logg), se, se_g;
     for (int i = 0; i < n_test; i++) {
@@ -367,8 +358,6 @@ static void section_train(const Cli *cli) {
     flow.vt->sample(&flow, NS, xs, &srng);
     double *ax = xmalloc(NS * sizeof *ax), *ay = xmalloc(NS * sizeof *ay), *bx = xmalloc(NS * sizeof *bx), *by = xmalloc(NS * sizeof *by);
     for (int i = 0; i < NS; i++) ax[i] = test[2 * i], ay[i] = test[2 * i + 1], bx[i] = xs[2 * i], by[i] = xs[2 * i + 1];
-    double centres[16];
-    for (int k = 0; k < 8; k++) centres[2 * k] = 2 * cos(2 * M_PI * k / 8), centres[2 * k + 1] = 2 * sin(2 * M_PI * k / 8);
     int modes = gm_modes_covered(xs, NS, 2, centres, 8, 0.3, 0.02);
     check_true("L42.4.3.modes", modes == 8, "RealNVP samples cover %d of 8 modes (>= 2%% within 0.3)", modes);
     Plot *p = plot_new(560, 560, "RealNVP samples (red) vs data (blue), 8 Gaussians");

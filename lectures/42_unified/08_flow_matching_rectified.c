@@ -376,7 +376,7 @@ static void section_train(const Cli *cli) {
         check_mc(id, m2[j], 2.01, m2_se[j], 4.0, n_eval, NULL, "FM sample E x_%d^2 vs the data law's 2 + 0.1^2", j + 1);
     }
     double centres[16];
-    for (int k = 0; k < 8; k++) centres[2 * k] = 2 * cos(2 * M_PI * k / 8), centres[2 * k + 1] = 2 * sin(2 * M_PI * k / 8);
+    Gmm law = gm_gaussians8_law(centres);
     int modes = gm_modes_covered(xs, n_eval, 2, centres, 8, 0.3, 0.02);
     check_true("L42.4.3.fm_modes", modes == 8, "FM samples cover %d of 8 modes (>= 2%% within 0.3)", modes);
 
@@ -414,9 +414,6 @@ static void section_train(const Cli *cli) {
 
     /* PF-ODE likelihood of the trained field on test points */
     const int n_ll = (int)cli_scale(cli, 100, 400, 2000);
-    Gmm law = gmm_new(8, 2);
-    for (int k = 0; k < 8; k++) gmm_set(&law, k, 1.0, centres + 2 * k, NULL, 0.01);
-    gmm_normalise(&law);
     double *logp = xmalloc((size_t)n_ll * sizeof *logp), *logq = xmalloc((size_t)n_ll * sizeof *logq), se;
     for (int i = 0; i < n_ll; i++) logp[i] = gmm_logpdf(&law, (double[2]){test[2 * i], test[2 * i + 1]}, NULL);
     fm.vt->log_likelihood(&fm, test, n_ll, logq);

@@ -427,7 +427,8 @@ static void section_train_toy(const Cli *cli) {
     toy2d_sample(TOY2D_GAUSSIANS8, &r, test, n_eval);
     toy2d_sample(TOY2D_GAUSSIANS8, &r, test2, n_eval);
     double centres[16];
-    for (int k = 0; k < 8; k++) centres[2 * k] = 2 * cos(2 * M_PI * k / 8), centres[2 * k + 1] = 2 * sin(2 * M_PI * k / 8);
+    Gmm law = gm_gaussians8_law(centres);
+    gmm_free(&law);
     GenModel gauss;
     gm_diag_gaussian_init(&gauss, 2);
     gauss.player[0].opt = optim_adam(1e-2, 0.9, 0.999, 1e-8, 0.0);
