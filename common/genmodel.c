@@ -59,7 +59,7 @@ int gm_check_caps(const GenModelVT *vt) {
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* The training loop, [eq:L42.4.9.train_step] */
+/* The training loop, [eq:common.genmodel.train_step] */
 
 GmTrainResult gm_train(GenModel *m, const float *data, int n, const GmTrainConfig *cfg, Rng *rng) {
     GmTrainResult res = {.bad_step = -1};
@@ -104,7 +104,7 @@ GmTrainResult gm_train(GenModel *m, const float *data, int n, const GmTrainConfi
                     res.bad_step = s;
                     break;
                 }
-                //: $g \leftarrow g\min(1, c/\lVert g\rVert)$, [eq:L42.4.9.train_step]
+                //: $g \leftarrow g\min(1, c/\lVert g\rVert)$, [eq:common.genmodel.train_step]
                 if (cfg->clip_norm > 0)
                     clip_grad_norm(blocks + first[p], first[p + 1] - first[p], cfg->clip_norm);
                 optim_step(opt[p]);
@@ -158,7 +158,7 @@ double gm_mmd2_unbiased(const float *x, int n, const float *y, int m, int d, dou
         for (int j = i + 1; j < m; j++) kyy += rbf(y + (size_t)i * d, y + (size_t)j * d, d, c);
     for (int i = 0; i < n; i++)
         for (int j = 0; j < m; j++) kxy += rbf(x + (size_t)i * d, y + (size_t)j * d, d, c);
-    //: [eq:L42.5.1.mmd_u]: the pair sums above count i<j once, hence the factor 2
+    //: [eq:common.genmodel.mmd_u]: the pair sums above count i<j once, hence the factor 2
     return 2.0 * kxx / ((double)n * (n - 1)) + 2.0 * kyy / ((double)m * (m - 1)) -
            2.0 * kxy / ((double)n * m);
 }

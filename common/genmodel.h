@@ -29,7 +29,7 @@ every family and lives once, in `gm_train`:
 $$ g = \nabla_{\theta_p} L_p(\theta; x_{1:B}),\qquad
    g \leftarrow g\cdot\min\!\big(1, c/\lVert g\rVert\big),\qquad
    \theta_p \leftarrow \mathrm{Opt}(\theta_p, g),\qquad
-   \bar\theta \leftarrow \delta\bar\theta + (1-\delta)\theta $$ {#eq:L42.4.9.train_step}
+   \bar\theta \leftarrow \delta\bar\theta + (1-\delta)\theta $$ {#eq:common.genmodel.train_step}
 
 (zero the gradients, backward, clip by global norm, optimiser step, EMA). A one-player model
 (VAE, flow, diffusion) runs one update per step; a GAN runs $n_\text{critic}$ updates of the
@@ -41,7 +41,7 @@ result, not a crash.
 kernel (unbiased U-statistic) between model samples and held-out data,
 
 $$ \widehat{\mathrm{MMD}}^2_u = \frac{1}{n(n-1)}\sum_{i\ne j}k(x_i,x_j)
-   + \frac{1}{m(m-1)}\sum_{i\ne j}k(y_i,y_j) - \frac{2}{nm}\sum_{i,j}k(x_i,y_j), $$ {#eq:L42.5.1.mmd_u}
+   + \frac{1}{m(m-1)}\sum_{i\ne j}k(y_i,y_j) - \frac{2}{nm}\sum_{i,j}k(x_i,y_j), $$ {#eq:common.genmodel.mmd_u}
 
 whose scale is read off the same statistic between *two independent data samples* (its mean is
 0 and its spread is the bar a perfect model would show); the KL divergence
@@ -167,7 +167,7 @@ void gm_diag_gaussian_get(const GenModel *m, double *mu, double *sigma);
 /* Shared evaluation on low-dimensional data (2-D toys) */
 
 /* Unbiased MMD^2 between x (n x d) and y (m x d), RBF kernel exp(-|a-b|^2 / (2 sigma^2)).
-   [eq:L42.5.1.mmd_u] */
+   [eq:common.genmodel.mmd_u] */
 double gm_mmd2_unbiased(const float *x, int n, const float *y, int m, int d, double sigma);
 
 /* KL(p || q) = E_p[log p - log q] from paired log-densities of points drawn from p:

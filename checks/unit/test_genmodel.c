@@ -138,7 +138,7 @@ int main(int argc, char **argv) {
     for (int k = 0; k < reps; k++) m += est[k] / reps;
     for (int k = 0; k < reps; k++) v += (est[k] - m) * (est[k] - m) / (reps - 1);
     double exact = 2.0 * (1.0 / 3.0) * (1.0 - exp(-1.0 / 6.0));
-    check_mc("common.genmodel.mmd_closed_form", m, exact, sqrt(v / reps), 4.0, (long)reps * n, "L42.5.1.mmd_u", "unbiased MMD^2 mean over %d replicates vs closed form 0.1023455", reps);
+    check_mc("common.genmodel.mmd_closed_form", m, exact, sqrt(v / reps), 4.0, (long)reps * n, "common.genmodel.mmd_u", "unbiased MMD^2 mean over %d replicates vs closed form 0.1023455", reps);
     double e2 = gm_mmd2_unbiased(x, n, x, n, 2, 1.0);
     check_le("common.genmodel.mmd_self", e2, 0.0, 1e-12, NULL, "unbiased MMD^2 of a set with itself is -(mean off-diagonal gap) <= 0");
 

@@ -295,7 +295,7 @@ static void fm_model_init(GenModel *m, int hidden, int paired, Rng *rng) {
 
 The velocity MLP $(x, t)\mapsto v$ ($3\to64\to64\to2$, SiLU) is trained by the shared loop on
 [eq:L42.4.3.fm_loss]; samples come from Euler with 50 steps from $t = 1$ to $0$. Sample quality is
-the unbiased $\mathrm{MMD}^2$ [eq:L42.5.1.mmd_u] (RBF, $\sigma = 0.5$) against held-out data. Its
+the unbiased $\mathrm{MMD}^2$ [eq:common.genmodel.mmd_u] (RBF, $\sigma = 0.5$) against held-out data. Its
 yardsticks: the same statistic between two independent data samples of the same size (what a
 perfect model would show), and the MMD² of the best Gaussian fit (what a model that learned
 nothing but two moments shows). Checks: model MMD² below half the Gaussian's, sample means and
@@ -363,7 +363,7 @@ static void section_train(const Cli *cli) {
            mmd_g = mmd_of(xg, n_eval, test, n_eval);
     printf("MMD^2 (sigma 0.5, n=%d): two data samples %.5f, flow matching %.5f, Gaussian fit %.5f\n",
            n_eval, mmd_null, mmd_fm, mmd_g);
-    check_le("L42.4.3.fm_mmd", mmd_fm, 0.5 * mmd_g, 0, "L42.5.1.mmd_u",
+    check_le("L42.4.3.fm_mmd", mmd_fm, 0.5 * mmd_g, 0, "common.genmodel.mmd_u",
              "MMD^2(FM 50-step samples, test) below half that of the Gaussian fit (%.4f); data-vs-data bar %.5f", mmd_g, mmd_null);
     /* moments against the data law's exact ones: E x = 0, E x_j^2 = 2 + 0.1^2 = 2.01 */
     double mean[2], mean_se[2], m2[2], m2_se[2];
@@ -446,7 +446,7 @@ static void section_train(const Cli *cli) {
     fm_integrate(fm.self, a, n_s, 1, NULL);
     fm_integrate(rf.self, b, n_s, 1, NULL);
     double mmd1_fm = mmd_of(a, n_s, test, n_eval), mmd1_rf = mmd_of(b, n_s, test, n_eval);
-    check_le("L42.4.3.rf_one_step", mmd1_rf, mmd1_fm, 0, "L42.5.1.mmd_u",
+    check_le("L42.4.3.rf_one_step", mmd1_rf, mmd1_fm, 0, "common.genmodel.mmd_u",
              "one-step Euler samples: MMD^2 after reflow %.4f below before (%.4f)", mmd1_rf, mmd1_fm);
 
     /* figures */
