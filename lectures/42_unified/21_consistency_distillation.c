@@ -37,6 +37,7 @@ Run: `make run L=42`, or `build/release/bin/lectures/42_unified/21_consistency_d
 
 #include "common/check.h"
 #include "common/cli.h"
+#include "common/optim.h"
 #include "common/plot.h"
 #include "common/rng.h"
 #include "common/stats.h"
@@ -217,11 +218,127 @@ static void section_pairs(const Cli *cli, double *fa, double *fb, double *fc, in
     free(indep), free(traj), free(second);
 }
 
+
+/*: ## A trained one-step student: distillation pairs against the lecture's pairs
+
+A student $f_\theta(x, t_n) = c_\text{skip}(t_n)\,x + c_\text{out}(t_n)\big(w_n x + b_n\big)$ on the grid
+$t_n = 0.99\,n/33$, $n = 0..33$ ($\sigma_d = s$; one weight and one bias per level, 66 parameters: the
+exact $f$ is affine in $x$, so this family contains it, and distillation only ever evaluates
+$f_\theta$ on the grid; $f_\theta(x, t_0) = x$ by the parameterisation) is trained by minimising
+
+$$ \mathcal L(\theta) = \mathbb E\big[(f_\theta(x_{t_n}, t_n) - f_{\theta^-}(\hat x_{t_{n-1}}, t_{n-1}))^2\big] $$ {#eq:L42.6.5.cd_loss}
+
+with $\theta^-$ the EMA of $\theta$ (decay 0.95), Adam (learning rate $10^{-2}$ with cosine decay to $10^{-4}$,
+8000 steps, batches of 128). For
+**consistency distillation** $\hat x_{t_{n-1}}$ is the teacher's PF-ODE solution from $x_{t_n}$ (20 RK4
+sub-steps); for **the lecture's pairs** it is a fresh forward sample of the same $x_0$ with
+independent noise (adapted from $t_2 = t_1 + 0.01$ to the grid). One-step sampling maps
+$x_T\sim\mathcal N(\sqrt{\bar\alpha_T}m, v_T)$, $T = 0.99$, to $f_\theta(x_T, T)$. The lecture's pairs make each
+level regress on the level below: the fixed point is a chain of posterior means, which shrinks
+toward $m$ at every level, so one-step samples collapse (their spread is far below $s$). The
+thresholds — the map within $0.02$ of the exact $f$ on the grid and the samples' mean and sd within
+$0.02$ of $(m, s)$ for the distilled student, sd below $0.1$ for the lecture's — were set before
+training.
+*/
+enum { NGRID = 33, NPARAM = 2 * NGRID };
+static const double T_MAX = 0.99;
+
+/* f_theta at grid level n (t = t_n); dw, db: derivatives with respect to w_n, b_n. */
+static double student(const float *theta, double x, int n, double *dw, double *db) {
+    double c_skip, c_out, t = T_MAX * n / NGRID;
+    cm_coefficients(t, S, &c_skip, &c_out);
+    double w = n > 0 ? theta[2 * (n - 1)] : 0.0, b = n > 0 ? theta[2 * (n - 1) + 1] : 0.0;
+    if (dw) *dw = c_out * x, *db = c_out;
+    return c_skip * x + c_out * (w * x + b);
+}
+
+static double teacher_solve(double x, double t_from, double t_to) {
+    const int sub = 20;
+    double h = (t_to - t_from) / sub;
+    for (int k = 0; k < sub; k++) x = teacher_step(x, t_from + k * h, h);
+    return x;
+}
+
+static void train_student(const Cli *cli, int lecture_pairs, float *theta) {
+    const int steps = (int)cli_scale(cli, 8000, 8000, 20000), batch = 128;
+    float grad[NPARAM];
+    for (int k = 0; k < NPARAM; k++) theta[k] = 0.0f;
+    ParamBlock blk = {theta, grad, NPARAM};
+    Optimizer *opt = optim_new(&blk, 1, optim_adam(1e-2, 0.9, 0.999, 1e-8, 0.0));
+    Ema *ema = ema_new(&blk, 1, 0.95);
+    for (int it = 0; it < steps; it++) {
+        double g[NPARAM] = {0};
+        for (int bi = 0; bi < batch; bi++) { /* one Philox stream per training example */
+            Rng r;
+            rng_init(&r, cli->seed + 100 + (uint64_t)lecture_pairs, (uint64_t)it * batch + bi);
+            int n = 1 + (int)rng_below(&r, NGRID);
+            double tn = T_MAX * n / NGRID, tp = T_MAX * (n - 1) / NGRID;
+            double x0 = M + S * rng_normal(&r), e1 = rng_normal(&r), e2 = rng_normal(&r);
+            double xn = sqrt(abar(tn)) * x0 + sqrt(1 - abar(tn)) * e1;
+            double xp = lecture_pairs ? sqrt(abar(tp)) * x0 + sqrt(1 - abar(tp)) * e2 : teacher_solve(xn, tn, tp);
+            double dw, db;
+            //: [eq:L42.6.5.cd_loss]: target from the EMA parameters, no gradient through it
+            double target = student(ema->shadow, xp, n - 1, NULL, NULL);
+            double resid = student(theta, xn, n, &dw, &db) - target;
+            g[2 * (n - 1)] += 2 * resid * dw / batch, g[2 * (n - 1) + 1] += 2 * resid * db / batch;
+        }
+        for (int k = 0; k < NPARAM; k++) grad[k] = (float)g[k];
+        optim_set_lr(opt, lr_cosine_warmup(1e-2, 1e-4, 0, steps, it));
+        optim_step(opt);
+        ema_update(ema);
+    }
+    optim_free(opt);
+    ema_free(ema);
+}
+
+static void one_step_samples(const Cli *cli, const float *theta, double *mean, double *sd) {
+    enum { NS = 20000 };
+    double *y = xmalloc(NS * sizeof *y);
+    for (int i = 0; i < NS; i++) {
+        Rng r;
+        rng_init(&r, cli->seed + 200, (uint64_t)i);
+        double xt = sqrt(abar(T_MAX)) * M + sqrt(marg_var(T_MAX)) * rng_normal(&r);
+        y[i] = student(theta, xt, NGRID, NULL, NULL);
+    }
+    double var;
+    stats_mean_var(y, NS, mean, &var);
+    *sd = sqrt(var);
+    free(y);
+}
+
+static void section_student(const Cli *cli, float *theta_cd, float *theta_lec) {
+    double m_cd, s_cd, m_lec, s_lec;
+    train_student(cli, 0, theta_cd);
+    train_student(cli, 1, theta_lec);
+    one_step_samples(cli, theta_cd, &m_cd, &s_cd);
+    one_step_samples(cli, theta_lec, &m_lec, &s_lec);
+    double max_err = 0;
+    for (int n = 1; n <= NGRID; n++)
+        for (int j = -3; j <= 3; j++) {
+            double t = T_MAX * n / NGRID, x = sqrt(abar(t)) * M + sqrt(marg_var(t)) * j;
+            max_err = fmax(max_err, fabs(student(theta_cd, x, n, NULL, NULL) - consistency_exact(x, t)));
+        }
+    printf("one-step samples: distilled student mean %.4f sd %.4f; lecture-pairs student mean %.4f sd %.4f "
+           "(data: %.1f, %.1f); max |f_theta - f| on the grid (|z| <= 3): %.4f\n",
+           m_cd, s_cd, m_lec, s_lec, M, S, max_err);
+    check_le("L42.6.5.cm_student_map", max_err, 0.02, 0.0, "L42.6.5.consistency_exact",
+             "distilled student: max |f_theta(x, t_n) - f(x, t_n)| over the 33 levels, x = mean + z sd, |z| <= 3");
+    check_close("L42.6.5.cm_student_mean", m_cd, M, 0.02, "L42.6.5.cd_loss",
+                "distilled 1-step student: mean of 20000 samples f(x_T, T) vs the data mean");
+    check_close("L42.6.5.cm_student_sd", s_cd, S, 0.02, "L42.6.5.cd_loss",
+                "distilled 1-step student: sd of its samples vs the data sd");
+    check_le("L42.6.5.cm_lecture_student_collapse", s_lec, 0.1, 0.0, "L42.6.5.lecture_floor",
+             "student trained on the lecture's independent-noise pairs: sample sd collapses (data sd 0.5)");
+    check_erratum("L42.6.5.cm_lecture_student_sd", s_lec, s_cd,
+                  "B23: one-step sample sd of a student trained on the lecture's pairs vs on trajectory pairs");
+}
+
 /*: ## Figure */
-static void section_figure(const Cli *cli, const double *fa, const double *fb, const double *fc, int nplot) {
+static void section_figure(const Cli *cli, const double *fa, const double *fb, const double *fc, int nplot,
+                           const float *theta_cd, const float *theta_lec) {
     enum { STEPS = 900 };
     static double ts[STEPS + 1], xs[STEPS + 1], fs[STEPS + 1];
-    Plot *p = plot_new_grid(1, 2, 1400, 540, "6.5: consistency along PF-ODE trajectories, and the two kinds of pairs");
+    Plot *p = plot_new_grid(1, 3, 1900, 540, "6.5: consistency along PF-ODE trajectories, and the two kinds of pairs");
     plot_panel(p, 0);
     plot_title(p, "PF-ODE paths x_t (solid) and f(x_t, t) (dashed), t: 0.9 -> 0");
     for (int j = -2; j <= 2; j++) {
@@ -239,6 +356,21 @@ static void section_figure(const Cli *cli, const double *fa, const double *fb, c
     plot_series_color(plot_scatter(p, fa, fc, nplot, "one teacher ODE step"), PLOT_RED);
     plot_xlabel(p, "f(x_t2, t2)");
     plot_ylabel(p, "f(x_t1, t1)");
+    plot_panel(p, 2);
+    plot_title(p, "one-step maps x_T -> f(x_T, T), T = 0.99");
+    {
+        enum { NM = 81 };
+        double xm[NM], fe[NM], fcd[NM], fl[NM];
+        for (int i = 0; i < NM; i++) {
+            xm[i] = -3 + 6.0 * i / (NM - 1);
+            fe[i] = consistency_exact(xm[i], T_MAX);
+            fcd[i] = student(theta_cd, xm[i], NGRID, NULL, NULL), fl[i] = student(theta_lec, xm[i], NGRID, NULL, NULL);
+        }
+        plot_series_width(plot_line(p, xm, fe, NM, "exact f"), 4);
+        plot_series_dash(plot_line(p, xm, fcd, NM, "student, trajectory pairs"), PLOT_DASHED);
+        plot_line(p, xm, fl, NM, "student, lecture's pairs");
+    }
+    plot_xlabel(p, "x_T");
     char err[256];
     if (plot_save(p, cli_out_path(cli, "consistency_pairs.png"), err, sizeof err) != 0) die("%s", err);
     plot_free(p);
@@ -253,6 +385,8 @@ int main(int argc, char **argv) {
     section_boundary(cli.seed);
     section_self_consistency();
     section_pairs(&cli, fa, fb, fc, NPLOT);
-    section_figure(&cli, fa, fb, fc, NPLOT);
+    float theta_cd[NPARAM], theta_lec[NPARAM];
+    section_student(&cli, theta_cd, theta_lec);
+    section_figure(&cli, fa, fb, fc, NPLOT, theta_cd, theta_lec);
     return check_end();
 }
