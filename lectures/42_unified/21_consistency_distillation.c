@@ -13,9 +13,11 @@ $\bar\alpha(t) = \max(1-t, 10^{-4})$ the consistency function is a closed form, 
 checked exactly: the boundary condition, constancy along an RK4 PF-ODE trajectory, the loss
 floor $0.4016$ of the lecture's independent-noise pairs (closed form and Monte Carlo) against
 $\approx 0$ for same-trajectory pairs, and the lecture's second ("teacher") term, which pulls
-$f$ toward the posterior mean instead of the trajectory's end.
+$f$ toward the posterior mean instead of the trajectory's end. Then a one-step student is
+trained twice, on trajectory pairs and on the lecture's pairs: the first recovers $f$ and samples
+$\mathcal N(m, s^2)$ in one step, the second collapses to a point.
 Figure: `consistency_pairs.png` (PF-ODE trajectories with their constant $f$; independent-noise
-pairs against same-trajectory pairs).
+pairs against same-trajectory pairs; the two students' one-step maps against the exact $f$).
 
 Run: `make run L=42`, or `build/release/bin/lectures/42_unified/21_consistency_distillation`
 (`--quick`: $10^5$ Monte-Carlo pairs instead of $10^6$).
@@ -28,6 +30,8 @@ Run: `make run L=42`, or `build/release/bin/lectures/42_unified/21_consistency_d
 | $\nabla_x\log p_t(x)$ | `score(x, t)` | scalar |
 | $f(x, t)$ | `consistency_exact(x, t)` | scalar |
 | $c_\text{skip}(t), c_\text{out}(t)$ | `c_skip`, `c_out` | scalars |
+| student parameters $(w_n, b_n)_{n=1..33}$ | `theta` (`float`) | (66) |
+| EMA target $\theta^-$ | `ema->shadow` | (66) |
 | $t_1, t_2$ | `t1`, `t2` | scalars |
 | $m, s$ | `M`, `S` | scalars |
 */
