@@ -252,8 +252,8 @@ With $x_0\sim\mathcal N(m, s^2)$ and $x_1, \epsilon\sim\mathcal N(0,1)$ independ
 $$ \mathbb E[I_t] = \alpha_t m,\qquad \operatorname{Var}[I_t] = \alpha_t^2 s^2 + \beta_t^2 + \gamma_t^2 $$ {#eq:L42.6.1.marginal}
 
 The Monte-Carlo mean's standard error is the sample standard deviation over $\sqrt n$; the
-variance's is that of $(I - \bar I)^2$ over $\sqrt n$. 30 checks run together, so each uses
-$k = 4$ (a family-wise false-alarm rate of $0.2\,\%$ rather than $8\,\%$ at $k = 3$). For the
+variance's is that of $(I - \bar I)^2$ over $\sqrt n$. 27 checks run together, so each uses
+$k = 4$ (a family-wise false-alarm rate of $0.2\,\%$ rather than $7\,\%$ at $k = 3$). For the
 trigonometric row with $s = 1$, $m = 0$: $\alpha^2 + \beta^2 = 1$, so $\operatorname{Var} I_t \equiv 1$
 — the spherical interpolant is variance preserving.
 */

@@ -72,8 +72,8 @@ $$ m(t) = m_0e^{-t},\qquad s(t)^2 = 1 + (s_0^2 - 1)e^{-2t} $$ {#eq:L42.6.4.ou_ex
 The reference solution is computed independently of that formula: on a periodic grid of 512
 points on $[-12, 12]$ the derivatives are spectral ($\partial_x \to ik$ by FFTW), the diffusion is
 integrated exactly by the factor $e^{-k^2 t}$ and the drift $\partial_x(x\rho)$ by RK4 in the
-interaction picture, $\Delta t = 10^{-3}$. The density is $10^{-30}$ at the ends, so the periodic
-wrap of $x\rho$ is invisible.
+interaction picture, $\Delta t = 10^{-3}$. The density stays below $10^{-30}$ at the ends, so the
+periodic wrap of $x\rho$ is invisible.
 */
 static double grid_x(int i) { return XL + (XR - XL) * i / NG; }
 
@@ -147,8 +147,9 @@ $W_2^2 = (m - m_k)^2 + (s - s_k)^2$. Setting the derivatives of $F + W_2^2/(2\ta
 $$ m_{k+1} = \frac{m_k}{1+\tau},\qquad
    s_{k+1} = \frac{s_k/\tau + \sqrt{s_k^2/\tau^2 + 4(1+1/\tau)}}{2(1+1/\tau)} $$ {#eq:L42.6.4.gauss_jko}
 
-The minimiser over *all* densities stays Gaussian (the particle scheme below confirms it), so
-this is the JKO scheme itself. $m_{k+1} = m_k/(1+\tau)$ is implicit Euler for $\dot m = -m$: after
+For this quadratic potential the minimiser over *all* densities is itself Gaussian (the JKO step
+of an Ornstein–Uhlenbeck flow preserves Gaussians; the particle scheme below, which assumes
+nothing, agrees to its discretisation error), so this is the JKO scheme itself. $m_{k+1} = m_k/(1+\tau)$ is implicit Euler for $\dot m = -m$: after
 $T/\tau$ steps the error is $O(\tau)$, which the table of the spec and the log–log figure show.
 */
 static double free_energy_gauss(double m, double s) { return 0.5 * (m * m + s * s - 1) - log(s); }
