@@ -454,7 +454,7 @@ static void section_fp2d(const Cli *cli) {
              ns, t, chi2, df);
     double *img = xmalloc(sizeof(double) * 128 * 128);
     for (int i = 0; i < 128; i++)
-        for (int j = 0; j < 128; j++) img[i * 128 + j] = p[(128 + i) * n + 128 + j];
+        for (int j = 0; j < 128; j++) img[i * 128 + j] = p[(off + 2 * i) * n + off + 2 * j]; /* every second point of [-4, 4)^2 */
     Plot *pl = plot_new(600, 560, "VP forward density at t = 0.1 by 2-D FFTW (eight Gaussians at t = 0)");
     plot_heatmap(pl, img, 128, 128, -4, 4, -4, 4, "p_t");
     save(pl, cli, "fp2d_density.png");
