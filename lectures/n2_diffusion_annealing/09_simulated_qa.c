@@ -286,11 +286,11 @@ static void section_anneal(const Cli *cli) {
                  "wide barrier n = 32: SA's exact success %.4f exceeds SQA's %.4f by 4 SE (SE %.4f, %d replicas)", sa[1], sqa[1], se1, R);
     printf("TIME UNITS: SQA sweeps (n P updates), SA sweeps (n updates) and QA's tau are not commensurable; SA gets SQA's spin-update count.\n");
     double xs[2] = {0, 1};
-    Plot *p = plot_new(700, 450, "n = 32: P(w = 0) at the end (0 = thin spike, 1 = wide barrier)");
+    Plot *p = plot_new(700, 450, "n = 32: success P(w = 0) at x = 0: thin spike, x = 1: wide barrier");
     plot_ylog(p, 1);
-    plot_line(p, xs, sqa, 2, "SQA");
-    plot_line(p, xs, sa, 2, "SA (exact chain, same spin updates)");
-    plot_line(p, xs, qa, 2, "QA (Dicke, tau = 100)");
+    plot_series_marker(plot_scatter(p, xs, sqa, 2, "SQA (P = 32, beta = 8)"), 7);
+    plot_series_marker(plot_scatter(p, xs, sa, 2, "SA (exact chain, same spin updates)"), 7);
+    plot_series_marker(plot_scatter(p, xs, qa, 2, "QA (Dicke, tau = 100)"), 7);
     save(p, cli, "sqa_success.png");
 }
 
