@@ -12,8 +12,10 @@ the convolution path ends with the data's weights.
 What you will see: the ULA stationary variance $T/(1-\eta/2)$; the tilted double well's
 critical points and equilibrium populations against the spec; SA's final population against
 a two-state master equation with Kramers rates and with exact rates (the Fokker–Planck gap of
-program 04, common/tridiag.h); annealed Langevin vs plain Langevin vs tempered SA on a
-two-mode mixture. Figures: `sa_success_vs_time.png`, `ncsn_vs_tempering.png`.
+program 04, common/tridiag.h); Hajek's logarithmic schedule $T = c/\ln(t+t_0)$ converging for
+$c > d^*$ and freezing for $c < d^*$ up to $t = 10^6$ (section 3b); annealed Langevin vs plain
+Langevin vs tempered SA on a two-mode mixture. Figures: `sa_success_vs_time.png`,
+`hajek_log_schedule.png`, `ncsn_vs_tempering.png`.
 
 Run: `make run L=n2`, or `build/release/bin/lectures/n2_diffusion_annealing/02_langevin_annealing`.
 
@@ -24,6 +26,7 @@ Run: `make run L=n2`, or `build/release/bin/lectures/n2_diffusion_annealing/02_l
 | $x_L, x_m, x_R$ | `xl`, `xm`, `xr` | scalars |
 | $P_R(T)$ | `p_right` | scalar |
 | $k_{LR}, k_{RL}$ | `k_lr`, `k_rl` | scalars |
+| $d^*$, $c$, $F = 1 - P_R$ | `dstar`, `cs`, `f` | scalar, (3), (3 x 13) |
 | $\sigma_i$, $\alpha_i$ | `sigma`, `alpha` | (L) |
 */
 #include <math.h>
@@ -151,7 +154,7 @@ equilibrium (inverse-CDF draws), one Philox stream each, ULA step $\eta = 0.01$.
 */
 typedef struct {
     int n;
-    double logT[200], loggap[200], pr[200];
+    double logT[240], loggap[240], pr[240];
 } RateTable;
 
 static double fp_gap(double T) {
@@ -203,6 +206,30 @@ static double master(const RateTable *tab, const Wells *w, double t_tot, int exa
     return P;
 }
 
+/* equilibrium e^{-E/T} on [-2.5, 2.5] by a tabulated (trapezoid) inverse CDF */
+enum { NG = 20001 };
+typedef struct {
+    double cdf[NG];
+} EqSampler;
+static const double EQ_LO = -2.5, EQ_H = 5.0 / (NG - 1);
+
+static void eq_sampler_init(EqSampler *s, double T) {
+    s->cdf[0] = 0;
+    for (int i = 1; i < NG; i++)
+        s->cdf[i] = s->cdf[i - 1] + 0.5 * EQ_H * (exp(-energy(EQ_LO + EQ_H * (i - 1)) / T) + exp(-energy(EQ_LO + EQ_H * i) / T));
+}
+
+static double eq_draw(const EqSampler *s, Rng *r) {
+    double u = rng_uniform(r) * s->cdf[NG - 1];
+    int a = 0, b = NG - 1;
+    while (b - a > 1) {
+        int mid = (a + b) / 2;
+        if (s->cdf[mid] < u) a = mid;
+        else b = mid;
+    }
+    return EQ_LO + EQ_H * (a + (u - s->cdf[a]) / (s->cdf[b] - s->cdf[a]));
+}
+
 static void section_sa(const Cli *cli, const Wells *w) {
     static RateTable tab;
     tab.n = 200;
@@ -211,11 +238,8 @@ static void section_sa(const Cli *cli, const Wells *w) {
         tab.logT[i] = log(T), tab.loggap[i] = log(fp_gap(T)), tab.pr[i] = p_right(T, w->xm);
     }
     // initial law: T = 1 equilibrium by a tabulated inverse CDF
-    enum { NG = 20001 };
-    static double cdf[NG];
-    const double lo = -2.5, hg = 5.0 / (NG - 1);
-    cdf[0] = 0;
-    for (int i = 1; i < NG; i++) cdf[i] = cdf[i - 1] + 0.5 * hg * (exp(-energy(lo + hg * (i - 1))) + exp(-energy(lo + hg * i)));
+    static EqSampler eq;
+    eq_sampler_init(&eq, 1.0);
     const int nt = cli->scale == SCALE_QUICK ? 2 : 3;
     const double ttot[3] = {10, 100, 1000};
     const long n_all = cli_scale(cli, 300, 1000, 20000);
@@ -227,14 +251,7 @@ static void section_sa(const Cli *cli, const Wells *w) {
         for (long i = 0; i < n; i++) {
             Rng r;
             rng_init(&r, cli->seed + 100 + q, (uint64_t)i);
-            double u = rng_uniform(&r) * cdf[NG - 1];
-            int a = 0, b = NG - 1;
-            while (b - a > 1) {
-                int mid = (a + b) / 2;
-                if (cdf[mid] < u) a = mid;
-                else b = mid;
-            }
-            double x = lo + hg * (a + (u - cdf[a]) / (cdf[b] - cdf[a]));
+            double x = eq_draw(&eq, &r);
             double T = sqrt(ratio); /* T at the middle of step 0: 0.05^((k + 1/2)/steps) */
             for (long k = 0; k < steps; k++, T *= ratio) {
                 //: eq. [eq:N2.B2.ula] at $T(t)$: simulated annealing
@@ -263,6 +280,122 @@ static void section_sa(const Cli *cli, const Wells *w) {
     plot_xlabel(p, "t_tot (log-spaced)");
     plot_ylabel(p, "final P(x > x_m)");
     save(p, cli, "sa_success_vs_time.png");
+}
+
+/*: ## 3b. Hajek's logarithmic schedule and the critical depth
+
+Hajek (1988) answers how slowly one must cool for SA to converge: with
+$T(t) = c/\ln(t + t_0)$ the probability of ending in the global minimum tends to 1 if and only
+if $c \ge d^*$, the depth of the deepest well that is not the global one. Here $d^*$ is the
+barrier seen from the left well, $d^* = E(x_m) - E(x_L) = 0.7618645$. The two-state equation
+shows why: with an Arrhenius rate $k_{LR} = A e^{-d^* / T}$ the schedule gives
+$k_{LR}(t) = A (t + t_0)^{-d^* / c}$, and a particle left behind escapes with probability one
+iff $\int^\infty k_{LR}\,dt = \infty$, i.e. iff $d^* / c \le 1$. For $c < d^*$, neglecting the
+backward rate, the failure probability $F = 1 - P_R$ freezes at
+
+$$ F(t_2) = F(t_1)\exp\Big(-\frac{A\big[(t_1+t_0)^{1-d^* / c} - (t_2+t_0)^{1-d^* / c}\big]}{d^* / c - 1}\Big) , $$ {#eq:N2.B2.hajek_tail}
+
+while for $c > d^*$ it keeps following the equilibrium $1 - P_R^{eq}(T(t))$, which only falls
+like a power of $t$ — convergence, but slow. The program integrates eq. [eq:N2.B2.master]
+with exact (FP-gap) rates up to $t = 10^6$ in the variable $\ln(t + t_0)$, $t_0 = e$ (so
+$T(0) = c$), for $c = 0.6 < d^*$, $c = d^*$ and $c = 1 > d^*$ (the rate table stops at $T = 0.04$, reached by $c = 0.6$ only after $t = 10^6$), beside the geometric schedule
+of section 3 stretched to the same $t_{tot}$, and checks the particles against the master
+equation up to $t = 10^3$.
+*/
+/* failure F = 1 - P_R at the times t_out[] under T = c / ln(t + e), exact (FP-gap) or Kramers rates */
+static void master_log(const RateTable *tab, const Wells *w, int exact, double c, const double *t_out, double *f_out, int nout) {
+    const double t0 = exp(1.0);
+    double P = p_right(c, w->xm), u = 1.0;
+    const double du = 2e-4;
+    int q = 0;
+    while (q < nout) {
+        double u_next = fmin(u + du, log(t_out[q] + t0)), h = u_next - u, kk[4];
+        for (int st = 0; st < 4; st++) {
+            double us = u + (st == 0 ? 0 : st == 3 ? h : 0.5 * h), T = c / us, klr, krl;
+            rates(tab, w, T, exact, &klr, &krl);
+            double Pin = st == 0 ? P : st == 3 ? P + h * kk[2] : P + 0.5 * h * kk[st - 1];
+            //: eq. [eq:N2.B2.master] in $u = \ln(t + t_0)$: $dP_R/du = e^u\,[k_{LR}(1-P_R) - k_{RL}P_R]$
+            kk[st] = exp(us) * (klr * (1 - Pin) - krl * Pin);
+        }
+        P += h / 6 * (kk[0] + 2 * kk[1] + 2 * kk[2] + kk[3]);
+        u = u_next;
+        if (u >= log(t_out[q] + t0)) f_out[q++] = 1 - P;
+    }
+}
+
+static void section_hajek(const Cli *cli, const Wells *w) {
+    static RateTable tab;
+    tab.n = 240;
+    for (int i = 0; i < tab.n; i++) {
+        double T = 0.04 * pow(1.1 / 0.04, (double)i / (tab.n - 1)); /* fp_gap's grid: T >= 0.04 */
+        tab.logT[i] = log(T), tab.loggap[i] = log(fp_gap(T)), tab.pr[i] = p_right(T, w->xm);
+    }
+    const double dstar = energy(w->xm) - energy(w->xl), cs[3] = {0.6, dstar, 1.0};
+    enum { NO = 13 };
+    double tt[NO], f[3][NO], feq[NO], fgeo[NO];
+    for (int k = 0; k < NO; k++) tt[k] = pow(10.0, 0.5 * k);
+    for (int q = 0; q < 3; q++) master_log(&tab, w, 1, cs[q], tt, f[q], NO);
+    for (int k = 0; k < NO; k++) feq[k] = 1 - p_right(1.0 / log(tt[k] + exp(1.0)), w->xm);
+    printf("Hajek: d* = %.7f.  failure 1 - P_R (two-state master eq., exact rates):\n      t   c=0.6    c=d*     c=1.0    eq(T_c=1(t))  geometric 1->0.05 over t\n", dstar);
+    for (int k = 0; k < NO; k++) {
+        fgeo[k] = k >= 2 && k <= 8 ? 1 - master(&tab, w, tt[k], 1) : NAN; /* RK4 in t: stable up to t_tot = 1e4 */
+        if (k % 2 == 0)
+            printf("%8.0e  %.3e  %.3e  %.3e  %.3e     %.3e\n", tt[k], f[0][k], f[1][k], f[2][k], feq[k], fgeo[k]);
+    }
+    // c < d*: Kramers-rate master equation against the closed-form tail, then the exact rates
+    const double A = sqrt(curv(w->xl) * fabs(curv(w->xm))) / (2 * PI), t0 = exp(1.0), c = 0.6, ex = dstar / c;
+    double fk[NO];
+    master_log(&tab, w, 0, c, tt, fk, NO);
+    //: eq. [eq:N2.B2.hajek_tail] between $t_1 = 10^4$ and $t_2 = 10^6$
+    double tail = exp(-A * (pow(tt[8] + t0, 1 - ex) - pow(tt[12] + t0, 1 - ex)) / (ex - 1));
+    // the neglected backward flux adds at most int k_RL dt (closed form, exponent d_R / c > 1) to F(t2)
+    const double AR = sqrt(curv(w->xr) * fabs(curv(w->xm))) / (2 * PI), exr = (energy(w->xm) - energy(w->xr)) / c;
+    double back = AR * pow(tt[8] + t0, 1 - exr) / (exr - 1) / fk[12];
+    check_close("N2.B2.hajek_tail_kramers", fk[12] / fk[8], tail, back * (fk[12] / fk[8]), "N2.B2.hajek_tail",
+                "c = 0.6 < d*: F(1e6)/F(1e4) of the Kramers-rate master eq. (RK4 in ln t) vs the closed-form tail; bound: the neglected backward flux, %.1e relative", back);
+    check_close("N2.B2.hajek_freezes", f[0][12] / f[0][8], tail, 0.25 * (1 - tail), "N2.B2.hajek_tail",
+                "c = 0.6 < d*: with exact rates F levels off at %.4f: F(1e6)/F(1e4) = the Kramers tail %.5f, to 25%% of its exponent (exact/Kramers rate 0.9-0.98)",
+                f[0][12], tail);
+    check_rel("N2.B2.hajek_converges", f[2][12], feq[12], 0.05, "N2.B2.p_right",
+              "c = 1 > d*: F(1e6) follows the equilibrium 1 - P_R(T = 1/ln(1e6 + e)) by quadrature (lag ~ (dlnF_eq/dt)/k ~ 2%%)");
+    check_le("N2.B2.hajek_keeps_falling", f[2][12] / f[2][8], 0.2, 0, "N2.B2.master",
+             "c = 1 > d*: F(1e6)/F(1e4) = %.3f: the failure keeps decreasing (vs %.3f for c = 0.6)", f[2][12] / f[2][8], f[0][12] / f[0][8]);
+    // particles: ULA under T = c / ln(t + e) from the T = c equilibrium, up to t = 1e3 (1e2 quick)
+    const int kp = cli->scale == SCALE_QUICK ? 4 : 6;
+    const long np = cli_scale(cli, 200, 400, 4000), steps = (long)(tt[kp] / 0.01);
+    for (int q = 0; q < 3; q += 2) {
+        static EqSampler eq;
+        eq_sampler_init(&eq, cs[q]);
+        long right = 0;
+        for (long i = 0; i < np; i++) {
+            Rng r;
+            rng_init(&r, cli->seed + 200 + q, (uint64_t)i);
+            double x = eq_draw(&eq, &r);
+            for (long k = 0; k < steps; k++) {
+                //: eq. [eq:N2.B2.ula] at $T = c/\ln(t + t_0)$, $t$ at the middle of the step
+                x = x - 0.01 * grad(x) + sqrt(2 * 0.01 * cs[q] / log((k + 0.5) * 0.01 + t0)) * rng_normal(&r);
+            }
+            right += x > w->xm;
+        }
+        double fp = 1 - (double)right / np, se = sqrt(f[q][kp] * (1 - f[q][kp]) / np);
+        char id[48];
+        snprintf(id, sizeof id, "N2.B2.hajek_particles_c%g", cs[q]);
+        check_close(id, fp, f[q][kp], 0.02 + 4 * se, "N2.B2.master",
+                    "c = %g, t = %g: ULA particles' failure vs the master eq. with exact rates: 0.02 + 4 se (n = %ld), as in section 3",
+                    cs[q], tt[kp], np);
+    }
+    Plot *p = plot_new(800, 500, "SA on the tilted double well: logarithmic schedules T = c / ln(t + e)");
+    double lt[NO];
+    for (int k = 0; k < NO; k++) lt[k] = log10(tt[k]);
+    plot_ylog(p, 1);
+    plot_line(p, lt, f[0], NO, "c = 0.6 < d* (freezes)");
+    plot_line(p, lt, f[1], NO, "c = d* = 0.762");
+    plot_line(p, lt, f[2], NO, "c = 1 > d*");
+    plot_line(p, lt, feq, NO, "equilibrium 1 - P_R(T_{c=1}(t))");
+    plot_line(p, lt + 2, fgeo + 2, 7, "geometric 1 -> 0.05 over t_tot = t");
+    plot_xlabel(p, "log10 t");
+    plot_ylabel(p, "failure 1 - P_R (master eq., exact rates)");
+    save(p, cli, "hajek_log_schedule.png");
 }
 
 /*: ## 4. Convolution path vs tempering path on a two-mode mixture
@@ -366,6 +499,7 @@ int main(int argc, char **argv) {
     section_ula(&cli);
     Wells w = section_double_well();
     section_sa(&cli, &w);
+    section_hajek(&cli, &w);
     section_ncsn(&cli);
     return check_end();
 }

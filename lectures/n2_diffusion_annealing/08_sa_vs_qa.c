@@ -2,7 +2,7 @@
 
 **Study note, bridge lecture B-II, program B8** (spec N004 §3.2 B8). The note asks whether
 quantum annealing is worth learning for someone who works on diffusion models. This program
-puts simulated annealing (SA) and quantum annealing (QA) on the *same* cost functions and
+puts simulated annealing (SA) and quantum annealing (QA) on the *same* spike_cost functions and
 measures what decides success for each:
 
 * **Instances** (Hamming-weight spikes, after Farhi–Goldstone–Gutmann 2002): $E(z) = w(z) +
@@ -29,7 +29,7 @@ Run: `make run L=n2`, or `build/release/bin/lectures/n2_diffusion_annealing/08_s
 | symbol | C name | shape |
 |---|---|---|
 | $n$, $w$ | `n`, `w` | integers |
-| $E(w)$ | `cost` | (n+1) |
+| $E(w)$ | `spike_cost` | (n+1) |
 | $H(s)$ in the Dicke basis | `diag`, `off` | (n+1), (n) |
 | $\Delta_{min}$, $s^*$ | `min_gap`, `smin` | scalars |
 | $P_T$ (Metropolis, on $w$) | `up`, `down` | (n+1) |
@@ -47,11 +47,11 @@ Run: `make run L=n2`, or `build/release/bin/lectures/n2_diffusion_annealing/08_s
 #include "common/linalg.h"
 #include "common/plot.h"
 #include "common/rng.h"
+#include "common/spike.h"
 #include "common/spin_chain.h"
 #include "common/tridiag.h"
 #include "common/util.h"
 
-typedef enum { NO_SPIKE, THIN, WIDE } Instance;
 
 static void save(Plot *p, const Cli *cli, const char *name) {
     char err[256];
@@ -61,7 +61,7 @@ static void save(Plot *p, const Cli *cli, const char *name) {
 
 /*: ## 1. The instances and QA in the symmetric subspace
 
-The cost depends on $z$ only through $w(z)$, and so does $\sum_i\sigma^x_i$'s action on the
+The spike_cost depends on $z$ only through $w(z)$, and so does $\sum_i\sigma^x_i$'s action on the
 symmetric states: in the Dicke basis $\lvert w\rangle$ (normalised sum of the $\binom nw$
 strings of weight $w$)
 
@@ -71,32 +71,18 @@ $$ \langle w+1\rvert\textstyle\sum_i\sigma^x_i\lvert w\rangle = \sqrt{(n-w)(w+1)
 The start state $\lvert{+}\rangle^{\otimes n}$ is symmetric, so QA never leaves this
 $(n+1)$-dimensional subspace.
 */
-static double cost(Instance inst, int n, int w) {
-    double e = w;
-    //: $E = w + h_b\mathbf 1[\lvert w - n/4\rvert \le r]$
-    if (inst == THIN && 4 * w == n) e += n;
-    if (inst == WIDE && abs(4 * w - n) <= n / 4) e += n / 4.0;
-    return e;
-}
 
-static void dicke_h(Instance inst, int n, double s, double *diag, double *off) {
-    for (int w = 0; w <= n; w++) {
-        //: eq. [eq:N2.B8.dicke]
-        diag[w] = s * cost(inst, n, w);
-        if (w < n) off[w] = -(1 - s) * sqrt((double)(n - w) * (w + 1));
-    }
-}
 
-static double dicke_gap(Instance inst, int n, double s) {
+static double dicke_gap(SpikeKind inst, int n, double s) {
     double *d = xmalloc(sizeof(double) * (n + 1)), *e = xmalloc(sizeof(double) * (n + 1));
-    dicke_h(inst, n, s, d, e);
+    spike_dicke_h(inst, n, s, d, e);
     double g = tridiag_eigenvalue(n + 1, d, e, 1) - tridiag_eigenvalue(n + 1, d, e, 0);
     free(d), free(e);
     return g;
 }
 
 /* minimum gap: 200-point scan, then golden section on the bracket of the smallest scan value */
-static double min_gap(Instance inst, int n, double *smin) {
+static double min_gap(SpikeKind inst, int n, double *smin) {
     const int K = 200;
     int best = 1;
     double gbest = INFINITY;
@@ -123,11 +109,11 @@ eigen-decomposition of the tridiagonal $\sum_i\sigma^x_i$ (eigenvalues $n, n-2, 
 The weight distributions $P_w = \sum_{\lvert b\rvert = w}\lvert\psi_b\rvert^2$ must agree to
 rounding.
 */
-static double dicke_vs_full(Instance inst, int n, double tau, int steps) {
+static double dicke_vs_full(SpikeKind inst, int n, double tau, int steps) {
     const size_t dim = (size_t)1 << n;
     const int m = n + 1;
     double *ep = xmalloc(sizeof(double) * dim);
-    for (size_t b = 0; b < dim; b++) ep[b] = cost(inst, n, __builtin_popcountll((unsigned long long)b));
+    for (size_t b = 0; b < dim; b++) ep[b] = spike_cost(inst, n, __builtin_popcountll((unsigned long long)b));
     fft_cplx *psi = xmalloc(sizeof(fft_cplx) * dim);
     for (size_t b = 0; b < dim; b++) psi[b] = pow(2.0, -0.5 * n);
     SpinWht *wht = spin_wht_new(n);
@@ -142,7 +128,7 @@ static double dicke_vs_full(Instance inst, int n, double tau, int steps) {
     for (int k = 0; k < steps; k++) {
         double sm = (k + 0.5) / steps;
         spin_anneal_step(wht, n, ep, sm, 1.0, dt, psi);
-        for (int w = 0; w < m; w++) phi[w] *= cexp(-I * 0.5 * dt * sm * cost(inst, n, w));
+        for (int w = 0; w < m; w++) phi[w] *= cexp(-I * 0.5 * dt * sm * spike_cost(inst, n, w));
         for (int j = 0; j < m; j++) {
             fft_cplx acc = 0;
             for (int w = 0; w < m; w++) acc += V.a[w * m + j] * phi[w];
@@ -152,7 +138,7 @@ static double dicke_vs_full(Instance inst, int n, double tau, int steps) {
         for (int w = 0; w < m; w++) {
             fft_cplx acc = 0;
             for (int j = 0; j < m; j++) acc += V.a[w * m + j] * tmp[j];
-            phi[w] = acc * cexp(-I * 0.5 * dt * sm * cost(inst, n, w));
+            phi[w] = acc * cexp(-I * 0.5 * dt * sm * spike_cost(inst, n, w));
         }
     }
     double *pw = xcalloc(m, sizeof(double)), worst = 0;
@@ -172,13 +158,13 @@ static void section_gaps(const Cli *cli) {
     check_close("N2.B8.dicke_sx_spectrum", err4, 0, 1e-13, "N2.B8.dicke",
                 "n = 4: Dicke matrix of sum sigma^x has eigenvalues -4, -2, 0, 2, 4");
     const int nfull = cli->scale == SCALE_QUICK ? 8 : 12;
-    double dv = fmax(dicke_vs_full(THIN, nfull, 10.0, 400), dicke_vs_full(WIDE, nfull, 10.0, 400));
+    double dv = fmax(dicke_vs_full(SPIKE_THIN, nfull, 10.0, 400), dicke_vs_full(SPIKE_WIDE, nfull, 10.0, 400));
     check_close("N2.B8.dicke_vs_full", dv, 0, 1e-10, "N2.B8.dicke",
                 "n = %d, tau = 10, 400 Strang steps: max_w |P_w(Dicke) - P_w(full 2^n vector, FFTW WHT)|, thin and wide", nfull);
     // no barrier: min gap 2 sqrt(0.2) at s = 0.8 for every n
     for (int q = 0; q < 2; q++) {
         int n = q ? 64 : 16;
-        double smin, g = min_gap(NO_SPIKE, n, &smin);
+        double smin, g = min_gap(SPIKE_NONE, n, &smin);
         char id[40];
         snprintf(id, sizeof id, "N2.B8.no_barrier_gap_n%d", n);
         check_close(id, g, 2 * sqrt(0.2), 1e-9, "N2.B8.dicke",
@@ -192,7 +178,7 @@ static void section_gaps(const Cli *cli) {
     printf("   n   thin gap   (s*)      wide gap   (s*)\n");
     for (int k = 0; k < nmax; k++) {
         double st, sw;
-        gt[k] = min_gap(THIN, ns[k], &st), gw[k] = min_gap(WIDE, ns[k], &sw), xn[k] = ns[k];
+        gt[k] = min_gap(SPIKE_THIN, ns[k], &st), gw[k] = min_gap(SPIKE_WIDE, ns[k], &sw), xn[k] = ns[k];
         printf("%4d   %.5f  (%.4f)   %.4e (%.4f)\n", ns[k], gt[k], st, gw[k], sw);
         char id[40];
         snprintf(id, sizeof id, "N2.B8.thin_gap_n%d", ns[k]);
@@ -235,41 +221,7 @@ slightly above the spec's "within a factor ~3"); what the check holds fixed is t
 *constant*, i.e. that the estimate tracks the growth in $n$ — polynomial for the thin spike,
 exponential for the wide barrier.
 */
-static void cn_solve(int m, const double *d, const double *e, double dt, fft_cplx *psi) {
-    fft_cplx *rhs = xmalloc(sizeof(fft_cplx) * m), *cp = xmalloc(sizeof(fft_cplx) * m);
-    for (int w = 0; w < m; w++) {
-        fft_cplx hp = d[w] * psi[w] + (w > 0 ? e[w - 1] * psi[w - 1] : 0) + (w < m - 1 ? e[w] * psi[w + 1] : 0);
-        //: right side $(I - \tfrac{i\delta t}{2}H)\psi$
-        rhs[w] = psi[w] - 0.5 * I * dt * hp;
-    }
-    // Thomas algorithm for (I + i dt/2 H) x = rhs
-    fft_cplx b0 = 1 + 0.5 * I * dt * d[0];
-    cp[0] = (m > 1 ? 0.5 * I * dt * e[0] : 0) / b0;
-    rhs[0] /= b0;
-    for (int w = 1; w < m; w++) {
-        fft_cplx a = 0.5 * I * dt * e[w - 1], b = 1 + 0.5 * I * dt * d[w] - a * cp[w - 1];
-        cp[w] = (w < m - 1 ? 0.5 * I * dt * e[w] : 0) / b;
-        rhs[w] = (rhs[w] - a * rhs[w - 1]) / b;
-    }
-    for (int w = m - 2; w >= 0; w--) rhs[w] -= cp[w] * rhs[w + 1];
-    memcpy(psi, rhs, sizeof(fft_cplx) * m);
-    free(rhs), free(cp);
-}
 
-static double qa_success(Instance inst, int n, double tau) {
-    const int m = n + 1;
-    int steps = (int)fmax(400, 8 * tau * sqrt(n));
-    double *d = xmalloc(sizeof(double) * m), *e = xmalloc(sizeof(double) * m);
-    fft_cplx *psi = xmalloc(sizeof(fft_cplx) * m);
-    for (int w = 0; w < m; w++) psi[w] = sqrt(exp(lgamma(n + 1.0) - lgamma(w + 1.0) - lgamma(n - w + 1.0)) / pow(2.0, n));
-    for (int k = 0; k < steps; k++) {
-        dicke_h(inst, n, (k + 0.5) / steps, d, e);
-        cn_solve(m, d, e, tau / steps, psi);
-    }
-    double p = creal(psi[0] * conj(psi[0])); /* ground state of H(1): w = 0 */
-    free(d), free(e), free(psi);
-    return p;
-}
 
 /* eigenvector k of the tridiagonal by inverse iteration */
 static void tri_eigvec(int m, const double *d, const double *e, double lam, double *v) {
@@ -291,21 +243,21 @@ static void tri_eigvec(int m, const double *d, const double *e, double lam, doub
     free(c), free(dd);
 }
 
-static double adiabatic_estimate(Instance inst, int n) {
+static double adiabatic_estimate(SpikeKind inst, int n) {
     const int m = n + 1, K = 400;
     double *d = xmalloc(sizeof(double) * m), *e = xmalloc(sizeof(double) * m), *v0 = xmalloc(sizeof(double) * m),
            *v1 = xmalloc(sizeof(double) * m), best = 0, s_star;
     min_gap(inst, n, &s_star); /* a scan alone can miss a sharply localised minimum */
     for (int k = 1; k <= K; k++) {
         double s = k < K ? (double)k / K : s_star;
-        dicke_h(inst, n, s, d, e);
+        spike_dicke_h(inst, n, s, d, e);
         double l0 = tridiag_eigenvalue(m, d, e, 0), l1 = tridiag_eigenvalue(m, d, e, 1);
         tri_eigvec(m, d, e, l0 + 1e-10 * (l1 - l0), v0);
         tri_eigvec(m, d, e, l1 - 1e-10 * (l1 - l0), v1);
         //: $\partial_sH = \sum_i\sigma^x_i + E$: $\langle1\rvert\partial_sH\lvert0\rangle$
         double me = 0;
         for (int w = 0; w < m; w++) {
-            me += v1[w] * cost(inst, n, w) * v0[w];
+            me += v1[w] * spike_cost(inst, n, w) * v0[w];
             if (w < n) {
                 double x = sqrt((double)(n - w) * (w + 1));
                 me += x * (v1[w] * v0[w + 1] + v1[w + 1] * v0[w]);
@@ -317,12 +269,12 @@ static double adiabatic_estimate(Instance inst, int n) {
     return best;
 }
 
-static double qa_time(Instance inst, int n) {
+static double qa_time(SpikeKind inst, int n) {
     double lo = 0.5, hi = 1.0;
-    while (qa_success(inst, n, hi) < 0.9) lo = hi, hi *= 2;
+    while (spike_qa_success(inst, n, hi) < 0.9) lo = hi, hi *= 2;
     for (int it = 0; it < 6; it++) {
         double mid = sqrt(lo * hi);
-        if (qa_success(inst, n, mid) >= 0.9) hi = mid;
+        if (spike_qa_success(inst, n, mid) >= 0.9) hi = mid;
         else lo = mid;
     }
     return hi;
@@ -333,23 +285,23 @@ static void section_qa_time(const Cli *cli, double *tau_thin, int *nq) {
     *nq = cli->scale == SCALE_QUICK ? 2 : cli->scale == SCALE_FULL ? 4 : 3;
     double ratio0 = 0;
     for (int k = 0; k < *nq + 2; k++) {
-        Instance inst = k < *nq ? THIN : WIDE;
+        SpikeKind inst = k < *nq ? SPIKE_THIN : SPIKE_WIDE;
         int n = k < *nq ? ns[k] : ns[k - *nq];
-        if (inst == WIDE && n == 32 && cli->scale == SCALE_QUICK) continue;
+        if (inst == SPIKE_WIDE && n == 32 && cli->scale == SCALE_QUICK) continue;
         double tau = qa_time(inst, n), est = adiabatic_estimate(inst, n);
         if (k < *nq) tau_thin[k] = tau;
         if (k == 0) ratio0 = tau / est;
         printf("%s n = %3d: tau(P_gs >= 0.9) = %8.3f, adiabatic estimate max|<1|dH|0>|/gap^2 = %9.3f, ratio %.3f\n",
-               inst == THIN ? "thin spike  " : "wide barrier", n, tau, est, tau / est);
+               inst == SPIKE_THIN ? "thin spike  " : "wide barrier", n, tau, est, tau / est);
         if (k == 0) continue;
         char id[40];
-        snprintf(id, sizeof id, "N2.B8.qa_time_%s_n%d", inst == THIN ? "thin" : "wide", n);
+        snprintf(id, sizeof id, "N2.B8.qa_time_%s_n%d", inst == SPIKE_THIN ? "thin" : "wide", n);
         check_in(id, (tau / est) / ratio0, 0.75, 1.0 / 0.75, NULL,
                  "%s n = %d: tau_0.9 / adiabatic estimate stays within 25%% of its n = 16 thin value %.2f (the estimate tracks the scaling)",
-                 inst == THIN ? "thin spike" : "wide barrier", n, ratio0);
+                 inst == SPIKE_THIN ? "thin spike" : "wide barrier", n, ratio0);
     }
     for (int k = 2; k < 4; k++)
-        printf("wide barrier n = %3d: adiabatic estimate only: %.3e (not simulated)\n", ns[k], adiabatic_estimate(WIDE, ns[k]));
+        printf("wide barrier n = %3d: adiabatic estimate only: %.3e (not simulated)\n", ns[k], adiabatic_estimate(SPIKE_WIDE, ns[k]));
     printf("TIME UNITS: SA counts sweeps, QA counts tau in units of 1/J; compare exponents in n, not absolute times.\n");
 }
 
@@ -363,40 +315,15 @@ $$ P(w\to w-1) = \frac wn\min(1, e^{-\Delta E/T}),\qquad P(w\to w+1) = \frac{n-w
 The law of $w$ is propagated exactly, $p\leftarrow pP_{T_k}$, from $\mathrm{Binomial}(n,\tfrac12)$
 along $T_k = 3\,(0.05/3)^{k/(Sn-1)}$, $k = 0..Sn-1$ ($S$ sweeps of $n$ steps).
 */
-static void metropolis_rates(Instance inst, int n, double T, double *up, double *down) {
-    for (int w = 0; w <= n; w++) {
-        //: eq. [eq:N2.B8.metropolis_w]
-        up[w] = w < n ? (double)(n - w) / n * fmin(1.0, exp(-(cost(inst, n, w + 1) - cost(inst, n, w)) / T)) : 0;
-        down[w] = w > 0 ? (double)w / n * fmin(1.0, exp(-(cost(inst, n, w - 1) - cost(inst, n, w)) / T)) : 0;
-    }
-}
 
-static double sa_exact(Instance inst, int n, int sweeps) {
-    double *p = xmalloc(sizeof(double) * (n + 1)), *q = xmalloc(sizeof(double) * (n + 1)),
-           *up = xmalloc(sizeof(double) * (n + 1)), *down = xmalloc(sizeof(double) * (n + 1));
-    for (int w = 0; w <= n; w++) p[w] = exp(lgamma(n + 1.0) - lgamma(w + 1.0) - lgamma(n - w + 1.0) - n * log(2.0));
-    const long steps = (long)sweeps * n;
-    for (long k = 0; k < steps; k++) {
-        double T = 3.0 * pow(0.05 / 3.0, (double)k / (steps - 1));
-        metropolis_rates(inst, n, T, up, down);
-        for (int w = 0; w <= n; w++) {
-            //: $p'_w = p_w(1 - u_w - d_w) + p_{w-1}u_{w-1} + p_{w+1}d_{w+1}$
-            q[w] = p[w] * (1 - up[w] - down[w]) + (w > 0 ? p[w - 1] * up[w - 1] : 0) + (w < n ? p[w + 1] * down[w + 1] : 0);
-        }
-        memcpy(p, q, sizeof(double) * (n + 1));
-    }
-    double r = p[0];
-    free(p), free(q), free(up), free(down);
-    return r;
-}
 
 static void section_sa(const Cli *cli, double *sa200, double *sa2000) {
     const int ns[4] = {8, 16, 24, 32};
     const double ref200[4] = {0.1771, 0.02635, 0.005661, 0.001677}, ref2000[4] = {0.2985, 0.06794, 0.008903, 0.001811};
     for (int k = 0; k < 4; k++) {
-        sa200[k] = sa_exact(THIN, ns[k], 200);
-        sa2000[k] = cli->scale == SCALE_QUICK && k > 1 ? NAN : sa_exact(THIN, ns[k], 2000);
-        double free_p = sa_exact(NO_SPIKE, ns[k], 200);
+        sa200[k] = spike_sa_exact(SPIKE_THIN, ns[k], 200);
+        sa2000[k] = cli->scale == SCALE_QUICK && k > 1 ? NAN : spike_sa_exact(SPIKE_THIN, ns[k], 2000);
+        double free_p = spike_sa_exact(SPIKE_NONE, ns[k], 200);
         printf("n = %2d  SA P(w = 0): thin S=200 %.5g  S=2000 %.5g  no spike S=200 1 - %.2e\n", ns[k], sa200[k],
                sa2000[k], 1 - free_p);
         char id[48];
@@ -420,7 +347,7 @@ static void section_sa(const Cli *cli, double *sa200, double *sa2000) {
         for (long k = 0; k < (long)S * n; k++) {
             double T = 3.0 * pow(0.05 / 3.0, (double)k / (S * n - 1));
             int i = (int)rng_below(&rng, n), w2 = w + (spins[i] ? -1 : 1);
-            double dE = cost(THIN, n, w2) - cost(THIN, n, w);
+            double dE = spike_cost(SPIKE_THIN, n, w2) - spike_cost(SPIKE_THIN, n, w);
             if (dE <= 0 || rng_uniform(&rng) < exp(-dE / T)) spins[i] ^= 1, w = w2;
         }
         hits += w == 0;
@@ -451,10 +378,10 @@ static void section_stoquastic(const Cli *cli) {
         int n = ns[q], m = n + 1;
         double *up = xmalloc(sizeof(double) * m), *down = xmalloc(sizeof(double) * m), *pi = xmalloc(sizeof(double) * m),
                *c = xmalloc(sizeof(double) * m);
-        metropolis_rates(THIN, n, T, up, down);
+        spike_metropolis_rates(SPIKE_THIN, n, T, up, down);
         double lz = -INFINITY;
         for (int w = 0; w < m; w++) {
-            pi[w] = lgamma(n + 1.0) - lgamma(w + 1.0) - lgamma(n - w + 1.0) - cost(THIN, n, w) / T;
+            pi[w] = lgamma(n + 1.0) - lgamma(w + 1.0) - lgamma(n - w + 1.0) - spike_cost(SPIKE_THIN, n, w) / T;
             lz = fmax(lz, pi[w]);
         }
         for (int w = 0; w < m; w++) pi[w] = exp(pi[w] - lz);
@@ -486,7 +413,7 @@ static void section_stoquastic(const Cli *cli) {
         for (int w = 0; w < n; w++) c[w] = pi[w] * up[w];
         thermal[q] = birth_death_gap(m, pi, c, NULL);
         double smin;
-        transverse[q] = min_gap(THIN, n, &smin);
+        transverse[q] = min_gap(SPIKE_THIN, n, &smin);
         xn[q] = n;
         if (q == 0) {
             // relaxation rate of the exact chain at T = 3 (a gap the iteration can measure):
@@ -494,9 +421,9 @@ static void section_stoquastic(const Cli *cli) {
             const double T2 = 3.0;
             double *u2 = xmalloc(sizeof(double) * m), *d2 = xmalloc(sizeof(double) * m), *pi2 = xmalloc(sizeof(double) * m),
                    *c2 = xmalloc(sizeof(double) * m), *p = xcalloc(m, sizeof(double)), *p2 = xmalloc(sizeof(double) * m), nrm = 0;
-            metropolis_rates(THIN, n, T2, u2, d2);
+            spike_metropolis_rates(SPIKE_THIN, n, T2, u2, d2);
             for (int w = 0; w < m; w++)
-                pi2[w] = exp(lgamma(n + 1.0) - lgamma(w + 1.0) - lgamma(n - w + 1.0) - cost(THIN, n, w) / T2), nrm += pi2[w];
+                pi2[w] = exp(lgamma(n + 1.0) - lgamma(w + 1.0) - lgamma(n - w + 1.0) - spike_cost(SPIKE_THIN, n, w) / T2), nrm += pi2[w];
             for (int w = 0; w < n; w++) c2[w] = pi2[w] * u2[w];
             double gap2 = birth_death_gap(m, pi2, c2, NULL);
             p[n] = 1;
@@ -635,7 +562,7 @@ static void figures_landscape(const Cli *cli, const double *sa200, const double 
     const int n = 32;
     double w[33], e[33], f[33];
     for (int k = 0; k <= n; k++)
-        w[k] = k, e[k] = cost(THIN, n, k), f[k] = cost(THIN, n, k) - 1.0 * (lgamma(n + 1.0) - lgamma(k + 1.0) - lgamma(n - k + 1.0));
+        w[k] = k, e[k] = spike_cost(SPIKE_THIN, n, k), f[k] = spike_cost(SPIKE_THIN, n, k) - 1.0 * (lgamma(n + 1.0) - lgamma(k + 1.0) - lgamma(n - k + 1.0));
     Plot *p = plot_new(800, 500, "thin spike, n = 32: energy E(w) and free energy E(w) - T ln C(n,w) at T = 1");
     plot_line(p, w, e, n + 1, "E(w)");
     plot_line(p, w, f, n + 1, "E(w) - T ln C(n, w), T = 1");
