@@ -155,7 +155,7 @@ int page_gallery(const char *site, const Project *p, const Lecture *lec) {
         for (int f = 0; f < g->run.nfig; f++) {
             const char *name = g->run.figures[f];
             int line = nav_literal_line(&g->src, name);
-            buf_printf(&b, "<figure id=\"fig-%s-%s\"><a href=\"%s%s\"><img loading=\"lazy\" src=\"%s%s\" alt=\"", g->name,
+            buf_printf(&b, "<figure id=\"fig-%s-%s\"><a href=\"%s%s\"><img src=\"%s%s\" alt=\"", g->name,
                        name, rel, name, rel, name);
             buf_htmls(&b, name);
             buf_puts(&b, "\"></a><figcaption><code>");
