@@ -115,6 +115,12 @@ SELECTED_BIN := $(LECTURE_BIN)
 SELECTED_UNITS := $(UNIT_BIN)
 endif
 
+# The determinism test runs once per lecture (each run with its own time limit, out directory).
+DETERMINISM := $(BUILD)/bin/checks/unit/test_determinism
+LECTURE_DIRS := $(notdir $(patsubst %/,%,$(sort $(dir $(LECTURE_SRC)))))
+CHECK_UNITS := $(filter-out $(DETERMINISM),$(SELECTED_UNITS)) \
+  $(if $(filter $(DETERMINISM),$(SELECTED_UNITS)),$(foreach d,$(LECTURE_DIRS),$(DETERMINISM):--lecture$(comma)$(d)$(comma)--out$(comma)out/checks/unit/test_determinism/$(d)))
+
 # ---------------------------------------------------------------------------------------------
 .PHONY: all run check bench deps banner clean data memcheck docs fuzz _run _check _bench _docs _fuzz
 
@@ -162,7 +168,7 @@ _docs: $(DOCS_GEN)
 
 _check: all
 	@data/fetch.sh --quiet || echo "note: dataset fetch failed; programs fall back to the embedded digits"
-	@$(HARNESS) --mode check --timeout $(TIMEOUT) --args "$(RUN_ARGS)" -- $(SELECTED_UNITS) \
+	@$(HARNESS) --mode check --timeout $(TIMEOUT) --args "$(RUN_ARGS)" -- $(CHECK_UNITS) \
 	  $(SELECTED_BIN) $(call with_gpu_on,$(SELECTED_BIN))
 
 _bench: banner $(BENCH_BIN)
