@@ -430,7 +430,7 @@ float langevin_normal_f32(uint64_t seed, uint64_t stream, uint64_t k) {
 
 /* One step's noise and update of a block, nb chains from chain c0, the chain's normals
    base .. base + dim - 1 (base = steps taken x dim). */
-static inline void step_f32_body(const Path *P, float *xb, const float *sb, size_t c0, size_t nb,
+static inline __attribute__((always_inline)) void step_f32_body(const Path *P, float *xb, const float *sb, size_t c0, size_t nb,
                                  uint64_t base) {
     const LangevinParams *p = P->p;
     const size_t dim = p->dim;
