@@ -97,7 +97,7 @@ static void test_f32_path(const Cli *cli) {
                 if (e > worst) worst = e;
             }
         }
-        check_le("common.langevin.f32_normals", worst, 2e-6, 0.0, "langevin.h",
+        check_le("common.langevin.f32_normals", worst, 2e-6, 0.0, "common.langevin.ula",
                  "max |z_f32 - z_f64| / (1 + |z|) over %zu normals of 8 streams (bound of langevin.c)", 8 * per);
     }
     /* b. OU: N(0, I) in d = 3 (odd: a Box-Muller pair spans two steps), eps = 0.01, 1000 steps.
@@ -123,7 +123,7 @@ static void test_f32_path(const Cli *cli) {
         langevin_run_f32(&lp, gauss_score_f, NULL, xf, &rf);
         double dmax = 0.0;
         for (size_t i = 0; i < n * dim; i++) dmax = fmax(dmax, fabs((double)xf[i] - xd[i]));
-        check_le("common.langevin.f32_vs_f64", dmax, bound, 0.0, "eq:common.langevin.ula",
+        check_le("common.langevin.f32_vs_f64", dmax, bound, 0.0, "common.langevin.ula",
                  "max |x_f32 - x_f64| after %zu steps, %zu chains, d = 3 (same streams; bound %.2e)", steps, n,
                  bound);
         /* c. the same run with 2 threads / blocks of 7 and with the portable loops: same bits */
@@ -161,7 +161,7 @@ static void test_f32_path(const Cli *cli) {
                 worst = fmax(worst, fmax(e1, e2));
             }
         }
-        check_le("common.langevin.f32_gmm_score", worst, 1e-5, 0.0, "langevin.h",
+        check_le("common.langevin.f32_gmm_score", worst, 1e-5, 0.0, NULL,
                  "max |s_f32 - s_exact| / (1 + |x|), mixture of L35 4.4, %d points, sigma 0, 0.5, 3", N);
         float *s2 = xmalloc(sizeof(float) * 2 * N);
         langevin_f32_force_portable(1);
