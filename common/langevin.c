@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/parallel.h"
 #include "common/rng.h"
@@ -104,14 +105,40 @@ static size_t count_nonfinite(const double *x, size_t n, size_t dim) {
     return bad;
 }
 
+static size_t count_nonfinite_f(const float *x, size_t n, size_t dim);
+
+/* What one path (double or float) needs from the common driver below. */
+typedef struct {
+    const LangevinParams *p;
+    /* the coefficients drift[j] = eps g_j, noise[j] = sqrt(2 eps g_j T) of a level */
+    double *drift, *noise;
+    int add_noise;
+    /* double path */
+    double *x, *score;
+    Rng *rng;
+    /* float path */
+    float *xf, *scoref, *driftf, *noisef, *zf, *zp;
+    LangevinScoreF32Fn score_f32;
+    void *score_f32_ctx;
+    size_t block;
+    /* `seg` steps of block [c0, c0 + nb) at noise level sigma; step_total steps were taken before */
+    void (*run_block)(const void *st, size_t c0, size_t nb, size_t seg, size_t step_total,
+                      double sigma, size_t *bad_step, size_t *bad_chain);
+} Path;
+
 /* `n_steps` ULA steps of one block of chains [c0, c0 + nb), all at one level. Stops at the first
    step after which a chain of the block is non-finite (unless keep_going): *bad_step gets that
    step's index within the segment (1-based, 0: none) and *bad_chain the smallest such chain. */
-static void run_block(const LangevinParams *p, double *x, double *score, Rng *rng, size_t c0, size_t nb,
-                      size_t n_steps, double sigma, const double *drift, const double *noise, int add_noise,
-                      size_t *bad_step, size_t *bad_chain) {
+static void run_block(const void *st, size_t c0, size_t nb, size_t n_steps, size_t step_total,
+                      double sigma, size_t *bad_step, size_t *bad_chain) {
+    const Path *P = st;
+    const LangevinParams *p = P->p;
+    const double *drift = P->drift, *noise = P->noise;
+    const int add_noise = P->add_noise;
+    Rng *rng = P->rng;
+    (void)step_total;
     const size_t dim = p->dim;
-    double *xb = x + c0 * dim, *sb = score + c0 * dim;
+    double *xb = P->x + c0 * dim, *sb = P->score + c0 * dim;
     *bad_step = 0;
     *bad_chain = NO_CHAIN;
     for (size_t k = 1; k <= n_steps; k++) {
@@ -138,26 +165,21 @@ static void run_block(const LangevinParams *p, double *x, double *score, Rng *rn
     }
 }
 
-LangevinStatus langevin_run(const LangevinParams *p, double *x, LangevinResult *res) {
-    LangevinResult local;
-    if (res == NULL) res = &local;
-    *res = (LangevinResult){.status = LANGEVIN_OK, .bad_step = 0, .bad_chain = NO_CHAIN};
-    if (langevin_validate(p, res->message, sizeof res->message) != LANGEVIN_OK)
-        return res->status = LANGEVIN_BAD_CONFIG;
+/* The driver shared by both paths: levels, segments between observer calls, blocks in parallel,
+   the first non-finite state. x is the double state (for the observer and the final count) or
+   NULL on the float path (P->xf). */
+static LangevinStatus drive(Path *P, double *x, LangevinResult *res) {
+    const LangevinParams *p = P->p;
 
     const size_t n = p->n_chains, dim = p->dim;
     const size_t block = p->block_size ? p->block_size : DEFAULT_BLOCK;
     const size_t n_blocks = (n + block - 1) / block;
     const size_t n_levels = p->sigmas ? p->n_levels : 1;
     const int n_threads = p->n_threads > 0 ? p->n_threads : par_max_threads();
-    const int add_noise = p->temperature > 0.0;
 
-    double *score = xmalloc(sizeof(double) * n * dim);
-    double *drift = xmalloc(sizeof(double) * dim), *noise = xmalloc(sizeof(double) * dim);
+    double *drift = P->drift, *noise = P->noise;
     size_t *block_bad = xmalloc(sizeof(size_t) * n_blocks);
     size_t *block_bad_step = xmalloc(sizeof(size_t) * n_blocks);
-    Rng *rng = xmalloc(sizeof(Rng) * n);
-    for (size_t c = 0; c < n; c++) rng_init(&rng[c], p->seed, p->first_stream + c);
 
     int stopped = 0, nonfinite_seen = 0;
     size_t step_total = 0;
@@ -171,6 +193,10 @@ LangevinStatus langevin_run(const LangevinParams *p, double *x, LangevinResult *
             const double g = p->precond ? p->precond[j] : 1.0;
             drift[j] = eps * g;
             noise[j] = sqrt(2.0 * eps * g * p->temperature);
+            if (P->driftf) {
+                P->driftf[j] = (float)drift[j];
+                P->noisef[j] = (float)noise[j];
+            }
         }
         /* Segments end where the observer looks (or at the end of the level); inside a segment
            every block runs on its own, so threads meet once per segment, not once per step. */
@@ -184,8 +210,7 @@ LangevinStatus langevin_run(const LangevinParams *p, double *x, LangevinResult *
 #pragma omp parallel for schedule(static) num_threads(n_threads)
             for (size_t b = 0; b < n_blocks; b++) {
                 const size_t c0 = b * block, nb = c0 + block <= n ? block : n - c0;
-                run_block(p, x, score, rng, c0, nb, seg, sigma, drift, noise, add_noise, &block_bad_step[b],
-                          &block_bad[b]);
+                P->run_block(P, c0, nb, seg, step_total, sigma, &block_bad_step[b], &block_bad[b]);
             }
             /* the first failure: smallest step, then smallest chain (blocks are in chain order) */
             if (!nonfinite_seen)
@@ -210,7 +235,7 @@ LangevinStatus langevin_run(const LangevinParams *p, double *x, LangevinResult *
     }
     res->steps_done = step_total;
     if (nonfinite_seen) {
-        res->n_nonfinite = count_nonfinite(x, n, dim);
+        res->n_nonfinite = x ? count_nonfinite(x, n, dim) : count_nonfinite_f(P->xf, n, dim);
         res->status = LANGEVIN_NONFINITE;
         snprintf(res->message, sizeof res->message,
                  "langevin: chain %zu became non-finite at step %zu (%zu of %zu chains "
@@ -222,11 +247,447 @@ LangevinStatus langevin_run(const LangevinParams *p, double *x, LangevinResult *
         snprintf(res->message, sizeof res->message, "langevin: stopped by the observer at step %zu",
                  step_total);
     }
-    free(score);
-    free(drift);
-    free(noise);
     free(block_bad);
     free(block_bad_step);
-    free(rng);
     return res->status;
+}
+
+LangevinStatus langevin_run(const LangevinParams *p, double *x, LangevinResult *res) {
+    LangevinResult local;
+    if (res == NULL) res = &local;
+    *res = (LangevinResult){.status = LANGEVIN_OK, .bad_step = 0, .bad_chain = NO_CHAIN};
+    if (langevin_validate(p, res->message, sizeof res->message) != LANGEVIN_OK)
+        return res->status = LANGEVIN_BAD_CONFIG;
+    const size_t n = p->n_chains, dim = p->dim;
+    Path P = {.p = p, .x = x, .add_noise = p->temperature > 0.0, .run_block = run_block};
+    P.score = xmalloc(sizeof(double) * n * dim);
+    P.drift = xmalloc(sizeof(double) * dim);
+    P.noise = xmalloc(sizeof(double) * dim);
+    P.rng = xmalloc(sizeof(Rng) * n);
+    for (size_t c = 0; c < n; c++) rng_init(&P.rng[c], p->seed, p->first_stream + c);
+    drive(&P, x, res);
+    free(P.score);
+    free(P.drift);
+    free(P.noise);
+    free(P.rng);
+    return res->status;
+}
+
+/* ---- float32 block path ------------------------------------------------------------------------
+
+   Error analysis of the float normals (langevin.h: |z_f32 - z_f64| <= 2e-6 (1 + |z_f64|)).
+   A Philox block (a, b, c, d) gives the double path u1 = a 2^-32 + (b/2^11 + 1/2) 2^-53 and u2
+   likewise from (c, d). The float path never rounds u1 itself near 1, where log u1 would lose
+   its relative accuracy: for a < 2^31 it takes q = u1 = (a + f) 2^-32 and log q = e ln 2 +
+   log1p(m - 1) (q = 2^e m, m in [0.707, 1.414)); for a >= 2^31 it takes v = 1 - u1 =
+   (~a + 1 - f) 2^-32, exact up to one rounding, and log u1 = log1p(-v). log1p(y) =
+   2 atanh(y / (2 + y)) by its odd series to s^15 (|s| <= 1/3: truncation < 2e-9 relative). So
+   log u1 has a relative error of a few float ulps (~3e-7), the radius sqrt(-2 log u1) half of it.
+   The angle: w = u2 - 1/2 is formed as (int32(c - 2^31) + f') 2^-32 (absolute error <= 3e-8),
+   reduced by quarter turns to |2 pi r| <= pi/4 (exact), and sin, cos are Taylor polynomials to
+   degree 9 and 10 (truncation < 2e-9). So |dz| <= |z| 4e-7 + radius 2 pi 3e-8 (1 + ...) and the
+   radius is at most sqrt(2 * 53 ln 2) = 8.6: |dz| <= 4e-7 |z| + 1.7e-6 < 2e-6 (1 + |z|). */
+
+static const float F_LN2_HI = 0.693145751953125f, F_LN2_LO = 1.42860676533018e-06f;
+
+static inline __attribute__((always_inline)) uint32_t f2u(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+static inline __attribute__((always_inline)) float u2f(uint32_t u) {
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+//: $\log(1+y) = 2\,\mathrm{atanh}\,s = 2(s + s^3/3 + \dots + s^{15}/15)$, $s = y/(2+y)$
+static inline __attribute__((always_inline)) float log1p_series(float y) {
+    const float s = y / (2.0f + y), s2 = s * s;
+    float q = 1.0f / 15.0f;
+    q = q * s2 + 1.0f / 13.0f;
+    q = q * s2 + 1.0f / 11.0f;
+    q = q * s2 + 1.0f / 9.0f;
+    q = q * s2 + 1.0f / 7.0f;
+    q = q * s2 + 1.0f / 5.0f;
+    q = q * s2 + 1.0f / 3.0f;
+    q = q * s2 + 1.0f;
+    return 2.0f * s * q;
+}
+
+/* sqrt(a) for a normal positive float: the bit estimate of 1/sqrt(a) (within 4 %), four Newton
+   steps y <- y (3/2 - a y^2 / 2) (each squares the relative error: 4e-2, 2e-3, 6e-6, 6e-11, then
+   rounding), times a: within 2 ulp, and with only + and * the same bits in every path (libm's
+   sqrtf would not vectorise: it may set errno). */
+static inline __attribute__((always_inline)) float sqrt_pos(float a) {
+    float y = u2f(0x5f3759dfu - (f2u(a) >> 1));
+    const float h = 0.5f * a;
+    y = y * (1.5f - h * y * y);
+    y = y * (1.5f - h * y * y);
+    y = y * (1.5f - h * y * y);
+    y = y * (1.5f - h * y * y);
+    return a * y;
+}
+
+/* exp(t) for t <= 0 (0 below -87): 2^n exp(r), |r| <= ln2/2, Taylor to degree 7. */
+static inline __attribute__((always_inline)) float exp_neg(float t) {
+    /* t = max(t, -87) on the bits (t <= 0: a larger pattern is a more negative t); a float
+       select here keeps the loop from vectorising */
+    const uint32_t tb = f2u(t), b87 = 0xC2AE0000u; /* the bits of -87.0f */
+    t = u2f(tb ^ ((tb ^ b87) & (0u - (uint32_t)(tb > b87))));
+    const int nn = (int)(t * 1.44269504f - 0.5f); /* t <= 0: truncation of a negative = ceil */
+    const float n = (float)nn;
+    const float r = (t - n * F_LN2_HI) - n * F_LN2_LO;
+    float e = 1.0f / 5040.0f;
+    e = e * r + 1.0f / 720.0f;
+    e = e * r + 1.0f / 120.0f;
+    e = e * r + 1.0f / 24.0f;
+    e = e * r + 1.0f / 6.0f;
+    e = e * r + 0.5f;
+    e = e * r + 1.0f;
+    e = e * r + 1.0f;
+    return e * u2f((uint32_t)(nn + 127) << 23);
+}
+
+/* Philox4x32-10 of philox.h written on plain words, so that a loop over chains vectorises. */
+#define PHX_ROUND(x0, x1, x2, x3, k0, k1)                                  \
+    do {                                                                   \
+        const uint64_t p0_ = (uint64_t)PHILOX_M0 * (x0);                   \
+        const uint64_t p1_ = (uint64_t)PHILOX_M1 * (x2);                   \
+        const uint32_t n0_ = (uint32_t)(p1_ >> 32) ^ (x1) ^ (k0);          \
+        const uint32_t n2_ = (uint32_t)(p0_ >> 32) ^ (x3) ^ (k1);          \
+        (x1) = (uint32_t)p1_;                                              \
+        (x3) = (uint32_t)p0_;                                              \
+        (x0) = n0_;                                                        \
+        (x2) = n2_;                                                        \
+    } while (0)
+
+/* The Box-Muller pair of Philox block `blk` of stream `stream` (see the analysis above). */
+static inline __attribute__((always_inline)) void normal_pair_f32(uint32_t k0, uint32_t k1, uint64_t stream, uint64_t blk, float *z0,
+                                   float *z1) {
+    uint32_t a = (uint32_t)blk, b = (uint32_t)(blk >> 32), c = (uint32_t)stream,
+             d = (uint32_t)(stream >> 32);
+    /* ten rounds, the key bumped between them (written out: a loop would stop the vectoriser) */
+    PHX_ROUND(a, b, c, d, k0, k1);
+    PHX_ROUND(a, b, c, d, k0 + 1 * PHILOX_W0, k1 + 1 * PHILOX_W1);
+    PHX_ROUND(a, b, c, d, k0 + 2 * PHILOX_W0, k1 + 2 * PHILOX_W1);
+    PHX_ROUND(a, b, c, d, k0 + 3 * PHILOX_W0, k1 + 3 * PHILOX_W1);
+    PHX_ROUND(a, b, c, d, k0 + 4 * PHILOX_W0, k1 + 4 * PHILOX_W1);
+    PHX_ROUND(a, b, c, d, k0 + 5 * PHILOX_W0, k1 + 5 * PHILOX_W1);
+    PHX_ROUND(a, b, c, d, k0 + 6 * PHILOX_W0, k1 + 6 * PHILOX_W1);
+    PHX_ROUND(a, b, c, d, k0 + 7 * PHILOX_W0, k1 + 7 * PHILOX_W1);
+    PHX_ROUND(a, b, c, d, k0 + 8 * PHILOX_W0, k1 + 8 * PHILOX_W1);
+    PHX_ROUND(a, b, c, d, k0 + 9 * PHILOX_W0, k1 + 9 * PHILOX_W1);
+    /* u1 = a 2^-32 + f 2^-32, f = (b / 2^11 + 1/2) 2^-21 in (0, 1) */
+    const float f = ((float)(b >> 11) + 0.5f) * (1.0f / 2097152.0f);
+    /* selections written as arithmetic on 0/1 (exact), so that the loop has no branches */
+    const uint32_t hi = a >> 31;
+    const float hf = (float)hi;
+    const float small = ((float)(int32_t)(a ^ (0u - hi)) + (hf * (1.0f - f) + (1.0f - hf) * f)) *
+                        (1.0f / 4294967296.0f);
+    /* q = 2^e m: exponent and mantissa by bits, m in [sqrt(1/2), sqrt(2)) */
+    const uint32_t bits = f2u(small);
+    float m = u2f((bits & 0x007FFFFFu) | 0x3F800000u);
+    const int big = m > 1.41421356f;
+    m = m * (1.0f - 0.5f * (float)big);
+    const int e = (int)(bits >> 23) - 127 + big;
+    //: $\log u_1$: $e\ln 2 + \log(1 + (m-1))$ for $u_1 < 1/2$, $\log(1 - v)$ above
+    const float y = hf * -small + (1.0f - hf) * (m - 1.0f);
+    const float ef = (1.0f - hf) * (float)e;
+    const float log_u1 = (ef * F_LN2_HI + log1p_series(y)) + ef * F_LN2_LO;
+    //: Box-Muller radius $\sqrt{-2\ln u_1}$
+    const float radius = sqrt_pos(-2.0f * log_u1);
+    /* w = u2 - 1/2 in [-1/2, 1/2); cos(2 pi u2) = -cos(2 pi w), sin likewise */
+    const float f2 = ((float)(d >> 11) + 0.5f) * (1.0f / 2097152.0f);
+    const float w = ((float)(int32_t)(c ^ 0x80000000u) + f2) * (1.0f / 4294967296.0f);
+    const int quad = (int)(4.0f * w + 2.5f) - 2; /* nearest quarter turn, -2..2 */
+    const float ph = (w - 0.25f * (float)quad) * 6.28318531f, p2 = ph * ph;
+    float sn = 1.0f / 362880.0f;
+    sn = sn * p2 - 1.0f / 5040.0f;
+    sn = sn * p2 + 1.0f / 120.0f;
+    sn = sn * p2 - 1.0f / 6.0f;
+    sn = sn * p2 + 1.0f;
+    sn = sn * ph;
+    float cs = -1.0f / 3628800.0f;
+    cs = cs * p2 + 1.0f / 40320.0f;
+    cs = cs * p2 - 1.0f / 720.0f;
+    cs = cs * p2 + 1.0f / 24.0f;
+    cs = cs * p2 - 0.5f;
+    cs = cs * p2 + 1.0f;
+    const int qm = quad & 3; /* rotate (cos, sin) by qm quarter turns */
+    const float ac = (float)((1 - (qm & 1)) * (1 - (qm & 2))), as = (float)((qm & 1) * ((qm & 2) - 1));
+    const float cq = ac * cs + as * sn, sq = ac * sn - as * cs;
+    //: $z_1 = r\cos 2\pi u_2$, $z_2 = r\sin 2\pi u_2$ (the half turn folded in)
+    *z0 = -radius * cq;
+    *z1 = -radius * sq;
+}
+
+float langevin_normal_f32(uint64_t seed, uint64_t stream, uint64_t k) {
+    float z0, z1;
+    normal_pair_f32((uint32_t)seed, (uint32_t)(seed >> 32), stream, k / 2, &z0, &z1);
+    return (k & 1) ? z1 : z0;
+}
+
+/* One step's noise and update of a block, nb chains from chain c0, the chain's normals
+   base .. base + dim - 1 (base = steps taken x dim). */
+static inline __attribute__((always_inline)) void step_f32_body(const Path *P, float *xb, const float *sb, size_t c0, size_t nb,
+                                 uint64_t base) {
+    const LangevinParams *p = P->p;
+    const size_t dim = p->dim;
+    const uint32_t k0 = (uint32_t)p->seed, k1 = (uint32_t)(p->seed >> 32);
+    float *zb = P->zf + c0 * dim, *za = P->zp + 2 * c0, *zc = za + nb;
+    const float *drift = P->driftf, *noise = P->noisef;
+    if (P->add_noise) {
+        const uint64_t first_pair = base / 2, last_pair = (base + dim - 1) / 2;
+        for (uint64_t q = first_pair; q <= last_pair; q++) {
+            const uint64_t s0 = p->first_stream + c0;
+#pragma omp simd
+            for (size_t c = 0; c < nb; c++) normal_pair_f32(k0, k1, s0 + c, q, &za[c], &zc[c]);
+            if (dim == 2 && base % 2 == 0) { /* one pair per chain and step: update at once */
+                const float d0 = drift[0], d1 = drift[1], n0 = noise[0], n1 = noise[1];
+#pragma omp simd
+                for (size_t c = 0; c < nb; c++) {
+                    //: $x \leftarrow x + \epsilon g_j s_j + \sqrt{2\epsilon g_j T}\,z_j$, eq. [eq:common.langevin.ula]
+                    xb[2 * c] = xb[2 * c] + d0 * sb[2 * c] + n0 * za[c];
+                    xb[2 * c + 1] = xb[2 * c + 1] + d1 * sb[2 * c + 1] + n1 * zc[c];
+                }
+                return;
+            }
+            const long j0 = (long)(2 * q) - (long)base; /* coordinate of the pair's first half */
+            for (size_t c = 0; c < nb; c++) {
+                if (j0 >= 0) zb[c * dim + (size_t)j0] = za[c];
+                if (j0 + 1 < (long)dim) zb[c * dim + (size_t)(j0 + 1)] = zc[c];
+            }
+        }
+    }
+    for (size_t c = 0; c < nb; c++)
+        for (size_t j = 0; j < dim; j++)
+            xb[c * dim + j] = P->add_noise ? xb[c * dim + j] + drift[j] * sb[c * dim + j] + noise[j] * zb[c * dim + j]
+                                           : xb[c * dim + j] + drift[j] * sb[c * dim + j];
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define LV_HAVE_X86 1
+__attribute__((target("avx2"))) static void step_f32_avx2(const Path *P, float *xb, const float *sb,
+                                                          size_t c0, size_t nb, uint64_t base) {
+    step_f32_body(P, xb, sb, c0, nb, base);
+}
+#else
+#define LV_HAVE_X86 0
+#endif
+static void step_f32_portable(const Path *P, float *xb, const float *sb, size_t c0, size_t nb,
+                              uint64_t base) {
+    step_f32_body(P, xb, sb, c0, nb, base);
+}
+
+static int g_lv_simd = -1, g_lv_force = 0;
+static int lv_simd_on(void) {
+    if (g_lv_simd < 0) {
+#if LV_HAVE_X86
+        __builtin_cpu_init();
+        g_lv_simd = __builtin_cpu_supports("avx2");
+#else
+        g_lv_simd = 0;
+#endif
+    }
+    return g_lv_simd && !g_lv_force;
+}
+void langevin_f32_force_portable(int on) {
+    (void)lv_simd_on();
+    g_lv_force = on != 0;
+}
+const char *langevin_f32_kernel_name(void) { return lv_simd_on() ? "avx2" : "portable"; }
+
+static size_t first_nonfinite_f(const float *xb, size_t nb, size_t dim) {
+    for (size_t i = 0; i < nb * dim; i++)
+        if (!isfinite(xb[i])) return i / dim;
+    return NO_CHAIN;
+}
+
+static size_t count_nonfinite_f(const float *x, size_t n, size_t dim) {
+    size_t bad = 0;
+    for (size_t c = 0; c < n; c++) {
+        int ok = 1;
+        for (size_t j = 0; j < dim; j++) ok &= isfinite(x[c * dim + j]) != 0;
+        bad += !ok;
+    }
+    return bad;
+}
+
+static void run_block_f32(const void *st, size_t c0, size_t nb, size_t n_steps, size_t step_total,
+                          double sigma, size_t *bad_step, size_t *bad_chain) {
+    const Path *P = st;
+    const size_t dim = P->p->dim;
+    float *xb = P->xf + c0 * dim, *sb = P->scoref + c0 * dim;
+    const int simd = lv_simd_on();
+    *bad_step = 0;
+    *bad_chain = NO_CHAIN;
+    for (size_t k = 1; k <= n_steps; k++) {
+        P->score_f32(xb, nb, dim, (float)sigma, sb, P->score_f32_ctx);
+        const uint64_t base = P->add_noise ? (uint64_t)(step_total + k - 1) * dim : 0;
+#if LV_HAVE_X86
+        if (simd)
+            step_f32_avx2(P, xb, sb, c0, nb, base);
+        else
+#endif
+            step_f32_portable(P, xb, sb, c0, nb, base);
+        (void)simd;
+        if (*bad_step == 0) {
+            size_t c = first_nonfinite_f(xb, nb, dim);
+            if (c != NO_CHAIN) {
+                *bad_step = k;
+                *bad_chain = c0 + c;
+            }
+        }
+        if (*bad_step != 0 && !P->p->keep_going) return;
+    }
+}
+
+static void unused_score(const double *x, size_t n, size_t dim, double sigma, double *s, void *ctx) {
+    (void)x, (void)n, (void)dim, (void)sigma, (void)s, (void)ctx;
+}
+
+LangevinStatus langevin_run_f32(const LangevinParams *p, LangevinScoreF32Fn score, void *ctx,
+                                float *x, LangevinResult *res) {
+    LangevinResult local;
+    if (res == NULL) res = &local;
+    *res = (LangevinResult){.status = LANGEVIN_OK, .bad_step = 0, .bad_chain = NO_CHAIN};
+    if (p == NULL || score == NULL || x == NULL) {
+        snprintf(res->message, sizeof res->message, "langevin_run_f32: params, score and x are required");
+        return res->status = LANGEVIN_BAD_CONFIG;
+    }
+    LangevinParams q = *p;
+    q.score = unused_score; /* the double score is not used here; validate the rest */
+    if (langevin_validate(&q, res->message, sizeof res->message) != LANGEVIN_OK)
+        return res->status = LANGEVIN_BAD_CONFIG;
+    if (q.observe) {
+        snprintf(res->message, sizeof res->message, "langevin_run_f32: no observer on the float path");
+        return res->status = LANGEVIN_BAD_CONFIG;
+    }
+    const size_t n = q.n_chains, dim = q.dim;
+    Path P = {.p = &q, .add_noise = q.temperature > 0.0, .run_block = run_block_f32, .xf = x,
+              .score_f32 = score, .score_f32_ctx = ctx};
+    P.scoref = xmalloc(sizeof(float) * n * dim);
+    P.zf = xcalloc(n * dim, sizeof(float));
+    P.zp = xcalloc(2 * n, sizeof(float));
+    P.drift = xmalloc(sizeof(double) * dim);
+    P.noise = xmalloc(sizeof(double) * dim);
+    P.driftf = xmalloc(sizeof(float) * dim);
+    P.noisef = xmalloc(sizeof(float) * dim);
+    drive(&P, NULL, res);
+    free(P.scoref);
+    free(P.zf);
+    free(P.zp);
+    free(P.drift);
+    free(P.noise);
+    free(P.driftf);
+    free(P.noisef);
+    return res->status;
+}
+
+/* The mixture score, vectorised over chains in chunks of 64 (logits on the stack). The loops
+   over coordinates are written out for d = 2 (the toy of L35 4.4) so that the chain loops
+   vectorise; any other d takes the general loops. */
+static inline __attribute__((always_inline)) void gmm_score_body(const LangevinGmmF32 *g,
+                                                                 const float *x, size_t n,
+                                                                 const size_t dim, float sigma,
+                                                                 float *s) {
+    enum { CH = 64 };
+    const size_t K = g->k;
+    float inv_v[LANGEVIN_GMM_F32_MAX_K], lw[LANGEVIN_GMM_F32_MAX_K];
+    for (size_t i = 0; i < K; i++) {
+        const double v = (double)g->var[i] + (double)sigma * (double)sigma;
+        inv_v[i] = (float)(1.0 / v);
+        lw[i] = (float)(log((double)g->weight[i]) - 0.5 * (double)dim * log(v));
+    }
+    float lg[LANGEVIN_GMM_F32_MAX_K][CH], mx[CH], tot[CH], a0[CH], a1[CH];
+    for (size_t c0 = 0; c0 < n; c0 += CH) {
+        const size_t m = n - c0 < CH ? n - c0 : CH;
+        const float *xc = x + c0 * dim;
+        float *sc = s + c0 * dim;
+        for (size_t i = 0; i < K; i++) {
+            const float *mu = g->mean + i * dim;
+            const float li = lw[i], hv = 0.5f * inv_v[i];
+            if (dim == 2) {
+                const float m0 = mu[0], m1 = mu[1];
+#pragma omp simd
+                for (size_t c = 0; c < m; c++) {
+                    const float d0 = xc[2 * c] - m0, d1 = xc[2 * c + 1] - m1;
+                    //: logit $\log w_i - \tfrac d2\log v_i - |x-\mu_i|^2/2v_i$
+                    lg[i][c] = li - (d0 * d0 + d1 * d1) * hv;
+                    mx[c] = i == 0 || lg[i][c] > mx[c] ? lg[i][c] : mx[c];
+                }
+            } else {
+                for (size_t c = 0; c < m; c++) {
+                    float d2 = 0.0f;
+                    for (size_t j = 0; j < dim; j++) {
+                        const float d = xc[c * dim + j] - mu[j];
+                        d2 = d2 + d * d;
+                    }
+                    lg[i][c] = li - d2 * hv;
+                    mx[c] = i == 0 || lg[i][c] > mx[c] ? lg[i][c] : mx[c];
+                }
+            }
+        }
+        if (dim == 2) {
+#pragma omp simd
+            for (size_t c = 0; c < m; c++) tot[c] = a0[c] = a1[c] = 0.0f;
+            for (size_t i = 0; i < K; i++) {
+                const float m0 = g->mean[2 * i], m1 = g->mean[2 * i + 1], iv = inv_v[i];
+#pragma omp simd
+                for (size_t c = 0; c < m; c++) {
+                    const float e = exp_neg(lg[i][c] - mx[c]);
+                    tot[c] = tot[c] + e;
+                    a0[c] = a0[c] + e * ((m0 - xc[2 * c]) * iv);
+                    a1[c] = a1[c] + e * ((m1 - xc[2 * c + 1]) * iv);
+                }
+            }
+            //: $s = \sum_i r_i (\mu_i - x)/v_i$, $r_i = e_i / \sum_k e_k$
+#pragma omp simd
+            for (size_t c = 0; c < m; c++) {
+                sc[2 * c] = a0[c] / tot[c];
+                sc[2 * c + 1] = a1[c] / tot[c];
+            }
+            continue;
+        }
+        for (size_t c = 0; c < m * dim; c++) sc[c] = 0.0f;
+        for (size_t c = 0; c < m; c++) tot[c] = 0.0f;
+        for (size_t i = 0; i < K; i++) {
+            const float *mu = g->mean + i * dim;
+            for (size_t c = 0; c < m; c++) {
+                const float e = exp_neg(lg[i][c] - mx[c]);
+                tot[c] = tot[c] + e;
+                for (size_t j = 0; j < dim; j++)
+                    sc[c * dim + j] = sc[c * dim + j] + e * ((mu[j] - xc[c * dim + j]) * inv_v[i]);
+            }
+        }
+        for (size_t c = 0; c < m; c++)
+            for (size_t j = 0; j < dim; j++) sc[c * dim + j] = sc[c * dim + j] / tot[c];
+    }
+}
+
+#if LV_HAVE_X86
+__attribute__((target("avx2"))) static void gmm_score_avx2(const LangevinGmmF32 *g, const float *x,
+                                                           size_t n, size_t dim, float sigma, float *s) {
+    gmm_score_body(g, x, n, dim, sigma, s);
+}
+#endif
+static void gmm_score_portable(const LangevinGmmF32 *g, const float *x, size_t n, size_t dim,
+                               float sigma, float *s) {
+    gmm_score_body(g, x, n, dim, sigma, s);
+}
+
+void langevin_gmm_score_f32(const float *x, size_t n, size_t dim, float sigma, float *score_out,
+                            void *ctx) {
+    const LangevinGmmF32 *g = ctx;
+    if (g->dim != dim || g->k < 1 || g->k > LANGEVIN_GMM_F32_MAX_K)
+        die("langevin_gmm_score_f32: dim %zu vs %zu, k = %zu (1..%d)", g->dim, dim, g->k,
+            LANGEVIN_GMM_F32_MAX_K);
+#if LV_HAVE_X86
+    if (lv_simd_on()) {
+        gmm_score_avx2(g, x, n, dim, sigma, score_out);
+        return;
+    }
+#endif
+    gmm_score_portable(g, x, n, dim, sigma, score_out);
 }

@@ -132,4 +132,51 @@ LangevinStatus langevin_validate(const LangevinParams *p, char *err, size_t errl
    res may be NULL. Returns res->status. */
 LangevinStatus langevin_run(const LangevinParams *p, double *x, LangevinResult *res);
 
+/* ---- float32 block path (issue #10 item 3) ----------------------------------------------------
+
+   The same sampler in float32, vectorised over the chains of a block (AVX2 where the processor has
+   it, chosen at run time; a portable loop otherwise, with identical results: both use only
+   correctly rounded +, -, *, / and sqrt, and the build has -ffp-contract=off).
+
+   **Same random streams.** Chain c's k-th normal (k = 0, 1, ... over the whole run, coordinate
+   order, none when T = 0) is, as in the double path, half of the Box-Muller pair built from Philox
+   block k/2 of stream first_stream + c: the first half (cos) for even k, the second (sin) for odd
+   k. The float path computes that pair straight from the counter (no walk through an Rng), with
+   its own float log, sin and cos (see langevin.c for the error analysis):
+
+       |z_f32 - z_f64| <= 2e-6 (1 + |z_f64|)                        (langevin_normal_f32)
+
+   so a chain of the float path follows the chain of the same index in the double path, up to the
+   float rounding of the state, and seeds keep their meaning.
+
+   Not supported in this path: an observer (LANGEVIN_BAD_CONFIG). params->score is ignored. */
+typedef void (*LangevinScoreF32Fn)(const float *x, size_t n, size_t dim, float sigma,
+                                   float *score_out, void *ctx);
+
+/* Run the float32 path: x (n_chains x dim, float) holds the initial states, receives the final. */
+LangevinStatus langevin_run_f32(const LangevinParams *p, LangevinScoreF32Fn score, void *ctx,
+                                float *x, LangevinResult *res);
+
+/* Normal number k (0-based) of Philox stream `stream` under `seed`, as the float path draws it
+   (the double path's k-th rng_normal of a fresh stream, to the bound above). */
+float langevin_normal_f32(uint64_t seed, uint64_t stream, uint64_t k);
+
+/* An isotropic Gaussian mixture as a float score (ctx of langevin_gmm_score_f32): component i has
+   weight w_i (> 0, summing to 1), mean mu_i (k x dim, row-major) and variance var_i; at noise
+   level sigma the score is that of the mixture with variances var_i + sigma^2 (L35 §5.3):
+   s(x) = sum_i r_i(x) (mu_i - x) / v_i, r = softmax_i(log w_i - (dim/2) log v_i - |x - mu_i|^2 / 2v_i).
+   At most LANGEVIN_GMM_F32_MAX_K components. */
+enum { LANGEVIN_GMM_F32_MAX_K = 16 };
+typedef struct {
+    size_t k, dim;
+    const float *weight, *mean, *var;
+} LangevinGmmF32;
+void langevin_gmm_score_f32(const float *x, size_t n, size_t dim, float sigma, float *score_out,
+                            void *ctx);
+
+/* 1: use the portable loops even where AVX2 exists (for tests); 0: back to automatic. */
+void langevin_f32_force_portable(int on);
+/* "avx2" or "portable". */
+const char *langevin_f32_kernel_name(void);
+
 #endif

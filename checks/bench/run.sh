@@ -27,6 +27,25 @@ else
   }'
 fi
 
+# The float32 block Langevin of common/langevin.h (L35 4.4 mixture, eps 0.01) against the same
+# loop in numpy (float32, one array of chains); the double path is printed for reference.
+lc=${LANGEVIN_CHAINS:-100000}; ls_=${LANGEVIN_STEPS:-1000}
+echo "benchmark: Langevin on the 2-D mixture (L35 4.4), float32 block path, $lc chains x $ls_ steps; target >= 90 M chain-steps/s on 2 threads, >= 20x numpy"
+l_out=$("$build/bin/checks/bench/langevin_f32" --chains "$lc" --steps "$ls_" --max-threads 2 | grep '^RESULT')
+echo "$l_out" | sed 's/^/  C        : /'
+if "$peer" -c 'import numpy' 2>/dev/null; then
+  l_np=$("$peer" checks/bench/langevin_numpy.py "$lc" "$ls_" | grep '^RESULT')
+  echo "  numpy    : $l_np"
+  l_c2=$(echo "$l_out" | grep 'path=f32' | grep 'threads=2' | field chain_steps_per_s)
+  l_c1=$(echo "$l_out" | grep 'path=f32' | grep 'threads=1' | field chain_steps_per_s)
+  l_n=$(echo "$l_np" | field chain_steps_per_s)
+  awk -v c1="$l_c1" -v c2="$l_c2" -v n="$l_n" 'BEGIN {
+    printf "  ratio    : C %.1f M (1 thread), %.1f M (2 threads) chain-steps/s = %.1fx, %.1fx numpy (%.1f M); shared machines make these noisy\n", c1 / 1e6, c2 / 1e6, c1 / n, c2 / n, n / 1e6;
+  }'
+else
+  echo "  numpy    : not available (Debian python3-numpy); no ratio"
+fi
+
 # The float32 GEMM of common/gemm.h against the machine's peak (cores x 32 flop/cycle x clock).
 echo "benchmark: float32 GEMM (common/gemm.h) vs peak; target >= 40 % of peak"
 for t in 1 ${GEMM_THREADS:-2}; do

@@ -70,6 +70,109 @@ static int same_bits(const double *a, const double *b, size_t n) {
     return memcmp(a, b, n * sizeof(double)) == 0;
 }
 
+/* Float twins of the scores above, for the float32 block path. */
+static void gauss_score_f(const float *x, size_t n, size_t dim, float sigma, float *s, void *ctx) {
+    (void)sigma, (void)ctx;
+    for (size_t i = 0; i < n * dim; i++) s[i] = -x[i];
+}
+
+static int same_bits_f(const float *a, const float *b, size_t n) {
+    return memcmp(a, b, n * sizeof(float)) == 0;
+}
+
+/* The float32 block path (langevin_run_f32): its normals against rng_normal, its states against
+   the double path (a contraction bounds the accumulated rounding), its mixture score against the
+   closed form, and bitwise independence of threads, block size and the vector/portable loops. */
+static void test_f32_path(const Cli *cli) {
+    /* a. the k-th normal of a stream: float Box-Muller from the counter vs the double rng_normal */
+    {
+        const size_t per = cli->scale == SCALE_QUICK ? 20000 : 200000;
+        double worst = 0.0;
+        for (uint64_t st = 0; st < 8; st++) {
+            Rng r;
+            rng_init(&r, 99, st * 1000003u);
+            for (uint64_t k = 0; k < per; k++) {
+                const double zd = rng_normal(&r), zf = langevin_normal_f32(99, st * 1000003u, k);
+                const double e = fabs(zf - zd) / (1.0 + fabs(zd));
+                if (e > worst) worst = e;
+            }
+        }
+        check_le("common.langevin.f32_normals", worst, 2e-6, 0.0, "common.langevin.ula",
+                 "max |z_f32 - z_f64| / (1 + |z|) over %zu normals of 8 streams (bound of langevin.c)", 8 * per);
+    }
+    /* b. OU: N(0, I) in d = 3 (odd: a Box-Muller pair spans two steps), eps = 0.01, 1000 steps.
+          e_{k+1} = (1 - eps) e_k + delta_k, so |e| <= max|delta| / eps, with
+          |delta| <= u (2|x| + 2 eps |x| + 3 n |z|) + n 2e-6 (1 + |z|), u = 2^-24, n = sqrt(2 eps),
+          taken at |x|, |z| <= 8 (beyond 8 sigma: probability < 1e-14 per draw). */
+    {
+        const size_t n = cli->scale == SCALE_QUICK ? 200 : 1000, dim = 3, steps = 1000;
+        const double eps = 0.01, u = 0x1p-24, nz = sqrt(2 * eps), X = 8, Z = 8;
+        const double bound = (u * (2 * X + 2 * eps * X + 3 * nz * Z) + nz * 2e-6 * (1 + Z)) / eps;
+        double *xd = xmalloc(sizeof(double) * n * dim);
+        float *xf = xmalloc(sizeof(float) * n * dim), *xg = xmalloc(sizeof(float) * n * dim);
+        for (size_t i = 0; i < n * dim; i++) xf[i] = (float)(xd[i] = 0.25 * (double)(i % 9) - 1.0);
+        memcpy(xg, xf, sizeof(float) * n * dim);
+        LangevinParams lp;
+        langevin_params_init(&lp, n, dim, gauss_score, NULL);
+        lp.step_size = eps;
+        lp.n_steps = steps;
+        lp.seed = 5;
+        lp.first_stream = 3;
+        LangevinResult rd, rf;
+        langevin_run(&lp, xd, &rd);
+        langevin_run_f32(&lp, gauss_score_f, NULL, xf, &rf);
+        double dmax = 0.0;
+        for (size_t i = 0; i < n * dim; i++) dmax = fmax(dmax, fabs((double)xf[i] - xd[i]));
+        check_le("common.langevin.f32_vs_f64", dmax, bound, 0.0, "common.langevin.ula",
+                 "max |x_f32 - x_f64| after %zu steps, %zu chains, d = 3 (same streams; bound %.2e)", steps, n,
+                 bound);
+        /* c. the same run with 2 threads / blocks of 7 and with the portable loops: same bits */
+        lp.n_threads = 2;
+        lp.block_size = 7;
+        langevin_f32_force_portable(1);
+        langevin_run_f32(&lp, gauss_score_f, NULL, xg, NULL);
+        langevin_f32_force_portable(0);
+        check_true("common.langevin.f32_threads_bitwise", rf.status == LANGEVIN_OK && same_bits_f(xf, xg, n * dim),
+                   "float path: 2 threads, blocks of 7, portable loops = default threads, blocks of 256, %s",
+                   langevin_f32_kernel_name());
+        free(xd), free(xf), free(xg);
+    }
+    /* d. the mixture score: 0.5 N((-2,0), I) + 0.5 N((2,0), I) has s = (-x1 + 2 tanh 2x1, -x2);
+          at noise level sigma the variances are 1 + sigma^2 (closed form by the same algebra:
+          s1 = (-x1 + 2 tanh(2 x1 / v)) / v, s2 = -x2 / v). Float rounding of terms of size
+          (|x| + 2) / v, a few operations: bound 1e-5 (1 + |x|). */
+    {
+        const float w[2] = {0.5f, 0.5f}, mu[4] = {-2, 0, 2, 0}, var[2] = {1, 1};
+        LangevinGmmF32 g = {.k = 2, .dim = 2, .weight = w, .mean = mu, .var = var};
+        enum { N = 1000 };
+        float *x = xmalloc(sizeof(float) * 2 * N), *s = xmalloc(sizeof(float) * 2 * N);
+        Rng r;
+        rng_init(&r, 8, 0);
+        for (int i = 0; i < 2 * N; i++) x[i] = (float)(4.0 * rng_normal(&r));
+        double worst = 0.0;
+        const float sigmas[3] = {0.0f, 0.5f, 3.0f};
+        for (int l = 0; l < 3; l++) {
+            langevin_gmm_score_f32(x, N, 2, sigmas[l], s, &g);
+            const double v = 1.0 + (double)sigmas[l] * sigmas[l];
+            for (int c = 0; c < N; c++) {
+                const double x1 = x[2 * c], x2 = x[2 * c + 1];
+                const double e1 = fabs(s[2 * c] - (-x1 + 2.0 * tanh(2.0 * x1 / v)) / v) / (1 + fabs(x1));
+                const double e2 = fabs(s[2 * c + 1] - (-x2 / v)) / (1 + fabs(x2));
+                worst = fmax(worst, fmax(e1, e2));
+            }
+        }
+        check_le("common.langevin.f32_gmm_score", worst, 1e-5, 0.0, NULL,
+                 "max |s_f32 - s_exact| / (1 + |x|), mixture of L35 4.4, %d points, sigma 0, 0.5, 3", N);
+        float *s2 = xmalloc(sizeof(float) * 2 * N);
+        langevin_f32_force_portable(1);
+        langevin_gmm_score_f32(x, N, 2, 3.0f, s2, &g);
+        langevin_f32_force_portable(0);
+        check_true("common.langevin.f32_gmm_portable_bitwise", same_bits_f(s, s2, 2 * N),
+                   "mixture score: portable loops = %s loops, bit for bit", langevin_f32_kernel_name());
+        free(x), free(s), free(s2);
+    }
+}
+
 int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH, "unit tests of the batch Langevin sampler", 35, NULL);
@@ -279,5 +382,6 @@ int main(int argc, char **argv) {
         snprintf(err, sizeof err, "%d of %d bad configurations rejected with a message", n_ok, n_tests);
         check_true("common.langevin.bad_config", n_ok == n_tests, "%s", err);
     }
+    test_f32_path(&cli);
     return check_end();
 }
