@@ -572,7 +572,7 @@ static void section_digits(const Cli *cli) {
     static const char *const rl[2] = {"test", "VQ-VAE"};
     save_grid(cli, "vq_recon.png", "VQ-VAE reconstructions (4 codes of 512 per digit)", tiles, 2, COLS, rl);
     vq.vt->sample(&vq, 2 * COLS, tiles, &pr);
-    static const char *const sl[2] = {"prior", "samples"};
+    static const char *const sl[2] = {"samples", "samples"};
     save_grid(cli, "vq_samples.png", "VQ-VAE samples: codes from the AR prior, decoded", tiles, 2, COLS, sl);
 
     free(tiles), free(sc), free(lp), free(rec), free(mean), free(base), free(freq), free(codes_tr), free(codes_te), free(cb0), free(all);
