@@ -454,7 +454,7 @@ static void section_ddpm_ddim(const Cli *cli) {
     gm_init(&eps_model, &EPS_VT, e, 2);
     nn_mlp_params(&e->net, "eps", &eps_model.player[0].params);
     check_true("L42.4.5.ddpm_caps", gm_check_caps(eps_model.vt), "DDPM vtable obeys the capability rule");
-    GmTrainConfig cfg = {.steps = cli_scale(cli, 800, 3000, 10000), .batch = 128, .clip_norm = 10.0,
+    GmTrainConfig cfg = {.steps = cli_scale(cli, 3000, 3000, 10000), .batch = 128, .clip_norm = 10.0,
                          .ema_decay = 0.995, .label = "DDPM eps-net", .check_id = "L42.4.5.ddpm_train_finite"};
     GmTrainResult res = gm_train(&eps_model, train, n_train, &cfg, &trng);
     printf("eps-net: %ld parameters, loss %.4f -> %.4f\n", gm_num_params(&eps_model), res.first_loss[0], res.avg_loss[0]);
