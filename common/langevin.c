@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/parallel.h"
 #include "common/rng.h"
@@ -229,4 +230,11 @@ LangevinStatus langevin_run(const LangevinParams *p, double *x, LangevinResult *
     free(block_bad_step);
     free(rng);
     return res->status;
+}
+
+int langevin_store_path(const double *x, size_t n_chains, size_t dim, size_t step, size_t level,
+                        double sigma, void *ctx) {
+    (void)n_chains, (void)level, (void)sigma;
+    memcpy((double *)ctx + step * dim, x, dim * sizeof(double));
+    return 0;
 }

@@ -132,4 +132,10 @@ LangevinStatus langevin_validate(const LangevinParams *p, char *err, size_t errl
    res may be NULL. Returns res->status. */
 LangevinStatus langevin_run(const LangevinParams *p, double *x, LangevinResult *res);
 
+/* An observer (LangevinObserveFn) that records the path of chain 0: ctx is a double array of
+   (n_observations x dim); the state at observation `step` goes to ctx + step * dim, so use it
+   with observe_every = 1 (L35 4.4, 4.8 and 5.3 plot single-chain paths with it). */
+int langevin_store_path(const double *x, size_t n_chains, size_t dim, size_t step, size_t level,
+                        double sigma, void *ctx);
+
 #endif
