@@ -71,14 +71,6 @@ static void run_or_die(const LangevinParams *lp, double *x) {
     if (langevin_run(lp, x, &res) != LANGEVIN_OK) die("%s", res.message);
 }
 
-/* Observer storing a single chain's path (observe_every = 1). */
-static int store_path(const double *x, size_t n, size_t dim, size_t step, size_t level, double sigma,
-                      void *ctx) {
-    (void)n, (void)level, (void)sigma;
-    memcpy((double *)ctx + step * dim, x, dim * sizeof(double));
-    return 0;
-}
-
 /* Observer of the batch: per-chain sums over the last `window` points of the path, and
    whether the chain crossed x1 = 0 inside the window. */
 typedef struct {
@@ -203,7 +195,7 @@ int main(int argc, char **argv) {
     lp.step_size = eps;
     lp.n_steps = (size_t)n_steps;
     lp.seed = cli.seed;
-    lp.observe = store_path;
+    lp.observe = langevin_store_path; /* common/langevin.h: chain 0's path */
     lp.observe_ctx = path;
     lp.observe_every = 1;
     double single[2] = {10.0, 10.0};

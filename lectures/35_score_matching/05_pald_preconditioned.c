@@ -95,13 +95,6 @@ static double integrand_s(double x, void *ctx) {
     return m_density(x) * (-x + 2.0 * tanh(2.0 * x));
 }
 
-/* Observer storing a single chain's path. */
-static int store_path(const double *x, size_t n, size_t dim, size_t step, size_t level, double sigma, void *ctx) {
-    (void)n, (void)level, (void)sigma;
-    memcpy((double *)ctx + step * dim, x, dim * sizeof(double));
-    return 0;
-}
-
 int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
@@ -125,7 +118,7 @@ int main(int argc, char **argv) {
         lp.n_steps = STEPS;
         lp.seed = cli.seed;
         lp.precond = run == 0 ? g_id : NULL;
-        lp.observe = store_path;
+        lp.observe = langevin_store_path; /* common/langevin.h: chain 0's path */
         lp.observe_ctx = run == 0 ? path_pald : path_ula;
         lp.observe_every = 1;
         if (langevin_run(&lp, x, &res) != LANGEVIN_OK) die("%s", res.message);
