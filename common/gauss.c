@@ -136,3 +136,9 @@ int gmm_sample(const Gmm *g, Rng *r, double *x) {
     for (int a = 0; a < g->d; a++) x[a] = mu[a] + sqrt(var[a]) * rng_normal(r);
     return i;
 }
+
+void gmm_pair_perturbed_score(const double *x, int d, double m, double sigma, double *score) {
+    const double v = 1.0 + sigma * sigma;
+    score[0] = (-x[0] + m * tanh(m * x[0] / v)) / v;
+    for (int a = 1; a < d; a++) score[a] = -x[a] / v;
+}

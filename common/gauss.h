@@ -73,4 +73,10 @@ double gmm_score(const Gmm *g, const double *x, double *score);
 /* One sample into x (d); returns the component drawn. */
 int gmm_sample(const Gmm *g, Rng *r, double *x);
 
+/* The score of q_sigma = p * N(0, sigma^2 I) for the symmetric pair
+   p = 1/2 N(-m e_1, I) + 1/2 N(m e_1, I) in d dimensions (L35 4.2, eq. L35.4.2.perturbed_score;
+   used by L35 4.2, 5.2, 5.3): with v = 1 + sigma^2, in the stable tanh form,
+   s_1 = (-x_1 + m tanh(m x_1 / v)) / v,  s_a = -x_a / v (a > 1). */
+void gmm_pair_perturbed_score(const double *x, int d, double m, double sigma, double *score);
+
 #endif

@@ -691,3 +691,10 @@ void langevin_gmm_score_f32(const float *x, size_t n, size_t dim, float sigma, f
 #endif
     gmm_score_portable(g, x, n, dim, sigma, score_out);
 }
+
+int langevin_store_path(const double *x, size_t n_chains, size_t dim, size_t step, size_t level,
+                        double sigma, void *ctx) {
+    (void)n_chains, (void)level, (void)sigma;
+    memcpy((double *)ctx + step * dim, x, dim * sizeof(double));
+    return 0;
+}

@@ -179,4 +179,10 @@ void langevin_f32_force_portable(int on);
 /* "avx2" or "portable". */
 const char *langevin_f32_kernel_name(void);
 
+/* An observer (LangevinObserveFn) that records the path of chain 0: ctx is a double array of
+   (n_observations x dim); the state at observation `step` goes to ctx + step * dim, so use it
+   with observe_every = 1 (L35 4.4, 4.8 and 5.3 plot single-chain paths with it). */
+int langevin_store_path(const double *x, size_t n_chains, size_t dim, size_t step, size_t level,
+                        double sigma, void *ctx);
+
 #endif

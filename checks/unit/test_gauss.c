@@ -168,6 +168,29 @@ int main(int argc, char **argv) {
                  NULL, "component 0 is drawn with probability 0.3");
         gmm_free(&h);
     }
+    {
+        /* the symmetric pair's perturbed score (L35 4.2) against gmm_score of the mixture
+           1/2 N(-m e1, v I) + 1/2 N(m e1, v I), v = 1 + sigma^2, written out as a Gmm */
+        const int d = 3;
+        const double m = 2.0, sigma = 0.7, v = 1.0 + sigma * sigma;
+        Gmm q = gmm_new(2, d);
+        const double lo[3] = {-m, 0, 0}, hi[3] = {m, 0, 0};
+        gmm_set(&q, 0, 0.5, lo, NULL, v);
+        gmm_set(&q, 1, 0.5, hi, NULL, v);
+        gmm_normalise(&q);
+        double worst = 0.0;
+        for (int t = 0; t < 200; t++) {
+            double x[3], a[3], b[3];
+            for (int k = 0; k < d; k++) x[k] = 4.0 * rng_normal(&r);
+            gmm_pair_perturbed_score(x, d, m, sigma, a);
+            gmm_score(&q, x, b);
+            for (int k = 0; k < d; k++) worst = fmax(worst, fabs(a[k] - b[k]) / fmax(1.0, fabs(b[k])));
+        }
+        check_close("common.gauss.pair_perturbed_score", worst, 0.0, 1e-12, "L35.4.2.perturbed_score",
+                    "tanh form of the pair's perturbed score vs gmm_score of N(+-m e1, vI) at 200 points "
+                    "(max relative difference)");
+        gmm_free(&q);
+    }
     gmm_free(&g);
     return check_end();
 }

@@ -383,5 +383,25 @@ int main(int argc, char **argv) {
         check_true("common.langevin.bad_config", n_ok == n_tests, "%s", err);
     }
     test_f32_path(&cli);
+
+    {
+        /* langevin_store_path records chain 0 at every observation: its first row is the start,
+           its last the final state of chain 0 */
+        enum { NS = 7 };
+        LangevinParams lp;
+        double path[(NS + 1) * 2], xs[4] = {0.3, -0.2, 1.0, 2.0}, start[2] = {0.3, -0.2};
+        langevin_params_init(&lp, 2, 2, gauss_score, NULL);
+        lp.step_size = 0.05;
+        lp.n_steps = NS;
+        lp.seed = 11;
+        lp.observe = langevin_store_path;
+        lp.observe_ctx = path;
+        lp.observe_every = 1;
+        const LangevinStatus st = langevin_run(&lp, xs, &res);
+        const bool ok = st == LANGEVIN_OK && !memcmp(path, start, sizeof start) &&
+                        !memcmp(path + NS * 2, xs, 2 * sizeof(double)) && path[2] != path[0];
+        check_true("common.langevin.store_path", ok,
+                   "the stored path of chain 0 starts at its initial state and ends at its final one");
+    }
     return check_end();
 }

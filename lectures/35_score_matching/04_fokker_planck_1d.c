@@ -27,6 +27,8 @@ Run: `build/release/bin/lectures/35_score_matching/04_fokker_planck_1d [--out DI
 | $m(x_i)$, $\log m$ | `p`, `log_p` | (n) |
 | $\sqrt{m_{i+1}/m_i}$ | `ratio` | (n-1) |
 | $\Delta t$ | `dt` | scalar |
+| $\mathrm{KL}(\rho_t\|m)$ over time | `kl_t`, `kl_v` | (n_kl) |
+| ULA chain states | `xc` | (n_chains) |
 */
 #include <math.h>
 #include <stdio.h>
@@ -55,7 +57,7 @@ static void score_batch(const double *x, size_t n, size_t dim, double sigma, dou
     for (size_t i = 0; i < n; i++) s[i] = score_m(x[i]);
 }
 
-/*: ## Stationarity (A.3), checked by differences
+/*: ## A.3 Stationarity, checked by differences
 
 At $\rho = m$ the flux $-\rho s + \rho' = -m(\log m)' + m' = 0$ vanishes identically, so the
 right-hand side of eq. [eq:L35.A.3.fokker_planck] is zero (this is A.3's computation). With
@@ -82,7 +84,22 @@ static double max_residual(double (*logrho)(double), double h, double *at_zero) 
 }
 static double log_std_normal(double x) { return -0.5 * x * x - 0.5 * log(2 * M_PI); }
 
-/*: ## A scheme that keeps $m$ exactly stationary
+/* The residual of the continuous operator at m (stationary) and at N(0,1) (not). */
+static void stationarity_residuals(void) {
+    double r_norm0 = 0.0;
+    double res_h04 = max_residual(log_m, 0.04, NULL), res_h02 = max_residual(log_m, 0.02, NULL);
+    max_residual(log_std_normal, 0.02, &r_norm0);
+    printf("max residual at m: h = 0.04: %.3e, h = 0.02: %.3e (ratio %.3f); at N(0,1): R(0) = %.4f\n", res_h04,
+           res_h02, res_h04 / res_h02, r_norm0);
+    check_rel("L35.A.3.stationary_residual", res_h02, 2.03e-5, 0.02, "L35.A.3.residual",
+              "max |R| of the FP right-hand side at rho = m, h = 0.02 (spec L35 §4 item 3: 2.03e-5)");
+    check_close("L35.A.3.residual_order", res_h04 / res_h02, 4.0, 0.3, "L35.A.3.residual",
+                "residual ratio h = 0.04 / h = 0.02: O(h^2) truncation, not a real source term");
+    check_close("L35.A.3.nonstationary_residual", r_norm0, -4.0 / sqrt(2 * M_PI), 5e-3, "L35.A.3.residual",
+                "R(0) for rho = N(0,1) is -4 phi(0) = -1.5958: N(0,1) is not stationary");
+}
+
+/*: ## A.3 A scheme that keeps $m$ exactly stationary
 
 Write the flux as $J = -m\,\partial_x(\rho/m)$ and discretise it between cells $i$ and $i+1$
 with the geometric mean $\sqrt{m_i m_{i+1}}$:
@@ -113,11 +130,12 @@ static void fp_step(const Scheme *sc, double *rho) {
         //: $h\,J_{i+1/2}$ of eq. [eq:L35.A.3.scheme] (times $1/h^2$ below)
         sc->flux[i] = (rho[i] * sc->ratio[i] - rho[i + 1] / sc->ratio[i]) * inv_h2;
     rho[0] -= sc->dt * sc->flux[0];
+    //: $\rho_i \leftarrow \rho_i + \frac{\Delta t}{h}(J_{i-1/2} - J_{i+1/2})$, [eq:L35.A.3.scheme]
     for (int i = 1; i + 1 < sc->n; i++) rho[i] += sc->dt * (sc->flux[i - 1] - sc->flux[i]);
     rho[sc->n - 1] += sc->dt * sc->flux[sc->n - 2];
 }
 
-/*: ## KL and its rate
+/*: ## A.3 KL and its rate
 
 $$ \mathrm{KL}(\rho_t\|m) = \int \rho\log\frac{\rho}{m}\,dx,\qquad
    \frac{d}{dt}\mathrm{KL}(\rho_t\|m) = -\int\rho\,\Big|\partial_x\log\frac{\rho}{m}\Big|^2dx
@@ -129,6 +147,7 @@ the quantitative convergence statement behind A.3.
 static double kl_grid(const double *rho, const double *log_p, int n, double h) {
     double kl = 0.0;
     for (int i = 0; i < n; i++)
+        //: $\int\rho\log(\rho/m)$, [eq:L35.A.3.kl_rate]
         if (rho[i] > 0.0) kl += rho[i] * (log(rho[i]) - log_p[i]) * h;
     return kl;
 }
@@ -137,6 +156,7 @@ static double fisher_grid(const double *rho, const double *log_p, int n, double 
     for (int i = 0; i + 1 < n; i++) {
         if (rho[i] <= 0.0 || rho[i + 1] <= 0.0) continue;
         double d = ((log(rho[i + 1]) - log_p[i + 1]) - (log(rho[i]) - log_p[i])) / h;
+        //: $\int\rho\,\lvert\partial_x\log(\rho/m)\rvert^2$, [eq:L35.A.3.kl_rate]
         f += 0.5 * (rho[i] + rho[i + 1]) * d * d * h;
     }
     return f;
@@ -148,28 +168,20 @@ static double mass_right(const double *rho, const double *x, int n, double h) {
     return m;
 }
 
-int main(int argc, char **argv) {
-    Cli cli;
-    cli_parse(&cli, argc, argv, PROGRAM_PATH,
-              "L35 A.3: Fokker-Planck equation of Langevin dynamics on a grid, KL decay, ULA cross-check",
-              3505, NULL);
-    char err[256];
+/* What the sections share: the scheme on its grid and the solution's record. */
+typedef struct {
+    Scheme sc;
+    double *grid_x, *log_p, *p, *rho; /* (n) */
+    double *kl_t, *kl_v, *snap;       /* KL record, density snapshots (6 x n) */
+    int i_kl;
+    double p_at[5];                   /* P(x1 > 0) at t = 1, 2, 3, 5, 10 */
+} Run;
 
-    /* Residuals of the continuous operator at m (stationary) and at N(0,1) (not). */
-    double r_norm0 = 0.0;
-    double res_h04 = max_residual(log_m, 0.04, NULL), res_h02 = max_residual(log_m, 0.02, NULL);
-    max_residual(log_std_normal, 0.02, &r_norm0);
-    printf("max residual at m: h = 0.04: %.3e, h = 0.02: %.3e (ratio %.3f); at N(0,1): R(0) = %.4f\n", res_h04,
-           res_h02, res_h04 / res_h02, r_norm0);
-    check_rel("L35.A.3.stationary_residual", res_h02, 2.03e-5, 0.02, "L35.A.3.residual",
-              "max |R| of the FP right-hand side at rho = m, h = 0.02 (spec L35 §4 item 3: 2.03e-5)");
-    check_close("L35.A.3.residual_order", res_h04 / res_h02, 4.0, 0.3, "L35.A.3.residual",
-                "residual ratio h = 0.04 / h = 0.02: O(h^2) truncation, not a real source term");
-    check_close("L35.A.3.nonstationary_residual", r_norm0, -4.0 / sqrt(2 * M_PI), 5e-3, "L35.A.3.residual",
-                "R(0) for rho = N(0,1) is -4 phi(0) = -1.5958: N(0,1) is not stationary");
+static const double T_PLOT[6] = {0.5, 1, 2, 3, 5, 10};
 
-    /* The grid. */
-    const double h = cli.scale == SCALE_QUICK ? 0.05 : 0.02;
+/* The grid, the ratios of eq. scheme, the Markov condition, and m as the scheme's fixed point. */
+static void build_scheme(const Cli *cli, Run *r) {
+    const double h = cli->scale == SCALE_QUICK ? 0.05 : 0.02;
     Scheme sc = {.h = h, .dt = 0.2 * h * h};
     sc.n = (int)lround((GRID_HI - GRID_LO) / h);
     const int n = sc.n;
@@ -184,6 +196,7 @@ int main(int argc, char **argv) {
     }
     double max_rate = 0.0;
     for (int i = 0; i + 1 < n; i++) {
+        //: $\sqrt{m_{i+1}/m_i}$, [eq:L35.A.3.scheme]
         sc.ratio[i] = exp(0.5 * (log_p[i + 1] - log_p[i]));
         if (i > 0) max_rate = fmax(max_rate, sc.ratio[i] + 1.0 / sc.ratio[i - 1]);
     }
@@ -192,16 +205,24 @@ int main(int argc, char **argv) {
 
     /* m is a fixed point of the discrete scheme. */
     memcpy(rho, p, sizeof(double) * n);
+    //: one step of [eq:L35.A.3.scheme] from $\rho = m$
     fp_step(&sc, rho);
     double fixed_err = 0.0, p_max = 0.0;
     for (int i = 0; i < n; i++) fixed_err = fmax(fixed_err, fabs(rho[i] - p[i])), p_max = fmax(p_max, p[i]);
     check_le("L35.A.3.discrete_fixed_point", fixed_err / p_max, 1e-13, 0.0, "L35.A.3.scheme",
              "one step of the scheme from rho = m changes it by at most 1e-13 relative");
+    r->sc = sc, r->grid_x = grid_x, r->log_p = log_p, r->p = p, r->rho = rho;
+}
 
-    /*: ## From $x_1 = 10$ to equilibrium
+/*: ## A.3 From $x_1 = 10$ to equilibrium
 
-    $\rho_0 = \mathcal N(10, 0.1^2)$, the lecture's start $[10,10]$ smeared over five cells.
-    */
+$\rho_0 = \mathcal N(10, 0.1^2)$, the lecture's start $[10,10]$ smeared over five cells.
+*/
+static void flow_from_10(Run *r) {
+    const Scheme sc = r->sc;
+    const int n = sc.n;
+    const double h = sc.h, *grid_x = r->grid_x, *log_p = r->log_p;
+    double *rho = r->rho, *p_at = r->p_at;
     for (int i = 0; i < n; i++) rho[i] = exp(-0.5 * pow((grid_x[i] - 10.0) / 0.1, 2)) / (0.1 * sqrt(2 * M_PI));
     double mass0 = 0.0;
     for (int i = 0; i < n; i++) mass0 += rho[i] * h;
@@ -210,13 +231,12 @@ int main(int argc, char **argv) {
     const double t_report[5] = {1, 2, 3, 5, 10};
     const double kl_spec[5] = {5.0285, 1.2706, 0.6888, 0.3744, 0.10169};  /* spec L35 §4 item 3 */
     const double p_spec[5] = {1.0000, 0.9979, 0.9750, 0.8869, 0.7137};    /* spec L35 §4 item 3 */
-    const double t_plot[6] = {0.5, 1, 2, 3, 5, 10};
     enum { KL_EVERY = 100 };
     const long n_total = lround(10.0 / sc.dt);
     const long n_kl = n_total / KL_EVERY + 1;
-    double *kl_t = xmalloc(sizeof(double) * n_kl), *kl_v = xmalloc(sizeof(double) * n_kl);
-    double *snap = xmalloc(sizeof(double) * 6 * n);
-    double kl_at[5], p_at[5], kl_rise = -INFINITY, fd_rate = 0, fisher_at2 = 0, kl_prev_fd = 0;
+    double *kl_t = r->kl_t = xmalloc(sizeof(double) * n_kl), *kl_v = r->kl_v = xmalloc(sizeof(double) * n_kl);
+    double *snap = r->snap = xmalloc(sizeof(double) * 6 * n);
+    double kl_at[5], kl_rise = -INFINITY, fd_rate = 0, fisher_at2 = 0, kl_prev_fd = 0;
     int i_kl = 0, i_rep = 0, i_plot = 0;
     const long step_2 = lround(2.0 / sc.dt), fd_half = lround(0.01 / sc.dt);
     for (long k = 0; k <= n_total; k++) {
@@ -232,11 +252,12 @@ int main(int argc, char **argv) {
             p_at[i_rep] = mass_right(rho, grid_x, n, h);
             i_rep++;
         }
-        if (i_plot < 6 && k == lround(t_plot[i_plot] / sc.dt)) memcpy(snap + (size_t)(i_plot++) * n, rho, sizeof(double) * n);
+        if (i_plot < 6 && k == lround(T_PLOT[i_plot] / sc.dt)) memcpy(snap + (size_t)(i_plot++) * n, rho, sizeof(double) * n);
         //: $\frac{d}{dt}\mathrm{KL}$ by a centred difference in time around $t = 2$, eq. [eq:L35.A.3.kl_rate]
         if (k == step_2 - fd_half) kl_prev_fd = kl_grid(rho, log_p, n, h);
         if (k == step_2) fisher_at2 = fisher_grid(rho, log_p, n, h);
         if (k == step_2 + fd_half) fd_rate = (kl_grid(rho, log_p, n, h) - kl_prev_fd) / (2 * fd_half * sc.dt);
+        //: one step of [eq:L35.A.3.scheme]
         if (k < n_total) fp_step(&sc, rho);
     }
     double mass = 0.0;
@@ -263,31 +284,40 @@ int main(int argc, char **argv) {
     printf("dKL/dt at t = 2: %.5f (difference in time) vs -Fisher %.5f\n", fd_rate, -fisher_at2);
     check_rel("L35.A.3.dkl_dt_fisher", fd_rate, -fisher_at2, 0.02, "L35.A.3.kl_rate",
               "dKL/dt = -E|d/dx log(rho/m)|^2 at t = 2 (= -2 D_Fisher in the lecture's convention)");
+    r->i_kl = i_kl;
+}
 
-    /*: ## Cross-check with ULA chains
+/*: ## 4.9 Cross-check with ULA chains
 
-    The same start, $x_1 \sim \mathcal N(10, 0.1^2)$, and the lecture's sampler ($\epsilon = 0.01$,
-    1000 steps, i.e. $t = 10$) on the 1-D marginal. ULA's $O(\epsilon)$ bias is far below the
-    Monte-Carlo error here.
-    */
-    const size_t n_chains = (size_t)cli_scale(&cli, 4000, 20000, 100000);
+The same start, $x_1 \sim \mathcal N(10, 0.1^2)$, and the lecture's sampler ($\epsilon = 0.01$,
+1000 steps, i.e. $t = 10$) on the 1-D marginal. ULA's $O(\epsilon)$ bias is far below the
+Monte-Carlo error here.
+*/
+enum { NB = 40 };
+
+/* Returns the ULA histogram on bins of 0.5 over [-8, 12] into hist (NB). */
+static void ula_cross_check(const Cli *cli, Run *r, double *hist) {
+    const int n = r->sc.n;
+    const double h = r->sc.h, *grid_x = r->grid_x, *rho = r->rho, *p_at = r->p_at;
+    const size_t n_chains = (size_t)cli_scale(cli, 4000, 20000, 100000);
     double *xc = xmalloc(sizeof(double) * n_chains);
     Rng r0;
-    rng_init(&r0, cli.seed, 1u << 30); /* a stream no chain uses */
+    rng_init(&r0, cli->seed, 1u << 30); /* a stream no chain uses */
     for (size_t c = 0; c < n_chains; c++) xc[c] = 10.0 + 0.1 * rng_normal(&r0);
     LangevinParams lp;
     langevin_params_init(&lp, n_chains, 1, score_batch, NULL);
     lp.step_size = 0.01;
     lp.n_steps = 1000;
-    lp.seed = cli.seed;
+    lp.seed = cli->seed;
     LangevinResult res;
+    //: 1000 ULA steps of $\epsilon = 0.01$ on the $x_1$-marginal, [eq:common.langevin.ula]
     if (langevin_run(&lp, xc, &res) != LANGEVIN_OK) die("%s", res.message);
     size_t n_right = 0;
     for (size_t c = 0; c < n_chains; c++) n_right += xc[c] > 0;
     double p_ula = (double)n_right / (double)n_chains;
     /* TV distance between the ULA histogram and the FP density on bins of 0.5 */
-    enum { NB = 40 };
-    double hist[NB] = {0}, fp_bins[NB] = {0};
+    double fp_bins[NB] = {0};
+    memset(hist, 0, sizeof(double) * NB);
     for (size_t c = 0; c < n_chains; c++) {
         int b = (int)floor((xc[c] + 8.0) / 0.5);
         if (b >= 0 && b < NB) hist[b] += 1.0 / (double)n_chains;
@@ -303,15 +333,25 @@ int main(int argc, char **argv) {
     check_mc("L35.A.3.ula_vs_fp", p_ula, p_at[4], sqrt(p_at[4] * (1 - p_at[4]) / (double)n_chains), 4.0,
              (long)n_chains, "L35.A.3.fokker_planck",
              "P(x1 > 0) of ULA chains after 1000 steps of 0.01 vs the FP solution at t = 10 (binomial SE)");
+    free(xc);
+}
 
-    /* Figure. */
+/*: ## A.3 Figure
+
+`fokker_planck.png`: $\rho_t$ at several times with the ULA histogram at $t = 10$, and
+$\mathrm{KL}(\rho_t\|m)$ against $t$.
+*/
+static void figure(const Cli *cli, const Run *r, const double *hist) {
+    char err[256];
+    const int n = r->sc.n;
+    const double h = r->sc.h, *grid_x = r->grid_x, *p = r->p, *snap = r->snap;
     Plot *plot = plot_new_grid(1, 2, 1300, 500, "L35 A.3: Fokker-Planck evolution of the x1-marginal from x1 = 10");
     plot_panel(plot, 0);
     plot_title(plot, "rho_t(x) and the target m(x)");
     int lo = (int)lround((-7.0 - GRID_LO) / h), hi = (int)lround((12.0 - GRID_LO) / h);
     char label[64];
     for (int k = 0; k < 6; k++) {
-        snprintf(label, sizeof label, "t = %g", t_plot[k]);
+        snprintf(label, sizeof label, "t = %g", T_PLOT[k]);
         plot_line(plot, grid_x + lo, snap + (size_t)k * n + lo, hi - lo, label);
     }
     PlotSeries *s = plot_line(plot, grid_x + lo, p + lo, hi - lo, "m(x) (stationary)");
@@ -327,13 +367,26 @@ int main(int argc, char **argv) {
     plot_panel(plot, 1);
     plot_title(plot, "KL(rho_t || m) decreases monotonically");
     plot_ylog(plot, 1);
-    plot_line(plot, kl_t + 1, kl_v + 1, i_kl - 1, "KL");
+    plot_line(plot, r->kl_t + 1, r->kl_v + 1, r->i_kl - 1, "KL");
     plot_xlabel(plot, "t");
     plot_ylabel(plot, "KL (nats)");
-    if (plot_save(plot, cli_out_path(&cli, "fokker_planck.png"), err, sizeof err) != 0) die("%s", err);
+    if (plot_save(plot, cli_out_path(cli, "fokker_planck.png"), err, sizeof err) != 0) die("%s", err);
     plot_free(plot);
+}
 
-    free(grid_x), free(log_p), free(p), free(rho), free(sc.ratio), free(sc.flux);
-    free(kl_t), free(kl_v), free(snap), free(xc);
+int main(int argc, char **argv) {
+    Cli cli;
+    cli_parse(&cli, argc, argv, PROGRAM_PATH,
+              "L35 A.3: Fokker-Planck equation of Langevin dynamics on a grid, KL decay, ULA cross-check",
+              3505, NULL);
+    Run r;
+    double hist[NB];
+    stationarity_residuals();
+    build_scheme(&cli, &r);
+    flow_from_10(&r);
+    ula_cross_check(&cli, &r, hist);
+    figure(&cli, &r, hist);
+    free(r.grid_x), free(r.log_p), free(r.p), free(r.rho), free(r.sc.ratio), free(r.sc.flux);
+    free(r.kl_t), free(r.kl_v), free(r.snap);
     return check_end();
 }

@@ -33,7 +33,7 @@ Run: `build/release/bin/lectures/35_score_matching/06_langevin_cabi_batch [--thr
 #include "common/rng.h"
 #include "common/util.h"
 
-/*: ## §4.10: the lecture's C-ABI routine
+/*: ## 4.10 The lecture's C-ABI routine
 
 $$ x \leftarrow x + \epsilon\,s_k + \sqrt{2\epsilon}\,z_k,\qquad k = 1, \dots, n $$ {#eq:L35.4.10.sample_c}
 
@@ -58,7 +58,7 @@ static void langevin_sample_c(const double *score_data, const double *x_init, co
                         sqrt(2.0 * config->step_size) * rng_normal(rng);
 }
 
-/*: ## 7.7d: `langevin_batch` with a per-chain callback
+/*: ## 7.7d `langevin_batch` with a per-chain callback
 
 The project's signature, made complete: the score callback computes one chain's score (no
 ownership question: the caller provides `out`), `x_init` is one start point shared by all
@@ -90,6 +90,7 @@ static int langevin_batch(ChainScoreFn score, void *ctx, const double *x_init, s
     lp.n_threads = n_threads;
     lp.block_size = block;
     LangevinResult res;
+    //: ULA on every chain, [eq:common.langevin.ula]
     LangevinStatus st = langevin_run(&lp, out, &res);
     if (st != LANGEVIN_OK) snprintf(err, errlen, "%s", res.message);
     return (int)st;
@@ -98,6 +99,7 @@ static int langevin_batch(ChainScoreFn score, void *ctx, const double *x_init, s
 /* The lecture's mixture score for one chain (eq. [eq:L35.4.4.gmm_score] of program 03). */
 static void gmm2_chain_score(const double *x, size_t dim, double *out, void *ctx) {
     (void)ctx, (void)dim;
+    //: $s = (-x_1 + 2\tanh 2x_1,\ -x_2)$, [eq:L35.4.4.gmm_score]
     out[0] = -x[0] + 2.0 * tanh(2.0 * x[0]);
     out[1] = -x[1];
 }
@@ -109,27 +111,23 @@ static void exploding_score(const double *x, size_t dim, double *out, void *ctx)
     out[1] = -x[1];
 }
 
-int main(int argc, char **argv) {
-    Cli cli;
-    cli_parse(&cli, argc, argv, PROGRAM_PATH,
-              "L35 4.10/7.7d: a C API for batch Langevin sampling (callback, deterministic threads, timings on stderr)",
-              3510, NULL);
-    char err[256] = "";
-
-    /* §4.10 with mock scores: many repetitions of the lecture's call. */
-    const size_t reps = (size_t)cli_scale(&cli, 500, 4000, 10000);
+/* 4.10 with mock scores: many repetitions of the lecture's call. */
+static void mock_scores(const Cli *cli) {
+    const size_t reps = (size_t)cli_scale(cli, 500, 4000, 10000);
     const LangevinConfig config = {.n_steps = 1000, .step_size = 0.01, .dim = 2};
     const double x_init[2] = {10.0, 10.0};
     double *scores = xmalloc(sizeof(double) * config.n_steps * config.dim);
     double sum = 0, sum2 = 0, out[2];
     for (size_t r = 0; r < reps; r++) {
         Rng rng;
-        rng_init(&rng, cli.seed, r);
+        rng_init(&rng, cli->seed, r);
         rng_normal_fill(&rng, scores, config.n_steps * config.dim); /* the lecture's randn(1000, 2) */
+        //: [eq:L35.4.10.sample_c]
         langevin_sample_c(scores, x_init, &config, out, &rng);
         for (int j = 0; j < 2; j++) sum += out[j], sum2 += out[j] * out[j];
     }
     const double n_vals = 2.0 * (double)reps, mean = sum / n_vals, var = (sum2 - n_vals * mean * mean) / (n_vals - 1);
+    //: $\operatorname{Var} x_\text{final} = n\epsilon^2 + 2n\epsilon$ (a random walk)
     const double var_exact = config.n_steps * (config.step_size * config.step_size + 2 * config.step_size);
     printf("4.10 mock scores, %zu calls: x_final mean %.3f, variance %.3f (random walk: N(10, %.1f))\n", reps, mean,
            var, var_exact);
@@ -140,22 +138,26 @@ int main(int argc, char **argv) {
     check_erratum("L35.4.10.mock_scores_not_langevin", 1.0, var_exact,
                   "4.10 presents the precomputed-score routine as a Langevin sampler; its output variance is 20.1 "
                   "whatever p is (x2 of the lecture's p has variance 1)");
+    free(scores);
+}
 
-    /* 7.7d: the callback API equals a hand-written loop, bit for bit. */
-    const size_t n_samples = (size_t)cli_scale(&cli, 500, 2000, 10000), n_steps = 1000;
-    const double step = 0.01;
+/* 7.7d: the callback API equals a hand-written loop, bit for bit. Returns the batch (n_samples x 2). */
+static double *callback_equals_direct(const Cli *cli, size_t n_samples) {
+    char err[256] = "";
+    const size_t n_steps = 1000;
+    const double step = 0.01, x_init[2] = {10.0, 10.0};
     double *x_lib = xmalloc(sizeof(double) * n_samples * 2), *x_dir = xmalloc(sizeof(double) * n_samples * 2);
-    double *x_t1 = xmalloc(sizeof(double) * n_samples * 2);
-    int st = langevin_batch(gmm2_chain_score, NULL, x_init, n_samples, 2, n_steps, step, cli.seed, 0, 0, x_lib, err,
+    int st = langevin_batch(gmm2_chain_score, NULL, x_init, n_samples, 2, n_steps, step, cli->seed, 0, 0, x_lib, err,
                             sizeof err);
     if (st != 0) die("%s", err);
     for (size_t c = 0; c < n_samples; c++) {
         Rng r;
-        rng_init(&r, cli.seed, c); /* the library's stream of chain c */
+        rng_init(&r, cli->seed, c); /* the library's stream of chain c */
         double *xc = x_dir + 2 * c, s[2];
         xc[0] = x_init[0], xc[1] = x_init[1];
         for (size_t k = 0; k < n_steps; k++) {
             gmm2_chain_score(xc, 2, s, NULL);
+            //: $x \leftarrow x + \epsilon s(x) + \sqrt{2\epsilon}z$, written out
             for (int j = 0; j < 2; j++) xc[j] = xc[j] + step * s[j] + sqrt(2 * step) * rng_normal(&r);
         }
     }
@@ -168,19 +170,28 @@ int main(int argc, char **argv) {
     for (size_t c = 0; c < n_samples; c++) right += x_lib[2 * c] > 0, mean_x2 += x_lib[2 * c + 1] / (double)n_samples;
     printf("4.9 batch of %zu: P(x1 > 0) = %.4f, mean x2 = %.4f\n", n_samples, (double)right / (double)n_samples,
            mean_x2);
+    free(x_dir);
+    return x_lib;
+}
 
-    /* Thread count and block size do not change a bit. */
+/* 4.9: thread count and block size do not change a bit; timings on stderr. */
+static void threads_deterministic(const Cli *cli, const double *x_lib, size_t n_samples) {
+    char err[256] = "";
+    const size_t n_steps = 1000;
+    const double step = 0.01, x_init[2] = {10.0, 10.0};
+    double *x_t1 = xmalloc(sizeof(double) * n_samples * 2);
+    int st;
     double t0 = now_seconds();
-    st = langevin_batch(gmm2_chain_score, NULL, x_init, n_samples, 2, n_steps, step, cli.seed, 1, 0, x_t1, err,
+    st = langevin_batch(gmm2_chain_score, NULL, x_init, n_samples, 2, n_steps, step, cli->seed, 1, 0, x_t1, err,
                         sizeof err);
     double t_one = now_seconds() - t0;
     int same_1 = st == 0 && memcmp(x_t1, x_lib, sizeof(double) * n_samples * 2) == 0;
     t0 = now_seconds();
-    st = langevin_batch(gmm2_chain_score, NULL, x_init, n_samples, 2, n_steps, step, cli.seed, 2, 0, x_t1, err,
+    st = langevin_batch(gmm2_chain_score, NULL, x_init, n_samples, 2, n_steps, step, cli->seed, 2, 0, x_t1, err,
                         sizeof err);
     double t_two = now_seconds() - t0;
     int same_2 = st == 0 && memcmp(x_t1, x_lib, sizeof(double) * n_samples * 2) == 0;
-    st = langevin_batch(gmm2_chain_score, NULL, x_init, n_samples, 2, n_steps, step, cli.seed, 2, 7, x_t1, err,
+    st = langevin_batch(gmm2_chain_score, NULL, x_init, n_samples, 2, n_steps, step, cli->seed, 2, 7, x_t1, err,
                         sizeof err);
     int same_b = st == 0 && memcmp(x_t1, x_lib, sizeof(double) * n_samples * 2) == 0;
     check_true("L35.4.9.threads_deterministic", same_1 && same_2,
@@ -198,22 +209,40 @@ int main(int argc, char **argv) {
                     "(speedup %.2f, %d threads available)\n",
             n_samples, n_steps, t_one, (double)n_samples / t_one, t_two, t_one / t_two, par_max_threads());
     t0 = now_seconds();
-    langevin_batch(gmm2_chain_score, NULL, x_init, 1000 < n_samples ? 1000 : n_samples, 2, n_steps, step, cli.seed, 0,
+    langevin_batch(gmm2_chain_score, NULL, x_init, 1000 < n_samples ? 1000 : n_samples, 2, n_steps, step, cli->seed, 0,
                    0, x_t1, err, sizeof err);
     fprintf(stderr, "timing: 1000 samples x 1000 steps: %.1f ms (project target '<10 ms' has no step count)\n",
             1e3 * (now_seconds() - t0));
+    free(x_t1);
+}
 
-    /* The detector: chains pushed away by an unstable score are reported, with the first step. */
+/* 7.7d: the detector: chains pushed away by an unstable score are reported, with the first step. */
+static void detector(const Cli *cli) {
+    char err[256] = "";
+    const double x_init[2] = {10.0, 10.0};
+    int st;
     double *x_bad = xmalloc(sizeof(double) * 8 * 2);
     const double x_unstable[2] = {1.0, 0.0};
-    st = langevin_batch(exploding_score, NULL, x_unstable, 8, 2, 1000, 0.01, cli.seed, 0, 0, x_bad, err, sizeof err);
+    st = langevin_batch(exploding_score, NULL, x_unstable, 8, 2, 1000, 0.01, cli->seed, 0, 0, x_bad, err, sizeof err);
     printf("unstable score: %s\n", err);
     check_true("L35.7.7.nonfinite_reported", st == LANGEVIN_NONFINITE,
                "a score returning NaN stops the batch with a message naming the chain and step");
-    st = langevin_batch(gmm2_chain_score, NULL, x_init, 0, 2, 10, 0.01, cli.seed, 0, 0, x_bad, err, sizeof err);
+    st = langevin_batch(gmm2_chain_score, NULL, x_init, 0, 2, 10, 0.01, cli->seed, 0, 0, x_bad, err, sizeof err);
     printf("bad call: %s\n", err);
     check_true("L35.7.7.bad_config_reported", st == LANGEVIN_BAD_CONFIG, "n_samples = 0 is an error, not a crash");
+    free(x_bad);
+}
 
-    free(scores), free(x_lib), free(x_dir), free(x_t1), free(x_bad);
+int main(int argc, char **argv) {
+    Cli cli;
+    cli_parse(&cli, argc, argv, PROGRAM_PATH,
+              "L35 4.10/7.7d: a C API for batch Langevin sampling (callback, deterministic threads, timings on stderr)",
+              3510, NULL);
+    mock_scores(&cli);
+    const size_t n_samples = (size_t)cli_scale(&cli, 500, 2000, 10000);
+    double *x_lib = callback_equals_direct(&cli, n_samples);
+    threads_deterministic(&cli, x_lib, n_samples);
+    detector(&cli);
+    free(x_lib);
     return check_end();
 }
