@@ -252,6 +252,18 @@ int page_glossary(const char *site, const Project *p, const Lecture *lec) {
     return rc;
 }
 
+/* The first code line that a `//:` note on `line` annotates (a note may span several lines;
+   the code starts after the last of them); the note's own line when no code follows it. */
+static int annotated_line(const Source *s, int line) {
+    for (int i = 0; i < s->lit.n; i++) {
+        const Segment *g = &s->lit.seg[i];
+        if (g->kind != SEG_NOTE || line < g->line || line >= g->line + g->nlines) continue;
+        if (i + 1 < s->lit.n && s->lit.seg[i + 1].kind == SEG_CODE) return s->lit.seg[i + 1].line;
+        return g->line;
+    }
+    return line + 1;
+}
+
 /* ---- equations --------------------------------------------------------------------------- */
 
 int page_equations(const char *site, const Project *p, const Lecture *lec) {
@@ -279,14 +291,17 @@ int page_equations(const char *site, const Project *p, const Lecture *lec) {
         }
         buf_puts(&b, "</td><td>");
         const char *lr = root_prefix(page);
-        if (q->in_note)
-            buf_printf(&b, "<a href=\"%s%s#%s\">%s:%d</a> ", lr, q->src->page, line_anchor(q->src, q->line + 1),
-                       path_base(q->src->path), q->line + 1);
+        if (q->in_note) {
+            int at = annotated_line(q->src, q->line);
+            buf_printf(&b, "<a href=\"%s%s#%s\">%s:%d</a> ", lr, q->src->page, line_anchor(q->src, at),
+                       path_base(q->src->path), at);
+        }
         for (int r = 0; r < p->nrefs; r++)
-            if (p->refs[r].in_note && !strcmp(p->refs[r].eq, q->id))
+            if (p->refs[r].in_note && !strcmp(p->refs[r].eq, q->id)) {
+                int at = annotated_line(p->refs[r].src, p->refs[r].line);
                 buf_printf(&b, "<a href=\"%s%s#%s\">%s:%d</a> ", lr, p->refs[r].src->page,
-                           line_anchor(p->refs[r].src, p->refs[r].line + 1), path_base(p->refs[r].src->path),
-                           p->refs[r].line + 1);
+                           line_anchor(p->refs[r].src, at), path_base(p->refs[r].src->path), at);
+            }
         buf_puts(&b, "</td><td>");
         if (!verdicts_for_eq(&b, &c, q->id)) buf_puts(&b, "<span class=\"none\">none</span>");
         buf_puts(&b, "</td></tr>\n");
