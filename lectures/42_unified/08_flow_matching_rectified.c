@@ -41,6 +41,7 @@ Run: `build/release/bin/lectures/42_unified/08_flow_matching_rectified [--quick 
 #include "common/plot.h"
 #include "common/rng.h"
 #include "common/stats.h"
+#include "common/toy2d_plot.h"
 #include "common/util.h"
 
 static const double DATA_M = 2.0, DATA_S = 0.5, SIGMA_MIN = 0.001;
@@ -319,18 +320,6 @@ static double mmd_of(const float *x, int n, const float *y, int m) {
     return gm_mmd2_unbiased(x, n, y, m, 2, 0.5);
 }
 
-static void scatter_panel(Plot *p, int panel, const float *xy, int n, const char *title, PlotColor c) {
-    double *px = xmalloc((size_t)n * sizeof *px), *py = xmalloc((size_t)n * sizeof *py);
-    for (int i = 0; i < n; i++) px[i] = xy[2 * i], py[i] = xy[2 * i + 1];
-    plot_panel(p, panel);
-    plot_title(p, title);
-    PlotSeries *s = plot_scatter(p, px, py, n, NULL);
-    plot_series_color(s, c);
-    plot_series_marker(s, 1.5);
-    plot_xlim(p, -3.5, 3.5), plot_ylim(p, -3.5, 3.5);
-    free(px), free(py);
-}
-
 static void section_train(const Cli *cli) {
     const int n_train = 20000, n_eval = (int)cli_scale(cli, 500, 1500, 3000);
     Rng r;
@@ -451,10 +440,10 @@ static void section_train(const Cli *cli) {
 
     /* figures */
     Plot *p = plot_new_grid(1, 4, 1400, 380, "Flow matching on 8 Gaussians");
-    scatter_panel(p, 0, test, n_eval, "data (test)", PLOT_BLUE);
-    scatter_panel(p, 1, xs, n_eval, "FM, Euler 50 (t: 1 -> 0)", PLOT_RED);
-    scatter_panel(p, 2, a, n_s, "FM, 1 step", PLOT_ORANGE);
-    scatter_panel(p, 3, b, n_s, "after reflow, 1 step", PLOT_GREEN);
+    toy2d_plot_panel(p, 0, test, n_eval, "data (test)", PLOT_BLUE);
+    toy2d_plot_panel(p, 1, xs, n_eval, "FM, Euler 50 (t: 1 -> 0)", PLOT_RED);
+    toy2d_plot_panel(p, 2, a, n_s, "FM, 1 step", PLOT_ORANGE);
+    toy2d_plot_panel(p, 3, b, n_s, "after reflow, 1 step", PLOT_GREEN);
     char err[256];
     if (plot_save(p, cli_out_path(cli, "fm_samples.png"), err, sizeof err) != 0) fprintf(stderr, "%s\n", err);
     plot_free(p);

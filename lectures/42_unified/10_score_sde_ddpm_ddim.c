@@ -43,6 +43,7 @@ Run: `build/release/bin/lectures/42_unified/10_score_sde_ddpm_ddim [--quick | --
 #include "common/plot.h"
 #include "common/rng.h"
 #include "common/stats.h"
+#include "common/toy2d_plot.h"
 #include "common/util.h"
 
 static const double DATA_M = 2.0, DATA_S = 0.5;
@@ -407,18 +408,6 @@ static void run_plan(const DiffusionSchedule *sch, const DiffStep *steps, int ns
     free(x);
 }
 
-static void scatter_panel(Plot *p, int panel, const float *xy, int n, const char *title, PlotColor c) {
-    double *px = xmalloc((size_t)n * sizeof *px), *py = xmalloc((size_t)n * sizeof *py);
-    for (int i = 0; i < n; i++) px[i] = xy[2 * i], py[i] = xy[2 * i + 1];
-    plot_panel(p, panel);
-    plot_title(p, title);
-    PlotSeries *s = plot_scatter(p, px, py, n, NULL);
-    plot_series_color(s, c);
-    plot_series_marker(s, 1.5);
-    plot_xlim(p, -3.5, 3.5), plot_ylim(p, -3.5, 3.5);
-    free(px), free(py);
-}
-
 static void section_ddpm_ddim(const Cli *cli) {
     const int n_train = 20000, n_eval = (int)cli_scale(cli, 400, 1000, 3000), T = 1000;
     Rng r, init, trng, srng;
@@ -486,10 +475,10 @@ static void section_ddpm_ddim(const Cli *cli) {
     }
 
     Plot *p = plot_new_grid(1, 4, 1400, 380, "DDPM / DDIM on 8 Gaussians");
-    scatter_panel(p, 0, test, n_eval, "data (test)", PLOT_BLUE);
-    scatter_panel(p, 1, xo_ddpm, n_eval, "DDPM-1000, exact eps", PLOT_RED);
-    scatter_panel(p, 2, xo_ddim, n_eval, "DDIM-50, exact eps", PLOT_ORANGE);
-    scatter_panel(p, 3, xn, n_eval, "DDIM-50, trained eps-net", PLOT_GREEN);
+    toy2d_plot_panel(p, 0, test, n_eval, "data (test)", PLOT_BLUE);
+    toy2d_plot_panel(p, 1, xo_ddpm, n_eval, "DDPM-1000, exact eps", PLOT_RED);
+    toy2d_plot_panel(p, 2, xo_ddim, n_eval, "DDIM-50, exact eps", PLOT_ORANGE);
+    toy2d_plot_panel(p, 3, xn, n_eval, "DDIM-50, trained eps-net", PLOT_GREEN);
     char err[256];
     if (plot_save(p, cli_out_path(cli, "diffusion_samples.png"), err, sizeof err) != 0) fprintf(stderr, "%s\n", err);
     plot_free(p);
