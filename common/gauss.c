@@ -137,6 +137,15 @@ int gmm_sample(const Gmm *g, Rng *r, double *x) {
     return i;
 }
 
+Gmm gmm_pair(double m, double var) {
+    Gmm g = gmm_new(2, 2);
+    const double left[2] = {-m, 0.0}, right[2] = {m, 0.0};
+    gmm_set(&g, 0, 0.5, left, NULL, var);
+    gmm_set(&g, 1, 0.5, right, NULL, var);
+    gmm_normalise(&g);
+    return g;
+}
+
 void gmm_pair_perturbed_score(const double *x, int d, double m, double sigma, double *score) {
     const double v = 1.0 + sigma * sigma;
     score[0] = (-x[0] + m * tanh(m * x[0] / v)) / v;

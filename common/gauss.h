@@ -73,6 +73,10 @@ double gmm_score(const Gmm *g, const double *x, double *score);
 /* One sample into x (d); returns the component drawn. */
 int gmm_sample(const Gmm *g, Rng *r, double *x);
 
+/* The symmetric pair 1/2 N(-m e_1, var I) + 1/2 N(m e_1, var I) in 2-D: L35's data (m = 2,
+   var = 1, L35 4.2) and, with var = 1 + sigma^2, its sigma-smoothed version. */
+Gmm gmm_pair(double m, double var);
+
 /* The score of q_sigma = p * N(0, sigma^2 I) for the symmetric pair
    p = 1/2 N(-m e_1, I) + 1/2 N(m e_1, I) in d dimensions (L35 4.2, eq. L35.4.2.perturbed_score;
    used by L35 4.2, 5.2, 5.3): with v = 1 + sigma^2, in the stable tanh form,

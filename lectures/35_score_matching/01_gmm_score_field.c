@@ -110,14 +110,6 @@ static void score_stable_f32(const float *x, float *score) {
         score[a] = r[0] * ((float)MU[0][a] - x[a]) + r[1] * ((float)MU[1][a] - x[a]);
 }
 
-static Gmm make_mixture(double var) {
-    Gmm g = gmm_new(2, D);
-    gmm_set(&g, 0, 0.5, MU[0], NULL, var);
-    gmm_set(&g, 1, 0.5, MU[1], NULL, var);
-    gmm_normalise(&g);
-    return g;
-}
-
 /*: ## 7.1 insight 1: the normaliser cancels
 
 For $p = \tilde p/Z$ with $\tilde p = e^{-E}$,
@@ -351,7 +343,7 @@ int main(int argc, char **argv) {
               "L35 4.2-4.3: analytic GMM score (naive vs log-space), score field, Z cancels", 35,
               NULL);
     const double sigma = 0.5;
-    Gmm data = make_mixture(1.0), perturbed = make_mixture(1.0 + sigma * sigma);
+    Gmm data = gmm_pair(2.0, 1.0), perturbed = gmm_pair(2.0, 1.0 + sigma * sigma);
     static Fields fields;
     test_points(&data, &perturbed, sigma);
     gradient_and_curl(&data, &perturbed, &fields);

@@ -65,15 +65,6 @@ Run: `make run L=35`, or `build/release/bin/lectures/35_score_matching/02_dsm_gm
 enum { D = 2, BATCH = 128, HIDDEN = 64, CHUNK = 4096 };
 static const double SIGMA = 0.5;
 
-static Gmm make_data(void) {
-    Gmm g = gmm_new(2, D);
-    const double left[D] = {-2, 0}, right[D] = {2, 0};
-    gmm_set(&g, 0, 0.5, left, NULL, 1.0);
-    gmm_set(&g, 1, 0.5, right, NULL, 1.0);
-    gmm_normalise(&g);
-    return g;
-}
-
 /*: ## 4.2 What DSM estimates: the score of the smoothed density
 
 Adding $\sigma\epsilon$ to $x\sim p$ gives $\tilde x \sim q_\sigma = p * \mathcal N(0,\sigma^2 I)$,
@@ -438,7 +429,7 @@ static void test_points(Trained *t) {
     const double pts[4][D] = {{-3, 0}, {3, 0}, {0, 0}, {0, 2}};
     double pts_s[4 * D];
     dsm_eval(t->arena, &t->model.mlp, &pts[0][0], 4, pts_s);
-    Gmm clean = make_data();
+    Gmm clean = gmm_pair(2.0, 1.0);
     printf("point       | learned         | perturbed       | clean           | err vs pert | err vs clean\n");
     double worst = 0.0, sq[D], sc[D];
     for (int k = 0; k < 4; k++) {
@@ -627,7 +618,7 @@ int main(int argc, char **argv) {
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
               "L35 4.2-4.3: DSM training of an MLP 2-64-64-2 on the two-Gaussian mixture", 352,
               NULL);
-    Gmm data = make_data();
+    Gmm data = gmm_pair(2.0, 1.0);
     char why[256];
     GpuContext *g = gpu_open(cli.gpu, NULL, why, sizeof why);
     Trained t = {0};

@@ -66,15 +66,6 @@ static void gmm2_score(const double *x, size_t n, size_t dim, double sigma, doub
 }
 
 /* The mixture of common/gauss.h: the reference for the closed-form score, and the figure's density. */
-static Gmm make_gmm(void) {
-    Gmm gmm = gmm_new(2, 2);
-    const double mu1[2] = {-2.0, 0.0}, mu2[2] = {2.0, 0.0};
-    gmm_set(&gmm, 0, 0.5, mu1, NULL, 1.0);
-    gmm_set(&gmm, 1, 0.5, mu2, NULL, 1.0);
-    gmm_normalise(&gmm);
-    return gmm;
-}
-
 /* The tanh form against the general mixture score (section 4.4 above). */
 static void score_closed_form(const Gmm *gmm) {
     double score_err = 0.0;
@@ -591,7 +582,7 @@ int main(int argc, char **argv) {
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
               "L35 4.4-4.9: Langevin dynamics on the 2-D Gaussian mixture, single chain and batches",
               3504, NULL);
-    Gmm gmm = make_gmm();
+    Gmm gmm = gmm_pair(2.0, 1.0);
     score_closed_form(&gmm);
     double path[(1000 + 1) * 2];
     single_chain(&cli, path);

@@ -507,22 +507,13 @@ static void save_and_plot(const Cli *cli, const double *sigma, const double *lev
     free(running), free(iters);
 }
 
-static Gmm make_data(void) {
-    Gmm data = gmm_new(2, D);
-    const double left[D] = {-2, 0}, right[D] = {2, 0};
-    gmm_set(&data, 0, 0.5, left, NULL, 1.0);
-    gmm_set(&data, 1, 0.5, right, NULL, 1.0);
-    gmm_normalise(&data);
-    return data;
-}
-
 int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
               "L35 5.2: NCSN multi-scale DSM training on the two-Gaussian mixture", 352052, NULL);
     char why[256];
     GpuContext *g = gpu_open(cli.gpu, NULL, why, sizeof why);
-    Gmm data = make_data();
+    Gmm data = gmm_pair(2.0, 1.0);
     double sigma[L], level_floor[L], level_mse[L], level_loss[L];
     schedule(sigma);
     const double ncsn_floor = floors(sigma, level_floor);

@@ -481,15 +481,6 @@ static void figure(const Cli *cli, const Run *r) {
     plot_free(plot);
 }
 
-static Gmm make_data(void) {
-    Gmm data = gmm_new(2, D);
-    const double left[D] = {-2, 0}, right[D] = {2, 0};
-    gmm_set(&data, 0, 0.5, left, NULL, 1.0);
-    gmm_set(&data, 1, 0.5, right, NULL, 1.0);
-    gmm_normalise(&data);
-    return data;
-}
-
 int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
@@ -498,7 +489,7 @@ int main(int argc, char **argv) {
     char why[256] = "";
     Run r = {0};
     r.g = gpu_open(cli.gpu, NULL, why, sizeof why);
-    r.data = make_data();
+    r.data = gmm_pair(2.0, 1.0);
     float table[GPU_GMM_MAX_K * GPU_GMM_STRIDE];
     if (gpu_gmm_pack(&r.data, table) != 0) die("gpu_gmm_pack failed");
     step_sizes(&r);
