@@ -33,6 +33,7 @@ Run: `make run L=n2`, or `build/release/bin/lectures/n2_diffusion_annealing/02_l
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/anneal1d.h"
 #include "common/check.h"
 #include "common/cli.h"
 #include "common/plot.h"
@@ -41,6 +42,8 @@ Run: `make run L=n2`, or `build/release/bin/lectures/n2_diffusion_annealing/02_l
 #include "common/stats.h"
 #include "common/tridiag.h"
 #include "common/util.h"
+#include "gpu/gpu.h"
+#include "gpu/gpu_anneal.h"
 
 static const double PI = 3.14159265358979323846;
 
@@ -230,7 +233,10 @@ static double eq_draw(const EqSampler *s, Rng *r) {
     return EQ_LO + EQ_H * (a + (u - s->cdf[a]) / (s->cdf[b] - s->cdf[a]));
 }
 
-static void section_sa(const Cli *cli, const Wells *w) {
+/* the force -E'(x) = 0.25 + 4x - 4x^3 as polynomial coefficients (common/anneal1d.h) */
+static const double FORCE[4] = {0.25, 4, 0, -4};
+
+static void section_sa(const Cli *cli, const Wells *w, GpuContext *g) {
     static RateTable tab;
     tab.n = 200;
     for (int i = 0; i < tab.n; i++) {
@@ -247,19 +253,22 @@ static void section_sa(const Cli *cli, const Wells *w) {
     double tx[3], p_sim[3], p_kr[3], p_ex[3];
     for (int q = 0; q < nt; q++) {
         long steps = (long)(ttot[q] / eta), right = 0, n = q == 2 ? n_all / 2 : n_all;
-        const double ratio = pow(0.05, 1.0 / steps);
+        double *x = xmalloc(sizeof(double) * n), *sched = xmalloc(sizeof(double) * 3 * steps);
         for (long i = 0; i < n; i++) {
             Rng r;
             rng_init(&r, cli->seed + 100 + q, (uint64_t)i);
-            double x = eq_draw(&eq, &r);
-            double T = sqrt(ratio); /* T at the middle of step 0: 0.05^((k + 1/2)/steps) */
-            for (long k = 0; k < steps; k++, T *= ratio) {
-                //: eq. [eq:N2.B2.ula] at $T(t)$: simulated annealing
-                x = x - eta * grad(x) + sqrt(2 * eta * T) * rng_normal(&r);
-            }
-            right += x > w->xm;
+            x[i] = eq_draw(&eq, &r);
         }
+        for (long k = 0; k < steps; k++) {
+            //: eq. [eq:N2.B2.ula] at $T(t)$, $T$ at the middle of step $k$: $0.05^{(k+1/2)/\mathrm{steps}}$ (simulated annealing)
+            sched[3 * k] = eta, sched[3 * k + 1] = sqrt(2 * eta * pow(0.05, (k + 0.5) / steps)), sched[3 * k + 2] = 0;
+        }
+        const Anneal1dUla job = {ANNEAL1D_POLY, 3, FORCE, sched, steps, 0, cli->seed + 1100 + q};
+        GocWhere where = goc_anneal_ula(g, &job, x, n); /* the particles: GPU kernel or CPU path */
+        for (long i = 0; i < n; i++) right += x[i] > w->xm;
+        free(x), free(sched);
         p_sim[q] = (double)right / n, tx[q] = ttot[q];
+        printf("t_tot = %g: %ld particles x %ld steps ran on the %s\n", ttot[q], n, steps, goc_where_name(where));
         p_kr[q] = master(&tab, w, ttot[q], 0), p_ex[q] = master(&tab, w, ttot[q], 1);
         double se = sqrt(p_ex[q] * (1 - p_ex[q]) / n);
         printf("t_tot = %6g: SA particles P_R = %.4f (se %.4f); master eq. Kramers %.4f, exact rates %.4f\n", ttot[q],
@@ -323,7 +332,7 @@ static void master_log(const RateTable *tab, const Wells *w, int exact, double c
     }
 }
 
-static void section_hajek(const Cli *cli, const Wells *w) {
+static void section_hajek(const Cli *cli, const Wells *w, GpuContext *g) {
     static RateTable tab;
     tab.n = 240;
     for (int i = 0; i < tab.n; i++) {
@@ -367,16 +376,20 @@ static void section_hajek(const Cli *cli, const Wells *w) {
         static EqSampler eq;
         eq_sampler_init(&eq, cs[q]);
         long right = 0;
+        double *x = xmalloc(sizeof(double) * np), *sched = xmalloc(sizeof(double) * 3 * steps);
         for (long i = 0; i < np; i++) {
             Rng r;
             rng_init(&r, cli->seed + 200 + q, (uint64_t)i);
-            double x = eq_draw(&eq, &r);
-            for (long k = 0; k < steps; k++) {
-                //: eq. [eq:N2.B2.ula] at $T = c/\ln(t + t_0)$, $t$ at the middle of the step
-                x = x - 0.01 * grad(x) + sqrt(2 * 0.01 * cs[q] / log((k + 0.5) * 0.01 + t0)) * rng_normal(&r);
-            }
-            right += x > w->xm;
+            x[i] = eq_draw(&eq, &r);
         }
+        for (long k = 0; k < steps; k++) {
+            //: eq. [eq:N2.B2.ula] at $T = c/\ln(t + t_0)$, $t$ at the middle of the step
+            sched[3 * k] = 0.01, sched[3 * k + 1] = sqrt(2 * 0.01 * cs[q] / log((k + 0.5) * 0.01 + t0)), sched[3 * k + 2] = 0;
+        }
+        const Anneal1dUla job = {ANNEAL1D_POLY, 3, FORCE, sched, steps, 0, cli->seed + 1200 + q};
+        goc_anneal_ula(g, &job, x, np);
+        for (long i = 0; i < np; i++) right += x[i] > w->xm;
+        free(x), free(sched);
         double fp = 1 - (double)right / np, se = sqrt(f[q][kp] * (1 - f[q][kp]) / np);
         char id[48];
         snprintf(id, sizeof id, "N2.B2.hajek_particles_c%g", cs[q]);
@@ -419,39 +432,48 @@ whatever basin each particle started in, and tempered SA ($T = 100\to1$ on $E = 
 number of steps, fixed step $\eta = 0.005$) ends with the weights of its freeze-out
 temperature, $\tilde w\propto w^\beta s^{1-\beta}$ of program 01, which favour the wide mode.
 */
-static double mix_score(double x, double sig2) {
-    const double w[2] = {0.8, 0.2}, mu[2] = {-4, 4}, v[2] = {0.01 + sig2, 1 + sig2};
-    double l0 = log(w[0]) - 0.5 * (x - mu[0]) * (x - mu[0]) / v[0] - 0.5 * log(v[0]);
-    double l1 = log(w[1]) - 0.5 * (x - mu[1]) * (x - mu[1]) / v[1] - 0.5 * log(v[1]);
-    double m = fmax(l0, l1), r0 = exp(l0 - m), r1 = exp(l1 - m);
-    return (r0 * (mu[0] - x) / v[0] + r1 * (mu[1] - x) / v[1]) / (r0 + r1);
-}
+/* q_0 as the mixture table of common/anneal1d.h: (log weight, mean, variance) per component */
+static const double MIX[6] = {-0.22314355131420976, -4, 0.01, -1.6094379124341003, 4, 1};
 
-static void section_ncsn(const Cli *cli) {
+static void section_ncsn(const Cli *cli, GpuContext *g) {
     const long n = cli_scale(cli, 500, 4000, 100000);
-    const int L = 20, per = 300;
+    enum { L = 20, PER = 300 };
     const double eps = 2e-5, s1 = 10, sL = 0.01;
     double *xa = xmalloc(sizeof(double) * n), *xp = xmalloc(sizeof(double) * n), *xt = xmalloc(sizeof(double) * n);
-    long left_a = 0, left_p = 0, left_t = 0, left_level[20] = {0};
+    double *sa = xmalloc(sizeof(double) * 3 * L * PER), *sp = xmalloc(sizeof(double) * 3 * L * PER),
+           *st = xmalloc(sizeof(double) * 3 * L * PER);
+    long left_a = 0, left_p = 0, left_t = 0, left_level[L] = {0};
     for (long i = 0; i < n; i++) {
         Rng r;
         rng_init(&r, cli->seed + 7, (uint64_t)i);
-        double x = 10 * rng_normal(&r), y = 10 * rng_normal(&r), z = 10 * rng_normal(&r);
-        for (int l = 0; l < L; l++) {
-            double sigma = s1 * pow(sL / s1, (double)l / (L - 1)), alpha = eps * sigma * sigma / (sL * sL);
-            double T = 100 * pow(0.01, (double)l / (L - 1)), eta = 0.005; /* stable on the narrow mode: eta/0.01 < 2 */
-            for (int k = 0; k < per; k++) {
-                //: eq. [eq:N2.B2.ald]
-                x += 0.5 * alpha * mix_score(x, sigma * sigma) + sqrt(alpha) * rng_normal(&r);
-                y += 0.5 * eps * mix_score(y, sL * sL) + sqrt(eps) * rng_normal(&r);
-                //: tempered SA: $z \leftarrow z + \eta\nabla\log q_0(z) + \sqrt{2\eta T}\,\xi$
-                z += eta * mix_score(z, 0.0) + sqrt(2 * eta * T) * rng_normal(&r);
-            }
-            left_level[l] += x < 0;
-        }
-        xa[i] = x, xp[i] = y, xt[i] = z;
-        left_a += x < 0, left_p += y < 0, left_t += z < 0;
+        xa[i] = 10 * rng_normal(&r), xp[i] = 10 * rng_normal(&r), xt[i] = 10 * rng_normal(&r);
     }
+    for (int l = 0; l < L; l++) {
+        double sigma = s1 * pow(sL / s1, (double)l / (L - 1)), alpha = eps * sigma * sigma / (sL * sL);
+        double T = 100 * pow(0.01, (double)l / (L - 1)), eta = 0.005; /* stable on the narrow mode: eta/0.01 < 2 */
+        for (int k = 0; k < PER; k++) {
+            double *a = sa + 3 * (l * PER + k), *p = sp + 3 * (l * PER + k), *t = st + 3 * (l * PER + k);
+            //: eq. [eq:N2.B2.ald]: $a = \alpha_i/2$, $b = \sqrt{\alpha_i}$, score of $q_{\sigma_i}$
+            a[0] = 0.5 * alpha, a[1] = sqrt(alpha), a[2] = sigma * sigma;
+            //: plain Langevin at $\sigma_L$: $a = \epsilon/2$, $b = \sqrt\epsilon$
+            p[0] = 0.5 * eps, p[1] = sqrt(eps), p[2] = sL * sL;
+            //: tempered SA: $z \leftarrow z + \eta\nabla\log q_0(z) + \sqrt{2\eta T}\,\xi$
+            t[0] = eta, t[1] = sqrt(2 * eta * T), t[2] = 0;
+        }
+    }
+    GocWhere where = GOC_CPU;
+    for (int l = 0; l < L; l++) { /* ALD level by level, to record the fraction x < 0 after each */
+        const Anneal1dUla ald = {ANNEAL1D_MIX, 2, MIX, sa + 3 * l * PER, PER, (uint32_t)(l * PER), cli->seed + 1007};
+        where = goc_anneal_ula(g, &ald, xa, n);
+        for (long i = 0; i < n; i++) left_level[l] += xa[i] < 0;
+    }
+    const Anneal1dUla plain = {ANNEAL1D_MIX, 2, MIX, sp, L * PER, 0, cli->seed + 1008};
+    const Anneal1dUla tempered = {ANNEAL1D_MIX, 2, MIX, st, L * PER, 0, cli->seed + 1009};
+    goc_anneal_ula(g, &plain, xp, n);
+    goc_anneal_ula(g, &tempered, xt, n);
+    printf("%ld x 3 ensembles of %d steps ran on the %s\n", n, L * PER, goc_where_name(where));
+    for (long i = 0; i < n; i++) left_a += xa[i] < 0, left_p += xp[i] < 0, left_t += xt[i] < 0;
+    free(sa), free(sp), free(st);
     double wa = (double)left_a / n, wp = (double)left_p / n, wt = (double)left_t / n;
     printf("narrow-mode weight: annealed Langevin %.4f, plain Langevin at sigma_L %.4f, tempered SA %.4f (data 0.8)\n", wa, wp, wt);
     // the basin fraction P_sigma(x < 0) of the convolution path, level by level
@@ -498,8 +520,11 @@ int main(int argc, char **argv) {
               "N2 B2: ULA bias, tilted double well, SA freeze-out vs master equation, ALD vs tempering", 202, NULL);
     section_ula(&cli);
     Wells w = section_double_well();
-    section_sa(&cli, &w);
-    section_hajek(&cli, &w);
-    section_ncsn(&cli);
+    char why[256];
+    GpuContext *g = gpu_open(cli.gpu, NULL, why, sizeof why); /* prints "backend: ..."; NULL = CPU */
+    section_sa(&cli, &w, g);
+    section_hajek(&cli, &w, g);
+    section_ncsn(&cli, g);
+    gpu_close(g);
     return check_end();
 }
