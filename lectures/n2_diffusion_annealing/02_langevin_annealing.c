@@ -17,7 +17,14 @@ $c > d^*$ and freezing for $c < d^*$ up to $t = 10^6$ (section 3b); annealed Lan
 Langevin vs tempered SA on a two-mode mixture. Figures: `sa_success_vs_time.png`,
 `hajek_log_schedule.png`, `ncsn_vs_tempering.png`.
 
-Run: `make run L=n2`, or `build/release/bin/lectures/n2_diffusion_annealing/02_langevin_annealing`.
+**GPU path.** Every particle ensemble here (SA in sections 3 and 3b, annealed Langevin, plain
+Langevin and tempered SA in section 4) is one call, `goc_anneal_ula` (gpu/gpu_anneal.h): ULA
+under a per-step schedule $(a_t, b_t, s_t)$, eq. [eq:common.anneal1d.ula]. With `--gpu on|auto`
+and a device the kernel `anneal_ula` runs it alone (float32), otherwise common/anneal1d.h
+(double), with the same Philox words for every particle and step, so a seed means the same run.
+Every check must pass either way; the kernel-vs-twin parity is `checks/unit/test_gpu_anneal.c`.
+
+Run: `make run L=n2`, or `build/release/bin/lectures/n2_diffusion_annealing/02_langevin_annealing [--gpu auto|off|on]`.
 
 | symbol | C name | shape |
 |---|---|---|
@@ -153,7 +160,8 @@ freezes — SA's analogue of Kibble–Zurek. The program integrates eq. master w
 rates and with *exact* rates: the total rate is the Fokker–Planck gap $E_1(T)$ of $D\partial^2
 - E'\partial$ with $D = T$ (birth–death chain on 2000 points, as in program 04), split by
 detailed balance $k_{LR}/k_{RL} = P_R^{eq}/(1-P_R^{eq})$. Particles start from the $T = 1$
-equilibrium (inverse-CDF draws), one Philox stream each, ULA step $\eta = 0.01$.
+equilibrium (inverse-CDF draws), one Philox stream each, ULA step $\eta = 0.01$; the noise
+is common/anneal1d.h's layout (a second seed), so the GPU kernel draws the same numbers.
 */
 typedef struct {
     int n;

@@ -14,7 +14,13 @@ Jensen gap and $K\cdot\mathrm{Var}(\log w)\to$ const; forward and reverse work h
 crossing at $\Delta F$ with log-ratio slope 1; the note's kernel giving $w\equiv\pi(x^{(0)})$.
 Figures: `work_hist_FR.png`, `varlogw_vs_K.png`.
 
-Run: `make run L=n2`, or `build/release/bin/lectures/n2_diffusion_annealing/05_jarzynski_ais`.
+**GPU path.** The AIS chains (sections 1–3) are one call each, `goc_anneal_ais`
+(gpu/gpu_anneal.h): with `--gpu on|auto` and a device the kernel `anneal_ais` runs them alone,
+otherwise common/anneal1d.h on the CPU, with the same Philox words per chain and move. Every
+check below must pass either way; the kernel's agreement with its C twin is
+`checks/unit/test_gpu_anneal.c`.
+
+Run: `make run L=n2`, or `build/release/bin/lectures/n2_diffusion_annealing/05_jarzynski_ais [--gpu auto|off|on]`.
 
 | symbol | C name | shape |
 |---|---|---|
@@ -27,6 +33,7 @@ Run: `make run L=n2`, or `build/release/bin/lectures/n2_diffusion_annealing/05_j
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/anneal1d.h"
 #include "common/check.h"
 #include "common/cli.h"
 #include "common/mathfn.h"
@@ -35,6 +42,8 @@ Run: `make run L=n2`, or `build/release/bin/lectures/n2_diffusion_annealing/05_j
 #include "common/rng.h"
 #include "common/stats.h"
 #include "common/util.h"
+#include "gpu/gpu.h"
+#include "gpu/gpu_anneal.h"
 
 static const double PI = 3.14159265358979323846;
 
@@ -51,7 +60,9 @@ The path from $\mathcal N(0,1)$ to the target $e^{-E_1}$ is
 $$ f_\lambda(x) = \exp\big(-(1-\lambda)x^2/2 - \lambda E_1(x)\big),\qquad 0 = \lambda_0 < \dots < \lambda_K = 1 . $$ {#eq:N2.B5.path}
 
 Start $x_0\sim\mathcal N(0,1)$; at step $k$ switch $\lambda_{k-1}\to\lambda_k$ at the current
-point, then move with $m$ Metropolis steps that leave $f_{\lambda_k}$ invariant. The weight
+point, then move with $m$ Metropolis steps that leave $f_{\lambda_k}$ invariant (here uniform
+proposals $y = x + h(2u-1)$ with $h = \sqrt3\,s$, the variance of an $\mathcal N(0, s^2)$ step;
+symmetric, so a move is accepted with probability $\min(1, f_{\lambda_k}(y)/f_{\lambda_k}(x))$). The weight
 and the work are
 
 $$ \log w = \sum_{k=1}^K\big[\log f_{\lambda_k}(x_{k-1}) - \log f_{\lambda_{k-1}}(x_{k-1})\big],\qquad W = -\log w,\qquad \mathbb E[w] = \frac{Z_1}{Z_0} = e^{-\Delta F} $$ {#eq:N2.B5.ais_weight}
@@ -68,25 +79,31 @@ static double log_f(Target t, double lam, double x) {
     return -(1 - lam) * 0.5 * x * x - lam * E1(t, x);
 }
 
-static void metropolis(Target t, double lam, int m, double step, Rng *r, double *x) {
-    for (int j = 0; j < m; j++) {
-        double y = *x + step * rng_normal(r);
-        if (log(rng_uniform(r)) < log_f(t, lam, y) - log_f(t, lam, *x)) *x = y;
-    }
+/* E_1 as polynomial coefficients for the chains (common/anneal1d.h): x^4/4, and
+   (x^2 - 1)^2 / 0.1 = 10 - 20 x^2 + 10 x^4 */
+static const double E1_POLY[2][5] = {{0, 0, 0, 0, 0.25}, {10, 0, -20, 0, 10}};
+
+/* n AIS chains from the start points x (in place) along lambda_k = k/K (reverse: 1 - k/K), m
+   Metropolis moves of half-width sqrt(3) * step (the variance of a N(0, step^2) proposal);
+   logw[] receives log w. One call: the GPU kernel, or common/anneal1d on the CPU. */
+static GocWhere ais_run(GpuContext *g, Target t, int K, int m, double step, uint64_t seed, int reverse, double *x,
+                        double *logw, long n) {
+    double *lam = xmalloc(sizeof(double) * (K + 1));
+    for (int k = 0; k <= K; k++) lam[k] = reverse ? (double)(K - k) / K : (double)k / K;
+    //: eq. [eq:N2.B5.ais_weight]: switch at the current point, then move (common/anneal1d.h)
+    const Anneal1dAis job = {4, E1_POLY[t], lam, K, m, sqrt(3.0) * step, seed};
+    GocWhere where = goc_anneal_ais(g, &job, x, logw, n);
+    free(lam);
+    return where;
 }
 
-/* forward AIS chain c: returns log w */
-static double ais_chain(Target t, int K, int m, double step, uint64_t seed, uint64_t c) {
-    Rng r;
-    rng_init(&r, seed, c);
-    double x = rng_normal(&r), logw = 0;
-    for (int k = 1; k <= K; k++) {
-        double l0 = (double)(k - 1) / K, l1 = (double)k / K;
-        //: eq. [eq:N2.B5.ais_weight]: switch at the current point, then move
-        logw += log_f(t, l1, x) - log_f(t, l0, x);
-        if (k < K) metropolis(t, l1, m, step, &r, &x);
+/* start points x ~ N(0, 1) = f_0 / Z_0, one Philox stream each */
+static void normal_starts(double *x, long n, uint64_t seed) {
+    for (long c = 0; c < n; c++) {
+        Rng r;
+        rng_init(&r, seed, (uint64_t)c);
+        x[c] = rng_normal(&r);
     }
-    return logw;
 }
 
 static double unnorm(double x, void *ctx) { return exp(-E1(*(Target *)ctx, x)); }
@@ -96,19 +113,28 @@ static double log_z_ratio(Target t) {
     return log(z1) - 0.5 * log(2 * PI);
 }
 
-static void section_ais(const Cli *cli) {
+static void section_ais(const Cli *cli, GpuContext *g) {
     const long n = cli_scale(cli, 4000, 40000, 200000);
     const int K = 100, m = 2;
     const Target ts[2] = {QUARTIC, DOUBLE_WELL};
     const double ref_logz[2] = {0.0225104, -1.4766215}, steps[2] = {1.0, 0.25};
     const char *names[2] = {"quartic", "double_well"};
-    double *logw = xmalloc(sizeof(double) * n), *w = xmalloc(sizeof(double) * n);
+    double *logw = xmalloc(sizeof(double) * n), *w = xmalloc(sizeof(double) * n), *x = xmalloc(sizeof(double) * n);
     for (int q = 0; q < 2; q++) {
         double lz = log_z_ratio(ts[q]);
         char id[64];
         snprintf(id, sizeof id, "N2.B5.logZ_%s", names[q]);
         check_close(id, lz, ref_logz[q], 1e-7, NULL, "log(Z1/Z0) by quadrature vs the spec value (%s)", names[q]);
-        for (long c = 0; c < n; c++) logw[c] = ais_chain(ts[q], K, m, steps[q], cli->seed + q, (uint64_t)c);
+        // the chains' polynomial table against eq. [eq:N2.B5.path] written out (a printed identity)
+        double lam3[2] = {0, 1}, dmax = 0;
+        const Anneal1dAis tab = {4, E1_POLY[ts[q]], lam3, 1, 0, 0, 0};
+        for (int j = 0; j <= 40; j++)
+            for (int l = 0; l <= 4; l++)
+                dmax = fmax(dmax, fabs(anneal1d_log_f(&tab, 0.25 * l, -2 + 0.1 * j) - log_f(ts[q], 0.25 * l, -2 + 0.1 * j)));
+        printf("%s: polynomial table vs log f_lambda formula, max difference on a grid: %.1e\n", names[q], dmax);
+        normal_starts(x, n, cli->seed + q);
+        GocWhere where = ais_run(g, ts[q], K, m, steps[q], cli->seed + 1000 + q, 0, x, logw, n);
+        printf("%s: %ld AIS chains ran on the %s\n", names[q], n, goc_where_name(where));
         // mean of w = exp(log w) around exp(lz) to avoid overflow: ratio w / exp(lz)
         for (long c = 0; c < n; c++) w[c] = exp(logw[c] - lz);
         double se, mw = stats_mean_se(w, (size_t)n, &se);
@@ -124,7 +150,7 @@ static void section_ais(const Cli *cli) {
                           "note l.642 writes the Jensen step with '>=': it would need E[log w] >= log E[w] = log(Z1/Z0); here E[log w] is below");
         }
     }
-    free(logw), free(w);
+    free(logw), free(w), free(x);
 }
 
 /*: ## 2. The quasi-static limit
@@ -139,14 +165,15 @@ This is the paper's "quasi-static" remark: with perfect reverse kernels a single
 already has the right weight. The program fits the log–log slope of $\mathrm{Var}(\log w)$ in
 $K$ for the quartic target.
 */
-static void section_quasi_static(const Cli *cli) {
+static void section_quasi_static(const Cli *cli, GpuContext *g) {
     const long n = cli_scale(cli, 2000, 10000, 50000);
     const int Ks[5] = {50, 100, 200, 400, 800};
     double lk[5], lv[5], kk[5], vv[5], gap[5];
     double lz = log_z_ratio(QUARTIC);
-    double *logw = xmalloc(sizeof(double) * n);
+    double *logw = xmalloc(sizeof(double) * n), *x = xmalloc(sizeof(double) * n);
     for (int q = 0; q < 5; q++) {
-        for (long c = 0; c < n; c++) logw[c] = ais_chain(QUARTIC, Ks[q], 2, 1.0, cli->seed + 10 + q, (uint64_t)c);
+        normal_starts(x, n, cli->seed + 10 + q);
+        ais_run(g, QUARTIC, Ks[q], 2, 1.0, cli->seed + 1010 + q, 0, x, logw, n);
         double mean, var;
         stats_mean_var(logw, (size_t)n, &mean, &var);
         kk[q] = Ks[q], vv[q] = var, lk[q] = log(Ks[q]), lv[q] = log(var), gap[q] = lz - mean;
@@ -168,7 +195,7 @@ static void section_quasi_static(const Cli *cli) {
     plot_line(p, kk, ref, 5, "1/K");
     plot_xlabel(p, "K (linear)");
     save(p, cli, "varlogw_vs_K.png");
-    free(logw);
+    free(logw), free(x);
 }
 
 /*: ## 3. Crooks' fluctuation theorem
@@ -182,7 +209,7 @@ $$ \frac{p_F(W)}{p_R(-W)} = e^{W - \Delta F}, $$ {#eq:N2.B5.crooks}
 so the two work histograms cross at $W = \Delta F$ and $\ln[p_F(W)/p_R(-W)]$ is a line of slope
 1. Target: the double well, $K = 10$ (so that the histograms are wide and overlap).
 */
-static void section_crooks(const Cli *cli) {
+static void section_crooks(const Cli *cli, GpuContext *g) {
     const Target t = DOUBLE_WELL;
     const int K = 10, m = 2;
     const long n = cli_scale(cli, 20000, 200000, 1000000);
@@ -194,9 +221,11 @@ static void section_crooks(const Cli *cli) {
     cdf[0] = 0;
     for (int i = 1; i < NG; i++)
         cdf[i] = cdf[i - 1] + 0.5 * hg * (exp(-E1(t, lo + hg * (i - 1))) + exp(-E1(t, lo + hg * i)));
-    double *wf = xmalloc(sizeof(double) * n), *wr = xmalloc(sizeof(double) * n);
+    double *wf = xmalloc(sizeof(double) * n), *wr = xmalloc(sizeof(double) * n), *x = xmalloc(sizeof(double) * n);
+    normal_starts(x, n, cli->seed + 50);
+    ais_run(g, t, K, m, step, cli->seed + 1050, 0, x, wf, n);
     for (long c = 0; c < n; c++) {
-        wf[c] = -ais_chain(t, K, m, step, cli->seed + 50, (uint64_t)c);
+        wf[c] = -wf[c]; /* W_F = -log w */
         Rng r;
         rng_init(&r, cli->seed + 51, (uint64_t)c);
         double u = rng_uniform(&r) * cdf[NG - 1];
@@ -206,15 +235,11 @@ static void section_crooks(const Cli *cli) {
             if (cdf[mid] < u) a = mid;
             else b = mid;
         }
-        double y = lo + hg * (a + (u - cdf[a]) / (cdf[b] - cdf[a])), work = 0;
-        for (int k = K; k >= 1; k--) {
-            double l1 = (double)k / K, l0 = (double)(k - 1) / K;
-            //: reverse switch $\lambda_k\to\lambda_{k-1}$: work $E_{\lambda_{k-1}}(y) - E_{\lambda_k}(y)$
-            work += -log_f(t, l0, y) + log_f(t, l1, y);
-            if (k > 1) metropolis(t, l0, m, step, &r, &y);
-        }
-        wr[c] = work;
+        x[c] = lo + hg * (a + (u - cdf[a]) / (cdf[b] - cdf[a]));
     }
+    //: reverse protocol $\lambda_k\to\lambda_{k-1}$ from the target: its log-weight is $-W_R$, $W_R = \sum_k [E_{\lambda_{k-1}}(y) - E_{\lambda_k}(y)]$
+    ais_run(g, t, K, m, step, cli->seed + 1051, 1, x, wr, n);
+    for (long c = 0; c < n; c++) wr[c] = -wr[c];
     // histograms of W_F and -W_R on common bins
     enum { NB = 40 };
     double wmin = dF - 1.5, wmax = dF + 1.5, bw = (wmax - wmin) / NB;
@@ -247,7 +272,7 @@ static void section_crooks(const Cli *cli) {
     plot_vline(p, dF, "dF");
     plot_xlabel(p, "W");
     save(p, cli, "work_hist_FR.png");
-    free(cdf), free(wf), free(wr);
+    free(cdf), free(wf), free(wr), free(x);
 }
 
 /*: ## 4. The note's reverse kernel through the same formula (E36, E39)
@@ -302,9 +327,12 @@ int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH, "N2 B5: AIS, Jarzynski, Crooks, quasi-static limit, the note's kernel",
               205, NULL);
-    section_ais(&cli);
-    section_quasi_static(&cli);
-    section_crooks(&cli);
+    char why[256];
+    GpuContext *g = gpu_open(cli.gpu, NULL, why, sizeof why); /* prints "backend: ..."; NULL = CPU */
+    section_ais(&cli, g);
+    section_quasi_static(&cli, g);
+    section_crooks(&cli, g);
+    gpu_close(g);
     section_note_kernel(&cli);
     return check_end();
 }
