@@ -18,7 +18,7 @@ kink density against the per-mode (Bogoliubov–de Gennes) two-level dynamics; t
 Kibble–Zurek law $n\propto\tau^{-1/2}$; a Landau–Zener test of the two-level integrator; the
 integrator's order and unitarity; and the spectrum, minimum gap and success probability of a
 random Sherrington–Kirkpatrick instance.
-Figures: `spectrum_vs_s.png`, `fidelity_vs_tau.png`, `kz_kink_density.png`.
+Figures: `spectrum_vs_s.png`, `fidelity_vs_tau.png`, `kz_kink_density.png`, `amplitudes_heatmap.png`.
 
 Run: `make run L=n2`, or `build/release/bin/lectures/n2_diffusion_annealing/07_tfim_quantum_annealing`.
 
@@ -89,7 +89,8 @@ ground state) the momenta are antiperiodic, $k = \pm(2m-1)\pi/N$, and
 $$ E_0 = -\tfrac12\sum_{k}\varepsilon_k,\qquad \varepsilon_k = 2\sqrt{J^2 + \Gamma^2 - 2J\Gamma\cos k} . $$ {#eq:N2.B7.free_fermion}
 
 Lanczos (common/tridiag.h, full re-orthogonalisation, matrix–vector products by bit flips)
-started from $\lvert{+}\rangle^{\otimes N}$ gives the ground energy of the sparse $2^N$ matrix.
+started from $\lvert{+}\rangle^{\otimes N}$ gives the ground energy of the sparse $2^N$ matrix,
+for every even $N$ from 6 to 20 ($2^{20}$ amplitudes).
 */
 static double free_fermion_e0(int N, double J, double G) {
     double e = 0;
@@ -102,14 +103,16 @@ static double free_fermion_e0(int N, double J, double G) {
 }
 
 static void section_ring(const Cli *cli) {
-    const int Nmax = cli->scale == SCALE_QUICK ? 10 : 14;
+    const int Nmax = cli->scale == SCALE_QUICK ? 10 : 20;
     for (int N = 6; N <= Nmax; N += 2) {
         const size_t dim = (size_t)1 << N;
         double *ep = xmalloc(sizeof(double) * dim), *start = xmalloc(sizeof(double) * dim), ev[1];
         spin_ring_table(N, 1.0, ep);
         for (size_t b = 0; b < dim; b++) start[b] = 1.0;
         SpinTfim t = {N, ep, 0.5, 1.4}; /* s = 1/2, field 1.4: H = 0.5 H_P - 0.7 sum sigma^x */
-        lanczos_lowest(dim, spin_tfim_matvec, &t, start, 80, 1, ev);
+        /* 40 steps converge to 1e-11 from N = 14 to 20 (30 already do), and keep the Krylov basis
+           at 41 x 2^20 doubles = 330 MB for N = 20 */
+        lanczos_lowest(dim, spin_tfim_matvec, &t, start, N <= 14 ? 80 : 40, 1, ev);
         double ff = free_fermion_e0(N, 0.5, 0.7);
         char id[32];
         snprintf(id, sizeof id, "N2.B7.ring_e0_N%d", N);
@@ -290,7 +293,11 @@ $\Gamma = 1$, $N = 10$. Full enumeration finds the ground state of $H_P$ and che
 unique; Lanczos gives the two lowest levels of $H(s)$ along $s$ (the start vector
 $\lvert{+}\rangle^{\otimes N}$ overlaps every eigenvector of a generic instance). The final
 ground-state probability $P_{gs}(\tau)$ rises to 1 once $\tau$ is large against
-$1/\Delta_{min}^2$ — the adiabatic theorem.
+$1/\Delta_{min}^2$ — the adiabatic theorem. The figure `amplitudes_heatmap.png` shows the
+run at that $\tau$ from the inside: $\lvert\psi_b(s)\rvert^2$ for all 1024 basis states,
+sorted by their classical energy $E_P(b)$ (row 0 = the ground state), as $s$ goes from 0 to 1.
+The uniform start spreads over every row; the weight then drains into the low-energy rows and
+finally into row 0.
 */
 static void section_sk(const Cli *cli) {
     const int N = 10;
@@ -347,6 +354,36 @@ static void section_sk(const Cli *cli) {
     int qa = 0;
     while (qa < ntau - 1 && taus[qa] < tau_ad) qa++;
     printf("adiabatic scale 10/gap_min^2 = %.1f\n", tau_ad);
+    // the amplitudes along the run at taus[qa], basis states sorted by E_P
+    enum { NSNAP = 100 };
+    size_t *order = xmalloc(sizeof(size_t) * dim);
+    for (size_t b = 0; b < dim; b++) order[b] = b;
+    for (size_t a = 1; a < dim; a++) /* insertion sort by E_P (1024 states) */
+        for (size_t b = a; b > 0 && ep[order[b]] < ep[order[b - 1]]; b--) {
+            size_t tmp = order[b];
+            order[b] = order[b - 1], order[b - 1] = tmp;
+        }
+    double *heat = xmalloc(sizeof(double) * dim * NSNAP);
+    for (size_t b = 0; b < dim; b++) psi[b] = pow(2.0, -0.5 * N);
+    const int steps = (int)fmax(200, 20 * taus[qa]) / NSNAP * NSNAP;
+    for (int k = 0; k < steps; k++) {
+        spin_anneal_step(w, N, ep, (k + 0.5) / steps, 1.0, taus[qa] / steps, psi);
+        if ((k + 1) % (steps / NSNAP) == 0)
+            for (size_t j = 0; j < dim; j++) {
+                const fft_cplx a = psi[order[j]];
+                //: $\log_{10}\lvert\psi_b(s)\rvert^2$, row $j$ = the $j$-th lowest $E_P$
+                heat[j * NSNAP + (size_t)((k + 1) / (steps / NSNAP) - 1)] = log10(creal(a * conj(a)) + 1e-12);
+            }
+    }
+    printf("amplitude map: tau = %g, %d steps; final P(row 0) = %.6f\n", taus[qa], steps, pow(10, heat[NSNAP - 1]));
+    char title[128];
+    snprintf(title, sizeof title, "SK N = 10, tau = %g: log10 |psi_b(s)|^2, basis states sorted by E_P", taus[qa]);
+    p = plot_new(900, 600, title);
+    plot_heatmap(p, heat, NSNAP, (int)dim, 0.01, 1.0, 0, (double)dim - 1, "log10 probability");
+    plot_xlabel(p, "s = t / tau");
+    plot_ylabel(p, "rank of E_P(b) (0 = classical ground state)");
+    save(p, cli, "amplitudes_heatmap.png");
+    free(order), free(heat);
     check_ge("N2.B7.sk_adiabatic", pg[qa], 0.9, 0, NULL,
              "P_gs at tau = %g >= 10/gap_min^2 = %.1f exceeds 0.9 (adiabatic theorem)", taus[qa], tau_ad);
     p = plot_new(800, 500, "SK N = 10: final ground-state probability vs anneal time");
