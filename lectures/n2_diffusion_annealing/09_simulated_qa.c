@@ -17,8 +17,10 @@ What you will see:
   $s$, within 4 Monte-Carlo standard errors over independent replicas;
 * SQA's final success probability $P(w = 0)$ on the thin spike and the wide barrier at
   $n = 32$, next to SA's (exact chain, the same number of spin updates) and QA's (Dicke state
-  vector). SQA wins clearly on the thin spike and loses to SA on the wide barrier, like QA.
-  Figures: `sqa_trotter.png`, `sqa_success.png`.
+  vector). SQA wins clearly on the thin spike and loses to SA on the wide barrier, like QA;
+* the same comparison at $n$ = 16, 32, 48: on the thin spike SQA's success decays with $n$ at a
+  third of SA's rate per spin.
+  Figures: `sqa_trotter.png`, `sqa_success.png`, `sqa_scaling.png`.
 
 Run: `build/release/bin/lectures/n2_diffusion_annealing/09_simulated_qa [--quick | --full] [--threads N]`.
 Every replica draws from its own Philox stream, so the output does not depend on `--threads`.
@@ -262,11 +264,11 @@ static double sqa_run(SpikeKind inst, int n, int P, double beta, int S, double s
     return (double)h / R;
 }
 
-static void section_anneal(const Cli *cli) {
+static int section_anneal(const Cli *cli, double sqa[2]) {
     const int n = 32, P = 32, S = (int)cli_scale(cli, 150, 300, 1000), R = (int)cli_scale(cli, 128, 256, 2000);
     const double beta = 8.0, s0 = 0.05, s1 = 0.95;
     const SpikeKind kinds[2] = {SPIKE_THIN, SPIKE_WIDE};
-    double sqa[2], sa[2], qa[2];
+    double sa[2], qa[2];
     for (int q = 0; q < 2; q++) {
         sqa[q] = sqa_run(kinds[q], n, P, beta, S, s0, s1, R, cli->seed, 100000 * (uint64_t)(q + 1));
         sa[q] = spike_sa_exact(kinds[q], n, S * P);
@@ -292,6 +294,76 @@ static void section_anneal(const Cli *cli) {
     plot_series_marker(plot_scatter(p, xs, sa, 2, "SA (exact chain, same spin updates)"), 7);
     plot_series_marker(plot_scatter(p, xs, qa, 2, "QA (Dicke, tau = 100)"), 7);
     save(p, cli, "sqa_success.png");
+    return R;
+}
+
+/*: ## 3b. SQA's scaling in $n$
+
+The comparison of section 3 at one size says nothing about how the advantage grows. Here the
+same SQA run ($P = 32$, $\beta = 8$, $S$ sweeps from $s = 0.05$ to 0.95, greedy read-out) is
+repeated on both instances at $n$ = 16 and 48 (the wide barrier needs $16 \mid n$; $n = 32$ is
+section 3's run), beside SA's exact success at the same number of spin updates and QA's at
+$\tau = 100$. For each instance the program measures the decay rate of $\ln P(w=0)$ per spin
+between $n_1 = 16$ and $n_2 = 48$,
+
+$$ \gamma = -\frac{\ln P_{n_2} - \ln P_{n_1}}{n_2 - n_1}, $$ {#eq:N2.B87.decay_rate}
+
+for SQA (its binomial standard error carried through the logarithm, $\mathrm{se}(\ln\hat P) =
+\sqrt{(1-\hat P)/(R\hat P)}$) and for SA (exact). At these fixed budgets nothing stays
+constant: SQA's success falls with $n$ too, but more slowly than SA's on the thin spike; on
+the wide barrier SQA (like QA at fixed $\tau$) loses ground against SA as $n$ grows (figure
+`sqa_scaling.png`).
+*/
+static void section_scaling(const Cli *cli, const double sqa32[2], int R32) {
+    enum { NN = 3 };
+    const int ns[NN] = {16, 32, 48}, P = 32, S = (int)cli_scale(cli, 150, 300, 1000);
+    const int R = (int)cli_scale(cli, 64, 128, 1000), n2 = cli->scale == SCALE_QUICK ? 1 : 2; /* quick: 16 -> 32 */
+    const double beta = 8.0;
+    const SpikeKind kinds[2] = {SPIKE_THIN, SPIKE_WIDE};
+    double sqa[2][NN], sa[2][NN], qa[2][NN], nx[NN], reps[NN] = {R, R32, R};
+    for (int q = 0; q < 2; q++)
+        for (int j = 0; j <= n2; j++) {
+            nx[j] = ns[j];
+            sqa[q][j] = j == 1 ? sqa32[q] : sqa_run(kinds[q], ns[j], P, beta, S, 0.05, 0.95, R, cli->seed, 300000 + 100000 * (uint64_t)(2 * j + q));
+            sa[q][j] = spike_sa_exact(kinds[q], ns[j], S * P);
+            qa[q][j] = spike_qa_success(kinds[q], ns[j], 100.0);
+            printf("%s n = %2d: SQA P(w=0) = %.4f (%g replicas);  SA exact %.3e;  QA (tau = 100) %.4f\n", q ? "wide" : "thin", ns[j],
+                   sqa[q][j], reps[j], sa[q][j], qa[q][j]);
+        }
+    const double dn = ns[n2] - ns[0];
+    //: eq. [eq:N2.B87.decay_rate] for SQA (with its standard error) and SA, thin spike
+    double g_sqa = -(log(sqa[0][n2]) - log(sqa[0][0])) / dn, g_sa = -(log(sa[0][n2]) - log(sa[0][0])) / dn;
+    double se_g = sqrt((1 - sqa[0][0]) / (reps[0] * sqa[0][0]) + (1 - sqa[0][n2]) / (reps[n2] * sqa[0][n2])) / dn;
+    printf("thin spike, n = %d -> %d: decay rate of ln P(w=0) per spin: SQA %.4f (se %.4f), SA %.4f, QA (tau = 100) %.4f\n", ns[0], ns[n2],
+           g_sqa, se_g, g_sa, -(log(qa[0][n2]) - log(qa[0][0])) / dn);
+    check_ge("N2.B87.sqa_scaling_thin", g_sa - g_sqa, 4 * se_g, 0, "N2.B87.decay_rate",
+             "thin spike, n = %d -> %d: SA's exact decay rate %.4f exceeds SQA's %.4f by 4 SE of SQA's (%.4f): SQA's advantage grows with n",
+             ns[0], ns[n2], g_sa, g_sqa, se_g);
+    const double se_big = sqrt(sa[0][n2] * (1 - sa[0][n2]) / reps[n2]);
+    check_ge("N2.B87.sqa_beats_sa_thin_large_n", sqa[0][n2], sa[0][n2] + 4 * se_big, 0, "N2.B87.action",
+             "thin spike n = %d: SQA success %.4f vs SA's exact %.2e + 4 SE under SQA = SA (%.4f)", ns[n2], sqa[0][n2], sa[0][n2], se_big);
+    if (sqa[1][n2] > 0)
+        printf("wide barrier, n = %d -> %d: decay rate per spin: SQA %.4f, SA %.4f\n", ns[0], ns[n2], -(log(sqa[1][n2]) - log(sqa[1][0])) / dn,
+               -(log(sa[1][n2]) - log(sa[1][0])) / dn);
+    else
+        printf("wide barrier, n = %d: SQA had no success in %g replicas (SA exact %.3e): P(w=0) < 3/%g (95 %%), so its decay rate is at "
+               "least %.4f per spin; SA's is %.4f\n",
+               ns[n2], reps[n2], sa[1][n2], reps[n2], -(log(3.0 / reps[n2]) - log(sqa[1][0])) / dn, -(log(sa[1][n2]) - log(sa[1][0])) / dn);
+    Plot *p = plot_new(800, 500, "success P(w = 0) vs n at fixed budgets (SQA: P = 32, beta = 8; SA: same spin updates; QA: tau = 100)");
+    plot_ylog(p, 1);
+    plot_ylim(p, 1e-6, 1.5);
+    const char *lab[2][3] = {{"SQA thin", "SA thin (exact)", "QA thin"}, {"SQA wide", "SA wide (exact)", "QA wide"}};
+    for (int q = 0; q < 2; q++) {
+        double y[NN], xs[NN];
+        int m = 0;
+        for (int j = 0; j <= n2; j++)
+            if (sqa[q][j] > 0) xs[m] = nx[j], y[m++] = sqa[q][j]; /* a zero count has no place on a log axis */
+        plot_series_marker(plot_line(p, xs, y, m, lab[q][0]), 5);
+        plot_series_marker(plot_line(p, nx, sa[q], n2 + 1, lab[q][1]), 4);
+        plot_line(p, nx, qa[q], n2 + 1, lab[q][2]);
+    }
+    plot_xlabel(p, "n");
+    save(p, cli, "sqa_scaling.png");
 }
 
 int main(int argc, char **argv) {
@@ -299,6 +371,8 @@ int main(int argc, char **argv) {
     cli_parse(&cli, argc, argv, PROGRAM_PATH, "N2 B8.7: simulated quantum annealing by path-integral Monte Carlo", 209, NULL);
     section_trotter(&cli);
     section_sampler(&cli);
-    section_anneal(&cli);
+    double sqa32[2];
+    const int R32 = section_anneal(&cli, sqa32);
+    section_scaling(&cli, sqa32, R32);
     return check_end();
 }
