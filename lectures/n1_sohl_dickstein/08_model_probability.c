@@ -40,6 +40,7 @@ Run: `build/release/bin/lectures/n1_sohl_dickstein/08_model_probability [--quick
 #include "common/cli.h"
 #include "common/gmm1d_diffusion.h"
 #include "common/linalg.h"
+#include "common/mix1_chain.h"
 #include "common/plot.h"
 #include "common/quadrature.h"
 #include "common/rng.h"
@@ -47,18 +48,15 @@ Run: `build/release/bin/lectures/n1_sohl_dickstein/08_model_probability [--quick
 #include "common/util.h"
 
 static const Mix1 Q0 = {2, {0.7, 0.3}, {-1, 1}, {0.25, 0.25}};
-enum { NG = 841, MODEL_MATCHED = 0, MODEL_EDGE = 1, MODEL_NOTE = 2 };
+enum { NG = 841, MODEL_MATCHED = MIX1_CHAIN_MATCHED, MODEL_EDGE = MIX1_CHAIN_EDGE, MODEL_NOTE = MIX1_CHAIN_NOTE };
 static const double LO = -7.0, HG = 14.0 / (NG - 1);
 
 static double abar(int t, int T) { return exp(-8.0 * t / T); }
 static double lognorm(double x, double m, double v) { return -0.5 * (x - m) * (x - m) / v - 0.5 * log(2 * M_PI * v); }
 
-/* The reverse kernel p(x^{t-1} | x^t) of a model: mean and variance. */
+/* The reverse kernel p(x^{t-1} | x^t) of a model: mean and variance (common/mix1_chain.h). */
 static void model_step(int model, int t, int T, double x, double *mean, double *var) {
-    double beta = 1 - exp(-8.0 / T);
-    if (model == MODEL_NOTE || (model == MODEL_EDGE && t == 1)) { *mean = sqrt(1 - beta) * x, *var = beta; return; }
-    Mix1 qt = mix1_forward(&Q0, abar(t, T));
-    mix1_tweedie(&qt, beta, x, mean, var);
+    mix1_chain_step(&Q0, model, t, T, x, mean, var);
 }
 
 /*: ## The model density on a grid, and by importance weights (Q4)
@@ -68,34 +66,10 @@ $[-7,7]$. The weights of eq. [eq:N1.2.3.weights] are computed along forward traj
 *at* $x^0$ (the note's "samples of $q^{(0..T)}(x^{(0)},y^{(1..T)})$", l.609, are these, E38).
 Trajectory $j$ uses Philox stream $j$.
 */
-static void grid_p0(int model, int T, double *p) {
-    double *np_ = xmalloc(NG * sizeof *np_), *mu = xmalloc(NG * sizeof *mu), *va = xmalloc(NG * sizeof *va);
-    for (int i = 0; i < NG; i++) p[i] = exp(lognorm(LO + HG * i, 0, 1));
-    for (int t = T; t >= 1; t--) {
-        for (int i = 0; i < NG; i++) model_step(model, t, T, LO + HG * i, &mu[i], &va[i]);
-        for (int k = 0; k < NG; k++) {
-            double y = LO + HG * k, s = 0.0;
-            for (int i = 0; i < NG; i++) s += p[i] * exp(lognorm(y, mu[i], va[i]));
-            np_[k] = s * HG;
-        }
-        for (int k = 0; k < NG; k++) p[k] = np_[k];
-    }
-    free(np_), free(mu), free(va);
-}
+static void grid_p0(int model, int T, double *p) { mix1_chain_grid_p0(&Q0, model, T, LO, HG, NG, p); }
 
-static double trajectory_logw(int model, int T, double x0, Rng *r, double *xT) {
-    double beta = 1 - exp(-8.0 / T), x = x0, lw = 0.0;
-    for (int t = 1; t <= T; t++) {
-        double xn = sqrt(1 - beta) * x + sqrt(beta) * rng_normal(r), m, v;
-        model_step(model, t, T, xn, &m, &v);
-        //: $\log\frac{p(x^{t-1}\mid x^t)}{q(x^t\mid x^{t-1})}$, eq. [eq:N1.2.3.weights]
-        lw += lognorm(x, m, v) - lognorm(xn, sqrt(1 - beta) * x, beta);
-        x = xn;
-    }
-    *xT = x;
-    //: $+\log p(x^T) = \log\pi(x^T)$
-    return lw + lognorm(x, 0, 1);
-}
+//: eq. [eq:N1.2.3.weights] along one forward trajectory (eq. [eq:common.mix1_chain.logw])
+static double trajectory_logw(int model, int T, double x0, Rng *r, double *xT) { return mix1_chain_logw(&Q0, model, T, x0, r, xT); }
 
 static void importance(int T, long n, uint64_t seed, const double *p0) {
     const int idx[3] = {360, 420, 480}; /* x0 = -1, 0, 1 on the grid */

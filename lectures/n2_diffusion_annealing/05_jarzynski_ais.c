@@ -37,6 +37,7 @@ Run: `make run L=n2`, or `build/release/bin/lectures/n2_diffusion_annealing/05_j
 #include "common/check.h"
 #include "common/cli.h"
 #include "common/mathfn.h"
+#include "common/mix1_chain.h"
 #include "common/plot.h"
 #include "common/quadrature.h"
 #include "common/rng.h"
@@ -113,13 +114,30 @@ static double log_z_ratio(Target t) {
     return log(z1) - 0.5 * log(2 * PI);
 }
 
+/* Jarzynski's equality and the second law for log-weights whose exact log E[w] is lz:
+   E[w e^{-lz}] = 1 within 4 SE, E[log w] <= lz. Sections 1 and 5 both use it. Returns E[log w]. */
+static double weight_checks(const char *tag, const char *what, const double *logw, long n, double lz) {
+    double *w = xmalloc(sizeof(double) * n);
+    // mean of w = exp(log w) around exp(lz) to avoid overflow: ratio w / exp(lz)
+    for (long c = 0; c < n; c++) w[c] = exp(logw[c] - lz);
+    double se, mw = stats_mean_se(w, (size_t)n, &se);
+    char id[64];
+    snprintf(id, sizeof id, "N2.B5.ais_unbiased_%s", tag);
+    check_mc(id, mw, 1.0, se, 4, n, "N2.B5.ais_weight", "%s: mean of w / E[w] is 1 (Neal; Jarzynski E[e^-W] = e^-dF)", what);
+    double se_l, ml = stats_mean_se(logw, (size_t)n, &se_l);
+    snprintf(id, sizeof id, "N2.B5.second_law_%s", tag);
+    check_le(id, ml, lz, 0, "N2.B5.ais_weight", "%s: E[log w] = %.5f <= log E[w] (Jensen; 'second law' E[W] >= dF)", what, ml);
+    free(w);
+    return ml;
+}
+
 static void section_ais(const Cli *cli, GpuContext *g) {
     const long n = cli_scale(cli, 4000, 40000, 200000);
     const int K = 100, m = 2;
     const Target ts[2] = {QUARTIC, DOUBLE_WELL};
     const double ref_logz[2] = {0.0225104, -1.4766215}, steps[2] = {1.0, 0.25};
     const char *names[2] = {"quartic", "double_well"};
-    double *logw = xmalloc(sizeof(double) * n), *w = xmalloc(sizeof(double) * n), *x = xmalloc(sizeof(double) * n);
+    double *logw = xmalloc(sizeof(double) * n), *x = xmalloc(sizeof(double) * n);
     for (int q = 0; q < 2; q++) {
         double lz = log_z_ratio(ts[q]);
         char id[64];
@@ -135,22 +153,15 @@ static void section_ais(const Cli *cli, GpuContext *g) {
         normal_starts(x, n, cli->seed + q);
         GocWhere where = ais_run(g, ts[q], K, m, steps[q], cli->seed + 1000 + q, 0, x, logw, n);
         printf("%s: %ld AIS chains ran on the %s\n", names[q], n, goc_where_name(where));
-        // mean of w = exp(log w) around exp(lz) to avoid overflow: ratio w / exp(lz)
-        for (long c = 0; c < n; c++) w[c] = exp(logw[c] - lz);
-        double se, mw = stats_mean_se(w, (size_t)n, &se);
-        snprintf(id, sizeof id, "N2.B5.ais_unbiased_%s", names[q]);
-        check_mc(id, mw, 1.0, se, 4, n, "N2.B5.ais_weight",
-                 "%s, K = 100: mean of w / (Z1/Z0) is 1 (Neal; Jarzynski E[e^-W] = e^-dF)", names[q]);
-        double se_l, ml = stats_mean_se(logw, (size_t)n, &se_l);
-        snprintf(id, sizeof id, "N2.B5.second_law_%s", names[q]);
-        check_le(id, ml, lz, 0, "N2.B5.ais_weight",
-                 "%s: E[log w] = %.5f <= log(Z1/Z0) (Jensen; 'second law' E[W] >= dF)", names[q], ml);
+        char what[64];
+        snprintf(what, sizeof what, "%s, K = 100, E[w] = Z1/Z0", names[q]);
+        double ml = weight_checks(names[q], what, logw, n, lz);
         if (q == 1) {
             check_erratum("N2.B5.E42_jensen_direction", lz, ml,
                           "note l.642 writes the Jensen step with '>=': it would need E[log w] >= log E[w] = log(Z1/Z0); here E[log w] is below");
         }
     }
-    free(logw), free(w), free(x);
+    free(logw), free(x);
 }
 
 /*: ## 2. The quasi-static limit
@@ -323,6 +334,74 @@ static void section_note_kernel(const Cli *cli) {
                   "note l.612-614: T(x0|x1)/T(x1|x0) 'tends to 1' as beta -> 0; it is pi(x0)/pi(x1) for every beta (beta = 1e-4: %.10f)", ratio);
 }
 
+/*: ## 5. The diffusion model of A8 through the same bookkeeping (B5.4)
+
+Program A8 (lectures/n1_sohl_dickstein/08) defines a diffusion model's density by an
+importance weight over forward paths, eq. [eq:common.mix1_chain.logw] (common/mix1_chain.h:
+data $q_0 = 0.7\,\mathcal N(-1, 0.5^2) + 0.3\,\mathcal N(1, 0.5^2)$, $T$ steps of constant
+$\beta = 1 - e^{-8/T}$, reverse kernels the Gaussians with the true posterior's moments). Read
+as AIS, the forward diffusion from $x^0$ is the protocol, the model's reverse kernels are what
+make the reverse path law, and the "partition-function ratio" is the model density:
+
+$$ \mathbb E_q[w\mid x^0] = p_0(x^0),\qquad \Delta F = -\log p_0(x^0),\qquad \mathbb E_q[\log w\mid x^0]\le\log p_0(x^0) , $$ {#eq:N2.B5.diffusion_as_ais}
+
+Jarzynski's equality and the second law of section 1, with $p_0$ from A8's grid propagation
+(841 points) as the exact value. The same function (`weight_checks`) judges both. The Jensen gap
+$\log p_0(x^0) - \mathbb E\log w$ is the KL divergence between the forward path law and the
+model's reverse path law given $x^0$. Unlike section 2, the limit $T\to\infty$ here changes
+the model itself ($p_0$ at T = 40 is not $p_0$ at T = 10), and the gap need not shrink at every
+point: from T = 10 to 40 it shrinks at $x^0 = \pm1$ but *grows* at $x^0 = 0$, between the
+modes (printed). Only its average over $x^0\sim q_0$ decreases, which is what A8 checks
+(`N1.2.3.gap_decreases`). With the note's kernel (section 4) the same weights are the
+constant $\pi(x^0)$.
+*/
+static void section_diffusion_model(const Cli *cli) {
+    static const Mix1 q0 = {2, {0.7, 0.3}, {-1, 1}, {0.25, 0.25}};
+    enum { NG = 841 };
+    const double lo = -7.0, hg = 14.0 / (NG - 1);
+    const long n = cli_scale(cli, 4000, 20000, 100000);
+    const int Ts[2] = {10, 40}, idx[3] = {360, 420, 480}; /* x0 = -1, 0, 1 on the grid */
+    double *p0 = xmalloc(sizeof(double) * NG), *logw = xmalloc(sizeof(double) * n), gap[2][3], var[2][3];
+    for (int a = 0; a < 2; a++) {
+        const int T = Ts[a];
+        mix1_chain_grid_p0(&q0, MIX1_CHAIN_MATCHED, T, lo, hg, NG, p0);
+        for (int b = 0; b < 3; b++) {
+            const double x0 = lo + hg * idx[b], lz = log(p0[idx[b]]);
+            for (long c = 0; c < n; c++) {
+                Rng r;
+                rng_init(&r, cli->seed + 60 + a, (uint64_t)(b * n + c));
+                double xT;
+                //: eq. [eq:common.mix1_chain.logw]: a forward path from $x^0$ and its weight
+                logw[c] = mix1_chain_logw(&q0, MIX1_CHAIN_MATCHED, T, x0, &r, &xT);
+            }
+            double mean, v;
+            stats_mean_var(logw, (size_t)n, &mean, &v);
+            gap[a][b] = lz - mean, var[a][b] = v;
+            printf("A8's model, T = %2d, x0 = %+.0f: log p0 = %.6f, E[log w] = %.6f (gap %.2e), Var(log w) = %.3e\n", T, x0, lz, mean,
+                   gap[a][b], v);
+            if (T == 40) {
+                char tag[32], what[96];
+                snprintf(tag, sizeof tag, "diffusion_x%+.0f", x0);
+                snprintf(what, sizeof what, "A8's diffusion model, T = 40, x0 = %+.0f, E[w] = p0(x0) (grid)", x0);
+                //: eq. [eq:N2.B5.diffusion_as_ais]
+                weight_checks(tag, what, logw, n, lz);
+            }
+        }
+    }
+    printf("Jensen gap T = 10 -> 40: x0 = -1 %.2e -> %.2e, x0 = 0 %.2e -> %.2e (grows), x0 = +1 %.2e -> %.2e; Var(log w) at x0 = 0 %.2e -> %.2e\n",
+           gap[0][0], gap[1][0], gap[0][1], gap[1][1], gap[0][2], gap[1][2], var[0][1], var[1][1]);
+    // the note's kernel through the same weight formula: constant weights pi(x0)
+    double worst = 0;
+    for (long c = 0; c < 1000; c++) {
+        Rng r;
+        rng_init(&r, cli->seed + 62, (uint64_t)c);
+        double xT, l = mix1_chain_logw(&q0, MIX1_CHAIN_NOTE, 40, 0.5, &r, &xT);
+        worst = fmax(worst, fabs(l - (-0.125 - 0.5 * log(2 * PI))));
+    }
+    printf("the note's kernel in the same code, T = 40, x0 = 0.5: max |log w - log pi(x0)| = %.1e over 1000 paths (section 4's E36)\n", worst);
+    free(p0), free(logw);
+}
+
 int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH, "N2 B5: AIS, Jarzynski, Crooks, quasi-static limit, the note's kernel",
@@ -334,5 +413,6 @@ int main(int argc, char **argv) {
     section_crooks(&cli, g);
     gpu_close(g);
     section_note_kernel(&cli);
+    section_diffusion_model(&cli);
     return check_end();
 }
