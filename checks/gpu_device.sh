@@ -14,6 +14,8 @@ progs=(checks/unit/test_gpu_runtime checks/unit/test_gpu_langevin checks/unit/te
        checks/unit/test_gpu_precision checks/unit/test_gpu_train checks/unit/test_gpu_train_ncsn
        lectures/35_score_matching/02_dsm_gmm2d lectures/35_score_matching/07_ncsn_gmm2d
        lectures/35_score_matching/08_annealed_langevin lectures/35_score_matching/11_swissroll_ncsn
+       checks/unit/test_gpu_anneal lectures/n2_diffusion_annealing/02_langevin_annealing
+       lectures/n2_diffusion_annealing/05_jarzynski_ais
        checks/bench/gpu_langevin checks/bench/gpu_train)
 
 if [[ "${1:-}" == --pack ]]; then
@@ -45,13 +47,17 @@ run() { # name, then the command; keeps the log, the SUMMARY line, FAIL lines an
   grep -E '^CHECK FAIL|^backend' "$out/$name.log" | head -5 | sed 's/^/    /' | tee -a "$summary"
 }
 # the unit tests: every op and kernel against its CPU twin, tolerances from the precision model
-for t in test_gpu_runtime test_gpu_langevin test_gpu_mlp test_gpu_precision test_gpu_train test_gpu_train_ncsn; do
+for t in test_gpu_runtime test_gpu_langevin test_gpu_mlp test_gpu_precision test_gpu_train test_gpu_train_ncsn test_gpu_anneal; do
   [[ -x $B/checks/unit/$t ]] && run "$t" $B/checks/unit/$t --gpu auto
 done
 # the lecture programs with a GPU path: the GPU alone (auto) against the CPU (off), same checks
 for p in 02_dsm_gmm2d 07_ncsn_gmm2d 08_annealed_langevin 11_swissroll_ncsn; do
   run "L35_${p}_gpu" $B/lectures/35_score_matching/$p --gpu auto --out "$out/L35_${p}_gpu"
   run "L35_${p}_cpu" $B/lectures/35_score_matching/$p --gpu off --out "$out/L35_${p}_cpu"
+done
+for p in 02_langevin_annealing 05_jarzynski_ais; do
+  run "N2_${p}_gpu" $B/lectures/n2_diffusion_annealing/$p --gpu auto --out "$out/N2_${p}_gpu"
+  run "N2_${p}_cpu" $B/lectures/n2_diffusion_annealing/$p --gpu off --out "$out/N2_${p}_cpu"
 done
 run "L35_11_swissroll_ncsn_full_gpu" $B/lectures/35_score_matching/11_swissroll_ncsn --full --gpu auto --out "$out/L35_11_full_gpu"
 # benchmarks (RESULT lines in the logs)
