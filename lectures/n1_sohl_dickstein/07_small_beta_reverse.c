@@ -21,7 +21,8 @@ $3\times10^{-4}$ with local slopes → 3 and KL/β³ → C = 11.43; a narrow-mod
 β³ regime);
 the path level: KL($q_0\Vert p_0$) of a chain of moment-matched Gaussian reverse kernels against
 the bound $\mathrm{KL}(q_T\Vert\pi)+\sum_t\mathbb E\,\mathrm{KL}_t$; and $C(s)$ along the noise levels with
-the cost of constant vs $C^{1/3}$-spaced steps. Figure: `kl_vs_beta_loglog.png`.
+the cost of constant vs $C^{1/3}$-spaced steps. Figures: `kl_vs_beta_loglog.png`, `c_of_s.png`
+($C(s)$ and where each schedule puts its steps).
 
 Run: `build/release/bin/lectures/n1_sohl_dickstein/07_small_beta_reverse [--quick|--full]`.
 
@@ -285,7 +286,7 @@ static double c_of_s(double s) {
 static double c_of_s_fn(double s, void *ctx) { (void)ctx; return c_of_s(s); }
 static double c_cbrt_fn(double s, void *ctx) { (void)ctx; return cbrt(c_of_s(s)); }
 
-static void schedule(void) {
+static void schedule(const Cli *cli) {
     check_rel("N1.2.3.C_of_1", c_of_s(1.0), 8.5e-3, 0.01, "N1.2.3.kl_beta3", "C(s = 1) (spec 8.5e-3)");
     check_rel("N1.2.3.C_of_2", c_of_s(2.0), 1.4e-4, 0.04, "N1.2.3.kl_beta3", "C(s = 2) (spec 1.4e-4, 2 digits)");
     //: eq. [eq:N1.2.3.schedule_cost]
@@ -298,6 +299,29 @@ static void schedule(void) {
               "B^2 int_0^B C(s) ds, B = 8: 40 equal panels vs 100 panels on [0, 0.5] + 40 on [0.5, 8] (%.3f; spec 71.8-73.1)", constant);
     check_rel("N1.2.3.optimal_schedule_cost", optimal, 0.67, 0.02, "N1.2.3.schedule_cost", "(int C^{1/3} ds)^3 (spec 0.67)");
     printf("schedule: constant beta costs %.1f / T^2, the C^{1/3} schedule %.3f / T^2 (%.0fx less)\n", constant, optimal, constant / optimal);
+    // figure: C(s) on log-spaced s, and where each schedule puts its steps
+    enum { NS = 60 };
+    double sv[NS], lsv[NS], cv[NS], frac_c[NS], frac_opt[NS], total_cbrt = cbrt(optimal);
+    for (int i = 0; i < NS; i++) {
+        sv[i] = 1e-3 * pow(8.0 / 1e-3, (double)i / (NS - 1)), lsv[i] = log10(sv[i]);
+        cv[i] = c_of_s(sv[i]);
+        //: the fraction of steps below $s$: constant steps $s/B$; the $C^{1/3}$ schedule $\int_0^s C^{1/3}/\int_0^B C^{1/3}$
+        frac_c[i] = sv[i] / 8.0;
+        frac_opt[i] = quad_gauss_legendre_composite(c_cbrt_fn, NULL, 0, sv[i], 20, 10) / total_cbrt;
+    }
+    Plot *p = plot_new_grid(1, 2, 1200, 480, "C(s) = E[(d^3 log q_s)^2] / 12 along the noise time s = -log abar");
+    plot_panel(p, 0);
+    plot_ylog(p, 1);
+    plot_line(p, lsv, cv, NS, "C(s)");
+    plot_xlabel(p, "log10 s");
+    plot_panel(p, 1);
+    plot_line(p, lsv, frac_c, NS, "constant beta");
+    plot_line(p, lsv, frac_opt, NS, "steps ~ C^{1/3}");
+    plot_xlabel(p, "log10 s");
+    plot_ylabel(p, "fraction of the T steps below s");
+    char err[256];
+    if (plot_save(p, cli_out_path(cli, "c_of_s.png"), err, sizeof err) != 0) die("%s", err);
+    plot_free(p);
 }
 
 int main(int argc, char **argv) {
@@ -307,6 +331,6 @@ int main(int argc, char **argv) {
     tweedie();
     per_step(&cli);
     path_level(&cli);
-    schedule();
+    schedule(&cli);
     return check_end();
 }
