@@ -11,7 +11,8 @@ $0$ for the Cantor law against the uniform one, where the truth is $+\infty$ (le
 approximations grow like $k\ln\frac32$); a differential conditional entropy that is negative, its
 zero crossing at $|\rho| = 0.970284$, the chain rule and the scaling law, all by 2-D quadrature.
 ERRATUM lines: E19 (singular parts ignored), E19c (the two terms are not divergences), E21
-(a "conditional entropy" that is negative). Figure: `kl_cantor_levels.png`.
+(a "conditional entropy" that is negative). Figures: `kl_cantor_levels.png`,
+`cond_entropy_integrand.png`.
 
 Run: `build/release/bin/lectures/n1_sohl_dickstein/03_kl_and_entropy [--quick|--full]`.
 
@@ -225,6 +226,38 @@ static void conditional_entropy(void) {
     check_close("N1.T4.discrete_chain", hcond, hjoint - hmarg, 1e-15, NULL, "discrete H(Y|X) = H(X,Y) - H(X)");
 }
 
+/*: ## Where the negative entropy comes from: the integrand
+
+The integrand $-p(x,y)\log p(y\mid x)$ of eq. [eq:N1.T4.cond_entropy] at $\rho = 0.99$ lives on a
+ridge of width $\sqrt{1-\rho^2} = 0.14$ along $y = \rho x$, where the conditional density exceeds
+1 and its logarithm is positive: the integrand is *negative* on the ridge and positive only on
+its flanks (figure `cond_entropy_integrand.png`). A second route to $H(Y\mid X)$ is the plain
+rectangle rule on the figure's grid ($601^2$ points on $[-6,6]^2$, spacing 0.02, seven points
+per ridge width; for a smooth, rapidly decaying integrand it converges faster than any power).
+*/
+static void integrand_map(const Cli *cli) {
+    enum { NG = 601 };
+    const double rho = 0.99, lim = 6.0, h = 2 * lim / (NG - 1);
+    const Biv b = {rho, 1, 0};
+    double *f = xmalloc(sizeof(double) * NG * NG), sum = 0;
+    for (int j = 0; j < NG; j++)
+        for (int i = 0; i < NG; i++) {
+            //: the integrand of eq. [eq:N1.T4.cond_entropy] at $(x_i, y_j)$
+            f[j * NG + i] = biv_inner(-lim + h * i, -lim + h * j, &b);
+            sum += f[j * NG + i] * h * h;
+        }
+    check_close("N1.T4.integrand_grid_sum", sum, cond_entropy_quad(rho, 1, 0), 1e-8, "N1.T4.cond_entropy",
+                "rho = 0.99: rectangle rule on the figure's 601^2 grid vs the rotated Gauss-Legendre quadrature");
+    Plot *p = plot_new(760, 680, "-p(x,y) log p(y|x), rho = 0.99 (negative on the ridge)");
+    plot_heatmap(p, f, NG, NG, -lim, lim, -lim, lim, "integrand");
+    plot_xlabel(p, "x");
+    plot_ylabel(p, "y");
+    char err[256];
+    if (plot_save(p, cli_out_path(cli, "cond_entropy_integrand.png"), err, sizeof err) != 0) die("%s", err);
+    plot_free(p);
+    free(f);
+}
+
 int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH, "N1 T3/T4: KL divergence (discrete, mixed, singular), conditional entropy", 403, NULL);
@@ -232,5 +265,6 @@ int main(int argc, char **argv) {
     mixed_kl(cli_scale(&cli, 100000, 1000000, 10000000), cli.seed);
     singular_kl(&cli);
     conditional_entropy();
+    integrand_map(&cli);
     return check_end();
 }
