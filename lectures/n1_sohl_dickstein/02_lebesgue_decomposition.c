@@ -12,8 +12,9 @@ exact ties; the Cantor part living on covers of vanishing length; bin masses goi
 densities blow up (continuous *and* singular); the Radon–Nikodym density as the derivative of the
 CDF off the singular set, and with respect to $\lambda+\delta_0+\delta_1$; the Fourier transform
 of the singular part not decaying. ERRATUM lines: the note's CDF "integral of the density" (E12)
-and its density integrating to 1 (E11). Figure: `cdf.png` (the CDF with its jumps and staircase,
-and the Cantor part's histogram).
+and its density integrating to 1 (E11). Figures: `cdf.png` (the CDF with its jumps and staircase,
+and the Cantor part's histogram), `cantor_power_spectrum.png` (the FFTW power spectrum of the
+binned Cantor part, which does not decay).
 
 Run: `build/release/bin/lectures/n1_sohl_dickstein/02_lebesgue_decomposition [--quick|--full]`.
 
@@ -24,6 +25,7 @@ Run: `build/release/bin/lectures/n1_sohl_dickstein/02_lebesgue_decomposition [--
 | samples $X_i$, component labels | `xs`, `part` | (n) |
 | $n$ | `n` | $10^5$ / $10^6$ / $10^7$ |
 */
+#include <complex.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,7 @@ Run: `build/release/bin/lectures/n1_sohl_dickstein/02_lebesgue_decomposition [--
 #include "common/cantor.h"
 #include "common/check.h"
 #include "common/cli.h"
+#include "common/fft.h"
 #include "common/plot.h"
 #include "common/quadrature.h"
 #include "common/rng.h"
@@ -245,6 +248,70 @@ static void fourier(const double *sing, size_t n_sing) {
            exp(-0.5 * pow(2 * M_PI * 6561, 2)));
 }
 
+/*: ## The power spectrum of the binned Cantor part
+
+Binned on the $N = 3^{12}$ intervals of level 12, the Cantor measure puts mass $2^{-12}$ on the
+bins whose ternary digits are all 0 or 2 and nothing elsewhere. Its DFT (FFTW, a length FFTW
+factors natively) is a finite product,
+
+$$ \Big\lvert\sum_b m_b\,e^{-2\pi ikb/N}\Big\rvert = \prod_{j=1}^{12}\Big\lvert\cos\frac{2\pi k}{3^j}\Big\rvert , $$ {#eq:N1.T1.cantor_dft}
+
+since the level-12 left end points are $\sum_j d_j3^{-j}$ with independent digits $d_j\in\{0,2\}$.
+The power spectrum does not decay: at $k = 3^m$ it stays at $0.3714^2 = 0.138$ for $m \le 8$
+(near $k = 3^{12}$ the binning truncates the product: 0.147 at $m = 10$) (figure `cantor_power_spectrum.png`, the largest $\lvert\hat m_k\rvert^2$ in log-spaced
+bands of $k$), the discrete trace of the non-vanishing characteristic function above.
+*/
+static void power_spectrum(const Cli *cli) {
+    enum { L = 12 };
+    const size_t N = 531441; /* 3^12 */
+    double *m = xmalloc(sizeof(double) * N), worst_cdf = 0, worst = 0;
+    fft_cplx *X = xmalloc(sizeof(fft_cplx) * (N / 2 + 1));
+    for (size_t b = 0; b < N; b++) {
+        size_t q = b;
+        int ok = 1;
+        for (int j = 0; j < L; j++, q /= 3) ok &= q % 3 != 1;
+        m[b] = ok ? 1.0 / 4096 : 0.0;
+        worst_cdf = fmax(worst_cdf, fabs(m[b] - (cantor_cdf((b + 1.0) / N) - cantor_cdf((double)b / N))));
+    }
+    printf("level-12 bin masses by digits vs cantor_cdf differences: max |diff| = %.1e\n", worst_cdf);
+    fft_r2c_forward(N, m, X);
+    enum { NB = 120 };
+    double kb[NB], pmax[NB];
+    for (int i = 0; i < NB; i++) kb[i] = pow(10.0, 5.4 * (i + 1) / NB), pmax[i] = 0;
+    for (size_t k = 1; k <= N / 2; k++) {
+        double prod = 1;
+        size_t p3 = 1;
+        for (int j = 1; j <= L; j++) {
+            p3 *= 3;
+            //: eq. [eq:N1.T1.cantor_dft], the argument reduced exactly: $2\pi(k \bmod 3^j)/3^j$
+            prod *= fabs(cos(2 * M_PI * (double)(k % p3) / (double)p3));
+        }
+        const double a = cabs(X[k]);
+        worst = fmax(worst, fabs(a - prod));
+        int i = (int)floor(log10((double)k) / 5.4 * NB);
+        if (i >= NB) i = NB - 1;
+        pmax[i] = fmax(pmax[i], a * a);
+    }
+    check_close("N1.T1.cantor_dft_product", worst, 0, 1e-12, "N1.T1.cantor_dft",
+                "|DFT_k| of the level-12 binned Cantor masses (FFTW, N = 3^12) vs prod_j |cos(2 pi k / 3^j)|, all k <= N/2");
+    printf("power spectrum at k = 3^m: ");
+    for (int mm = 0; mm < L; mm += 2) printf("m = %d: %.4f  ", mm, pow(cabs(X[(size_t)pow(3, mm)]), 2));
+    printf("(0.3714^2 = 0.1380)\n");
+    int nb = 0;
+    double xk[NB], yk[NB];
+    for (int i = 0; i < NB; i++)
+        if (pmax[i] > 0) xk[nb] = log10(kb[i]), yk[nb++] = pmax[i];
+    Plot *p = plot_new(820, 500, "binned Cantor measure (3^12 bins): largest |DFT_k|^2 per band of k");
+    plot_ylog(p, 1);
+    plot_line(p, xk, yk, nb, "max |m_hat(k)|^2 in the band");
+    plot_hline(p, 0.3714374 * 0.3714374, "|prod_j cos(2 pi / 3^j)|^2 = 0.138");
+    plot_xlabel(p, "log10 k");
+    char err[256];
+    if (plot_save(p, cli_out_path(cli, "cantor_power_spectrum.png"), err, sizeof err) != 0) die("%s", err);
+    plot_free(p);
+    free(m), free(X);
+}
+
 static double half_phi(double x, void *ctx) { (void)ctx; return W_ABS * phi(x); }
 
 /*: ## What the note gets wrong here
@@ -326,6 +393,7 @@ int main(int argc, char **argv) {
     singular_part(sing, n_part[PART_SING]);
     radon_nikodym();
     fourier(sing, n_part[PART_SING]);
+    power_spectrum(&cli);
     note_errata();
     figure(&cli, sing, n_part[PART_SING]);
     free(xs);
