@@ -201,6 +201,68 @@ static void test_ais_parity(GpuContext *g, const Cli *cli, const char *why) {
     free(xd), free(x), free(y), free(wx), free(wy), free(dec);
 }
 
+/* The lecture's one call (goc_anneal_ula / goc_anneal_ais): the CPU path without a context; the
+   same CPU path, from the unchanged start, after a device fails mid-run (an allocation failure,
+   a lost device: GpuOptions' test hooks); the kernel alone with a working device. */
+static void test_goc(GpuContext *g, const Cli *cli, int argc, char **argv, const char *why) {
+    enum { N = 500, S = 200, K = 20 };
+    const double F[4] = {0.25, 4, 0, -4}, e1[5] = {10, 0, -20, 0, 10};
+    double sched[3 * S], lam[K + 1], x0[N], xc[N], xt[N], wc[N], wt[N];
+    for (int t = 0; t < S; t++) sched[3 * t] = 0.01, sched[3 * t + 1] = sqrt(0.02 * pow(0.05, (t + 0.5) / S)), sched[3 * t + 2] = 0;
+    for (int k = 0; k <= K; k++) lam[k] = (double)k / K;
+    starts(x0, N, 50, 1.0);
+    const Anneal1dUla ula = {ANNEAL1D_POLY, 3, F, sched, S, 0, 51};
+    const Anneal1dAis ais = {4, e1, lam, K, 2, 0.43, 52};
+    memcpy(xc, x0, sizeof x0);
+    GocWhere w0 = goc_anneal_ula(NULL, &ula, xc, N);
+    double xa[N];
+    memcpy(xa, x0, sizeof x0);
+    GocWhere w0a = goc_anneal_ais(NULL, &ais, xa, wc, N);
+    check_true("common.gpu.anneal_goc_cpu", w0 == GOC_CPU && w0a == GOC_CPU, "without a context both calls run common/anneal1d (%s)",
+               goc_where_name(w0));
+    GpuMode mode = GPU_ON;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--gpu") || !strncmp(argv[i], "--gpu=", 6)) mode = cli->gpu;
+    const struct {
+        const char *id, *what;
+        GpuOptions opt;
+    } faults[] = {
+        {"common.gpu.anneal_goc_after_alloc_failure", "the second buffer allocation fails", {.quiet = 1, .fail_alloc_after = 1}},
+        {"common.gpu.anneal_goc_after_device_lost", "VK_ERROR_DEVICE_LOST at the first batch", {.quiet = 1, .lose_device_at = 1}},
+    };
+    for (size_t f = 0; f < sizeof faults / sizeof faults[0]; f++) {
+        char w2[512];
+        GpuContext *bad = gpu_open(mode, &faults[f].opt, w2, sizeof w2);
+        if (!bad) {
+            check_skip(faults[f].id, "no Vulkan device: %s", why);
+            continue;
+        }
+        memcpy(xt, x0, sizeof x0);
+        GocWhere w1 = goc_anneal_ula(bad, &ula, xt, N);
+        int same = w1 == GOC_CPU_AFTER_GPU_ERROR && !memcmp(xt, xc, sizeof xt);
+        gpu_close(bad);
+        bad = gpu_open(mode, &faults[f].opt, w2, sizeof w2);
+        memcpy(xt, x0, sizeof x0);
+        GocWhere w1a = bad ? goc_anneal_ais(bad, &ais, xt, wt, N) : GOC_CPU;
+        same &= w1a == GOC_CPU_AFTER_GPU_ERROR && !memcmp(xt, xa, sizeof xt) && !memcmp(wt, wc, sizeof wt);
+        check_true(faults[f].id, same,
+                   "after a device error (%s) both calls run the CPU path from the unchanged start: the same chains and weights as without a GPU",
+                   faults[f].what);
+        gpu_close(bad);
+    }
+    if (!g) {
+        check_skip("common.gpu.anneal_goc_gpu_alone", "no Vulkan device: %s", why);
+        return;
+    }
+    memcpy(xt, x0, sizeof x0);
+    GocWhere w2 = goc_anneal_ula(g, &ula, xt, N);
+    double d = 0;
+    for (int i = 0; i < N; i++) d = fmax(d, fabs(xt[i] - xc[i]));
+    check_true("common.gpu.anneal_goc_gpu_alone", w2 == GOC_GPU,
+               "with a working device the kernel runs (%s; max |difference| from the double CPU path on the same words %.2g, "
+               "float32 vs double: not bounded here)", goc_where_name(w2), d);
+}
+
 int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH, "unit tests of the 1-D annealing ensembles (CPU path, twins, kernels)", 41, NULL);
@@ -212,6 +274,7 @@ int main(int argc, char **argv) {
     test_threads();
     test_ula_parity(g, &cli, why);
     test_ais_parity(g, &cli, why);
+    test_goc(g, &cli, argc, argv, why);
     gpu_test_close(g, "common.gpu.anneal_validation_clean");
     return check_end();
 }
