@@ -12,7 +12,7 @@ corrections; (b) the classic "mean of a fair die ≥ 4" by an FFTW convolution o
 checked against a direct convolution, and the untilted FFT drowning in round-off; (c) the
 conditional limit theorem; (d) plain Monte Carlo (the note's l.514 procedure) failing where tilted
 importance sampling works; (e) a set $A$ with no limit (E31); (f) a rate 0 with $q\notin A$ (E33).
-Figures: `rate_vs_n.png`, `fft_tilt.png`.
+Figures: `rate_vs_n.png`, `fft_tilt.png`, `simplex_kl.png`.
 
 Run: `build/release/bin/lectures/n1_sohl_dickstein/05_sanov [--quick|--full]`.
 
@@ -396,6 +396,48 @@ static void figure(const Cli *cli, const int *na, const double *ra, int nna, con
     plot_free(p);
 }
 
+/*: ## The picture on the simplex
+
+For the 3-sided die of (a), $D(p\Vert q)$ over the whole simplex (barycentric coordinates: the
+corner $e_i$ is the law that always shows face $i$), with the boundary of $A = \{p_1\ge0.7\}$
+and its I-projection $p^* = (0.7, 0.2, 0.1)$ — the point of $A$ closest to $q$ in $D$, the
+remaining mass $0.3$ split in proportion to $q_2 : q_3$ — marked (figure `simplex_kl.png`). The
+grid minimum of $D$ over $A$ is printed beside $D^*$.
+*/
+static void simplex_figure(const Cli *cli) {
+    enum { NX = 301, NY = 261 };
+    const double q[3] = {0.5, 1.0 / 3.0, 1.0 / 6.0}, h3 = sqrt(3.0) / 2;
+    double *f = xmalloc(sizeof(double) * NX * NY), dmin = INFINITY;
+    for (int j = 0; j < NY; j++)
+        for (int i = 0; i < NX; i++) {
+            /* (X, Y) = p_2 e_2 + p_3 e_3 with e_1 = (0, 0), e_2 = (1, 0), e_3 = (1/2, sqrt 3 / 2) */
+            const double X = (double)i / (NX - 1), Y = h3 * j / (NY - 1), p3 = Y / h3, p2 = X - 0.5 * p3, p1 = 1 - p2 - p3;
+            double d = NAN;
+            if (p1 >= -1e-12 && p2 >= -1e-12 && p3 >= -1e-12) {
+                const double p[3] = {fmax(p1, 0), fmax(p2, 0), fmax(p3, 0)};
+                d = 0;
+                //: $D(p\Vert q) = \sum_i p_i\log(p_i/q_i)$ (with $0\log 0 = 0$)
+                for (int a = 0; a < 3; a++) d += p[a] > 0 ? p[a] * log(p[a] / q[a]) : 0;
+                if (p[0] >= 0.7) dmin = fmin(dmin, d);
+            }
+            f[j * NX + i] = d;
+        }
+    printf("simplex: min of D(p || q) over the grid points of A = %.7f (D* = 0.0822829 at p* = (0.7, 0.2, 0.1))\n", dmin);
+    Plot *p = plot_new(760, 680, "D(p || q) on the simplex, q = (1/2, 1/3, 1/6); A = {p_1 >= 0.7}");
+    plot_heatmap(p, f, NX, NY, 0, 1, 0, h3, "D(p || q) (nats)");
+    const double bx[2] = {0.3, 0.15}, by[2] = {0, 0.3 * h3};       /* p_1 = 0.7 */
+    const double sx[1] = {0.2 + 0.05}, sy[1] = {0.1 * h3};          /* p* */
+    const double qx[1] = {1.0 / 3 + 1.0 / 12}, qy[1] = {h3 / 6};    /* q */
+    plot_line(p, bx, by, 2, "boundary of A (p_1 = 0.7; A is the corner at e_1)");
+    plot_series_marker(plot_scatter(p, sx, sy, 1, "p* (I-projection)"), 7);
+    plot_series_marker(plot_scatter(p, qx, qy, 1, "q"), 7);
+    plot_xlabel(p, "p_2 + p_3 / 2  (e_1 at the left corner, e_2 right, e_3 top)");
+    char err[256];
+    if (plot_save(p, cli_out_path(cli, "simplex_kl.png"), err, sizeof err) != 0) die("%s", err);
+    plot_free(p);
+    free(f);
+}
+
 int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH, "N1 Sanov: exact types, tilted FFT, conditional limit, MC vs IS, statement (3)", 405, NULL);
@@ -407,5 +449,6 @@ int main(int argc, char **argv) {
     monte_carlo(cli_scale(&cli, 2000, 20000, 200000), cli.seed, exp(rb[2] * 100), exp(rb[4] * 1000));
     counterexamples();
     figure(&cli, na, ra, 6, nb, rb, 5);
+    simplex_figure(&cli);
     return check_end();
 }
