@@ -47,6 +47,7 @@ default scale).
 #include "common/digit_classifier.h"
 #include "common/gauss.h"
 #include "common/image.h"
+#include "common/parallel.h"
 #include "common/plot.h"
 #include "common/util.h"
 
@@ -440,6 +441,11 @@ static void train_or_load(const Cli *cli, const char *net_file, const float *x, 
 }
 
 static void cfg_network(const Cli *cli, const char *net_file) {
+    /* 8x8 images: each op's work is too small for a thread team to pay (on a busy machine it
+       costs many times the serial time), so this section runs on one thread unless --threads
+       asks otherwise; results do not depend on it */
+    const int threads_before = par_max_threads();
+    if (cli->threads == 0) par_set_threads(1);
     ImageSet set;
     char note[512];
     if (dataset_load_or_digits(cli->data_dir, "digits", &set, note, sizeof note) < 0) {
@@ -552,6 +558,7 @@ static void cfg_network(const Cli *cli, const char *net_file) {
     digit_classifier_free(&clf);
     ddpm_net_free(&net);
     imageset_free(&set);
+    par_set_threads(threads_before);
 }
 
 int main(int argc, char **argv) {
