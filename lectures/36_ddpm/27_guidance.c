@@ -16,7 +16,7 @@ What you will see: the classifier-guidance identity (analytic and finite-differe
 CFG with scale $w$ = classifier guidance with scale $1+w$, the table of guided laws for
 $w = 0, 1, 3, 7.5$ (spec values) with its monotone trend, the guided law against the "tilted"
 density it is often said to sample, the $\eta = 1$ step of `ddim_step_cfg` collapsing the spread
-(ERRATUM A16), the convention $w = 6.5 \leftrightarrow$ Stable Diffusion's 7.5 (ERRATUM A36),
+(ERRATUM A16), the convention $w = 6.5 \leftrightarrow$ Stable Diffusion's 7.5 (A36, a printed line),
 and on digits: the share of samples the classifier assigns to the requested class rising with
 $w$. Figures `guided_law.png` and `cfg_digits.png`.
 
