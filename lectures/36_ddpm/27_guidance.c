@@ -458,8 +458,16 @@ static void cfg_network(const Cli *cli, const char *net_file) {
     for (int i = 0; i < set.n; i++) y[i] = set.labels[i];
     DdpmNet net;
     train_or_load(cli, net_file, x, y, n_train, &net);
+    /* program 23's classifier file when it is there, else the same training (same seed and
+       configuration, so the same weights), without saving or a load/train line on stdout:
+       the output of this program does not depend on which programs ran before it */
     DigitClassifier clf;
-    digit_classifier_load_or_train(cli, &set, DIGIT_CLASSIFIER_SEED, &clf);
+    char cpath[1200];
+    digit_classifier_init(&clf, side, DIGIT_CLASSIFIER_SEED);
+    if (digit_classifier_load(&clf, digit_classifier_path(cli, set.name, cpath, sizeof cpath), note, sizeof note) != NN_IO_OK) {
+        DigitTrainConfig dc = digit_train_config(side, cli->scale, DIGIT_CLASSIFIER_SEED);
+        digit_classifier_train(&clf, x, set.labels, n_train, &dc, NULL);
+    }
     printf("  digit classifier: held-out accuracy %.4f on %d real digits\n",
            digit_classifier_accuracy(&clf, x + (size_t)n_train * D, set.labels + n_train, n_test), n_test);
 
