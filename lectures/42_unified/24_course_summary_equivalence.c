@@ -39,6 +39,7 @@ Run: `build/release/bin/lectures/42_unified/24_course_summary_equivalence [--qui
 #include "common/check.h"
 #include "common/cli.h"
 #include "common/langevin.h"
+#include "common/ode.h"
 #include "common/plot.h"
 #include "common/rng.h"
 #include "common/stats.h"
@@ -169,19 +170,14 @@ static double exact_velocity(const Schedule *sc, double t, double x) {
     return da * DATA_M + (a * da * DATA_S * DATA_S + b * db) / (a * a * DATA_S * DATA_S + b * b) * (x - a * DATA_M);
 }
 
-/* RK4 (rk4 = 1) or Euler (rk4 = 0) from sc->t_noise to sc->t_data in `steps` steps. */
+static void schedule_rhs(double t, const double *y, double *dydt, int n, void *ctx) {
+    (void)n;
+    dydt[0] = exact_velocity(ctx, t, y[0]);
+}
+
+/* RK4 (rk4 = 1) or Euler (rk4 = 0) from sc->t_noise to sc->t_data in `steps` steps (common/ode). */
 static double schedule_map(const Schedule *sc, double x, int steps, int rk4) {
-    const double h = (sc->t_data - sc->t_noise) / steps;
-    for (int k = 0; k < steps; k++) {
-        double t = sc->t_noise + k * h;
-        if (!rk4) {
-            x += h * exact_velocity(sc, t, x);
-            continue;
-        }
-        double k1 = exact_velocity(sc, t, x), k2 = exact_velocity(sc, t + h / 2, x + h / 2 * k1);
-        double k3 = exact_velocity(sc, t + h / 2, x + h / 2 * k2), k4 = exact_velocity(sc, t + h, x + h * k3);
-        x += h / 6 * (k1 + 2 * k2 + 2 * k3 + k4);
-    }
+    ode_solve_fixed(rk4 ? ODE_RK4 : ODE_EULER, schedule_rhs, (void *)sc, sc->t_noise, sc->t_data, steps, &x, 1);
     return x;
 }
 
@@ -223,19 +219,14 @@ static double vp_score(double t, double x) {
     return -(x - sqrt(ab) * DATA_M) / (ab * DATA_S * DATA_S + 1 - ab);
 }
 
-static double pf_rhs(double t, double x) {
+static void pf_rhs(double t, const double *x, double *dxdt, int n, void *ctx) {
+    (void)n, (void)ctx;
     //: [eq:L42.6.10.pf_ode]
-    return -0.5 * vp_beta(t) * (x + vp_score(t, x));
+    dxdt[0] = -0.5 * vp_beta(t) * (x[0] + vp_score(t, x[0]));
 }
 
 static double pf_map(double x, int steps) {
-    const double h = -1.0 / steps;
-    for (int k = 0; k < steps; k++) {
-        double t = 1.0 + k * h;
-        double k1 = pf_rhs(t, x), k2 = pf_rhs(t + h / 2, x + h / 2 * k1);
-        double k3 = pf_rhs(t + h / 2, x + h / 2 * k2), k4 = pf_rhs(t + h, x + h * k3);
-        x += h / 6 * (k1 + 2 * k2 + 2 * k3 + k4);
-    }
+    ode_solve_fixed(ODE_RK4, pf_rhs, NULL, 1.0, 0.0, steps, &x, 1);
     return x;
 }
 
