@@ -401,7 +401,7 @@ static void section_train(const Cli *cli) {
     nn_linear_params(&c->l2, "l2", &cnf.player[0].params);
     cnf.player[0].opt = optim_adam(3e-3, 0.9, 0.999, 1e-8, 0.0);
     check_true("L42.4.3.cnf_caps", gm_check_caps(cnf.vt), "CNF vtable obeys the capability rule");
-    GmTrainConfig cfg = {.steps = cli_scale(cli, 300, 1000, 6000), .batch = 128, .clip_norm = 10.0,
+    GmTrainConfig cfg = {.steps = cli_scale(cli, 300, 800, 6000), .batch = 128, .clip_norm = 10.0,
                          .label = "CNF (Hutchinson)", .check_id = "L42.4.3.cnf_train_finite"};
     GmTrainResult res = gm_train(&cnf, train, n_train, &cfg, &trng);
     printf("CNF: %ld parameters, Hutchinson NLL %.4f -> %.4f\n", gm_num_params(&cnf), res.first_loss[0], res.avg_loss[0]);
