@@ -118,14 +118,12 @@ AdTensor *ct_logits(AdArena *arena, const CausalTransformer *m, const int *token
 }
 
 AdTensor *ct_nll(AdArena *arena, const CausalTransformer *m, const int *tokens, int B, int T) {
-    AdTensor *z = ct_logits(arena, m, tokens, B, T);
-    /* keep rows b*T + i for i < T-1: reshape (B, T, V), slice, back to 2-D */
-    AdTensor *z3 = ad_slice(arena, ad_reshape(arena, z, 3, (int[3]){B, T, m->vocab}), 1, 0, T - 1);
-    AdTensor *z2 = ad_reshape(arena, z3, 2, (int[2]){B * (T - 1), m->vocab});
-    int *target = ad_arena_alloc(arena, (size_t)B * (T - 1) * sizeof *target);
+    /* inputs: tokens 0..T-2 of each row; targets: tokens 1..T-1 */
+    int *in = ad_arena_alloc(arena, (size_t)B * (T - 1) * sizeof *in), *target = ad_arena_alloc(arena, (size_t)B * (T - 1) * sizeof *target);
     for (int b = 0; b < B; b++)
-        for (int i = 0; i + 1 < T; i++) target[b * (T - 1) + i] = tokens[b * T + i + 1];
-    return ad_cross_entropy(arena, z2, target);
+        for (int i = 0; i + 1 < T; i++) in[b * (T - 1) + i] = tokens[b * T + i], target[b * (T - 1) + i] = tokens[b * T + i + 1];
+    //: $-\frac{1}{B(T-1)}\sum_{b,i}\log p(x_{i+1}\mid x_{\le i})$
+    return ad_cross_entropy(arena, ct_logits(arena, m, in, B, T - 1), target);
 }
 
 int ct_sample_logits(const float *z, int k, double tau, Rng *rng) {
@@ -138,7 +136,7 @@ int ct_sample_logits(const float *z, int k, double tau, Rng *rng) {
 }
 
 void ct_sample(const CausalTransformer *m, int *tokens, int B, int T, int t0, double tau, Rng *rng) {
-    if (t0 < 1 || T > m->context || tau <= 0) die("ct_sample: bad prefix %d, length %d or temperature %g", t0, T, tau);
+    if (t0 < 1 || T - 1 > m->context || tau <= 0) die("ct_sample: bad prefix %d, length %d or temperature %g", t0, T, tau);
     AdArena *arena = ad_arena_new(1 << 22);
     int *prefix = xmalloc((size_t)B * T * sizeof *prefix);
     for (int t = t0; t < T; t++) {
@@ -147,8 +145,8 @@ void ct_sample(const CausalTransformer *m, int *tokens, int B, int T, int t0, do
             for (int i = 0; i < t; i++) prefix[b * t + i] = tokens[b * T + i];
         AdTensor *z = ct_logits(arena, m, prefix, B, t);
         for (int b = 0; b < B; b++)
-            //: append the sampled token (B12: the lecture's sampler never does)
-            tokens[b * T + t] = ct_sample_logits(ad_f32(z) + ((size_t)b * t + t - 1) * m->vocab, m->vocab, tau, &rng[b]);
+            //: append the sampled token (B12: the lecture's sampler never does); BOS = 0 is never drawn
+            tokens[b * T + t] = 1 + ct_sample_logits(ad_f32(z) + ((size_t)b * t + t - 1) * m->vocab + 1, m->vocab - 1, tau, &rng[b]);
     }
     free(prefix);
     ad_arena_free(arena);

@@ -13,8 +13,9 @@ Multi-head attention splits $d_\text{model}$ into $H$ heads of $d_\text{model}/H
 and the model is autoregressive by construction. Layer norm is `ad_group_norm` with one group.
 
 Sampling (`ct_sample`) is ancestral and *appends* each sampled token before predicting the next
-(the correction of B12): at temperature $\tau$, $x_{i+1}\sim\mathrm{softmax}(z_i/\tau)$, computed in
-double with the max shift, so as $\tau\to0$ it becomes the argmax. Sequence $b$ draws from its own
+(the correction of B12): at temperature $\tau$, $x_{i+1}\sim\mathrm{softmax}(z_i/\tau)$ over the tokens
+$1..V-1$ (token 0 is BOS, an input only, never drawn), computed in double with the max shift, so as
+$\tau\to0$ it becomes the argmax over those tokens. Sequence $b$ draws from its own
 Philox stream, so samples do not depend on batching or threads.
 */
 #ifndef COMMON_CAUSAL_TRANSFORMER_H
@@ -50,11 +51,13 @@ void ct_params(const CausalTransformer *m, const char *prefix, NnParams *out);
    of sequence b. [eq:common.ct.block] */
 AdTensor *ct_logits(AdArena *arena, const CausalTransformer *m, const int *tokens, int B, int T);
 
-/* Mean next-token cross-entropy (nats) over positions 0..T-2 of B sequences (targets tokens 1..T-1). */
+/* Mean next-token cross-entropy (nats) of B sequences of T tokens: the model reads tokens 0..T-2
+   (so T - 1 <= context) and predicts tokens 1..T-1. */
 AdTensor *ct_nll(AdArena *arena, const CausalTransformer *m, const int *tokens, int B, int T);
 
-/* Ancestral sampling: tokens (B x T) hold a prefix of length t0 >= 1 per row; positions t0..T-1
-   are filled one at a time at temperature tau > 0. Row b draws from rng[b]. */
+/* Ancestral sampling: tokens (B x T, T - 1 <= context) hold a prefix of length t0 >= 1 per row; positions t0..T-1
+   are filled one at a time at temperature tau > 0 with tokens 1..vocab-1 (0 = BOS is never drawn).
+   Row b draws from rng[b]. */
 void ct_sample(const CausalTransformer *m, int *tokens, int B, int T, int t0, double tau, Rng *rng);
 
 /* One draw from softmax(z / tau) of k logits (double, max-shifted). */
