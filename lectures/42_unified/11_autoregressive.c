@@ -15,7 +15,7 @@ tiny alphabet, the uniform model's exact $\log_2 17$ bits/dim, training through
 `common/genmodel`'s loop, test bits/dim against the independent-pixel model, and ancestral
 samples that *are* written back pixel by pixel (B12). Figure: `ar_samples.png`.
 
-The spec's causal transformer (B12's `TransformerAR`) is not in this program (see the README).
+The causal transformer (B12's `TransformerAR`, common/causal_transformer) is the last section.
 
 Run: `build/release/bin/lectures/42_unified/11_autoregressive [--quick | --full] [--seed N] [--out DIR] [--data DIR]`.
 
@@ -32,6 +32,7 @@ Run: `build/release/bin/lectures/42_unified/11_autoregressive [--quick | --full]
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/causal_transformer.h"
 #include "common/check.h"
 #include "common/cli.h"
 #include "common/data.h"
@@ -39,6 +40,7 @@ Run: `build/release/bin/lectures/42_unified/11_autoregressive [--quick | --full]
 #include "common/image.h"
 #include "common/mathfn.h"
 #include "common/rng.h"
+#include "common/stats.h"
 #include "common/util.h"
 
 /*: ## §3 item 27: the chain rule in any order, and what a sequence model can reach
@@ -441,11 +443,249 @@ static int section_train(const Cli *cli) {
     return 0;
 }
 
+/*: ## 4.6 TransformerAR: a causal transformer on a Markov chain (B12)
+
+The lecture's `TransformerAR` is a decoder-only transformer; its `sample` never appends the
+sampled token, so it returns BOS alone (B12). Here the model is `common/causal_transformer` (2
+layers, $d_\text{model} = 32$, 2 heads, context 32, BOS = 0, masked attention of
+`common/ad_causal_attention`), trained through `gm_train` on sequences of the two-state chain
+$P = \begin{pmatrix}0.9 & 0.1\\ 0.2 & 0.8\end{pmatrix}$ written as tokens 1, 2 after BOS, the first
+state drawn from $\pi = (2/3, 1/3)$; 32 tokens per sequence, so the best possible test NLL per
+token is [eq:L42.4.6.entropy_rate] with $L = 32$, 0.3914288 nats.
+
+$$ \mathcal L_\text{TF} = -\frac{1}{32}\sum_{i=0}^{31}\log p_\theta(x_{i+1}\mid x_0 = \text{BOS}, x_1, \dots, x_i) $$ {#eq:L42.4.6.tf_nll}
+
+Checks: causality (changing token $j$ leaves the logits of every earlier position bit-for-bit
+unchanged — the mask makes the attention weight exactly 0); the test NLL within
+$[-0.01, +0.03]$ of 0.3914288 (spec), and not below the true chain's NLL on the *same* test
+sequences by more than 4 standard errors of the paired difference; sampling at temperature
+$10^{-3}$ returns the argmax; at temperature 1 the sampled transition frequencies match $P$
+within 4 binomial standard errors.
+*/
+enum { TF_L = 32, TF_V = 3 };
+
+typedef struct {
+    CausalTransformer net;
+} TfAr;
+
+static void tf_tokens(const float *rows, int n, int *tok) {
+    for (int i = 0; i < n * (TF_L + 1); i++) tok[i] = (int)rows[i];
+}
+
+static AdTensor *tf_train_step(GenModel *gm, int player, AdArena *arena, const float *rows, int n, Rng *rng, GmLoss *terms) {
+    (void)player, (void)rng, (void)terms;
+    int *tok = ad_arena_alloc(arena, (size_t)n * (TF_L + 1) * sizeof *tok);
+    tf_tokens(rows, n, tok);
+    //: [eq:L42.4.6.tf_nll]
+    return ct_nll(arena, &((TfAr *)gm->self)->net, tok, n, TF_L + 1);
+}
+
+static void tf_log_likelihood(GenModel *gm, const float *x, int n, double *lp) {
+    TfAr *t = gm->self;
+    enum { CH = 100 };
+    AdArena *arena = ad_arena_new(1 << 22);
+    int *tok = xmalloc((size_t)n * (TF_L + 1) * sizeof *tok), *in = xmalloc((size_t)CH * TF_L * sizeof *in);
+    tf_tokens(x, n, tok);
+    for (int i0 = 0; i0 < n; i0 += CH) {
+        const int nb = n - i0 < CH ? n - i0 : CH;
+        for (int b = 0; b < nb; b++)
+            for (int k = 0; k < TF_L; k++) in[b * TF_L + k] = tok[(size_t)(i0 + b) * (TF_L + 1) + k];
+        ad_arena_reset(arena);
+        const float *z = ad_f32(ct_logits(arena, &t->net, in, nb, TF_L));
+        for (int b = 0; b < nb; b++) {
+            double acc = 0;
+            for (int k = 0; k < TF_L; k++) {
+                const float *zz = z + ((size_t)b * TF_L + k) * TF_V;
+                double row[TF_V];
+                for (int c = 0; c < TF_V; c++) row[c] = zz[c];
+                //: $\log p(x) = \sum_i \log\mathrm{softmax}(z_i)[x_{i+1}]$, [eq:L42.4.6.tf_nll]
+                acc += row[tok[(size_t)(i0 + b) * (TF_L + 1) + k + 1]] - logsumexp(row, TF_V);
+            }
+            lp[i0 + b] = acc;
+        }
+    }
+    free(tok), free(in);
+    ad_arena_free(arena);
+}
+
+static void tf_sample(GenModel *gm, int n, float *x_out, Rng *rng) {
+    int *tok = xmalloc((size_t)n * (TF_L + 1) * sizeof *tok);
+    Rng *rs = xmalloc((size_t)n * sizeof *rs);
+    uint64_t seed = rng_u64(rng);
+    for (int i = 0; i < n; i++) tok[i * (TF_L + 1)] = 0, rng_init(&rs[i], seed, (uint64_t)i);
+    /* the model reads at most TF_L tokens: the last one is drawn from the logits at position TF_L - 1 */
+    ct_sample(&((TfAr *)gm->self)->net, tok, n, TF_L + 1, 1, 1.0, rs);
+    for (int i = 0; i < n * (TF_L + 1); i++) x_out[i] = (float)tok[i];
+    free(tok), free(rs);
+}
+
+static void tf_destroy(GenModel *gm) {
+    TfAr *t = gm->self;
+    ct_free(&t->net);
+    free(t);
+}
+
+static const GenModelVT TF_VT = {
+    .name = "TransformerAR", .family = GM_FAM_AR, .paradigm = GM_PAR_LIKELIHOOD,
+    .caps = GM_CAP_SAMPLE | GM_CAP_LOGLIK | GM_CAP_EXACT_LOGLIK,
+    .train_step = tf_train_step, .sample = tf_sample, .log_likelihood = tf_log_likelihood, .destroy = tf_destroy,
+};
+
+/* n sequences (BOS, x_1..x_L) of the chain, tokens 1/2, as float rows; true log-likelihoods in lp. */
+static void markov_sequences(int n, int L, uint64_t seed, uint64_t stream0, float *rows, double *lp) {
+    static const double P[2][2] = {{0.9, 0.1}, {0.2, 0.8}}, pi[2] = {2.0 / 3, 1.0 / 3};
+    for (int i = 0; i < n; i++) {
+        Rng r;
+        rng_init(&r, seed, stream0 + (uint64_t)i);
+        int s = rng_uniform(&r) < pi[0] ? 0 : 1;
+        double acc = log(pi[s]);
+        rows[(size_t)i * (L + 1)] = 0, rows[(size_t)i * (L + 1) + 1] = (float)(s + 1);
+        for (int k = 2; k <= L; k++) {
+            int s2 = rng_uniform(&r) < P[s][0] ? 0 : 1;
+            acc += log(P[s][s2]);
+            s = s2;
+            rows[(size_t)i * (L + 1) + k] = (float)(s + 1);
+        }
+        if (lp) lp[i] = acc;
+    }
+}
+
+static void section_transformer(const Cli *cli) {
+    const int n_train = 4000, n_test = (int)cli_scale(cli, 500, 2000, 8000);
+    float *train = xmalloc((size_t)n_train * (TF_L + 1) * sizeof *train), *test = xmalloc((size_t)n_test * (TF_L + 1) * sizeof *test);
+    double *lp_true = xmalloc((size_t)n_test * sizeof *lp_true), *lp_model = xmalloc((size_t)n_test * sizeof *lp_model);
+    markov_sequences(n_train, TF_L, cli->seed, 1000, train, NULL);
+    markov_sequences(n_test, TF_L, cli->seed, 1000000, test, lp_true);
+    GenModel gm;
+    Rng init, trng, srng;
+    rng_init(&init, cli->seed, 31), rng_init(&trng, cli->seed, 32), rng_init(&srng, cli->seed, 33);
+    TfAr *t = xcalloc(1, sizeof *t);
+    ct_init(&t->net, TF_V, TF_L, 32, 2, 2, &init);
+    gm_init(&gm, &TF_VT, t, TF_L + 1);
+    ct_params(&t->net, "tf", &gm.player[0].params);
+    gm.player[0].opt = optim_adam(3e-3, 0.9, 0.999, 1e-8, 0.0);
+    check_true("L42.4.6.tf_caps", gm_check_caps(gm.vt), "TransformerAR vtable obeys the capability rule (exact log-likelihood)");
+    GmTrainConfig cfg = {.steps = cli_scale(cli, 100, 250, 2000), .batch = 32, .clip_norm = 1.0,
+                         .label = "transformer AR", .check_id = "L42.4.6.tf_train_finite"};
+    GmTrainResult res = gm_train(&gm, train, n_train, &cfg, &trng);
+    printf("transformer AR: %ld parameters, NLL/token %.4f -> %.4f\n", gm_num_params(&gm), res.first_loss[0], res.avg_loss[0]);
+
+    /* causality on test sequences: change token j, logits before j bit-for-bit equal */
+    {
+        enum { NB = 4 };
+        int tok[NB * TF_L], t2[NB * TF_L], leaks = 0, moved = 0;
+        for (int i = 0; i < NB * TF_L; i++) tok[i] = (int)test[(i / TF_L) * (TF_L + 1) + i % TF_L];
+        AdArena *arena = ad_arena_new(1 << 22);
+        float *z0 = xmalloc((size_t)NB * TF_L * TF_V * sizeof *z0);
+        memcpy(z0, ad_f32(ct_logits(arena, &t->net, tok, NB, TF_L)), (size_t)NB * TF_L * TF_V * sizeof *z0);
+        for (int j = 1; j < TF_L; j++) {
+            memcpy(t2, tok, sizeof t2);
+            for (int b = 0; b < NB; b++) t2[b * TF_L + j] = 3 - tok[b * TF_L + j];
+            ad_arena_reset(arena);
+            const float *z = ad_f32(ct_logits(arena, &t->net, t2, NB, TF_L));
+            for (int b = 0; b < NB; b++)
+                for (int i = 0; i < TF_L; i++)
+                    for (int c = 0; c < TF_V; c++) {
+                        size_t k = ((size_t)b * TF_L + i) * TF_V + c;
+                        if (i < j) leaks += z[k] != z0[k]; else moved += z[k] != z0[k];
+                    }
+        }
+        check_true("L42.4.6.tf_causality", leaks == 0 && moved > 0,
+                   "changing token j: logits of positions < j unchanged bit for bit (%d changed over %d sequences x 31 j), later ones move (%d)",
+                   leaks, NB, moved);
+        free(z0);
+        ad_arena_free(arena);
+    }
+
+    /* test NLL per token vs the entropy-rate bound, and paired against the true chain */
+    gm.vt->log_likelihood(&gm, test, n_test, lp_model);
+    double *diff = xmalloc((size_t)n_test * sizeof *diff), se_d, se_t;
+    for (int i = 0; i < n_test; i++) diff[i] = (lp_true[i] - lp_model[i]) / TF_L, lp_true[i] /= -TF_L, lp_model[i] /= -TF_L;
+    double nll = stats_mean(lp_model, (size_t)n_test), nll_true = stats_mean_se(lp_true, (size_t)n_test, &se_t);
+    double excess = stats_mean_se(diff, (size_t)n_test, &se_d);
+    printf("test NLL per token: transformer %.5f, the true chain on the same sequences %.5f +- %.5f, bound 0.3914288\n",
+           nll, nll_true, se_t);
+    check_in("L42.4.6.tf_entropy_rate", nll, 0.3914288 - 0.01, 0.3914288 + 0.03, "L42.4.6.entropy_rate",
+             "test NLL per token (L = 32, n = %d sequences) within [-0.01, +0.03] of 0.3914288 (spec)", n_test);
+    check_ge("L42.4.6.tf_not_below_truth", excess, 0.0, 4 * se_d, "L42.4.6.tf_nll",
+             "NLL(model) - NLL(true chain) per token on the same sequences = %.5f >= 0 within 4 SE (se = %.2g)", excess, se_d);
+
+    /* temperature -> 0: the argmax */
+    {
+        enum { NS = 32, TS = 9 };
+        int s[NS * TS], pre[NS * TS], wrong = 0;
+        Rng rs[NS];
+        for (int b = 0; b < NS; b++) s[b * TS] = 0, rng_init(&rs[b], cli->seed + 7, (uint64_t)b);
+        ct_sample(&t->net, s, NS, TS, 1, 1e-3, rs);
+        AdArena *arena = ad_arena_new(1 << 22);
+        for (int k = 1; k < TS; k++) {
+            ad_arena_reset(arena);
+            for (int b = 0; b < NS; b++)
+                for (int i = 0; i < k; i++) pre[b * k + i] = s[b * TS + i];
+            const float *z = ad_f32(ct_logits(arena, &t->net, pre, NS, k));
+            for (int b = 0; b < NS; b++) {
+                const float *zz = z + ((size_t)b * k + k - 1) * TF_V;
+                int am = 1; /* BOS is never drawn */
+                for (int c = 2; c < TF_V; c++) am = zz[c] > zz[am] ? c : am;
+                wrong += s[b * TS + k] != am;
+            }
+        }
+        check_true("L42.4.6.tf_temperature_argmax", wrong == 0,
+                   "sampling at temperature 1e-3 equals the argmax at every step (%d of %d differ)", wrong, NS * (TS - 1));
+        ad_arena_free(arena);
+    }
+
+    /* temperature 1: transition frequencies vs P */
+    {
+        const int ns = (int)cli_scale(cli, 256, 1024, 8192), TS = 9;
+        int *s = xmalloc((size_t)ns * TS * sizeof *s);
+        Rng *rs = xmalloc((size_t)ns * sizeof *rs);
+        for (int b = 0; b < ns; b++) s[b * TS] = 0, rng_init(&rs[b], cli->seed + 8, (uint64_t)b);
+        ct_sample(&t->net, s, ns, TS, 1, 1.0, rs);
+        long cnt[2][2] = {{0, 0}, {0, 0}}, bad = 0;
+        for (int b = 0; b < ns; b++)
+            for (int k = 2; k < TS; k++) {
+                int a = s[b * TS + k - 1] - 1, c = s[b * TS + k] - 1;
+                if (a < 0 || c < 0) bad++;
+                else cnt[a][c]++;
+            }
+        static const double P[2][2] = {{0.9, 0.1}, {0.2, 0.8}};
+        {
+            /* the model's own switching probabilities after a run of each state (for the reader) */
+            int ctx[2][8] = {{0, 1, 1, 1, 1, 1, 1, 1}, {0, 2, 2, 2, 2, 2, 2, 2}};
+            AdArena *arena = ad_arena_new(1 << 20);
+            const float *z = ad_f32(ct_logits(arena, &t->net, &ctx[0][0], 2, 8));
+            double q[2];
+            for (int a = 0; a < 2; a++) {
+                const float *zz = z + ((size_t)a * 8 + 7) * TF_V;
+                q[a] = exp(zz[2 - a]) / (exp(zz[1]) + exp(zz[2]));
+            }
+            printf("model's p(1 -> 2) = %.4f, p(2 -> 1) = %.4f after 7 equal tokens (P: 0.1, 0.2)\n", q[0], q[1]);
+            ad_arena_free(arena);
+        }
+        for (int a = 0; a < 2; a++) {
+            long na = cnt[a][0] + cnt[a][1];
+            double f = na ? (double)cnt[a][1 - a] / na : NAN, se = sqrt(P[a][1 - a] * (1 - P[a][1 - a]) / (na ? na : 1));
+            char id[64];
+            snprintf(id, sizeof id, "L42.4.6.tf_sample_freq_%d%d", a + 1, 2 - a);
+            check_mc(id, f, P[a][1 - a], se, 4.0, na, "L42.4.6.tf_nll",
+                     "temperature-1 samples: frequency of token %d -> %d vs P (%ld transitions from %d; BOS sampled %ld times)",
+                     a + 1, 2 - a, na, a + 1, bad);
+        }
+        free(s), free(rs);
+    }
+    check_erratum("L42.4.6.tf_lecture_sample_length", 1.0, TF_L + 1.0,
+                  "B12: tokens in a sequence returned by the lecture's TransformerAR.sample (BOS only) vs appended ones");
+    free(diff), free(train), free(test), free(lp_true), free(lp_model);
+    gm_free(&gm);
+}
+
 int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
               "L42 4.6: autoregressive family: chain rule, masked AR model on 8x8 digits (B12, B18)", 4211, NULL);
     section_chain_rule(&cli);
     if (section_train(&cli) != 0) return 2;
+    section_transformer(&cli);
     return check_end();
 }
