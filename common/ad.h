@@ -173,6 +173,9 @@ AdTensor *ad_conv_transpose2d(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor
                               int pad);
 /* Average over non-overlapping k x k windows (H, W divisible by k). */
 AdTensor *ad_avg_pool2d(AdArena *arena, AdTensor *x, int k);
+/* Maximum over non-overlapping k x k windows (H, W divisible by k); the gradient goes to the
+   first maximum of each window in row-major order (common/digit_classifier, L36 5.6). */
+AdTensor *ad_max_pool2d(AdArena *arena, AdTensor *x, int k);
 /* Nearest-neighbour upsampling by an integer factor. */
 AdTensor *ad_upsample_nearest2d(AdArena *arena, AdTensor *x, int factor);
 

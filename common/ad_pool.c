@@ -85,3 +85,44 @@ AdTensor *ad_upsample_nearest2d(AdArena *arena, AdTensor *x, int factor) {
                       ad_ld(x->data, dt, (pl * h + oh / factor) * w + ow / factor));
     return y;
 }
+
+/* Max pooling, $y_{h,w} = \max_{i,j<k} x_{kh+i,\,kw+j}$: the gradient $\bar y_{h,w}$ goes to the
+   window's first maximum (row-major), whose flat index is kept in aux. iparam[0]: k. */
+static void max_pool_backward(AdTensor *y) {
+    AdTensor *x = y->in[0];
+    const long *argmax = y->aux;
+    //: $\bar x_{\arg\max} \mathrel{+}= \bar y_{h,w}$
+    for (long o = 0; o < y->size; o++) ad_acc(x->grad, y->dtype, argmax[o], ad_ld(y->grad, y->dtype, o));
+}
+
+AdTensor *ad_max_pool2d(AdArena *arena, AdTensor *x, int k) {
+    char s[64];
+    if (x->ndim != 4 || k < 1 || x->shape[2] % k || x->shape[3] % k)
+        die("ad_max_pool2d: x %s cannot be pooled by %d (want (N,C,H,W) with H, W divisible)",
+            ad_shape_str(x, s, sizeof s), k);
+    int h = x->shape[2], w = x->shape[3], ho = h / k, wo = w / k;
+    int shape[4] = {x->shape[0], x->shape[1], ho, wo};
+    AdTensor *y = ad_op_out(arena, "ad_max_pool2d", 4, shape, max_pool_backward, x, NULL, NULL);
+    y->iparam[0] = k;
+    long *argmax = y->requires_grad ? ad_arena_alloc(arena, (size_t)y->size * sizeof(long)) : NULL;
+    y->aux = argmax;
+    AdDtype dt = y->dtype;
+    long planes = (long)shape[0] * shape[1];
+    //: $y_{h,w} = \max_{i,j<k} x_{kh+i,\,kw+j}$
+    for (long pl = 0; pl < planes; pl++)
+        for (int oh = 0; oh < ho; oh++)
+            for (int ow = 0; ow < wo; ow++) {
+                long best = (pl * h + oh * k) * w + ow * k;
+                double m = ad_ld(x->data, dt, best);
+                for (int i = 0; i < k; i++)
+                    for (int j = 0; j < k; j++) {
+                        long idx = (pl * h + oh * k + i) * w + ow * k + j;
+                        double v = ad_ld(x->data, dt, idx);
+                        if (v > m || (v != v && m == m)) m = v, best = idx;
+                    }
+                long o = (pl * ho + oh) * wo + ow;
+                ad_st(y->data, dt, o, m);
+                if (argmax) argmax[o] = best;
+            }
+    return y;
+}
