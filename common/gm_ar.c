@@ -68,6 +68,18 @@ void gm_made_logp(const GmMade *m, const int *lev, int n, double *lp) {
     ad_arena_free(arena);
 }
 
+double gm_ar_independent_bits(const int *lev_fit, int n_fit, const int *lev_test, int n_test, int D, int V) {
+    double bits = 0, *cnt = xmalloc((size_t)V * sizeof *cnt);
+    for (int d = 0; d < D; d++) {
+        for (int v = 0; v < V; v++) cnt[v] = 1.0;
+        for (int i = 0; i < n_fit; i++) cnt[lev_fit[(size_t)i * D + d]] += 1.0;
+        //: $p_d(v) = (1 + \#\{x_d = v\})/(n + V)$, bits/dim $= -\frac1{nD}\sum\log_2 p_d(x_d)$
+        for (int i = 0; i < n_test; i++) bits += -log2(cnt[lev_test[(size_t)i * D + d]] / (n_fit + V)) / ((double)D * n_test);
+    }
+    free(cnt);
+    return bits;
+}
+
 int gm_ar_level(float v, int V) {
     int q = (int)lrintf(v * (float)(V - 1));
     return q < 0 ? 0 : q >= V ? V - 1 : q;
@@ -91,12 +103,13 @@ static void made_log_likelihood(GenModel *gm, const float *x, int n, double *lp)
     free(lev);
 }
 
-void gm_made_sample_levels(const GmMade *m, int n, int *lev, double temp, Rng *rng) {
+void gm_made_sample_levels(GmMade *m, int n, int *lev, double temp, Rng *rng) {
     memset(lev, 0, (size_t)n * m->D * sizeof *lev);
     AdArena *arena = ad_arena_new(1 << 22);
     for (int d = 0; d < m->D; d++) {
         ad_arena_reset(arena);
         AdTensor *l = gm_made_logits(arena, m, lev, n);
+        m->net_rows += n;
         for (int s = 0; s < n; s++) {
             double lg[64], pr[64];
             for (int v = 0; v < m->V; v++) lg[v] = ad_get(l, (long)s * m->D * m->V + d * m->V + v) / temp;

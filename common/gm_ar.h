@@ -35,6 +35,7 @@ typedef struct {
     AdDtype dtype;
     NnLinear l1, l2, l3;
     double *mask[3]; /* (D,H), (H,H), (H,D*V), 0/1 */
+    long net_rows;   /* rows evaluated by the sampler's forward passes (a counter for 5.3) */
 } GmMade;
 
 void gm_made_init(GmMade *m, int D, int V, int H, AdDtype dtype, Rng *rng);
@@ -44,7 +45,10 @@ AdTensor *gm_made_logits(AdArena *arena, const GmMade *m, const int *lev, int n)
 /* log p(x) in nats for each of n rows (exact) */
 void gm_made_logp(const GmMade *m, const int *lev, int n, double *lp);
 /* n ancestral samples (levels) at temperature temp */
-void gm_made_sample_levels(const GmMade *m, int n, int *lev, double temp, Rng *rng);
+void gm_made_sample_levels(GmMade *m, int n, int *lev, double temp, Rng *rng);
+/* The independent-pixel yardstick (5.3): a categorical per pixel fitted to n_fit level rows with
+   add-one smoothing, its bits/dim on n_test rows (levels 0..V-1, D per row). */
+double gm_ar_independent_bits(const int *lev_fit, int n_fit, const int *lev_test, int n_test, int D, int V);
 /* the level of a pixel value v in [0, 1]: round(v (V-1)), clamped */
 int gm_ar_level(float v, int V);
 

@@ -42,6 +42,7 @@ static AdTensor *eps_train_step(GenModel *m, int player, AdArena *arena, const f
 void gm_ddpm_eps_fn(const double *x, size_t n, size_t dim, int t, double abar_t, double *out, void *ctx) {
     (void)abar_t;
     GmDdpm *e = ctx;
+    e->net_rows += (long)n;
     AdArena *arena = ad_arena_new(1 << 18);
     int shape[2] = {(int)n, (int)dim};
     AdTensor *xt = ad_input(arena, AD_F32, 2, shape);

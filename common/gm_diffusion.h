@@ -22,6 +22,7 @@ typedef struct {
     NnMlp net;               /* (x, t/T) D+1 -> H -> H -> D, SiLU */
     DiffusionSchedule sched; /* a copy, owned */
     int ddim_steps;          /* sample(): DDIM eta = 0 with this many steps; 0: DDPM ancestral */
+    long net_rows;           /* rows evaluated by gm_ddpm_eps_fn (a counter for 5.3) */
 } GmDdpm;
 
 void gm_ddpm_init(GenModel *m, int dim, int hidden, const DiffusionSchedule *sched, Rng *rng);

@@ -51,6 +51,7 @@ double gm_fm_integrate(GmFm *fm, float *x, int n, int steps, float *traj) {
         ad_arena_reset(arena);
         for (int i = 0; i < n; i++) t[i] = 1.0 - k * h;
         AdTensor *v = gm_fm_velocity(arena, fm, ad_from_array(arena, AD_F32, 2, shape, x), t, n);
+        fm->net_rows += n;
         //: $x_{t-h} = x_t - h\,v_\theta(x_t, t)$: backwards in time (the correction of B9)
         for (size_t i = 0; i < (size_t)D * n; i++) {
             vs[(size_t)k * D * n + i] = ad_f32(v)[i];

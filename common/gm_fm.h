@@ -21,6 +21,7 @@ typedef struct {
     int dim;          /* D */
     int paired;       /* training rows are (x0, x1) couplings (reflow) instead of x0 alone */
     int sample_steps; /* Euler steps of sample() (50, the lecture's) */
+    long net_rows;    /* rows evaluated by gm_fm_integrate (a counter for 5.3) */
 } GmFm;
 
 void gm_fm_init(GenModel *m, int dim, int hidden, int paired, Rng *rng);
