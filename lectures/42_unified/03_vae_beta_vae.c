@@ -28,8 +28,8 @@ Run: `build/release/bin/lectures/42_unified/03_vae_beta_vae [--quick | --full] [
 | $\epsilon$ | `eps` | (n, d_z) |
 | $z = \mu + \sigma\odot\epsilon$ | `z` | (n, d_z) |
 | $\hat x = \mathrm{Dec}(z)$ | `xhat` | (n, D) |
-| $\sigma_x$ (decoder std) | `Vae.sigma_x` | scalar |
-| $\beta$ | `Vae.beta` | scalar |
+| $\sigma_x$ (decoder std) | `GmVae.sigma_x` (common/gm_vae.h) | scalar |
+| $\beta$ | `GmVae.beta` | scalar |
 | $W$ (linear-Gaussian decoder) | `W` | (4, 2) |
 */
 #include <math.h>
@@ -41,6 +41,7 @@ Run: `build/release/bin/lectures/42_unified/03_vae_beta_vae [--quick | --full] [
 #include "common/cli.h"
 #include "common/data.h"
 #include "common/genmodel.h"
+#include "common/gm_vae.h"
 #include "common/image.h"
 #include "common/linalg.h"
 #include "common/mathfn.h"
@@ -61,16 +62,9 @@ Its independent route is the definition $\mathbb E_q[\log q(z) - \log p(z)]$ by 
 lecture's code writes $-\tfrac12\sum(\sigma^2+\mu^2-\log\sigma^2-1)$, which is $-\mathrm{KL}$;
 minimising it drives $\sigma^2\to\infty$ (at $\log\sigma^2 = 10$ its "KL" is already −11007.7).
 */
-static double kl_diag(const double *mu, const double *logvar, int d) {
-    double s = 0;
-    //: $\frac12\sum_j(\sigma_j^2+\mu_j^2-\log\sigma_j^2-1)$, [eq:L42.4.2.kl_diag]
-    for (int j = 0; j < d; j++) s += 0.5 * (exp(logvar[j]) + mu[j] * mu[j] - logvar[j] - 1.0);
-    return s;
-}
-
 static void section_kl(const Cli *cli) {
     const double mu = 0.5, logvar = -1.0, sigma = exp(0.5 * logvar);
-    const double kl = kl_diag(&mu, &logvar, 1);
+    const double kl = gm_vae_kl_diag(&mu, &logvar, 1);
     check_close("L42.4.2.kl_closed_form", kl, 0.3089397, 1e-7, "L42.4.2.kl_diag",
                 "KL(N(0.5, e^-1) || N(0,1)) in closed form (spec reference)");
     const long n = cli_scale(cli, 100000, 1000000, 1000000);
@@ -87,7 +81,7 @@ static void section_kl(const Cli *cli) {
     free(v);
     check_erratum("L42.4.2.kl_lecture_sign", -kl, kl, "B1: the lecture's code expression at mu=0.5, log sigma^2=-1 returns -KL");
     const double mu0 = 0.0, lv10 = 10.0;
-    check_erratum("L42.4.2.kl_lecture_unbounded", -kl_diag(&mu0, &lv10, 1), kl_diag(&mu0, &lv10, 1),
+    check_erratum("L42.4.2.kl_lecture_unbounded", -gm_vae_kl_diag(&mu0, &lv10, 1), gm_vae_kl_diag(&mu0, &lv10, 1),
                   "B1: at mu=0, log sigma^2=10 the lecture's 'KL' is hugely negative: its objective has no minimum");
 }
 
@@ -245,210 +239,6 @@ static void section_linear_gaussian(const Cli *cli) {
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/*: ## VAE and β-VAE on the digits (4.2, 5.4)
-
-Encoder $64\to128\to2d_z$ giving $(\mu, \log\sigma^2)$, decoder $d_z\to128\to64$ with a sigmoid,
-$d_z = 8$. The decoder is a Gaussian $p(x\mid z) = \mathcal N(\hat x, \sigma_x^2 I)$ with a fixed
-$\sigma_x = 0.15$ and its full constant,
-
-$$ -\log p(x\mid z) = \frac{\lVert x-\hat x\rVert^2}{2\sigma_x^2} + \frac D2\log(2\pi\sigma_x^2),\qquad
-   \mathcal L_\beta = \frac1B\sum_b\Big[-\log p(x_b\mid z_b) + \beta\,\mathrm{KL}_b\Big] , $$ {#eq:L42.4.2.vae_loss}
-
-$\beta = 1$ for the VAE (then $\mathcal L_1$ is the negative ELBO, averaged over the batch) and
-$\beta = 4$ for the β-VAE. The lecture's training loss $\lVert x - \hat x\rVert^2$ is this Gaussian with
-$\sigma_x^2 = \tfrac12$, while its `logprob` uses $-\tfrac12\lVert x-\hat x\rVert^2$, i.e. $\sigma_x^2 = 1$,
-and neither keeps $\frac D2\log 2\pi\sigma_x^2$ (B2): their bits/dim are not a likelihood's. Both
-models are trained by `gm_train`; their `log_likelihood` is the IWAE estimate [eq:L42.4.2.iwae].
-*/
-typedef struct {
-    NnMlp enc, dec;
-    int dz;
-    double beta, sigma_x;
-    int lecture;      /* log_likelihood in the lecture's convention (sigma_x^2 = 1, no constants) */
-    int K;            /* importance samples of log_likelihood */
-    Rng eval_rng;     /* noise of log_likelihood and sample */
-} Vae;
-
-static void vae_encode_graph(AdArena *arena, const Vae *v, AdTensor *x, AdTensor **mu, AdTensor **logvar) {
-    AdTensor *h = nn_mlp_forward(arena, &v->enc, x);
-    //: $(\mu, \log\sigma^2) = \mathrm{split}(\mathrm{Enc}(x))$
-    *mu = ad_slice(arena, h, 1, 0, v->dz);
-    *logvar = ad_slice(arena, h, 1, v->dz, 2 * v->dz);
-}
-
-static AdTensor *vae_train_step(GenModel *m, int player, AdArena *arena, const float *x, int n, Rng *rng,
-                                GmLoss *terms) {
-    (void)player;
-    Vae *v = m->self;
-    int shape[2] = {n, m->dim}, zshape[2] = {n, v->dz};
-    AdTensor *xt = ad_from_array(arena, AD_F32, 2, shape, x), *mu, *logvar;
-    vae_encode_graph(arena, v, xt, &mu, &logvar);
-    AdTensor *eps = ad_input(arena, AD_F32, 2, zshape);
-    rng_normal_fill_f(rng, ad_f32(eps), (size_t)n * v->dz);
-    //: $z = \mu + e^{\frac12\log\sigma^2}\odot\epsilon$
-    AdTensor *z = ad_add(arena, mu, ad_mul(arena, ad_exp(arena, ad_scale(arena, logvar, 0.5)), eps));
-    AdTensor *xhat = ad_sigmoid(arena, nn_mlp_forward(arena, &v->dec, z));
-    //: $\frac1B\sum_b\lVert x_b-\hat x_b\rVert^2/2\sigma_x^2 + \frac D2\log 2\pi\sigma_x^2$, [eq:L42.4.2.vae_loss]
-    AdTensor *recon = ad_add_const(arena, ad_scale(arena, ad_sum(arena, ad_square(arena, ad_sub(arena, xhat, xt))),
-                                                   1.0 / (2.0 * v->sigma_x * v->sigma_x * n)),
-                                   0.5 * m->dim * log(2.0 * M_PI * v->sigma_x * v->sigma_x));
-    //: $\frac1B\sum_b\frac12\sum_j(\sigma^2+\mu^2-\log\sigma^2-1)$, [eq:L42.4.2.kl_diag]
-    AdTensor *kl = ad_scale(arena, ad_sum(arena, ad_sub(arena, ad_add(arena, ad_exp(arena, logvar), ad_square(arena, mu)),
-                                                        ad_add_const(arena, logvar, 1.0))),
-                            0.5 / n);
-    if (terms) {
-        terms->nterms = 2;
-        terms->name[0] = "recon", terms->value[0] = ad_item(recon);
-        terms->name[1] = "kl", terms->value[1] = ad_item(kl);
-    }
-    //: $\mathcal L_\beta = \text{recon} + \beta\,\mathrm{KL}$, [eq:L42.4.2.vae_loss]
-    return ad_add(arena, recon, ad_scale(arena, kl, v->beta));
-}
-
-/* Posterior means and log-variances (n x dz each) in double. */
-static void vae_posterior(const Vae *v, const float *x, int n, int D, double *mu, double *logvar) {
-    AdArena *arena = ad_arena_new(1 << 20);
-    int shape[2] = {n, D};
-    AdTensor *m, *lv;
-    vae_encode_graph(arena, v, ad_from_array(arena, AD_F32, 2, shape, x), &m, &lv);
-    for (long i = 0; i < (long)n * v->dz; i++) mu[i] = ad_get(m, i), logvar[i] = ad_get(lv, i);
-    ad_arena_free(arena);
-}
-
-static void vae_decode(GenModel *m, const float *z, int n, float *x_out) {
-    Vae *v = m->self;
-    AdArena *arena = ad_arena_new(1 << 20);
-    int shape[2] = {n, v->dz};
-    AdTensor *x = ad_sigmoid(arena, nn_mlp_forward(arena, &v->dec, ad_from_array(arena, AD_F32, 2, shape, z)));
-    memcpy(x_out, ad_f32(x), (size_t)n * m->dim * sizeof *x_out);
-    ad_arena_free(arena);
-}
-
-static void vae_encode(GenModel *m, const float *x, int n, float *z_out) {
-    Vae *v = m->self;
-    double *mu = xmalloc((size_t)n * v->dz * sizeof *mu), *lv = xmalloc((size_t)n * v->dz * sizeof *lv);
-    vae_posterior(v, x, n, m->dim, mu, lv);
-    for (long i = 0; i < (long)n * v->dz; i++) z_out[i] = (float)mu[i];
-    free(mu), free(lv);
-}
-
-static void vae_sample(GenModel *m, int n, float *x_out, Rng *rng) {
-    Vae *v = m->self;
-    float *z = xmalloc((size_t)n * v->dz * sizeof *z);
-    //: $z\sim\mathcal N(0, I)$, $x = \mathrm{Dec}(z)$ (the decoder's mean)
-    rng_normal_fill_f(rng, z, (size_t)n * v->dz);
-    vae_decode(m, z, n, x_out);
-    free(z);
-}
-
-/* IWAE log-weights of one image (K draws from q) and of its ELBO estimate: lw (K), and
-   *elbo = mean_k log p(x|z_k) - KL (analytic). */
-static void vae_logweights(GenModel *m, const float *x, const double *mu, const double *lv, int K, Rng *rng, double *lw,
-                           double *elbo) {
-    Vae *v = m->self;
-    const int D = m->dim, dz = v->dz;
-    float *z = xmalloc((size_t)K * dz * sizeof *z), *xh = xmalloc((size_t)K * D * sizeof *xh);
-    double *lqz = xmalloc((size_t)K * sizeof *lqz);
-    for (int k = 0; k < K; k++) {
-        double lq = 0, lp = 0;
-        for (int j = 0; j < dz; j++) {
-            const double e = rng_normal(rng), zz = mu[j] + exp(0.5 * lv[j]) * e;
-            z[(size_t)k * dz + j] = (float)zz;
-            //: $\log q(z\mid x) - \log p(z)$ per coordinate, constants cancel
-            lq += -0.5 * e * e - 0.5 * lv[j], lp += -0.5 * zz * zz;
-        }
-        lqz[k] = lp - lq;
-    }
-    vae_decode(m, z, K, xh);
-    const double s2 = v->lecture ? 1.0 : v->sigma_x * v->sigma_x;
-    const double cst = v->lecture ? 0.0 : -0.5 * D * log(2.0 * M_PI * s2);
-    double rec = 0;
-    for (int k = 0; k < K; k++) {
-        double r2 = 0;
-        for (int i = 0; i < D; i++) r2 += ((double)x[i] - xh[(size_t)k * D + i]) * ((double)x[i] - xh[(size_t)k * D + i]);
-        //: $\log p(x\mid z_k) = -\lVert x-\hat x_k\rVert^2/2\sigma_x^2 - \frac D2\log 2\pi\sigma_x^2$
-        const double lpx = -0.5 * r2 / s2 + cst;
-        lw[k] = lpx + lqz[k], rec += lpx / K;
-    }
-    if (elbo) *elbo = rec - kl_diag(mu, lv, dz);
-    free(z), free(xh), free(lqz);
-}
-
-static void vae_log_likelihood(GenModel *m, const float *x, int n, double *lp) {
-    Vae *v = m->self;
-    double *mu = xmalloc((size_t)n * v->dz * sizeof *mu), *lv = xmalloc((size_t)n * v->dz * sizeof *lv),
-           *lw = xmalloc((size_t)v->K * sizeof *lw);
-    vae_posterior(v, x, n, m->dim, mu, lv);
-    for (int i = 0; i < n; i++) {
-        vae_logweights(m, x + (size_t)i * m->dim, mu + (size_t)i * v->dz, lv + (size_t)i * v->dz, v->K, &v->eval_rng, lw, NULL);
-        //: [eq:L42.4.2.iwae]
-        lp[i] = logsumexp(lw, (size_t)v->K) - log((double)v->K);
-    }
-    free(mu), free(lv), free(lw);
-}
-
-static void vae_destroy(GenModel *m) {
-    Vae *v = m->self;
-    nn_mlp_free(&v->enc), nn_mlp_free(&v->dec);
-    free(v);
-}
-
-static const GenModelVT VAE_VT = {
-    .name = "VAE", .family = GM_FAM_VAE, .paradigm = GM_PAR_LIKELIHOOD,
-    .caps = GM_CAP_SAMPLE | GM_CAP_LOGLIK | GM_CAP_ENCODE | GM_CAP_DECODE,
-    .train_step = vae_train_step, .sample = vae_sample, .log_likelihood = vae_log_likelihood,
-    .encode = vae_encode, .decode = vae_decode, .destroy = vae_destroy,
-};
-
-static void vae_model_init(GenModel *m, int D, int dz, double beta, const Cli *cli, uint64_t stream) {
-    Vae *v = xcalloc(1, sizeof *v);
-    v->dz = dz, v->beta = beta, v->sigma_x = 0.15, v->K = (int)cli_scale(cli, 20, 200, 1000);
-    Rng init;
-    rng_init(&init, cli->seed, stream);
-    rng_init(&v->eval_rng, cli->seed, stream + 1);
-    int we[3] = {D, 128, 2 * dz}, wd[3] = {dz, 128, D};
-    nn_mlp_init(&v->enc, 2, we, NN_ACT_RELU, AD_F32, &init);
-    nn_mlp_init(&v->dec, 2, wd, NN_ACT_RELU, AD_F32, &init);
-    gm_init(m, &VAE_VT, v, D);
-    nn_mlp_params(&v->enc, "enc", &m->player[0].params);
-    nn_mlp_params(&v->dec, "dec", &m->player[0].params);
-}
-
-typedef struct {
-    double elbo, elbo_se, iwae, iwae_se, gap, gap_se, kl, recon_mse;
-} VaeEval;
-
-/* Test-set ELBO (analytic KL + MC reconstruction), IWAE (K draws), their paired gap, KL, MSE. */
-static VaeEval vae_evaluate(GenModel *m, const float *x, int n) {
-    Vae *v = m->self;
-    const int D = m->dim, dz = v->dz;
-    double *mu = xmalloc((size_t)n * dz * sizeof *mu), *lv = xmalloc((size_t)n * dz * sizeof *lv),
-           *lw = xmalloc((size_t)v->K * sizeof *lw), *el = xmalloc((size_t)n * sizeof *el),
-           *iw = xmalloc((size_t)n * sizeof *iw), *gap = xmalloc((size_t)n * sizeof *gap);
-    vae_posterior(v, x, n, D, mu, lv);
-    VaeEval e = {0};
-    float *z = xmalloc((size_t)n * dz * sizeof *z), *xh = xmalloc((size_t)n * D * sizeof *xh);
-    for (long i = 0; i < (long)n * dz; i++) z[i] = (float)mu[i];
-    vae_decode(m, z, n, xh);
-    for (int i = 0; i < n; i++) {
-        double elbo_other;
-        /* the ELBO from K fresh draws, the IWAE from K other draws: independent estimates */
-        vae_logweights(m, x + (size_t)i * D, mu + (size_t)i * dz, lv + (size_t)i * dz, v->K, &v->eval_rng, lw, &elbo_other);
-        el[i] = elbo_other;
-        vae_logweights(m, x + (size_t)i * D, mu + (size_t)i * dz, lv + (size_t)i * dz, v->K, &v->eval_rng, lw, NULL);
-        iw[i] = logsumexp(lw, (size_t)v->K) - log((double)v->K);
-        gap[i] = iw[i] - el[i];
-        e.kl += kl_diag(mu + (size_t)i * dz, lv + (size_t)i * dz, dz) / n;
-        for (int j = 0; j < D; j++)
-            e.recon_mse += ((double)x[(size_t)i * D + j] - xh[(size_t)i * D + j]) * ((double)x[(size_t)i * D + j] - xh[(size_t)i * D + j]) / n;
-    }
-    e.elbo = stats_mean_se(el, (size_t)n, &e.elbo_se);
-    e.iwae = stats_mean_se(iw, (size_t)n, &e.iwae_se);
-    e.gap = stats_mean_se(gap, (size_t)n, &e.gap_se);
-    free(mu), free(lv), free(lw), free(el), free(iw), free(gap), free(z), free(xh);
-    return e;
-}
-
 static void save_grid(const Cli *cli, const char *name, const char *title, const float *tiles, int rows, int cols,
                       const char *const *labels) {
     ImageGridOptions opt = image_grid_defaults();
@@ -461,6 +251,13 @@ static void save_grid(const Cli *cli, const char *name, const char *title, const
     plot_free(fig), image8_free(img);
 }
 
+/*: ## VAE and β-VAE on the digits (4.2, 5.4)
+
+The model — encoder, Gaussian decoder with $\sigma_x = 0.15$ and its constant, the loss
+[eq:L42.4.2.vae_loss] and the IWAE log-likelihood — lives in `common/gm_vae.h`, shared with the
+benchmark of 5.3 and the latent analysis of 5.6. Here a VAE and a β-VAE ($\beta = 4$, $d_z = 8$)
+are trained by `gm_train` and compared on the test digits.
+*/
 static void section_digits(const Cli *cli) {
     ImageSet set;
     char note[512];
@@ -471,10 +268,11 @@ static void section_digits(const Cli *cli) {
     const int D = (int)imageset_dim(&set), n_test = 297, n_train = set.n - n_test, dz = 8;
     float *all = imageset_to_float(&set), *train = all, *test = all + (size_t)n_train * D;
     GenModel vae, bvae;
-    vae_model_init(&vae, D, dz, 1.0, cli, 10);
-    vae_model_init(&bvae, D, dz, 4.0, cli, 20);
+    const int K = (int)cli_scale(cli, 20, 200, 1000);
+    gm_vae_init(&vae, D, dz, 1.0, K, cli->seed, 10);
+    gm_vae_init(&bvae, D, dz, 4.0, K, cli->seed, 20);
     check_true("L42.4.2.vae_caps", gm_check_caps(vae.vt), "VAE's vtable obeys the capability rule (log-likelihood a bound, not exact)");
-    const VaeEval e0 = vae_evaluate(&vae, test, n_test);
+    const GmVaeEval e0 = gm_vae_evaluate(&vae, test, n_test);
     const long steps = cli_scale(cli, 300, 3000, 12000);
     GmTrainConfig cfg = {.steps = steps, .batch = 128, .clip_norm = 1000.0, .label = "vae", .check_id = "L42.4.2.vae_train_finite"};
     Rng tr;
@@ -484,8 +282,7 @@ static void section_digits(const Cli *cli) {
     GmTrainResult bres = gm_train(&bvae, train, n_train, &cfg, &tr);
     printf("VAE: %ld parameters, loss %.2f -> %.2f; beta-VAE (beta=4): %.2f -> %.2f\n", gm_num_params(&vae),
            res.first_loss[0], res.avg_loss[0], bres.first_loss[0], bres.avg_loss[0]);
-    const VaeEval e = vae_evaluate(&vae, test, n_test), eb = vae_evaluate(&bvae, test, n_test);
-    const int K = ((Vae *)vae.self)->K;
+    const GmVaeEval e = gm_vae_evaluate(&vae, test, n_test), eb = gm_vae_evaluate(&bvae, test, n_test);
     printf("test (nats/image): initial ELBO %.2f; VAE ELBO %.2f +- %.2f, IWAE(K=%d) %.2f; beta-VAE ELBO %.2f, IWAE %.2f\n",
            e0.elbo, e.elbo, e.elbo_se, K, e.iwae, eb.elbo, eb.iwae);
     check_ge("L42.4.2.vae_elbo_improves", e.elbo - e0.elbo, 100.0, 0, "L42.4.2.elbo",
@@ -503,7 +300,7 @@ static void section_digits(const Cli *cli) {
     printf("bits/dim (continuous density of x = k/16, IWAE): VAE %.4f, beta-VAE %.4f (lecture's Table 5.1 on MNIST: 0.95 / 1.12)\n",
            -e.iwae / (D * M_LN2), -eb.iwae / (D * M_LN2));
     /* B2: the lecture's logprob on the same model and test digits */
-    Vae *v = vae.self;
+    GmVae *v = vae.self;
     v->lecture = 1;
     double *lp_lecture = xmalloc((size_t)n_test * sizeof *lp_lecture);
     vae.vt->log_likelihood(&vae, test, n_test, lp_lecture);

@@ -36,13 +36,12 @@ Run: `build/release/bin/lectures/42_unified/05_fsq [--quick | --full] [--seed N]
 #include "common/cli.h"
 #include "common/data.h"
 #include "common/genmodel.h"
+#include "common/gm_fsq.h"
 #include "common/image.h"
 #include "common/plot.h"
 #include "common/rng.h"
 #include "common/util.h"
 
-enum { FSQ_D = 6 };
-static const int LEVELS[FSQ_D] = {8, 8, 8, 5, 5, 5}; /* the lecture's [8,8,8,5,5,5] */
 
 /*: ## 4.2 The quantiser and its grid
 
@@ -65,45 +64,21 @@ $(k_1,\dots,k_d)$, and its index is the mixed-radix number
 
 $$ c = \sum_{j=1}^d k_j \prod_{i<j} L_i,\qquad 0\le c<\prod_j L_j . $$ {#eq:L42.4.2.fsq_index}
 */
-//: $k = \mathrm{round}((\bar z+1)(L-1)/2)$, [eq:L42.4.2.fsq_round]
-static int fsq_digit(double z_b, int L) { return (int)round((z_b + 1.0) * (L - 1) / 2.0); }
-//: $z_q = 2k/(L-1) - 1$, [eq:L42.4.2.fsq_round]
-static double fsq_level(int k, int L) { return k * 2.0 / (L - 1) - 1.0; }
-
-/* One latent vector z_e (d) -> bounded, quantised z_q (d), digits, and returns the index. */
-static long fsq_quantize(const double *z_e, double *z_q, int *digit) {
-    long index = 0, radix = 1;
-    for (int j = 0; j < FSQ_D; j++) {
-        //: $\bar z = \tanh z_e$, [eq:L42.4.2.fsq_bound]
-        const double z_b = tanh(z_e[j]);
-        const int k = fsq_digit(z_b, LEVELS[j]);
-        z_q[j] = fsq_level(k, LEVELS[j]);
-        if (digit) digit[j] = k;
-        //: $c = \sum_j k_j\prod_{i<j}L_i$, [eq:L42.4.2.fsq_index]
-        index += k * radix, radix *= LEVELS[j];
-    }
-    return index;
-}
-
-static void fsq_index_to_digits(long index, int *digit) {
-    for (int j = 0; j < FSQ_D; j++) digit[j] = (int)(index % LEVELS[j]), index /= LEVELS[j];
-}
-
 static void section_quantiser(const Cli *cli) {
     Rng r;
     rng_init(&r, cli->seed, 10);
     /* The number of distinct levels the rule produces per coordinate, from a sweep of [-1, 1]. */
     long count = 1, size = 1;
     double grid_err[2] = {0, 0};
-    for (int j = 0; j < FSQ_D; j++) {
-        const int L = LEVELS[j];
+    for (int j = 0; j < GM_FSQ_D; j++) {
+        const int L = GM_FSQ_LEVELS[j];
         int seen[16] = {0}, distinct = 0;
         for (int s = 0; s <= 200000; s++) {
-            const int k = fsq_digit(-1.0 + s * 1e-5, L);
+            const int k = gm_fsq_digit(-1.0 + s * 1e-5, L);
             if (!seen[k]) seen[k] = 1, distinct++;
             /* grid: the value against the closed-form list {-1 + 2k/(L-1)} */
             const double listed = L == 8 ? (double)(2 * k - 7) / 7.0 : 0.5 * k - 1.0;
-            grid_err[L == 8 ? 0 : 1] = fmax(grid_err[L == 8 ? 0 : 1], fabs(fsq_level(k, L) - listed));
+            grid_err[L == 8 ? 0 : 1] = fmax(grid_err[L == 8 ? 0 : 1], fabs(gm_fsq_level(k, L) - listed));
         }
         count *= distinct, size *= L;
     }
@@ -121,7 +96,7 @@ static void section_quantiser(const Cli *cli) {
         double worst = 0;
         for (long i = 0; i < n; i++) {
             const double z = rng_uniform_range(&r, -1.0, 1.0);
-            worst = fmax(worst, fabs(fsq_level(fsq_digit(z, L), L) - z));
+            worst = fmax(worst, fabs(gm_fsq_level(gm_fsq_digit(z, L), L) - z));
         }
         char id[48];
         snprintf(id, sizeof id, "L42.4.2.fsq_max_err_L%d", L);
@@ -133,11 +108,11 @@ static void section_quantiser(const Cli *cli) {
     long bad = 0;
     unsigned char *hit = xcalloc(64000, 1);
     for (long c = 0; c < 64000; c++) {
-        int digit[FSQ_D];
-        double z_e[FSQ_D], z_q[FSQ_D];
-        fsq_index_to_digits(c, digit);
-        for (int j = 0; j < FSQ_D; j++) z_e[j] = atanh(fmin(fmax(fsq_level(digit[j], LEVELS[j]), -0.999999), 0.999999));
-        const long back = fsq_quantize(z_e, z_q, NULL);
+        int digit[GM_FSQ_D];
+        double z_e[GM_FSQ_D], z_q[GM_FSQ_D];
+        gm_fsq_index_to_digits(c, digit);
+        for (int j = 0; j < GM_FSQ_D; j++) z_e[j] = atanh(fmin(fmax(gm_fsq_level(digit[j], GM_FSQ_LEVELS[j]), -0.999999), 0.999999));
+        const long back = gm_fsq_quantize(z_e, z_q, NULL);
         if (back != c || back < 0 || back >= 64000 || hit[back]) bad++;
         else hit[back] = 1;
     }
@@ -146,7 +121,7 @@ static void section_quantiser(const Cli *cli) {
                "index -> level tuple -> atanh -> quantiser -> index over all 64000 codes: %ld mismatches", bad);
 
     //: the tie $L = 5$, $\bar z = 0.25$: $(\bar z+1)\cdot 2 = 2.5$
-    const double tie = fsq_level(fsq_digit(0.25, 5), 5), tie_rint = fsq_level((int)rint((0.25 + 1.0) * 2.0), 5);
+    const double tie = gm_fsq_level(gm_fsq_digit(0.25, 5), 5), tie_rint = gm_fsq_level((int)rint((0.25 + 1.0) * 2.0), 5);
     check_close("L42.4.2.fsq_tie_rule", tie, 0.5, 0, "L42.4.2.fsq_round",
                 "L=5, z=0.25 rounds half away from zero to level 0.5");
     printf("the same tie with rint (half to even): %.1f\n", tie_rint);
@@ -154,12 +129,12 @@ static void section_quantiser(const Cli *cli) {
     /* Bounding: encoder outputs of any size land in [-1, 1]; the lecture's formula does not. */
     double worst_ours = 0, worst_lecture = 0;
     for (long i = 0; i < 100000; i++) {
-        double z_e[FSQ_D], z_q[FSQ_D];
-        for (int j = 0; j < FSQ_D; j++) z_e[j] = 10.0 * rng_normal(&r);
-        fsq_quantize(z_e, z_q, NULL);
-        for (int j = 0; j < FSQ_D; j++) {
+        double z_e[GM_FSQ_D], z_q[GM_FSQ_D];
+        for (int j = 0; j < GM_FSQ_D; j++) z_e[j] = 10.0 * rng_normal(&r);
+        gm_fsq_quantize(z_e, z_q, NULL);
+        for (int j = 0; j < GM_FSQ_D; j++) {
             worst_ours = fmax(worst_ours, fabs(z_q[j]));
-            worst_lecture = fmax(worst_lecture, fabs(fsq_level(fsq_digit(z_e[j], LEVELS[j]), LEVELS[j])));
+            worst_lecture = fmax(worst_lecture, fabs(gm_fsq_level(gm_fsq_digit(z_e[j], GM_FSQ_LEVELS[j]), GM_FSQ_LEVELS[j])));
         }
     }
     check_le("L42.4.2.fsq_bounded", worst_ours, 1.0, 0, "L42.4.2.fsq_bound",
@@ -167,8 +142,8 @@ static void section_quantiser(const Cli *cli) {
     check_erratum("L42.4.2.fsq_lecture_unbounded", worst_lecture, worst_ours,
                   "B6: max |z_q| of the lecture's formula without bounding on the same z_e (grid ends at 1)");
     const double z3 = 3.0;
-    double z3_vec[FSQ_D] = {z3, z3, z3, z3, z3, z3}, z3_q[FSQ_D];
-    fsq_quantize(z3_vec, z3_q, NULL);
+    double z3_vec[GM_FSQ_D] = {z3, z3, z3, z3, z3, z3}, z3_q[GM_FSQ_D];
+    gm_fsq_quantize(z3_vec, z3_q, NULL);
     check_erratum("L42.4.2.fsq_lecture_stub", z3, z3_q[3],
                   "B6: the lecture's fsq_quantize (identity stub) on z_e = 3, L = 5, vs the quantiser");
 }
@@ -182,115 +157,38 @@ intended gradient with respect to the encoder output is therefore
 
 $$ \frac{\partial\, w^\top z_q^{\text{st}}}{\partial z_e} = w\odot\big(1-\tanh^2 z_e\big) . $$ {#eq:L42.4.2.fsq_ste}
 */
-static AdTensor *fsq_ste(AdArena *arena, AdTensor *z_e) {
-    //: $\bar z = \tanh z_e$, [eq:L42.4.2.fsq_bound]
-    AdTensor *z_b = ad_tanh(arena, z_e);
-    AdTensor *z_q = ad_input(arena, z_e->dtype, z_e->ndim, z_e->shape);
-    const long n = (long)z_e->shape[0];
-    for (long i = 0; i < n; i++) {
-        double zi[FSQ_D], qi[FSQ_D];
-        for (int j = 0; j < FSQ_D; j++) zi[j] = ad_get(z_e, i * FSQ_D + j);
-        fsq_quantize(zi, qi, NULL);
-        for (int j = 0; j < FSQ_D; j++) ad_set(z_q, i * FSQ_D + j, qi[j]);
-    }
-    //: $z_q^{\text{st}} = \bar z + \mathrm{sg}[z_q - \bar z]$, [eq:L42.4.2.fsq_ste]
-    return ad_add(arena, z_b, ad_detach(arena, ad_sub(arena, z_q, z_b)));
-}
-
 static void section_ste(const Cli *cli) {
     Rng r;
     rng_init(&r, cli->seed, 11);
     enum { N = 32 };
-    double z[N * FSQ_D], w[N * FSQ_D];
-    for (int i = 0; i < N * FSQ_D; i++) z[i] = 1.5 * rng_normal(&r), w[i] = rng_normal(&r);
+    double z[N * GM_FSQ_D], w[N * GM_FSQ_D];
+    for (int i = 0; i < N * GM_FSQ_D; i++) z[i] = 1.5 * rng_normal(&r), w[i] = rng_normal(&r);
     AdArena *arena = ad_arena_new(1 << 16);
-    int shape[2] = {N, FSQ_D};
+    int shape[2] = {N, GM_FSQ_D};
     AdTensor *z_e = ad_param_new(AD_F64, 2, shape);
-    for (int i = 0; i < N * FSQ_D; i++) ad_set(z_e, i, z[i]);
-    AdTensor *st = fsq_ste(arena, z_e);
+    for (int i = 0; i < N * GM_FSQ_D; i++) ad_set(z_e, i, z[i]);
+    AdTensor *st = gm_fsq_ste(arena, z_e);
     AdTensor *loss = ad_sum(arena, ad_mul(arena, st, ad_from_doubles(arena, AD_F64, 2, shape, w)));
     ad_zero_grad(&z_e, 1);
     ad_backward(arena, loss);
     double err = 0, val_err = 0;
-    for (int i = 0; i < N * FSQ_D; i++) {
+    for (int i = 0; i < N * GM_FSQ_D; i++) {
         const double t = tanh(z[i]);
         //: $w\odot(1-\tanh^2 z_e)$, [eq:L42.4.2.fsq_ste]
         err = fmax(err, fabs(ad_grad_get(z_e, i) - w[i] * (1.0 - t * t)));
-        double zq[FSQ_D], zi[FSQ_D];
-        const int row = i / FSQ_D;
-        for (int j = 0; j < FSQ_D; j++) zi[j] = z[row * FSQ_D + j];
-        fsq_quantize(zi, zq, NULL);
-        val_err = fmax(val_err, fabs(ad_get(st, i) - zq[i % FSQ_D]));
+        double zq[GM_FSQ_D], zi[GM_FSQ_D];
+        const int row = i / GM_FSQ_D;
+        for (int j = 0; j < GM_FSQ_D; j++) zi[j] = z[row * GM_FSQ_D + j];
+        gm_fsq_quantize(zi, zq, NULL);
+        val_err = fmax(val_err, fabs(ad_get(st, i) - zq[i % GM_FSQ_D]));
     }
     check_close("L42.4.2.fsq_ste_value", val_err, 0.0, 1e-15, "L42.4.2.fsq_ste",
-                "straight-through forward value equals z_q (max difference, %d x %d)", N, FSQ_D);
+                "straight-through forward value equals z_q (max difference, %d x %d)", N, GM_FSQ_D);
     check_close("L42.4.2.fsq_ste_grad", err, 0.0, 1e-14, "L42.4.2.fsq_ste",
                 "autodiff gradient of w.z_q^st vs w (1 - tanh^2 z_e): max difference");
     ad_tensor_free(z_e);
     ad_arena_free(arena);
 }
-
-/*: ## An FSQ autoencoder on the 8x8 digits
-
-Encoder $64\to128\to6$, quantiser [eq:L42.4.2.fsq_ste] with levels $[8,8,8,5,5,5]$, decoder
-$6\to128\to64$ with a sigmoid output, trained through `gm_train` on the reconstruction loss alone,
-
-$$ \mathcal L_{\text{FSQ}} = \frac1B\sum_b \lVert x_b - \mathrm{Dec}(z_q^{\text{st}}(x_b))\rVert^2 , $$ {#eq:L42.4.2.fsq_loss}
-
-(summed over pixels, averaged over the batch; the lecture sums over the batch too, which makes
-the loss scale with $B$ — erratum B4). There is no codebook to learn or collapse. The yardstick
-is the test MSE of the best constant image (the training mean): the autoencoder must halve it
-and more. As a GenModel it can `encode` and `decode` but not `sample` or give a likelihood: both
-need a prior over the codes, which the lecture never defines (B7; program 04 fits one for VQ-VAE).
-*/
-typedef struct {
-    NnMlp enc, dec;
-} FsqAe;
-
-static AdTensor *fsq_ae_forward(AdArena *arena, const FsqAe *ae, AdTensor *x) {
-    AdTensor *z_e = nn_mlp_forward(arena, &ae->enc, x);
-    return ad_sigmoid(arena, nn_mlp_forward(arena, &ae->dec, fsq_ste(arena, z_e)));
-}
-
-static AdTensor *fsq_train_step(GenModel *m, int player, AdArena *arena, const float *x, int n, Rng *rng,
-                                GmLoss *terms) {
-    (void)player, (void)rng, (void)terms;
-    int shape[2] = {n, m->dim};
-    AdTensor *xt = ad_from_array(arena, AD_F32, 2, shape, x);
-    //: $\frac1B\sum_b\lVert x_b - \hat x_b\rVert^2$, [eq:L42.4.2.fsq_loss]
-    AdTensor *d = ad_sub(arena, fsq_ae_forward(arena, m->self, xt), xt);
-    return ad_scale(arena, ad_sum(arena, ad_square(arena, d)), 1.0 / n);
-}
-
-static void fsq_encode(GenModel *m, const float *x, int n, float *z_out) {
-    FsqAe *ae = m->self;
-    AdArena *arena = ad_arena_new(1 << 20);
-    int shape[2] = {n, m->dim};
-    AdTensor *z = fsq_ste(arena, nn_mlp_forward(arena, &ae->enc, ad_from_array(arena, AD_F32, 2, shape, x)));
-    for (long i = 0; i < (long)n * FSQ_D; i++) z_out[i] = (float)ad_get(z, i);
-    ad_arena_free(arena);
-}
-
-static void fsq_decode(GenModel *m, const float *z, int n, float *x_out) {
-    FsqAe *ae = m->self;
-    AdArena *arena = ad_arena_new(1 << 20);
-    int shape[2] = {n, FSQ_D};
-    AdTensor *x = ad_sigmoid(arena, nn_mlp_forward(arena, &ae->dec, ad_from_array(arena, AD_F32, 2, shape, z)));
-    memcpy(x_out, ad_f32(x), (size_t)n * m->dim * sizeof *x_out);
-    ad_arena_free(arena);
-}
-
-static void fsq_destroy(GenModel *m) {
-    FsqAe *ae = m->self;
-    nn_mlp_free(&ae->enc), nn_mlp_free(&ae->dec);
-    free(ae);
-}
-
-static const GenModelVT FSQ_VT = {
-    .name = "FSQ-AE", .family = GM_FAM_VAE, .paradigm = GM_PAR_LIKELIHOOD,
-    .caps = GM_CAP_ENCODE | GM_CAP_DECODE,
-    .train_step = fsq_train_step, .encode = fsq_encode, .decode = fsq_decode, .destroy = fsq_destroy,
-};
 
 static double mse_per_image(const float *a, const float *b, int n, int d) {
     double s = 0;
@@ -298,6 +196,13 @@ static double mse_per_image(const float *a, const float *b, int n, int d) {
     return s / n;
 }
 
+/*: ## An FSQ autoencoder on the 8x8 digits
+
+The autoencoder — encoder $64\to128\to6$, the quantiser [eq:L42.4.2.fsq_ste] with levels
+$[8,8,8,5,5,5]$, decoder $6\to128\to64$, the loss [eq:L42.4.2.fsq_loss] — lives in
+`common/gm_fsq.h` with the quantiser above. It is trained here by `gm_train`; its test MSE is
+compared with the best constant image's, and every latent must be a grid point.
+*/
 static void section_autoencoder(const Cli *cli) {
     ImageSet set;
     char note[512], err[256];
@@ -310,14 +215,8 @@ static void section_autoencoder(const Cli *cli) {
     float *all = imageset_to_float(&set), *train = all, *test = all + (size_t)n_train * d;
     Rng init;
     rng_init(&init, cli->seed, 20);
-    FsqAe *ae = xcalloc(1, sizeof *ae);
-    int we[3] = {d, 128, FSQ_D}, wd[3] = {FSQ_D, 128, d};
-    nn_mlp_init(&ae->enc, 2, we, NN_ACT_RELU, AD_F32, &init);
-    nn_mlp_init(&ae->dec, 2, wd, NN_ACT_RELU, AD_F32, &init);
     GenModel m;
-    gm_init(&m, &FSQ_VT, ae, d);
-    nn_mlp_params(&ae->enc, "enc", &m.player[0].params);
-    nn_mlp_params(&ae->dec, "dec", &m.player[0].params);
+    gm_fsq_ae_init(&m, d, 128, &init);
     check_true("L42.4.2.fsq_caps", gm_check_caps(m.vt), "FSQ-AE's vtable obeys the capability rule (encode, decode; no sample without a prior)");
     GmTrainConfig cfg = {.steps = cli_scale(cli, 300, 3000, 12000), .batch = 128, .clip_norm = 100.0,
                          .label = "fsq", .check_id = "L42.4.2.fsq_train_finite"};
@@ -332,7 +231,7 @@ static void section_autoencoder(const Cli *cli) {
     for (int i = 0; i < n_train; i++)
         for (int j = 0; j < d; j++) mean[j] += train[(size_t)i * d + j] / n_train;
     for (int i = 0; i < n_test; i++) memcpy(base + (size_t)i * d, mean, (size_t)d * sizeof *mean);
-    float *z = xmalloc((size_t)set.n * FSQ_D * sizeof *z), *rec = xmalloc((size_t)n_test * d * sizeof *rec);
+    float *z = xmalloc((size_t)set.n * GM_FSQ_D * sizeof *z), *rec = xmalloc((size_t)n_test * d * sizeof *rec);
     m.vt->encode(&m, test, n_test, z);
     m.vt->decode(&m, z, n_test, rec);
     const double mse = mse_per_image(rec, test, n_test, d), mse0 = mse_per_image(base, test, n_test, d);
@@ -345,11 +244,11 @@ static void section_autoencoder(const Cli *cli) {
     long distinct = 0, off_grid = 0;
     for (int i = 0; i < n_train; i++) {
         long c = 0, radix = 1;
-        for (int j = 0; j < FSQ_D; j++) {
-            const double v = z[(size_t)i * FSQ_D + j];
-            const int k = (int)lround((v + 1.0) * (LEVELS[j] - 1) / 2.0);
-            if (fabs(fsq_level(k, LEVELS[j]) - v) > 1e-6) off_grid++;
-            c += k * radix, radix *= LEVELS[j];
+        for (int j = 0; j < GM_FSQ_D; j++) {
+            const double v = z[(size_t)i * GM_FSQ_D + j];
+            const int k = (int)lround((v + 1.0) * (GM_FSQ_LEVELS[j] - 1) / 2.0);
+            if (fabs(gm_fsq_level(k, GM_FSQ_LEVELS[j]) - v) > 1e-6) off_grid++;
+            c += k * radix, radix *= GM_FSQ_LEVELS[j];
         }
         if (!used[c]) used[c] = 1, distinct++;
     }

@@ -22,7 +22,7 @@ Run: `build/release/bin/lectures/42_unified/06_realnvp_flow [--quick | --full] [
 | $z = f_\theta(x)$ | `z` | (n, D) |
 | $x_a, x_b$ (kept / transformed half) | `x_a`, `x_b` | (n, D/2) |
 | $s(x_a), t(x_a)$ | `s`, `t` | (n, D/2) |
-| $K$ couplings | `Flow.layers`, `Flow.nlayers` | — |
+| $K$ couplings | `GmFlow.layers`, `GmFlow.nlayers` (common/gm_realnvp.h) | — |
 | $\log\lvert\det J_f\rvert$ | `logdet` | (n) |
 | $p$ (data law, 8 Gaussians) | `law` (`gm_gaussians8_law`) | — |
 */
@@ -36,166 +36,19 @@ Run: `build/release/bin/lectures/42_unified/06_realnvp_flow [--quick | --full] [
 #include "common/data.h"
 #include "common/gauss.h"
 #include "common/genmodel.h"
+#include "common/gm_realnvp.h"
 #include "common/linalg.h"
 #include "common/plot.h"
 #include "common/rng.h"
 #include "common/stats.h"
 #include "common/util.h"
 
-enum { MAX_LAYERS = 8 };
-static const double S_SCALE = 1.5; /* s = S_SCALE tanh(raw): bounded log-scales */
-
-typedef struct {
-    int D, nlayers;
-    AdDtype dtype;
-    NnMlp layers[MAX_LAYERS]; /* conditioner of coupling k: D/2 -> H -> H -> D (raw s, t) */
-} Flow;
-
 /*: ## 4.3 Affine coupling and the change of variables
 
-Split $x$ into a half $x_a$ that passes unchanged and a half $x_b$ that is scaled and shifted by
-functions of $x_a$ (layer $k$ keeps the first half when $k$ is even, the second when odd):
-
-$$ y_a = x_a,\qquad y_b = x_b\odot e^{s(x_a)} + t(x_a). $$ {#eq:L42.4.3.coupling}
-
-The Jacobian is block-triangular with $\mathrm{diag}(e^{s})$ on the diagonal, so
-$\log\lvert\det J\rvert = \sum_j s_j(x_a)$ without any determinant computed. The inverse needs
-only the same network on the unchanged half,
-
-$$ x_b = \big(y_b - t(y_a)\big)\odot e^{-s(y_a)} . $$ {#eq:L42.4.3.coupling_inverse}
-
-Composing $K$ couplings, $z = f_K\circ\dots\circ f_1(x)$ and
-
-$$ \log p_\theta(x) = \log\mathcal N(z; 0, I) + \sum_{k=1}^K \log\lvert\det J_{f_k}\rvert,\qquad
-   \log\mathcal N(z;0,I) = -\tfrac12\lVert z\rVert^2 - \tfrac D2\log 2\pi . $$ {#eq:L42.4.3.flow_logp}
-
-The lecture writes $\log p(z) = -\tfrac12\lVert z\rVert^2$ (erratum B2): a density that
-integrates to $(2\pi)^{D/2}$.
+The flow — couplings [eq:L42.4.3.coupling], their inverse [eq:L42.4.3.coupling_inverse] and the
+log-likelihood [eq:L42.4.3.flow_logp] with its constant $-\tfrac D2\log 2\pi$, which the lecture
+drops (B2) — lives in `common/gm_realnvp.h`, shared with the benchmark of 5.3. This program checks it.
 */
-static void flow_coupling(AdArena *arena, const Flow *f, int k, AdTensor *x, int inverse,
-                          AdTensor **out, AdTensor **logdet) {
-    const int h = f->D / 2;
-    const int keep_first = (k % 2 == 0);
-    AdTensor *x_a = ad_slice(arena, x, 1, keep_first ? 0 : h, keep_first ? h : f->D);
-    AdTensor *x_b = ad_slice(arena, x, 1, keep_first ? h : 0, keep_first ? f->D : h);
-    AdTensor *raw = nn_mlp_forward(arena, &f->layers[k], x_a);
-    //: $s = 1.5\tanh(\cdot)$ bounds the log-scales; $t$ unbounded
-    AdTensor *s = ad_scale(arena, ad_tanh(arena, ad_slice(arena, raw, 1, 0, h)), S_SCALE);
-    AdTensor *t = ad_slice(arena, raw, 1, h, 2 * h);
-    AdTensor *y_b;
-    if (!inverse)
-        //: $y_b = x_b e^{s(x_a)} + t(x_a)$, [eq:L42.4.3.coupling]
-        y_b = ad_add(arena, ad_mul(arena, x_b, ad_exp(arena, s)), t);
-    else
-        //: $x_b = (y_b - t)e^{-s}$, [eq:L42.4.3.coupling_inverse]
-        y_b = ad_mul(arena, ad_sub(arena, x_b, t), ad_exp(arena, ad_scale(arena, s, -1.0)));
-    AdTensor *parts[2] = {keep_first ? x_a : y_b, keep_first ? y_b : x_a};
-    *out = ad_concat(arena, parts, 2, 1);
-    //: $\log\lvert\det J\rvert = \sum_j s_j$
-    if (logdet) *logdet = ad_sum_axis(arena, s, 1, 0);
-}
-
-/* x (n, D) -> z, and log p(x) (n) by [eq:L42.4.3.flow_logp]; `lecture`: without -D/2 log 2 pi. */
-static AdTensor *flow_logp(AdArena *arena, const Flow *f, AdTensor *x, int lecture, AdTensor **z_out) {
-    AdTensor *z = x, *total = NULL;
-    for (int k = 0; k < f->nlayers; k++) {
-        AdTensor *ld;
-        flow_coupling(arena, f, k, z, 0, &z, &ld);
-        total = total ? ad_add(arena, total, ld) : ld;
-    }
-    //: $\log\mathcal N(z;0,I) = -\frac12\lVert z\rVert^2 - \frac D2\log 2\pi$
-    AdTensor *lp = ad_scale(arena, ad_sum_axis(arena, ad_square(arena, z), 1, 0), -0.5);
-    if (!lecture) lp = ad_add_const(arena, lp, -0.5 * f->D * log(2.0 * M_PI));
-    if (z_out) *z_out = z;
-    return ad_add(arena, lp, total);
-}
-
-static AdTensor *flow_inverse(AdArena *arena, const Flow *f, AdTensor *z) {
-    AdTensor *x = z;
-    for (int k = f->nlayers - 1; k >= 0; k--) flow_coupling(arena, f, k, x, 1, &x, NULL);
-    return x;
-}
-
-static void flow_init(Flow *f, int D, int nlayers, int hidden, AdDtype dtype, Rng *rng) {
-    f->D = D, f->nlayers = nlayers, f->dtype = dtype;
-    int widths[4] = {D / 2, hidden, hidden, D};
-    for (int k = 0; k < nlayers; k++) nn_mlp_init(&f->layers[k], 3, widths, NN_ACT_TANH, dtype, rng);
-}
-
-static void flow_free(Flow *f) {
-    for (int k = 0; k < f->nlayers; k++) nn_mlp_free(&f->layers[k]);
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* The flow as a GenModel (genmodel.h): one player, loss = mean negative log-likelihood. */
-
-static AdTensor *realnvp_train_step(GenModel *m, int player, AdArena *arena, const float *x, int n,
-                                    Rng *rng, GmLoss *terms) {
-    (void)player, (void)rng, (void)terms;
-    int shape[2] = {n, m->dim};
-    AdTensor *lp = flow_logp(arena, m->self, ad_from_array(arena, AD_F32, 2, shape, x), 0, NULL);
-    return ad_scale(arena, ad_mean(arena, lp), -1.0);
-}
-
-static void realnvp_log_likelihood(GenModel *m, const float *x, int n, double *lp) {
-    AdArena *arena = ad_arena_new(1 << 20);
-    const int chunk = 4096;
-    for (int i0 = 0; i0 < n; i0 += chunk) {
-        int c = n - i0 < chunk ? n - i0 : chunk, shape[2] = {c, m->dim};
-        ad_arena_reset(arena);
-        AdTensor *t = flow_logp(arena, m->self, ad_from_array(arena, AD_F32, 2, shape, x + (size_t)i0 * m->dim), 0, NULL);
-        for (int i = 0; i < c; i++) lp[i0 + i] = ad_get(t, i);
-    }
-    ad_arena_free(arena);
-}
-
-static void realnvp_decode(GenModel *m, const float *z, int n, float *x_out) {
-    AdArena *arena = ad_arena_new(1 << 20);
-    int shape[2] = {n, m->dim};
-    AdTensor *x = flow_inverse(arena, m->self, ad_from_array(arena, AD_F32, 2, shape, z));
-    memcpy(x_out, ad_f32(x), (size_t)n * m->dim * sizeof *x_out);
-    ad_arena_free(arena);
-}
-
-static void realnvp_encode(GenModel *m, const float *x, int n, float *z_out) {
-    AdArena *arena = ad_arena_new(1 << 20);
-    int shape[2] = {n, m->dim};
-    AdTensor *z;
-    flow_logp(arena, m->self, ad_from_array(arena, AD_F32, 2, shape, x), 0, &z);
-    memcpy(z_out, ad_f32(z), (size_t)n * m->dim * sizeof *z_out);
-    ad_arena_free(arena);
-}
-
-static void realnvp_sample(GenModel *m, int n, float *x_out, Rng *rng) {
-    float *z = xmalloc((size_t)n * m->dim * sizeof *z);
-    rng_normal_fill_f(rng, z, (size_t)n * m->dim);
-    realnvp_decode(m, z, n, x_out);
-    free(z);
-}
-
-static void realnvp_destroy(GenModel *m) {
-    flow_free(m->self);
-    free(m->self);
-}
-
-static const GenModelVT REALNVP_VT = {
-    .name = "RealNVP", .family = GM_FAM_FLOW, .paradigm = GM_PAR_FLOW,
-    .caps = GM_CAP_SAMPLE | GM_CAP_LOGLIK | GM_CAP_EXACT_LOGLIK | GM_CAP_ENCODE | GM_CAP_DECODE,
-    .train_step = realnvp_train_step, .sample = realnvp_sample,
-    .log_likelihood = realnvp_log_likelihood, .encode = realnvp_encode,
-    .decode = realnvp_decode, .destroy = realnvp_destroy,
-};
-
-static void realnvp_model_init(GenModel *m, int D, int nlayers, int hidden, Rng *rng) {
-    Flow *f = xcalloc(1, sizeof *f);
-    flow_init(f, D, nlayers, hidden, AD_F32, rng);
-    gm_init(m, &REALNVP_VT, f, D);
-    char prefix[32];
-    for (int k = 0; k < nlayers; k++) {
-        snprintf(prefix, sizeof prefix, "coupling%d", k);
-        nn_mlp_params(&f->layers[k], prefix, &m->player[0].params);
-    }
-}
 
 /*: ## The exact log-determinant against a finite-difference Jacobian
 
@@ -205,10 +58,10 @@ $(f(x + he_j) - f(x - he_j))/2h$ ($h = 10^{-5}$, error $O(h^2)$) and its $\log\l
 must equal $\sum_k\sum_j s_j$. The inverse [eq:L42.4.3.coupling_inverse] must return $x$ to
 rounding ($10^{-12}$).
 */
-static void flow_map_f64(const Flow *f, AdArena *arena, const double *x, int n, double *z, double *logdet) {
+static void flow_map_f64(const GmFlow *f, AdArena *arena, const double *x, int n, double *z, double *logdet) {
     int shape[2] = {n, f->D};
     ad_arena_reset(arena);
-    AdTensor *zt, *lp = flow_logp(arena, f, ad_from_doubles(arena, AD_F64, 2, shape, x), 1, &zt);
+    AdTensor *zt, *lp = gm_flow_logp(arena, f, ad_from_doubles(arena, AD_F64, 2, shape, x), 1, &zt);
     memcpy(z, ad_f64(zt), (size_t)n * f->D * sizeof *z);
     if (logdet) /* lp = -|z|^2/2 + logdet (lecture form, no constant) */
         for (int i = 0; i < n; i++) {
@@ -221,8 +74,8 @@ static void flow_map_f64(const Flow *f, AdArena *arena, const double *x, int n, 
 static void section_logdet_fd(const Cli *cli, int D) {
     Rng r;
     rng_init(&r, cli->seed, 100 + (uint64_t)D);
-    Flow f;
-    flow_init(&f, D, 4, 16, AD_F64, &r);
+    GmFlow f;
+    gm_flow_init(&f, D, 4, 16, AD_F64, &r);
     AdArena *arena = ad_arena_new(1 << 20);
     double x[8], z[8], ld, xp[8], zp[8], zm[8];
     for (int j = 0; j < D; j++) x[j] = rng_normal(&r);
@@ -252,7 +105,7 @@ static void section_logdet_fd(const Cli *cli, int D) {
     flow_map_f64(&f, arena, xs, NP, zs, NULL);
     int shape[2] = {NP, D};
     ad_arena_reset(arena);
-    AdTensor *back = flow_inverse(arena, &f, ad_from_doubles(arena, AD_F64, 2, shape, zs));
+    AdTensor *back = gm_flow_inverse(arena, &f, ad_from_doubles(arena, AD_F64, 2, shape, zs));
     double err = 0;
     for (int i = 0; i < NP * D; i++) err = fmax(err, fabs(ad_f64(back)[i] - xs[i]));
     snprintf(id, sizeof id, "L42.4.3.invert_%dd", D);
@@ -260,7 +113,7 @@ static void section_logdet_fd(const Cli *cli, int D) {
     free(xs), free(zs);
     mat_free(&J);
     ad_arena_free(arena);
-    flow_free(&f);
+    gm_flow_free(&f);
 }
 
 /*: ## Training on a toy with an exact density
@@ -305,7 +158,7 @@ static void section_train(const Cli *cli) {
     GenModel flow, gauss;
     Rng init;
     rng_init(&init, cli->seed, 2);
-    realnvp_model_init(&flow, 2, 8, 32, &init);
+    gm_realnvp_init(&flow, 2, 8, 32, &init);
     check_true("L42.4.3.caps", gm_check_caps(flow.vt), "RealNVP's vtable obeys the capability rule (exact log-likelihood, encode, decode)");
     GmTrainConfig cfg = {.steps = cli_scale(cli, 300, 2500, 10000), .batch = 128, .clip_norm = 50.0,
                          .label = "realnvp", .check_id = "L42.4.3.train_finite"};

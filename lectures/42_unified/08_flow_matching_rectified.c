@@ -24,7 +24,7 @@ Run: `build/release/bin/lectures/42_unified/08_flow_matching_rectified [--quick 
 | $t$ | `t` | (n) |
 | $x_t = (1-t)x_0 + t x_1$ | `x_t` | (n, 2) |
 | $u_t = x_1 - x_0$ | `u` | (n, 2) |
-| $v_\theta(x, t)$ | `velocity_graph`, `Fm.net` | (n, 2) |
+| $v_\theta(x, t)$ | `gm_fm_velocity`, `GmFm.net` (common/gm_fm.h) | (n, 2) |
 | $b(t, x)$ exact (Gaussian data) | `exact_velocity` | scalar |
 | straightness $S$ | `straightness` | scalar |
 */
@@ -38,6 +38,7 @@ Run: `build/release/bin/lectures/42_unified/08_flow_matching_rectified [--quick 
 #include "common/data.h"
 #include "common/gauss.h"
 #include "common/genmodel.h"
+#include "common/gm_fm.h"
 #include "common/plot.h"
 #include "common/rng.h"
 #include "common/stats.h"
@@ -141,160 +142,10 @@ static void section_exact_likelihood(void) {
              "PF-ODE log-likelihood of the exact field (RK4-200) vs log N(x; 2, 0.25), max over 5 points");
 }
 
-/* ---------------------------------------------------------------------------------------- */
-/* The velocity network as a GenModel */
-
-typedef struct {
-    NnMlp net;   /* (x, t) 3 -> H -> H -> 2, SiLU */
-    int paired;  /* training rows are (x0, x1) couplings (reflow) instead of x0 alone */
-} Fm;
-
-/* v(x, t) for a batch: x (n, 2) tensor, t (n) values. */
-static AdTensor *velocity_graph(AdArena *arena, Fm *fm, AdTensor *x, const double *t, int n) {
-    int tshape[2] = {n, 1};
-    AdTensor *tt = ad_input(arena, x->dtype, 2, tshape);
-    for (int i = 0; i < n; i++) ad_set(tt, i, t[i]);
-    AdTensor *parts[2] = {x, tt};
-    return nn_mlp_forward(arena, &fm->net, ad_concat(arena, parts, 2, 1));
-}
-
-static AdTensor *fm_train_step(GenModel *m, int player, AdArena *arena, const float *rows, int n,
-                               Rng *rng, GmLoss *terms) {
-    (void)player, (void)terms;
-    Fm *fm = m->self;
-    const int row = fm->paired ? 4 : 2;
-    int shape[2] = {n, 2};
-    AdTensor *x_t = ad_input(arena, AD_F32, 2, shape), *u = ad_input(arena, AD_F32, 2, shape);
-    double *t = ad_arena_alloc(arena, (size_t)n * sizeof *t);
-    for (int i = 0; i < n; i++) {
-        t[i] = rng_uniform(rng);
-        for (int j = 0; j < 2; j++) {
-            double x0 = rows[(size_t)i * row + j];
-            double x1 = fm->paired ? rows[(size_t)i * row + 2 + j] : rng_normal(rng);
-            //: $x_t = (1-t)x_0 + t x_1$, $u_t = x_1 - x_0$, [eq:L42.4.3.fm_loss]
-            ad_f32(x_t)[2 * i + j] = (float)((1 - t[i]) * x0 + t[i] * x1);
-            ad_f32(u)[2 * i + j] = (float)(x1 - x0);
-        }
-    }
-    //: $\mathcal L = \mathrm{mean}\,\lVert v_\theta(x_t,t) - u_t\rVert^2$
-    return ad_mean(arena, ad_square(arena, ad_sub(arena, velocity_graph(arena, fm, x_t, t, n), u)));
-}
-
-/* Euler from t = 1 to 0 in `steps` steps; x (n, 2) in place; traj (optional): (steps+1) x n x 2;
-   returns the straightness S = mean over steps and points of |v - (x1 - x0)|^2. */
-static double fm_integrate(Fm *fm, float *x, int n, int steps, float *traj) {
-    AdArena *arena = ad_arena_new(1 << 20);
-    int shape[2] = {n, 2};
-    float *x1 = xmalloc((size_t)n * 2 * sizeof *x1), *vs = xmalloc((size_t)steps * n * 2 * sizeof *vs);
-    double *t = xmalloc((size_t)n * sizeof *t);
-    memcpy(x1, x, (size_t)n * 2 * sizeof *x);
-    if (traj) memcpy(traj, x, (size_t)n * 2 * sizeof *x);
-    const double h = 1.0 / steps;
-    for (int k = 0; k < steps; k++) {
-        ad_arena_reset(arena);
-        for (int i = 0; i < n; i++) t[i] = 1.0 - k * h;
-        AdTensor *v = velocity_graph(arena, fm, ad_from_array(arena, AD_F32, 2, shape, x), t, n);
-        //: $x_{t-h} = x_t - h\,v_\theta(x_t, t)$: backwards in time (the correction of B9)
-        for (int i = 0; i < 2 * n; i++) {
-            vs[(size_t)k * 2 * n + i] = ad_f32(v)[i];
-            x[i] -= (float)h * ad_f32(v)[i];
-        }
-        if (traj) memcpy(traj + (size_t)(k + 1) * n * 2, x, (size_t)n * 2 * sizeof *x);
-    }
-    //: $S = \frac1K\sum_k \lVert v_k - (x_1 - x_0)\rVert^2$: zero iff every path is straight
-    double S = 0;
-    for (int k = 0; k < steps; k++)
-        for (int i = 0; i < 2 * n; i++) {
-            double d = vs[(size_t)k * 2 * n + i] - (x1[i] - x[i]);
-            S += d * d;
-        }
-    free(x1), free(vs), free(t);
-    ad_arena_free(arena);
-    return S / ((double)steps * n);
-}
-
-static void fm_sample(GenModel *m, int n, float *x_out, Rng *rng) {
-    rng_normal_fill_f(rng, x_out, (size_t)n * 2);
-    fm_integrate(m->self, x_out, n, 50, NULL);
-}
-
-/* [eq:L42.4.3.pf_loglik] by RK4 from t = 0 to 1, the divergence exactly: the input is a
-   parameter tensor, and two backward passes of sum_i v_j(x_i) give d v_j / d x_j per point. */
-static void fm_divergence(AdArena *arena, Fm *fm, AdTensor *xp, const double *t, int n, float *v_out,
-                          double *div) {
-    for (int j = 0; j < 2; j++) {
-        ad_arena_reset(arena);
-        memset(xp->grad, 0, (size_t)n * 2 * sizeof(float));
-        AdTensor *v = velocity_graph(arena, fm, xp, t, n);
-        if (j == 0) memcpy(v_out, ad_f32(v), (size_t)n * 2 * sizeof *v_out);
-        ad_backward(arena, ad_sum(arena, ad_slice(arena, v, 1, j, j + 1)));
-        //: $\nabla\cdot v = \sum_j \partial v_j/\partial x_j$
-        for (int i = 0; i < n; i++) div[i] = (j == 0 ? 0 : div[i]) + ad_grad_f32(xp)[2 * i + j];
-    }
-}
-
-static void fm_log_likelihood_steps(GenModel *m, const float *x, int n, double *lp, int steps) {
-    Fm *fm = m->self;
-    AdArena *arena = ad_arena_new(1 << 20);
-    int shape[2] = {n, 2};
-    AdTensor *xp = ad_param_new(AD_F32, 2, shape);
-    float *xc = xmalloc((size_t)n * 2 * sizeof *xc), *kv[4], *v = xmalloc((size_t)n * 2 * sizeof *v);
-    double *div = xmalloc((size_t)n * sizeof *div), *tt = xmalloc((size_t)n * sizeof *tt);
-    for (int s = 0; s < 4; s++) kv[s] = xmalloc((size_t)n * 2 * sizeof(float));
-    memcpy(xc, x, (size_t)n * 2 * sizeof *xc);
-    for (int i = 0; i < n; i++) lp[i] = 0;
-    const double h = 1.0 / steps, cx[4] = {0, 0.5, 0.5, 1}, w[4] = {1, 2, 2, 1};
-    for (int k = 0; k < steps; k++) {
-        for (int s = 0; s < 4; s++) {
-            for (int i = 0; i < 2 * n; i++) ad_f32(xp)[i] = xc[i] + (s ? (float)(cx[s] * h) * kv[s - 1][i] : 0.0f);
-            for (int i = 0; i < n; i++) tt[i] = k * h + cx[s] * h;
-            fm_divergence(arena, fm, xp, tt, n, v, div);
-            memcpy(kv[s], v, (size_t)n * 2 * sizeof *v);
-            //: RK4 on the augmented state $(x, \int\nabla\cdot v)$
-            for (int i = 0; i < n; i++) lp[i] += h / 6 * w[s] * div[i];
-        }
-        for (int i = 0; i < 2 * n; i++) xc[i] += (float)(h / 6) * (kv[0][i] + 2 * kv[1][i] + 2 * kv[2][i] + kv[3][i]);
-    }
-    for (int i = 0; i < n; i++) {
-        double z[2] = {xc[2 * i], xc[2 * i + 1]};
-        //: [eq:L42.4.3.pf_loglik]
-        lp[i] += gauss_logpdf_iso(z, (double[2]){0, 0}, 1.0, 2);
-    }
-    for (int s = 0; s < 4; s++) free(kv[s]);
-    free(xc), free(v), free(div), free(tt);
-    ad_tensor_free(xp);
-    ad_arena_free(arena);
-}
-
-static void fm_log_likelihood(GenModel *m, const float *x, int n, double *lp) {
-    fm_log_likelihood_steps(m, x, n, lp, 40);
-}
-
-static void fm_destroy(GenModel *m) {
-    Fm *fm = m->self;
-    nn_mlp_free(&fm->net);
-    free(fm);
-}
-
-static const GenModelVT FM_VT = {
-    .name = "FlowMatching", .family = GM_FAM_FLOW, .paradigm = GM_PAR_FLOW,
-    .caps = GM_CAP_SAMPLE | GM_CAP_LOGLIK, /* PF-ODE: exact up to the ODE solver */
-    .train_step = fm_train_step, .sample = fm_sample, .log_likelihood = fm_log_likelihood,
-    .destroy = fm_destroy,
-};
-
-static void fm_model_init(GenModel *m, int hidden, int paired, Rng *rng) {
-    Fm *fm = xcalloc(1, sizeof *fm);
-    int widths[4] = {3, hidden, hidden, 2};
-    nn_mlp_init(&fm->net, 3, widths, NN_ACT_SILU, AD_F32, rng);
-    fm->paired = paired;
-    gm_init(m, &FM_VT, fm, 2);
-    nn_mlp_params(&fm->net, "velocity", &m->player[0].params);
-}
 
 /*: ## Training on 8 Gaussians, and what the samples are checked against
 
-The velocity MLP $(x, t)\mapsto v$ ($3\to64\to64\to2$, SiLU) is trained by the shared loop on
+The velocity MLP $(x, t)\mapsto v$ ($3\to64\to64\to2$, SiLU; `common/gm_fm.h`) is trained by the shared loop on
 [eq:L42.4.3.fm_loss]; samples come from Euler with 50 steps from $t = 1$ to $0$. Sample quality is
 the unbiased $\mathrm{MMD}^2$ [eq:common.genmodel.mmd_u] (RBF, $\sigma = 0.5$) against held-out data. Its
 yardsticks: the same statistic between two independent data samples of the same size (what a
@@ -333,7 +184,7 @@ static void section_train(const Cli *cli) {
     GenModel fm, gauss, rf;
     Rng init, trng, srng;
     rng_init(&init, cli->seed, 2), rng_init(&trng, cli->seed, 3), rng_init(&srng, cli->seed, 4);
-    fm_model_init(&fm, 64, 0, &init);
+    gm_fm_init(&fm, 2, 64, 0, &init);
     check_true("L42.4.3.fm_caps", gm_check_caps(fm.vt), "flow-matching vtable obeys the capability rule");
     const long steps = cli_scale(cli, 1200, 3000, 10000);
     GmTrainConfig cfg = {.steps = steps, .batch = 128, .clip_norm = 10.0, .ema_decay = 0.995,
@@ -379,7 +230,7 @@ static void section_train(const Cli *cli) {
         double tt[NDIV], div[NDIV], worst = 0;
         float v[2 * NDIV];
         for (int i = 0; i < NDIV; i++) tt[i] = 0.5, ad_f32(xp)[2 * i] = test[2 * i], ad_f32(xp)[2 * i + 1] = test[2 * i + 1];
-        fm_divergence(arena, fm.self, xp, tt, NDIV, v, div);
+        gm_fm_divergence(arena, fm.self, xp, tt, NDIV, v, div);
         const double h = 1e-2;
         for (int i = 0; i < NDIV; i++) {
             double fd = 0;
@@ -387,10 +238,10 @@ static void section_train(const Cli *cli) {
                 float pt[2] = {test[2 * i], test[2 * i + 1]}, vp[2], vm[2];
                 pt[j] += (float)h;
                 ad_arena_reset(arena);
-                memcpy(vp, ad_f32(velocity_graph(arena, fm.self, ad_from_array(arena, AD_F32, 2, (int[2]){1, 2}, pt), tt, 1)), sizeof vp);
+                memcpy(vp, ad_f32(gm_fm_velocity(arena, fm.self, ad_from_array(arena, AD_F32, 2, (int[2]){1, 2}, pt), tt, 1)), sizeof vp);
                 pt[j] -= (float)(2 * h);
                 ad_arena_reset(arena);
-                memcpy(vm, ad_f32(velocity_graph(arena, fm.self, ad_from_array(arena, AD_F32, 2, (int[2]){1, 2}, pt), tt, 1)), sizeof vm);
+                memcpy(vm, ad_f32(gm_fm_velocity(arena, fm.self, ad_from_array(arena, AD_F32, 2, (int[2]){1, 2}, pt), tt, 1)), sizeof vm);
                 fd += (vp[j] - vm[j]) / (2 * h);
             }
             worst = fmax(worst, fabs(fd - div[i]));
@@ -416,9 +267,9 @@ static void section_train(const Cli *cli) {
     float *pairs = xmalloc((size_t)n_pairs * 4 * sizeof *pairs), *tmp = xmalloc((size_t)n_pairs * 2 * sizeof *tmp);
     rng_normal_fill_f(&srng, tmp, (size_t)n_pairs * 2);
     for (int i = 0; i < n_pairs; i++) pairs[4 * i + 2] = tmp[2 * i], pairs[4 * i + 3] = tmp[2 * i + 1];
-    fm_integrate(fm.self, tmp, n_pairs, 50, NULL);
+    gm_fm_integrate(fm.self, tmp, n_pairs, 50, NULL);
     for (int i = 0; i < n_pairs; i++) pairs[4 * i] = tmp[2 * i], pairs[4 * i + 1] = tmp[2 * i + 1];
-    fm_model_init(&rf, 64, 1, &init);
+    gm_fm_init(&rf, 2, 64, 1, &init);
     GmTrainConfig rcfg = cfg;
     rcfg.row = 4, rcfg.label = "reflow", rcfg.check_id = "L42.4.3.rf_train_finite";
     gm_train(&rf, pairs, n_pairs, &rcfg, &trng);
@@ -428,12 +279,12 @@ static void section_train(const Cli *cli) {
     rng_normal_fill_f(&srng, z, (size_t)n_s * 2);
     memcpy(a, z, (size_t)n_s * 2 * sizeof *z), memcpy(b, z, (size_t)n_s * 2 * sizeof *z);
     //: [eq:L42.4.3.straightness] on the same noise for both models
-    double S_fm = fm_integrate(fm.self, a, n_s, 50, NULL), S_rf = fm_integrate(rf.self, b, n_s, 50, NULL);
+    double S_fm = gm_fm_integrate(fm.self, a, n_s, 50, NULL), S_rf = gm_fm_integrate(rf.self, b, n_s, 50, NULL);
     check_le("L42.4.3.rf_straightness", S_rf, 0.5 * S_fm, 0, "L42.4.3.straightness",
              "straightness S after one reflow %.4f <= half of S before (%.4f)", S_rf, S_fm);
     memcpy(a, z, (size_t)n_s * 2 * sizeof *z), memcpy(b, z, (size_t)n_s * 2 * sizeof *z);
-    fm_integrate(fm.self, a, n_s, 1, NULL);
-    fm_integrate(rf.self, b, n_s, 1, NULL);
+    gm_fm_integrate(fm.self, a, n_s, 1, NULL);
+    gm_fm_integrate(rf.self, b, n_s, 1, NULL);
     double mmd1_fm = mmd_of(a, n_s, test, n_eval), mmd1_rf = mmd_of(b, n_s, test, n_eval);
     check_le("L42.4.3.rf_one_step", mmd1_rf, mmd1_fm, 0, "common.genmodel.mmd_u",
              "one-step Euler samples: MMD^2 after reflow %.4f below before (%.4f)", mmd1_rf, mmd1_fm);
@@ -450,8 +301,8 @@ static void section_train(const Cli *cli) {
     enum { NT = 40, K = 50 };
     float *traj = xmalloc((size_t)(K + 1) * NT * 2 * sizeof *traj), *traj2 = xmalloc((size_t)(K + 1) * NT * 2 * sizeof *traj2);
     memcpy(a, z, NT * 2 * sizeof *z), memcpy(b, z, NT * 2 * sizeof *z);
-    fm_integrate(fm.self, a, NT, K, traj);
-    fm_integrate(rf.self, b, NT, K, traj2);
+    gm_fm_integrate(fm.self, a, NT, K, traj);
+    gm_fm_integrate(rf.self, b, NT, K, traj2);
     p = plot_new_grid(1, 2, 1000, 500, "ODE trajectories from noise (t=1) to data (t=0)");
     for (int pan = 0; pan < 2; pan++) {
         plot_panel(p, pan);

@@ -26,7 +26,7 @@ Run: `build/release/bin/lectures/42_unified/10_score_sde_ddpm_ddim [--quick | --
 | data law $\mathcal N(m, s^2)$ | `DATA_M`, `DATA_S` | scalar |
 | $\nabla\log p_t(x)$ | `vp_score`, `ve_score` | scalar |
 | one affine step $x \leftarrow Ax + B + Cz$ | `Affine` | struct |
-| $\hat\epsilon_\theta(x_t, t)$ | `eps_graph`, `EpsNet.net` | (n, 2) |
+| $\hat\epsilon_\theta(x_t, t)$ | `gm_ddpm_eps`, `GmDdpm.net` (common/gm_diffusion.h) | (n, 2) |
 */
 #include <math.h>
 #include <stdio.h>
@@ -40,6 +40,7 @@ Run: `build/release/bin/lectures/42_unified/10_score_sde_ddpm_ddim [--quick | --
 #include "common/diffusion_schedule.h"
 #include "common/gauss.h"
 #include "common/genmodel.h"
+#include "common/gm_diffusion.h"
 #include "common/plot.h"
 #include "common/rng.h"
 #include "common/stats.h"
@@ -317,84 +318,6 @@ score of every noise level). Checks: $\mathrm{MMD}^2$ [eq:common.genmodel.mmd_u]
 output against held-out data below half that of the best Gaussian fit, and mode coverage.
 DDIM-50 calls the network 50 times, DDPM 1000 times: the lecture's 20× cost ratio is a count.
 */
-typedef struct {
-    NnMlp net; /* (x, t/T) 3 -> H -> H -> 2, SiLU */
-    DiffusionSchedule sched;
-} EpsNet;
-
-static AdTensor *eps_graph(AdArena *arena, EpsNet *e, AdTensor *x, const int *t, int n) {
-    int tshape[2] = {n, 1};
-    AdTensor *tt = ad_input(arena, x->dtype, 2, tshape);
-    for (int i = 0; i < n; i++) ad_set(tt, i, (double)t[i] / e->sched.T);
-    AdTensor *parts[2] = {x, tt};
-    return nn_mlp_forward(arena, &e->net, ad_concat(arena, parts, 2, 1));
-}
-
-static AdTensor *eps_train_step(GenModel *m, int player, AdArena *arena, const float *rows, int n,
-                                Rng *rng, GmLoss *terms) {
-    (void)player, (void)terms;
-    EpsNet *e = m->self;
-    int shape[2] = {n, 2};
-    AdTensor *x_t = ad_input(arena, AD_F32, 2, shape), *eps = ad_input(arena, AD_F32, 2, shape);
-    int *t = ad_arena_alloc(arena, (size_t)n * sizeof *t);
-    for (int i = 0; i < n; i++) {
-        t[i] = 1 + (int)(rng_uniform(rng) * e->sched.T);
-        if (t[i] > e->sched.T) t[i] = e->sched.T;
-        for (int j = 0; j < 2; j++) {
-            double z = rng_normal(rng);
-            //: $x_t = \sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\epsilon$, [eq:common.diffusion.q_xt_x0]
-            ad_f32(x_t)[2 * i + j] = (float)(diffusion_sqrt_alpha_bar(&e->sched, t[i]) * rows[2 * i + j] +
-                                             diffusion_sqrt_one_minus_alpha_bar(&e->sched, t[i]) * z);
-            ad_f32(eps)[2 * i + j] = (float)z;
-        }
-    }
-    //: [eq:L42.4.5.eps_loss]
-    return ad_mean(arena, ad_square(arena, ad_sub(arena, eps_graph(arena, e, x_t, t, n), eps)));
-}
-
-/* DiffEpsFn for the trained network */
-static void eps_net_fn(const double *x, size_t n, size_t dim, int t, double abar_t, double *out, void *ctx) {
-    (void)abar_t;
-    EpsNet *e = ctx;
-    AdArena *arena = ad_arena_new(1 << 18);
-    int shape[2] = {(int)n, (int)dim};
-    AdTensor *xt = ad_input(arena, AD_F32, 2, shape);
-    int *tt = xmalloc(n * sizeof *tt);
-    for (size_t i = 0; i < n; i++) tt[i] = t;
-    for (size_t i = 0; i < n * dim; i++) ad_f32(xt)[i] = (float)x[i];
-    AdTensor *y = eps_graph(arena, e, xt, tt, (int)n);
-    for (size_t i = 0; i < n * dim; i++) out[i] = ad_f32(y)[i];
-    free(tt);
-    ad_arena_free(arena);
-}
-
-static void eps_sample(GenModel *m, int n, float *x_out, Rng *rng) {
-    EpsNet *e = m->self;
-    int tau[50], S = 50;
-    DiffStep steps[50];
-    diff_timesteps(e->sched.T, S, DIFF_TAU_TRAILING, tau);
-    int ns = diff_plan_ddim(e->sched.alpha_bar, tau, S, 0.0, steps);
-    DiffSampler s;
-    diff_sampler_init(&s, (size_t)n, 2, e->sched.alpha_bar, eps_net_fn, e, rng_u64(rng));
-    s.draw_prior = 1, s.n_threads = 1;
-    double *x = xmalloc((size_t)n * 2 * sizeof *x);
-    diff_run(&s, steps, ns, x);
-    for (int i = 0; i < 2 * n; i++) x_out[i] = (float)x[i];
-    free(x);
-}
-
-static void eps_destroy(GenModel *m) {
-    EpsNet *e = m->self;
-    nn_mlp_free(&e->net);
-    diffusion_schedule_free(&e->sched);
-    free(e);
-}
-
-static const GenModelVT EPS_VT = {
-    .name = "DDPM", .family = GM_FAM_DIFFUSION, .paradigm = GM_PAR_SCORE, .caps = GM_CAP_SAMPLE,
-    .train_step = eps_train_step, .sample = eps_sample, .destroy = eps_destroy,
-};
-
 /* run a plan on n chains with a denoiser, output as floats */
 static void run_plan(const DiffusionSchedule *sch, const DiffStep *steps, int ns, DiffEpsFn fn, void *ctx,
                      uint64_t seed, int threads, int n, float *out) {
@@ -436,12 +359,7 @@ static void section_ddpm_ddim(const Cli *cli) {
     run_plan(&sch, ddim, n_ddim, diff_oracle_eps, &oracle, cli->seed + 2, cli->threads, n_eval, xo_ddim);
 
     GenModel eps_model, gauss;
-    EpsNet *e = xcalloc(1, sizeof *e);
-    int widths[4] = {3, 64, 64, 2};
-    nn_mlp_init(&e->net, 3, widths, NN_ACT_SILU, AD_F32, &init);
-    e->sched = diffusion_schedule_copy(&sch);
-    gm_init(&eps_model, &EPS_VT, e, 2);
-    nn_mlp_params(&e->net, "eps", &eps_model.player[0].params);
+    gm_ddpm_init(&eps_model, 2, 64, &sch, &init);
     check_true("L42.4.5.ddpm_caps", gm_check_caps(eps_model.vt), "DDPM vtable obeys the capability rule");
     GmTrainConfig cfg = {.steps = cli_scale(cli, 3000, 3000, 10000), .batch = 128, .clip_norm = 10.0,
                          .ema_decay = 0.995, .label = "DDPM eps-net", .check_id = "L42.4.5.ddpm_train_finite"};

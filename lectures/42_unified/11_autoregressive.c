@@ -23,9 +23,9 @@ Run: `build/release/bin/lectures/42_unified/11_autoregressive [--quick | --full]
 |---|---|---|
 | $x$ (levels 0..V−1) | `lev` | (n, D) |
 | degree of input $i$, hidden unit $k$ | `i + 1`, `deg_h` | D, H |
-| masks $M^{(1)}, M^{(2)}, M^{(3)}$ | `Made.mask` | (D,H), (H,H), (H,DV) |
-| logits of $p(x_i\mid x_{<i})$ | `made_logits` | (n, D·V) |
-| $V$ levels, $D$ pixels | `Made.V`, `Made.D` | scalar |
+| masks $M^{(1)}, M^{(2)}, M^{(3)}$ | `GmMade.mask` (common/gm_ar.h) | (D,H), (H,H), (H,DV) |
+| logits of $p(x_i\mid x_{<i})$ | `gm_made_logits` | (n, D·V) |
+| $V$ levels, $D$ pixels | `GmMade.V`, `GmMade.D` | scalar |
 */
 #include <math.h>
 #include <stdio.h>
@@ -37,6 +37,7 @@ Run: `build/release/bin/lectures/42_unified/11_autoregressive [--quick | --full]
 #include "common/cli.h"
 #include "common/data.h"
 #include "common/genmodel.h"
+#include "common/gm_ar.h"
 #include "common/image.h"
 #include "common/mathfn.h"
 #include "common/rng.h"
@@ -111,160 +112,13 @@ static void section_chain_rule(const Cli *cli) {
     }
 }
 
-/*: ## 4.6 A masked autoregressive network, its masks and its likelihood
+/*: ## 4.6 A masked autoregressive network (B12)
 
-Pixels are taken in raster order, input $i$ gets degree $i+1$, each hidden unit $k$ a degree
-$m(k)\in\{1..D-1\}$. A weight from a unit of degree $a$ to a hidden unit of degree $b$ is kept
-iff $b \ge a$; a weight into the logits of pixel $i$ (degree $i+1$) is kept iff $i+1 > b$:
-$$ h^{(1)} = \mathrm{ReLU}\big(x (W^{(1)}\odot M^{(1)}) + b^{(1)}\big),\quad
-   h^{(2)} = \mathrm{ReLU}\big(h^{(1)}(W^{(2)}\odot M^{(2)}) + b^{(2)}\big),\quad
-   \ell = h^{(2)}(W^{(3)}\odot M^{(3)}) + b^{(3)}, $$ {#eq:L42.4.6.made}
-so the $V$ logits of pixel $i$ depend on $x_{<i}$ only (pixel 0's on the bias alone), and
-$$ \log p(x) = \sum_{i} \log\mathrm{softmax}(\ell_{i,\cdot})_{x_i},\qquad
-   \text{bits/dim} = -\frac{\log_2 p(x)}{D} . $$ {#eq:L42.4.6.nll}
-The softmax runs over the $V$ levels of one pixel (B12: the lecture's runs over dim 1 of a
-$[B, H, W, V]$ tensor, i.e. over image rows), and the loss is the *negative* log-likelihood,
-named so. The input is the level scaled to $[0, 1]$.
+The network — MADE-style masks [eq:L42.4.6.made] in raster order, the per-pixel softmax and the
+negative log-likelihood [eq:L42.4.6.nll], and ancestral sampling that writes each drawn pixel back
+(the line the lecture comments out, B12) — lives in `common/gm_ar.h`, shared with the benchmark of
+5.3. This program checks it.
 */
-typedef struct {
-    int D, V, H;
-    AdDtype dtype;
-    NnLinear l1, l2, l3;
-    double *mask[3]; /* (D,H), (H,H), (H,D*V), 0/1 */
-} Made;
-
-static void made_init(Made *m, int D, int V, int H, AdDtype dtype, Rng *rng) {
-    m->D = D, m->V = V, m->H = H, m->dtype = dtype;
-    nn_linear_init(&m->l1, D, H, 1, dtype, NN_INIT_HE_UNIFORM, rng);
-    nn_linear_init(&m->l2, H, H, 1, dtype, NN_INIT_HE_UNIFORM, rng);
-    nn_linear_init(&m->l3, H, D * V, 1, dtype, NN_INIT_GLOROT_UNIFORM, rng);
-    int *deg_h = xmalloc((size_t)H * sizeof *deg_h);
-    for (int k = 0; k < H; k++) deg_h[k] = 1 + k % (D - 1);
-    m->mask[0] = xmalloc((size_t)D * H * sizeof(double));
-    m->mask[1] = xmalloc((size_t)H * H * sizeof(double));
-    m->mask[2] = xmalloc((size_t)H * D * V * sizeof(double));
-    //: $M^{(1)}_{ik} = [m(k) \ge i+1]$, $M^{(2)}_{jk} = [m(k) \ge m(j)]$, $M^{(3)}_{k,(i,v)} = [i+1 > m(k)]$, [eq:L42.4.6.made]
-    for (int i = 0; i < D; i++)
-        for (int k = 0; k < H; k++) m->mask[0][i * H + k] = deg_h[k] >= i + 1;
-    for (int j = 0; j < H; j++)
-        for (int k = 0; k < H; k++) m->mask[1][j * H + k] = deg_h[k] >= deg_h[j];
-    for (int k = 0; k < H; k++)
-        for (int c = 0; c < D * V; c++) m->mask[2][(size_t)k * D * V + c] = c / V + 1 > deg_h[k];
-    free(deg_h);
-}
-
-static void made_free(Made *m) {
-    nn_linear_free(&m->l1), nn_linear_free(&m->l2), nn_linear_free(&m->l3);
-    for (int k = 0; k < 3; k++) free(m->mask[k]);
-}
-
-static AdTensor *masked(AdArena *arena, const NnLinear *l, const double *mask, AdTensor *x) {
-    int shape[2] = {l->in, l->out};
-    AdTensor *M = ad_from_doubles(arena, l->weight->dtype, 2, shape, mask);
-    return ad_linear(arena, x, ad_mul(arena, l->weight, M), l->bias);
-}
-
-/* logits (n, D*V) of levels lev (n, D) */
-static AdTensor *made_logits(AdArena *arena, const Made *m, const int *lev, int n) {
-    int shape[2] = {n, m->D};
-    AdTensor *x = ad_input(arena, m->dtype, 2, shape);
-    for (long i = 0; i < (long)n * m->D; i++) ad_set(x, i, lev[i] / (double)(m->V - 1));
-    //: [eq:L42.4.6.made]
-    AdTensor *h = ad_relu(arena, masked(arena, &m->l1, m->mask[0], x));
-    h = ad_relu(arena, masked(arena, &m->l2, m->mask[1], h));
-    return masked(arena, &m->l3, m->mask[2], h);
-}
-
-/* mean NLL in nats per dimension over the batch, as a graph */
-static AdTensor *made_nll(AdArena *arena, const Made *m, const int *lev, int n) {
-    int shape[2] = {n * m->D, m->V};
-    //: $-\frac1{nD}\sum\log\mathrm{softmax}(\ell_{i,\cdot})_{x_i}$, [eq:L42.4.6.nll]
-    return ad_cross_entropy(arena, ad_reshape(arena, made_logits(arena, m, lev, n), 2, shape), lev);
-}
-
-/* log p(x) in nats for each of n rows (exact) */
-static void made_logp(const Made *m, const int *lev, int n, double *lp) {
-    AdArena *arena = ad_arena_new(1 << 22);
-    AdTensor *l = made_logits(arena, m, lev, n);
-    int shape[2] = {n * m->D, m->V};
-    AdTensor *ls = ad_log_softmax(arena, ad_reshape(arena, l, 2, shape));
-    for (int i = 0; i < n; i++) {
-        lp[i] = 0;
-        for (int d = 0; d < m->D; d++) lp[i] += ad_get(ls, ((long)i * m->D + d) * m->V + lev[(long)i * m->D + d]);
-    }
-    ad_arena_free(arena);
-}
-
-static int to_level(float v, int V) {
-    int q = (int)lrintf(v * (float)(V - 1));
-    return q < 0 ? 0 : q >= V ? V - 1 : q;
-}
-
-/* GenModel wrapper: rows are pixels in [0, 1] */
-static AdTensor *made_train_step(GenModel *gm, int player, AdArena *arena, const float *rows, int n,
-                                 Rng *rng, GmLoss *terms) {
-    (void)player, (void)rng, (void)terms;
-    Made *m = gm->self;
-    int *lev = ad_arena_alloc(arena, (size_t)n * m->D * sizeof *lev);
-    for (long i = 0; i < (long)n * m->D; i++) lev[i] = to_level(rows[i], m->V);
-    return made_nll(arena, m, lev, n);
-}
-
-static void made_log_likelihood(GenModel *gm, const float *x, int n, double *lp) {
-    Made *m = gm->self;
-    int *lev = xmalloc((size_t)n * m->D * sizeof *lev);
-    for (long i = 0; i < (long)n * m->D; i++) lev[i] = to_level(x[i], m->V);
-    made_logp(m, lev, n, lp);
-    free(lev);
-}
-
-/*: ## 4.6 (B12) Ancestral sampling, pixel by pixel
-
-For $i = 0..D-1$: one forward pass on the current (partly filled) batch, the softmax of pixel
-$i$'s logits at temperature $\tau$, a categorical draw, and — the line the lecture comments
-out — the draw written into $x_i$ before the next pass. Pixels $> i$ are still 0 when pixel
-$i$ is drawn, which the masks make irrelevant.
-*/
-static void made_sample_levels(const Made *m, int n, int *lev, double temp, Rng *rng) {
-    memset(lev, 0, (size_t)n * m->D * sizeof *lev);
-    AdArena *arena = ad_arena_new(1 << 22);
-    for (int d = 0; d < m->D; d++) {
-        ad_arena_reset(arena);
-        AdTensor *l = made_logits(arena, m, lev, n);
-        for (int s = 0; s < n; s++) {
-            double lg[64], pr[64];
-            for (int v = 0; v < m->V; v++) lg[v] = ad_get(l, (long)s * m->D * m->V + d * m->V + v) / temp;
-            //: $p(x_i = v\mid x_{<i}) = \mathrm{softmax}(\ell_{i,\cdot}/\tau)_v$
-            softmax(lg, pr, m->V);
-            double u = rng_uniform(rng), c = 0;
-            int v = 0;
-            while (v < m->V - 1 && (c += pr[v]) < u) v++;
-            //: $x_i \leftarrow v$ (B12: written back)
-            lev[(long)s * m->D + d] = v;
-        }
-    }
-    ad_arena_free(arena);
-}
-
-static void made_sample(GenModel *gm, int n, float *x_out, Rng *rng) {
-    Made *m = gm->self;
-    int *lev = xmalloc((size_t)n * m->D * sizeof *lev);
-    made_sample_levels(m, n, lev, 1.0, rng);
-    for (long i = 0; i < (long)n * m->D; i++) x_out[i] = (float)lev[i] / (float)(m->V - 1);
-    free(lev);
-}
-
-static void made_destroy(GenModel *gm) {
-    made_free(gm->self);
-    free(gm->self);
-}
-
-static const GenModelVT MADE_VT = {
-    .name = "MaskedAR", .family = GM_FAM_AR, .paradigm = GM_PAR_LIKELIHOOD,
-    .caps = GM_CAP_SAMPLE | GM_CAP_LOGLIK | GM_CAP_EXACT_LOGLIK,
-    .train_step = made_train_step, .sample = made_sample, .log_likelihood = made_log_likelihood,
-    .destroy = made_destroy,
-};
 
 /*: ## Checks of the masked model before training
 
@@ -277,13 +131,13 @@ uniform and the likelihood is exactly $\log_2 17$ bits/dim.
 static void section_masks(const Cli *cli, const int *lev_test, int n_test) {
     Rng r;
     rng_init(&r, cli->seed, 2);
-    Made m;
-    made_init(&m, 64, 17, 64, AD_F64, &r);
+    GmMade m;
+    gm_made_init(&m, 64, 17, 64, AD_F64, &r);
     int x[64], y[64];
     for (int i = 0; i < 64; i++) x[i] = (int)(rng_uniform(&r) * 17) % 17;
     AdArena *arena = ad_arena_new(1 << 20);
     double *l0 = xmalloc(64 * 17 * sizeof *l0);
-    AdTensor *t = made_logits(arena, &m, x, 1);
+    AdTensor *t = gm_made_logits(arena, &m, x, 1);
     for (int c = 0; c < 64 * 17; c++) l0[c] = ad_get(t, c);
     double leak = 0;
     int later_changed = 0;
@@ -291,7 +145,7 @@ static void section_masks(const Cli *cli, const int *lev_test, int n_test) {
         memcpy(y, x, sizeof y);
         y[j] = (x[j] + 7) % 17;
         ad_arena_reset(arena);
-        t = made_logits(arena, &m, y, 1);
+        t = gm_made_logits(arena, &m, y, 1);
         int changed = 0;
         for (int c = 0; c < 64 * 17; c++) {
             double dlt = fabs(ad_get(t, c) - l0[c]);
@@ -325,27 +179,27 @@ static void section_masks(const Cli *cli, const int *lev_test, int n_test) {
     memset(m.l3.weight->data, 0, (size_t)m.l3.weight->size * sizeof(double));
     memset(m.l3.bias->data, 0, (size_t)m.l3.bias->size * sizeof(double));
     double *lp = xmalloc((size_t)n_test * sizeof *lp), bits = 0;
-    made_logp(&m, lev_test, n_test, lp);
+    gm_made_logp(&m, lev_test, n_test, lp);
     for (int i = 0; i < n_test; i++) bits += -lp[i] / (64 * log(2.0)) / n_test;
     check_close("L42.4.6.uniform_bits", bits, 4.0874628, 1e-7, "L42.4.6.nll",
                 "bits/dim of the zero-output model on %d test digits vs log2 17", n_test);
     free(lp);
-    made_free(&m);
+    gm_made_free(&m);
 
     /* normalisation by enumeration */
-    Made tiny;
-    made_init(&tiny, 3, 3, 8, AD_F64, &r);
+    GmMade tiny;
+    gm_made_init(&tiny, 3, 3, 8, AD_F64, &r);
     NnLinear *ls[3] = {&tiny.l1, &tiny.l2, &tiny.l3};
     for (int k = 0; k < 3; k++)
         for (long i = 0; i < ls[k]->bias->size; i++) ad_f64(ls[k]->bias)[i] = rng_normal(&r);
     int all[27 * 3];
     for (int s = 0; s < 27; s++) all[3 * s] = s / 9, all[3 * s + 1] = (s / 3) % 3, all[3 * s + 2] = s % 3;
     double tlp[27], sum = 0;
-    made_logp(&tiny, all, 27, tlp);
+    gm_made_logp(&tiny, all, 27, tlp);
     for (int s = 0; s < 27; s++) sum += exp(tlp[s]);
     check_close("L42.4.6.normalised_enum", sum, 1.0, 1e-12, "L42.4.6.nll",
                 "sum of p(x) over all 27 sequences of a D = 3, V = 3 model with random weights and biases");
-    made_free(&tiny);
+    gm_made_free(&tiny);
 }
 
 /*: ## Training on the digits; bits/dim and dequantisation (B18)
@@ -378,7 +232,7 @@ static int section_train(const Cli *cli) {
     float *all = imageset_to_float(&set);
     const int n_test = 300, n_fit = set.n - n_test, D = 64, V = 17;
     int *lev = xmalloc((size_t)set.n * D * sizeof *lev);
-    for (long i = 0; i < (long)set.n * D; i++) lev[i] = to_level(all[i], V);
+    for (long i = 0; i < (long)set.n * D; i++) lev[i] = gm_ar_level(all[i], V);
     const int *lev_test = lev + (size_t)n_fit * D;
     printf("dataset %s: %d images (%d training, %d held out), %d levels\n", set.name, set.n, n_fit, n_test, V);
 
@@ -396,13 +250,7 @@ static int section_train(const Cli *cli) {
     GenModel gm;
     Rng init, trng, srng;
     rng_init(&init, cli->seed, 3), rng_init(&trng, cli->seed, 4), rng_init(&srng, cli->seed, 5);
-    Made *m = xcalloc(1, sizeof *m);
-    made_init(m, D, V, 64, AD_F32, &init);
-    gm_init(&gm, &MADE_VT, m, D);
-    nn_linear_params(&m->l1, "l1", &gm.player[0].params);
-    nn_linear_params(&m->l2, "l2", &gm.player[0].params);
-    nn_linear_params(&m->l3, "l3", &gm.player[0].params);
-    gm.player[0].opt = optim_adam(3e-3, 0.9, 0.999, 1e-8, 0.0);
+    gm_made_model_init(&gm, D, V, 64, &init);
     check_true("L42.4.6.made_caps", gm_check_caps(gm.vt), "masked AR vtable obeys the capability rule (exact log-likelihood)");
     GmTrainConfig cfg = {.steps = cli_scale(cli, 500, 1500, 10000), .batch = 32, .clip_norm = 10.0,
                          .label = "masked AR", .check_id = "L42.4.6.made_train_finite"};

@@ -1,4 +1,4 @@
-/*: # L42 4.9 — The unified training loop, checked against closed forms
+/*: # L42 4.9, 5.4 — The unified training loop, checked against closed forms; one batch, six losses
 
 **Lecture 42, Part 2, section 4.9.** The lecture's generic `train` loops over epochs and batches,
 computes `loss`, calls `backward`, adds the loss to a running sum and hands the epoch average to
@@ -11,9 +11,11 @@ What you will see: SGD through the loop reproducing the exact geometric iterates
 (which also proves the gradients are zeroed between steps); clipping by global norm moving the
 first step by exactly $\eta c$; the EMA equal to its recurrence evaluated in double; the reported
 loss averages equal to the recomputed ones; and the lecture's loop as written, whose parameters do
-not move while its gradient grows linearly (ERRATUM).
+not move while its gradient grows linearly (ERRATUM). Then 5.4: the lecture's list of six losses
+on one batch, computed on briefly trained models of `common/gm_*` both as its code defines them
+and per dimension, beside its example output (C5, B12).
 
-Run: `build/release/bin/lectures/42_unified/13_unified_training_loop [--out DIR]`.
+Run: `build/release/bin/lectures/42_unified/13_unified_training_loop [--quick | --full] [--seed N] [--out DIR] [--data DIR]`.
 
 | symbol | C name | shape |
 |---|---|---|
@@ -21,14 +23,23 @@ Run: `build/release/bin/lectures/42_unified/13_unified_training_loop [--out DIR]
 | $x_i$, $\bar x$ | `data`, `xbar` | (n, 3), (3) |
 | $\eta$, $r = 1 - \eta$ | `lr`, `r` | scalars |
 | $c$ (clip norm), $\delta$ (EMA decay) | `clip`, `decay` | scalars |
+| a row of the 5.4 list | `LossRow` | — |
 */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/check.h"
 #include "common/cli.h"
+#include "common/data.h"
+#include "common/diffusion_schedule.h"
 #include "common/genmodel.h"
+#include "common/gm_ar.h"
+#include "common/gm_diffusion.h"
+#include "common/gm_fm.h"
+#include "common/gm_vae.h"
+#include "common/gm_vqvae.h"
 #include "common/rng.h"
 #include "common/util.h"
 
@@ -193,10 +204,138 @@ static void section_lecture_loop(const float *data) {
     gm_free(&m);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/*: ## 5.4 One batch, six losses: what the lecture's list compares
+
+The lecture's 5.4 takes the first training batch, evaluates `loss` of the VAE, β-VAE, VQ-VAE, DDPM
+and flow matching and `-logprob` of PixelCNN, sorts them and prints values between 0.12 and 0.21.
+As its code defines them the six numbers have different reductions and units (C5): the VAE's is
+$\frac1B\sum_b\lVert x_b-\hat x_b\rVert^2$ plus its KL term (with the sign of B1, so $-\mathrm{KL}$),
+summed over pixels and latents; the VQ-VAE's three terms are `sum_all` over the whole batch, so
+they grow with $B$; DDPM's and flow matching's are means over pixels (the lecture does not define
+DDPM's; the ε-MSE mean is used); and `-logprob` of PixelCNN is *minus* its mean cross-entropy
+(B12: `logprob` returns the positive NLL), a negative number. Normalised per dimension — the
+lecture's value divided by $D = 64$ where it is a sum over pixels and by $B$ where it is a sum over
+the batch, with the KL's sign corrected — they are at least per-pixel quantities, though still not
+of one kind (a Gaussian reconstruction error, a noise-prediction error, a velocity error, nats per
+pixel). Each model (from `common/gm_*`) is first trained briefly by `gm_train` on the digits.
+
+$$ \ell^{\text{VAE}}_{\text{lec}} = \tfrac1B\textstyle\sum_b\lVert x_b-\hat x_b\rVert^2 - \beta\,\tfrac1B\sum_b\mathrm{KL}_b,\qquad
+   \ell^{\text{VQ}}_{\text{lec}} = \textstyle\sum_{b}\big(\lVert x_b - \hat x_b\rVert^2 + \lVert\mathrm{sg}[z_e]-z_q\rVert^2 + 0.25\lVert z_e-\mathrm{sg}[z_q]\rVert^2\big) $$ {#eq:L42.5.4.lecture_losses}
+*/
+typedef struct {
+    const char *name;
+    double lecture, per_dim;
+} LossRow;
+
+static int cmp_lecture(const void *a, const void *b) {
+    const LossRow *x = a, *y = b;
+    return (x->lecture > y->lecture) - (x->lecture < y->lecture);
+}
+
+/* the lecture's VAE loss on batch x (n x 64) [eq:L42.5.4.lecture_losses]; *per_dim the corrected one / 64 */
+static double lecture_vae_loss(GenModel *m, const float *x, int n, double beta, Rng *rng, double *per_dim) {
+    GmVae *v = m->self;
+    const int dz = v->dz, Dx = m->dim;
+    double *mu = xmalloc((size_t)n * dz * sizeof *mu), *lv = xmalloc((size_t)n * dz * sizeof *lv), rec = 0, kl = 0;
+    float *z = xmalloc((size_t)n * dz * sizeof *z), *xh = xmalloc((size_t)n * Dx * sizeof *xh);
+    gm_vae_posterior(v, x, n, Dx, mu, lv);
+    //: $z = \mu + \sigma\odot\epsilon$, $\hat x = \mathrm{Dec}(z)$
+    for (long i = 0; i < (long)n * dz; i++) z[i] = (float)(mu[i] + exp(0.5 * lv[i]) * rng_normal(rng));
+    m->vt->decode(m, z, n, xh);
+    for (long i = 0; i < (long)n * Dx; i++) rec += ((double)x[i] - xh[i]) * ((double)x[i] - xh[i]) / n;
+    for (int i = 0; i < n; i++) kl += gm_vae_kl_diag(mu + (size_t)i * dz, lv + (size_t)i * dz, dz) / n;
+    *per_dim = (rec + beta * kl) / Dx;
+    free(mu), free(lv), free(z), free(xh);
+    //: [eq:L42.5.4.lecture_losses], with the lecture's KL sign (B1)
+    return rec - beta * kl;
+}
+
+/* one loss evaluation through the model's own train_step on batch x; terms optional */
+static double step_loss(GenModel *m, const float *x, int n, uint64_t seed, GmLoss *terms) {
+    AdArena *arena = ad_arena_new(1 << 22);
+    Rng r;
+    rng_init(&r, seed, 77);
+    const double l = ad_item(m->vt->train_step(m, 0, arena, x, n, &r, terms));
+    ad_arena_free(arena);
+    return l;
+}
+
+static void section_loss_list(const Cli *cli) {
+    ImageSet set;
+    char note[512];
+    if (dataset_load_or_digits(cli->data_dir, "digits", &set, note, sizeof note) < 0) {
+        fprintf(stderr, "%s\n", note);
+        exit(2);
+    }
+    const int Dx = (int)imageset_dim(&set), n_train = set.n - 297, B = 128;
+    float *all = imageset_to_float(&set);
+    Rng init, rr;
+    rng_init(&init, cli->seed, 50), rng_init(&rr, cli->seed, 51);
+    enum { NL = 6 };
+    GenModel m[NL];
+    gm_vae_init(&m[0], Dx, 8, 1.0, 10, cli->seed, 60);
+    gm_vae_init(&m[1], Dx, 8, 4.0, 10, cli->seed, 62);
+    gm_vqvae_init(&m[2], Dx, all, n_train, 0, cli->seed, 64);
+    DiffusionSchedule sch = diffusion_schedule_linear(1000, 1e-4, 0.02);
+    gm_ddpm_init(&m[3], Dx, 128, &sch, &init);
+    diffusion_schedule_free(&sch);
+    gm_fm_init(&m[4], Dx, 128, 0, &init);
+    gm_made_model_init(&m[5], Dx, 17, 64, &init);
+    static const char *const names[NL] = {"VAE ELBO", "beta-VAE ELBO", "VQ-VAE", "DDPM", "Flow Matching", "PixelCNN NLL"};
+    static const char *const ids[NL] = {"L42.5.4.vae_finite", "L42.5.4.bvae_finite", "L42.5.4.vq_finite",
+                                        "L42.5.4.ddpm_finite", "L42.5.4.fm_finite", "L42.5.4.ar_finite"};
+    for (int k = 0; k < NL; k++) {
+        GmTrainConfig cfg = {.steps = cli_scale(cli, 50, 300, 2000), .batch = 64, .clip_norm = k < 2 ? 1000.0 : 100.0,
+                             .label = names[k], .check_id = ids[k]};
+        Rng tr;
+        rng_init(&tr, cli->seed, 70 + (uint64_t)k);
+        gm_train(&m[k], all, n_train, &cfg, &tr);
+    }
+    /* the first batch: B training digits */
+    LossRow row[NL];
+    double pd;
+    row[0] = (LossRow){names[0], lecture_vae_loss(&m[0], all, B, 1.0, &rr, &pd), pd};
+    row[1] = (LossRow){names[1], lecture_vae_loss(&m[1], all, B, 4.0, &rr, &pd), pd};
+    GmLoss t;
+    step_loss(&m[2], all, B, cli->seed, &t);
+    //: VQ: the model's per-image terms times B = the lecture's `sum_all`, [eq:L42.5.4.lecture_losses]
+    row[2] = (LossRow){names[2], B * (t.value[0] + t.value[1] + t.value[2]), (t.value[0] + t.value[1] + t.value[2]) / Dx};
+    const double l_ddpm = step_loss(&m[3], all, B, cli->seed, NULL), l_fm = step_loss(&m[4], all, B, cli->seed, NULL);
+    row[3] = (LossRow){names[3], l_ddpm, l_ddpm};
+    row[4] = (LossRow){names[4], l_fm, l_fm};
+    const double ce = step_loss(&m[5], all, B, cli->seed, NULL);
+    //: 5.4's `-logprob` of a `logprob` that returns the positive mean NLL (B12)
+    row[5] = (LossRow){names[5], -ce, ce};
+    /* the AR model's mean cross-entropy in the training graph vs its exact log-likelihood */
+    double *lp = xmalloc((size_t)B * sizeof *lp), nll = 0;
+    m[5].vt->log_likelihood(&m[5], all, B, lp);
+    for (int i = 0; i < B; i++) nll += -lp[i] / ((double)B * Dx);
+    check_close("L42.5.4.ar_loss_is_nll", ce, nll, 1e-5 * nll, "L42.4.6.nll",
+                "masked AR: the training loss on the batch (float graph) = the exact NLL per dimension (double), nats");
+    free(lp);
+    qsort(row, NL, sizeof *row, cmp_lecture);
+    printf("5.4 on one batch of %d training digits (D = %d), sorted by the lecture's value:\n", B, Dx);
+    printf("| model | as the lecture's code defines it | per dimension (KL sign corrected) |\n|---|---|---|\n");
+    for (int k = 0; k < NL; k++) printf("| %s | %.4f | %.4f |\n", row[k].name, row[k].lecture, row[k].per_dim);
+    printf("the lecture's example output (MNIST): VQ-VAE 0.1245, DDPM 0.1389, Flow Matching 0.1402, VAE ELBO 0.1567, "
+           "beta-VAE ELBO 0.1823, PixelCNN NLL 0.2145\n");
+    for (int k = 0; k < NL; k++)
+        if (!strcmp(row[k].name, "PixelCNN NLL"))
+            check_erratum("L42.5.4.pixelcnn_sign", row[k].lecture, row[k].per_dim,
+                          "B12: 5.4's -logprob of PixelCNN (negative) vs its NLL in nats per pixel");
+        else if (!strcmp(row[k].name, "VQ-VAE"))
+            check_erratum("L42.5.4.vq_sum_reduction", row[k].lecture, row[k].per_dim,
+                          "C5: the lecture's VQ-VAE loss (sum over the batch of %d) vs per image and pixel", B);
+    for (int k = 0; k < NL; k++) gm_free(&m[k]);
+    free(all);
+    imageset_free(&set);
+}
+
 int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
-              "L42 4.9: the shared training loop checked on a quadratic with closed-form iterates", 4213, NULL);
+              "L42 4.9, 5.4: the shared training loop on a quadratic with closed-form iterates; the 5.4 loss list", 4213, NULL);
     Rng r;
     rng_init(&r, cli.seed, 1);
     float *data = xmalloc(N * D * sizeof *data);
@@ -205,5 +344,6 @@ int main(int argc, char **argv) {
     section_clip_and_ema(data);
     section_lecture_loop(data);
     free(data);
+    section_loss_list(&cli);
     return check_end();
 }
