@@ -317,30 +317,45 @@ static void pack_b_panel(const float *b, long ldb, int tb, int p0, int kc, int j
 
 static int imin(int x, int y) { return x < y ? x : y; }
 
-/* Packing buffers. A call from outside any parallel region reuses one cached pair (grown as
-   needed, freed at exit), so a training loop does not map fresh pages for every product; a call
-   from inside a parallel region (which then runs serially) allocates its own. */
-static float *g_cache[2];
-static size_t g_cache_bytes[2];
+/* Packing buffers, kept between calls (grown as needed, freed at exit) so that a training loop
+   does not map fresh pages for every product. Slot 0 serves calls from outside any parallel
+   region (a threaded call carves it into one share per thread); slot 1 + t serves a call from
+   thread t of a first-level parallel region (e.g. a convolution running one image per thread),
+   which then runs serially. Deeper nesting allocates per call. */
+enum { SLOTS = 65 };
+static float *g_cache[SLOTS][2];
+static size_t g_cache_bytes[SLOTS][2];
 static void cache_free(void) {
-    for (int i = 0; i < 2; i++) free(g_cache[i]);
+    for (int s = 0; s < SLOTS; s++)
+        for (int i = 0; i < 2; i++) free(g_cache[s][i]);
 }
-static float *buffer(int which, size_t bytes, int cached) {
-    if (!cached) {
+static int cache_slot(int nested) {
+#ifdef _OPENMP
+    if (nested) return omp_get_level() == 1 && omp_get_thread_num() + 1 < SLOTS ? omp_get_thread_num() + 1 : -1;
+#else
+    (void)nested;
+#endif
+    return 0;
+}
+static float *buffer(int which, size_t bytes, int slot) {
+    if (slot < 0) {
         float *p = aligned_alloc(64, bytes);
         if (!p) die("gemm_f32: out of memory (%zu bytes)", bytes);
         return p;
     }
-    if (g_cache_bytes[which] < bytes) {
-        static int registered = 0;
-        if (!registered) atexit(cache_free);
-        registered = 1;
-        free(g_cache[which]);
-        g_cache[which] = aligned_alloc(64, bytes);
-        if (!g_cache[which]) die("gemm_f32: out of memory (%zu bytes)", bytes);
-        g_cache_bytes[which] = bytes;
+    if (g_cache_bytes[slot][which] < bytes) {
+        static int registered = 0; /* only when a buffer grows, so the lock costs nothing */
+#pragma omp critical(gemm_atexit)
+        {
+            if (!registered) atexit(cache_free);
+            registered = 1;
+        }
+        free(g_cache[slot][which]);
+        g_cache[slot][which] = aligned_alloc(64, bytes);
+        if (!g_cache[slot][which]) die("gemm_f32: out of memory (%zu bytes)", bytes);
+        g_cache_bytes[slot][which] = bytes;
     }
-    return g_cache[which];
+    return g_cache[slot][which];
 }
 
 /* The serial loop nest over one block of C (all of it, or one thread's share). */
@@ -414,7 +429,8 @@ void gemm_f32(int trans_a, int trans_b, int m, int n, int k, const float *a, lon
     const int mbmax = imin(MBIG, (msub + MR - 1) / MR * MR);
     size_t bbytes = ((size_t)ncmax * kcmax * sizeof(float) + 63) / 64 * 64;
     size_t abytes = ((size_t)mbmax * kcmax * sizeof(float) + 63) / 64 * 64;
-    float *bpack = buffer(0, bbytes * nt, !nested), *apack = buffer(1, abytes * nt, !nested);
+    const int slot = cache_slot(nested);
+    float *bpack = buffer(0, bbytes * nt, slot), *apack = buffer(1, abytes * nt, slot);
     if (nt == 1) {
         gemm_nest(&K, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, bpack, apack);
     } else {
@@ -437,7 +453,7 @@ void gemm_f32(int trans_a, int trans_b, int m, int n, int k, const float *a, lon
             }
         }
     }
-    if (nested) {
+    if (slot < 0) {
         free(apack);
         free(bpack);
     }
