@@ -239,7 +239,7 @@ AdTensor *ad_conv2d(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor *b, int s
         die("ad_conv2d: kernel %dx%d larger than the padded input of x %s", d.kh, d.kw,
             ad_shape_str(x, sx, sizeof sx));
     int shape[4] = {d.n, d.o, d.ho, d.wo};
-    AdTensor *y = ad_op_out(arena, "ad_conv2d", 4, shape, conv_backward, x, w, b);
+    AdTensor *y = ad_op_out_nz(arena, "ad_conv2d", 4, shape, conv_backward, x, w, b);
     AdDtype dt = y->dtype;
     long ck = (long)d.c * d.kh * d.kw, p = (long)d.ho * d.wo, img = (long)d.c * d.h * d.w;
     y->aux = conv_aux(arena, &d, y, ck, p, ad_wants_grad(w));
@@ -251,6 +251,7 @@ AdTensor *ad_conv2d(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor *b, int s
         void *yn = ad_elem_ptr(y->data, dt, (long)n * d.o * p);
         im2col(&d, dt, ad_elem_ptr(x->data, dt, n * img), col, p);
         if (b) bias_fill(dt, yn, b->data, d.o, p);
+        else memset(yn, 0, (size_t)(d.o * p) * ad_dtype_size(dt));
         //: $Y_n = b\mathbf 1^\top + W X^{col}_n$ (the output holds the bias, the product adds to it)
         ad_gemm(dt, 0, 0, d.o, (int)p, (int)ck, w->data, ck, col, p, yn, p);
     }
@@ -312,7 +313,7 @@ AdTensor *ad_conv_transpose2d(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor
     ConvDims d = {x->shape[0], w->shape[1], hout, wout, w->shape[0], kh, kw, stride, pad,
                   x->shape[2], x->shape[3], 0, 1};
     int shape[4] = {d.n, d.c, hout, wout};
-    AdTensor *y = ad_op_out(arena, "ad_conv_transpose2d", 4, shape, convt_backward, x, w, b);
+    AdTensor *y = ad_op_out_nz(arena, "ad_conv_transpose2d", 4, shape, convt_backward, x, w, b);
     AdDtype dt = y->dtype;
     long ck = (long)d.c * kh * kw, p = (long)d.ho * d.wo, pout = (long)hout * wout;
     y->aux = conv_aux(arena, &d, y, ck, p, ad_wants_grad(w));
@@ -327,6 +328,7 @@ AdTensor *ad_conv_transpose2d(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor
         ad_gemm(dt, 1, 0, (int)ck, (int)p, d.o, w->data, ck,
                 ad_elem_ptr(x->data, dt, (long)n * d.o * p), p, col, p);
         if (b) bias_fill(dt, yn, b->data, d.c, pout);
+        else memset(yn, 0, (size_t)(d.c * pout) * ad_dtype_size(dt));
         //: $y_n = b\mathbf 1^\top + \mathrm{col2im}(W^\top x_n)$, [eq:common.ad.conv_transpose2d]
         col2im_acc(&d, dt, col, p, yn);
     }

@@ -140,7 +140,7 @@ static void binary_backward(AdTensor *y) {
 static AdTensor *binary(AdArena *arena, int op, AdTensor *a, AdTensor *b) {
     int shape[AD_MAX_DIM];
     int nd = broadcast_shape(op_names[op], a, b, shape);
-    AdTensor *y = ad_op_out(arena, op_names[op], nd, shape, binary_backward, a, b, NULL);
+    AdTensor *y = ad_op_out_nz(arena, op_names[op], nd, shape, binary_backward, a, b, NULL);
     y->iparam[0] = op;
     AdDtype dt = y->dtype;
     long sa[AD_MAX_DIM], sb[AD_MAX_DIM];

@@ -26,6 +26,11 @@ static inline void ad_acc(void *p, AdDtype dt, long i, double v) { /* p[i] += v 
 AdTensor *ad_op_out(AdArena *arena, const char *op, int ndim, const int *shape,
                     void (*backward)(AdTensor *), AdTensor *a, AdTensor *b, AdTensor *c);
 
+/* ad_op_out leaving the output values unset (not zeroed): for an op that writes every element
+   (the gradient buffer is still zeroed). Saves a pass over memory per large activation. */
+AdTensor *ad_op_out_nz(AdArena *arena, const char *op, int ndim, const int *shape,
+                       void (*backward)(AdTensor *), AdTensor *a, AdTensor *b, AdTensor *c);
+
 /* Same for an op with `nin` inputs (ins[0] non-NULL; the first 4 go to `in`, keep the rest in
    `aux` yourself). */
 AdTensor *ad_op_out_n(AdArena *arena, const char *op, int ndim, const int *shape,

@@ -137,7 +137,7 @@ AdTensor *ad_group_norm(AdArena *arena, AdTensor *x, int groups, AdTensor *weigh
                 i ? "bias" : "weight", ad_shape_str(affine[i], sa, sizeof sa), c,
                 ad_shape_str(x, sx, sizeof sx));
         }
-    AdTensor *y = ad_op_out(arena, "ad_group_norm", x->ndim, x->shape, group_norm_backward, x,
+    AdTensor *y = ad_op_out_nz(arena, "ad_group_norm", x->ndim, x->shape, group_norm_backward, x,
                             weight, bias);
     y->iparam[0] = groups;
     y->dparam[0] = eps;
