@@ -59,6 +59,19 @@ static inline void *ad_elem_ptr(void *p, AdDtype dt, long i) {
     return (char *)p + i * (long)(dt == AD_F32 ? sizeof(float) : sizeof(double));
 }
 
+/* Elementwise loops over large tensors run in fixed chunks of AD_PAR_ELEMS elements, in parallel
+   (every element is computed alone, so the values do not depend on the thread count). */
+#define AD_PAR_ELEMS 32768
+#define AD_PAR_CHUNKS(call, n)                                                                    \
+    do {                                                                                       \
+        const long nch_ = ((n) + AD_PAR_ELEMS - 1) / AD_PAR_ELEMS;                             \
+        _Pragma("omp parallel for schedule(static) if (nch_ > 1)")                             \
+        for (long c_ = 0; c_ < nch_; c_++) {                                                   \
+            const long i0_ = c_ * AD_PAR_ELEMS, m_ = (n) - i0_ < AD_PAR_ELEMS ? (n) - i0_ : AD_PAR_ELEMS; \
+            call;                                                                              \
+        }                                                                                      \
+    } while (0)
+
 /* Product of shape[from..to). */
 static inline long ad_prod(const int *shape, int from, int to) {
     long p = 1;

@@ -102,11 +102,11 @@ AD_ELEMENTWISE_INLINE static inline double tanh_for_float(double x) {
     double y = t < 1e-5 ? small : large;
     return copysign(y, x);
 }
-AD_ELEMENTWISE static void tanh_f32(float *restrict y, const float *restrict x, long n) {
+AD_ELEMENTWISE static void tanh_f32_range(float *restrict y, const float *restrict x, long n) {
     for (long i = 0; i < n; i++) y[i] = (float)tanh_for_float(x[i]);
 }
-AD_ELEMENTWISE static void tanh_backward_f32(float *restrict gx, const float *restrict y,
-                                             const float *restrict gy, long n) {
+AD_ELEMENTWISE static void tanh_backward_f32_range(float *restrict gx, const float *restrict y,
+                                                   const float *restrict gy, long n) {
     //: $\bar x \mathrel{+}= (1 - y^2)\,\bar y$
     for (long i = 0; i < n; i++) gx[i] += (1.0f - y[i] * y[i]) * gy[i];
 }
@@ -146,12 +146,11 @@ AD_ELEMENTWISE_INLINE static inline float exp_for_float(float x) {
     const float y = p * pow2i(k1) * pow2i(k2);
     return x == x ? y : x;
 }
-#define AD_PAR_ELEMS 65536 /* elements per thread chunk below which a loop stays serial */
 AD_ELEMENTWISE static void sigmoid_f32_range(float *restrict y, const float *restrict x, long n) {
     //: $\sigma(x) = 1/(1 + e^{-x})$
     for (long i = 0; i < n; i++) y[i] = 1.0f / (1.0f + exp_for_float(-x[i]));
 }
-AD_ELEMENTWISE static void sigmoid_backward_f32(float *restrict gx, const float *restrict y,
+AD_ELEMENTWISE static void sigmoid_backward_f32_range(float *restrict gx, const float *restrict y,
                                                 const float *restrict gy, long n) {
     //: $\bar x \mathrel{+}= \sigma(1 - \sigma)\,\bar y$
     for (long i = 0; i < n; i++) gx[i] += y[i] * (1.0f - y[i]) * gy[i];
@@ -168,24 +167,23 @@ AD_ELEMENTWISE static void silu_backward_f32_range(float *restrict gx, const flo
         gx[i] += sg * (1.0f + x[i] * (1.0f - sg)) * gy[i];
     }
 }
-/* The loops above over fixed chunks, in parallel when the tensor is large. */
-#define PAR_CHUNKS(call, n)                                                                    \
-    do {                                                                                       \
-        const long nch_ = ((n) + AD_PAR_ELEMS - 1) / AD_PAR_ELEMS;                             \
-        _Pragma("omp parallel for schedule(static) if (nch_ > 1)")                             \
-        for (long c_ = 0; c_ < nch_; c_++) {                                                   \
-            const long i0_ = c_ * AD_PAR_ELEMS, m_ = (n) - i0_ < AD_PAR_ELEMS ? (n) - i0_ : AD_PAR_ELEMS; \
-            call;                                                                              \
-        }                                                                                      \
-    } while (0)
+static void tanh_f32(float *y, const float *x, long n) {
+    AD_PAR_CHUNKS(tanh_f32_range(y + i0_, x + i0_, m_), n);
+}
+static void tanh_backward_f32(float *gx, const float *y, const float *gy, long n) {
+    AD_PAR_CHUNKS(tanh_backward_f32_range(gx + i0_, y + i0_, gy + i0_, m_), n);
+}
+static void sigmoid_backward_f32(float *gx, const float *y, const float *gy, long n) {
+    AD_PAR_CHUNKS(sigmoid_backward_f32_range(gx + i0_, y + i0_, gy + i0_, m_), n);
+}
 static void sigmoid_f32(float *y, const float *x, long n) {
-    PAR_CHUNKS(sigmoid_f32_range(y + i0_, x + i0_, m_), n);
+    AD_PAR_CHUNKS(sigmoid_f32_range(y + i0_, x + i0_, m_), n);
 }
 static void silu_f32(float *y, const float *x, long n) {
-    PAR_CHUNKS(silu_f32_range(y + i0_, x + i0_, m_), n);
+    AD_PAR_CHUNKS(silu_f32_range(y + i0_, x + i0_, m_), n);
 }
 static void silu_backward_f32(float *gx, const float *x, const float *gy, long n) {
-    PAR_CHUNKS(silu_backward_f32_range(gx + i0_, x + i0_, gy + i0_, m_), n);
+    AD_PAR_CHUNKS(silu_backward_f32_range(gx + i0_, x + i0_, gy + i0_, m_), n);
 }
 
 enum { U_EXP, U_LOG, U_TANH, U_SIGMOID, U_RELU, U_SILU, U_SOFTPLUS, U_SQUARE, U_SQRT, U_SIN,
