@@ -55,9 +55,9 @@ _Static_assert(sizeof(ConvDims) <= 64, "ConvDims fits the 64-byte head of aux");
         *lo = a;                                                                               \
         *hi = b;                                                                               \
     }                                                                                          \
-    static void im2col_##SUF(const ConvDims *d, const T *x, T *col, long ld) {                 \
-        long row = 0;                                                                          \
-        for (int c = 0; c < d->c; c++)                                                         \
+    static void im2col_##SUF(const ConvDims *d, const T *x, T *col, long ld, int c0, int c1) { \
+        long row = (long)c0 * d->kh * d->kw;                                                   \
+        for (int c = c0; c < c1; c++)                                                          \
             for (int i = 0; i < d->kh; i++)                                                    \
                 for (int j = 0; j < d->kw; j++, row++) {                                       \
                     int lo, hi;                                                                \
@@ -117,9 +117,14 @@ DEFINE_CONV_LOOPS(float, f32)
 DEFINE_CONV_LOOPS(double, f64)
 #undef tap_range
 
+/* rows of channels [c0, c1) only (all of them: 0, d->c) */
+static void im2col_rows(const ConvDims *d, AdDtype dt, const void *x, void *col, long ld, int c0,
+                        int c1) {
+    if (dt == AD_F32) im2col_f32(d, x, col, ld, c0, c1);
+    else im2col_f64(d, x, col, ld, c0, c1);
+}
 static void im2col(const ConvDims *d, AdDtype dt, const void *x, void *col, long ld) {
-    if (dt == AD_F32) im2col_f32(d, x, col, ld);
-    else im2col_f64(d, x, col, ld);
+    im2col_rows(d, dt, x, col, ld, 0, d->c);
 }
 static void col2im_acc(const ConvDims *d, AdDtype dt, const void *dcol, long ld, void *gx) {
     if (dt == AD_F32) col2im_acc_f32(d, dcol, ld, gx);
@@ -155,8 +160,8 @@ static int conv_team(int n, long work) {
     return t < 1 ? 1 : t > n ? n : t;
 }
 
-/* Images per chunk: the column matrix of a chunk (C k_h k_w, g H_o W_o) holds about 2^21
-   elements. It depends on the shapes only (never on the thread count), so the order in which
+/* Images per chunk: the column matrix of a chunk (C k_h k_w, g H_o W_o) holds about 2^18
+   elements (1 MB in float: it stays in the second-level cache while the product packs it). It depends on the shapes only (never on the thread count), so the order in which
    the products sum over the batch is fixed. */
 static int conv_chunk(long ck, long p, int n) {
     long g = (1L << 18) / (ck * p);
@@ -166,10 +171,13 @@ static int conv_chunk(long ck, long p, int n) {
 /* Column matrices of images [n0, n0 + g) side by side: col (ck, g P), from x (N, C, H, W). */
 static void im2col_chunk(const ConvDims *d, AdDtype dt, const void *x, int n0, int g, void *col) {
     long p = (long)d->ho * d->wo, img = (long)d->c * d->h * d->w;
-#pragma omp parallel for schedule(static) if (g > 1)
-    for (int i = 0; i < g; i++)
-        im2col(d, dt, ad_elem_ptr((void *)x, dt, (n0 + i) * img), ad_elem_ptr(col, dt, i * p),
-               (long)g * p);
+    const int units = g * d->c; /* (image, channel) pairs: each writes its own rows */
+#pragma omp parallel for schedule(static) if ((long)units * d->kh * d->kw * p > 65536 && units > 1)
+    for (int u = 0; u < units; u++) {
+        const int i = u / d->c, c = u % d->c;
+        im2col_rows(d, dt, ad_elem_ptr((void *)x, dt, (n0 + i) * img), ad_elem_ptr(col, dt, i * p),
+                    (long)g * p, c, c + 1);
+    }
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -9,6 +9,13 @@ steps=${STEPS:-1000}
 
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; }
 
+# OpenMP threads that wait by spinning burn their time slices when the machine is shared (more
+# runnable threads than cores): a second thread can then make a training loop ten times slower.
+# Both the C programs and their peers run with the same policy; OMP_WAIT_POLICY=active measures
+# with spinning (the better choice on an idle machine).
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+echo "machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), load average $(cut -d' ' -f1-3 /proc/loadavg); OMP_WAIT_POLICY=$OMP_WAIT_POLICY"
+
 echo "benchmark: DSM training of an MLP 2-64-64-2 (tanh, batch 128, $steps Adam steps; L35 4.2)"
 c_line=$("$build/bin/checks/bench/dsm_mlp" --steps "$steps" --threads 1 | grep '^RESULT')
 echo "  C        : $c_line"
@@ -84,6 +91,13 @@ done
 # common/ path and the C twin (1 and 2 threads) vs the training kernels (gpu/gpu_train.h).
 echo "benchmark: MLP training steps (DSM 2-64-64-2 tanh, Adam; L35 4.2), CPU vs GPU"
 for b in ${GPU_TRAIN_BATCH:-128 4096}; do
-  "$build/bin/checks/bench/gpu_train" --gpu "${GPU:-auto}" --batch "$b" --steps "${GPU_TRAIN_STEPS:-1000}" \
-    | grep -E '^(RESULT|backend)' | sed 's/^/  /'
+  g_out=$("$build/bin/checks/bench/gpu_train" --gpu "${GPU:-auto}" --batch "$b" --steps "${GPU_TRAIN_STEPS:-1000}" \
+    | grep -E '^(RESULT|backend)')
+  echo "$g_out" | sed 's/^/  /'
+  r1=$(echo "$g_out" | grep 'bench=train_dsm_2' | field ref1_steps_per_s)
+  r2=$(echo "$g_out" | grep 'bench=train_dsm_2' | field ref2_steps_per_s)
+  if [ -n "$r1" ] && [ -n "$r2" ]; then
+    awk -v a="$r1" -v b="$r2" -v n="$b" 'BEGIN {
+      printf "  threads  : common/ad at batch %d: 2 threads %.2fx 1 thread (%.1f vs %.1f steps/s; target >= 1.7x at batch 4096)\n", n, b / a, b, a; }'
+  fi
 done
