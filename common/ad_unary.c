@@ -86,7 +86,7 @@ static double add_const_df(double x, double y, double c) { (void)x; (void)y; (vo
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 /* no-trapping-math only lets the compiler evaluate both sides of a select (no effect on values) */
 #define AD_ELEMENTWISE                                                                         \
-    __attribute__((optimize("O3", "no-trapping-math"), target_clones("avx2", "default")))
+    __attribute__((optimize("O3", "no-trapping-math"), target_clones("arch=x86-64-v4", "avx2", "default")))
 #define AD_ELEMENTWISE_INLINE __attribute__((optimize("O3", "no-trapping-math")))
 #else
 #define AD_ELEMENTWISE
