@@ -141,7 +141,11 @@ void ad_tensor_free(AdTensor *t) {
 static void zero_bytes(void *p, size_t bytes) {
     enum { CHUNK = 1 << 18 };
     const long nch = (long)((bytes + CHUNK - 1) / CHUNK);
-#pragma omp parallel for schedule(static) if (nch > 4)
+    if (nch <= 4) {
+        memset(p, 0, bytes);
+        return;
+    }
+#pragma omp parallel for schedule(static)
     for (long c = 0; c < nch; c++) {
         const size_t off = (size_t)c * CHUNK;
         memset((char *)p + off, 0, bytes - off < CHUNK ? bytes - off : CHUNK);

@@ -65,10 +65,16 @@ static inline void *ad_elem_ptr(void *p, AdDtype dt, long i) {
 #define AD_PAR_CHUNKS(call, n)                                                                    \
     do {                                                                                       \
         const long nch_ = ((n) + AD_PAR_ELEMS - 1) / AD_PAR_ELEMS;                             \
-        _Pragma("omp parallel for schedule(static) if (nch_ > 1)")                             \
-        for (long c_ = 0; c_ < nch_; c_++) {                                                   \
-            const long i0_ = c_ * AD_PAR_ELEMS, m_ = (n) - i0_ < AD_PAR_ELEMS ? (n) - i0_ : AD_PAR_ELEMS; \
+        if (nch_ <= 1) { /* small: no thread team at all (entering one costs microseconds) */ \
+            const long i0_ = 0, m_ = (n);                                                      \
             call;                                                                              \
+        } else {                                                                               \
+            _Pragma("omp parallel for schedule(static)")                                       \
+            for (long c_ = 0; c_ < nch_; c_++) {                                               \
+                const long i0_ = c_ * AD_PAR_ELEMS,                                            \
+                           m_ = (n) - i0_ < AD_PAR_ELEMS ? (n) - i0_ : AD_PAR_ELEMS;           \
+                call;                                                                          \
+            }                                                                                  \
         }                                                                                      \
     } while (0)
 

@@ -197,12 +197,17 @@ static void linear_backward(AdTensor *y) {
             /* blocks of 16 columns over threads; each column sums its rows in order */
             float *gb = b->grad;
             const float *gy = y->grad;
-            const int nblk = (nout + 15) / 16;
-#pragma omp parallel for schedule(static) if ((long)nrow * nout >= 65536 && nblk > 1)
-            for (int jb = 0; jb < nblk; jb++) {
-                const int j0 = jb * 16, j1 = j0 + 16 < nout ? j0 + 16 : nout;
+            const int nblk = (nout + 15) / 16, par = (long)nrow * nout >= 65536 && nblk > 1;
+            if (!par) {
                 for (int i = 0; i < nrow; i++)
-                    for (int j = j0; j < j1; j++) gb[j] += gy[(long)i * nout + j];
+                    for (int j = 0; j < nout; j++) gb[j] += gy[(long)i * nout + j];
+            } else {
+#pragma omp parallel for schedule(static)
+                for (int jb = 0; jb < nblk; jb++) {
+                    const int j0 = jb * 16, j1 = j0 + 16 < nout ? j0 + 16 : nout;
+                    for (int i = 0; i < nrow; i++)
+                        for (int j = j0; j < j1; j++) gb[j] += gy[(long)i * nout + j];
+                }
             }
         } else {
             double *gb = b->grad;
@@ -240,9 +245,11 @@ AdTensor *ad_linear(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor *b) {
     AdDtype dt = y->dtype;
     size_t row_bytes = (size_t)nout * ad_dtype_size(dt);
     //: $Y = XW + \mathbf 1 b^\top$ (start each row at $b$, then add $XW$)
-#pragma omp parallel for schedule(static) if ((long)nrow * nout >= 65536)
-    for (int i = 0; i < nrow; i++)
-        if (b) memcpy(offset(y->data, dt, (long)i * nout), b->data, row_bytes);
+    if (b && (long)nrow * nout < 65536)
+        for (int i = 0; i < nrow; i++) memcpy(offset(y->data, dt, (long)i * nout), b->data, row_bytes);
+    else if (b)
+#pragma omp parallel for schedule(static)
+        for (int i = 0; i < nrow; i++) memcpy(offset(y->data, dt, (long)i * nout), b->data, row_bytes);
     ad_gemm_nn(dt, y->data, x->data, w->data, nrow, nin, nout);
     return y;
 }
