@@ -7,7 +7,7 @@ products give $\bar X$ and $\bar W$, and $\bar b = \sum_i \bar Y_{i,:}$ (the bia
 over the rows).
 
 **Speed.** In float32 every product runs on the packed, cache-blocked GEMM of common/gemm.h
-(AVX2+FMA where the processor has it; its summation order and its bound against the portable
+(AVX-512 or AVX2+FMA where the processor has it; its summation order and its bound against the portable
 kernel are stated there), transposed operands included, so no transpose is copied. The double
 path, which exists for the gradient checks, keeps the simple kernel below.
 

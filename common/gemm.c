@@ -26,7 +26,7 @@
 
 /* Tile sizes: the portable and AVX2 kernels compute 6x16 tiles (12 registers of 8 lanes), the
    AVX-512 kernel 8x32 (16 registers of 16 lanes). Packing follows the kernel's tile shape. */
-enum { MR_MAX = 8, NR_MAX = 32, KC = GEMM_KC, MC = 120, NC = 3072, MBIG = 2400 };
+enum { KC = GEMM_KC, MC = 120, NC = 3072, MBIG = 2400 }; /* MC, MBIG: multiples of 6 and 8 */
 /* below this many multiply-adds a product runs on one thread (a team costs microseconds) */
 #define GEMM_PAR_MIN (1L << 19)
 
@@ -393,6 +393,7 @@ void gemm_f32(int trans_a, int trans_b, int m, int n, int k, const float *a, lon
               const float *b, long ldb, float *c, long ldc) {
     if (m <= 0 || n <= 0 || k <= 0) return;
     const KernelId id = kernel_id();
+    (void)id; /* unused where the build has no x86 kernels */
     Kernel K = {kernel_portable, 6, 16};
 #if GEMM_HAVE_X86
     if (id == K_AVX2) K = (Kernel){kernel_avx2, 6, 16};
