@@ -29,7 +29,9 @@
 
 /* C (m,n) += op(A) op(B): op(A) is (m,k), op(B) is (k,n). trans_a = 0: A stored (m,k) with row
    stride lda; trans_a = 1: A stored (k,m) with row stride lda. Likewise B ((k,n) or (n,k)).
-   m, n or k of 0 is a no-op. Safe to call from inside a parallel region (then it runs serially). */
+   m, n or k of 0 is a no-op. Safe to call from inside an OpenMP parallel region (then it runs
+   serially, on packing buffers kept per thread); not from several POSIX threads at once (the
+   buffers are shared process-wide). */
 void gemm_f32(int trans_a, int trans_b, int m, int n, int k, const float *a, long lda,
               const float *b, long ldb, float *c, long ldc);
 
