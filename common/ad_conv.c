@@ -159,10 +159,17 @@ static int conv_team(int n, long work) {
     if (work < 200000) t = 1;
     return t < 1 ? 1 : t > n ? n : t;
 }
+/* The team for a backward loop: as in the forward pass, but never more threads than the
+   forward pass allotted scratch columns for. */
+static int conv_team_back(const ConvDims *d, long work) {
+    const int t = conv_team(d->n, work);
+    return t < d->team ? t : d->team;
+}
 
 /* Images per chunk: the column matrix of a chunk (C k_h k_w, g H_o W_o) holds about 2^18
-   elements (1 MB in float: it stays in the second-level cache while the product packs it). It depends on the shapes only (never on the thread count), so the order in which
-   the products sum over the batch is fixed. */
+   elements (1 MB in float: it stays in the second-level cache while the product packs it). It
+   depends on the shapes only (never on the thread count), so the order in which the products
+   sum over the batch is fixed. */
 static int conv_chunk(long ck, long p, int n) {
     long g = (1L << 18) / (ck * p);
     return (int)(g < 1 ? 1 : g > n ? n : g);
@@ -205,7 +212,7 @@ static void conv_backward(AdTensor *y) {
         }
     }
     if (ad_wants_grad(x)) {
-        const int nt = conv_team(d->n, ck * p * d->o) < d->team ? conv_team(d->n, ck * p * d->o) : d->team;
+        const int nt = conv_team_back(d, ck * p * d->o);
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
         for (int n = 0; n < d->n; n++) {
             void *dcol = ad_elem_ptr(scratch, dt, par_thread_id() * ck * p);
@@ -293,7 +300,7 @@ static void convt_backward(AdTensor *y) {
         }
     }
     if (ad_wants_grad(x)) {
-        const int nt = conv_team(d->n, ck * p * d->o) < d->team ? conv_team(d->n, ck * p * d->o) : d->team;
+        const int nt = conv_team_back(d, ck * p * d->o);
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
         for (int n = 0; n < d->n; n++) {
             void *col = ad_elem_ptr(scratch, dt, par_thread_id() * ck * p);
