@@ -28,7 +28,7 @@
    AVX-512 kernel 8x32 (16 registers of 16 lanes). Packing follows the kernel's tile shape. */
 enum { KC = GEMM_KC, MC = 120, NC = 3072, MBIG = 2400 }; /* MC, MBIG: multiples of 6 and 8 */
 /* below this many multiply-adds a product runs on one thread (a team costs microseconds) */
-#define GEMM_PAR_MIN (1L << 19)
+#define GEMM_PAR_MIN (1L << 21)
 
 typedef enum { K_PORTABLE, K_AVX2, K_AVX512 } KernelId;
 static const char *const k_names[3] = {"portable", "avx2+fma", "avx512f"};
