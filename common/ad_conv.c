@@ -24,22 +24,27 @@ Both ops share the im2col / col2im pair, whose geometry is that of the forward c
 ($C_{out}$ channels of size $H_o \times W_o$ mapped to $C_{in}$ channels of size $H \times W$).
 
 **Speed.** The gather/scatter loops are typed (float and double, one macro), the products run
-on `ad_gemm` (float32: common/gemm.h). Images are processed in order, each product split over
-threads by output tiles, so gradients summed over the batch do not depend on the thread count.
+on `ad_gemm` (float32: common/gemm.h). The forward pass and $\bar x$ are independent per image:
+images run in parallel, one per thread, each with its own column matrix (small enough to stay in
+the caches), and the product accumulates straight into the image's output (no zeroing, no
+copy). $\bar W$ and $\bar b$ are sums over the batch: $\bar W$ is one product per chunk of
+images, split over threads by output tiles, chunks in order; $\bar b$ is split over channels,
+images in order. So no result depends on the thread count.
 */
 #include <string.h>
 
 #include "common/ad_internal.h"
+#include "common/parallel.h"
 #include "common/util.h"
 
 typedef struct {
-    int n, c, h, w, o, kh, kw, stride, pad, ho, wo, chunk;
+    int n, c, h, w, o, kh, kw, stride, pad, ho, wo, chunk, team;
 } ConvDims;
 _Static_assert(sizeof(ConvDims) <= 64, "ConvDims fits the 64-byte head of aux");
 
 /* im2col: columns of image x_n (C,H,W) into col (C*kh*kw rows of row stride ld), padding reads
    as 0. col2im_acc: x_n += col2im(dcol), the adjoint. gather: dst (O, g*P) from g images of
-   src (.., O, P); scatter_acc: the adjoint (dst images += src columns). bias_sum: gb += row sums.
+   src (.., O, P). bias_sum: gb += row sums.
    Valid output columns of a kernel tap are computed once per row, so the inner loops are plain
    copies (stride 1) or strided copies (stride 2) with no per-element bounds test. */
 #define DEFINE_CONV_LOOPS(T, SUF)                                                              \
@@ -50,9 +55,9 @@ _Static_assert(sizeof(ConvDims) <= 64, "ConvDims fits the 64-byte head of aux");
         *lo = a;                                                                               \
         *hi = b;                                                                               \
     }                                                                                          \
-    static void im2col_##SUF(const ConvDims *d, const T *x, T *col, long ld) {                 \
-        long row = 0;                                                                          \
-        for (int c = 0; c < d->c; c++)                                                         \
+    static void im2col_##SUF(const ConvDims *d, const T *x, T *col, long ld, int c0, int c1) { \
+        long row = (long)c0 * d->kh * d->kw;                                                   \
+        for (int c = c0; c < c1; c++)                                                          \
             for (int i = 0; i < d->kh; i++)                                                    \
                 for (int j = 0; j < d->kw; j++, row++) {                                       \
                     int lo, hi;                                                                \
@@ -95,14 +100,6 @@ _Static_assert(sizeof(ConvDims) <= 64, "ConvDims fits the 64-byte head of aux");
                 memcpy(dst + ((long)k * g + i) * p, src + ((long)i * o + k) * p,               \
                        (size_t)p * sizeof(T));                                                 \
     }                                                                                          \
-    static void scatter_acc_##SUF(const T *src, int g, int o, long p, T *dst) {                \
-        for (int i = 0; i < g; i++)                                                            \
-            for (int k = 0; k < o; k++) {                                                      \
-                const T *s = src + ((long)k * g + i) * p;                                      \
-                T *t = dst + ((long)i * o + k) * p;                                            \
-                for (long q = 0; q < p; q++) t[q] += s[q];                                     \
-            }                                                                                  \
-    }                                                                                          \
     static void bias_fill_##SUF(T *y, const T *b, int o, long p) {                             \
         for (int k = 0; k < o; k++)                                                            \
             for (long q = 0; q < p; q++) y[k * p + q] = b[k];                                  \
@@ -120,9 +117,14 @@ DEFINE_CONV_LOOPS(float, f32)
 DEFINE_CONV_LOOPS(double, f64)
 #undef tap_range
 
+/* rows of channels [c0, c1) only (all of them: 0, d->c) */
+static void im2col_rows(const ConvDims *d, AdDtype dt, const void *x, void *col, long ld, int c0,
+                        int c1) {
+    if (dt == AD_F32) im2col_f32(d, x, col, ld, c0, c1);
+    else im2col_f64(d, x, col, ld, c0, c1);
+}
 static void im2col(const ConvDims *d, AdDtype dt, const void *x, void *col, long ld) {
-    if (dt == AD_F32) im2col_f32(d, x, col, ld);
-    else im2col_f64(d, x, col, ld);
+    im2col_rows(d, dt, x, col, ld, 0, d->c);
 }
 static void col2im_acc(const ConvDims *d, AdDtype dt, const void *dcol, long ld, void *gx) {
     if (dt == AD_F32) col2im_acc_f32(d, dcol, ld, gx);
@@ -132,73 +134,108 @@ static void gather(AdDtype dt, const void *src, int g, int o, long p, void *dst)
     if (dt == AD_F32) gather_f32(src, g, o, p, dst);
     else gather_f64(src, g, o, p, dst);
 }
-static void scatter_acc(AdDtype dt, const void *src, int g, int o, long p, void *dst) {
-    if (dt == AD_F32) scatter_acc_f32(src, g, o, p, dst);
-    else scatter_acc_f64(src, g, o, p, dst);
-}
 static void bias_fill(AdDtype dt, void *y, const void *b, int o, long p) {
     if (dt == AD_F32) bias_fill_f32(y, b, o, p);
     else bias_fill_f64(y, b, o, p);
 }
-static void bias_sum(AdDtype dt, void *gb, const void *gy, int o, long p) {
-    if (dt == AD_F32) bias_sum_f32(gb, gy, o, p);
-    else bias_sum_f64(gb, gy, o, p);
+/* gb[k] += sum over images n (in order) of sum_q gy[n][k][q]: split over channels k. */
+static void bias_sum_batch(AdDtype dt, void *gb, const void *gy, int nimg, int o, long p) {
+#pragma omp parallel for schedule(static) if ((long)nimg * o * p > 65536)
+    for (int k = 0; k < o; k++)
+        for (int n = 0; n < nimg; n++) {
+            const long off = ((long)n * o + k) * p;
+            if (dt == AD_F32) bias_sum_f32((float *)gb + k, (const float *)gy + off, 1, p);
+            else bias_sum_f64((double *)gb + k, (const double *)gy + off, 1, p);
+        }
 }
 
-/* Images per chunk: the column matrix of a chunk (C k_h k_w, g H_o W_o) holds about 2^21
-   elements. It depends on the shapes only (never on the thread count), so the order in which
-   the products sum over the batch is fixed. */
+/* Threads for the per-image loops: one image per thread, at most the batch; 1 inside a parallel
+   region (the caller's threads are busy). The work per image never depends on it. */
+static int conv_team(int n, long work) {
+#ifdef _OPENMP
+    if (omp_in_parallel()) return 1;
+#endif
+    int t = par_max_threads();
+    if (work < 200000) t = 1;
+    return t < 1 ? 1 : t > n ? n : t;
+}
+/* The team for a backward loop: as in the forward pass, but never more threads than the
+   forward pass allotted scratch columns for. */
+static int conv_team_back(const ConvDims *d, long work) {
+    const int t = conv_team(d->n, work);
+    return t < d->team ? t : d->team;
+}
+
+/* Images per chunk: the column matrix of a chunk (C k_h k_w, g H_o W_o) holds about 2^18
+   elements (1 MB in float: it stays in the second-level cache while the product packs it). It
+   depends on the shapes only (never on the thread count), so the order in which the products
+   sum over the batch is fixed. */
 static int conv_chunk(long ck, long p, int n) {
-    long g = (1L << 21) / (ck * p);
+    long g = (1L << 18) / (ck * p);
     return (int)(g < 1 ? 1 : g > n ? n : g);
 }
 
 /* Column matrices of images [n0, n0 + g) side by side: col (ck, g P), from x (N, C, H, W). */
 static void im2col_chunk(const ConvDims *d, AdDtype dt, const void *x, int n0, int g, void *col) {
     long p = (long)d->ho * d->wo, img = (long)d->c * d->h * d->w;
-#pragma omp parallel for schedule(static) if (g > 1)
-    for (int i = 0; i < g; i++)
-        im2col(d, dt, ad_elem_ptr((void *)x, dt, (n0 + i) * img), ad_elem_ptr(col, dt, i * p),
-               (long)g * p);
-}
-static void col2im_chunk(const ConvDims *d, AdDtype dt, const void *col, int n0, int g, void *gx) {
-    long p = (long)d->ho * d->wo, img = (long)d->c * d->h * d->w;
-#pragma omp parallel for schedule(static) if (g > 1)
-    for (int i = 0; i < g; i++)
-        col2im_acc(d, dt, ad_elem_ptr((void *)col, dt, i * p), (long)g * p,
-                   ad_elem_ptr(gx, dt, (n0 + i) * img));
+    const int units = g * d->c; /* (image, channel) pairs: each writes its own rows */
+#pragma omp parallel for schedule(static) if ((long)units * d->kh * d->kw * p > 65536 && units > 1)
+    for (int u = 0; u < units; u++) {
+        const int i = u / d->c, c = u % d->c;
+        im2col_rows(d, dt, ad_elem_ptr((void *)x, dt, (n0 + i) * img), ad_elem_ptr(col, dt, i * p),
+                    (long)g * p, c, c + 1);
+    }
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* conv2d. Per chunk of g images: Y_c = W X^col_c (O, g P), one product for the whole chunk.   */
+/* conv2d. Forward and x-bar per image (parallel over images); W-bar per chunk of images.      */
 
 static void conv_backward(AdTensor *y) {
     AdTensor *x = y->in[0], *w = y->in[1], *b = y->in[2];
     const ConvDims *d = y->aux;
     AdDtype dt = y->dtype;
-    long ck = (long)d->c * d->kh * d->kw, p = (long)d->ho * d->wo;
+    long ck = (long)d->c * d->kh * d->kw, p = (long)d->ho * d->wo, img = (long)d->c * d->h * d->w;
     const int G = d->chunk;
-    void *col = (char *)y->aux + 64, *yc = ad_elem_ptr(col, dt, ck * G * p);
-    void *dcol = ad_elem_ptr(yc, dt, (long)d->o * G * p);
-    for (int n = 0; n < d->n && ad_wants_grad(b); n++)
-        //: $\bar b_o \mathrel{+}= \sum_{h,w} \bar Y_{n,o,h,w}$
-        bias_sum(dt, b->grad, ad_elem_ptr(y->grad, dt, (long)n * d->o * p), d->o, p);
-    for (int n0 = 0; n0 < d->n; n0 += G) {
-        const int g = d->n - n0 < G ? d->n - n0 : G;
-        const long gp = g * p;
-        gather(dt, ad_elem_ptr(y->grad, dt, (long)n0 * d->o * p), g, d->o, p, yc);
-        if (ad_wants_grad(w)) {
+    void *scratch = (char *)y->aux + 64;
+    if (ad_wants_grad(b))
+        //: $\bar b_o \mathrel{+}= \sum_{n,h,w} \bar Y_{n,o,h,w}$
+        bias_sum_batch(dt, b->grad, y->grad, d->n, d->o, p);
+    if (ad_wants_grad(w)) {
+        void *col = scratch, *yc = ad_elem_ptr(col, dt, ck * G * p);
+        for (int n0 = 0; n0 < d->n; n0 += G) {
+            const int g = d->n - n0 < G ? d->n - n0 : G;
+            const long gp = g * p;
+            gather(dt, ad_elem_ptr(y->grad, dt, (long)n0 * d->o * p), g, d->o, p, yc);
             //: $\bar W \mathrel{+}= \bar Y_n (X^{col}_n)^\top$, summed over the chunk in one product
             im2col_chunk(d, dt, x->data, n0, g, col);
             ad_gemm(dt, 0, 1, d->o, (int)ck, (int)gp, yc, gp, col, gp, w->grad, ck);
         }
-        if (ad_wants_grad(x)) {
+    }
+    if (ad_wants_grad(x)) {
+        const int nt = conv_team_back(d, ck * p * d->o);
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+        for (int n = 0; n < d->n; n++) {
+            void *dcol = ad_elem_ptr(scratch, dt, par_thread_id() * ck * p);
+            memset(dcol, 0, (size_t)(ck * p) * ad_dtype_size(dt));
             //: $\bar X^{col}_n = W^\top \bar Y_n$, then $\bar x_n \mathrel{+}= \mathrm{col2im}(\bar X^{col}_n)$
-            memset(dcol, 0, (size_t)(ck * gp) * ad_dtype_size(dt));
-            ad_gemm(dt, 1, 0, (int)ck, (int)gp, d->o, w->data, ck, yc, gp, dcol, gp);
-            col2im_chunk(d, dt, dcol, n0, g, x->grad);
+            ad_gemm(dt, 1, 0, (int)ck, (int)p, d->o, w->data, ck,
+                    ad_elem_ptr(y->grad, dt, (long)n * d->o * p), p, dcol, p);
+            col2im_acc(d, dt, dcol, p, ad_elem_ptr(x->grad, dt, n * img));
         }
     }
+}
+
+/* Scratch after the 64-byte dims: per thread one column matrix (forward, x-bar), and for W-bar
+   the chunk's column matrix and gathered upstream gradient; the two uses never overlap. */
+static void *conv_aux(AdArena *arena, ConvDims *d, AdTensor *y, long ck, long p, int grad_w) {
+    AdDtype dt = y->dtype;
+    d->chunk = conv_chunk(ck, p, d->n);
+    d->team = conv_team(d->n, ck * p * d->o);
+    long scratch = d->team * ck * p, wpart = (ck + d->o) * d->chunk * p;
+    if (grad_w && wpart > scratch) scratch = wpart;
+    void *aux = ad_arena_alloc(arena, 64 + (size_t)scratch * ad_dtype_size(dt));
+    memcpy(aux, d, sizeof *d);
+    return aux;
 }
 
 AdTensor *ad_conv2d(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor *b, int stride,
@@ -210,35 +247,28 @@ AdTensor *ad_conv2d(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor *b, int s
             "w (O,C,kh,kw), b (O))", ad_shape_str(x, sx, sizeof sx), ad_shape_str(w, sw, sizeof sw),
             b ? " with a bias" : "", stride, pad);
     ConvDims d = {x->shape[0], x->shape[1], x->shape[2], x->shape[3], w->shape[0], w->shape[2],
-                  w->shape[3], stride, pad, 0, 0, 0};
+                  w->shape[3], stride, pad, 0, 0, 0, 1};
     d.ho = (d.h + 2 * pad - d.kh) / stride + 1;
     d.wo = (d.w + 2 * pad - d.kw) / stride + 1;
     if (d.h + 2 * pad < d.kh || d.w + 2 * pad < d.kw)
         die("ad_conv2d: kernel %dx%d larger than the padded input of x %s", d.kh, d.kw,
             ad_shape_str(x, sx, sizeof sx));
     int shape[4] = {d.n, d.o, d.ho, d.wo};
-    AdTensor *y = ad_op_out(arena, "ad_conv2d", 4, shape, conv_backward, x, w, b);
+    AdTensor *y = ad_op_out_nz(arena, "ad_conv2d", 4, shape, conv_backward, x, w, b);
     AdDtype dt = y->dtype;
-    long ck = (long)d.c * d.kh * d.kw, p = (long)d.ho * d.wo;
-    d.chunk = conv_chunk(ck, p, d.n);
-    const int G = d.chunk;
-    /* aux: the dims (64 bytes), then scratch: col and Y_c, and for backward dcol. */
-    long scratch = (ck + d.o) * G * p + (y->grad ? ck * G * p : 0);
-    y->aux = ad_arena_alloc(arena, 64 + (size_t)scratch * ad_dtype_size(dt));
-    memcpy(y->aux, &d, sizeof d);
-    void *col = (char *)y->aux + 64, *yc = ad_elem_ptr(col, dt, ck * G * p);
-    for (int n0 = 0; n0 < d.n; n0 += G) {
-        const int g = d.n - n0 < G ? d.n - n0 : G;
-        const long gp = g * p;
-        im2col_chunk(&d, dt, x->data, n0, g, col);
-        memset(yc, 0, (size_t)(d.o * gp) * ad_dtype_size(dt));
-        //: $Y_n = W X^{col}_n$ for the chunk's images side by side
-        ad_gemm(dt, 0, 0, d.o, (int)gp, (int)ck, w->data, ck, col, gp, yc, gp);
-        //: $Y_n \mathrel{+}= b\mathbf 1^\top$ (the output was zero; bias then product, per element)
-        void *yn = ad_elem_ptr(y->data, dt, (long)n0 * d.o * p);
-        for (int i = 0; i < g && b; i++)
-            bias_fill(dt, ad_elem_ptr(yn, dt, (long)i * d.o * p), b->data, d.o, p);
-        scatter_acc(dt, yc, g, d.o, p, yn);
+    long ck = (long)d.c * d.kh * d.kw, p = (long)d.ho * d.wo, img = (long)d.c * d.h * d.w;
+    y->aux = conv_aux(arena, &d, y, ck, p, ad_wants_grad(w));
+    void *scratch = (char *)y->aux + 64;
+    const int nt = d.team;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (int n = 0; n < d.n; n++) {
+        void *col = ad_elem_ptr(scratch, dt, par_thread_id() * ck * p);
+        void *yn = ad_elem_ptr(y->data, dt, (long)n * d.o * p);
+        im2col(&d, dt, ad_elem_ptr(x->data, dt, n * img), col, p);
+        if (b) bias_fill(dt, yn, b->data, d.o, p);
+        else memset(yn, 0, (size_t)(d.o * p) * ad_dtype_size(dt));
+        //: $Y_n = b\mathbf 1^\top + W X^{col}_n$ (the output holds the bias, the product adds to it)
+        ad_gemm(dt, 0, 0, d.o, (int)p, (int)ck, w->data, ck, col, p, yn, p);
     }
     return y;
 }
@@ -253,27 +283,31 @@ static void convt_backward(AdTensor *y) {
     AdDtype dt = y->dtype;
     long ck = (long)d->c * d->kh * d->kw, p = (long)d->ho * d->wo, pout = (long)d->h * d->w;
     const int G = d->chunk;
-    void *col = (char *)y->aux + 64, *xc = ad_elem_ptr(col, dt, ck * G * p);
-    void *dxc = ad_elem_ptr(xc, dt, (long)d->o * G * p);
-    for (int n = 0; n < d->n && ad_wants_grad(b); n++)
-        //: $\bar b_o \mathrel{+}= \sum_{h,w} \bar y_{n,o,h,w}$
-        bias_sum(dt, b->grad, ad_elem_ptr(y->grad, dt, (long)n * d->c * pout), d->c, pout);
-    if (!ad_wants_grad(w) && !ad_wants_grad(x)) return;
-    for (int n0 = 0; n0 < d->n; n0 += G) {
-        const int g = d->n - n0 < G ? d->n - n0 : G;
-        const long gp = g * p;
-        //: $\bar Y^{col}_n = \mathrm{im2col}(\bar y_n)$
-        im2col_chunk(d, dt, y->grad, n0, g, col);
-        if (ad_wants_grad(w)) {
+    void *scratch = (char *)y->aux + 64;
+    if (ad_wants_grad(b))
+        //: $\bar b_o \mathrel{+}= \sum_{n,h,w} \bar y_{n,o,h,w}$
+        bias_sum_batch(dt, b->grad, y->grad, d->n, d->c, pout);
+    if (ad_wants_grad(w)) {
+        void *col = scratch, *xc = ad_elem_ptr(col, dt, ck * G * p);
+        for (int n0 = 0; n0 < d->n; n0 += G) {
+            const int g = d->n - n0 < G ? d->n - n0 : G;
+            const long gp = g * p;
+            //: $\bar Y^{col}_n = \mathrm{im2col}(\bar y_n)$
+            im2col_chunk(d, dt, y->grad, n0, g, col);
             //: $\bar W \mathrel{+}= x_n (\bar Y^{col}_n)^\top$, summed over the chunk in one product
             gather(dt, ad_elem_ptr(x->data, dt, (long)n0 * d->o * p), g, d->o, p, xc);
             ad_gemm(dt, 0, 1, d->o, (int)ck, (int)gp, xc, gp, col, gp, w->grad, ck);
         }
-        if (ad_wants_grad(x)) {
+    }
+    if (ad_wants_grad(x)) {
+        const int nt = conv_team_back(d, ck * p * d->o);
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+        for (int n = 0; n < d->n; n++) {
+            void *col = ad_elem_ptr(scratch, dt, par_thread_id() * ck * p);
+            im2col(d, dt, ad_elem_ptr(y->grad, dt, n * d->c * pout), col, p);
             //: $\bar x_n \mathrel{+}= W \bar Y^{col}_n$
-            memset(dxc, 0, (size_t)(d->o * gp) * ad_dtype_size(dt));
-            ad_gemm(dt, 0, 0, d->o, (int)gp, (int)ck, w->data, ck, col, gp, dxc, gp);
-            scatter_acc(dt, dxc, g, d->o, p, ad_elem_ptr(x->grad, dt, (long)n0 * d->o * p));
+            ad_gemm(dt, 0, 0, d->o, (int)p, (int)ck, w->data, ck, col, p,
+                    ad_elem_ptr(x->grad, dt, (long)n * d->o * p), p);
         }
     }
 }
@@ -292,29 +326,26 @@ AdTensor *ad_conv_transpose2d(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor
         die("ad_conv_transpose2d: output %dx%d is empty for x %s, w %s, stride %d, pad %d", hout,
             wout, ad_shape_str(x, sx, sizeof sx), ad_shape_str(w, sw, sizeof sw), stride, pad);
     ConvDims d = {x->shape[0], w->shape[1], hout, wout, w->shape[0], kh, kw, stride, pad,
-                  x->shape[2], x->shape[3], 0};
+                  x->shape[2], x->shape[3], 0, 1};
     int shape[4] = {d.n, d.c, hout, wout};
-    AdTensor *y = ad_op_out(arena, "ad_conv_transpose2d", 4, shape, convt_backward, x, w, b);
+    AdTensor *y = ad_op_out_nz(arena, "ad_conv_transpose2d", 4, shape, convt_backward, x, w, b);
     AdDtype dt = y->dtype;
     long ck = (long)d.c * kh * kw, p = (long)d.ho * d.wo, pout = (long)hout * wout;
-    d.chunk = conv_chunk(ck, p, d.n);
-    const int G = d.chunk;
-    /* aux: the dims, then scratch: col, X_c, and for backward dX_c. */
-    long scratch = (ck + d.o) * G * p + (y->grad ? (long)d.o * G * p : 0);
-    y->aux = ad_arena_alloc(arena, 64 + (size_t)scratch * ad_dtype_size(dt));
-    memcpy(y->aux, &d, sizeof d);
-    void *col = (char *)y->aux + 64, *xc = ad_elem_ptr(col, dt, ck * G * p);
-    for (int n0 = 0; n0 < d.n; n0 += G) {
-        const int g = d.n - n0 < G ? d.n - n0 : G;
-        const long gp = g * p;
-        gather(dt, ad_elem_ptr(x->data, dt, (long)n0 * d.o * p), g, d.o, p, xc);
-        memset(col, 0, (size_t)(ck * gp) * ad_dtype_size(dt));
-        //: $W^\top x_n$ for the chunk's images side by side
-        ad_gemm(dt, 1, 0, (int)ck, (int)gp, d.o, w->data, ck, xc, gp, col, gp);
-        for (int i = 0; i < g && b; i++)
-            bias_fill(dt, ad_elem_ptr(y->data, dt, (long)(n0 + i) * d.c * pout), b->data, d.c, pout);
+    y->aux = conv_aux(arena, &d, y, ck, p, ad_wants_grad(w));
+    void *scratch = (char *)y->aux + 64;
+    const int nt = d.team;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (int n = 0; n < d.n; n++) {
+        void *col = ad_elem_ptr(scratch, dt, par_thread_id() * ck * p);
+        void *yn = ad_elem_ptr(y->data, dt, (long)n * d.c * pout);
+        memset(col, 0, (size_t)(ck * p) * ad_dtype_size(dt));
+        //: $W^\top x_n$
+        ad_gemm(dt, 1, 0, (int)ck, (int)p, d.o, w->data, ck,
+                ad_elem_ptr(x->data, dt, (long)n * d.o * p), p, col, p);
+        if (b) bias_fill(dt, yn, b->data, d.c, pout);
+        else memset(yn, 0, (size_t)(d.c * pout) * ad_dtype_size(dt));
         //: $y_n = b\mathbf 1^\top + \mathrm{col2im}(W^\top x_n)$, [eq:common.ad.conv_transpose2d]
-        col2im_chunk(&d, dt, col, n0, g, y->data);
+        col2im_acc(&d, dt, col, p, yn);
     }
     return y;
 }

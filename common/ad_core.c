@@ -136,18 +136,34 @@ void ad_tensor_free(AdTensor *t) {
     free(t);
 }
 
+/* memset(p, 0, bytes), split over threads for large buffers (a gradient of a U-Net activation
+   is tens of megabytes; one core does not reach the memory bandwidth). */
+static void zero_bytes(void *p, size_t bytes) {
+    enum { CHUNK = 1 << 18 };
+    const long nch = (long)((bytes + CHUNK - 1) / CHUNK);
+    if (nch <= 4) {
+        memset(p, 0, bytes);
+        return;
+    }
+#pragma omp parallel for schedule(static)
+    for (long c = 0; c < nch; c++) {
+        const size_t off = (size_t)c * CHUNK;
+        memset((char *)p + off, 0, bytes - off < CHUNK ? bytes - off : CHUNK);
+    }
+}
+
 static AdTensor *arena_tensor(AdArena *arena, AdDtype dtype, int ndim, const int *shape,
-                              const char *who, int with_grad) {
+                              const char *who, int with_grad, int zero_data) {
     AdTensor *t = ad_arena_alloc(arena, sizeof *t);
     memset(t, 0, sizeof *t);
     t->dtype = dtype;
     set_shape(t, who, ndim, shape);
     size_t bytes = (size_t)t->size * ad_dtype_size(dtype);
     t->data = ad_arena_alloc(arena, bytes);
-    memset(t->data, 0, bytes);
+    if (zero_data) zero_bytes(t->data, bytes);
     if (with_grad) {
         t->grad = ad_arena_alloc(arena, bytes);
-        memset(t->grad, 0, bytes);
+        zero_bytes(t->grad, bytes);
         t->requires_grad = 1;
     }
     t->op = who;
@@ -155,19 +171,19 @@ static AdTensor *arena_tensor(AdArena *arena, AdDtype dtype, int ndim, const int
 }
 
 AdTensor *ad_input(AdArena *arena, AdDtype dtype, int ndim, const int *shape) {
-    return arena_tensor(arena, dtype, ndim, shape, "input", 0);
+    return arena_tensor(arena, dtype, ndim, shape, "input", 0, 1);
 }
 
 AdTensor *ad_from_array(AdArena *arena, AdDtype dtype, int ndim, const int *shape,
                         const void *src) {
-    AdTensor *t = arena_tensor(arena, dtype, ndim, shape, "input", 0);
+    AdTensor *t = arena_tensor(arena, dtype, ndim, shape, "input", 0, 1);
     memcpy(t->data, src, (size_t)t->size * ad_dtype_size(dtype));
     return t;
 }
 
 AdTensor *ad_from_doubles(AdArena *arena, AdDtype dtype, int ndim, const int *shape,
                           const double *src) {
-    AdTensor *t = arena_tensor(arena, dtype, ndim, shape, "input", 0);
+    AdTensor *t = arena_tensor(arena, dtype, ndim, shape, "input", 0, 1);
     for (long i = 0; i < t->size; i++) ad_st(t->data, dtype, i, src[i]);
     return t;
 }
@@ -182,8 +198,9 @@ AdTensor *ad_detach(AdArena *arena, AdTensor *t) {
     return d;
 }
 
-AdTensor *ad_op_out_n(AdArena *arena, const char *op, int ndim, const int *shape,
-                      void (*backward)(AdTensor *), AdTensor *const *ins, int nin) {
+static AdTensor *op_out(AdArena *arena, const char *op, int ndim, const int *shape,
+                        void (*backward)(AdTensor *), AdTensor *const *ins, int nin,
+                        int zero_data) {
     int wants = 0;
     for (int i = 0; i < nin; i++) {
         if (!ins[i]) continue;
@@ -192,7 +209,7 @@ AdTensor *ad_op_out_n(AdArena *arena, const char *op, int ndim, const int *shape
                 ins[0]->dtype == AD_F32 ? "f32" : "f64", ins[i]->dtype == AD_F32 ? "f32" : "f64");
         if (ins[i]->grad) wants = 1;
     }
-    AdTensor *t = arena_tensor(arena, ins[0]->dtype, ndim, shape, op, wants);
+    AdTensor *t = arena_tensor(arena, ins[0]->dtype, ndim, shape, op, wants, zero_data);
     if (wants) {
         t->backward = backward;
         for (int i = 0; i < nin && i < 4; i++) t->in[i] = ins[i];
@@ -207,10 +224,19 @@ AdTensor *ad_op_out_n(AdArena *arena, const char *op, int ndim, const int *shape
     return t;
 }
 
+AdTensor *ad_op_out_n(AdArena *arena, const char *op, int ndim, const int *shape,
+                      void (*backward)(AdTensor *), AdTensor *const *ins, int nin) {
+    return op_out(arena, op, ndim, shape, backward, ins, nin, 1);
+}
 AdTensor *ad_op_out(AdArena *arena, const char *op, int ndim, const int *shape,
                     void (*backward)(AdTensor *), AdTensor *a, AdTensor *b, AdTensor *c) {
     AdTensor *ins[3] = {a, b, c};
-    return ad_op_out_n(arena, op, ndim, shape, backward, ins, 3);
+    return op_out(arena, op, ndim, shape, backward, ins, 3, 1);
+}
+AdTensor *ad_op_out_nz(AdArena *arena, const char *op, int ndim, const int *shape,
+                       void (*backward)(AdTensor *), AdTensor *a, AdTensor *b, AdTensor *c) {
+    AdTensor *ins[3] = {a, b, c};
+    return op_out(arena, op, ndim, shape, backward, ins, 3, 0);
 }
 
 void ad_backward(AdArena *arena, AdTensor *loss) {

@@ -15,6 +15,7 @@ or product of two floats fits in a double, so rounding it to float is the float 
 Division keeps the generic path (its gradient $-a/b^2$ is a chain of operations).
 */
 #include "common/ad_internal.h"
+#include "common/parallel.h"
 #include "common/util.h"
 
 enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV };
@@ -66,10 +67,35 @@ static int broadcast_shape(const char *op, const AdTensor *a, const AdTensor *b,
                 }                                                                          \
     } while (0)
 
+/* Same shapes (no broadcast): flat loops, split over threads in fixed chunks (each element is
+   written once, so the values do not depend on the thread count). */
+static void same_shape_f32(int op, float *restrict y, const float *restrict a,
+                           const float *restrict b, long n) {
+    if (op == OP_ADD) AD_PAR_CHUNKS(for (long i = i0_; i < i0_ + m_; i++) y[i] = a[i] + b[i], n);
+    else if (op == OP_SUB) AD_PAR_CHUNKS(for (long i = i0_; i < i0_ + m_; i++) y[i] = a[i] - b[i], n);
+    else AD_PAR_CHUNKS(for (long i = i0_; i < i0_ + m_; i++) y[i] = a[i] * b[i], n);
+}
+static void same_shape_backward_f32(int op, const float *restrict gy, const float *restrict va,
+                                    const float *restrict vb, float *restrict ga,
+                                    float *restrict gb, long n) {
+    const float sgn = op == OP_SUB ? -1.0f : 1.0f;
+    if (op != OP_MUL) {
+        if (ga) AD_PAR_CHUNKS(for (long i = i0_; i < i0_ + m_; i++) ga[i] += gy[i], n);
+        if (gb) AD_PAR_CHUNKS(for (long i = i0_; i < i0_ + m_; i++) gb[i] += sgn * gy[i], n);
+    } else {
+        if (ga) AD_PAR_CHUNKS(for (long i = i0_; i < i0_ + m_; i++) ga[i] += gy[i] * vb[i], n);
+        if (gb) AD_PAR_CHUNKS(for (long i = i0_; i < i0_ + m_; i++) gb[i] += gy[i] * va[i], n);
+    }
+}
+
 static void binary_backward_f32(AdTensor *y, const long *sa, const long *sb) {
     AdTensor *a = y->in[0], *b = y->in[1];
     const float *gy = y->grad, *va = a->data, *vb = b->data;
     float *ga = ad_wants_grad(a) ? a->grad : NULL, *gb = ad_wants_grad(b) ? b->grad : NULL;
+    if (a->size == y->size && b->size == y->size && ga != gb) {
+        same_shape_backward_f32(y->iparam[0], gy, va, vb, ga, gb, y->size);
+        return;
+    }
     switch (y->iparam[0]) {
     case OP_ADD:
         //: $\partial(a+b)/\partial a = 1,\quad \partial(a+b)/\partial b = 1$
@@ -140,7 +166,7 @@ static void binary_backward(AdTensor *y) {
 static AdTensor *binary(AdArena *arena, int op, AdTensor *a, AdTensor *b) {
     int shape[AD_MAX_DIM];
     int nd = broadcast_shape(op_names[op], a, b, shape);
-    AdTensor *y = ad_op_out(arena, op_names[op], nd, shape, binary_backward, a, b, NULL);
+    AdTensor *y = ad_op_out_nz(arena, op_names[op], nd, shape, binary_backward, a, b, NULL);
     y->iparam[0] = op;
     AdDtype dt = y->dtype;
     long sa[AD_MAX_DIM], sb[AD_MAX_DIM];
@@ -149,6 +175,10 @@ static AdTensor *binary(AdArena *arena, int op, AdTensor *a, AdTensor *b) {
     if (dt == AD_F32 && op != OP_DIV) {
         const float *pa = a->data, *pb = b->data;
         float *py = y->data;
+        if (a->size == y->size && b->size == y->size) {
+            same_shape_f32(op, py, pa, pb, y->size);
+            return y;
+        }
         if (op == OP_ADD) FOR_BROADCAST(y, sa, sb, py[o] = pa[ia] + pb[ib]);
         else if (op == OP_SUB) FOR_BROADCAST(y, sa, sb, py[o] = pa[ia] - pb[ib]);
         else FOR_BROADCAST(y, sa, sb, py[o] = pa[ia] * pb[ib]);

@@ -26,6 +26,11 @@ static inline void ad_acc(void *p, AdDtype dt, long i, double v) { /* p[i] += v 
 AdTensor *ad_op_out(AdArena *arena, const char *op, int ndim, const int *shape,
                     void (*backward)(AdTensor *), AdTensor *a, AdTensor *b, AdTensor *c);
 
+/* ad_op_out leaving the output values unset (not zeroed): for an op that writes every element
+   (the gradient buffer is still zeroed). Saves a pass over memory per large activation. */
+AdTensor *ad_op_out_nz(AdArena *arena, const char *op, int ndim, const int *shape,
+                       void (*backward)(AdTensor *), AdTensor *a, AdTensor *b, AdTensor *c);
+
 /* Same for an op with `nin` inputs (ins[0] non-NULL; the first 4 go to `in`, keep the rest in
    `aux` yourself). */
 AdTensor *ad_op_out_n(AdArena *arena, const char *op, int ndim, const int *shape,
@@ -53,6 +58,25 @@ void ad_gemm(AdDtype dt, int ta, int tb, int m, int n, int k, const void *a, lon
 static inline void *ad_elem_ptr(void *p, AdDtype dt, long i) {
     return (char *)p + i * (long)(dt == AD_F32 ? sizeof(float) : sizeof(double));
 }
+
+/* Elementwise loops over large tensors run in fixed chunks of AD_PAR_ELEMS elements, in parallel
+   (every element is computed alone, so the values do not depend on the thread count). */
+#define AD_PAR_ELEMS 32768
+#define AD_PAR_CHUNKS(call, n)                                                                    \
+    do {                                                                                       \
+        const long nch_ = ((n) + AD_PAR_ELEMS - 1) / AD_PAR_ELEMS;                             \
+        if (nch_ <= 1) { /* small: no thread team at all (entering one costs microseconds) */ \
+            const long i0_ = 0, m_ = (n);                                                      \
+            call;                                                                              \
+        } else {                                                                               \
+            _Pragma("omp parallel for schedule(static)")                                       \
+            for (long c_ = 0; c_ < nch_; c_++) {                                               \
+                const long i0_ = c_ * AD_PAR_ELEMS,                                            \
+                           m_ = (n) - i0_ < AD_PAR_ELEMS ? (n) - i0_ : AD_PAR_ELEMS;           \
+                call;                                                                          \
+            }                                                                                  \
+        }                                                                                      \
+    } while (0)
 
 /* Product of shape[from..to). */
 static inline long ad_prod(const int *shape, int from, int to) {

@@ -7,7 +7,7 @@ products give $\bar X$ and $\bar W$, and $\bar b = \sum_i \bar Y_{i,:}$ (the bia
 over the rows).
 
 **Speed.** In float32 every product runs on the packed, cache-blocked GEMM of common/gemm.h
-(AVX2+FMA where the processor has it; its summation order and its bound against the portable
+(AVX-512 or AVX2+FMA where the processor has it; its summation order and its bound against the portable
 kernel are stated there), transposed operands included, so no transpose is copied. The double
 path, which exists for the gradient checks, keeps the simple kernel below.
 
@@ -194,10 +194,21 @@ static void linear_backward(AdTensor *y) {
     if (ad_wants_grad(b)) {
         //: $\bar b_j \mathrel{+}= \sum_i \bar Y_{ij}$
         if (dt == AD_F32) {
+            /* blocks of 16 columns over threads; each column sums its rows in order */
             float *gb = b->grad;
             const float *gy = y->grad;
-            for (int i = 0; i < nrow; i++)
-                for (int j = 0; j < nout; j++) gb[j] += gy[(long)i * nout + j];
+            const int nblk = (nout + 15) / 16, par = (long)nrow * nout >= 65536 && nblk > 1;
+            if (!par) {
+                for (int i = 0; i < nrow; i++)
+                    for (int j = 0; j < nout; j++) gb[j] += gy[(long)i * nout + j];
+            } else {
+#pragma omp parallel for schedule(static)
+                for (int jb = 0; jb < nblk; jb++) {
+                    const int j0 = jb * 16, j1 = j0 + 16 < nout ? j0 + 16 : nout;
+                    for (int i = 0; i < nrow; i++)
+                        for (int j = j0; j < j1; j++) gb[j] += gy[(long)i * nout + j];
+                }
+            }
         } else {
             double *gb = b->grad;
             const double *gy = y->grad;
@@ -225,14 +236,20 @@ AdTensor *ad_linear(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor *b) {
     }
     int nrow = x->shape[0], nin = x->shape[1], nout = w->shape[1];
     int shape[2] = {nrow, nout};
-    AdTensor *y = ad_op_out(arena, "ad_linear", 2, shape, linear_backward, x, w, b);
+    /* with a bias every row is written before the product adds to it: no zeroing needed */
+    AdTensor *y = (b ? ad_op_out_nz : ad_op_out)(arena, "ad_linear", 2, shape, linear_backward, x,
+                                                 w, b);
     y->iparam[0] = nrow;
     y->iparam[1] = nin;
     y->iparam[2] = nout;
     AdDtype dt = y->dtype;
     size_t row_bytes = (size_t)nout * ad_dtype_size(dt);
     //: $Y = XW + \mathbf 1 b^\top$ (start each row at $b$, then add $XW$)
-    for (int i = 0; i < nrow && b; i++) memcpy(offset(y->data, dt, (long)i * nout), b->data, row_bytes);
+    if (b && (long)nrow * nout < 65536)
+        for (int i = 0; i < nrow; i++) memcpy(offset(y->data, dt, (long)i * nout), b->data, row_bytes);
+    else if (b)
+#pragma omp parallel for schedule(static)
+        for (int i = 0; i < nrow; i++) memcpy(offset(y->data, dt, (long)i * nout), b->data, row_bytes);
     ad_gemm_nn(dt, y->data, x->data, w->data, nrow, nin, nout);
     return y;
 }

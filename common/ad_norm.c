@@ -14,6 +14,54 @@ the two subtracted means being the gradient paths through $\mu$ and through $\si
 #include "common/ad_internal.h"
 #include "common/util.h"
 
+/* Block sums in double over 8 interleaved partial sums (element e goes to sum e mod 8, the eight
+   then added pairwise): eight independent addition chains instead of one, so the loop is not
+   bound by the latency of one addition; the order is fixed by the shapes alone. */
+#define DEFINE_GN_SUMS(T, SUF)                                                                 \
+    static inline double gn_sum_##SUF(const T *x, long n) {                                    \
+        double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                \
+        long e = 0;                                                                            \
+        for (; e + 8 <= n; e += 8)                                                             \
+            for (int q = 0; q < 8; q++) a[q] += x[e + q];                                      \
+        for (; e < n; e++) a[e % 8] += x[e];                                                   \
+        return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));              \
+    }                                                                                          \
+    static inline double gn_sum_dev2_##SUF(const T *x, long n, double mu) {                    \
+        double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                \
+        long e = 0;                                                                            \
+        for (; e + 8 <= n; e += 8)                                                             \
+            for (int q = 0; q < 8; q++) {                                                      \
+                const double d = x[e + q] - mu;                                                \
+                a[q] += d * d;                                                                 \
+            }                                                                                  \
+        for (; e < n; e++) {                                                                   \
+            const double d = x[e] - mu;                                                        \
+            a[e % 8] += d * d;                                                                 \
+        }                                                                                      \
+        return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));              \
+    }                                                                                          \
+    /* *sy = sum gy, *syx = sum gy (x - mu) r */                                               \
+    static inline void gn_sum_back_##SUF(const T *xs, const T *gs, long n, double mu, double r, \
+                                         double *sy, double *syx) {                            \
+        double a[4] = {0, 0, 0, 0}, b[4] = {0, 0, 0, 0};                                       \
+        long e = 0;                                                                            \
+        for (; e + 4 <= n; e += 4)                                                             \
+            for (int q = 0; q < 4; q++) {                                                      \
+                const double xh = (xs[e + q] - mu) * r;                                        \
+                a[q] += gs[e + q];                                                             \
+                b[q] += gs[e + q] * xh;                                                        \
+            }                                                                                  \
+        for (; e < n; e++) {                                                                   \
+            const double xh = (xs[e] - mu) * r;                                                \
+            a[e % 4] += gs[e];                                                                 \
+            b[e % 4] += gs[e] * xh;                                                            \
+        }                                                                                      \
+        *sy = (a[0] + a[1]) + (a[2] + a[3]);                                                   \
+        *syx = (b[0] + b[1]) + (b[2] + b[3]);                                                  \
+    }
+DEFINE_GN_SUMS(float, f32)
+DEFINE_GN_SUMS(double, f64)
+
 /* Typed loops (float and double, one macro); statistics and the block means of the backward pass
    are accumulated in double, in a fixed order. The (sample, group) blocks are independent, so
    they run in parallel; the parameter gradients are first summed per (sample, channel) into
@@ -27,16 +75,10 @@ the two subtracted means being the gradient paths through $\mu$ and through $\si
         for (int blk = 0; blk < nb * groups; blk++) {                                          \
             const int n = blk / groups, gi = blk % groups;                                     \
             const long base = ((long)n * c + (long)gi * cg) * s;                               \
-            double mu = 0, var = 0;                                                            \
             /* $\mu = \frac1m \sum x$ */                                                      \
-            for (long e = 0; e < m; e++) mu += x[base + e];                                    \
-            mu /= (double)m;                                                                   \
+            const double mu = gn_sum_##SUF(x + base, m) / (double)m;                           \
             /* $\sigma^2 = \frac1m \sum (x - \mu)^2$ (two passes: no cancellation) */         \
-            for (long e = 0; e < m; e++) {                                                     \
-                double d = x[base + e] - mu;                                                   \
-                var += d * d;                                                                  \
-            }                                                                                  \
-            var /= (double)m;                                                                  \
+            const double var = gn_sum_dev2_##SUF(x + base, m, mu) / (double)m;                 \
             const double r = 1.0 / sqrt(var + eps);                                            \
             stats[2 * blk] = mu;                                                               \
             stats[2 * blk + 1] = r;                                                            \
@@ -64,12 +106,8 @@ the two subtracted means being the gradient paths through $\mu$ and through $\si
             for (int k = 0; k < cg; k++) {                                                     \
                 const int ch = gi * cg + k;                                                    \
                 const T *xs = x + base + (long)k * s, *gs = gy + base + (long)k * s;           \
-                double sy = 0, syx = 0;                                                        \
-                for (long e = 0; e < s; e++) {                                                 \
-                    const double xh = (xs[e] - mu) * r;                                        \
-                    sy += gs[e];                                                               \
-                    syx += gs[e] * xh;                                                         \
-                }                                                                              \
+                double sy, syx;                                                                \
+                gn_sum_back_##SUF(xs, gs, s, mu, r, &sy, &syx);                                \
                 /* $\bar\gamma_c \mathrel{+}= \sum \bar y\,\hat x,\quad \bar\beta_c \mathrel{+}= \sum \bar y$ (per sample here) */ \
                 pg[(long)n * c + ch] = syx;                                                    \
                 pb[(long)n * c + ch] = sy;                                                     \
@@ -137,7 +175,7 @@ AdTensor *ad_group_norm(AdArena *arena, AdTensor *x, int groups, AdTensor *weigh
                 i ? "bias" : "weight", ad_shape_str(affine[i], sa, sizeof sa), c,
                 ad_shape_str(x, sx, sizeof sx));
         }
-    AdTensor *y = ad_op_out(arena, "ad_group_norm", x->ndim, x->shape, group_norm_backward, x,
+    AdTensor *y = ad_op_out_nz(arena, "ad_group_norm", x->ndim, x->shape, group_norm_backward, x,
                             weight, bias);
     y->iparam[0] = groups;
     y->dparam[0] = eps;

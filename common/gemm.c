@@ -24,41 +24,68 @@
 #define GEMM_HAVE_X86 0
 #endif
 
-enum { MR = 6, NR = 16, KC = GEMM_KC, MC = 120, NC = 3072, MBIG = 2400 };
+/* Tile sizes: the portable and AVX2 kernels compute 6x16 tiles (12 registers of 8 lanes), the
+   AVX-512 kernel 8x32 (16 registers of 16 lanes). Packing follows the kernel's tile shape. */
+enum { KC = GEMM_KC, MC = 120, NC = 3072, MBIG = 2400 }; /* MC, MBIG: multiples of 6 and 8 */
 /* below this many multiply-adds a product runs on one thread (a team costs microseconds) */
 #define GEMM_PAR_MIN (1L << 21)
 
-static int g_simd = -1;     /* processor has AVX2+FMA: -1 not yet asked */
-static int g_force = 0;     /* gemm_force_portable */
+typedef enum { K_PORTABLE, K_AVX2, K_AVX512 } KernelId;
+static const char *const k_names[3] = {"portable", "avx2+fma", "avx512f"};
+static int g_best = -1;     /* best kernel this processor runs: -1 not yet asked */
+static int g_force = -1;    /* gemm_force_portable / gemm_force_kernel; -1 automatic */
 
-static int simd_on(void) {
-    if (g_simd < 0) {
+static KernelId kernel_id(void) {
+    if (g_best < 0) {
+        g_best = K_PORTABLE;
 #if GEMM_HAVE_X86
         __builtin_cpu_init();
-        g_simd = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-        g_simd = 0;
+        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+            g_best = K_AVX2;
+            if (__builtin_cpu_supports("avx512f")) g_best = K_AVX512;
+        }
 #endif
-        const char *e = getenv("GEMM_PORTABLE");
-        if (e && e[0] == '1') g_force = 1;
+        const char *e = getenv("GEMM_PORTABLE"), *k = getenv("GEMM_KERNEL");
+        if (k && k[0]) (void)gemm_force_kernel(k);
+        if (e && e[0] == '1') g_force = K_PORTABLE;
     }
-    return g_simd && !g_force;
+    return g_force >= 0 && g_force <= g_best ? (KernelId)g_force : (KernelId)g_best;
 }
 void gemm_force_portable(int on) {
-    (void)simd_on();
-    g_force = on != 0;
+    (void)kernel_id();
+    g_force = on ? K_PORTABLE : -1;
 }
-int gemm_uses_simd(void) { return simd_on(); }
-const char *gemm_kernel_name(void) { return simd_on() ? "avx2+fma" : "portable"; }
+int gemm_force_kernel(const char *name) {
+    (void)kernel_id();
+    if (!name || strcmp(name, "auto") == 0) {
+        g_force = -1;
+        return 1;
+    }
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, k_names[i]) == 0 || (i == K_AVX2 && strcmp(name, "avx2") == 0) ||
+            (i == K_AVX512 && strcmp(name, "avx512") == 0)) {
+            if (i > g_best) return 0;
+            g_force = i;
+            return 1;
+        }
+    return 0;
+}
+int gemm_uses_simd(void) { return kernel_id() != K_PORTABLE; }
+const char *gemm_kernel_name(void) { return k_names[kernel_id()]; }
 
 /* ---- micro-kernels: C (mr x nr, row stride ldc) += sum_p ap[p*MR + i] bp[p*NR + j] ---- */
 
-typedef void (*Kernel)(int kc, const float *ap, const float *bp, float *c, long ldc, int mr,
-                       int nr);
+typedef void (*KernelFn)(int kc, const float *ap, const float *bp, float *c, long ldc, int mr,
+                         int nr);
+typedef struct {
+    KernelFn fn;
+    int mr, nr;
+} Kernel;
 
 /* Portable: a product rounded, then a sum rounded (the build has -ffp-contract=off). */
 static void kernel_portable(int kc, const float *restrict ap, const float *restrict bp,
                             float *restrict c, long ldc, int mr, int nr) {
+    enum { MR = 6, NR = 16 };
     float acc[MR][NR];
     memset(acc, 0, sizeof acc);
     for (int p = 0; p < kc; p++) {
@@ -79,6 +106,7 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(int kc, const float 
                                                              const float *restrict bp,
                                                              float *restrict c, long ldc, int mr,
                                                              int nr) {
+    enum { MR = 6, NR = 16 };
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
            c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     for (int p = 0; p < kc; p++) {
@@ -111,92 +139,241 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(int kc, const float 
     for (int i = 0; i < mr; i++)
         for (int j = 0; j < nr; j++) c[(long)i * ldc + j] = c[(long)i * ldc + j] + t[i][j];
 }
+
+/* AVX-512: 16 accumulators of 16 lanes (8 rows x 2 vectors), the same fused multiply-add per
+   product in the same order as the AVX2 kernel, so the two give bit-identical results. */
+__attribute__((target("avx512f"))) static void kernel_avx512(int kc, const float *restrict ap,
+                                                              const float *restrict bp,
+                                                              float *restrict c, long ldc,
+                                                              int mr, int nr) {
+    enum { MR = 8, NR = 32 };
+    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+           c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00,
+           c61 = c00, c70 = c00, c71 = c00;
+    for (int p = 0; p < kc; p++) {
+        const float *a = ap + (long)p * MR;
+        const __m512 b0 = _mm512_load_ps(bp + (long)p * NR), b1 = _mm512_load_ps(bp + (long)p * NR + 16);
+        __m512 s;
+#define FMA2(i, x0, x1) s = _mm512_set1_ps(a[i]); x0 = _mm512_fmadd_ps(s, b0, x0); x1 = _mm512_fmadd_ps(s, b1, x1)
+        FMA2(0, c00, c01); FMA2(1, c10, c11); FMA2(2, c20, c21); FMA2(3, c30, c31);
+        FMA2(4, c40, c41); FMA2(5, c50, c51); FMA2(6, c60, c61); FMA2(7, c70, c71);
+#undef FMA2
+    }
+    const __m512 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31},
+                               {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
+    if (mr == MR && nr == NR) {
+        for (int i = 0; i < MR; i++) {
+            float *ci = c + (long)i * ldc;
+            _mm512_storeu_ps(ci, _mm512_add_ps(_mm512_loadu_ps(ci), acc[i][0]));
+            _mm512_storeu_ps(ci + 16, _mm512_add_ps(_mm512_loadu_ps(ci + 16), acc[i][1]));
+        }
+        return;
+    }
+    const __mmask16 m0 = (__mmask16)(nr >= 16 ? 0xFFFFu : (1u << nr) - 1u);
+    const __mmask16 m1 = (__mmask16)(nr >= 32 ? 0xFFFFu : nr <= 16 ? 0u : (1u << (nr - 16)) - 1u);
+    for (int i = 0; i < mr; i++) {
+        float *ci = c + (long)i * ldc;
+        _mm512_mask_storeu_ps(ci, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, ci), acc[i][0]));
+        _mm512_mask_storeu_ps(ci + 16, m1,
+                              _mm512_add_ps(_mm512_maskz_loadu_ps(m1, ci + 16), acc[i][1]));
+    }
+}
 #endif
 
-/* ---- packing (zero padding past the edges, so the kernels never branch on it) ---- */
+/* ---- one-row products (m = 1: a row vector times a matrix, e.g. a convolution with one output
+   channel). Packing would copy B for one multiply-add per element, so these read B in place.
+   Same order as the tile kernels: per element and per k-block, a sum from 0 in increasing p
+   (fused in the SIMD modes, product-then-sum in the portable one), then added to C. ---- */
 
-/* Strip s of A rows [i0 + s MR, +MR), columns [p0, p0 + kc): dst[p*MR + i] = op(A)[i][p]. */
-static void pack_a_strip(const float *a, long lda, int ta, int i0, int rows, int p0, int kc,
-                         float *dst) {
-    for (int i = 0; i < MR; i++) {
-        if (i >= rows) {
-            for (int p = 0; p < kc; p++) dst[(long)p * MR + i] = 0.0f;
-        } else if (ta) {
-            const float *src = a + (long)p0 * lda + i0 + i;
-            for (int p = 0; p < kc; p++) dst[(long)p * MR + i] = src[(long)p * lda];
-        } else {
-            const float *src = a + (long)(i0 + i) * lda + p0;
-            for (int p = 0; p < kc; p++) dst[(long)p * MR + i] = src[p];
+static void row_portable(int tb, int n, int k, const float *a, long inca, const float *b,
+                         long ldb, float *c) {
+    for (int pc = 0; pc < k; pc += KC) {
+        const int kc = k - pc < KC ? k - pc : KC;
+        for (int j = 0; j < n; j++) {
+            float s = 0.0f;
+            if (tb)
+                for (int p = 0; p < kc; p++) s = s + a[(long)(pc + p) * inca] * b[(long)j * ldb + pc + p];
+            else
+                for (int p = 0; p < kc; p++) s = s + a[(long)(pc + p) * inca] * b[(long)(pc + p) * ldb + j];
+            c[j] = c[j] + s;
         }
     }
 }
 
-/* Panel of B rows [p0, p0 + kc), columns [j0, j0 + cols): dst[p*NR + j] = op(B)[p][j]. */
+#if GEMM_HAVE_X86
+__attribute__((target("avx2,fma"))) static void row_fma(int tb, int n, int k, const float *a,
+                                                         long inca, const float *b, long ldb,
+                                                         float *c) {
+    for (int pc = 0; pc < k; pc += KC) {
+        const int kc = k - pc < KC ? k - pc : KC;
+        if (!tb) { /* 8 columns at a time along the contiguous rows of B */
+            int j = 0;
+            for (; j + 32 <= n; j += 32) {
+                __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+                for (int p = 0; p < kc; p++) {
+                    const __m256 ap = _mm256_broadcast_ss(a + (long)(pc + p) * inca);
+                    const float *bp = b + (long)(pc + p) * ldb + j;
+                    s0 = _mm256_fmadd_ps(ap, _mm256_loadu_ps(bp), s0);
+                    s1 = _mm256_fmadd_ps(ap, _mm256_loadu_ps(bp + 8), s1);
+                    s2 = _mm256_fmadd_ps(ap, _mm256_loadu_ps(bp + 16), s2);
+                    s3 = _mm256_fmadd_ps(ap, _mm256_loadu_ps(bp + 24), s3);
+                }
+                _mm256_storeu_ps(c + j, _mm256_add_ps(_mm256_loadu_ps(c + j), s0));
+                _mm256_storeu_ps(c + j + 8, _mm256_add_ps(_mm256_loadu_ps(c + j + 8), s1));
+                _mm256_storeu_ps(c + j + 16, _mm256_add_ps(_mm256_loadu_ps(c + j + 16), s2));
+                _mm256_storeu_ps(c + j + 24, _mm256_add_ps(_mm256_loadu_ps(c + j + 24), s3));
+            }
+            for (; j + 8 <= n; j += 8) {
+                __m256 s0 = _mm256_setzero_ps();
+                for (int p = 0; p < kc; p++)
+                    s0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + (long)(pc + p) * inca),
+                                         _mm256_loadu_ps(b + (long)(pc + p) * ldb + j), s0);
+                _mm256_storeu_ps(c + j, _mm256_add_ps(_mm256_loadu_ps(c + j), s0));
+            }
+            for (; j < n; j++) {
+                __m128 s0 = _mm_setzero_ps();
+                for (int p = 0; p < kc; p++)
+                    s0 = _mm_fmadd_ss(_mm_load_ss(a + (long)(pc + p) * inca),
+                                      _mm_load_ss(b + (long)(pc + p) * ldb + j), s0);
+                c[j] = c[j] + _mm_cvtss_f32(s0);
+            }
+        } else { /* dot products along the rows of the stored B, 4 independent chains */
+            int j = 0;
+            for (; j + 4 <= n; j += 4) {
+                __m128 s0 = _mm_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+                const float *b0 = b + (long)j * ldb + pc, *b1 = b0 + ldb, *b2 = b1 + ldb,
+                            *b3 = b2 + ldb;
+                for (int p = 0; p < kc; p++) {
+                    const __m128 ap = _mm_load_ss(a + (long)(pc + p) * inca);
+                    s0 = _mm_fmadd_ss(ap, _mm_load_ss(b0 + p), s0);
+                    s1 = _mm_fmadd_ss(ap, _mm_load_ss(b1 + p), s1);
+                    s2 = _mm_fmadd_ss(ap, _mm_load_ss(b2 + p), s2);
+                    s3 = _mm_fmadd_ss(ap, _mm_load_ss(b3 + p), s3);
+                }
+                c[j] = c[j] + _mm_cvtss_f32(s0);
+                c[j + 1] = c[j + 1] + _mm_cvtss_f32(s1);
+                c[j + 2] = c[j + 2] + _mm_cvtss_f32(s2);
+                c[j + 3] = c[j + 3] + _mm_cvtss_f32(s3);
+            }
+            for (; j < n; j++) {
+                __m128 s0 = _mm_setzero_ps();
+                for (int p = 0; p < kc; p++)
+                    s0 = _mm_fmadd_ss(_mm_load_ss(a + (long)(pc + p) * inca),
+                                      _mm_load_ss(b + (long)j * ldb + pc + p), s0);
+                c[j] = c[j] + _mm_cvtss_f32(s0);
+            }
+        }
+    }
+}
+#endif
+
+/* ---- packing (zero padding past the edges, so the kernels never branch on it) ---- */
+
+/* Strip of A rows [i0, i0 + rows), columns [p0, p0 + kc), mr tall: dst[p*mr + i] = op(A)[i][p]. */
+static void pack_a_strip(const float *a, long lda, int ta, int i0, int rows, int p0, int kc,
+                         int mr, float *dst) {
+    if (!ta) {
+        for (int i = 0; i < mr; i++) {
+            if (i >= rows) {
+                for (int p = 0; p < kc; p++) dst[(long)p * mr + i] = 0.0f;
+                continue;
+            }
+            const float *src = a + (long)(i0 + i) * lda + p0;
+            for (int p = 0; p < kc; p++) dst[(long)p * mr + i] = src[p];
+        }
+    } else { /* op(A)[i][p] = a[p][i]: rows of the stored A are contiguous in i */
+        for (int p = 0; p < kc; p++) {
+            const float *src = a + (long)(p0 + p) * lda + i0;
+            float *d = dst + (long)p * mr;
+            int i = 0;
+            for (; i < rows; i++) d[i] = src[i];
+            for (; i < mr; i++) d[i] = 0.0f;
+        }
+    }
+}
+
+/* Panel of B rows [p0, p0 + kc), columns [j0, j0 + cols), nr wide: dst[p*nr + j] = op(B)[p][j]. */
 static void pack_b_panel(const float *b, long ldb, int tb, int p0, int kc, int j0, int cols,
-                         float *dst) {
+                         int nr, float *dst) {
     if (!tb) {
         for (int p = 0; p < kc; p++) {
             const float *src = b + (long)(p0 + p) * ldb + j0;
-            float *d = dst + (long)p * NR;
+            float *d = dst + (long)p * nr;
             int j = 0;
             for (; j < cols; j++) d[j] = src[j];
-            for (; j < NR; j++) d[j] = 0.0f;
+            for (; j < nr; j++) d[j] = 0.0f;
         }
     } else {
-        for (int j = 0; j < NR; j++) {
+        for (int j = 0; j < nr; j++) {
             if (j >= cols) {
-                for (int p = 0; p < kc; p++) dst[(long)p * NR + j] = 0.0f;
+                for (int p = 0; p < kc; p++) dst[(long)p * nr + j] = 0.0f;
                 continue;
             }
             const float *src = b + (long)(j0 + j) * ldb + p0;
-            for (int p = 0; p < kc; p++) dst[(long)p * NR + j] = src[p];
+            for (int p = 0; p < kc; p++) dst[(long)p * nr + j] = src[p];
         }
     }
 }
 
 static int imin(int x, int y) { return x < y ? x : y; }
 
-/* Packing buffers. A call from outside any parallel region reuses one cached pair (grown as
-   needed, freed at exit), so a training loop does not map fresh pages for every product; a call
-   from inside a parallel region (which then runs serially) allocates its own. */
-static float *g_cache[2];
-static size_t g_cache_bytes[2];
+/* Packing buffers, kept between calls (grown as needed, freed at exit) so that a training loop
+   does not map fresh pages for every product. Slot 0 serves calls from outside any parallel
+   region (a threaded call carves it into one share per thread); slot 1 + t serves a call from
+   thread t of a first-level parallel region (e.g. a convolution running one image per thread),
+   which then runs serially. Deeper nesting allocates per call. */
+enum { SLOTS = 65 };
+static float *g_cache[SLOTS][2];
+static size_t g_cache_bytes[SLOTS][2];
 static void cache_free(void) {
-    for (int i = 0; i < 2; i++) free(g_cache[i]);
+    for (int s = 0; s < SLOTS; s++)
+        for (int i = 0; i < 2; i++) free(g_cache[s][i]);
 }
-static float *buffer(int which, size_t bytes, int cached) {
-    if (!cached) {
+static int cache_slot(int nested) {
+#ifdef _OPENMP
+    if (nested) return omp_get_level() == 1 && omp_get_thread_num() + 1 < SLOTS ? omp_get_thread_num() + 1 : -1;
+#else
+    (void)nested;
+#endif
+    return 0;
+}
+static float *buffer(int which, size_t bytes, int slot) {
+    if (slot < 0) {
         float *p = aligned_alloc(64, bytes);
         if (!p) die("gemm_f32: out of memory (%zu bytes)", bytes);
         return p;
     }
-    if (g_cache_bytes[which] < bytes) {
-        static int registered = 0;
-        if (!registered) atexit(cache_free);
-        registered = 1;
-        free(g_cache[which]);
-        g_cache[which] = aligned_alloc(64, bytes);
-        if (!g_cache[which]) die("gemm_f32: out of memory (%zu bytes)", bytes);
-        g_cache_bytes[which] = bytes;
+    if (g_cache_bytes[slot][which] < bytes) {
+        static int registered = 0; /* only when a buffer grows, so the lock costs nothing */
+#pragma omp critical(gemm_atexit)
+        {
+            if (!registered) atexit(cache_free);
+            registered = 1;
+        }
+        free(g_cache[slot][which]);
+        g_cache[slot][which] = aligned_alloc(64, bytes);
+        if (!g_cache[slot][which]) die("gemm_f32: out of memory (%zu bytes)", bytes);
+        g_cache_bytes[slot][which] = bytes;
     }
-    return g_cache[which];
+    return g_cache[slot][which];
 }
 
 /* The serial loop nest over one block of C (all of it, or one thread's share). */
-static void gemm_nest(Kernel kern, int trans_a, int trans_b, int m, int n, int k, const float *a,
-                      long lda, const float *b, long ldb, float *c, long ldc, float *bpack,
-                      float *apack) {
+static void gemm_nest(const Kernel *K, int trans_a, int trans_b, int m, int n, int k,
+                      const float *a, long lda, const float *b, long ldb, float *c, long ldc,
+                      float *bpack, float *apack) {
+    const int MR = K->mr, NR = K->nr;
     for (int jc = 0; jc < n; jc += NC) {
         const int nc = imin(NC, n - jc), npan = (nc + NR - 1) / NR;
         for (int pc = 0; pc < k; pc += KC) {
             const int kc = imin(KC, k - pc);
             for (int q = 0; q < npan; q++)
-                pack_b_panel(b, ldb, trans_b, pc, kc, jc + q * NR, imin(NR, nc - q * NR),
+                pack_b_panel(b, ldb, trans_b, pc, kc, jc + q * NR, imin(NR, nc - q * NR), NR,
                              bpack + (long)q * NR * kc);
             for (int ic0 = 0; ic0 < m; ic0 += MBIG) {
                 const int mb = imin(MBIG, m - ic0), nstrip = (mb + MR - 1) / MR;
                 for (int s = 0; s < nstrip; s++)
-                    pack_a_strip(a, lda, trans_a, ic0 + s * MR, imin(MR, mb - s * MR), pc, kc,
+                    pack_a_strip(a, lda, trans_a, ic0 + s * MR, imin(MR, mb - s * MR), pc, kc, MR,
                                  apack + (long)s * MR * kc);
                 const int nblk = (mb + MC - 1) / MC;
                 for (int t = 0; t < nblk * npan; t++) {
@@ -204,8 +381,8 @@ static void gemm_nest(Kernel kern, int trans_a, int trans_b, int m, int n, int k
                     const int j = jc + q * NR, nr = imin(NR, nc - q * NR);
                     const float *bp = bpack + (long)q * NR * kc;
                     for (int i = ib * MC; i < imin(mb, (ib + 1) * MC); i += MR)
-                        kern(kc, apack + (long)(i / MR) * MR * kc, bp,
-                             c + (long)(ic0 + i) * ldc + j, ldc, imin(MR, mb - i), nr);
+                        K->fn(kc, apack + (long)(i / MR) * MR * kc, bp,
+                              c + (long)(ic0 + i) * ldc + j, ldc, imin(MR, mb - i), nr);
                 }
             }
         }
@@ -215,15 +392,30 @@ static void gemm_nest(Kernel kern, int trans_a, int trans_b, int m, int n, int k
 void gemm_f32(int trans_a, int trans_b, int m, int n, int k, const float *a, long lda,
               const float *b, long ldb, float *c, long ldc) {
     if (m <= 0 || n <= 0 || k <= 0) return;
-    Kernel kern = kernel_portable;
+    const KernelId id = kernel_id();
+    (void)id; /* unused where the build has no x86 kernels */
+    Kernel K = {kernel_portable, 6, 16};
 #if GEMM_HAVE_X86
-    if (simd_on()) kern = kernel_avx2;
+    if (id == K_AVX2) K = (Kernel){kernel_avx2, 6, 16};
+    if (id == K_AVX512) K = (Kernel){kernel_avx512, 8, 32};
 #endif
+    const int MR = K.mr, NR = K.nr;
 #ifdef _OPENMP
     const int nested = omp_in_parallel();
 #else
     const int nested = 1;
 #endif
+    if (m == 1) { /* one row: no packing; serial (the cost is reading B once) */
+        const long inca = trans_a ? lda : 1;
+#if GEMM_HAVE_X86
+        if (id != K_PORTABLE) {
+            row_fma(trans_b, n, k, a, inca, b, ldb, c);
+            return;
+        }
+#endif
+        row_portable(trans_b, n, k, a, inca, b, ldb, c);
+        return;
+    }
     /* Threads take contiguous shares of whole NR-column panels (or MR-row strips when C is
        taller than wide) and each runs the serial nest on its share with its own buffers: one
        parallel region and no barrier inside, and every element keeps the k order above. */
@@ -238,9 +430,10 @@ void gemm_f32(int trans_a, int trans_b, int m, int n, int k, const float *a, lon
     const int mbmax = imin(MBIG, (msub + MR - 1) / MR * MR);
     size_t bbytes = ((size_t)ncmax * kcmax * sizeof(float) + 63) / 64 * 64;
     size_t abytes = ((size_t)mbmax * kcmax * sizeof(float) + 63) / 64 * 64;
-    float *bpack = buffer(0, bbytes * nt, !nested), *apack = buffer(1, abytes * nt, !nested);
+    const int slot = cache_slot(nested);
+    float *bpack = buffer(0, bbytes * nt, slot), *apack = buffer(1, abytes * nt, slot);
     if (nt == 1) {
-        gemm_nest(kern, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, bpack, apack);
+        gemm_nest(&K, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, bpack, apack);
     } else {
 #pragma omp parallel num_threads(nt)
         {
@@ -250,18 +443,18 @@ void gemm_f32(int trans_a, int trans_b, int m, int n, int k, const float *a, lon
             if (u1 > u0 && team <= nt) {
                 if (split_n) {
                     const int j0 = u0 * NR, j1 = imin(n, u1 * NR);
-                    gemm_nest(kern, trans_a, trans_b, m, j1 - j0, k, a, lda,
+                    gemm_nest(&K, trans_a, trans_b, m, j1 - j0, k, a, lda,
                               trans_b ? b + (long)j0 * ldb : b + j0, ldb, c + j0, ldc, bp, ap);
                 } else {
                     const int i0 = u0 * MR, i1 = imin(m, u1 * MR);
-                    gemm_nest(kern, trans_a, trans_b, i1 - i0, n, k,
+                    gemm_nest(&K, trans_a, trans_b, i1 - i0, n, k,
                               trans_a ? a + i0 : a + (long)i0 * lda, lda, b, ldb,
                               c + (long)i0 * ldc, ldc, bp, ap);
                 }
             }
         }
     }
-    if (nested) {
+    if (slot < 0) {
         free(apack);
         free(bpack);
     }

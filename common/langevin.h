@@ -134,8 +134,8 @@ LangevinStatus langevin_run(const LangevinParams *p, double *x, LangevinResult *
 
 /* ---- float32 block path (issue #10 item 3) ----------------------------------------------------
 
-   The same sampler in float32, vectorised over the chains of a block (AVX2 where the processor has
-   it, chosen at run time; a portable loop otherwise, with identical results: both use only
+   The same sampler in float32, vectorised over the chains of a block (AVX-512 or AVX2 where the
+   processor has it, chosen at run time; a portable loop otherwise, with identical results: both use only
    correctly rounded +, -, *, / and sqrt, and the build has -ffp-contract=off).
 
    **Same random streams.** Chain c's k-th normal (k = 0, 1, ... over the whole run, coordinate
@@ -176,7 +176,7 @@ void langevin_gmm_score_f32(const float *x, size_t n, size_t dim, float sigma, f
 
 /* 1: use the portable loops even where AVX2 exists (for tests); 0: back to automatic. */
 void langevin_f32_force_portable(int on);
-/* "avx2" or "portable". */
+/* "avx512", "avx2" or "portable". */
 const char *langevin_f32_kernel_name(void);
 
 /* An observer (LangevinObserveFn) that records the path of chain 0: ctx is a double array of

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/check.h"
 #include "common/cli.h"
@@ -26,11 +27,16 @@ static void mix_score(const double *x, size_t n, size_t dim, double sigma, doubl
     }
 }
 
-static void result(const char *path, int threads, long n, long steps, double t, double mean_sq) {
+/* cpu: process CPU seconds (all threads); chain_steps_per_cpu_s is the rate per busy core, the
+   steadier number on a shared machine */
+static void result(const char *path, int threads, long n, long steps, double t, double cpu,
+                   double mean_sq) {
     printf("RESULT peer=c path=%s kernel=%s threads=%d chains=%ld steps=%ld seconds=%.3f "
-           "chain_steps_per_s=%.4e mean_x1_sq=%.3f\n",
-           path, langevin_f32_kernel_name(), threads, n, steps, t, (double)n * steps / t, mean_sq);
+           "chain_steps_per_s=%.4e cpu_seconds=%.3f chain_steps_per_cpu_s=%.4e mean_x1_sq=%.3f\n",
+           path, langevin_f32_kernel_name(), threads, n, steps, t, (double)n * steps / t, cpu,
+           (double)n * steps / cpu, mean_sq);
 }
+static double cpu_now(void) { return (double)clock() / CLOCKS_PER_SEC; }
 
 int main(int argc, char **argv) {
     long chains = 100000, steps = 1000, max_threads = 2, f64 = 1;
@@ -54,22 +60,22 @@ int main(int argc, char **argv) {
     for (int th = 1; th <= max_threads; th++) {
         lp.n_threads = th;
         memset(x, 0, sizeof(float) * (size_t)chains * 2);
-        double t0 = now_seconds();
+        double t0 = now_seconds(), c0 = cpu_now();
         LangevinResult res;
         if (langevin_run_f32(&lp, langevin_gmm_score_f32, &g, x, &res) != LANGEVIN_OK) die("%s", res.message);
-        double t = now_seconds() - t0, m = 0;
+        double t = now_seconds() - t0, cpu = cpu_now() - c0, m = 0;
         for (long c = 0; c < chains; c++) m += (double)x[2 * c] * x[2 * c];
-        result("f32", th, chains, steps, t, m / chains);
+        result("f32", th, chains, steps, t, cpu, m / chains);
     }
     if (f64) {
         lp.n_threads = (int)max_threads;
         memset(xd, 0, sizeof(double) * (size_t)chains * 2);
-        double t0 = now_seconds();
+        double t0 = now_seconds(), c0 = cpu_now();
         LangevinResult res;
         if (langevin_run(&lp, xd, &res) != LANGEVIN_OK) die("%s", res.message);
-        double t = now_seconds() - t0, m = 0;
+        double t = now_seconds() - t0, cpu = cpu_now() - c0, m = 0;
         for (long c = 0; c < chains; c++) m += xd[2 * c] * xd[2 * c];
-        result("f64", (int)max_threads, chains, steps, t, m / chains);
+        result("f64", (int)max_threads, chains, steps, t, cpu, m / chains);
     }
     free(x);
     free(xd);

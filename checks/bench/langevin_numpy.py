@@ -17,15 +17,17 @@ def main():
     x = np.zeros((n, 2), dtype=np.float32)
     s = np.empty_like(x)
     z = np.empty_like(x)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(steps):
         s[:, 0] = -x[:, 0] + 2 * np.tanh(2 * x[:, 0])
         s[:, 1] = -x[:, 1]
         rng.standard_normal(out=z, dtype=np.float32)
         x += eps * s + noise * z
-    t = time.perf_counter() - t0
+    t, cpu = time.perf_counter() - t0, time.process_time() - c0
     print("RESULT peer=numpy path=f32 threads=1 chains=%d steps=%d seconds=%.3f chain_steps_per_s=%.4e "
-          "mean_x1_sq=%.3f" % (n, steps, t, n * steps / t, float(np.mean(x[:, 0].astype(np.float64) ** 2))))
+          "cpu_seconds=%.3f chain_steps_per_cpu_s=%.4e mean_x1_sq=%.3f"
+          % (n, steps, t, n * steps / t, cpu, n * steps / cpu,
+             float(np.mean(x[:, 0].astype(np.float64) ** 2))))
 
 
 if __name__ == "__main__":

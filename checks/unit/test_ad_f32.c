@@ -13,8 +13,16 @@
    transposed convolution whose windows overlap, k across several GEMM blocks.
 
    It also checks the transposed convolution's forward pass against a plain scatter loop written
-   here from its definition (in double), and that a convolution large enough to be split over
-   threads gives bit-identical values and gradients with 1 and 2 threads. */
+   here from its definition (in double), and that a convolution and a transposed convolution
+   large enough to be split over threads (one image per thread) give bit-identical values and
+   gradients with 1 and 2 threads.
+
+   SiLU and sigmoid in float32 run on the vectorised e^x of ad_unary.c (within 1.22 ulp of e^x).
+   With u = 2^-24, sigma = 1/(1 + e^{-x}) then carries a relative error below 3.3u (e^x, the sum,
+   the division), and x sigma one more rounding: |y32 - y64| <= 4u |y64| + 4e-37 (the constant:
+   below x = -88.7 e^{-x} overflows in float and SiLU returns -0 instead of a value under 4e-37
+   in magnitude). Their gradients, sigma (1 + x (1 - sigma)) gy and sigma (1 - sigma) gy, lose
+   up to 3.3u |x| in 1 - sigma: |gx32 - gx64| <= 8u (1 + |x|) |gy| (with gy float-exact). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +61,14 @@ static AdTensor *op_conv(AdArena *a, AdTensor **p, const int *ip) {
 }
 static AdTensor *op_convt(AdArena *a, AdTensor **p, const int *ip) {
     return ad_conv_transpose2d(a, p[0], p[1], p[2], ip[0], ip[1]);
+}
+static AdTensor *op_silu(AdArena *a, AdTensor **p, const int *ip) {
+    (void)ip;
+    return ad_silu(a, p[0]);
+}
+static AdTensor *op_sigmoid(AdArena *a, AdTensor **p, const int *ip) {
+    (void)ip;
+    return ad_sigmoid(a, p[0]);
 }
 
 /* L for each case: written out from the shapes (x, w, b). */
@@ -203,17 +219,65 @@ int main(int argc, char **argv) {
         }
     }
 
+    /* SiLU and sigmoid: the bounds stated at the top, on x spread over [-30, 30] plus the ends
+       of the float range of e^x (float-exact inputs, so only the op's own roundings count). */
+    for (int which = 0; which < 2; which++) {
+        const int n = 40000, shape[1] = {n};
+        Rng rng;
+        rng_init(&rng, cli.seed, 2000 + (uint64_t)which);
+        AdTensor *x32 = ad_param_new(AD_F32, 1, shape), *x64 = ad_param_new(AD_F64, 1, shape);
+        double *r = xmalloc((size_t)n * sizeof(double));
+        const double ends[8] = {-200, -104, -89, -88, -87, 0, 88, 89};
+        for (int i = 0; i < n; i++) {
+            double v = i < 8 ? ends[i] : (float)(30.0 * (2.0 * rng_uniform(&rng) - 1.0));
+            if (i % 7 == 1) v = (float)(v * 1e-3); /* near 0 too */
+            ad_set(x32, i, v);
+            ad_set(x64, i, v);
+            r[i] = (float)rng_normal(&rng);
+        }
+        Case c = {which ? "sigmoid" : "silu", which ? op_sigmoid : op_silu, 1, {1}, {{n}}, {0, 0},
+                  0, {0}};
+        AdTensor *p32[1] = {x32}, *p64[1] = {x64};
+        AdTensor *y32 = run(a32, &c, p32, r), *y64 = run(a64, &c, p64, r);
+        const double u = ldexp(1.0, -24);
+        double wy = 0, wg = 0;
+        for (int i = 0; i < n; i++) {
+            const double xv = ad_get(x64, i), yv = ad_get(y64, i);
+            wy = fmax(wy, fabs(ad_get(y32, i) - yv) / (4 * u * fabs(yv) + 4e-37));
+            const double gd = fabs(ad_grad_get(x32, i) - ad_grad_get(x64, i));
+            const double gb = 8 * u * (1 + fabs(xv)) * fabs(r[i]);
+            if (gd > 0) wg = fmax(wg, gb > 0 ? gd / gb : INFINITY);
+        }
+        char id[96];
+        snprintf(id, sizeof id, "common.ad.f32_bound_%s_y", c.name);
+        check_le(id, wy, 1.0, 0, NULL,
+                 "%s float32 (vectorised e^x) vs double: max |diff| / (4u |y| + 4e-37)", c.name);
+        snprintf(id, sizeof id, "common.ad.f32_bound_%s_grad0", c.name);
+        check_le(id, wg, 1.0, 0, NULL,
+                 "%s float32 gradient vs double: max |diff| / (8u (1 + |x|) |gy|)", c.name);
+        free(r);
+        ad_tensor_free(x32);
+        ad_tensor_free(x64);
+    }
+
     /* Threads: a convolution big enough for the GEMM to split (64 x 784 x 288 per image). */
-    {
+    for (int transposed = 0; transposed < 2; transposed++) {
         int xs[4] = {2, 32, 28, 28}, ws[4] = {64, 32, 3, 3}, bs[1] = {64};
+        if (transposed) { /* (2,32,14,14) -> (2,64,28,28), weights (32,64,4,4) */
+            xs[2] = xs[3] = 14;
+            ws[0] = 32;
+            ws[1] = 64;
+            ws[2] = ws[3] = 4;
+        }
         Rng rng;
         rng_init(&rng, cli.seed, 1000);
         AdTensor *p[3] = {ad_param_new(AD_F32, 4, xs), ad_param_new(AD_F32, 4, ws),
                           ad_param_new(AD_F32, 1, bs)};
         for (int k = 0; k < 3; k++)
             for (long i = 0; i < p[k]->size; i++) ad_set(p[k], i, rng_normal(&rng));
-        Case c = {"threads", op_conv, 3, {4, 4, 1}, {{0}}, {2, 1}, 0, {0, 0, 0}};
-        long ny = 2L * 64 * 14 * 14;
+        Case c = {"threads", transposed ? op_convt : op_conv, 3, {4, 4, 1}, {{0}}, {2, 1}, 0,
+                  {0, 0, 0}};
+        long ny = transposed ? 2L * 64 * 28 * 28 : 2L * 64 * 14 * 14;
         double *r = xmalloc((size_t)ny * sizeof(double));
         for (long i = 0; i < ny; i++) r[i] = rng_normal(&rng);
         float *saved[4];
@@ -234,9 +298,14 @@ int main(int argc, char **argv) {
             }
         }
         par_set_threads(cli.threads);
-        check_true("common.ad.f32_conv_threads_identical", same,
-                   "conv2d (2,32,28,28) * (64,32,3,3) stride 2: value and gradients with 1 and 2 "
-                   "threads bit-identical");
+        if (!transposed)
+            check_true("common.ad.f32_conv_threads_identical", same,
+                       "conv2d (2,32,28,28) * (64,32,3,3) stride 2: value and gradients with 1 and 2 "
+                       "threads bit-identical");
+        else
+            check_true("common.ad.f32_convt_threads_identical", same,
+                       "conv_transpose2d (2,32,14,14) * (32,64,4,4) stride 2: value and gradients "
+                       "with 1 and 2 threads bit-identical");
         free(r);
         for (int k = 0; k < 3; k++) ad_tensor_free(p[k]);
     }

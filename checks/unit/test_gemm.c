@@ -1,8 +1,10 @@
 /* Unit tests of common/gemm.h: the packed float32 product C += op(A) op(B) against a double
    reference on random shapes (odd sizes, k across several KC blocks, n across NC blocks, m across
    the A-block limit, every transpose combination, leading dimensions wider than the matrix); the
-   portable and the AVX2+FMA kernels against the bound stated in gemm.h; bit-identical results for
-   1 and 2 threads. */
+   portable and the AVX2+FMA kernels against the bound stated in gemm.h; the AVX-512 kernel
+   (8x32 tiles) bit-identical to the AVX2 one (6x16 tiles: same sums in the same order, so the
+   tile shape must not show); bit-identical results for 1 and 2 threads. Shapes with m = 1 take
+   the unpacked one-row path. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@ static const Shape shapes[] = {
     {1, 1, 1, 0, 0},     {7, 13, 5, 0, 0},     {6, 16, 256, 0, 0},  {37, 29, 300, 0, 1},
     {31, 17, 513, 1, 0}, {19, 41, 77, 1, 1},   {3, 3100, 7, 0, 0},  {2405, 5, 3, 1, 0},
     {64, 784, 9, 0, 0},  {128, 196, 600, 0, 1}, {130, 47, 1000, 1, 1}, {2500, 64, 20, 0, 1},
+    {1, 3136, 576, 0, 0}, {1, 577, 600, 1, 1},  {1, 45, 3, 0, 1},    {9, 70, 515, 1, 0},
 };
 
 /* gamma_n = n u / (1 - n u), u = 2^-24 */
@@ -62,8 +65,11 @@ int main(int argc, char **argv) {
         float *c0 = xmalloc(csize * sizeof(float));
         for (size_t i = 0; i < csize; i++) c0[i] = (float)rng_normal(&r);
         float *cp = xmalloc(csize * sizeof(float)), *cv = xmalloc(csize * sizeof(float)),
-              *c1 = xmalloc(csize * sizeof(float));
+              *c1 = xmalloc(csize * sizeof(float)), *c2 = xmalloc(csize * sizeof(float)),
+              *c5 = xmalloc(csize * sizeof(float));
         memcpy(cp, c0, csize * sizeof(float));
+        memcpy(c2, c0, csize * sizeof(float));
+        memcpy(c5, c0, csize * sizeof(float));
         memcpy(cv, c0, csize * sizeof(float));
         memcpy(c1, c0, csize * sizeof(float));
 
@@ -72,6 +78,14 @@ int main(int argc, char **argv) {
         gemm_f32(s->ta, s->tb, s->m, s->n, s->k, a, lda, b, ldb, cp, ldc);
         gemm_force_portable(0);
         gemm_f32(s->ta, s->tb, s->m, s->n, s->k, a, lda, b, ldb, cv, ldc);
+        const int have2 = gemm_force_kernel("avx2"), have5 = have2 && gemm_force_kernel("avx512");
+        if (have5) {
+            gemm_force_kernel("avx2");
+            gemm_f32(s->ta, s->tb, s->m, s->n, s->k, a, lda, b, ldb, c2, ldc);
+            gemm_force_kernel("avx512");
+            gemm_f32(s->ta, s->tb, s->m, s->n, s->k, a, lda, b, ldb, c5, ldc);
+        }
+        gemm_force_kernel("auto");
         par_set_threads(1);
         gemm_f32(s->ta, s->tb, s->m, s->n, s->k, a, lda, b, ldb, c1, ldc);
         par_set_threads(cli.threads > 0 ? cli.threads : 2);
@@ -113,6 +127,12 @@ int main(int argc, char **argv) {
             check_skip(id, "%s: this processor has no AVX2+FMA (only the portable kernel runs)",
                        what);
         }
+        snprintf(id, sizeof id, "common.gemm.avx512_vs_avx2_%d", si);
+        if (have5)
+            check_true(id, memcmp(c2, c5, csize * sizeof(float)) == 0,
+                       "%s AVX-512 (8x32 tiles) vs AVX2 (6x16 tiles) bit-identical", what);
+        else
+            check_skip(id, "%s: this processor has no AVX-512 (nothing to compare)", what);
         snprintf(id, sizeof id, "common.gemm.threads_identical_%d", si);
         check_true(id, memcmp(c1, cv, csize * sizeof(float)) == 0 && padding_kept,
                    "%s 1 thread vs 2 threads bit-identical, columns past n untouched", what);
@@ -122,6 +142,8 @@ int main(int argc, char **argv) {
         free(cp);
         free(cv);
         free(c1);
+        free(c2);
+        free(c5);
     }
     return check_end();
 }
