@@ -50,6 +50,7 @@ typedef struct {
 typedef struct {
     int epochs;     /* passes over the training images */
     int batch;      /* minibatch size */
+    int max_images; /* > 0: train on the first max_images only */
     double lr;      /* Adam learning rate (cosine decay to lr/20 over the run) */
     uint64_t seed;  /* initialisation and minibatch order */
     int verbose;    /* 1: a progress line on stderr */
@@ -66,8 +67,9 @@ void digit_classifier_free(DigitClassifier *m);
 AdTensor *digit_classifier_forward(AdArena *arena, const DigitClassifier *m, AdTensor *x,
                                    AdTensor **features);
 
-/* Train on n images x (n * S * S floats in [-1,1]) with labels. Returns the mean cross-entropy
-   of the last epoch; *first_loss (may be NULL) gets the first epoch's. */
+/* Train on n images (at most cfg->max_images) x (n * S * S floats in [-1,1]) with labels.
+   Returns the mean minibatch cross-entropy over the last tenth of the steps; *first_loss (may
+   be NULL) gets the mean over the first tenth. */
 double digit_classifier_train(DigitClassifier *m, const float *x, const uint8_t *labels, int n,
                               const DigitTrainConfig *cfg, double *first_loss);
 
