@@ -192,15 +192,16 @@ float *digit_images_pm1(const ImageSet *s, int from, int count) {
 }
 
 const char *digit_classifier_path(const Cli *cli, const char *set_name, char *buf, size_t len) {
-    char root[sizeof cli->out_dir];
-    snprintf(root, sizeof root, "%s", cli->out_dir);
-    for (int k = 0; k < 2; k++) {
-        char *slash = strrchr(root, '/');
-        if (slash) *slash = '\0';
-        else snprintf(root, sizeof root, ".");
-    }
     const char *suffix = cli->scale == SCALE_QUICK ? "-quick" : cli->scale == SCALE_FULL ? "-full" : "";
-    snprintf(buf, len, "%s/36_ddpm/23_fid_inception_score/classifier-%s%s.bin", root, set_name, suffix);
+    /* the default out dir is "<root>/<program path without lectures/>" */
+    const char *rel = cli->program ? cli->program : "";
+    if (strncmp(rel, "lectures/", 9) == 0) rel += 9;
+    size_t lo = strlen(cli->out_dir), lr = strlen(rel);
+    if (lr > 0 && lo > lr && strcmp(cli->out_dir + lo - lr, rel) == 0 && cli->out_dir[lo - lr - 1] == '/')
+        snprintf(buf, len, "%.*s/36_ddpm/23_fid_inception_score/classifier-%s%s.bin", (int)(lo - lr - 1),
+                 cli->out_dir, set_name, suffix);
+    else /* a custom --out: the program's own directory */
+        snprintf(buf, len, "%s/classifier-%s%s.bin", cli->out_dir, set_name, suffix);
     return buf;
 }
 
@@ -217,8 +218,9 @@ int digit_classifier_load_or_train(const Cli *cli, const ImageSet *set, uint64_t
     }
     /* a failed load leaves the fresh initialisation untouched */
     int n_train = set->n - digit_test_count(set->n);
-    float *x = digit_images_pm1(set, 0, n_train);
     DigitTrainConfig cfg = digit_train_config(set->height, cli->scale, seed);
+    if (cfg.max_images > 0 && cfg.max_images < n_train) n_train = cfg.max_images;
+    float *x = digit_images_pm1(set, 0, n_train);
     double loss = digit_classifier_train(m, x, set->labels, n_train, &cfg, NULL);
     free(x);
     char dir[1200];
@@ -226,10 +228,10 @@ int digit_classifier_load_or_train(const Cli *cli, const ImageSet *set, uint64_t
     char *slash = strrchr(dir, '/');
     if (slash) *slash = '\0';
     if (mkdir_p(dir) != 0 || digit_classifier_save(m, path, err, sizeof err) != NN_IO_OK)
-        printf("digit classifier: trained (%d epochs, final loss %.4f), not saved: %s\n", cfg.epochs,
+        printf("digit classifier: trained (%d pass(es), final loss %.4f), not saved: %s\n", cfg.epochs,
                loss, err);
     else
-        printf("digit classifier: trained on %d %s images (%d epochs, final loss %.4f), saved to %s\n",
+        printf("digit classifier: trained on %d %s images (%d pass(es), final loss %.4f), saved to %s\n",
                n_train, set->name, cfg.epochs, loss, path);
     return 0;
 }

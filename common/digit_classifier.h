@@ -90,11 +90,10 @@ int digit_test_count(int n);
 /* Images [from, from + count) of s as floats 2 p / max - 1 in [-1,1] (malloc'd, free() it). */
 float *digit_images_pm1(const ImageSet *s, int from, int count);
 
-/* Where program 23 stores its classifier for dataset `set_name`:
-   "<out root>/36_ddpm/23_fid_inception_score/classifier-<set_name><scale>.bin", where the out
-   root is cli->out_dir without its last two components (the default "out/<lecture>/<program>")
-   and <scale> is "" at the default scale, "-quick" or "-full" (a --quick classifier never stands
-   in for the default one). */
+/* Where program 23 stores its classifier for dataset `set_name`: with the default out dir
+   "<root>/<lecture>/<program>", "<root>/36_ddpm/23_fid_inception_score/classifier-<set_name><scale>.bin";
+   with a custom --out, "<out_dir>/classifier-<set_name><scale>.bin". <scale> is "" at the default
+   scale, "-quick" or "-full" (a --quick classifier never stands in for the default one). */
 const char *digit_classifier_path(const Cli *cli, const char *set_name, char *buf, size_t len);
 
 /* Load the classifier for `set` from digit_classifier_path when it is there and fits, else
