@@ -17,7 +17,7 @@ what the lecture's code gets wrong:
 
 Checks: the shared initialisation, no NaN, falling losses, the hazard, a finite clamped path.
 Run: `build/release/bin/lectures/36_ddpm/25_schedule_training_comparison [--quick|--full]`. The
-default trains three small networks (d = 8) for 120 steps each; `--full` uses the default
+default trains three small networks (d = 8) for 300 steps each; `--full` uses the default
 network of program 20 and 1500 steps each (the lecture: 50 epochs each, GPU scale).
 
 | symbol | C name | shape |
@@ -92,7 +92,7 @@ static void train_three(const Cli *cli, const DdpmData *d, DdpmNet nets[NSCHED])
     DdpmTrainConfig tc;
     ddpm_recipe(cli->scale == SCALE_FULL ? SCALE_DEFAULT : SCALE_QUICK, &nc, &tc);
     nc.net.image_size = d->side;
-    tc.steps = cli_scale(cli, 6, 120, 1500);
+    tc.steps = cli_scale(cli, 6, 300, 1500);
     tc.batch = (int)cli_scale(cli, 4, 16, 64);
     tc.ema_decay = cli->scale == SCALE_FULL ? 0.999 : 0.9;
     tc.seed = cli->seed + 1;
@@ -149,27 +149,25 @@ the clamped $\hat x_0$:
 $$ \hat x_0 \leftarrow \mathrm{clip}(\hat x_0, -1, 1),\quad \tilde\epsilon = \frac{x_t-\sqrt{\bar\alpha_t}\hat x_0}{\sqrt{1-\bar\alpha_t}},\quad
    x_s = \sqrt{\bar\alpha_s}\,\hat x_0 + \sqrt{1-\bar\alpha_s}\,\tilde\epsilon . $$ {#eq:L36.5.8.clamped_ddim}
 
-The same clamped sampler is used for all three models.
+The same clamped sampler is used for all three models (the clamp is the `clamp_x0` option of
+the network's sampler adaptor, common/ddpm_net).
 */
 static void clamped_ddim(DdpmNet *net, float *x, int n, int D, int S, int t_max) {
-    const double *abar = net->sched.alpha_bar;
-    int *tau = xmalloc((size_t)S * sizeof *tau), *t = xmalloc((size_t)n * sizeof *t);
-    float *eps = xmalloc((size_t)n * D * sizeof *eps);
+    int *tau = xmalloc((size_t)S * sizeof *tau);
+    DiffStep *steps = xmalloc((size_t)S * sizeof *steps);
     diff_timesteps(t_max, S, DIFF_TAU_LINSPACE, tau);
-    for (int k = S - 1; k >= 0; k--) {
-        const int tk = tau[k], s = k > 0 ? tau[k - 1] : 0;
-        for (int i = 0; i < n; i++) t[i] = tk;
-        ddpm_net_eps(net, x, t, NULL, n, eps);
-        for (long j = 0; j < (long)n * D; j++) {
-            //: $\hat x_0 = \mathrm{clip}((x_t - \sqrt{1-\bar\alpha_t}\hat\epsilon)/\sqrt{\bar\alpha_t})$, [eq:L36.5.8.clamped_ddim]
-            double x0_hat = fmin(1.0, fmax(-1.0, (x[j] - sqrt(1 - abar[tk]) * eps[j]) / sqrt(abar[tk])));
-            //: $\tilde\epsilon = (x_t - \sqrt{\bar\alpha_t}\hat x_0)/\sqrt{1-\bar\alpha_t}$
-            double e = (x[j] - sqrt(abar[tk]) * x0_hat) / sqrt(1 - abar[tk]);
-            //: $x_s = \sqrt{\bar\alpha_s}\hat x_0 + \sqrt{1-\bar\alpha_s}\tilde\epsilon$
-            x[j] = (float)(sqrt(abar[s]) * x0_hat + sqrt(1 - abar[s]) * e);
-        }
-    }
-    free(tau), free(t), free(eps);
+    if (diff_plan_ddim(net->sched.alpha_bar, tau, S, 0.0, steps) != S) die("clamped_ddim: bad plan");
+    //: $\hat x_0 \leftarrow \mathrm{clip}(\hat x_0, -1, 1)$ and $\tilde\epsilon$ inside the adaptor, [eq:L36.5.8.clamped_ddim]
+    DdpmEpsCtx ctx = {.net = net, .weights = NULL, .label = -1, .clamp_x0 = 1};
+    double *xd = xmalloc((size_t)n * D * sizeof *xd);
+    for (long j = 0; j < (long)n * D; j++) xd[j] = x[j];
+    DiffSampler smp;
+    diff_sampler_init(&smp, (size_t)n, (size_t)D, net->sched.alpha_bar, ddpm_net_diff_eps, &ctx, 0);
+    smp.block = 64;
+    //: $x_s = \sqrt{\bar\alpha_s}\,\hat x_0 + \sqrt{1-\bar\alpha_s}\,\tilde\epsilon$ (DDIM, $\eta = 0$)
+    diff_run(&smp, steps, S, xd);
+    for (long j = 0; j < (long)n * D; j++) x[j] = (float)xd[j];
+    free(xd), free(tau), free(steps);
 }
 
 static void zt_hazard(const Cli *cli, DdpmNet *zt, int D) {
@@ -211,7 +209,7 @@ lecture's 25–30 / 15–20 / 12–18 (numbers for another network, training len
 they are printed, never asserted.
 */
 static void compare_fid(const Cli *cli, DdpmNet nets[NSCHED], const DdpmData *d) {
-    const int D = d->side * d->side, N = (int)cli_scale(cli, 4, 32, 1000), S = (int)cli_scale(cli, 5, 20, 50);
+    const int D = d->side * d->side, N = (int)cli_scale(cli, 4, 64, 1000), S = (int)cli_scale(cli, 5, 20, 50);
     ImageSet set;
     char note[512];
     if (dataset_load_or_digits(cli->data_dir, d->name, &set, note, sizeof note) < 0) die("%s", note);
