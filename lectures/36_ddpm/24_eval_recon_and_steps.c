@@ -226,10 +226,10 @@ static void oracle_sweep(const Cli *cli) {
 
 /* Runs a plan on n images (floats in/out), through the network's DiffEpsFn. */
 static void run_plan(DdpmNet *net, const TinyUNet *w, const DiffStep *steps, int ns, float *x, int n,
-                     int D, uint64_t seed, int draw_prior) {
+                     int D, uint64_t seed, int draw_prior, int clamp_x0) {
     double *xd = xmalloc((size_t)n * D * sizeof *xd);
     for (long i = 0; i < (long)n * D; i++) xd[i] = x[i];
-    DdpmEpsCtx ctx = {.net = net, .weights = w, .label = -1};
+    DdpmEpsCtx ctx = {.net = net, .weights = w, .label = -1, .clamp_x0 = clamp_x0};
     DiffSampler s;
     diff_sampler_init(&s, (size_t)n, (size_t)D, net->sched.alpha_bar, ddpm_net_diff_eps, &ctx, seed);
     s.draw_prior = draw_prior;
@@ -291,12 +291,12 @@ static void reconstruction(const Cli *cli, DdpmNet *net, const DdpmData *d) {
     double baseline = pow(sqrt(abar[T]) - 1, 2) * x2 + 1 - abar[T];
     printf("reconstruction on %d held-out %s images: do-nothing MSE %.4f (expected %.4f from mean x0^2 "
            "= %.4f; spec, all MNIST: 0.5879)\n", n, d->name, mse_noisy, baseline, x2);
-    run_plan(net, NULL, dec, S, xt, n, D, cli->seed, 0);
+    run_plan(net, NULL, dec, S, xt, n, D, cli->seed, 0, 0);
     double mse_lect = mse(xt, x0, (long)n * D);
     printf("lecture's target for this MSE: 0.01-0.03 (a claim; ours %.4f)\n", mse_lect);
     memcpy(xinv, x0, (size_t)n * D * sizeof *xinv);
-    run_plan(net, NULL, enc, S, xinv, n, D, cli->seed, 0);
-    run_plan(net, NULL, dec, S, xinv, n, D, cli->seed, 0);
+    run_plan(net, NULL, enc, S, xinv, n, D, cli->seed, 0, 0);
+    run_plan(net, NULL, dec, S, xinv, n, D, cli->seed, 0, 0);
     double mse_inv = mse(xinv, x0, (long)n * D);
     printf("DDIM inversion + decoding: MSE %.4f\n", mse_inv);
     if (cli->scale == SCALE_QUICK) {
@@ -326,10 +326,22 @@ $N$ samples from $x_T \sim \mathcal N(0, I)$ (one Philox stream per sample, the 
 every sampler and step count), scored by FID against $N_r$ held-out real digits on the
 classifier features of program 23. At the default scale $N$ is far below the 256 feature
 dimensions, so each FID carries a large finite-sample bias ([eq:L36.5.6.fid_bias]) and only
-comparisons at equal $N$ mean anything: more steps must beat 10 steps, and the trained network
-must beat an early checkpoint (the same training code stopped after a few dozen steps). The
+comparisons at equal $N$ mean anything. The trained network must beat an early checkpoint (the
+same training code stopped after a few dozen steps): a difference of an order of magnitude or
+more, far beyond the scatter. "More steps beat 10 steps" is a small effect for DDIM with a small
+network; 32 samples cannot resolve it (the FID between 32 *real* digits and the held-out set is
+itself ~100 on these features, see program 25), so it is asserted only under `--full`, where
+DDIM-1000 and DDIM-10 are compared on 1000 samples, as in the spec; the default scale prints it. The
 lecture's ~50/~20/~15/~12 (10/50/200/1000 steps) are printed beside ours, for another network and
 another feature extractor (A25, A44).
+
+**A deviation from the lecture: $\hat x_0$ is clamped to $[-1, 1]$** at every step of these
+samplers (the `clamp_x0` option of the network's adaptor, with $\hat\epsilon$ recomputed from the
+clamped $\hat x_0$; spec A3 recommends it). With the clipped cosine schedule
+$\bar\alpha_T \approx 2\times10^{-9}$, so the first DDIM step multiplies the network's error in
+$\hat\epsilon$ by $\sqrt{\bar\alpha_s/\bar\alpha_T}$ (632 on the 50-step grid, spec A3):
+without the clamp a small network's samples leave the pixel range by orders of magnitude and
+the FID measures only that blow-up. The reconstruction above starts at $t = 500$ and needs no clamp.
 */
 static void steps_vs_quality(const Cli *cli, DdpmNet *net, const DdpmData *d) {
     const int D = d->side * d->side, N = (int)cli_scale(cli, 8, 32, 1000);
@@ -356,7 +368,7 @@ static void steps_vs_quality(const Cli *cli, DdpmNet *net, const DdpmData *d) {
             diff_timesteps(T_STEPS, counts[k], DIFF_TAU_LINSPACE, tau);
             int ns = smp ? diff_plan_ddim(net->sched.alpha_bar, tau, counts[k], 0.0, steps)
                          : plan_respaced_ddpm(net->sched.alpha_bar, tau, counts[k], steps);
-            run_plan(net, NULL, steps, ns, x, N, D, cli->seed + 7, 1);
+            run_plan(net, NULL, steps, ns, x, N, D, cli->seed + 7, 1, 1);
             double *fg = features(&clf, x, N);
             fid[smp][k] = fid_from_features(freal, n_real, fg, N, DIGIT_FEATURES, NULL);
             printf("  %s %4d steps: FID %.2f\n", smp ? "DDIM" : "DDPM", counts[k], fid[smp][k]);
@@ -367,9 +379,12 @@ static void steps_vs_quality(const Cli *cli, DdpmNet *net, const DdpmData *d) {
     fclose(csv);
     printf("lecture's curve (claims, other network and extractor): 10 steps ~50, 50 ~20, 200 ~15, 1000 ~12\n");
     const int quick = cli->scale == SCALE_QUICK;
-    if (!quick)
+    if (cli->scale == SCALE_FULL)
         check_le("L36.5.7.ddim_more_steps_better", fid[1][ncounts - 1], fid[1][0], 0, "L36.5.6.fid",
                  "FID of DDIM-%d below DDIM-10 (%d samples)", counts[ncounts - 1], N);
+    else
+        printf("DDIM-%d vs DDIM-10: FID %.2f vs %.2f (%d samples: compared with --full only, see the prose)\n",
+               counts[ncounts - 1], fid[1][ncounts - 1], fid[1][0], N);
 
     /* an early checkpoint: the same training code, a few dozen steps */
     DdpmNetConfig nc;
@@ -385,7 +400,7 @@ static void steps_vs_quality(const Cli *cli, DdpmNet *net, const DdpmData *d) {
     ddpm_train_result_free(&tr);
     diff_timesteps(T_STEPS, 10, DIFF_TAU_LINSPACE, tau);
     int ns = diff_plan_ddim(early.sched.alpha_bar, tau, 10, 0.0, steps);
-    run_plan(&early, NULL, steps, ns, x, N, D, cli->seed + 7, 1);
+    run_plan(&early, NULL, steps, ns, x, N, D, cli->seed + 7, 1, 1);
     double *fe = features(&clf, x, N);
     double fid_early = fid_from_features(freal, n_real, fe, N, DIGIT_FEATURES, NULL);
     printf("early checkpoint (%ld steps of batch %d): DDIM-10 FID %.2f; trained (%ld steps): %.2f\n", tc.steps,
