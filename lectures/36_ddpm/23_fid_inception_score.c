@@ -84,7 +84,9 @@ $$ \mathbb E\,\widehat{\mathrm{FID}} \approx \lVert\Delta\mu\rVert^2 + \frac{2d}
 At $d=16$, $N=20000$ the bias is 0.0084, below the 3% tolerance of the spec; at the feature
 width $d=256$ it is $\approx1.67$, which is why FIDs of different sample sizes must not be compared.
 
-**Diagonal covariances.** $\mathrm{FID} = \lVert\Delta\mu\rVert^2 + \sum_i(\sqrt{a_i}-\sqrt{b_i})^2$. {#eq:L36.5.6.fid_diag}
+**Diagonal covariances** $\Sigma_r = \mathrm{diag}(a)$, $\Sigma_g = \mathrm{diag}(b)$ commute, and
+
+$$ \mathrm{FID} = \lVert\Delta\mu\rVert^2 + \sum_i\big(\sqrt{a_i}-\sqrt{b_i}\big)^2 . $$ {#eq:L36.5.6.fid_diag}
 */
 static void fid_known_answers(const Cli *cli) {
     enum { D = 16, REPS = 20 };
