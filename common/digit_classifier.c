@@ -213,7 +213,7 @@ int digit_classifier_load_or_train(const Cli *cli, const ImageSet *set, uint64_t
     digit_classifier_path(cli, set->name, path, sizeof path);
     digit_classifier_init(m, set->height, seed);
     if (digit_classifier_load(m, path, err, sizeof err) == NN_IO_OK) {
-        printf("digit classifier: loaded %s\n", path);
+        fprintf(stderr, "digit classifier: loaded %s\n", path);
         return 1;
     }
     /* a failed load leaves the fresh initialisation untouched */
@@ -228,10 +228,10 @@ int digit_classifier_load_or_train(const Cli *cli, const ImageSet *set, uint64_t
     char *slash = strrchr(dir, '/');
     if (slash) *slash = '\0';
     if (mkdir_p(dir) != 0 || digit_classifier_save(m, path, err, sizeof err) != NN_IO_OK)
-        printf("digit classifier: trained (%d pass(es), final loss %.4f), not saved: %s\n", cfg.epochs,
+        fprintf(stderr, "digit classifier: trained (%d pass(es), final loss %.4f), not saved: %s\n", cfg.epochs,
                loss, err);
     else
-        printf("digit classifier: trained on %d %s images (%d pass(es), final loss %.4f), saved to %s\n",
+        fprintf(stderr, "digit classifier: trained on %d %s images (%d pass(es), final loss %.4f), saved to %s\n",
                n_train, set->name, cfg.epochs, loss, path);
     return 0;
 }

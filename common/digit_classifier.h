@@ -98,8 +98,8 @@ const char *digit_classifier_path(const Cli *cli, const char *set_name, char *bu
 
 /* Load the classifier for `set` from digit_classifier_path when it is there and fits, else
    initialise and train it on the training part of `set` (digit_train_config at cli's scale and
-   the given seed) and save it there. Returns 1 when loaded, 0 when trained (a line on stdout
-   says which). */
+   the given seed) and save it there. Returns 1 when loaded, 0 when trained (a line on stderr
+   says which: stdout stays the same either way). */
 int digit_classifier_load_or_train(const Cli *cli, const ImageSet *set, uint64_t seed,
                                    DigitClassifier *m);
 

@@ -212,15 +212,16 @@ static void train_classifier(const Cli *cli, const Digits *dg, DigitClassifier *
     //: minimise $L$ with Adam, [eq:L36.5.6.cross_entropy]
     double last = digit_classifier_train(clf, dg->train, dg->set.labels, dg->n_train, &cfg, &first);
     printf("classifier: %d pass(es) over %d %s images, cross-entropy (first/last tenth of the steps) "
-           "%.4f -> %.4f (%.1f s)\n", cfg.epochs, cfg.max_images > 0 && cfg.max_images < dg->n_train
-           ? cfg.max_images : dg->n_train, dg->set.name, first, last, now_seconds() - t0);
+           "%.4f -> %.4f\n", cfg.epochs, cfg.max_images > 0 && cfg.max_images < dg->n_train
+           ? cfg.max_images : dg->n_train, dg->set.name, first, last);
+    fprintf(stderr, "classifier trained in %.1f s\n", now_seconds() - t0);
     check_le("L36.5.6.classifier_loss_falls", last, 0.5 * first, 0, "L36.5.6.cross_entropy",
              "training cross-entropy: last tenth of the steps at most half the first tenth");
     char path[1200], err[256];
     digit_classifier_path(cli, dg->set.name, path, sizeof path);
     if (mkdir_p(cli->out_dir) != 0 || digit_classifier_save(clf, path, err, sizeof err) != NN_IO_OK)
         die("cannot save the classifier to %s: %s", path, err);
-    printf("classifier saved to %s\n", path);
+    fprintf(stderr, "classifier saved to %s\n", path);
 
     const uint8_t *test_labels = dg->set.labels + dg->n_train;
     double acc = digit_classifier_accuracy(clf, dg->test, test_labels, dg->n_test);
