@@ -17,7 +17,7 @@ what the lecture's code gets wrong:
 
 Checks: the shared initialisation, no NaN, falling losses, the hazard, a finite clamped path.
 Run: `build/release/bin/lectures/36_ddpm/25_schedule_training_comparison [--quick|--full]`. The
-default trains three small networks (d = 8) for 300 steps each; `--full` uses the default
+default trains three small networks (d = 8) for 200 steps each; `--full` uses the default
 network of program 20 and 1500 steps each (the lecture: 50 epochs each, GPU scale).
 
 | symbol | C name | shape |
@@ -92,7 +92,7 @@ static void train_three(const Cli *cli, const DdpmData *d, DdpmNet nets[NSCHED])
     DdpmTrainConfig tc;
     ddpm_recipe(cli->scale == SCALE_FULL ? SCALE_DEFAULT : SCALE_QUICK, &nc, &tc);
     nc.net.image_size = d->side;
-    tc.steps = cli_scale(cli, 6, 300, 1500);
+    tc.steps = cli_scale(cli, 6, 200, 1500);
     tc.batch = (int)cli_scale(cli, 4, 16, 64);
     tc.ema_decay = cli->scale == SCALE_FULL ? 0.999 : 0.9;
     tc.seed = cli->seed + 1;
