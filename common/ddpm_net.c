@@ -111,10 +111,14 @@ static const GenModelVT DDPM_VT = {.name = "tiny-ddpm", .family = GM_FAM_DIFFUSI
                                    .paradigm = GM_PAR_SCORE, .caps = 0,
                                    .train_step = train_step, .destroy = trainer_destroy};
 
+double ddpm_lr_quarter_cosine(double lr, long step, long total) {
+    //: $\eta_s = \eta\cos(\frac{\pi}{2} s/S)$ (§5.5's plotted schedule, A12)
+    return lr * cos(0.5 * M_PI * (double)step / (double)total);
+}
+
 static double quarter_cosine_lr(long step, void *ctx) {
     const Trainer *tr = ctx;
-    //: $\eta_s = \eta\cos(\frac{\pi}{2} s/S)$ (§5.5's plotted schedule, A12)
-    return tr->cfg->lr * cos(0.5 * M_PI * (double)step / (double)tr->cfg->steps);
+    return ddpm_lr_quarter_cosine(tr->cfg->lr, step, tr->cfg->steps);
 }
 
 static void record(long step, int player, double loss, double gnorm, double lr, void *ctx) {
@@ -125,6 +129,7 @@ static void record(long step, int player, double loss, double gnorm, double lr, 
     r->loss[step] = loss;
     r->grad_norm[step] = gnorm;
     r->lr[step] = lr;
+    if (tr->cfg->snapshot && step == tr->cfg->snapshot_at) tiny_unet_copy(tr->cfg->snapshot, &tr->net->live);
 }
 
 DdpmTrainResult ddpm_net_train(DdpmNet *net, const DdpmTrainConfig *cfg, const float *images,
@@ -242,6 +247,7 @@ void ddpm_recipe(Scale scale, DdpmNetConfig *net, DdpmTrainConfig *train) {
     TinyUNetConfig u = tiny_unet_config_lecture();
     u.time_per_level = 1;
     u.enc1_skip = 1;
+    u.mid_attention = 1;
     *net = (DdpmNetConfig){.net = u, .schedule = DDPM_SCHED_COSINE, .T = 1000, .beta_clip = 0.999};
     *train = (DdpmTrainConfig){.lr = 1e-3, .clip_norm = 1.0, .ema_decay = 0.999, .seed = 20,
                                .label = "tiny DDPM", .check_id = NULL};
@@ -255,18 +261,20 @@ void ddpm_recipe(Scale scale, DdpmNetConfig *net, DdpmTrainConfig *train) {
         train->ema_decay = 0.9;
         break;
     case SCALE_DEFAULT:
-        net->net.d_model = 32;
+        net->net.d_model = 16;
         net->net.t_emb = 64;
         net->net.t_hidden = 128;
-        train->steps = 1500;
+        train->steps = 1000;
         train->batch = 64;
         train->lr = 2e-3;
         train->lr_quarter_cosine = 1;
+        train->ema_decay = 0.995;
         break;
     case SCALE_FULL:
-        /* the lecture: d 64, batch 128, 10 epochs of the data (the caller sets steps from n) */
+        /* the lecture: d 64 in its own layout, batch 128, lr 1e-3, no clipping, constant lr, for
+           its 10 epochs x 469 batches = 4690 updates of 60k MNIST; EMA 0.999 per batch (A24) */
         net->net = tiny_unet_config_lecture();
-        train->steps = 0;
+        train->steps = 4690;
         train->batch = 128;
         train->clip_norm = 0;
         break;
@@ -333,6 +341,7 @@ static void meta_pack(const DdpmNet *net, double *m) {
     m[8] = net->cfg.schedule, m[9] = net->cfg.T, m[10] = net->cfg.beta_clip;
     m[11] = net->scale, m[12] = (double)net->steps_trained, m[13] = net->batch;
     m[14] = (double)tiny_unet_hidden(u);
+    m[15] = u->mid_attention;
     /* the dataset's name, up to 16 bytes, in m[16..17] */
     char name[16] = {0};
     size_t len = strlen(net->data);
@@ -345,19 +354,20 @@ static int meta_unpack(const double *m, DdpmNet *out, char *err, size_t errlen) 
         snprintf(err, errlen, "meta.config version %g, this code reads %d", m[0], META_VERSION);
         return -1;
     }
-    for (int i = 1; i <= 14; i++)
+    for (int i = 1; i <= 15; i++)
         if (i != 10 && !(m[i] >= 0 && m[i] <= 1e9 && m[i] == floor(m[i]))) {
             snprintf(err, errlen, "meta.config entry %d is %g, not a small integer", i, m[i]);
             return -1;
         }
     TinyUNetConfig u = {.d_model = (int)m[1], .t_emb = (int)m[2], .t_hidden = (int)m[14], .groups = (int)m[3],
                         .image_size = (int)m[4], .n_classes = (int)m[5],
-                        .time_per_level = (int)m[6], .enc1_skip = (int)m[7], .dtype = AD_F32};
+                        .time_per_level = (int)m[6], .enc1_skip = (int)m[7],
+                        .mid_attention = (int)m[15], .dtype = AD_F32};
     int ok = u.d_model >= 1 && u.d_model <= 1024 && u.t_emb >= 4 && u.t_emb % 2 == 0 &&
              u.t_emb <= 4096 && u.groups >= 1 && u.d_model % u.groups == 0 &&
              u.image_size >= 4 && u.image_size <= 1024 && u.image_size % 2 == 0 &&
              u.n_classes <= 100000 && (m[6] == 0 || m[6] == 1) && (m[7] == 0 || m[7] == 1) &&
-             u.t_hidden >= 1 && u.t_hidden <= 8192 &&
+             u.t_hidden >= 1 && u.t_hidden <= 8192 && (m[15] == 0 || m[15] == 1) &&
              (u.time_per_level || u.t_hidden >= u.d_model) && m[8] <= 2 && m[9] >= 2 &&
              m[9] <= 100000 && m[10] < 1 && m[11] >= 0 && m[11] <= 2 && m[13] >= 0;
     if (!ok) {
@@ -491,18 +501,14 @@ static const char *scale_name(Scale s) {
     return s == SCALE_QUICK ? "quick" : s == SCALE_FULL ? "full" : "default";
 }
 
-/* "<parent of out_dir>/20_tiny_ddpm_train/weights_ema.bin" when out_dir is the default
-   out/36_ddpm/<prog>; "" otherwise. */
+/* "<out root>/36_ddpm/20_tiny_ddpm_train/weights_ema.bin" when out_dir is the default
+   out/<lecture>/<prog> of the calling program; "" otherwise (an explicit --out). */
 static void sibling_path(const Cli *cli, char *buf, size_t len) {
     buf[0] = 0;
-    const char *prog = strrchr(cli->program, '/');
-    if (!prog) return;
     char def[1100];
     snprintf(def, sizeof def, "out/%s", cli->program + (strncmp(cli->program, "lectures/", 9) == 0 ? 9 : 0));
     if (strcmp(def, cli->out_dir) != 0) return;
-    const char *slash = strrchr(cli->out_dir, '/');
-    snprintf(buf, len, "%.*s/20_tiny_ddpm_train/weights_ema.bin", (int)(slash - cli->out_dir),
-             cli->out_dir);
+    snprintf(buf, len, "out/36_ddpm/20_tiny_ddpm_train/weights_ema.bin");
 }
 
 static int try_load(const char *path, Scale need, DdpmNet *net, int must) {
@@ -597,7 +603,6 @@ void ddpm_net_eps(DdpmNet *net, const float *x, const int *t, const int *y, int 
 
 void ddpm_net_diff_eps(const double *x, size_t n, size_t dim, int t, double abar_t,
                        double *eps_out, void *ctx) {
-    (void)abar_t;
     DdpmEpsCtx *c = ctx;
     DdpmNet *net = c->net;
     const size_t D = (size_t)net->cfg.net.image_size * net->cfg.net.image_size;
@@ -611,7 +616,16 @@ void ddpm_net_diff_eps(const double *x, size_t n, size_t dim, int t, double abar
         for (size_t i = 0; i < n; i++) yv[i] = c->label;
     }
     ddpm_net_eps_with(net, c->weights ? c->weights : &net->ema, xf, tv, yv, (int)n, ef);
-    for (size_t i = 0; i < n * D; i++) eps_out[i] = ef[i];
+    const double sa = sqrt(abar_t), sb = sqrt(1.0 - abar_t);
+    for (size_t i = 0; i < n * D; i++) {
+        eps_out[i] = ef[i];
+        if (c->clamp_x0 && sa > 0 && sb > 0) {
+            //: $\hat x_0 = (x - \sqrt{1-\bar\alpha}\hat\epsilon)/\sqrt{\bar\alpha}$ clamped to $[-1,1]$; $\hat\epsilon = (x - \sqrt{\bar\alpha}\hat x_0)/\sqrt{1-\bar\alpha}$
+            double x0 = (x[i] - sb * eps_out[i]) / sa;
+            x0 = x0 < -1 ? -1 : x0 > 1 ? 1 : x0;
+            eps_out[i] = (x[i] - sa * x0) / sb;
+        }
+    }
     free(xf);
     free(ef);
     free(tv);

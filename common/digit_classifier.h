@@ -50,6 +50,7 @@ typedef struct {
 typedef struct {
     int epochs;     /* passes over the training images */
     int batch;      /* minibatch size */
+    int max_images; /* > 0: train on the first max_images only */
     double lr;      /* Adam learning rate (cosine decay to lr/20 over the run) */
     uint64_t seed;  /* initialisation and minibatch order */
     int verbose;    /* 1: a progress line on stderr */
@@ -66,8 +67,9 @@ void digit_classifier_free(DigitClassifier *m);
 AdTensor *digit_classifier_forward(AdArena *arena, const DigitClassifier *m, AdTensor *x,
                                    AdTensor **features);
 
-/* Train on n images x (n * S * S floats in [-1,1]) with labels. Returns the mean cross-entropy
-   of the last epoch; *first_loss (may be NULL) gets the first epoch's. */
+/* Train on n images (at most cfg->max_images) x (n * S * S floats in [-1,1]) with labels.
+   Returns the mean minibatch cross-entropy over the last tenth of the steps; *first_loss (may
+   be NULL) gets the mean over the first tenth. */
 double digit_classifier_train(DigitClassifier *m, const float *x, const uint8_t *labels, int n,
                               const DigitTrainConfig *cfg, double *first_loss);
 
@@ -88,17 +90,16 @@ int digit_test_count(int n);
 /* Images [from, from + count) of s as floats 2 p / max - 1 in [-1,1] (malloc'd, free() it). */
 float *digit_images_pm1(const ImageSet *s, int from, int count);
 
-/* Where program 23 stores its classifier for dataset `set_name`:
-   "<out root>/36_ddpm/23_fid_inception_score/classifier-<set_name><scale>.bin", where the out
-   root is cli->out_dir without its last two components (the default "out/<lecture>/<program>")
-   and <scale> is "" at the default scale, "-quick" or "-full" (a --quick classifier never stands
-   in for the default one). */
+/* Where program 23 stores its classifier for dataset `set_name`: with the default out dir
+   "<root>/<lecture>/<program>", "<root>/36_ddpm/23_fid_inception_score/classifier-<set_name><scale>.bin";
+   with a custom --out, "<out_dir>/classifier-<set_name><scale>.bin". <scale> is "" at the default
+   scale, "-quick" or "-full" (a --quick classifier never stands in for the default one). */
 const char *digit_classifier_path(const Cli *cli, const char *set_name, char *buf, size_t len);
 
 /* Load the classifier for `set` from digit_classifier_path when it is there and fits, else
    initialise and train it on the training part of `set` (digit_train_config at cli's scale and
-   the given seed) and save it there. Returns 1 when loaded, 0 when trained (a line on stdout
-   says which). */
+   the given seed) and save it there. Returns 1 when loaded, 0 when trained (a line on stderr
+   says which: stdout stays the same either way). */
 int digit_classifier_load_or_train(const Cli *cli, const ImageSet *set, uint64_t seed,
                                    DigitClassifier *m);
 

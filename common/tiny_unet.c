@@ -8,7 +8,7 @@
 
 TinyUNetConfig tiny_unet_config_lecture(void) {
     return (TinyUNetConfig){.d_model = 64, .t_emb = 128, .t_hidden = 256, .groups = 8, .image_size = 28,
-                            .n_classes = 0, .time_per_level = 0, .enc1_skip = 0,
+                            .n_classes = 0, .time_per_level = 0, .enc1_skip = 0, .mid_attention = 0,
                             .dtype = AD_F32};
 }
 
@@ -51,11 +51,15 @@ void tiny_unet_init(TinyUNet *m, const TinyUNetConfig *cfg, Rng *rng) {
     m->dec_w = ad_param_new(dt, 4, (int[]){4 * d, d, 4, 4});
     m->dec_b = ad_param_new(dt, 1, (int[]){d});
     nn_init_uniform(m->dec_w, nn_he_bound(4 * d * 4), rng);
-    nn_conv2d_init(&m->out, out_in_channels(cfg), 1, 3, 1, 1, 1, dt, NN_INIT_GLOROT_UNIFORM, rng);
+    /* out: Var w = 1/fan_in, so that eps_hat starts with variance ~1 (the inputs are normalised)
+       and the initial loss is ~2 rather than Glorot's ~3 */
+    nn_conv2d_init(&m->out, out_in_channels(cfg), 1, 3, 1, 1, 1, dt, NN_INIT_ZEROS, rng);
+    nn_init_uniform(m->out.weight, sqrt(3.0 / (9.0 * out_in_channels(cfg))), rng);
     nn_group_norm_init(&m->gn1, g, d, dt);
     nn_group_norm_init(&m->gn2, g, 2 * d, dt);
     nn_group_norm_init(&m->gnm, g, 2 * d, dt);
     nn_group_norm_init(&m->gnd, g, d, dt);
+    if (cfg->mid_attention) nn_attn_block_init(&m->attn, 2 * d, g, 0, dt, rng);
     if (cfg->time_per_level) {
         const int ch[4] = {d, 2 * d, 2 * d, d};
         for (int l = 0; l < 4; l++)
@@ -79,6 +83,7 @@ void tiny_unet_free(TinyUNet *m) {
     ad_tensor_free(m->dec_b);
     if (m->cfg.time_per_level)
         for (int l = 0; l < 4; l++) nn_linear_free(&m->tproj[l]);
+    if (m->cfg.mid_attention) nn_attn_block_free(&m->attn);
     memset(m, 0, sizeof *m);
 }
 
@@ -100,6 +105,7 @@ void tiny_unet_params(const TinyUNet *m, NnParams *p) {
     nn_conv2d_params(&m->out, "out", p);
     if (m->cfg.time_per_level)
         for (int l = 0; l < 4; l++) nn_linear_params(&m->tproj[l], TPROJ_NAME[l], p);
+    if (m->cfg.mid_attention) nn_attn_block_params(&m->attn, "mid.attn", p);
 }
 
 void tiny_unet_copy(TinyUNet *dst, const TinyUNet *src) {
@@ -176,11 +182,15 @@ static AdTensor *forward_impl(AdArena *a, const TinyUNet *m, AdTensor *x, const 
         bias[0] = as_channel_bias(a, ad_slice(a, tau, 1, 0, d));
     }
     AdTensor *pre = NULL;
-    AdTensor *h1 = ad_add(a, block(a, nn_conv2d_forward(a, &m->enc1, x), &m->gn1, &pre), bias[0]);
+    AdTensor *g1 = block(a, nn_conv2d_forward(a, &m->enc1, x), &m->gn1, &pre);
+    //: $h_1 = \mathrm{GN}(\mathrm{SiLU}(\mathrm{conv}(x))) + b_1$
+    AdTensor *h1 = ad_add(a, g1, bias[0]);
     AdTensor *h2 = block(a, nn_conv2d_forward(a, &m->enc2, h1), &m->gn2, NULL);
     if (bias[1]) h2 = ad_add(a, h2, bias[1]);
     AdTensor *h = block(a, nn_conv2d_forward(a, &m->mid, h2), &m->gnm, NULL);
     if (bias[2]) h = ad_add(a, h, bias[2]);
+    //: self-attention over the $(H/2)^2$ positions (the details block's fix)
+    if (c->mid_attention) h = nn_attn_block_forward(a, &m->attn, h);
     AdTensor *mid = h;
     AdTensor *cat2[2] = {h, h2};
     AdTensor *cat = ad_concat(a, cat2, 2, 1);
@@ -192,7 +202,7 @@ static AdTensor *forward_impl(AdArena *a, const TinyUNet *m, AdTensor *x, const 
         h = ad_concat(a, sk, 2, 1);
     }
     AdTensor *out = nn_conv2d_forward(a, &m->out, h);
-    if (tr) *tr = (TinyUNetTrace){tau, h1, h2, mid, cat, dec, out, pre};
+    if (tr) *tr = (TinyUNetTrace){tau, h1, h2, mid, cat, dec, out, pre, g1};
     return out;
 }
 
@@ -225,6 +235,13 @@ AdTensor *tiny_unet_forward_nograd(AdArena *arena, const TinyUNet *m, AdTensor *
     v.dec_b = det(arena, v.dec_b);
     if (v.cfg.time_per_level)
         for (int l = 0; l < 4; l++) det_linear(arena, &v.tproj[l]);
+    if (v.cfg.mid_attention) {
+        det_gn(arena, &v.attn.norm);
+        det_linear(arena, &v.attn.q);
+        det_linear(arena, &v.attn.k);
+        det_linear(arena, &v.attn.v);
+        det_linear(arena, &v.attn.proj);
+    }
     return forward_impl(arena, &v, x, t, y, NULL);
 }
 
@@ -234,6 +251,7 @@ long tiny_unet_param_count(const TinyUNetConfig *c) {
     long p = (e * e2 + e2) + (e2 * e2 + e2) + (9 * d + d) + (18 * d * d + 2 * d) +
              (36 * d * d + 2 * d) + (64 * d * d + d) + (9 * dout + 1) + 2 * (d + 2 * d + 2 * d + d);
     if (c->time_per_level) p += e2 * 6 * d + 6 * d;
+    if (c->mid_attention) p += 4 * (2 * d) * (2 * d) + 5 * (2 * d);
     if (c->n_classes > 0) p += (long)(c->n_classes + 1) * e2;
     return p;
 }
@@ -248,6 +266,7 @@ long tiny_unet_macs(const TinyUNetConfig *c) {
                 + 9 * dout * H * H       /* out */
                 + e * e2 + e2 * e2;      /* time MLP */
     if (c->time_per_level) macs += e2 * 6 * d;
+    if (c->mid_attention) macs += 4 * h * h * (2 * d) * (2 * d) + 2 * (h * h) * (h * h) * (2 * d);
     return macs;
 }
 

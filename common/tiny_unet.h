@@ -38,6 +38,11 @@ even puts the 64 values on the wrong axis; the intent, a per-channel bias, is wh
 - `enc1_skip`: the decoder also sees `enc1`'s full-resolution features: the output convolution
   reads $[\mathrm{dec1}, h_1]$ ($2d$ channels). The lecture has no skip at full resolution, so
   every fine detail must pass through the $H/2$ bottleneck.
+- `mid_attention`: the details block's self-attention (§4.2.2, "at 16×16"; here at the
+  $\frac H2\times\frac H2$ bottleneck, after `mid`) with the learned projections and GroupNorm of
+  DDPM (`NnAttnBlock` of `nn.h`; the lecture's demo uses identity Q/K/V, A7). Every other layer
+  sees at most a ~17-pixel neighbourhood (GroupNorm aside), too little for the shape of a whole
+  digit; attention lets every position see the whole image.
 - `n_classes` $= k > 0$: a label embedding of $k+1$ rows of width $m$ (row $k$ = the null
   label, for classifier-free guidance) summed into $\tau$.
 
@@ -45,11 +50,13 @@ even puts the 64 values on the wrong axis; the intent, a per-channel bias, is wh
 $$ P = (e m + m) + (m^2 + m) + (9d + d) + (18d^2 + 2d) + (36d^2 + 2d) + (64d^2 + d) + (9 d_o + 1)
       + 2(d + 2d + 2d + d) $$ {#eq:common.tiny_unet.params}
 ($d_o = d$, or $2d$ with the enc1 skip; the last term is the four GroupNorms' $\gamma,\beta$), plus
-$6dm + 6d$ for the per-level projections and $(k+1)m$ for a label table. At $d = 64$,
+$6dm + 6d$ for the per-level projections, $4C^2 + 5C$ ($C = 2d$) for the attention block and
+$(k+1)m$ for a label table. At $d = 64$,
 $e = 128$, $m = 256$, lecture layout: 584,449 (the spec's $d = 32$ and $d = 16$ nets, with
 $m = 4d$: 155,009 and 43,201). Multiply-adds per image of one forward pass
 (`tiny_unet_macs`): $9dH^2 + 18d^2(H/2)^2 + 36d^2(H/2)^2 + 64d^2 (H/2)^2 + 9d_oH^2 + e m + m^2$
-(+ $6dm$ for the projections): 95,733,760 for the lecture's network.
+(+ $6dm$ for the projections, + $4PC^2 + 2P^2C$ with $P = (H/2)^2$ for the attention): 95,733,760
+for the lecture's network.
 */
 #ifndef COMMON_TINY_UNET_H
 #define COMMON_TINY_UNET_H
@@ -68,6 +75,7 @@ typedef struct {
     int n_classes;      /* 0: unconditional; k > 0: label table of k+1 rows (row k = null) */
     int time_per_level; /* 1: the fix (a time bias at every level); 0: the lecture (enc1 only) */
     int enc1_skip;      /* 1: the fix (out conv reads [dec1, enc1]); 0: the lecture */
+    int mid_attention;  /* 1: self-attention at the bottleneck (the details block); 0: none */
     AdDtype dtype;
 } TinyUNetConfig;
 
@@ -82,6 +90,7 @@ typedef struct {
     NnGroupNorm gn1, gn2, gnm, gnd;
     AdTensor *dec_w, *dec_b;      /* (4d, d, 4, 4), (d) */
     NnLinear tproj[4];            /* enc1, enc2, mid, dec1: m -> C (time_per_level only) */
+    NnAttnBlock attn;             /* at the bottleneck (mid_attention only) */
 } TinyUNet;
 
 /* Intermediate outputs of one forward pass (for shape and statistics checks); any may be
@@ -90,6 +99,7 @@ typedef struct {
     AdTensor *temb;   /* (N, m): tau (with the label embedding when conditional) */
     AdTensor *h1, *h2, *mid, *cat, *dec, *out;
     AdTensor *gn1_pre; /* enc1 after SiLU, before its GroupNorm (for the GN statistics) */
+    AdTensor *gn1_out; /* enc1's GroupNorm output, before the time bias */
 } TinyUNetTrace;
 
 /* die()s on an invalid configuration (a programmer error). Deterministic given rng. */

@@ -154,11 +154,42 @@ static void test_threads(void) {
                "training 5 steps and eps on 64 images: bitwise equal with 1 and 2 threads");
 }
 
+/* load_or_train at the quick scale into a fresh directory: the first call trains and saves,
+   the second loads the same weights (same eps bitwise); an explicit bad --net file exits 2 is
+   not tested here (it exits). */
+static void test_load_or_train(const Cli *cli) {
+    Cli c = *cli;
+    c.scale = SCALE_QUICK;
+    c.program = "lectures/36_ddpm/99_unit_caller";
+    const char *dir = cli_out_path(cli, "load_or_train");
+    if (strlen(dir) >= sizeof c.out_dir) die("out dir too long");
+    memcpy(c.out_dir, dir, strlen(dir) + 1);
+    mkdir_p(c.out_dir);
+    remove(cli_out_path(&c, "weights_ema.bin"));
+    DdpmNet a, b;
+    int r1 = ddpm_net_load_or_train(&c, NULL, &a);
+    int r2 = ddpm_net_load_or_train(&c, NULL, &b);
+    const int D = a.cfg.net.image_size * a.cfg.net.image_size;
+    float *x = xcalloc((size_t)2 * D, sizeof *x), *e1 = xmalloc((size_t)2 * D * sizeof *e1),
+          *e2 = xmalloc((size_t)2 * D * sizeof *e2);
+    for (int i = 0; i < 2 * D; i++) x[i] = (float)sin(0.1 * i);
+    int t[2] = {5, 900};
+    ddpm_net_eps(&a, x, t, NULL, 2, e1);
+    ddpm_net_eps(&b, x, t, NULL, 2, e2);
+    check_true("unit.ddpm_net.load_or_train", r1 == 0 && r2 == 1 && b.scale == SCALE_QUICK &&
+               memcmp(e1, e2, (size_t)2 * D * sizeof *e1) == 0,
+               "first call trains at the quick scale and saves, second call loads it: same eps bitwise");
+    free(x), free(e1), free(e2);
+    ddpm_net_free(&a);
+    ddpm_net_free(&b);
+}
+
 int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
               "unit tests of the DDPM net (L36 4.2.3): training, files, inference", 37, NULL);
     test_train_save_load(&cli);
     test_threads();
+    test_load_or_train(&cli);
     return check_end();
 }

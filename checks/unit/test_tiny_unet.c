@@ -16,7 +16,7 @@
 static TinyUNetConfig small_cfg(int per_level, int skip, int classes, AdDtype dt) {
     return (TinyUNetConfig){.d_model = 4, .t_emb = 8, .groups = 2, .image_size = 8,
                             .n_classes = classes, .time_per_level = per_level, .enc1_skip = skip,
-                            .dtype = dt};
+                            .mid_attention = per_level, .dtype = dt};
 }
 
 static void test_counts(void) {
@@ -36,8 +36,9 @@ static void test_counts(void) {
                 "d_model 16, MLP width 4d (spec 43,201)");
     /* the formula against the tensors actually made, for every combination of the switches */
     long worst = 0;
-    for (int v = 0; v < 8; v++) {
+    for (int v = 0; v < 16; v++) {
         TinyUNetConfig c = small_cfg(v & 1, (v >> 1) & 1, (v >> 2) & 1 ? 3 : 0, AD_F32);
+        c.mid_attention = (v >> 3) & 1;
         Rng rng;
         rng_init(&rng, 1, 0);
         TinyUNet m;
@@ -51,7 +52,7 @@ static void test_counts(void) {
         tiny_unet_free(&m);
     }
     check_close("unit.tiny_unet.params_formula", (double)worst, 0, 0, "common.tiny_unet.params",
-                "closed form equals the constructed tensors' count for all 8 switch combinations");
+                "closed form equals the constructed tensors' count for all 16 switch combinations");
 }
 
 /* L = sum(r * eps_hat) with a fixed random r */
@@ -135,6 +136,7 @@ static void test_dead_and_nograd(void) {
 static void test_gradcheck(void) {
     for (int v = 0; v < 2; v++) {
         TinyUNetConfig c = small_cfg(v, v, v ? 3 : 0, AD_F64);
+        c.image_size = 4;
         Rng rng;
         rng_init(&rng, 5, 0);
         TinyUNet m;
@@ -149,15 +151,15 @@ static void test_gradcheck(void) {
         AdArena *a = ad_arena_new(1 << 20);
         AdTensor *x;
         double *r;
-        make_input(a, AD_F64, 2, 8, &rng, &x, &r);
+        make_input(a, AD_F64, 2, 4, &rng, &x, &r);
         const int t[2] = {3, 700}, y[2] = {1, 3};
         Ctx ctx = {&m, x, t, v ? y : NULL, r};
         double err = ad_gradcheck(loss_fn, p.t, p.n, &ctx, 1e-6);
         char id[64];
         snprintf(id, sizeof id, "unit.tiny_unet.gradcheck_%s", v ? "fix_cond" : "lecture");
         check_le(id, err, 1e-6, 0, NULL,
-                 "finite differences vs tape, every element of all %d tensors (d 4, 8x8, f64, %s)",
-                 p.n, v ? "per-level time, enc1 skip, 3 classes" : "lecture layout");
+                 "finite differences vs tape, every element of all %d tensors (d 4, 4x4, f64, %s)",
+                 p.n, v ? "per-level time, enc1 skip, attention, 3 classes" : "lecture layout");
         free(r);
         nn_params_free(&p);
         ad_arena_free(a);
