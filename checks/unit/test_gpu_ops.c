@@ -1,0 +1,614 @@
+/* test_gpu_ops — every op of the device executor (gpu/gpu_ad.h) against common/ad in f64, in
+   the style of ggml's test-backend-ops: several shapes per op (odd sizes 1, 7, 33, 65, 129;
+   broadcasting), the forward value and the gradient of every input.
+
+   How a case runs. The inputs are float32 numbers (so both sides start from the same exact
+   values); the CPU builds y = op(inputs) and L = sum(y * R) with common/ad in f64 (R a fixed
+   random tensor without gradient) and runs the tape; the device builds the same graph with
+   gad_* and runs it in one submission. The upstream gradient reaching y is R exactly on both
+   sides (sum's backward seeds 1, mul's multiplies by R into a zero gradient: no rounding), so
+   each comparison measures the op alone.
+
+   Tolerances, from the precision model (gpu/gpu_precision.h), never from trial. With
+   u = 2^-24 and gamma_n = n u / (1 - n u) (Higham, Accuracy and Stability, eq. 3.4):
+   - a float32 sum of n products evaluated in any order, fused or not, is within
+     gamma_n sum |a_i b_i| of the exact sum: the matmul entries (n = k, plus one for a bias
+     or an accumulation into the gradient), the bias gradient, the broadcast gradients;
+   - a sum along the fixed tree of 64-element chunks: every leaf goes through at most
+     D = sum over levels of the chunk length roundings, so gamma_D sum |x_i|;
+   - +, -, * of exact inputs: u |result|; exp, division, tanh, SiLU, sigmoid and the
+     activation derivatives: the running bounds (GpErr) of gpu_precision.h, which encode the
+     Vulkan specification's ulp table (exp 3 + 2|x| ulp, division 2.5 ulp, sqrt 4.5 ulp);
+   - Adam: the same primitives through m, v, sqrt, the division, with the host's rounding of
+     the float32 constants (beta1, lr / (1 - beta1^t), ...) counted as input errors.
+   The f64 reference is itself rounded (2^-53 relative per operation); a term (n + 2) 2^-53
+   sum|terms| covers it. A check passes when every element's error is within its bound; the
+   worst ratio error/bound per op is printed. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checks/unit/gpu_test_util.h"
+#include "common/ad.h"
+#include "common/check.h"
+#include "common/cli.h"
+#include "common/optim.h"
+#include "common/rng.h"
+#include "gpu/gpu_ad.h"
+#include "gpu/gpu_precision.h"
+
+/* ---------------------------------------------------------------------------------------- */
+/* Bookkeeping: the worst error/bound ratio per op                                           */
+
+enum { OP_MATMUL, OP_LINEAR, OP_ADD, OP_SUB, OP_MUL, OP_RELU, OP_TANH, OP_SIGMOID, OP_SILU,
+       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_COUNT };
+static const char *OP_NAME[OP_COUNT] = {"matmul", "linear", "add",  "sub",  "mul",
+                                        "relu",   "tanh",   "sigmoid", "silu", "sum",
+                                        "mean",   "mse",    "adam"};
+static double worst_fwd[OP_COUNT], worst_bwd[OP_COUNT];
+static int cases[OP_COUNT], failures[OP_COUNT];
+static char first_failure[OP_COUNT][160];
+
+static double gam(double n) { return n * GP_U / (1.0 - n * GP_U); }
+static double ref_slack(double n, double absum) { return (n + 2.0) * 0x1p-53 * absum; }
+
+/* max_i |gpu_i - ref_i| / bound_i (a zero bound demands equality) */
+static double worst_ratio(const float *gpu, const double *ref, const double *bound, long n) {
+    double w = 0;
+    for (long i = 0; i < n; i++) {
+        const double d = fabs((double)gpu[i] - ref[i]);
+        const double r = bound[i] > 0 ? d / bound[i] : (d == 0 ? 0 : INFINITY);
+        if (!(r <= w)) w = r;
+    }
+    return w;
+}
+
+static void record(int op, int backward, double ratio, const char *what) {
+    double *w = backward ? &worst_bwd[op] : &worst_fwd[op];
+    if (!(ratio <= *w)) *w = ratio;
+    if (!(ratio <= 1.0) && failures[op]++ == 0)
+        snprintf(first_failure[op], sizeof first_failure[op], "%s: ratio %.3g", what, ratio);
+}
+
+static Rng rng;
+
+static float *random_floats(long n, double lo, double hi) {
+    float *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    for (long i = 0; i < n; i++) v[i] = (float)rng_uniform_range(&rng, lo, hi);
+    return v;
+}
+
+/* An f64 parameter holding the float values v. */
+static AdTensor *param_of(int ndim, const int *shape, const float *v) {
+    AdTensor *p = ad_param_new(AD_F64, ndim, shape);
+    for (long i = 0; i < p->size; i++) ad_f64(p)[i] = v[i];
+    return p;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* One case: inputs x[0..nin), y = build(inputs), L = sum(y * R), on both sides              */
+
+typedef AdTensor *(*CpuBuild)(AdArena *ar, AdTensor **x, const void *ctx);
+typedef GadTensor *(*GpuBuild)(GadGraph *gr, GadTensor **x, const void *ctx);
+
+typedef struct {
+    int nin;
+    AdTensor *cx[3];
+    GadTensor *gx[3];
+    AdTensor *cy;         /* CPU output (f64) */
+    float *gy;            /* device output */
+    float *ggrad[3];      /* device gradients of the inputs */
+    float *r;             /* the loss weights R, y's size */
+    long ysize;
+} Run;
+
+static int run_case(GadGraph *gr, AdArena *ar, Run *run, CpuBuild cb, GpuBuild gb,
+                    const void *ctx) {
+    ad_arena_reset(ar);
+    gad_graph_reset(gr);
+    for (int i = 0; i < run->nin; i++) run->gx[i] = gad_param_from_ad(gr, run->cx[i]);
+    AdTensor *cy = cb(ar, run->cx, ctx);
+    run->cy = cy;
+    run->ysize = cy->size;
+    run->r = random_floats(cy->size, -1, 1);
+    AdTensor *cr = ad_input(ar, AD_F64, cy->ndim, cy->shape);
+    for (long i = 0; i < cy->size; i++) ad_f64(cr)[i] = run->r[i];
+    ad_backward(ar, ad_sum(ar, ad_mul(ar, cy, cr)));
+
+    GadTensor *gy = gb(gr, run->gx, ctx);
+    GadTensor *grr = gad_input(gr, cy->ndim, cy->shape, run->r);
+    GadTensor *gl = gad_sum(gr, gad_mul(gr, gy, grr));
+    int rc = gad_backward(gr, gl) || gad_run(gr, NULL);
+    run->gy = malloc((size_t)cy->size * sizeof(float));
+    if (!rc) rc = gad_read(gy, run->gy);
+    for (int i = 0; i < run->nin; i++) {
+        run->ggrad[i] = malloc((size_t)run->cx[i]->size * sizeof(float));
+        if (!rc) rc = gad_read_grad(run->gx[i], run->ggrad[i]);
+    }
+    if (rc) fprintf(stderr, "test_gpu_ops: device run failed: %s\n", gad_error(gr));
+    return rc;
+}
+
+static void run_free(Run *run) {
+    for (int i = 0; i < run->nin; i++) {
+        gad_tensor_free(run->gx[i]);
+        ad_tensor_free(run->cx[i]);
+        free(run->ggrad[i]);
+    }
+    free(run->gy);
+    free(run->r);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* matmul and linear                                                                          */
+
+static AdTensor *cpu_linear(AdArena *ar, AdTensor **x, const void *ctx) {
+    (void)ctx;
+    return x[2] ? ad_linear(ar, x[0], x[1], x[2]) : ad_matmul(ar, x[0], x[1]);
+}
+static GadTensor *gpu_linear(GadGraph *gr, GadTensor **x, const void *ctx) {
+    (void)ctx;
+    return x[2] ? gad_linear(gr, x[0], x[1], x[2]) : gad_matmul(gr, x[0], x[1]);
+}
+
+static void case_linear(GadGraph *gr, AdArena *ar, int m, int k, int n, int bias) {
+    const int op = bias ? OP_LINEAR : OP_MATMUL;
+    char what[96];
+    snprintf(what, sizeof what, "%s (%d,%d)@(%d,%d)%s", OP_NAME[op], m, k, k, n, bias ? "+b" : "");
+    float *xv = random_floats((long)m * k, -1, 1), *wv = random_floats((long)k * n, -1, 1),
+          *bv = random_floats(n, -1, 1);
+    Run run = {.nin = bias ? 3 : 2};
+    run.cx[0] = param_of(2, (int[]){m, k}, xv);
+    run.cx[1] = param_of(2, (int[]){k, n}, wv);
+    if (bias) run.cx[2] = param_of(1, (int[]){n}, bv);
+    if (run_case(gr, ar, &run, cpu_linear, gpu_linear, NULL)) {
+        record(op, 0, INFINITY, what);
+        run_free(&run);
+        free(xv), free(wv), free(bv);
+        return;
+    }
+    cases[op]++;
+    const float *r = run.r;
+    /* forward: y_ij = sum_k x_ik w_kj (+ b_j): gamma_{k(+1)} (sum |x w| + |b|) */
+    double *bound = malloc(sizeof(double) * (size_t)m * n);
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            double s = bias ? fabs(bv[j]) : 0;
+            for (int q = 0; q < k; q++) s += fabs((double)xv[i * k + q] * wv[q * n + j]);
+            bound[i * n + j] = gam(k + bias) * s + ref_slack(k, s);
+        }
+    record(op, 0, worst_ratio(run.gy, ad_f64(run.cy), bound, (long)m * n), what);
+    /* dX = R W^T accumulated: gamma_{n+1} sum_j |R_ij w_qj| */
+    double *bx = malloc(sizeof(double) * (size_t)m * k);
+    for (int i = 0; i < m; i++)
+        for (int q = 0; q < k; q++) {
+            double s = 0;
+            for (int j = 0; j < n; j++) s += fabs((double)r[i * n + j] * wv[q * n + j]);
+            bx[i * k + q] = gam(n + 1) * s + ref_slack(n, s);
+        }
+    record(op, 1, worst_ratio(run.ggrad[0], ad_grad_f64(run.cx[0]), bx, (long)m * k), what);
+    /* dW = X^T R accumulated: gamma_{m+1} sum_i |x_iq R_ij| */
+    double *bw = malloc(sizeof(double) * (size_t)k * n);
+    for (int q = 0; q < k; q++)
+        for (int j = 0; j < n; j++) {
+            double s = 0;
+            for (int i = 0; i < m; i++) s += fabs((double)xv[i * k + q] * r[i * n + j]);
+            bw[q * n + j] = gam(m + 1) * s + ref_slack(m, s);
+        }
+    record(op, 1, worst_ratio(run.ggrad[1], ad_grad_f64(run.cx[1]), bw, (long)k * n), what);
+    if (bias) {
+        /* db_j = sum_i R_ij in row order, accumulated: gamma_{m+1} sum_i |R_ij| */
+        double *bb = malloc(sizeof(double) * (size_t)n);
+        for (int j = 0; j < n; j++) {
+            double s = 0;
+            for (int i = 0; i < m; i++) s += fabs((double)r[i * n + j]);
+            bb[j] = gam(m + 1) * s + ref_slack(m, s);
+        }
+        record(op, 1, worst_ratio(run.ggrad[2], ad_grad_f64(run.cx[2]), bb, n), what);
+        free(bb);
+    }
+    free(bound), free(bx), free(bw);
+    run_free(&run);
+    free(xv), free(wv), free(bv);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* add, sub, mul with broadcasting                                                            */
+
+static AdTensor *cpu_binary(AdArena *ar, AdTensor **x, const void *ctx) {
+    const int op = *(const int *)ctx;
+    return op == OP_ADD ? ad_add(ar, x[0], x[1]) : op == OP_SUB ? ad_sub(ar, x[0], x[1])
+                                                                 : ad_mul(ar, x[0], x[1]);
+}
+static GadTensor *gpu_binary(GadGraph *gr, GadTensor **x, const void *ctx) {
+    const int op = *(const int *)ctx;
+    return op == OP_ADD ? gad_add(gr, x[0], x[1]) : op == OP_SUB ? gad_sub(gr, x[0], x[1])
+                                                                  : gad_mul(gr, x[0], x[1]);
+}
+
+/* flat index of the operand of shape s (ndim ns, right-aligned) at output index i */
+static long bindex(const int *out, int nout, const int *s, int ns, long i) {
+    long idx = 0, stride = 1;
+    for (int d = nout - 1; d >= 0; d--) {
+        const long c = i % out[d];
+        i /= out[d];
+        const int sd = d - (nout - ns) >= 0 ? s[d - (nout - ns)] : 1;
+        if (sd != 1) idx += c * stride;
+        stride *= sd;
+    }
+    return idx;
+}
+
+static void case_binary(GadGraph *gr, AdArena *ar, int op, int na, const int *sa, int nb,
+                        const int *sb) {
+    char what[96];
+    int len = snprintf(what, sizeof what, "%s (", OP_NAME[op]);
+    for (int i = 0; i < na; i++) len += snprintf(what + len, sizeof what - (size_t)len, "%d%s", sa[i], i + 1 < na ? "," : ") (");
+    for (int i = 0; i < nb; i++) len += snprintf(what + len, sizeof what - (size_t)len, "%d%s", sb[i], i + 1 < nb ? "," : ")");
+    long sza = 1, szb = 1;
+    for (int i = 0; i < na; i++) sza *= sa[i];
+    for (int i = 0; i < nb; i++) szb *= sb[i];
+    float *av = random_floats(sza, -2, 2), *bv = random_floats(szb, -2, 2);
+    Run run = {.nin = 2};
+    run.cx[0] = param_of(na, sa, av);
+    run.cx[1] = param_of(nb, sb, bv);
+    if (run_case(gr, ar, &run, cpu_binary, gpu_binary, &op)) {
+        record(op, 0, INFINITY, what);
+        run_free(&run);
+        free(av), free(bv);
+        return;
+    }
+    cases[op]++;
+    const long n = run.ysize;
+    const int *out = run.cy->shape, nout = run.cy->ndim;
+    /* forward: one rounding of exact inputs, u |y| */
+    double *bound = malloc(sizeof(double) * (size_t)n);
+    for (long i = 0; i < n; i++) {
+        const double y = ad_f64(run.cy)[i];
+        bound[i] = GP_U * fabs(y) + ref_slack(1, fabs(y));
+    }
+    record(op, 0, worst_ratio(run.gy, ad_f64(run.cy), bound, n), what);
+    /* backward into each operand: its entries collect cnt terms g (* other) */
+    for (int side = 0; side < 2; side++) {
+        const int *s = side ? sb : sa, ns = side ? nb : na;
+        const long sz = side ? szb : sza;
+        const int *so = side ? sa : sb, nso = side ? na : nb;
+        const float *ov = side ? av : bv;
+        double *absum = calloc((size_t)sz, sizeof *absum), *bb = malloc(sizeof(double) * (size_t)sz);
+        long *cnt = calloc((size_t)sz, sizeof *cnt);
+        for (long i = 0; i < n; i++) {
+            const long j = bindex(out, nout, s, ns, i);
+            const double o = op == OP_MUL ? ov[bindex(out, nout, so, nso, i)] : 1.0;
+            absum[j] += fabs(run.r[i] * o);
+            cnt[j]++;
+        }
+        for (long j = 0; j < sz; j++) {
+            /* a full operand: 0 + g (exact for +, -; one product for *); a broadcast one: a
+               sequential sum of cnt (rounded) terms, then one add */
+            const double e = cnt[j] == 1 ? (op == OP_MUL ? GP_U : 0.0) : gam((double)cnt[j] + 1);
+            bb[j] = e * absum[j] + ref_slack((double)cnt[j], absum[j]);
+        }
+        record(op, 1, worst_ratio(run.ggrad[side], ad_grad_f64(run.cx[side]), bb, sz), what);
+        free(absum), free(bb), free(cnt);
+    }
+    free(bound);
+    run_free(&run);
+    free(av), free(bv);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* activations                                                                                */
+
+static AdTensor *cpu_unary(AdArena *ar, AdTensor **x, const void *ctx) {
+    const int op = *(const int *)ctx;
+    return op == OP_RELU ? ad_relu(ar, x[0]) : op == OP_TANH ? ad_tanh(ar, x[0])
+         : op == OP_SIGMOID ? ad_sigmoid(ar, x[0]) : ad_silu(ar, x[0]);
+}
+static GadTensor *gpu_unary(GadGraph *gr, GadTensor **x, const void *ctx) {
+    const int op = *(const int *)ctx;
+    return op == OP_RELU ? gad_relu(gr, x[0]) : op == OP_TANH ? gad_tanh(gr, x[0])
+         : op == OP_SIGMOID ? gad_sigmoid(gr, x[0]) : gad_silu(gr, x[0]);
+}
+
+/* the kernel's formulas (ad_unary.comp, gpu_shared.h) with their running bounds */
+static GpErr sigmoid_err(double x) {
+    return gp_div(gp_exact(1), gp_add(gp_exact(1), gp_exp(gp_exact(-x))));
+}
+static GpErr unary_fwd_err(int op, double x) {
+    if (op == OP_RELU) return gp_exact(x < 0 ? 0 : x);
+    if (op == OP_TANH) return gp_activation(GPU_ACT_TANH, gp_exact(x));
+    if (op == OP_SIGMOID) return sigmoid_err(x);
+    return gp_activation(GPU_ACT_SILU, gp_exact(x));
+}
+static GpErr unary_deriv_err(int op, double x, GpErr y) {
+    const GpErr one = gp_exact(1);
+    if (op == OP_RELU) return gp_exact(x > 0 ? 1 : 0);
+    if (op == OP_TANH) return gp_sub(one, gp_mul(y, y));
+    if (op == OP_SIGMOID) return gp_mul(y, gp_sub(one, y));
+    const GpErr s = sigmoid_err(x);
+    return gp_mul(s, gp_add(one, gp_mul(gp_exact(x), gp_sub(one, s))));
+}
+
+static void case_unary(GadGraph *gr, AdArena *ar, int op, int ndim, const int *shape) {
+    char what[96];
+    snprintf(what, sizeof what, "%s size %d", OP_NAME[op], shape[0] * (ndim > 1 ? shape[1] : 1));
+    long n = 1;
+    for (int i = 0; i < ndim; i++) n *= shape[i];
+    float *xv = random_floats(n, -4, 4);
+    Run run = {.nin = 1};
+    run.cx[0] = param_of(ndim, shape, xv);
+    if (run_case(gr, ar, &run, cpu_unary, gpu_unary, &op)) {
+        record(op, 0, INFINITY, what);
+        run_free(&run);
+        free(xv);
+        return;
+    }
+    cases[op]++;
+    double *bf = malloc(sizeof(double) * (size_t)n), *bb = malloc(sizeof(double) * (size_t)n);
+    for (long i = 0; i < n; i++) {
+        const GpErr y = unary_fwd_err(op, xv[i]);
+        //: $\bar x = 0 + \bar y\, f'(x)$ with $\bar y = R$ exact
+        const GpErr gx = gp_add(gp_exact(0), gp_mul(gp_exact(run.r[i]), unary_deriv_err(op, xv[i], y)));
+        bf[i] = y.e + ref_slack(8, fabs(y.v));
+        bb[i] = gx.e + ref_slack(16, fabs(gx.v));
+    }
+    record(op, 0, worst_ratio(run.gy, ad_f64(run.cy), bf, n), what);
+    record(op, 1, worst_ratio(run.ggrad[0], ad_grad_f64(run.cx[0]), bb, n), what);
+    free(bf), free(bb);
+    run_free(&run);
+    free(xv);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* sum, mean, mse                                                                             */
+
+/* D of the fixed tree (gpu_ad.c): the chunk lengths along a leaf's path, level by level */
+static double tree_depth(long n) {
+    double d = 0;
+    do {
+        d += n < 64 ? (double)n : 64.0;
+        n = (n + 63) / 64;
+    } while (n > 1);
+    return d;
+}
+
+static AdTensor *cpu_reduce(AdArena *ar, AdTensor **x, const void *ctx) {
+    const int op = *(const int *)ctx;
+    if (op == OP_MSE) {
+        AdTensor *d = ad_sub(ar, x[0], x[1]);
+        return ad_mean(ar, ad_mul(ar, d, d));
+    }
+    return op == OP_SUM ? ad_sum(ar, x[0]) : ad_mean(ar, x[0]);
+}
+static GadTensor *gpu_reduce(GadGraph *gr, GadTensor **x, const void *ctx) {
+    const int op = *(const int *)ctx;
+    if (op == OP_MSE) return gad_mse(gr, x[0], x[1]);
+    return op == OP_SUM ? gad_sum(gr, x[0]) : gad_mean(gr, x[0]);
+}
+
+static void case_reduce(GadGraph *gr, AdArena *ar, int op, int rows, int cols) {
+    char what[96];
+    snprintf(what, sizeof what, "%s (%d,%d)", OP_NAME[op], rows, cols);
+    const long n = (long)rows * cols;
+    const int shape[2] = {rows, cols};
+    float *av = random_floats(n, -2, 2), *bv = random_floats(n, -2, 2);
+    Run run = {.nin = op == OP_MSE ? 2 : 1};
+    run.cx[0] = param_of(2, shape, av);
+    if (op == OP_MSE) run.cx[1] = param_of(2, shape, bv);
+    if (run_case(gr, ar, &run, cpu_reduce, gpu_reduce, &op)) {
+        record(op, 0, INFINITY, what);
+        run_free(&run);
+        free(av), free(bv);
+        return;
+    }
+    cases[op]++;
+    const double D = tree_depth(n), r = run.r[0];
+    /* the host's 1/n, rounded once to float: relative error u */
+    const GpErr inv_n = {1.0 / (double)n, GP_U / (double)n};
+    /* the summands with their bounds: x_i exact, or q_i = (a_i - b_i)^2 */
+    double S = 0, E = 0, A = 0;
+    for (long i = 0; i < n; i++) {
+        GpErr q = gp_exact(av[i]);
+        if (op == OP_MSE) {
+            const GpErr d = gp_sub(gp_exact(av[i]), gp_exact(bv[i]));
+            q = gp_mul(d, d);
+        }
+        S += q.v;
+        E += q.e;
+        A += fabs(q.v) + q.e;
+    }
+    //: the tree: $\lvert \hat s - s\rvert \le \sum_i e_i + \gamma_D \sum_i (\lvert q_i\rvert + e_i)$
+    GpErr tot = {S, E + gam(D) * A};
+    if (op != OP_SUM) tot = gp_mul(tot, inv_n);
+    double bf = tot.e + ref_slack((double)n, A);
+    record(op, 0, worst_ratio(run.gy, ad_f64(run.cy), &bf, 1), what);
+    /* backward: sum: R exactly; mean: fl(1/n) R; mse: (0 + g d) + g d into d, then +/- */
+    for (int side = 0; side < run.nin; side++) {
+        double *bb = malloc(sizeof(double) * (size_t)n);
+        for (long i = 0; i < n; i++) {
+            GpErr gi = op == OP_SUM ? gp_exact(r) : gp_mul(inv_n, gp_exact(r));
+            if (op == OP_MSE) {
+                const GpErr d = gp_sub(gp_exact(av[i]), gp_exact(bv[i]));
+                const GpErr t = gp_mul(gi, d);
+                gi = gp_add(t, t);
+            }
+            bb[i] = gi.e + ref_slack(8, fabs(gi.v));
+        }
+        record(op, 1, worst_ratio(run.ggrad[side], ad_grad_f64(run.cx[side]), bb, n), what);
+        free(bb);
+    }
+    run_free(&run);
+    free(av), free(bv);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Adam / AdamW and gradient zeroing                                                          */
+
+/* the float32 constant the host pushes: exact value c, off by at most u |c| */
+static GpErr pushed(double c) { return (GpErr){c, GP_U * fabs(c)}; }
+
+static void case_adam(GadGraph *gr, OptimConfig cfg, long t, long n) {
+    char what[96];
+    snprintf(what, sizeof what, "%s t=%ld n=%ld wd=%g", cfg.kind == OPTIM_ADAMW ? "adamw" : "adam",
+             t, n, cfg.weight_decay);
+    float *pv = random_floats(n, -1, 1), *gv = random_floats(n, -1, 1);
+    const int shape[1] = {(int)n};
+    AdTensor *p = ad_param_new(AD_F32, 1, shape);
+    memcpy(ad_f32(p), pv, sizeof(float) * (size_t)n);
+    memcpy(ad_grad_f32(p), gv, sizeof(float) * (size_t)n);
+    /* the device: the same values and gradient; t - 1 earlier steps are represented by the
+       bias corrections only (m = v = 0 before this step on both sides) */
+    gad_graph_reset(gr);
+    GadTensor *gp = gad_param_from_ad(gr, p);
+    GadTensor *gin = gad_input(gr, 1, shape, gv);
+    float *out = malloc(sizeof(float) * (size_t)n), *zero = malloc(sizeof(float) * (size_t)n);
+    /* write the gradient: grad = 0 + gin (an add of exact values) */
+    int rc = !gp || !gin || gad_zero_grad(gr, &gp, 1);
+    GadTensor *tmp = rc ? NULL : gad_add(gr, gp, gin);
+    GadTensor *l = gad_sum(gr, gad_mul(gr, tmp, gin));
+    /* d/dp sum((p + gin) gin) = gin: the gradient arrives exactly as gv */
+    rc = rc || gad_backward(gr, l) || gad_adam_step(gr, &gp, 1, &cfg, t) || gad_run(gr, NULL) ||
+         gad_read(gp, out);
+    /* the CPU: optim_step (double inside, float32 out), from m = v = 0 at step t */
+    ParamBlock blk = {ad_f32(p), ad_grad_f32(p), (size_t)n};
+    Optimizer *o = optim_new(&blk, 1, cfg);
+    o->t = t - 1;
+    optim_step(o);
+    const int op = OP_ADAM;
+    if (rc) {
+        fprintf(stderr, "test_gpu_ops: %s\n", gad_error(gr));
+        record(op, 0, INFINITY, what);
+    } else {
+        cases[op]++;
+        double *ref = malloc(sizeof(double) * (size_t)n), *bb = malloc(sizeof(double) * (size_t)n);
+        const double bias1 = 1.0 - pow(cfg.beta1, (double)t);
+        const double bias2_sqrt = sqrt(1.0 - pow(cfg.beta2, (double)t));
+        for (long i = 0; i < n; i++) {
+            GpErr th = gp_exact(pv[i]), g = gp_exact(gv[i]);
+            if (cfg.kind == OPTIM_ADAMW) th = gp_mul(th, pushed(1.0 - cfg.lr * cfg.weight_decay));
+            else g = gp_add(g, gp_mul(pushed(cfg.weight_decay), th));
+            const GpErr mt = gp_mul(pushed(1.0 - cfg.beta1), g);        /* beta1 * 0 + ... */
+            const GpErr vt = gp_mul(gp_mul(pushed(1.0 - cfg.beta2), g), g);
+            const GpErr den = gp_add(gp_div(gp_sqrt(vt), pushed(bias2_sqrt)), pushed(cfg.eps));
+            const GpErr y = gp_sub(th, gp_div(gp_mul(pushed(cfg.lr / bias1), mt), den));
+            /* the CPU computes in double and rounds once to float: u |y| more */
+            ref[i] = ad_f32(p)[i];
+            bb[i] = y.e + GP_U * fabs(y.v) + ref_slack(16, fabs(y.v) + fabs(th.v));
+        }
+        record(op, 0, worst_ratio(out, ref, bb, n), what);
+        free(ref), free(bb);
+    }
+    /* zeroing on the device: every gradient entry exactly 0 afterwards */
+    if (!rc) {
+        gad_graph_reset(gr);
+        rc = gad_zero_grad(gr, &gp, 1) || gad_run(gr, NULL) || gad_read_grad(gp, zero);
+        long nz = 0;
+        for (long i = 0; i < n && !rc; i++) nz += zero[i] != 0.0f;
+        if (rc || nz) record(op, 1, INFINITY, "gad_zero_grad left non-zero entries");
+    }
+    optim_free(o);
+    gad_tensor_free(gp);
+    ad_tensor_free(p);
+    free(pv), free(gv), free(out), free(zero);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+/* Two runs of the same graph give the same bits (fixed summation orders). */
+static void test_determinism(GadGraph *gr, AdArena *ar) {
+    float *a = random_floats(65 * 129, -1, 1), *b = random_floats(129 * 33, -1, 1);
+    float *out[2];
+    int rc = 0;
+    for (int rep = 0; rep < 2; rep++) {
+        ad_arena_reset(ar);
+        gad_graph_reset(gr);
+        GadTensor *ga = gad_input(gr, 2, (int[]){65, 129}, a);
+        GadTensor *gb = gad_input(gr, 2, (int[]){129, 33}, b);
+        GadTensor *y = gad_sum(gr, gad_tanh(gr, gad_matmul(gr, ga, gb)));
+        out[rep] = malloc(sizeof(float));
+        rc = rc || gad_run(gr, NULL) || gad_read(y, out[rep]);
+    }
+    check_true("common.gpu.ad_ops.deterministic", !rc && !memcmp(out[0], out[1], sizeof(float)),
+               "sum(tanh(A B)) for A (65,129), B (129,33), run twice: the same bits (%.9g)",
+               (double)out[0][0]);
+    free(out[0]), free(out[1]), free(a), free(b);
+}
+
+/* A shape the executor does not take: an error message and NULL, not a crash. */
+static void test_bad_shapes(GadGraph *gr) {
+    gad_graph_reset(gr);
+    GadGraph *g2 = gad_graph_new(NULL);
+    GadTensor *a = gad_input(gr, 2, (int[]){3, 1}, NULL), *b = gad_input(gr, 2, (int[]){1, 4}, NULL);
+    GadTensor *y = gad_add(gr, a, b);
+    check_true("common.gpu.ad_ops.bad_shape", y == NULL && g2 == NULL && strlen(gad_error(gr)) > 0,
+               "(3,1) + (1,4) (two-sided broadcasting, not in this slice) returns NULL: \"%s\"",
+               gad_error(gr));
+}
+
+int main(int argc, char **argv) {
+    Cli cli;
+    cli_parse(&cli, argc, argv, PROGRAM_PATH, "every op of gpu_ad against common/ad in f64", 13, NULL);
+    rng_init(&rng, cli.seed, 0);
+    char why[512];
+    GpuContext *g = gpu_test_open(&cli, argc, argv, why, sizeof why);
+    if (!g) {
+        for (int op = 0; op < OP_COUNT; op++) {
+            char id[64];
+            snprintf(id, sizeof id, "common.gpu.ad_ops.%s", OP_NAME[op]);
+            check_skip(id, "no GPU context: %s", why);
+        }
+        check_skip("common.gpu.ad_ops.deterministic", "no GPU context: %s", why);
+        check_skip("common.gpu.ad_ops.bad_shape", "no GPU context: %s", why);
+        gpu_test_close(g, "common.gpu.ad_ops_validation_clean");
+        return check_end();
+    }
+    GadGraph *gr = gad_graph_new(g);
+    AdArena *ar = ad_arena_new(1 << 20);
+    /* matmul / linear: (m, k, n), odd sizes */
+    static const int MM[][3] = {{1, 1, 1}, {7, 33, 5}, {33, 65, 7}, {65, 7, 129}, {129, 129, 33}, {2, 64, 64}};
+    for (size_t i = 0; i < sizeof MM / sizeof MM[0]; i++) {
+        case_linear(gr, ar, MM[i][0], MM[i][1], MM[i][2], 0);
+        case_linear(gr, ar, MM[i][0], MM[i][1], MM[i][2], 1);
+    }
+    /* broadcasting: same shape, row bias, bias first, per-channel NCHW, scalar, size 1 */
+    for (int op = OP_ADD; op <= OP_MUL; op++) {
+        case_binary(gr, ar, op, 2, (int[]){7, 33}, 2, (int[]){7, 33});
+        case_binary(gr, ar, op, 1, (int[]){129}, 1, (int[]){129});
+        case_binary(gr, ar, op, 2, (int[]){65, 33}, 1, (int[]){33});
+        case_binary(gr, ar, op, 1, (int[]){33}, 2, (int[]){65, 33});
+        case_binary(gr, ar, op, 4, (int[]){2, 7, 5, 3}, 4, (int[]){1, 7, 1, 1});
+        case_binary(gr, ar, op, 2, (int[]){33, 7}, 1, (int[]){1});
+        case_binary(gr, ar, op, 1, (int[]){1}, 1, (int[]){1});
+        case_binary(gr, ar, op, 3, (int[]){3, 65, 7}, 2, (int[]){65, 1});
+    }
+    for (int op = OP_RELU; op <= OP_SILU; op++) {
+        case_unary(gr, ar, op, 1, (int[]){1});
+        case_unary(gr, ar, op, 2, (int[]){7, 33});
+        case_unary(gr, ar, op, 2, (int[]){65, 129});
+    }
+    static const int RD[][2] = {{1, 1}, {1, 7}, {8, 8}, {5, 13}, {129, 33}, {17, 241}};
+    for (int op = OP_SUM; op <= OP_MSE; op++)
+        for (size_t i = 0; i < sizeof RD / sizeof RD[0]; i++) case_reduce(gr, ar, op, RD[i][0], RD[i][1]);
+    case_adam(gr, optim_adam(1e-3, 0.9, 0.999, 1e-8, 0), 1, 129);
+    case_adam(gr, optim_adam(3e-4, 0.9, 0.999, 1e-8, 1e-2), 7, 65);
+    case_adam(gr, optim_adamw(1e-2, 0.8, 0.99, 1e-6, 0.1), 3, 33);
+
+    for (int op = 0; op < OP_COUNT; op++) {
+        char id[64];
+        snprintf(id, sizeof id, "common.gpu.ad_ops.%s", OP_NAME[op]);
+        printf("  %-8s %2d cases: worst error/bound forward %.3g, backward %.3g\n", OP_NAME[op],
+               cases[op], worst_fwd[op], worst_bwd[op]);
+        const double w = fmax(worst_fwd[op], worst_bwd[op]);
+        check_le(id, cases[op] > 0 && !failures[op] ? w : INFINITY, 1.0, 0.0, NULL,
+                 "%s on the device vs common/ad f64: every value and gradient within the "
+                 "precision model's bound (%d cases)%s%s", OP_NAME[op], cases[op],
+                 failures[op] ? "; first failure " : "", failures[op] ? first_failure[op] : "");
+    }
+    test_determinism(gr, ar);
+    test_bad_shapes(gr);
+    ad_arena_free(ar);
+    gad_graph_free(gr);
+    gpu_test_close(g, "common.gpu.ad_ops_validation_clean");
+    return check_end();
+}

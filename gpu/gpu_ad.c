@@ -1,0 +1,533 @@
+/* gpu_ad — the device executor of common/ad graphs (gpu/gpu_ad.h); kernels gpu/shaders/ad_*.comp. */
+#include "gpu/gpu_ad.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum {
+    GAD_LEAF,
+    GAD_MATMUL,
+    GAD_LINEAR,
+    GAD_ADD,
+    GAD_SUB,
+    GAD_MUL,
+    GAD_RELU,
+    GAD_TANH,
+    GAD_SIGMOID,
+    GAD_SILU,
+    GAD_SUM,
+    GAD_MEAN
+} GadOp;
+
+/* the reduction tree's fan-in (ad_reduce.comp) */
+#define GAD_CHUNK 64u
+
+struct GadGraph {
+    GpuContext *g;
+    GadTensor **pool; /* temporaries, reused by creation order across steps */
+    int npool, used;
+    GadTensor **tape; /* this step's op outputs that need a backward, in creation order */
+    int ntape, captape;
+    int failed;
+    char err[256];
+};
+
+static void fail(GadGraph *gr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(GadGraph *gr, const char *fmt, ...) {
+    if (gr->failed) return;
+    gr->failed = 1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(gr->err, sizeof gr->err, fmt, ap);
+    va_end(ap);
+}
+
+static int gpu_ok(GadGraph *gr, int rc, const char *what) {
+    if (rc) fail(gr, "%s: %s", what, gpu_error(gr->g));
+    return rc == 0;
+}
+
+GadGraph *gad_graph_new(GpuContext *g) {
+    if (!g) return NULL;
+    GadGraph *gr = calloc(1, sizeof *gr);
+    if (gr) gr->g = g;
+    return gr;
+}
+
+static void free_buffers(GadTensor *t) {
+    gpu_buffer_free(t->val);
+    gpu_buffer_free(t->grad);
+    gpu_buffer_free(t->adam_m);
+    gpu_buffer_free(t->adam_v);
+}
+
+void gad_graph_free(GadGraph *gr) {
+    if (!gr) return;
+    for (int i = 0; i < gr->npool; i++) {
+        free_buffers(gr->pool[i]);
+        free(gr->pool[i]);
+    }
+    free(gr->pool);
+    free(gr->tape);
+    free(gr);
+}
+
+void gad_graph_reset(GadGraph *gr) {
+    gr->used = 0;
+    gr->ntape = 0;
+}
+
+const char *gad_error(const GadGraph *gr) { return gr ? gr->err : "no graph"; }
+
+static size_t bytes_of(long n) { return (size_t)(n > 0 ? n : 1) * sizeof(float); }
+
+/* A buffer of at least n floats in *buf (capacity *cap); reuses what is there. */
+static int ensure(GadGraph *gr, GpuBuffer **buf, size_t *cap, long n) {
+    if (*buf && *cap >= (size_t)n) return 0;
+    gpu_buffer_free(*buf);
+    *buf = gpu_buffer_new(gr->g, bytes_of(n));
+    if (!*buf) {
+        fail(gr, "allocating %ld floats: %s", n, gpu_error(gr->g));
+        *cap = 0;
+        return -1;
+    }
+    *cap = (size_t)(n > 0 ? n : 1);
+    return 0;
+}
+
+static void set_shape(GadTensor *t, int ndim, const int *shape) {
+    t->ndim = ndim;
+    t->size = 1;
+    for (int i = 0; i < AD_MAX_DIM; i++) {
+        t->shape[i] = i < ndim ? shape[i] : 1;
+        if (i < ndim) t->size *= shape[i];
+    }
+}
+
+/* The next temporary of this step, with a gradient buffer when `grad`. */
+static GadTensor *temp(GadGraph *gr, int ndim, const int *shape, int grad) {
+    if (gr->failed) return NULL;
+    if (gr->used == gr->npool) {
+        GadTensor **p = realloc(gr->pool, (size_t)(gr->npool + 1) * sizeof *p);
+        if (!p) return fail(gr, "out of host memory"), NULL;
+        gr->pool = p;
+        if (!(p[gr->npool] = calloc(1, sizeof **p))) return fail(gr, "out of host memory"), NULL;
+        gr->npool++;
+    }
+    GadTensor *t = gr->pool[gr->used++];
+    set_shape(t, ndim, shape);
+    t->requires_grad = grad;
+    t->is_param = 0;
+    t->op = GAD_LEAF;
+    t->in[0] = t->in[1] = t->in[2] = NULL;
+    t->bcast[0] = t->bcast[1] = 0;
+    t->outer = t->mid = t->inner = 1;
+    if (ensure(gr, &t->val, &t->cap_val, t->size)) return NULL;
+    if (grad && ensure(gr, &t->grad, &t->cap_grad, t->size)) return NULL;
+    return t;
+}
+
+static int push_tape(GadGraph *gr, GadTensor *t) {
+    if (!t->requires_grad) return 0;
+    if (gr->ntape == gr->captape) {
+        int cap = gr->captape ? 2 * gr->captape : 64;
+        GadTensor **p = realloc(gr->tape, (size_t)cap * sizeof *p);
+        if (!p) return fail(gr, "out of host memory"), -1;
+        gr->tape = p;
+        gr->captape = cap;
+    }
+    gr->tape[gr->ntape++] = t;
+    return 0;
+}
+
+GadTensor *gad_param_from_ad(GadGraph *gr, const AdTensor *p) {
+    if (!gr || gr->failed) return NULL;
+    GadTensor *t = calloc(1, sizeof *t);
+    float *host = malloc(bytes_of(p->size));
+    if (!t || !host) {
+        free(t);
+        free(host);
+        return fail(gr, "out of host memory"), NULL;
+    }
+    set_shape(t, p->ndim, p->shape);
+    t->requires_grad = t->is_param = 1;
+    for (long i = 0; i < p->size; i++) host[i] = (float)ad_get(p, i);
+    int ok = !ensure(gr, &t->val, &t->cap_val, t->size) &&
+             !ensure(gr, &t->grad, &t->cap_grad, t->size) &&
+             gpu_ok(gr, gpu_buffer_write(t->val, 0, host, bytes_of(t->size)), "upload");
+    free(host);
+    if (!ok) {
+        gad_tensor_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+int gad_param_to_ad(GadTensor *t, AdTensor *p) {
+    if (!t || p->size != t->size) return -1;
+    float *host = malloc(bytes_of(t->size));
+    if (!host) return -1;
+    int rc = gad_read(t, host);
+    if (!rc)
+        for (long i = 0; i < t->size; i++) ad_set(p, i, host[i]);
+    free(host);
+    return rc;
+}
+
+void gad_tensor_free(GadTensor *param) {
+    if (!param || !param->is_param) return;
+    free_buffers(param);
+    free(param);
+}
+
+GadTensor *gad_input(GadGraph *gr, int ndim, const int *shape, const float *src) {
+    if (!gr) return NULL;
+    GadTensor *t = temp(gr, ndim, shape, 0);
+    if (!t) return NULL;
+    static const float zero = 0.0f;
+    if (src) {
+        if (!gpu_ok(gr, gpu_buffer_write(t->val, 0, src, bytes_of(t->size)), "upload")) return NULL;
+    } else if (t->size > 0) {
+        /* a pooled buffer holds last step's values: zero it on the device */
+        struct { uint32_t n, spread; float value, scale; } pc = {(uint32_t)t->size, 0, zero, 0};
+        GpuBuffer *b[2] = {t->val, NULL};
+        if (!gpu_ok(gr, gpu_dispatch(gr->g, "ad_fill", b, 2, &pc, sizeof pc, (uint32_t)t->size),
+                    "ad_fill"))
+            return NULL;
+    }
+    return t;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Dispatch helpers, one per kernel                                                           */
+
+/* C (m,n) (=|+=) op(A) op(B) (+ bias), ad_matmul.comp */
+static int rec_matmul(GadGraph *gr, GpuBuffer *a, GpuBuffer *b, GpuBuffer *c, GpuBuffer *bias,
+                      unsigned m, unsigned n, unsigned k, int ta, int tb, int acc) {
+    unsigned wg = gpu_info(gr->g)->workgroup_size, tile = 1;
+    while ((tile + 1) * (tile + 1) <= wg && tile < 16) tile++;
+    struct { uint32_t m, n, k, tile, ta, tb, acc, has_bias; } pc = {
+        m, n, k, tile, (uint32_t)ta, (uint32_t)tb, (uint32_t)acc, bias != NULL};
+    uint64_t tiles = (uint64_t)((m + tile - 1) / tile) * ((n + tile - 1) / tile);
+    uint64_t items = tiles * wg;
+    if (items > 65535ull * wg) items = 65535ull * wg; /* the kernel loops over tiles */
+    GpuBuffer *bufs[4] = {a, b, c, bias};
+    return gpu_ok(gr, gpu_dispatch(gr->g, "ad_matmul", bufs, 4, &pc, sizeof pc, (uint32_t)items),
+                  "ad_matmul") ? 0 : -1;
+}
+
+static int rec_fill(GadGraph *gr, GpuBuffer *x, long n, float value) {
+    struct { uint32_t n, spread; float value, scale; } pc = {(uint32_t)n, 0, value, 0};
+    GpuBuffer *b[2] = {x, NULL};
+    return gpu_ok(gr, gpu_dispatch(gr->g, "ad_fill", b, 2, &pc, sizeof pc, (uint32_t)n),
+                  "ad_fill") ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Ops                                                                                        */
+
+static int live(const GadGraph *gr, const GadTensor *a) { return gr && !gr->failed && a; }
+
+GadTensor *gad_linear(GadGraph *gr, GadTensor *x, GadTensor *w, GadTensor *b) {
+    if (!gr || gr->failed || !x || !w) return NULL;
+    if (x->ndim != 2 || w->ndim != 2 || x->shape[1] != w->shape[0] ||
+        (b && (b->size != w->shape[1]))) {
+        fail(gr, "gad_linear: shapes (%d,%d) (%d,%d) bias %ld", x->shape[0], x->shape[1],
+             w->shape[0], w->shape[1], b ? b->size : 0L);
+        return NULL;
+    }
+    const int shape[2] = {x->shape[0], w->shape[1]};
+    const int grad = x->requires_grad || w->requires_grad || (b && b->requires_grad);
+    GadTensor *y = temp(gr, 2, shape, grad);
+    if (!y) return NULL;
+    y->op = b ? GAD_LINEAR : GAD_MATMUL;
+    y->in[0] = x;
+    y->in[1] = w;
+    y->in[2] = b;
+    if (rec_matmul(gr, x->val, w->val, y->val, b ? b->val : NULL, (unsigned)shape[0],
+                   (unsigned)shape[1], (unsigned)x->shape[1], 0, 0, 0))
+        return NULL;
+    return push_tape(gr, y) ? NULL : y;
+}
+
+GadTensor *gad_matmul(GadGraph *gr, GadTensor *a, GadTensor *b) {
+    if (gr && !gr->failed && a && b && (a->ndim != 2 || b->ndim != 2)) {
+        fail(gr, "gad_matmul: 2-D operands only in this slice (ndim %d, %d)", a->ndim, b->ndim);
+        return NULL;
+    }
+    return gad_linear(gr, a, b, NULL);
+}
+
+/* How operand x broadcasts to `out` (a full operand's shape): full (0), or a vector along one
+   contiguous block of axes [p, q) of out (1, with outer/mid/inner); -1 if neither. */
+static int bcast_layout(const GadTensor *x, const GadTensor *out, unsigned *outer, unsigned *mid,
+                        unsigned *inner) {
+    if (x->size == out->size) {
+        *outer = *inner = 1;
+        *mid = (unsigned)out->size;
+        return 0;
+    }
+    if (x->ndim > out->ndim) return -1;
+    int xs[AD_MAX_DIM], off = out->ndim - x->ndim, p = -1, q = -1;
+    for (int i = 0; i < out->ndim; i++) {
+        xs[i] = i < off ? 1 : x->shape[i - off];
+        if (xs[i] != 1) {
+            if (p < 0) p = i;
+            q = i + 1;
+        }
+    }
+    if (p < 0) p = q = out->ndim; /* a scalar */
+    long o = 1, m = 1, n = 1;
+    for (int i = 0; i < out->ndim; i++) {
+        if (i >= p && i < q) {
+            if (xs[i] != out->shape[i]) return -1;
+            m *= out->shape[i];
+        } else if (i < p) {
+            o *= out->shape[i];
+        } else {
+            n *= out->shape[i];
+        }
+        if (i < p || i >= q) {
+            if (xs[i] != 1) return -1;
+        }
+    }
+    *outer = (unsigned)o;
+    *mid = (unsigned)m;
+    *inner = (unsigned)n;
+    return 1;
+}
+
+static GadTensor *binary(GadGraph *gr, int op, GadTensor *a, GadTensor *b, const char *name) {
+    if (!gr || gr->failed || !a || !b) return NULL;
+    GadTensor *full = a->size >= b->size ? a : b;
+    unsigned o[2], m[2], n[2];
+    int ba = bcast_layout(a, full, &o[0], &m[0], &n[0]);
+    int bb = bcast_layout(b, full, &o[1], &m[1], &n[1]);
+    if (ba < 0 || bb < 0) {
+        fail(gr, "%s: sizes %ld and %ld: one operand must have the output's shape and the other "
+                 "vary along one block of its axes (this slice)", name, a->size, b->size);
+        return NULL;
+    }
+    GadTensor *y = temp(gr, full->ndim, full->shape, a->requires_grad || b->requires_grad);
+    if (!y) return NULL;
+    y->op = op;
+    y->in[0] = a;
+    y->in[1] = b;
+    y->bcast[0] = ba;
+    y->bcast[1] = bb;
+    const int k = ba ? 0 : 1; /* the broadcast operand's layout (or either, both full) */
+    y->outer = o[k];
+    y->mid = m[k];
+    y->inner = n[k];
+    struct { uint32_t n, op, ab, bb, mid, inner; } pc = {
+        (uint32_t)y->size, (uint32_t)(op - GAD_ADD), (uint32_t)ba, (uint32_t)bb, y->mid, y->inner};
+    GpuBuffer *bufs[3] = {a->val, b->val, y->val};
+    if (!gpu_ok(gr, gpu_dispatch(gr->g, "ad_binary", bufs, 3, &pc, sizeof pc, (uint32_t)y->size),
+                name))
+        return NULL;
+    return push_tape(gr, y) ? NULL : y;
+}
+
+GadTensor *gad_add(GadGraph *gr, GadTensor *a, GadTensor *b) { return binary(gr, GAD_ADD, a, b, "gad_add"); }
+GadTensor *gad_sub(GadGraph *gr, GadTensor *a, GadTensor *b) { return binary(gr, GAD_SUB, a, b, "gad_sub"); }
+GadTensor *gad_mul(GadGraph *gr, GadTensor *a, GadTensor *b) { return binary(gr, GAD_MUL, a, b, "gad_mul"); }
+
+static GadTensor *unary(GadGraph *gr, int op, GadTensor *a) {
+    if (!live(gr, a)) return NULL;
+    GadTensor *y = temp(gr, a->ndim, a->shape, a->requires_grad);
+    if (!y) return NULL;
+    y->op = op;
+    y->in[0] = a;
+    struct { uint32_t n, op, backward; } pc = {(uint32_t)a->size, (uint32_t)(op - GAD_RELU), 0};
+    GpuBuffer *bufs[4] = {a->val, y->val, NULL, NULL};
+    if (!gpu_ok(gr, gpu_dispatch(gr->g, "ad_unary", bufs, 4, &pc, sizeof pc, (uint32_t)a->size),
+                "ad_unary"))
+        return NULL;
+    return push_tape(gr, y) ? NULL : y;
+}
+
+GadTensor *gad_relu(GadGraph *gr, GadTensor *a) { return unary(gr, GAD_RELU, a); }
+GadTensor *gad_tanh(GadGraph *gr, GadTensor *a) { return unary(gr, GAD_TANH, a); }
+GadTensor *gad_sigmoid(GadGraph *gr, GadTensor *a) { return unary(gr, GAD_SIGMOID, a); }
+GadTensor *gad_silu(GadGraph *gr, GadTensor *a) { return unary(gr, GAD_SILU, a); }
+
+/* The fixed tree: levels of GAD_CHUNK-element sequential sums until one value is left; the
+   scale (1/n for the mean, rounded to float once) multiplies the last level. */
+static GadTensor *reduce(GadGraph *gr, int op, GadTensor *a) {
+    if (!live(gr, a)) return NULL;
+    const float scale = op == GAD_MEAN ? (float)(1.0 / (double)a->size) : 1.0f;
+    GpuBuffer *src = a->val;
+    unsigned n = (unsigned)a->size;
+    GadTensor *y = NULL;
+    do {
+        unsigned nout = (n + GAD_CHUNK - 1) / GAD_CHUNK;
+        if (nout == 0) nout = 1;
+        GadTensor *lvl;
+        if (nout == 1) {
+            lvl = y = temp(gr, 0, NULL, a->requires_grad);
+        } else {
+            const int s[1] = {(int)nout};
+            lvl = temp(gr, 1, s, 0);
+        }
+        if (!lvl) return NULL;
+        struct { uint32_t n, chunk, nout; float scale; } pc = {n, GAD_CHUNK, nout,
+                                                               nout == 1 ? scale : 1.0f};
+        GpuBuffer *bufs[2] = {src, lvl->val};
+        if (!gpu_ok(gr, gpu_dispatch(gr->g, "ad_reduce", bufs, 2, &pc, sizeof pc, nout),
+                    "ad_reduce"))
+            return NULL;
+        src = lvl->val;
+        n = nout;
+    } while (!y);
+    y->op = op;
+    y->in[0] = a;
+    return push_tape(gr, y) ? NULL : y;
+}
+
+GadTensor *gad_sum(GadGraph *gr, GadTensor *a) { return reduce(gr, GAD_SUM, a); }
+GadTensor *gad_mean(GadGraph *gr, GadTensor *a) { return reduce(gr, GAD_MEAN, a); }
+
+GadTensor *gad_mse(GadGraph *gr, GadTensor *a, GadTensor *b) {
+    GadTensor *d = gad_sub(gr, a, b);
+    return gad_mean(gr, gad_mul(gr, d, d));
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Backward                                                                                   */
+
+/* gx += sign * g (* other) for input i of binary op y (ad_binary_back.comp) */
+static int back_binary(GadGraph *gr, GadTensor *y, int i) {
+    GadTensor *x = y->in[i], *other = y->in[1 - i];
+    if (!x->requires_grad) return 0;
+    struct { uint32_t n, mul, xb, ob, mid, inner, outer; float sign; } pc = {
+        (uint32_t)y->size, y->op == GAD_MUL, (uint32_t)y->bcast[i], (uint32_t)y->bcast[1 - i],
+        y->mid, y->inner, y->outer, (y->op == GAD_SUB && i == 1) ? -1.0f : 1.0f};
+    GpuBuffer *bufs[3] = {y->grad, other->val, x->grad};
+    const uint32_t items = y->bcast[i] ? y->mid : (uint32_t)y->size;
+    return gpu_ok(gr, gpu_dispatch(gr->g, "ad_binary_back", bufs, 3, &pc, sizeof pc, items),
+                  "ad_binary_back") ? 0 : -1;
+}
+
+static int back_one(GadGraph *gr, GadTensor *y) {
+    GadTensor *a = y->in[0], *b = y->in[1];
+    switch (y->op) {
+    case GAD_MATMUL:
+    case GAD_LINEAR: {
+        const unsigned m = (unsigned)a->shape[0], k = (unsigned)a->shape[1],
+                       n = (unsigned)b->shape[1];
+        //: $\bar X \mathrel{+}= \bar Y W^\top$, $\bar W \mathrel{+}= X^\top \bar Y$
+        if (a->requires_grad && rec_matmul(gr, y->grad, b->val, a->grad, NULL, m, k, n, 0, 1, 1))
+            return -1;
+        if (b->requires_grad && rec_matmul(gr, a->val, y->grad, b->grad, NULL, k, n, m, 1, 0, 1))
+            return -1;
+        GadTensor *bias = y->in[2];
+        if (bias && bias->requires_grad) {
+            //: $\bar b_j \mathrel{+}= \sum_i \bar Y_{ij}$ (rows in order)
+            struct { uint32_t n, mul, xb, ob, mid, inner, outer; float sign; } pc = {
+                (uint32_t)y->size, 0, 1, 0, n, 1, m, 1.0f};
+            GpuBuffer *bufs[3] = {y->grad, NULL, bias->grad};
+            if (!gpu_ok(gr, gpu_dispatch(gr->g, "ad_binary_back", bufs, 3, &pc, sizeof pc, n),
+                        "ad_binary_back"))
+                return -1;
+        }
+        return 0;
+    }
+    case GAD_ADD:
+    case GAD_SUB:
+    case GAD_MUL:
+        return back_binary(gr, y, 0) || back_binary(gr, y, 1) ? -1 : 0;
+    case GAD_RELU:
+    case GAD_TANH:
+    case GAD_SIGMOID:
+    case GAD_SILU: {
+        if (!a->requires_grad) return 0;
+        struct { uint32_t n, op, backward; } pc = {(uint32_t)a->size, (uint32_t)(y->op - GAD_RELU), 1};
+        GpuBuffer *bufs[4] = {a->val, y->val, y->grad, a->grad};
+        return gpu_ok(gr, gpu_dispatch(gr->g, "ad_unary", bufs, 4, &pc, sizeof pc,
+                                       (uint32_t)a->size), "ad_unary") ? 0 : -1;
+    }
+    case GAD_SUM:
+    case GAD_MEAN: {
+        if (!a->requires_grad) return 0;
+        const float scale = y->op == GAD_MEAN ? (float)(1.0 / (double)a->size) : 1.0f;
+        struct { uint32_t n, spread; float value, scale; } pc = {(uint32_t)a->size, 1, 0, scale};
+        GpuBuffer *bufs[2] = {a->grad, y->grad};
+        return gpu_ok(gr, gpu_dispatch(gr->g, "ad_fill", bufs, 2, &pc, sizeof pc,
+                                       (uint32_t)a->size), "ad_fill") ? 0 : -1;
+    }
+    default:
+        fail(gr, "gad_backward: unknown op %d", y->op);
+        return -1;
+    }
+}
+
+int gad_backward(GadGraph *gr, GadTensor *loss) {
+    if (!gr || gr->failed) return -1;
+    if (!loss || loss->size != 1 || !loss->requires_grad) {
+        fail(gr, "gad_backward: the loss must be one element that depends on a parameter");
+        return -1;
+    }
+    /* the temporaries' gradients start at 0 (pooled buffers hold last step's), the loss's at 1 */
+    for (int i = 0; i < gr->ntape; i++)
+        if (rec_fill(gr, gr->tape[i]->grad, gr->tape[i]->size, gr->tape[i] == loss ? 1.0f : 0.0f))
+            return -1;
+    for (int i = gr->ntape - 1; i >= 0; i--)
+        if (back_one(gr, gr->tape[i])) return -1;
+    return 0;
+}
+
+int gad_zero_grad(GadGraph *gr, GadTensor **params, int n) {
+    if (!gr || gr->failed) return -1;
+    for (int i = 0; i < n; i++)
+        if (rec_fill(gr, params[i]->grad, params[i]->size, 0.0f)) return -1;
+    return 0;
+}
+
+int gad_adam_step(GadGraph *gr, GadTensor **params, int n, const OptimConfig *cfg, long t) {
+    if (!gr || gr->failed) return -1;
+    if (cfg->kind == OPTIM_SGD || t < 1) {
+        fail(gr, "gad_adam_step: Adam or AdamW at t >= 1 only");
+        return -1;
+    }
+    //: the bias corrections of [eq:common.optim.adam], folded in on the host as optim_step does
+    const double bias1 = 1.0 - pow(cfg->beta1, (double)t);
+    const double bias2_sqrt = sqrt(1.0 - pow(cfg->beta2, (double)t));
+    struct {
+        uint32_t n, decoupled;
+        float b1, b2, omb1, omb2, eps, step_size, bias2_sqrt, wd, shrink;
+    } pc = {0, cfg->kind == OPTIM_ADAMW, (float)cfg->beta1, (float)cfg->beta2,
+            (float)(1.0 - cfg->beta1), (float)(1.0 - cfg->beta2), (float)cfg->eps,
+            (float)(cfg->lr / bias1), (float)bias2_sqrt, (float)cfg->weight_decay,
+            (float)(1.0 - cfg->lr * cfg->weight_decay)};
+    for (int i = 0; i < n; i++) {
+        GadTensor *p = params[i];
+        size_t cm = p->adam_m ? (size_t)p->size : 0, cv = cm;
+        if (!p->adam_m && (ensure(gr, &p->adam_m, &cm, p->size) ||
+                           ensure(gr, &p->adam_v, &cv, p->size)))
+            return -1;
+        pc.n = (uint32_t)p->size;
+        GpuBuffer *bufs[4] = {p->val, p->grad, p->adam_m, p->adam_v};
+        if (!gpu_ok(gr, gpu_dispatch(gr->g, "ad_adam", bufs, 4, &pc, sizeof pc, pc.n), "ad_adam"))
+            return -1;
+    }
+    return 0;
+}
+
+int gad_run(GadGraph *gr, double *gpu_seconds) {
+    if (!gr || gr->failed) return -1;
+    return gpu_ok(gr, gpu_run_batch(gr->g, gpu_seconds), "gpu_run_batch") ? 0 : -1;
+}
+
+int gad_read(GadTensor *t, float *dst) {
+    if (!t) return -1;
+    return gpu_buffer_read(t->val, 0, dst, (size_t)t->size * sizeof(float));
+}
+
+int gad_read_grad(GadTensor *t, float *dst) {
+    if (!t || !t->grad) return -1;
+    return gpu_buffer_read(t->grad, 0, dst, (size_t)t->size * sizeof(float));
+}

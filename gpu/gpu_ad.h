@@ -1,0 +1,103 @@
+/*: # gpu_ad — common/ad graphs executed op by op on the Vulkan device
+
+`common/ad` builds a network's forward pass op by op on the CPU and records a tape for the
+backward pass (eq. common.ad.vjp). This executor does the same with **tensors resident on the
+device**: every op records one or more compute dispatches (it does not run them), `gad_backward`
+records the backward dispatches in reverse tape order, `gad_adam_step` records the optimiser, and
+`gad_run` submits everything as **one** `gpu_run_batch`: one submission per training step.
+
+**Tensors.** A `GadTensor` mirrors an `AdTensor` (row-major, up to 4 dimensions, float32 on the
+device). Parameters are persistent (`gad_param_from_ad` uploads an `AdTensor` parameter,
+`gad_param_to_ad` downloads it back); everything else is a temporary of the current step, whose
+device buffers come from a pool indexed by creation order, so a loop that builds the same graph
+every step allocates nothing after its first step (the design of `AdArena`). `AdTensor` itself
+is untouched.
+
+**Ops of this slice** (forward and backward): `gad_matmul` and `gad_linear` (a tiled kernel with
+workgroup shared memory, `ad_matmul.comp`), `gad_add`, `gad_sub`, `gad_mul` (same shape, or one
+operand broadcast along a contiguous block of axes: a row bias (C) over (N,C), a per-channel
+(1,C,1,1) over NCHW, a scalar), `gad_relu`, `gad_tanh`, `gad_sigmoid`, `gad_silu`, `gad_sum`,
+`gad_mean` (a fixed summation tree), `gad_mse`; Adam/AdamW and gradient zeroing on the device.
+
+**Determinism.** Every sum has one fixed order (a matmul entry in k order, a broadcast gradient
+in row order, a reduction along a fixed tree of 64-element chunks), so results never depend on
+the scheduling.
+
+**Errors.** An op returns NULL when the device fails or shapes do not fit, and every op given a
+NULL input returns NULL, so a graph can be built without checking each op; `gad_error` says what
+went wrong first. Nothing here exits.
+
+**Uploads** (`gad_input`, `gad_param_from_ad`) write at once; they must happen before the ops
+that read them are recorded in the same step (the previous step's batch has completed by then).
+*/
+#ifndef GPU_GPU_AD_H
+#define GPU_GPU_AD_H
+
+#include "common/ad.h"
+#include "common/optim.h"
+#include "gpu/gpu.h"
+
+typedef struct GadGraph GadGraph;
+typedef struct GadTensor GadTensor;
+
+struct GadTensor {
+    /* public, read-only */
+    int ndim;
+    int shape[AD_MAX_DIM];
+    long size;
+    int requires_grad, is_param;
+    /* private */
+    GpuBuffer *val, *grad, *adam_m, *adam_v;
+    size_t cap_val, cap_grad;       /* element capacities of the pooled buffers */
+    int op;                         /* GadOp of gpu_ad.c */
+    GadTensor *in[3];
+    int bcast[2];                   /* per input of a binary op: 1 = broadcast vector */
+    unsigned outer, mid, inner;     /* broadcast layout of a binary op (gpu_ad.c) */
+};
+
+/* A graph executor on context g (not owned). NULL on allocation failure. */
+GadGraph *gad_graph_new(GpuContext *g);
+void gad_graph_free(GadGraph *gr); /* NULL-safe; parameters are freed by gad_tensor_free */
+/* Starts a new step: forgets the temporaries and the tape (their buffers are kept). */
+void gad_graph_reset(GadGraph *gr);
+const char *gad_error(const GadGraph *gr); /* first error since gad_graph_new, or "" */
+
+/* Parameters: a device copy of an AdTensor parameter (any dtype, converted to float32), with a
+   zeroed gradient; and the way back (values into p->data, converted). */
+GadTensor *gad_param_from_ad(GadGraph *gr, const AdTensor *p);
+int gad_param_to_ad(GadTensor *t, AdTensor *p);
+void gad_tensor_free(GadTensor *param); /* parameters only; NULL-safe */
+
+/* A temporary input of this step (no gradient), values from src (NULL: zeros). */
+GadTensor *gad_input(GadGraph *gr, int ndim, const int *shape, const float *src);
+
+/* Ops: shapes and semantics as the ad_* op of the same name (common/ad.h). */
+GadTensor *gad_matmul(GadGraph *gr, GadTensor *a, GadTensor *b); /* (m,k)@(k,n) */
+GadTensor *gad_linear(GadGraph *gr, GadTensor *x, GadTensor *w, GadTensor *b); /* b may be NULL */
+GadTensor *gad_add(GadGraph *gr, GadTensor *a, GadTensor *b);
+GadTensor *gad_sub(GadGraph *gr, GadTensor *a, GadTensor *b);
+GadTensor *gad_mul(GadGraph *gr, GadTensor *a, GadTensor *b);
+GadTensor *gad_relu(GadGraph *gr, GadTensor *a);
+GadTensor *gad_tanh(GadGraph *gr, GadTensor *a);
+GadTensor *gad_sigmoid(GadGraph *gr, GadTensor *a);
+GadTensor *gad_silu(GadGraph *gr, GadTensor *a);
+GadTensor *gad_sum(GadGraph *gr, GadTensor *a);
+GadTensor *gad_mean(GadGraph *gr, GadTensor *a);
+/* mean((a - b)^2) over all elements, as mean(mul(sub(a, b), sub(a, b))). */
+GadTensor *gad_mse(GadGraph *gr, GadTensor *a, GadTensor *b);
+
+/* Records the backward pass from a one-element loss (seed 1); parameter gradients accumulate
+   as in common/ad until gad_zero_grad. Returns 0 or -1. */
+int gad_backward(GadGraph *gr, GadTensor *loss);
+int gad_zero_grad(GadGraph *gr, GadTensor **params, int n);
+/* Records one Adam or AdamW step (cfg->kind) at step count t >= 1 (common/optim.h semantics). */
+int gad_adam_step(GadGraph *gr, GadTensor **params, int n, const OptimConfig *cfg, long t);
+
+/* Submits everything recorded since the last run (one gpu_run_batch) and waits. */
+int gad_run(GadGraph *gr, double *gpu_seconds);
+
+/* Downloads (after gad_run): t->size floats of the values or of the gradient. */
+int gad_read(GadTensor *t, float *dst);
+int gad_read_grad(GadTensor *t, float *dst);
+
+#endif
