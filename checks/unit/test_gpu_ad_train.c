@@ -316,7 +316,7 @@ int main(int argc, char **argv) {
     cli_parse(&cli, argc, argv, PROGRAM_PATH, "the MLP training loop on gpu_ad vs common/ad", 17, NULL);
     char why[512];
     GpuContext *g = gpu_test_open(&cli, argc, argv, why, sizeof why);
-    const long steps = cli_scale(&cli, 20, 100, 400);
+    const long steps = cli_scale(&cli, 20, 60, 400);
     test_step_from_cpu_state(g, 0, cli.seed);
     test_step_from_cpu_state(g, steps / 2, cli.seed);
     test_step_from_cpu_state(g, steps, cli.seed);
