@@ -205,6 +205,15 @@ GadTensor *gad_input(GadGraph *gr, int ndim, const int *shape, const float *src)
 /* ---------------------------------------------------------------------------------------- */
 /* Dispatch helpers, one per kernel                                                           */
 
+/* A CPU Vulkan driver silently ends a shader loop after GPU_CPU_DRIVER_LOOP_LIMIT iterations
+   (gpu.h); work whose loops would run longer is refused there, so the caller falls back. */
+static int loop_ok(GadGraph *gr, const char *kernel, uint64_t iterations) {
+    if (!gpu_info(gr->g)->is_cpu_device || iterations <= GPU_CPU_DRIVER_LOOP_LIMIT) return 1;
+    fail(gr, "%s: %llu loop iterations per work item exceed the CPU driver's limit %d", kernel,
+         (unsigned long long)iterations, GPU_CPU_DRIVER_LOOP_LIMIT);
+    return 0;
+}
+
 /* C (m,n) (=|+=) op(A) op(B) (+ bias), ad_matmul.comp */
 static int rec_matmul(GadGraph *gr, GpuBuffer *a, GpuBuffer *b, GpuBuffer *c, GpuBuffer *bias,
                       unsigned m, unsigned n, unsigned k, int ta, int tb, int acc) {
@@ -215,6 +224,7 @@ static int rec_matmul(GadGraph *gr, GpuBuffer *a, GpuBuffer *b, GpuBuffer *c, Gp
     uint64_t tiles = (uint64_t)((m + tile - 1) / tile) * ((n + tile - 1) / tile);
     uint64_t items = tiles * wg;
     if (items > 65535ull * wg) items = 65535ull * wg; /* the kernel loops over tiles */
+    if (!loop_ok(gr, "ad_matmul", (uint64_t)k * ((tiles + 65534) / 65535))) return -1;
     GpuBuffer *bufs[4] = {a, b, c, bias};
     return gpu_ok(gr, gpu_dispatch(gr->g, "ad_matmul", bufs, 4, &pc, sizeof pc, (uint32_t)items),
                   "ad_matmul") ? 0 : -1;
@@ -408,6 +418,7 @@ static int back_binary(GadGraph *gr, GadTensor *y, int i) {
         y->mid, y->inner, y->outer, (y->op == GAD_SUB && i == 1) ? -1.0f : 1.0f};
     GpuBuffer *bufs[3] = {y->grad, other->val, x->grad};
     const uint32_t items = y->bcast[i] ? y->mid : (uint32_t)y->size;
+    if (y->bcast[i] && !loop_ok(gr, "ad_binary_back", (uint64_t)y->outer * y->inner)) return -1;
     return gpu_ok(gr, gpu_dispatch(gr->g, "ad_binary_back", bufs, 3, &pc, sizeof pc, items),
                   "ad_binary_back") ? 0 : -1;
 }
@@ -429,6 +440,7 @@ static int back_one(GadGraph *gr, GadTensor *y) {
             //: $\bar b_j \mathrel{+}= \sum_i \bar Y_{ij}$ (rows in order)
             struct { uint32_t n, mul, xb, ob, mid, inner, outer; float sign; } pc = {
                 (uint32_t)y->size, 0, 1, 0, n, 1, m, 1.0f};
+            if (!loop_ok(gr, "ad_binary_back", m)) return -1;
             GpuBuffer *bufs[3] = {y->grad, NULL, bias->grad};
             if (!gpu_ok(gr, gpu_dispatch(gr->g, "ad_binary_back", bufs, 3, &pc, sizeof pc, n),
                         "ad_binary_back"))

@@ -171,7 +171,7 @@ static void case_linear(GadGraph *gr, AdArena *ar, int m, int k, int n, int bias
     cases[op]++;
     const float *r = run.r;
     /* forward: y_ij = sum_k x_ik w_kj (+ b_j): gamma_{k(+1)} (sum |x w| + |b|) */
-    double *bound = malloc(sizeof(double) * (size_t)m * n);
+    double *bound = calloc((size_t)m * n, sizeof(double));
     for (int i = 0; i < m; i++)
         for (int j = 0; j < n; j++) {
             double s = bias ? fabs(bv[j]) : 0;
@@ -180,7 +180,7 @@ static void case_linear(GadGraph *gr, AdArena *ar, int m, int k, int n, int bias
         }
     record(op, 0, worst_ratio(run.gy, ad_f64(run.cy), bound, (long)m * n), what);
     /* dX = R W^T accumulated: gamma_{n+1} sum_j |R_ij w_qj| */
-    double *bx = malloc(sizeof(double) * (size_t)m * k);
+    double *bx = calloc((size_t)m * k, sizeof(double));
     for (int i = 0; i < m; i++)
         for (int q = 0; q < k; q++) {
             double s = 0;
@@ -189,7 +189,7 @@ static void case_linear(GadGraph *gr, AdArena *ar, int m, int k, int n, int bias
         }
     record(op, 1, worst_ratio(run.ggrad[0], ad_grad_f64(run.cx[0]), bx, (long)m * k), what);
     /* dW = X^T R accumulated: gamma_{m+1} sum_i |x_iq R_ij| */
-    double *bw = malloc(sizeof(double) * (size_t)k * n);
+    double *bw = calloc((size_t)k * n, sizeof(double));
     for (int q = 0; q < k; q++)
         for (int j = 0; j < n; j++) {
             double s = 0;
@@ -199,7 +199,7 @@ static void case_linear(GadGraph *gr, AdArena *ar, int m, int k, int n, int bias
     record(op, 1, worst_ratio(run.ggrad[1], ad_grad_f64(run.cx[1]), bw, (long)k * n), what);
     if (bias) {
         /* db_j = sum_i R_ij in row order, accumulated: gamma_{m+1} sum_i |R_ij| */
-        double *bb = malloc(sizeof(double) * (size_t)n);
+        double *bb = calloc((size_t)n, sizeof(double));
         for (int j = 0; j < n; j++) {
             double s = 0;
             for (int i = 0; i < m; i++) s += fabs((double)r[i * n + j]);
@@ -263,7 +263,7 @@ static void case_binary(GadGraph *gr, AdArena *ar, int op, int na, const int *sa
     const long n = run.ysize;
     const int *out = run.cy->shape, nout = run.cy->ndim;
     /* forward: one rounding of exact inputs, u |y| */
-    double *bound = malloc(sizeof(double) * (size_t)n);
+    double *bound = calloc((size_t)n, sizeof(double));
     for (long i = 0; i < n; i++) {
         const double y = ad_f64(run.cy)[i];
         bound[i] = GP_U * fabs(y) + ref_slack(1, fabs(y));
@@ -275,7 +275,7 @@ static void case_binary(GadGraph *gr, AdArena *ar, int op, int na, const int *sa
         const long sz = side ? szb : sza;
         const int *so = side ? sa : sb, nso = side ? na : nb;
         const float *ov = side ? av : bv;
-        double *absum = calloc((size_t)sz, sizeof *absum), *bb = malloc(sizeof(double) * (size_t)sz);
+        double *absum = calloc((size_t)sz, sizeof *absum), *bb = calloc((size_t)sz, sizeof(double));
         long *cnt = calloc((size_t)sz, sizeof *cnt);
         for (long i = 0; i < n; i++) {
             const long j = bindex(out, nout, s, ns, i);
@@ -345,7 +345,7 @@ static void case_unary(GadGraph *gr, AdArena *ar, int op, int ndim, const int *s
         return;
     }
     cases[op]++;
-    double *bf = malloc(sizeof(double) * (size_t)n), *bb = malloc(sizeof(double) * (size_t)n);
+    double *bf = calloc((size_t)n, sizeof(double)), *bb = calloc((size_t)n, sizeof(double));
     for (long i = 0; i < n; i++) {
         const GpErr y = unary_fwd_err(op, xv[i]);
         //: $\bar x = 0 + \bar y\, f'(x)$ with $\bar y = R$ exact
@@ -425,7 +425,7 @@ static void case_reduce(GadGraph *gr, AdArena *ar, int op, int rows, int cols) {
     record(op, 0, worst_ratio(run.gy, ad_f64(run.cy), &bf, 1), what);
     /* backward: sum: R exactly; mean: fl(1/n) R; mse: (0 + g d) + g d into d, then +/- */
     for (int side = 0; side < run.nin; side++) {
-        double *bb = malloc(sizeof(double) * (size_t)n);
+        double *bb = calloc((size_t)n, sizeof(double));
         for (long i = 0; i < n; i++) {
             GpErr gi = op == OP_SUM ? gp_exact(r) : gp_mul(inv_n, gp_exact(r));
             if (op == OP_MSE) {
@@ -481,7 +481,7 @@ static void case_adam(GadGraph *gr, OptimConfig cfg, long t, long n) {
         record(op, 0, INFINITY, what);
     } else {
         cases[op]++;
-        double *ref = malloc(sizeof(double) * (size_t)n), *bb = malloc(sizeof(double) * (size_t)n);
+        double *ref = calloc((size_t)n, sizeof(double)), *bb = calloc((size_t)n, sizeof(double));
         const double bias1 = 1.0 - pow(cfg.beta1, (double)t);
         const double bias2_sqrt = sqrt(1.0 - pow(cfg.beta2, (double)t));
         for (long i = 0; i < n; i++) {
