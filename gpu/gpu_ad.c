@@ -20,7 +20,8 @@ typedef enum {
     GAD_SIGMOID,
     GAD_SILU,
     GAD_SUM,
-    GAD_MEAN
+    GAD_MEAN,
+    GAD_CONV2D
 } GadOp;
 
 /* the reduction tree's fan-in (ad_reduce.comp) */
@@ -126,6 +127,8 @@ static GadTensor *temp(GadGraph *gr, int ndim, const int *shape, int grad) {
     t->in[0] = t->in[1] = t->in[2] = NULL;
     t->bcast[0] = t->bcast[1] = 0;
     t->outer = t->mid = t->inner = 1;
+    t->cols = NULL;
+    t->stride = t->pad = 0;
     if (ensure(gr, &t->val, &t->cap_val, t->size)) return NULL;
     if (grad && ensure(gr, &t->grad, &t->cap_grad, t->size)) return NULL;
     return t;
@@ -406,6 +409,103 @@ GadTensor *gad_mse(GadGraph *gr, GadTensor *a, GadTensor *b) {
     return gad_mean(gr, gad_mul(gr, d, d));
 }
 
+
+/* ---------------------------------------------------------------------------------------- */
+/* conv2d: im2col + matmul + a swap of the last two axes                                      */
+
+typedef struct { uint32_t n, c, h, w, kh, kw, stride, pad, ho, wo; } ConvPush;
+
+static ConvPush conv_push(const GadTensor *y) {
+    const GadTensor *x = y->in[0], *w = y->in[1];
+    return (ConvPush){(uint32_t)x->shape[0], (uint32_t)x->shape[1], (uint32_t)x->shape[2],
+                      (uint32_t)x->shape[3], (uint32_t)w->shape[2], (uint32_t)w->shape[3],
+                      (uint32_t)y->stride, (uint32_t)y->pad, (uint32_t)y->shape[2],
+                      (uint32_t)y->shape[3]};
+}
+
+static int rec_swap(GadGraph *gr, GpuBuffer *x, GpuBuffer *y, unsigned a, unsigned b, unsigned k) {
+    struct { uint32_t a, b, k; } pc = {a, b, k};
+    GpuBuffer *bufs[2] = {x, y};
+    return gpu_ok(gr, gpu_dispatch(gr->g, "ad_swap", bufs, 2, &pc, sizeof pc, a * b * k),
+                  "ad_swap") ? 0 : -1;
+}
+
+GadTensor *gad_conv2d(GadGraph *gr, GadTensor *x, GadTensor *w, GadTensor *b, int stride,
+                      int pad) {
+    if (!gr || gr->failed || !x || !w) return NULL;
+    if (x->ndim != 4 || w->ndim != 4 || x->shape[1] != w->shape[1] || stride < 1 || pad < 0 ||
+        (b && b->size != w->shape[0]) || x->shape[2] + 2 * pad < w->shape[2] ||
+        x->shape[3] + 2 * pad < w->shape[3]) {
+        fail(gr, "gad_conv2d: x (%d,%d,%d,%d), w (%d,%d,%d,%d), stride %d, pad %d do not fit",
+             x->shape[0], x->shape[1], x->shape[2], x->shape[3], w->shape[0], w->shape[1],
+             w->shape[2], w->shape[3], stride, pad);
+        return NULL;
+    }
+    const int n = x->shape[0], o = w->shape[0], kh = w->shape[2], kw = w->shape[3];
+    const int ho = (x->shape[2] + 2 * pad - kh) / stride + 1;
+    const int wo = (x->shape[3] + 2 * pad - kw) / stride + 1;
+    const int rows = n * ho * wo, ckk = x->shape[1] * kh * kw;
+    GadTensor *cols = temp(gr, 2, (int[]){rows, ckk}, 0);
+    GadTensor *yt = temp(gr, 2, (int[]){rows, o}, 0);
+    const int grad = x->requires_grad || w->requires_grad || (b && b->requires_grad);
+    GadTensor *y = temp(gr, 4, (int[]){n, o, ho, wo}, grad);
+    if (!cols || !yt || !y) return NULL;
+    y->op = GAD_CONV2D;
+    y->in[0] = x;
+    y->in[1] = w;
+    y->in[2] = b;
+    y->cols = cols;
+    y->stride = stride;
+    y->pad = pad;
+    const ConvPush pc = conv_push(y);
+    GpuBuffer *bufs[2] = {x->val, cols->val};
+    if (!gpu_ok(gr, gpu_dispatch(gr->g, "ad_im2col", bufs, 2, &pc, sizeof pc,
+                                 (uint32_t)cols->size), "ad_im2col"))
+        return NULL;
+    //: $Y' = \mathrm{cols}\, W^\top + b$, $W$ read as (O, C kh kw)
+    if (rec_matmul(gr, cols->val, w->val, yt->val, b ? b->val : NULL, (unsigned)rows,
+                   (unsigned)o, (unsigned)ckk, 0, 1, 0) ||
+        rec_swap(gr, yt->val, y->val, (unsigned)n, (unsigned)(ho * wo), (unsigned)o))
+        return NULL;
+    return push_tape(gr, y) ? NULL : y;
+}
+
+static int back_conv2d(GadGraph *gr, GadTensor *y) {
+    GadTensor *x = y->in[0], *w = y->in[1], *b = y->in[2];
+    const int n = y->shape[0], o = y->shape[1], hw = y->shape[2] * y->shape[3];
+    const unsigned rows = (unsigned)(n * hw), ckk = (unsigned)y->cols->shape[1];
+    /* the gradient back in the (N Ho Wo, O) layout of the product */
+    GadTensor *gyt = temp(gr, 2, (int[]){(int)rows, o}, 0);
+    if (!gyt || rec_swap(gr, y->grad, gyt->val, (unsigned)n, (unsigned)o, (unsigned)hw)) return -1;
+    //: $\bar W \mathrel{+}= \bar Y'^\top \mathrm{cols}$
+    if (w->requires_grad &&
+        rec_matmul(gr, gyt->val, y->cols->val, w->grad, NULL, (unsigned)o, ckk, rows, 1, 0, 1))
+        return -1;
+    if (b && b->requires_grad) {
+        //: $\bar b_o \mathrel{+}= \sum_r \bar Y'_{ro}$
+        struct { uint32_t n, mul, xb, ob, mid, inner, outer; float sign; } pc = {
+            rows * (unsigned)o, 0, 1, 0, (uint32_t)o, 1, rows, 1.0f};
+        GpuBuffer *bufs[3] = {gyt->val, NULL, b->grad};
+        if (!loop_ok(gr, "ad_binary_back", rows) ||
+            !gpu_ok(gr, gpu_dispatch(gr->g, "ad_binary_back", bufs, 3, &pc, sizeof pc,
+                                     (uint32_t)o), "ad_binary_back"))
+            return -1;
+    }
+    if (x->requires_grad) {
+        //: $\overline{\mathrm{cols}} = \bar Y' W$, then gathered back onto the pixels
+        GadTensor *gcols = temp(gr, 2, (int[]){(int)rows, (int)ckk}, 0);
+        if (!gcols ||
+            rec_matmul(gr, gyt->val, w->val, gcols->val, NULL, rows, ckk, (unsigned)o, 0, 0, 0))
+            return -1;
+        const ConvPush pc = conv_push(y);
+        GpuBuffer *bufs[2] = {gcols->val, x->grad};
+        if (!gpu_ok(gr, gpu_dispatch(gr->g, "ad_col2im", bufs, 2, &pc, sizeof pc,
+                                     (uint32_t)x->size), "ad_col2im"))
+            return -1;
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Backward                                                                                   */
 
@@ -471,6 +571,8 @@ static int back_one(GadGraph *gr, GadTensor *y) {
         return gpu_ok(gr, gpu_dispatch(gr->g, "ad_fill", bufs, 2, &pc, sizeof pc,
                                        (uint32_t)a->size), "ad_fill") ? 0 : -1;
     }
+    case GAD_CONV2D:
+        return back_conv2d(gr, y);
     default:
         fail(gr, "gad_backward: unknown op %d", y->op);
         return -1;

@@ -42,10 +42,10 @@
 /* Bookkeeping: the worst error/bound ratio per op                                           */
 
 enum { OP_MATMUL, OP_LINEAR, OP_ADD, OP_SUB, OP_MUL, OP_RELU, OP_TANH, OP_SIGMOID, OP_SILU,
-       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_COUNT };
+       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_COUNT };
 static const char *OP_NAME[OP_COUNT] = {"matmul", "linear", "add",  "sub",  "mul",
                                         "relu",   "tanh",   "sigmoid", "silu", "sum",
-                                        "mean",   "mse",    "adam"};
+                                        "mean",   "mse",    "adam", "conv2d"};
 static double worst_fwd[OP_COUNT], worst_bwd[OP_COUNT];
 static int cases[OP_COUNT], failures[OP_COUNT];
 static char first_failure[OP_COUNT][160];
@@ -513,6 +513,80 @@ static void case_adam(GadGraph *gr, OptimConfig cfg, long t, long n) {
     free(pv), free(gv), free(out), free(zero);
 }
 
+
+/* ---------------------------------------------------------------------------------------- */
+/* conv2d (im2col + matmul)                                                                   */
+
+typedef struct { int stride, pad; } ConvCfg;
+static AdTensor *cpu_conv(AdArena *ar, AdTensor **x, const void *ctx) {
+    const ConvCfg *c = ctx;
+    return ad_conv2d(ar, x[0], x[1], x[2], c->stride, c->pad);
+}
+static GadTensor *gpu_conv(GadGraph *gr, GadTensor **x, const void *ctx) {
+    const ConvCfg *c = ctx;
+    return gad_conv2d(gr, x[0], x[1], x[2], c->stride, c->pad);
+}
+
+static void case_conv(GadGraph *gr, AdArena *ar, int n, int c, int h, int w, int o, int k,
+                      int stride, int pad) {
+    const int op = OP_CONV2D;
+    char what[96];
+    snprintf(what, sizeof what, "conv2d x (%d,%d,%d,%d) w (%d,%d,%d,%d) s%d p%d", n, c, h, w, o,
+             c, k, k, stride, pad);
+    const long nx = (long)n * c * h * w, nw = (long)o * c * k * k;
+    float *xv = random_floats(nx, -1, 1), *wv = random_floats(nw, -1, 1), *bv = random_floats(o, -1, 1);
+    Run run = {.nin = 3};
+    run.cx[0] = param_of(4, (int[]){n, c, h, w}, xv);
+    run.cx[1] = param_of(4, (int[]){o, c, k, k}, wv);
+    run.cx[2] = param_of(1, (int[]){o}, bv);
+    const ConvCfg cfg = {stride, pad};
+    if (run_case(gr, ar, &run, cpu_conv, gpu_conv, &cfg)) {
+        record(op, 0, INFINITY, what);
+        run_free(&run);
+        free(xv), free(wv), free(bv);
+        return;
+    }
+    cases[op]++;
+    const int ho = run.cy->shape[2], wo = run.cy->shape[3], kk = k * k, rows = n * ho * wo;
+    const float *r = run.r;
+    double *fy = calloc((size_t)run.ysize, sizeof(double)), *sx = calloc((size_t)nx, sizeof(double));
+    double *sw = calloc((size_t)nw, sizeof(double)), *sb = calloc((size_t)o, sizeof(double));
+    /* every product x w that enters an output, with the R weighting it in the backward pass */
+    for (int b = 0; b < n; b++)
+        for (int q = 0; q < o; q++)
+            for (int yy = 0; yy < ho; yy++)
+                for (int xx = 0; xx < wo; xx++) {
+                    const long yi = (((long)b * o + q) * ho + yy) * wo + xx;
+                    fy[yi] += fabs(bv[q]);
+                    sb[q] += fabs(r[yi]);
+                    for (int ch = 0; ch < c; ch++)
+                        for (int i = 0; i < k; i++)
+                            for (int j = 0; j < k; j++) {
+                                const int py = yy * stride - pad + i, px = xx * stride - pad + j;
+                                if (py < 0 || py >= h || px < 0 || px >= w) continue;
+                                const long xi = (((long)b * c + ch) * h + py) * w + px;
+                                const long wi = (((long)q * c + ch) * k + i) * k + j;
+                                fy[yi] += fabs((double)xv[xi] * wv[wi]);
+                                sx[xi] += fabs((double)r[yi] * wv[wi]);
+                                sw[wi] += fabs((double)r[yi] * xv[xi]);
+                            }
+                }
+    /* forward: a dot product of length C k k plus the bias; dx: the sum over (o, i, j) of
+       products, as a matmul of length O then a gather of k k terms and one add; dW, db: sums
+       over the N Ho Wo rows, accumulated */
+    for (long i = 0; i < run.ysize; i++) fy[i] = gam((double)c * kk + 1) * fy[i] + ref_slack(c * kk, fy[i]);
+    for (long i = 0; i < nx; i++) sx[i] = gam((double)o + kk + 2) * sx[i] + ref_slack(o + kk, sx[i]);
+    for (long i = 0; i < nw; i++) sw[i] = gam((double)rows + 1) * sw[i] + ref_slack(rows, sw[i]);
+    for (int i = 0; i < o; i++) sb[i] = gam((double)rows + 1) * sb[i] + ref_slack(rows, sb[i]);
+    record(op, 0, worst_ratio(run.gy, ad_f64(run.cy), fy, run.ysize), what);
+    record(op, 1, worst_ratio(run.ggrad[0], ad_grad_f64(run.cx[0]), sx, nx), what);
+    record(op, 1, worst_ratio(run.ggrad[1], ad_grad_f64(run.cx[1]), sw, nw), what);
+    record(op, 1, worst_ratio(run.ggrad[2], ad_grad_f64(run.cx[2]), sb, o), what);
+    free(fy), free(sx), free(sw), free(sb);
+    run_free(&run);
+    free(xv), free(wv), free(bv);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 
 /* Two runs of the same graph give the same bits (fixed summation orders). */
@@ -593,6 +667,13 @@ int main(int argc, char **argv) {
     case_adam(gr, optim_adam(1e-3, 0.9, 0.999, 1e-8, 0), 1, 129);
     case_adam(gr, optim_adam(3e-4, 0.9, 0.999, 1e-8, 1e-2), 7, 65);
     case_adam(gr, optim_adamw(1e-2, 0.8, 0.99, 1e-6, 0.1), 3, 33);
+    /* conv2d: (n, c, h, w, o, k, stride, pad) */
+    case_conv(gr, ar, 1, 1, 1, 1, 1, 1, 1, 0);
+    case_conv(gr, ar, 2, 3, 7, 5, 4, 3, 1, 1);
+    case_conv(gr, ar, 3, 2, 9, 8, 5, 3, 2, 1);
+    case_conv(gr, ar, 2, 5, 6, 7, 7, 1, 1, 0);
+    case_conv(gr, ar, 1, 4, 11, 13, 3, 5, 2, 2);
+    case_conv(gr, ar, 2, 33, 8, 8, 17, 3, 1, 1);
 
     for (int op = 0; op < OP_COUNT; op++) {
         char id[64];
