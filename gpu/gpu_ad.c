@@ -21,7 +21,8 @@ typedef enum {
     GAD_SILU,
     GAD_SUM,
     GAD_MEAN,
-    GAD_CONV2D
+    GAD_CONV2D,
+    GAD_GROUP_NORM
 } GadOp;
 
 /* the reduction tree's fan-in (ad_reduce.comp) */
@@ -129,6 +130,7 @@ static GadTensor *temp(GadGraph *gr, int ndim, const int *shape, int grad) {
     t->outer = t->mid = t->inner = 1;
     t->cols = NULL;
     t->stride = t->pad = 0;
+    t->eps = 0;
     if (ensure(gr, &t->val, &t->cap_val, t->size)) return NULL;
     if (grad && ensure(gr, &t->grad, &t->cap_grad, t->size)) return NULL;
     return t;
@@ -506,6 +508,88 @@ static int back_conv2d(GadGraph *gr, GadTensor *y) {
     return 0;
 }
 
+
+/* ---------------------------------------------------------------------------------------- */
+/* GroupNorm (ad_groupnorm.comp, phases 0..5)                                                 */
+
+typedef struct { uint32_t n, c, groups, s, phase; float eps, inv_m; } GnPush;
+
+static GnPush gn_push(const GadTensor *x, int groups, float eps, uint32_t phase) {
+    long s = 1;
+    for (int i = 2; i < x->ndim; i++) s *= x->shape[i];
+    const long m = (long)(x->shape[1] / groups) * s;
+    return (GnPush){(uint32_t)x->shape[0], (uint32_t)x->shape[1], (uint32_t)groups, (uint32_t)s,
+                    phase, eps, (float)(1.0 / (double)m)};
+}
+
+static int rec_gn(GadGraph *gr, const GnPush *pc, GpuBuffer *const bufs[8]) {
+    uint32_t items = pc->phase == 0 || pc->phase == 2 ? pc->n * pc->groups
+                   : pc->phase >= 4                   ? pc->c
+                                                      : pc->n * pc->c * pc->s;
+    const uint64_t loop = pc->phase >= 4 ? (uint64_t)pc->n * pc->s
+                                         : (uint64_t)(pc->c / pc->groups) * pc->s;
+    if ((pc->phase == 0 || pc->phase == 2 || pc->phase >= 4) && !loop_ok(gr, "ad_groupnorm", loop))
+        return -1;
+    return gpu_ok(gr, gpu_dispatch(gr->g, "ad_groupnorm", bufs, 8, pc, sizeof *pc, items),
+                  "ad_groupnorm") ? 0 : -1;
+}
+
+GadTensor *gad_group_norm(GadGraph *gr, GadTensor *x, int groups, GadTensor *weight,
+                          GadTensor *bias, double eps) {
+    if (!gr || gr->failed || !x || !weight || !bias) {
+        if (gr && !gr->failed && x && (!weight || !bias))
+            fail(gr, "gad_group_norm: weight and bias are required in this slice");
+        return NULL;
+    }
+    if (x->ndim < 2 || groups < 1 || x->shape[1] % groups || weight->size != x->shape[1] ||
+        bias->size != x->shape[1]) {
+        fail(gr, "gad_group_norm: %d channels, %d groups, weight %ld, bias %ld", x->shape[1],
+             groups, weight->size, bias->size);
+        return NULL;
+    }
+    const int nb = x->shape[0] * groups;
+    GadTensor *stats = temp(gr, 1, (int[]){4 * nb}, 0);
+    const int grad = x->requires_grad || weight->requires_grad || bias->requires_grad;
+    GadTensor *y = temp(gr, x->ndim, x->shape, grad);
+    if (!stats || !y) return NULL;
+    y->op = GAD_GROUP_NORM;
+    y->in[0] = x;
+    y->in[1] = weight;
+    y->in[2] = bias;
+    y->cols = stats;
+    y->stride = groups;
+    y->eps = (float)eps;
+    GpuBuffer *bufs[8] = {x->val, y->val, weight->val, bias->val, stats->val, NULL, NULL, NULL};
+    GnPush pc = gn_push(x, groups, y->eps, 0);
+    if (rec_gn(gr, &pc, bufs)) return NULL;
+    pc.phase = 1;
+    if (rec_gn(gr, &pc, bufs)) return NULL;
+    return push_tape(gr, y) ? NULL : y;
+}
+
+static int back_group_norm(GadGraph *gr, GadTensor *y) {
+    GadTensor *x = y->in[0], *w = y->in[1], *b = y->in[2];
+    GpuBuffer *bufs[8] = {x->val, NULL, w->val, b->val, y->cols->val, y->grad, x->grad, NULL};
+    GnPush pc = gn_push(x, y->stride, y->eps, 2);
+    if (x->requires_grad) {
+        if (rec_gn(gr, &pc, bufs)) return -1;
+        pc.phase = 3;
+        if (rec_gn(gr, &pc, bufs)) return -1;
+    }
+    bufs[6] = NULL;
+    if (w->requires_grad) {
+        pc.phase = 4;
+        bufs[7] = w->grad;
+        if (rec_gn(gr, &pc, bufs)) return -1;
+    }
+    if (b->requires_grad) {
+        pc.phase = 5;
+        bufs[7] = b->grad;
+        if (rec_gn(gr, &pc, bufs)) return -1;
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Backward                                                                                   */
 
@@ -573,6 +657,8 @@ static int back_one(GadGraph *gr, GadTensor *y) {
     }
     case GAD_CONV2D:
         return back_conv2d(gr, y);
+    case GAD_GROUP_NORM:
+        return back_group_norm(gr, y);
     default:
         fail(gr, "gad_backward: unknown op %d", y->op);
         return -1;

@@ -42,10 +42,10 @@
 /* Bookkeeping: the worst error/bound ratio per op                                           */
 
 enum { OP_MATMUL, OP_LINEAR, OP_ADD, OP_SUB, OP_MUL, OP_RELU, OP_TANH, OP_SIGMOID, OP_SILU,
-       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_COUNT };
+       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_COUNT };
 static const char *OP_NAME[OP_COUNT] = {"matmul", "linear", "add",  "sub",  "mul",
                                         "relu",   "tanh",   "sigmoid", "silu", "sum",
-                                        "mean",   "mse",    "adam", "conv2d"};
+                                        "mean",   "mse",    "adam", "conv2d", "group_norm"};
 static double worst_fwd[OP_COUNT], worst_bwd[OP_COUNT];
 static int cases[OP_COUNT], failures[OP_COUNT];
 static char first_failure[OP_COUNT][160];
@@ -587,6 +587,110 @@ static void case_conv(GadGraph *gr, AdArena *ar, int n, int c, int h, int w, int
     free(xv), free(wv), free(bv);
 }
 
+
+/* ---------------------------------------------------------------------------------------- */
+/* GroupNorm: the kernel's formulas (ad_groupnorm.comp) with their running bounds             */
+
+typedef struct { int groups; double eps; } GnCfg;
+static AdTensor *cpu_gn(AdArena *ar, AdTensor **x, const void *ctx) {
+    const GnCfg *c = ctx;
+    return ad_group_norm(ar, x[0], c->groups, x[1], x[2], c->eps);
+}
+static GadTensor *gpu_gn(GadGraph *gr, GadTensor **x, const void *ctx) {
+    const GnCfg *c = ctx;
+    return gad_group_norm(gr, x[0], c->groups, x[1], x[2], c->eps);
+}
+
+/* a sequential float sum of terms with bounds: sum e + gamma_n sum (|v| + e) */
+static GpErr sum_err(const GpErr *t, long n, long stride) {
+    double v = 0, e = 0, mag = 0;
+    for (long i = 0; i < n; i++) {
+        v += t[i * stride].v, e += t[i * stride].e;
+        mag += fabs(t[i * stride].v) + t[i * stride].e;
+    }
+    return (GpErr){v, e + gam((double)n) * mag};
+}
+
+static void case_group_norm(GadGraph *gr, AdArena *ar, int n, int c, int h, int w, int groups) {
+    const int op = OP_GROUP_NORM;
+    char what[96];
+    snprintf(what, sizeof what, "group_norm x (%d,%d,%d,%d) %d groups", n, c, h, w, groups);
+    const long nx = (long)n * c * h * w, s = (long)h * w, cg = c / groups, m = cg * s;
+    /* an offset of 3 makes the mean matter (the two-pass variance's cancellation) */
+    float *xv = random_floats(nx, 2, 4), *wv = random_floats(c, 0.5, 1.5), *bv = random_floats(c, -1, 1);
+    Run run = {.nin = 3};
+    run.cx[0] = param_of(4, (int[]){n, c, h, w}, xv);
+    run.cx[1] = param_of(1, (int[]){c}, wv);
+    run.cx[2] = param_of(1, (int[]){c}, bv);
+    const GnCfg cfg = {groups, 1e-5};
+    if (run_case(gr, ar, &run, cpu_gn, gpu_gn, &cfg)) {
+        record(op, 0, INFINITY, what);
+        run_free(&run);
+        free(xv), free(wv), free(bv);
+        return;
+    }
+    cases[op]++;
+    const GpErr inv_m = {1.0 / (double)m, GP_U / (double)m}, eps = {1e-5, GP_U * 1e-5};
+    GpErr *d = calloc((size_t)m, sizeof *d), *q = calloc((size_t)m, sizeof *q);
+    GpErr *xh = calloc((size_t)nx, sizeof *xh), *g = calloc((size_t)m, sizeof *g);
+    GpErr *gh = calloc((size_t)m, sizeof *gh);
+    double *by = calloc((size_t)nx, sizeof *by), *bx = calloc((size_t)nx, sizeof *bx);
+    double *bw = calloc((size_t)c, sizeof *bw), *bb = calloc((size_t)c, sizeof *bb);
+    const float *r = run.r;
+    for (int smp = 0; smp < n; smp++)
+        for (int gi = 0; gi < groups; gi++) {
+            const long base = ((long)smp * c + gi * cg) * s;
+            //: $\mu = \frac1m\sum x$, $\sigma^2 = \frac1m\sum(x-\mu)^2$, $r = 1/\sqrt{\sigma^2+\epsilon}$ [eq:common.ad.group_norm]
+            for (long e = 0; e < m; e++) q[e] = gp_exact(xv[base + e]);
+            const GpErr mu = gp_mul(sum_err(q, m, 1), inv_m);
+            for (long e = 0; e < m; e++) {
+                d[e] = gp_sub(gp_exact(xv[base + e]), mu);
+                q[e] = gp_mul(d[e], d[e]);
+            }
+            const GpErr var = gp_mul(sum_err(q, m, 1), inv_m);
+            const GpErr rstd = gp_div(gp_exact(1), gp_sqrt(gp_add(var, eps)));
+            for (long e = 0; e < m; e++) {
+                const long i = base + e;
+                const int ch = (int)((i / s) % c);
+                xh[i] = gp_mul(d[e], rstd);
+                const GpErr y = gp_add(gp_mul(xh[i], gp_exact(wv[ch])), gp_exact(bv[ch]));
+                by[i] = y.e + ref_slack(4 * (double)m, fabs(y.v) + 1);
+                g[e] = gp_mul(gp_exact(r[i]), gp_exact(wv[ch]));
+                gh[e] = gp_mul(g[e], xh[i]);
+            }
+            //: the block means of $\bar{\hat x}$ and $\bar{\hat x}\hat x$ [eq:common.ad.group_norm_grad]
+            const GpErr a = gp_mul(sum_err(g, m, 1), inv_m), b = gp_mul(sum_err(gh, m, 1), inv_m);
+            for (long e = 0; e < m; e++) {
+                const long i = base + e;
+                const GpErr t = gp_sub(gp_sub(g[e], a), gp_mul(xh[i], b));
+                const GpErr gx = gp_add(gp_exact(0), gp_mul(rstd, t));
+                bx[i] = gx.e + ref_slack(8 * (double)m, fabs(gx.v) + fabs(g[e].v) * rstd.v);
+            }
+        }
+    /* gamma, beta: per channel, samples then pixels, then one add */
+    const long cnt = (long)n * s;
+    GpErr *tw = calloc((size_t)cnt, sizeof *tw), *tb = calloc((size_t)cnt, sizeof *tb);
+    for (int ch = 0; ch < c; ch++) {
+        for (int smp = 0; smp < n; smp++)
+            for (long e = 0; e < s; e++) {
+                const long i = ((long)smp * c + ch) * s + e;
+                tw[smp * s + e] = gp_mul(gp_exact(r[i]), xh[i]);
+                tb[smp * s + e] = gp_exact(r[i]);
+            }
+        const GpErr sw = sum_err(tw, cnt, 1), sb = sum_err(tb, cnt, 1);
+        bw[ch] = sw.e + GP_U * fabs(sw.v) + ref_slack(8 * (double)m, fabs(sw.v) + (double)cnt);
+        bb[ch] = sb.e + GP_U * fabs(sb.v) + ref_slack((double)cnt, (double)cnt);
+    }
+    record(op, 0, worst_ratio(run.gy, ad_f64(run.cy), by, nx), what);
+    record(op, 1, worst_ratio(run.ggrad[0], ad_grad_f64(run.cx[0]), bx, nx), what);
+    record(op, 1, worst_ratio(run.ggrad[1], ad_grad_f64(run.cx[1]), bw, c), what);
+    record(op, 1, worst_ratio(run.ggrad[2], ad_grad_f64(run.cx[2]), bb, c), what);
+    free(d), free(q), free(xh), free(g), free(gh);
+    free(by), free(bx), free(bw), free(bb), free(tw), free(tb);
+    run_free(&run);
+    free(xv), free(wv), free(bv);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 
 /* Two runs of the same graph give the same bits (fixed summation orders). */
@@ -674,6 +778,12 @@ int main(int argc, char **argv) {
     case_conv(gr, ar, 2, 5, 6, 7, 7, 1, 1, 0);
     case_conv(gr, ar, 1, 4, 11, 13, 3, 5, 2, 2);
     case_conv(gr, ar, 2, 33, 8, 8, 17, 3, 1, 1);
+    /* group_norm: (n, c, h, w, groups) */
+    case_group_norm(gr, ar, 1, 1, 1, 7, 1);
+    case_group_norm(gr, ar, 2, 4, 3, 5, 2);
+    case_group_norm(gr, ar, 3, 6, 7, 1, 3);
+    case_group_norm(gr, ar, 2, 8, 9, 9, 4);
+    case_group_norm(gr, ar, 1, 33, 5, 3, 1);
 
     for (int op = 0; op < OP_COUNT; op++) {
         char id[64];
