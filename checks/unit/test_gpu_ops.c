@@ -724,6 +724,28 @@ static void test_bad_shapes(GadGraph *gr) {
                gad_error(gr));
 }
 
+/* A matmul of inner length 70000: past the CPU driver's loop limit (gpu.h) it must be refused
+   with a message, not run wrong; on a real GPU it runs and lies within gamma_k sum |a b|. */
+static void test_loop_limit(GadGraph *gr, GpuContext *g) {
+    const int k = 70000;
+    float *a = random_floats(k, -1, 1), *b = random_floats(k, -1, 1);
+    double exact = 0, mag = 0;
+    for (int i = 0; i < k; i++) exact += (double)a[i] * b[i], mag += fabs((double)a[i] * b[i]);
+    gad_graph_reset(gr);
+    GadTensor *y = gad_matmul(gr, gad_input(gr, 2, (int[]){1, k}, a), gad_input(gr, 2, (int[]){k, 1}, b));
+    if (gpu_info(g)->is_cpu_device) {
+        check_true("common.gpu.ad_ops.loop_limit", y == NULL && strstr(gad_error(gr), "limit"),
+                   "on a CPU driver a matmul with k = %d is refused: \"%s\"", k, gad_error(gr));
+    } else {
+        float v = NAN;
+        const int rc = !y || gad_run(gr, NULL) || gad_read(y, &v);
+        check_le("common.gpu.ad_ops.loop_limit", rc ? INFINITY : fabs(v - exact),
+                 gam(k) * mag + ref_slack(k, mag), 0.0, NULL,
+                 "a dot product of length %d on the device within gamma_k sum |a b|", k);
+    }
+    free(a), free(b);
+}
+
 int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH, "every op of gpu_ad against common/ad in f64", 13, NULL);
@@ -738,6 +760,7 @@ int main(int argc, char **argv) {
         }
         check_skip("common.gpu.ad_ops.deterministic", "no GPU context: %s", why);
         check_skip("common.gpu.ad_ops.bad_shape", "no GPU context: %s", why);
+        check_skip("common.gpu.ad_ops.loop_limit", "no GPU context: %s", why);
         gpu_test_close(g, "common.gpu.ad_ops_validation_clean");
         return check_end();
     }
@@ -798,6 +821,9 @@ int main(int argc, char **argv) {
     }
     test_determinism(gr, ar);
     test_bad_shapes(gr);
+    gad_graph_free(gr); /* a failed graph stays failed: a fresh one */
+    gr = gad_graph_new(g);
+    test_loop_limit(gr, g);
     ad_arena_free(ar);
     gad_graph_free(gr);
     gpu_test_close(g, "common.gpu.ad_ops_validation_clean");
