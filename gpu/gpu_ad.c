@@ -22,7 +22,8 @@ typedef enum {
     GAD_SUM,
     GAD_MEAN,
     GAD_CONV2D,
-    GAD_GROUP_NORM
+    GAD_GROUP_NORM,
+    GAD_CONV_T2D
 } GadOp;
 
 /* the reduction tree's fan-in (ad_reduce.comp) */
@@ -509,6 +510,111 @@ static int back_conv2d(GadGraph *gr, GadTensor *y) {
 }
 
 
+
+/* ---------------------------------------------------------------------------------------- */
+/* conv_transpose2d: x' W, then the col2im gather (conv2d's data backward)                    */
+
+/* the conv2d geometry whose image is the output y (N,Cout,Ho,Wo) and whose result is x's H x W */
+static ConvPush convt_push(const GadTensor *y, const GadTensor *x, const GadTensor *w) {
+    return (ConvPush){(uint32_t)y->shape[0], (uint32_t)y->shape[1], (uint32_t)y->shape[2],
+                      (uint32_t)y->shape[3], (uint32_t)w->shape[2], (uint32_t)w->shape[3],
+                      (uint32_t)y->stride, (uint32_t)y->pad, (uint32_t)x->shape[2],
+                      (uint32_t)x->shape[3]};
+}
+
+GadTensor *gad_conv_transpose2d(GadGraph *gr, GadTensor *x, GadTensor *w, GadTensor *b,
+                                int stride, int pad) {
+    if (!gr || gr->failed || !x || !w) return NULL;
+    const int ok = x->ndim == 4 && w->ndim == 4 && x->shape[1] == w->shape[0] && stride >= 1 &&
+                   pad >= 0 && (!b || b->size == w->shape[1]);
+    const int ho = ok ? (x->shape[2] - 1) * stride - 2 * pad + w->shape[2] : 0;
+    const int wo = ok ? (x->shape[3] - 1) * stride - 2 * pad + w->shape[3] : 0;
+    if (!ok || ho < 1 || wo < 1) {
+        fail(gr, "gad_conv_transpose2d: x (%d,%d,%d,%d), w (%d,%d,%d,%d), stride %d, pad %d "
+                 "do not fit", x->shape[0], x->shape[1], x->shape[2], x->shape[3], w->shape[0],
+             w->shape[1], w->shape[2], w->shape[3], stride, pad);
+        return NULL;
+    }
+    const int n = x->shape[0], cin = x->shape[1], cout = w->shape[1];
+    const int hw = x->shape[2] * x->shape[3], ckk = cout * w->shape[2] * w->shape[3];
+    GadTensor *xt = temp(gr, 2, (int[]){n * hw, cin}, 0);
+    GadTensor *cols = temp(gr, 2, (int[]){n * hw, ckk}, 0);
+    const int grad = x->requires_grad || w->requires_grad || (b && b->requires_grad);
+    GadTensor *y = temp(gr, 4, (int[]){n, cout, ho, wo}, grad);
+    if (!xt || !cols || !y) return NULL;
+    y->op = GAD_CONV_T2D;
+    y->in[0] = x;
+    y->in[1] = w;
+    y->in[2] = b;
+    y->cols = xt;
+    y->stride = stride;
+    y->pad = pad;
+    const ConvPush pc = convt_push(y, x, w);
+    GpuBuffer *bufs[2] = {cols->val, y->val};
+    //: $\mathrm{cols} = x' W$ with $x'$ the (N H W, Cin) layout of x, W read as (Cin, Cout kh kw)
+    if (rec_swap(gr, x->val, xt->val, (unsigned)n, (unsigned)cin, (unsigned)hw) ||
+        rec_matmul(gr, xt->val, w->val, cols->val, NULL, (unsigned)(n * hw), (unsigned)ckk,
+                   (unsigned)cin, 0, 0, 0) ||
+        rec_fill(gr, y->val, y->size, 0.0f) ||
+        !gpu_ok(gr, gpu_dispatch(gr->g, "ad_col2im", bufs, 2, &pc, sizeof pc, (uint32_t)y->size),
+                "ad_col2im"))
+        return NULL;
+    if (push_tape(gr, y)) return NULL;
+    if (!b) return y;
+    /* the bias per output channel: a broadcast add, (N, Cout, Ho Wo) + b (Cout) along axis 1,
+       recorded as an ordinary add (its backward sums b's gradient over N and Ho Wo) */
+    GadTensor *yb = temp(gr, 4, y->shape, grad);
+    if (!yb) return NULL;
+    yb->op = GAD_ADD;
+    yb->in[0] = y;
+    yb->in[1] = b;
+    yb->bcast[1] = 1;
+    yb->outer = (unsigned)n;
+    yb->mid = (unsigned)cout;
+    yb->inner = (unsigned)(ho * wo);
+    struct { uint32_t n, op, ab, bb, mid, inner; } pb = {(uint32_t)yb->size, 0, 0, 1, yb->mid,
+                                                        yb->inner};
+    GpuBuffer *bb[3] = {y->val, b->val, yb->val};
+    if (!gpu_ok(gr, gpu_dispatch(gr->g, "ad_binary", bb, 3, &pb, sizeof pb, (uint32_t)yb->size),
+                "ad_binary"))
+        return NULL;
+    return push_tape(gr, yb) ? NULL : yb;
+}
+
+static int back_conv_t2d(GadGraph *gr, GadTensor *y) {
+    GadTensor *x = y->in[0], *w = y->in[1];
+    const int n = x->shape[0], cin = x->shape[1], hw = x->shape[2] * x->shape[3];
+    const unsigned rows = (unsigned)(n * hw), ckk = (unsigned)(w->size / cin);
+    GadTensor *gcols = temp(gr, 2, (int[]){(int)rows, (int)ckk}, 0);
+    if (!gcols) return -1;
+    const ConvPush pc = convt_push(y, x, w);
+    GpuBuffer *bufs[2] = {y->grad, gcols->val};
+    //: $\overline{\mathrm{cols}}$ = im2col of $\bar y$ (the adjoint of the gather)
+    if (!gpu_ok(gr, gpu_dispatch(gr->g, "ad_im2col", bufs, 2, &pc, sizeof pc,
+                                 (uint32_t)gcols->size), "ad_im2col"))
+        return -1;
+    //: $\bar W \mathrel{+}= x'^\top\,\overline{\mathrm{cols}}$
+    if (w->requires_grad &&
+        rec_matmul(gr, y->cols->val, gcols->val, w->grad, NULL, (unsigned)cin, ckk, rows, 1, 0, 1))
+        return -1;
+    if (x->requires_grad) {
+        //: $\bar x' = \overline{\mathrm{cols}}\,W^\top$, back to NCHW, added into $\bar x$
+        GadTensor *gxt = temp(gr, 2, (int[]){(int)rows, cin}, 0);
+        GadTensor *gx = temp(gr, 4, x->shape, 0);
+        if (!gxt || !gx ||
+            rec_matmul(gr, gcols->val, w->val, gxt->val, NULL, rows, (unsigned)cin, ckk, 0, 1, 0) ||
+            rec_swap(gr, gxt->val, gx->val, (unsigned)n, (unsigned)hw, (unsigned)cin))
+            return -1;
+        struct { uint32_t n, mul, xb, ob, mid, inner, outer; float sign; } pa = {
+            (uint32_t)x->size, 0, 0, 0, (uint32_t)x->size, 1, 1, 1.0f};
+        GpuBuffer *ba[3] = {gx->val, NULL, x->grad};
+        if (!gpu_ok(gr, gpu_dispatch(gr->g, "ad_binary_back", ba, 3, &pa, sizeof pa,
+                                     (uint32_t)x->size), "ad_binary_back"))
+            return -1;
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* GroupNorm (ad_groupnorm.comp, phases 0..5)                                                 */
 
@@ -659,6 +765,8 @@ static int back_one(GadGraph *gr, GadTensor *y) {
         return back_conv2d(gr, y);
     case GAD_GROUP_NORM:
         return back_group_norm(gr, y);
+    case GAD_CONV_T2D:
+        return back_conv_t2d(gr, y);
     default:
         fail(gr, "gad_backward: unknown op %d", y->op);
         return -1;

@@ -17,7 +17,7 @@ is untouched.
 workgroup shared memory, `ad_matmul.comp`), `gad_add`, `gad_sub`, `gad_mul` (same shape, or one
 operand broadcast along a contiguous block of axes: a row bias (C) over (N,C), a per-channel
 (1,C,1,1) over NCHW, a scalar), `gad_relu`, `gad_tanh`, `gad_sigmoid`, `gad_silu`, `gad_sum`,
-`gad_mean` (a fixed summation tree), `gad_mse`, `gad_conv2d` (im2col + the matmul kernel), `gad_group_norm`; Adam/AdamW and gradient zeroing on the device.
+`gad_mean` (a fixed summation tree), `gad_mse`, `gad_conv2d` (im2col + the matmul kernel), `gad_conv_transpose2d`, `gad_group_norm`; Adam/AdamW and gradient zeroing on the device.
 
 **Determinism.** Every sum has one fixed order (a matmul entry in k order, a broadcast gradient
 in row order, a reduction along a fixed tree of 64-element chunks), so results never depend on
@@ -84,6 +84,11 @@ GadTensor *gad_mul(GadGraph *gr, GadTensor *a, GadTensor *b);
    im2col, then one matmul with the (O, C kh kw) weights (the tiled kernel), then NCHW. */
 GadTensor *gad_conv2d(GadGraph *gr, GadTensor *x, GadTensor *w, GadTensor *b, int stride,
                       int pad);
+/* Transposed convolution (the adjoint of gad_conv2d), x (N,Cin,H,W), w (Cin,Cout,kh,kw), b (Cout)
+   or NULL -> (N,Cout,Ho,Wo), Ho = (H - 1) stride - 2 pad + kh: x times the (Cin, Cout kh kw)
+   weights (the tiled kernel), then the col2im gather. */
+GadTensor *gad_conv_transpose2d(GadGraph *gr, GadTensor *x, GadTensor *w, GadTensor *b,
+                                int stride, int pad);
 /* x (N,C,...) with C divisible by groups; weight, bias (C) (both required here) ->
    the shape of x (eq. common.ad.group_norm). */
 GadTensor *gad_group_norm(GadGraph *gr, GadTensor *x, int groups, GadTensor *weight,

@@ -42,10 +42,10 @@
 /* Bookkeeping: the worst error/bound ratio per op                                           */
 
 enum { OP_MATMUL, OP_LINEAR, OP_ADD, OP_SUB, OP_MUL, OP_RELU, OP_TANH, OP_SIGMOID, OP_SILU,
-       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_COUNT };
+       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_COUNT };
 static const char *OP_NAME[OP_COUNT] = {"matmul", "linear", "add",  "sub",  "mul",
                                         "relu",   "tanh",   "sigmoid", "silu", "sum",
-                                        "mean",   "mse",    "adam", "conv2d", "group_norm"};
+                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d"};
 static double worst_fwd[OP_COUNT], worst_bwd[OP_COUNT];
 static int cases[OP_COUNT], failures[OP_COUNT];
 static char first_failure[OP_COUNT][160];
@@ -588,6 +588,80 @@ static void case_conv(GadGraph *gr, AdArena *ar, int n, int c, int h, int w, int
 }
 
 
+
+/* ---------------------------------------------------------------------------------------- */
+/* conv_transpose2d (x' W + the col2im gather)                                                */
+
+static AdTensor *cpu_convt(AdArena *ar, AdTensor **x, const void *ctx) {
+    const ConvCfg *c = ctx;
+    return ad_conv_transpose2d(ar, x[0], x[1], x[2], c->stride, c->pad);
+}
+static GadTensor *gpu_convt(GadGraph *gr, GadTensor **x, const void *ctx) {
+    const ConvCfg *c = ctx;
+    return gad_conv_transpose2d(gr, x[0], x[1], x[2], c->stride, c->pad);
+}
+
+static void case_convt(GadGraph *gr, AdArena *ar, int n, int cin, int h, int w, int cout, int k,
+                       int stride, int pad) {
+    const int op = OP_CONV_T2D;
+    char what[96];
+    snprintf(what, sizeof what, "conv_t2d x (%d,%d,%d,%d) w (%d,%d,%d,%d) s%d p%d", n, cin, h, w,
+             cin, cout, k, k, stride, pad);
+    const long nx = (long)n * cin * h * w, nw = (long)cin * cout * k * k;
+    float *xv = random_floats(nx, -1, 1), *wv = random_floats(nw, -1, 1), *bv = random_floats(cout, -1, 1);
+    Run run = {.nin = 3};
+    run.cx[0] = param_of(4, (int[]){n, cin, h, w}, xv);
+    run.cx[1] = param_of(4, (int[]){cin, cout, k, k}, wv);
+    run.cx[2] = param_of(1, (int[]){cout}, bv);
+    const ConvCfg cfg = {stride, pad};
+    if (run_case(gr, ar, &run, cpu_convt, gpu_convt, &cfg)) {
+        record(op, 0, INFINITY, what);
+        run_free(&run);
+        free(xv), free(wv), free(bv);
+        return;
+    }
+    cases[op]++;
+    const int ho = run.cy->shape[2], wo = run.cy->shape[3], kk = k * k;
+    const float *r = run.r;
+    double *fy = calloc((size_t)run.ysize, sizeof(double)), *sx = calloc((size_t)nx, sizeof(double));
+    double *sw = calloc((size_t)nw, sizeof(double)), *sb = calloc((size_t)cout, sizeof(double));
+    for (long i = 0; i < run.ysize; i++) {
+        fy[i] = fabs(bv[(i / ((long)ho * wo)) % cout]);
+        sb[(i / ((long)ho * wo)) % cout] += fabs(r[i]);
+    }
+    /* x[b, ci, p, q] reaches y[b, co, p s - pad + i, q s - pad + j] through W[ci, co, i, j] */
+    for (int b = 0; b < n; b++)
+        for (int ci = 0; ci < cin; ci++)
+            for (int p = 0; p < h; p++)
+                for (int q = 0; q < w; q++)
+                    for (int co = 0; co < cout; co++)
+                        for (int i = 0; i < k; i++)
+                            for (int j = 0; j < k; j++) {
+                                const int yy = p * stride - pad + i, xx = q * stride - pad + j;
+                                if (yy < 0 || yy >= ho || xx < 0 || xx >= wo) continue;
+                                const long xi = (((long)b * cin + ci) * h + p) * w + q;
+                                const long wi = (((long)ci * cout + co) * k + i) * k + j;
+                                const long yi = (((long)b * cout + co) * ho + yy) * wo + xx;
+                                fy[yi] += fabs((double)xv[xi] * wv[wi]);
+                                sx[xi] += fabs((double)r[yi] * wv[wi]);
+                                sw[wi] += fabs((double)r[yi] * xv[xi]);
+                            }
+    /* forward: entries of x' W (length Cin), gathered (k k terms into 0), plus the bias;
+       dx: a dot product of length Cout k k, one add; dW: N H W rows; db: N Ho Wo terms */
+    const double rows = (double)n * h * w, orows = (double)n * ho * wo;
+    for (long i = 0; i < run.ysize; i++) fy[i] = gam((double)cin + kk + 2) * fy[i] + ref_slack(cin + kk, fy[i]);
+    for (long i = 0; i < nx; i++) sx[i] = gam((double)cout * kk + 1) * sx[i] + ref_slack(cout * kk, sx[i]);
+    for (long i = 0; i < nw; i++) sw[i] = gam(rows + 1) * sw[i] + ref_slack(rows, sw[i]);
+    for (int i = 0; i < cout; i++) sb[i] = gam(orows + 1) * sb[i] + ref_slack(orows, sb[i]);
+    record(op, 0, worst_ratio(run.gy, ad_f64(run.cy), fy, run.ysize), what);
+    record(op, 1, worst_ratio(run.ggrad[0], ad_grad_f64(run.cx[0]), sx, nx), what);
+    record(op, 1, worst_ratio(run.ggrad[1], ad_grad_f64(run.cx[1]), sw, nw), what);
+    record(op, 1, worst_ratio(run.ggrad[2], ad_grad_f64(run.cx[2]), sb, cout), what);
+    free(fy), free(sx), free(sw), free(sb);
+    run_free(&run);
+    free(xv), free(wv), free(bv);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* GroupNorm: the kernel's formulas (ad_groupnorm.comp) with their running bounds             */
 
@@ -801,6 +875,12 @@ int main(int argc, char **argv) {
     case_conv(gr, ar, 2, 5, 6, 7, 7, 1, 1, 0);
     case_conv(gr, ar, 1, 4, 11, 13, 3, 5, 2, 2);
     case_conv(gr, ar, 2, 33, 8, 8, 17, 3, 1, 1);
+    /* conv_transpose2d: (n, cin, h, w, cout, k, stride, pad) */
+    case_convt(gr, ar, 1, 1, 1, 1, 1, 1, 1, 0);
+    case_convt(gr, ar, 2, 3, 4, 5, 4, 4, 2, 1);
+    case_convt(gr, ar, 3, 5, 3, 3, 2, 3, 1, 1);
+    case_convt(gr, ar, 1, 4, 5, 6, 7, 3, 2, 0);
+    case_convt(gr, ar, 2, 17, 4, 4, 9, 2, 2, 0);
     /* group_norm: (n, c, h, w, groups) */
     case_group_norm(gr, ar, 1, 1, 1, 7, 1);
     case_group_norm(gr, ar, 2, 4, 3, 5, 2);
