@@ -23,7 +23,9 @@ typedef enum {
     GAD_MEAN,
     GAD_CONV2D,
     GAD_GROUP_NORM,
-    GAD_CONV_T2D
+    GAD_CONV_T2D,
+    GAD_CONCAT,
+    GAD_SLICE
 } GadOp;
 
 /* the reduction tree's fan-in (ad_reduce.comp) */
@@ -615,6 +617,117 @@ static int back_conv_t2d(GadGraph *gr, GadTensor *y) {
     return 0;
 }
 
+
+/* ---------------------------------------------------------------------------------------- */
+/* concat and slice: block copies (ad_slice_copy.comp); exact in both directions              */
+
+typedef struct { uint32_t outer, inner, len, src_len, src_off, dst_len, dst_off, acc; } CopyPush;
+
+static int rec_copy(GadGraph *gr, GpuBuffer *src, GpuBuffer *dst, CopyPush pc) {
+    GpuBuffer *bufs[2] = {src, dst};
+    return gpu_ok(gr, gpu_dispatch(gr->g, "ad_slice_copy", bufs, 2, &pc, sizeof pc,
+                                   pc.outer * pc.len * pc.inner), "ad_slice_copy") ? 0 : -1;
+}
+
+/* outer and inner extents around axis ax of t */
+static void around(const GadTensor *t, int ax, uint32_t *outer, uint32_t *inner) {
+    *outer = *inner = 1;
+    for (int i = 0; i < t->ndim; i++) {
+        if (i < ax) *outer *= (uint32_t)t->shape[i];
+        if (i > ax) *inner *= (uint32_t)t->shape[i];
+    }
+}
+
+GadTensor *gad_concat(GadGraph *gr, GadTensor **xs, int n, int axis) {
+    if (!gr || gr->failed) return NULL;
+    for (int k = 0; k < n; k++)
+        if (!xs[k]) return NULL;
+    if (n < 1 || n > 3) {
+        fail(gr, "gad_concat: %d inputs (1 to 3 in this slice)", n);
+        return NULL;
+    }
+    const int nd = xs[0]->ndim, ax = axis < 0 ? axis + nd : axis;
+    int shape[AD_MAX_DIM], grad = 0;
+    if (ax < 0 || ax >= nd) {
+        fail(gr, "gad_concat: axis %d of a %d-D tensor", axis, nd);
+        return NULL;
+    }
+    for (int i = 0; i < nd; i++) shape[i] = xs[0]->shape[i];
+    shape[ax] = 0;
+    for (int k = 0; k < n; k++) {
+        for (int i = 0; i < nd; i++)
+            if (xs[k]->ndim != nd || (i != ax && xs[k]->shape[i] != shape[i])) {
+                fail(gr, "gad_concat: input %d does not match input 0 off axis %d", k, ax);
+                return NULL;
+            }
+        shape[ax] += xs[k]->shape[ax];
+        grad |= xs[k]->requires_grad;
+    }
+    GadTensor *y = temp(gr, nd, shape, grad);
+    if (!y) return NULL;
+    y->op = GAD_CONCAT;
+    y->stride = ax;
+    uint32_t outer, inner, off = 0;
+    around(y, ax, &outer, &inner);
+    for (int k = 0; k < n; k++) {
+        y->in[k] = xs[k];
+        const uint32_t len = (uint32_t)xs[k]->shape[ax];
+        if (rec_copy(gr, xs[k]->val, y->val,
+                     (CopyPush){outer, inner, len, len, 0, (uint32_t)shape[ax], off, 0}))
+            return NULL;
+        off += len;
+    }
+    return push_tape(gr, y) ? NULL : y;
+}
+
+GadTensor *gad_slice(GadGraph *gr, GadTensor *a, int axis, int start, int end) {
+    if (!live(gr, a)) return NULL;
+    const int ax = axis < 0 ? axis + a->ndim : axis;
+    if (ax < 0 || ax >= a->ndim || start < 0 || end > a->shape[ax] || start >= end) {
+        fail(gr, "gad_slice: [%d,%d) of axis %d", start, end, axis);
+        return NULL;
+    }
+    int shape[AD_MAX_DIM];
+    for (int i = 0; i < a->ndim; i++) shape[i] = a->shape[i];
+    shape[ax] = end - start;
+    GadTensor *y = temp(gr, a->ndim, shape, a->requires_grad);
+    if (!y) return NULL;
+    y->op = GAD_SLICE;
+    y->in[0] = a;
+    y->stride = ax;
+    y->pad = start;
+    uint32_t outer, inner;
+    around(a, ax, &outer, &inner);
+    if (rec_copy(gr, a->val, y->val,
+                 (CopyPush){outer, inner, (uint32_t)shape[ax], (uint32_t)a->shape[ax],
+                            (uint32_t)start, (uint32_t)shape[ax], 0, 0}))
+        return NULL;
+    return push_tape(gr, y) ? NULL : y;
+}
+
+static int back_copy(GadGraph *gr, GadTensor *y) {
+    const int ax = y->stride;
+    uint32_t outer, inner;
+    around(y, ax, &outer, &inner);
+    const uint32_t ylen = (uint32_t)y->shape[ax];
+    if (y->op == GAD_SLICE) {
+        GadTensor *a = y->in[0];
+        if (!a->requires_grad) return 0;
+        return rec_copy(gr, y->grad, a->grad,
+                        (CopyPush){outer, inner, ylen, ylen, 0, (uint32_t)a->shape[ax],
+                                   (uint32_t)y->pad, 1});
+    }
+    uint32_t off = 0;
+    for (int k = 0; k < 3 && y->in[k]; k++) {
+        const uint32_t len = (uint32_t)y->in[k]->shape[ax];
+        if (y->in[k]->requires_grad &&
+            rec_copy(gr, y->grad, y->in[k]->grad, (CopyPush){outer, inner, len, ylen, off, len, 0, 1}))
+            return -1;
+        off += len;
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* GroupNorm (ad_groupnorm.comp, phases 0..5)                                                 */
 
@@ -767,6 +880,9 @@ static int back_one(GadGraph *gr, GadTensor *y) {
         return back_group_norm(gr, y);
     case GAD_CONV_T2D:
         return back_conv_t2d(gr, y);
+    case GAD_CONCAT:
+    case GAD_SLICE:
+        return back_copy(gr, y);
     default:
         fail(gr, "gad_backward: unknown op %d", y->op);
         return -1;

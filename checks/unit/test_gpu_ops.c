@@ -42,10 +42,10 @@
 /* Bookkeeping: the worst error/bound ratio per op                                           */
 
 enum { OP_MATMUL, OP_LINEAR, OP_ADD, OP_SUB, OP_MUL, OP_RELU, OP_TANH, OP_SIGMOID, OP_SILU,
-       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_COUNT };
+       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_CONCAT, OP_SLICE, OP_COUNT };
 static const char *OP_NAME[OP_COUNT] = {"matmul", "linear", "add",  "sub",  "mul",
                                         "relu",   "tanh",   "sigmoid", "silu", "sum",
-                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d"};
+                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d", "concat", "slice"};
 static double worst_fwd[OP_COUNT], worst_bwd[OP_COUNT];
 static int cases[OP_COUNT], failures[OP_COUNT];
 static char first_failure[OP_COUNT][160];
@@ -662,6 +662,50 @@ static void case_convt(GadGraph *gr, AdArena *ar, int n, int cin, int h, int w, 
     free(xv), free(wv), free(bv);
 }
 
+
+/* ---------------------------------------------------------------------------------------- */
+/* concat and slice: copies, and one add into a zero gradient: exact (the bound is 0)         */
+
+typedef struct { int n, axis, start, end; } CopyCfg;
+static AdTensor *cpu_copy(AdArena *ar, AdTensor **x, const void *ctx) {
+    const CopyCfg *c = ctx;
+    return c->n ? ad_concat(ar, x, c->n, c->axis) : ad_slice(ar, x[0], c->axis, c->start, c->end);
+}
+static GadTensor *gpu_copy(GadGraph *gr, GadTensor **x, const void *ctx) {
+    const CopyCfg *c = ctx;
+    return c->n ? gad_concat(gr, x, c->n, c->axis) : gad_slice(gr, x[0], c->axis, c->start, c->end);
+}
+
+/* n inputs (0: a slice of input 0) of the given shapes */
+static void case_copy(GadGraph *gr, AdArena *ar, CopyCfg cfg, int ndim, const int shapes[3][4]) {
+    const int op = cfg.n ? OP_CONCAT : OP_SLICE, nin = cfg.n ? cfg.n : 1;
+    char what[96];
+    snprintf(what, sizeof what, "%s of %d input(s), axis %d", OP_NAME[op], nin, cfg.axis);
+    Run run = {.nin = nin};
+    float *v[3] = {0};
+    for (int k = 0; k < nin; k++) {
+        long sz = 1;
+        for (int i = 0; i < ndim; i++) sz *= shapes[k][i];
+        v[k] = random_floats(sz, -1, 1);
+        run.cx[k] = param_of(ndim, shapes[k], v[k]);
+    }
+    if (run_case(gr, ar, &run, cpu_copy, gpu_copy, &cfg)) {
+        record(op, 0, INFINITY, what);
+    } else {
+        cases[op]++;
+        double *zero = calloc((size_t)run.ysize + 1, sizeof(double));
+        record(op, 0, worst_ratio(run.gy, ad_f64(run.cy), zero, run.ysize), what);
+        for (int k = 0; k < nin; k++) {
+            double *z = calloc((size_t)run.cx[k]->size, sizeof(double));
+            record(op, 1, worst_ratio(run.ggrad[k], ad_grad_f64(run.cx[k]), z, run.cx[k]->size), what);
+            free(z);
+        }
+        free(zero);
+    }
+    run_free(&run);
+    for (int k = 0; k < nin; k++) free(v[k]);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* GroupNorm: the kernel's formulas (ad_groupnorm.comp) with their running bounds             */
 
@@ -881,6 +925,13 @@ int main(int argc, char **argv) {
     case_convt(gr, ar, 3, 5, 3, 3, 2, 3, 1, 1);
     case_convt(gr, ar, 1, 4, 5, 6, 7, 3, 2, 0);
     case_convt(gr, ar, 2, 17, 4, 4, 9, 2, 2, 0);
+    /* concat (the U-Net's skip connections: channels of NCHW) and slice */
+    case_copy(gr, ar, (CopyCfg){2, 1, 0, 0}, 4, (const int[3][4]){{2, 3, 4, 5}, {2, 2, 4, 5}});
+    case_copy(gr, ar, (CopyCfg){3, 0, 0, 0}, 2, (const int[3][4]){{1, 7}, {3, 7}, {2, 7}});
+    case_copy(gr, ar, (CopyCfg){2, -1, 0, 0}, 2, (const int[3][4]){{65, 3}, {65, 1}});
+    case_copy(gr, ar, (CopyCfg){0, 1, 1, 3}, 4, (const int[3][4]){{2, 5, 3, 3}});
+    case_copy(gr, ar, (CopyCfg){0, 0, 0, 1}, 2, (const int[3][4]){{7, 33}});
+    case_copy(gr, ar, (CopyCfg){0, -1, 2, 129}, 2, (const int[3][4]){{3, 129}});
     /* group_norm: (n, c, h, w, groups) */
     case_group_norm(gr, ar, 1, 1, 1, 7, 1);
     case_group_norm(gr, ar, 2, 4, 3, 5, 2);
