@@ -25,7 +25,9 @@ typedef enum {
     GAD_GROUP_NORM,
     GAD_CONV_T2D,
     GAD_CONCAT,
-    GAD_SLICE
+    GAD_SLICE,
+    GAD_AVG_POOL,
+    GAD_UPSAMPLE
 } GadOp;
 
 /* the reduction tree's fan-in (ad_reduce.comp) */
@@ -728,6 +730,59 @@ static int back_copy(GadGraph *gr, GadTensor *y) {
     return 0;
 }
 
+
+/* ---------------------------------------------------------------------------------------- */
+/* avg_pool2d and upsample_nearest2d (ad_resample.comp)                                       */
+
+typedef struct { uint32_t planes, h, w, k, mode; float inv; } ResPush;
+
+static int rec_resample(GadGraph *gr, GpuBuffer *src, GpuBuffer *dst, ResPush pc) {
+    const int small = pc.mode == 0 || pc.mode == 3;
+    const uint32_t items = pc.planes * (small ? (pc.h / pc.k) * (pc.w / pc.k) : pc.h * pc.w);
+    GpuBuffer *bufs[2] = {src, dst};
+    return gpu_ok(gr, gpu_dispatch(gr->g, "ad_resample", bufs, 2, &pc, sizeof pc, items),
+                  "ad_resample") ? 0 : -1;
+}
+
+static GadTensor *resample(GadGraph *gr, GadTensor *x, int k, int op) {
+    if (!live(gr, x)) return NULL;
+    const int pool = op == GAD_AVG_POOL;
+    if (x->ndim != 4 || k < 1 || (pool && (x->shape[2] % k || x->shape[3] % k))) {
+        fail(gr, "%s: x of %d dimensions, factor %d", pool ? "gad_avg_pool2d" : "gad_upsample_nearest2d",
+             x->ndim, k);
+        return NULL;
+    }
+    const int shape[4] = {x->shape[0], x->shape[1], pool ? x->shape[2] / k : x->shape[2] * k,
+                          pool ? x->shape[3] / k : x->shape[3] * k};
+    GadTensor *y = temp(gr, 4, shape, x->requires_grad);
+    if (!y) return NULL;
+    y->op = op;
+    y->in[0] = x;
+    y->stride = k;
+    const GadTensor *big = pool ? x : y;
+    const ResPush pc = {(uint32_t)(x->shape[0] * x->shape[1]), (uint32_t)big->shape[2],
+                        (uint32_t)big->shape[3], (uint32_t)k, pool ? 0u : 2u,
+                        (float)(1.0 / ((double)k * k))};
+    if (rec_resample(gr, x->val, y->val, pc)) return NULL;
+    return push_tape(gr, y) ? NULL : y;
+}
+
+GadTensor *gad_avg_pool2d(GadGraph *gr, GadTensor *x, int k) { return resample(gr, x, k, GAD_AVG_POOL); }
+GadTensor *gad_upsample_nearest2d(GadGraph *gr, GadTensor *x, int factor) {
+    return resample(gr, x, factor, GAD_UPSAMPLE);
+}
+
+static int back_resample(GadGraph *gr, GadTensor *y) {
+    GadTensor *x = y->in[0];
+    if (!x->requires_grad) return 0;
+    const int pool = y->op == GAD_AVG_POOL, k = y->stride;
+    const GadTensor *big = pool ? x : y;
+    const ResPush pc = {(uint32_t)(x->shape[0] * x->shape[1]), (uint32_t)big->shape[2],
+                        (uint32_t)big->shape[3], (uint32_t)k, pool ? 1u : 3u,
+                        (float)(1.0 / ((double)k * k))};
+    return rec_resample(gr, y->grad, x->grad, pc);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* GroupNorm (ad_groupnorm.comp, phases 0..5)                                                 */
 
@@ -883,6 +938,9 @@ static int back_one(GadGraph *gr, GadTensor *y) {
     case GAD_CONCAT:
     case GAD_SLICE:
         return back_copy(gr, y);
+    case GAD_AVG_POOL:
+    case GAD_UPSAMPLE:
+        return back_resample(gr, y);
     default:
         fail(gr, "gad_backward: unknown op %d", y->op);
         return -1;

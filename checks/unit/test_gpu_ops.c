@@ -42,10 +42,10 @@
 /* Bookkeeping: the worst error/bound ratio per op                                           */
 
 enum { OP_MATMUL, OP_LINEAR, OP_ADD, OP_SUB, OP_MUL, OP_RELU, OP_TANH, OP_SIGMOID, OP_SILU,
-       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_CONCAT, OP_SLICE, OP_COUNT };
+       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_CONCAT, OP_SLICE, OP_AVG_POOL, OP_UPSAMPLE, OP_COUNT };
 static const char *OP_NAME[OP_COUNT] = {"matmul", "linear", "add",  "sub",  "mul",
                                         "relu",   "tanh",   "sigmoid", "silu", "sum",
-                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d", "concat", "slice"};
+                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d", "concat", "slice", "avg_pool", "upsample"};
 static double worst_fwd[OP_COUNT], worst_bwd[OP_COUNT];
 static int cases[OP_COUNT], failures[OP_COUNT];
 static char first_failure[OP_COUNT][160];
@@ -706,6 +706,64 @@ static void case_copy(GadGraph *gr, AdArena *ar, CopyCfg cfg, int ndim, const in
     for (int k = 0; k < nin; k++) free(v[k]);
 }
 
+
+/* ---------------------------------------------------------------------------------------- */
+/* avg_pool2d and upsample_nearest2d                                                          */
+
+static AdTensor *cpu_res(AdArena *ar, AdTensor **x, const void *ctx) {
+    const int *c = ctx;
+    return c[0] ? ad_avg_pool2d(ar, x[0], c[1]) : ad_upsample_nearest2d(ar, x[0], c[1]);
+}
+static GadTensor *gpu_res(GadGraph *gr, GadTensor **x, const void *ctx) {
+    const int *c = ctx;
+    return c[0] ? gad_avg_pool2d(gr, x[0], c[1]) : gad_upsample_nearest2d(gr, x[0], c[1]);
+}
+
+static void case_resample(GadGraph *gr, AdArena *ar, int pool, int n, int c, int h, int w, int k) {
+    const int op = pool ? OP_AVG_POOL : OP_UPSAMPLE, cfg[2] = {pool, k};
+    char what[96];
+    snprintf(what, sizeof what, "%s x (%d,%d,%d,%d) k %d", OP_NAME[op], n, c, h, w, k);
+    const long nx = (long)n * c * h * w;
+    float *xv = random_floats(nx, -1, 1);
+    Run run = {.nin = 1};
+    run.cx[0] = param_of(4, (int[]){n, c, h, w}, xv);
+    if (run_case(gr, ar, &run, cpu_res, gpu_res, cfg)) {
+        record(op, 0, INFINITY, what);
+        run_free(&run);
+        free(xv);
+        return;
+    }
+    cases[op]++;
+    const long ny = run.ysize, kk = (long)k * k;
+    const int H = pool ? h : h * k, W = pool ? w : w * k; /* the large grid */
+    const float *big = pool ? xv : run.r;                  /* what the small side sums */
+    const GpErr inv = {1.0 / (double)kk, GP_U / (double)kk};
+    double *bf = calloc((size_t)ny, sizeof(double)), *bb = calloc((size_t)nx, sizeof(double));
+    double *bs = pool ? bf : bb; /* the small side's bounds: a sum of k k values */
+    const long nsmall = pool ? ny : nx;
+    for (long i = 0; i < nsmall; i++) {
+        const long pl = i / ((long)(H / k) * (W / k)), p = (i / (W / k)) % (H / k), q = i % (W / k);
+        double mag = 0;
+        for (int a = 0; a < k; a++)
+            for (int b = 0; b < k; b++) mag += fabs(big[(pl * H + p * k + a) * W + q * k + b]);
+        /* pool: (sum) fl(1/k^2); upsample backward: 0 + sum */
+        const GpErr sm = {mag, gam((double)kk) * mag};
+        bs[i] = (pool ? gp_mul(sm, inv).e : sm.e) + ref_slack((double)kk, mag);
+    }
+    if (pool)
+        for (long i = 0; i < nx; i++) {
+            const long pl = i / ((long)H * W), yy = (i / W) % H, xx = i % W;
+            const long parent = (pl * (H / k) + yy / k) * (W / k) + xx / k;
+            const GpErr g = gp_mul(gp_exact(fabs(run.r[parent])), inv);
+            bb[i] = g.e + ref_slack(2, fabs(g.v)); /* 0 + R fl(1/k^2) */
+        }
+    record(op, 0, worst_ratio(run.gy, ad_f64(run.cy), bf, ny), what);
+    record(op, 1, worst_ratio(run.ggrad[0], ad_grad_f64(run.cx[0]), bb, nx), what);
+    free(bf), free(bb);
+    run_free(&run);
+    free(xv);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* GroupNorm: the kernel's formulas (ad_groupnorm.comp) with their running bounds             */
 
@@ -932,6 +990,13 @@ int main(int argc, char **argv) {
     case_copy(gr, ar, (CopyCfg){0, 1, 1, 3}, 4, (const int[3][4]){{2, 5, 3, 3}});
     case_copy(gr, ar, (CopyCfg){0, 0, 0, 1}, 2, (const int[3][4]){{7, 33}});
     case_copy(gr, ar, (CopyCfg){0, -1, 2, 129}, 2, (const int[3][4]){{3, 129}});
+    /* avg_pool2d, upsample_nearest2d: (pool, n, c, h, w, k) */
+    case_resample(gr, ar, 1, 1, 1, 1, 1, 1);
+    case_resample(gr, ar, 1, 2, 3, 8, 6, 2);
+    case_resample(gr, ar, 1, 1, 2, 9, 9, 3);
+    case_resample(gr, ar, 0, 1, 1, 1, 1, 1);
+    case_resample(gr, ar, 0, 2, 3, 4, 5, 2);
+    case_resample(gr, ar, 0, 1, 2, 3, 3, 3);
     /* group_norm: (n, c, h, w, groups) */
     case_group_norm(gr, ar, 1, 1, 1, 7, 1);
     case_group_norm(gr, ar, 2, 4, 3, 5, 2);
