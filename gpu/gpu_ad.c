@@ -27,7 +27,8 @@ typedef enum {
     GAD_CONCAT,
     GAD_SLICE,
     GAD_AVG_POOL,
-    GAD_UPSAMPLE
+    GAD_UPSAMPLE,
+    GAD_SOFTMAX
 } GadOp;
 
 /* the reduction tree's fan-in (ad_reduce.comp) */
@@ -783,6 +784,36 @@ static int back_resample(GadGraph *gr, GadTensor *y) {
     return rec_resample(gr, y->grad, x->grad, pc);
 }
 
+
+/* ---------------------------------------------------------------------------------------- */
+/* softmax along the last axis (ad_softmax.comp): one row per work item                       */
+
+GadTensor *gad_softmax(GadGraph *gr, GadTensor *a) {
+    if (!live(gr, a)) return NULL;
+    const int cols = a->ndim ? a->shape[a->ndim - 1] : 1;
+    if (!loop_ok(gr, "ad_softmax", (uint64_t)cols)) return NULL;
+    GadTensor *y = temp(gr, a->ndim, a->shape, a->requires_grad);
+    if (!y) return NULL;
+    y->op = GAD_SOFTMAX;
+    y->in[0] = a;
+    struct { uint32_t rows, cols, backward; } pc = {(uint32_t)(a->size / cols), (uint32_t)cols, 0};
+    GpuBuffer *bufs[4] = {a->val, y->val, NULL, NULL};
+    if (!gpu_ok(gr, gpu_dispatch(gr->g, "ad_softmax", bufs, 4, &pc, sizeof pc, pc.rows),
+                "ad_softmax"))
+        return NULL;
+    return push_tape(gr, y) ? NULL : y;
+}
+
+static int back_softmax(GadGraph *gr, GadTensor *y) {
+    GadTensor *a = y->in[0];
+    if (!a->requires_grad) return 0;
+    const int cols = a->ndim ? a->shape[a->ndim - 1] : 1;
+    struct { uint32_t rows, cols, backward; } pc = {(uint32_t)(a->size / cols), (uint32_t)cols, 1};
+    GpuBuffer *bufs[4] = {a->val, y->val, y->grad, a->grad};
+    return gpu_ok(gr, gpu_dispatch(gr->g, "ad_softmax", bufs, 4, &pc, sizeof pc, pc.rows),
+                  "ad_softmax") ? 0 : -1;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* GroupNorm (ad_groupnorm.comp, phases 0..5)                                                 */
 
@@ -941,6 +972,8 @@ static int back_one(GadGraph *gr, GadTensor *y) {
     case GAD_AVG_POOL:
     case GAD_UPSAMPLE:
         return back_resample(gr, y);
+    case GAD_SOFTMAX:
+        return back_softmax(gr, y);
     default:
         fail(gr, "gad_backward: unknown op %d", y->op);
         return -1;

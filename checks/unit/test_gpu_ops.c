@@ -42,10 +42,10 @@
 /* Bookkeeping: the worst error/bound ratio per op                                           */
 
 enum { OP_MATMUL, OP_LINEAR, OP_ADD, OP_SUB, OP_MUL, OP_RELU, OP_TANH, OP_SIGMOID, OP_SILU,
-       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_CONCAT, OP_SLICE, OP_AVG_POOL, OP_UPSAMPLE, OP_COUNT };
+       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_CONCAT, OP_SLICE, OP_AVG_POOL, OP_UPSAMPLE, OP_SOFTMAX, OP_COUNT };
 static const char *OP_NAME[OP_COUNT] = {"matmul", "linear", "add",  "sub",  "mul",
                                         "relu",   "tanh",   "sigmoid", "silu", "sum",
-                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d", "concat", "slice", "avg_pool", "upsample"};
+                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d", "concat", "slice", "avg_pool", "upsample", "softmax"};
 static double worst_fwd[OP_COUNT], worst_bwd[OP_COUNT];
 static int cases[OP_COUNT], failures[OP_COUNT];
 static char first_failure[OP_COUNT][160];
@@ -867,6 +867,63 @@ static void case_group_norm(GadGraph *gr, AdArena *ar, int n, int c, int h, int 
     free(xv), free(wv), free(bv);
 }
 
+
+/* ---------------------------------------------------------------------------------------- */
+/* softmax along the last axis: the kernel's formula with its running bound                   */
+
+static AdTensor *cpu_softmax(AdArena *ar, AdTensor **x, const void *ctx) {
+    (void)ctx;
+    return ad_softmax(ar, x[0]);
+}
+static GadTensor *gpu_softmax(GadGraph *gr, GadTensor **x, const void *ctx) {
+    (void)ctx;
+    return gad_softmax(gr, x[0]);
+}
+
+static void case_softmax(GadGraph *gr, AdArena *ar, int rows, int cols, double spread) {
+    const int op = OP_SOFTMAX;
+    char what[96];
+    snprintf(what, sizeof what, "softmax (%d,%d) inputs in +-%g", rows, cols, spread);
+    const long n = (long)rows * cols;
+    float *xv = random_floats(n, -spread, spread);
+    Run run = {.nin = 1};
+    run.cx[0] = param_of(2, (int[]){rows, cols}, xv);
+    if (run_case(gr, ar, &run, cpu_softmax, gpu_softmax, NULL)) {
+        record(op, 0, INFINITY, what);
+        run_free(&run);
+        free(xv);
+        return;
+    }
+    cases[op]++;
+    double *bf = calloc((size_t)n, sizeof(double)), *bb = calloc((size_t)n, sizeof(double));
+    GpErr *e = calloc((size_t)cols, sizeof *e), *y = calloc((size_t)cols, sizeof *y);
+    GpErr *p = calloc((size_t)cols, sizeof *p);
+    for (int r = 0; r < rows; r++) {
+        const float *xr = xv + (long)r * cols, *rr = run.r + (long)r * cols;
+        float m = xr[0];
+        for (int j = 1; j < cols; j++) m = fmaxf(m, xr[j]);
+        //: $e_j = \exp(x_j - m)$, $y_j = e_j / \sum_k e_k$ (exp: $3 + 2\lvert t\rvert$ ulp)
+        for (int j = 0; j < cols; j++) e[j] = gp_exp(gp_sub(gp_exact(xr[j]), gp_exact(m)));
+        const GpErr s = sum_err(e, cols, 1);
+        for (int j = 0; j < cols; j++) {
+            y[j] = gp_div(e[j], s);
+            p[j] = gp_mul(gp_exact(rr[j]), y[j]);
+            bf[(long)r * cols + j] = y[j].e + ref_slack(2.0 * cols, fabs(y[j].v));
+        }
+        //: $\bar x_j = 0 + y_j(\bar y_j - \sum_k \bar y_k y_k)$
+        const GpErr d = sum_err(p, cols, 1);
+        for (int j = 0; j < cols; j++) {
+            const GpErr gx = gp_add(gp_exact(0), gp_mul(y[j], gp_sub(gp_exact(rr[j]), d)));
+            bb[(long)r * cols + j] = gx.e + ref_slack(4.0 * cols, fabs(gx.v) + fabs(y[j].v));
+        }
+    }
+    record(op, 0, worst_ratio(run.gy, ad_f64(run.cy), bf, n), what);
+    record(op, 1, worst_ratio(run.ggrad[0], ad_grad_f64(run.cx[0]), bb, n), what);
+    free(bf), free(bb), free(e), free(y), free(p);
+    run_free(&run);
+    free(xv);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 
 /* Two runs of the same graph give the same bits (fixed summation orders). */
@@ -997,6 +1054,11 @@ int main(int argc, char **argv) {
     case_resample(gr, ar, 0, 1, 1, 1, 1, 1);
     case_resample(gr, ar, 0, 2, 3, 4, 5, 2);
     case_resample(gr, ar, 0, 1, 2, 3, 3, 3);
+    /* softmax: rows, cols, input spread */
+    case_softmax(gr, ar, 1, 1, 1);
+    case_softmax(gr, ar, 7, 33, 3);
+    case_softmax(gr, ar, 65, 10, 8);
+    case_softmax(gr, ar, 3, 129, 1);
     /* group_norm: (n, c, h, w, groups) */
     case_group_norm(gr, ar, 1, 1, 1, 7, 1);
     case_group_norm(gr, ar, 2, 4, 3, 5, 2);
