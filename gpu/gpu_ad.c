@@ -67,6 +67,7 @@ GadGraph *gad_graph_new(GpuContext *g) {
 }
 
 static void free_buffers(GadTensor *t) {
+    gpu_buffer_free(t->ema);
     gpu_buffer_free(t->val);
     gpu_buffer_free(t->grad);
     gpu_buffer_free(t->adam_m);
@@ -1030,6 +1031,50 @@ int gad_adam_step(GadGraph *gr, GadTensor **params, int n, const OptimConfig *cf
             return -1;
     }
     return 0;
+}
+
+int gad_ema_init(GadGraph *gr, GadTensor **params, int n) {
+    if (!gr || gr->failed) return -1;
+    for (int i = 0; i < n; i++) {
+        GadTensor *p = params[i];
+        size_t cap = p->ema ? (size_t)p->size : 0;
+        if (ensure(gr, &p->ema, &cap, p->size) ||
+            rec_copy(gr, p->val, p->ema,
+                     (CopyPush){1, 1, (uint32_t)p->size, (uint32_t)p->size, 0, (uint32_t)p->size, 0, 0}))
+            return -1;
+    }
+    return 0;
+}
+
+int gad_ema_update(GadGraph *gr, GadTensor **params, int n, double decay) {
+    if (!gr || gr->failed) return -1;
+    struct { uint32_t n; float d, omd; } pc = {0, (float)decay, (float)(1.0 - decay)};
+    for (int i = 0; i < n; i++) {
+        if (!params[i]->ema) {
+            fail(gr, "gad_ema_update: gad_ema_init was not called for parameter %d", i);
+            return -1;
+        }
+        pc.n = (uint32_t)params[i]->size;
+        GpuBuffer *bufs[2] = {params[i]->val, params[i]->ema};
+        if (!gpu_ok(gr, gpu_dispatch(gr->g, "ad_ema", bufs, 2, &pc, sizeof pc, pc.n), "ad_ema"))
+            return -1;
+    }
+    return 0;
+}
+
+int gad_ema_read(GadTensor *param, float *dst) {
+    if (!param || !param->ema) return -1;
+    return gpu_buffer_read(param->ema, 0, dst, (size_t)param->size * sizeof(float));
+}
+
+int gad_param_write(GadTensor *t, const AdTensor *p) {
+    if (!t || !p || p->size != t->size) return -1;
+    float *host = malloc(bytes_of(t->size));
+    if (!host) return -1;
+    for (long i = 0; i < p->size; i++) host[i] = (float)ad_get(p, i);
+    const int rc = gpu_buffer_write(t->val, 0, host, bytes_of(t->size));
+    free(host);
+    return rc;
 }
 
 int gad_run(GadGraph *gr, double *gpu_seconds) {

@@ -17,7 +17,7 @@ is untouched.
 workgroup shared memory, `ad_matmul.comp`), `gad_add`, `gad_sub`, `gad_mul` (same shape, or one
 operand broadcast along a contiguous block of axes: a row bias (C) over (N,C), a per-channel
 (1,C,1,1) over NCHW, a scalar), `gad_relu`, `gad_tanh`, `gad_sigmoid`, `gad_silu`, `gad_sum`,
-`gad_mean` (a fixed summation tree), `gad_mse`, `gad_conv2d` (im2col + the matmul kernel), `gad_conv_transpose2d`, `gad_concat`, `gad_slice`, `gad_avg_pool2d`, `gad_upsample_nearest2d`, `gad_softmax`, `gad_group_norm`; Adam/AdamW and gradient zeroing on the device.
+`gad_mean` (a fixed summation tree), `gad_mse`, `gad_conv2d` (im2col + the matmul kernel), `gad_conv_transpose2d`, `gad_concat`, `gad_slice`, `gad_avg_pool2d`, `gad_upsample_nearest2d`, `gad_softmax`, `gad_group_norm`; Adam/AdamW, the parameters' EMA and gradient zeroing on the device.
 
 **Determinism.** Every sum has one fixed order (a matmul entry in k order, a broadcast gradient
 in row order, a reduction along a fixed tree of 64-element chunks), so results never depend on
@@ -47,7 +47,7 @@ struct GadTensor {
     long size;
     int requires_grad, is_param;
     /* private */
-    GpuBuffer *val, *grad, *adam_m, *adam_v;
+    GpuBuffer *val, *grad, *adam_m, *adam_v, *ema;
     size_t cap_val, cap_grad;       /* element capacities of the pooled buffers */
     int op;                         /* GadOp of gpu_ad.c */
     GadTensor *in[3];
@@ -118,6 +118,15 @@ int gad_backward(GadGraph *gr, GadTensor *loss);
 int gad_zero_grad(GadGraph *gr, GadTensor **params, int n);
 /* Records one Adam or AdamW step (cfg->kind) at step count t >= 1 (common/optim.h semantics). */
 int gad_adam_step(GadGraph *gr, GadTensor **params, int n, const OptimConfig *cfg, long t);
+
+/* The exponential moving average of the parameters on the device (common/optim.h's Ema):
+   gad_ema_init records shadow = current values, gad_ema_update shadow = decay shadow +
+   (1 - decay) value; gad_ema_read downloads a parameter's shadow (after gad_run). */
+int gad_ema_init(GadGraph *gr, GadTensor **params, int n);
+int gad_ema_update(GadGraph *gr, GadTensor **params, int n, double decay);
+int gad_ema_read(GadTensor *param, float *dst);
+/* Overwrites a parameter's values from an AdTensor of its size (immediate, like an upload). */
+int gad_param_write(GadTensor *t, const AdTensor *p);
 
 /* Submits everything recorded since the last run (one gpu_run_batch) and waits. */
 int gad_run(GadGraph *gr, double *gpu_seconds);

@@ -42,10 +42,10 @@
 /* Bookkeeping: the worst error/bound ratio per op                                           */
 
 enum { OP_MATMUL, OP_LINEAR, OP_ADD, OP_SUB, OP_MUL, OP_RELU, OP_TANH, OP_SIGMOID, OP_SILU,
-       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_CONCAT, OP_SLICE, OP_AVG_POOL, OP_UPSAMPLE, OP_SOFTMAX, OP_COUNT };
+       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_CONCAT, OP_SLICE, OP_AVG_POOL, OP_UPSAMPLE, OP_SOFTMAX, OP_EMA, OP_COUNT };
 static const char *OP_NAME[OP_COUNT] = {"matmul", "linear", "add",  "sub",  "mul",
                                         "relu",   "tanh",   "sigmoid", "silu", "sum",
-                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d", "concat", "slice", "avg_pool", "upsample", "softmax"};
+                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d", "concat", "slice", "avg_pool", "upsample", "softmax", "ema"};
 static double worst_fwd[OP_COUNT], worst_bwd[OP_COUNT];
 static int cases[OP_COUNT], failures[OP_COUNT];
 static char first_failure[OP_COUNT][160];
@@ -924,6 +924,48 @@ static void case_softmax(GadGraph *gr, AdArena *ar, int rows, int cols, double s
     free(xv);
 }
 
+
+/* The EMA of a parameter: shadow = theta_0, then theta := theta_1 and one update, against
+   common/optim.h's ema_new / ema_update (double inside, one rounding to float). */
+static void case_ema(GadGraph *gr, double decay, long n) {
+    const int op = OP_EMA;
+    char what[96];
+    snprintf(what, sizeof what, "ema decay %g n %ld", decay, n);
+    float *p0 = random_floats(n, -1, 1), *p1 = random_floats(n, -1, 1);
+    float *out = calloc((size_t)n, sizeof(float));
+    const int shape[1] = {(int)n};
+    AdTensor *p = ad_param_new(AD_F32, 1, shape);
+    memcpy(ad_f32(p), p0, sizeof(float) * (size_t)n);
+    gad_graph_reset(gr);
+    GadTensor *gp = gad_param_from_ad(gr, p);
+    int rc = !gp || gad_ema_init(gr, &gp, 1) || gad_run(gr, NULL);
+    ParamBlock blk = {ad_f32(p), ad_grad_f32(p), (size_t)n};
+    Ema *ema = ema_new(&blk, 1, decay);
+    memcpy(ad_f32(p), p1, sizeof(float) * (size_t)n);
+    ema_update(ema);
+    rc = rc || gad_param_write(gp, p) || gad_ema_update(gr, &gp, 1, decay) || gad_run(gr, NULL) ||
+         gad_ema_read(gp, out);
+    if (rc) {
+        fprintf(stderr, "test_gpu_ops: %s\n", gad_error(gr));
+        record(op, 0, INFINITY, what);
+    } else {
+        cases[op]++;
+        double *ref = calloc((size_t)n, sizeof(double)), *bb = calloc((size_t)n, sizeof(double));
+        for (long i = 0; i < n; i++) {
+            const GpErr y = gp_add(gp_mul(pushed(decay), gp_exact(p0[i])),
+                                   gp_mul(pushed(1.0 - decay), gp_exact(p1[i])));
+            ref[i] = ema->shadow[i];
+            bb[i] = y.e + GP_U * fabs(y.v) + ref_slack(4, fabs(p0[i]) + fabs(p1[i]));
+        }
+        record(op, 0, worst_ratio(out, ref, bb, n), what);
+        free(ref), free(bb);
+    }
+    ema_free(ema);
+    gad_tensor_free(gp);
+    ad_tensor_free(p);
+    free(p0), free(p1), free(out);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 
 /* Two runs of the same graph give the same bits (fixed summation orders). */
@@ -1027,6 +1069,9 @@ int main(int argc, char **argv) {
     case_adam(gr, optim_adam(1e-3, 0.9, 0.999, 1e-8, 0), 1, 129);
     case_adam(gr, optim_adam(3e-4, 0.9, 0.999, 1e-8, 1e-2), 7, 65);
     case_adam(gr, optim_adamw(1e-2, 0.8, 0.99, 1e-6, 0.1), 3, 33);
+    case_ema(gr, 0.999, 129);
+    case_ema(gr, 0.9, 1);
+    case_ema(gr, 0.5, 65);
     /* conv2d: (n, c, h, w, o, k, stride, pad) */
     case_conv(gr, ar, 1, 1, 1, 1, 1, 1, 1, 0);
     case_conv(gr, ar, 2, 3, 7, 5, 4, 3, 1, 1);
@@ -1073,8 +1118,9 @@ int main(int argc, char **argv) {
                cases[op], worst_fwd[op], worst_bwd[op]);
         const double w = fmax(worst_fwd[op], worst_bwd[op]);
         check_le(id, cases[op] > 0 ? w : INFINITY, 1.0, 0.0, NULL,
-                 "%s on the device vs common/ad f64: every value and gradient within the "
-                 "precision model's bound (%d cases)%s%s", OP_NAME[op], cases[op],
+                 "%s on the device vs %s: every value and gradient within the "
+                 "precision model's bound (%d cases)%s%s", OP_NAME[op],
+                 op == OP_ADAM || op == OP_EMA ? "common/optim" : "common/ad f64", cases[op],
                  failures[op] ? "; first failure " : "", failures[op] ? first_failure[op] : "");
     }
     test_determinism(gr, ar);
