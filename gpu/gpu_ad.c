@@ -28,7 +28,8 @@ typedef enum {
     GAD_SLICE,
     GAD_AVG_POOL,
     GAD_UPSAMPLE,
-    GAD_SOFTMAX
+    GAD_SOFTMAX,
+    GAD_EMBEDDING
 } GadOp;
 
 /* the reduction tree's fan-in (ad_reduce.comp) */
@@ -815,6 +816,55 @@ static int back_softmax(GadGraph *gr, GadTensor *y) {
                   "ad_softmax") ? 0 : -1;
 }
 
+
+/* ---------------------------------------------------------------------------------------- */
+/* embedding (ad_embedding.comp): the indices travel as a uint32 buffer                       */
+
+GadTensor *gad_embedding(GadGraph *gr, GadTensor *table, const int *idx, int n) {
+    if (!live(gr, table)) return NULL;
+    if (table->ndim != 2 || n < 1) {
+        fail(gr, "gad_embedding: table of %d dimensions, %d indices", table->ndim, n);
+        return NULL;
+    }
+    const int v = table->shape[0], d = table->shape[1];
+    uint32_t *u = malloc(sizeof(uint32_t) * (size_t)n);
+    if (!u) return fail(gr, "out of host memory"), NULL;
+    for (int i = 0; i < n; i++) {
+        if (idx[i] < 0 || idx[i] >= v) {
+            fail(gr, "gad_embedding: index %d at position %d outside [0, %d)", idx[i], i, v);
+            free(u);
+            return NULL;
+        }
+        u[i] = (uint32_t)idx[i];
+    }
+    GadTensor *it = temp(gr, 1, (int[]){n}, 0); /* float-sized slots hold the uint32 indices */
+    int rc = !it || !gpu_ok(gr, gpu_buffer_write(it->val, 0, u, sizeof(uint32_t) * (size_t)n),
+                            "upload");
+    free(u);
+    if (rc || (table->requires_grad && !loop_ok(gr, "ad_embedding", (uint64_t)n))) return NULL;
+    GadTensor *y = temp(gr, 2, (int[]){n, d}, table->requires_grad);
+    if (!y) return NULL;
+    y->op = GAD_EMBEDDING;
+    y->in[0] = table;
+    y->cols = it;
+    struct { uint32_t n, d, v, backward; } pc = {(uint32_t)n, (uint32_t)d, (uint32_t)v, 0};
+    GpuBuffer *bufs[3] = {it->val, table->val, y->val};
+    if (!gpu_ok(gr, gpu_dispatch(gr->g, "ad_embedding", bufs, 3, &pc, sizeof pc,
+                                 (uint32_t)y->size), "ad_embedding"))
+        return NULL;
+    return push_tape(gr, y) ? NULL : y;
+}
+
+static int back_embedding(GadGraph *gr, GadTensor *y) {
+    GadTensor *t = y->in[0];
+    if (!t->requires_grad) return 0;
+    struct { uint32_t n, d, v, backward; } pc = {(uint32_t)y->shape[0], (uint32_t)y->shape[1],
+                                                 (uint32_t)t->shape[0], 1};
+    GpuBuffer *bufs[3] = {y->cols->val, y->grad, t->grad};
+    return gpu_ok(gr, gpu_dispatch(gr->g, "ad_embedding", bufs, 3, &pc, sizeof pc,
+                                   (uint32_t)t->size), "ad_embedding") ? 0 : -1;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* GroupNorm (ad_groupnorm.comp, phases 0..5)                                                 */
 
@@ -975,6 +1025,8 @@ static int back_one(GadGraph *gr, GadTensor *y) {
         return back_resample(gr, y);
     case GAD_SOFTMAX:
         return back_softmax(gr, y);
+    case GAD_EMBEDDING:
+        return back_embedding(gr, y);
     default:
         fail(gr, "gad_backward: unknown op %d", y->op);
         return -1;

@@ -17,7 +17,7 @@ is untouched.
 workgroup shared memory, `ad_matmul.comp`), `gad_add`, `gad_sub`, `gad_mul` (same shape, or one
 operand broadcast along a contiguous block of axes: a row bias (C) over (N,C), a per-channel
 (1,C,1,1) over NCHW, a scalar), `gad_relu`, `gad_tanh`, `gad_sigmoid`, `gad_silu`, `gad_sum`,
-`gad_mean` (a fixed summation tree), `gad_mse`, `gad_conv2d` (im2col + the matmul kernel), `gad_conv_transpose2d`, `gad_concat`, `gad_slice`, `gad_avg_pool2d`, `gad_upsample_nearest2d`, `gad_softmax`, `gad_group_norm`; Adam/AdamW, the parameters' EMA and gradient zeroing on the device.
+`gad_mean` (a fixed summation tree), `gad_mse`, `gad_conv2d` (im2col + the matmul kernel), `gad_conv_transpose2d`, `gad_concat`, `gad_slice`, `gad_avg_pool2d`, `gad_upsample_nearest2d`, `gad_softmax`, `gad_embedding`, `gad_group_norm`; Adam/AdamW, the parameters' EMA and gradient zeroing on the device.
 
 **Determinism.** Every sum has one fixed order (a matmul entry in k order, a broadcast gradient
 in row order, a reduction along a fixed tree of 64-element chunks), so results never depend on
@@ -93,6 +93,8 @@ GadTensor *gad_conv_transpose2d(GadGraph *gr, GadTensor *x, GadTensor *w, GadTen
    agree; a slice [start, end) of one axis. */
 GadTensor *gad_concat(GadGraph *gr, GadTensor **xs, int n, int axis);
 GadTensor *gad_slice(GadGraph *gr, GadTensor *a, int axis, int start, int end);
+/* Rows idx[0..n-1] (each in [0, V)) of table (V,d) -> (n,d). */
+GadTensor *gad_embedding(GadGraph *gr, GadTensor *table, const int *idx, int n);
 /* softmax along the last axis (any leading shape). */
 GadTensor *gad_softmax(GadGraph *gr, GadTensor *a);
 /* x (N,C,H,W): the mean over non-overlapping k x k windows (H, W divisible by k); nearest-

@@ -42,10 +42,10 @@
 /* Bookkeeping: the worst error/bound ratio per op                                           */
 
 enum { OP_MATMUL, OP_LINEAR, OP_ADD, OP_SUB, OP_MUL, OP_RELU, OP_TANH, OP_SIGMOID, OP_SILU,
-       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_CONCAT, OP_SLICE, OP_AVG_POOL, OP_UPSAMPLE, OP_SOFTMAX, OP_EMA, OP_COUNT };
+       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_CONCAT, OP_SLICE, OP_AVG_POOL, OP_UPSAMPLE, OP_SOFTMAX, OP_EMA, OP_EMBEDDING, OP_COUNT };
 static const char *OP_NAME[OP_COUNT] = {"matmul", "linear", "add",  "sub",  "mul",
                                         "relu",   "tanh",   "sigmoid", "silu", "sum",
-                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d", "concat", "slice", "avg_pool", "upsample", "softmax", "ema"};
+                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d", "concat", "slice", "avg_pool", "upsample", "softmax", "ema", "embedding"};
 static double worst_fwd[OP_COUNT], worst_bwd[OP_COUNT];
 static int cases[OP_COUNT], failures[OP_COUNT];
 static char first_failure[OP_COUNT][160];
@@ -966,6 +966,51 @@ static void case_ema(GadGraph *gr, double decay, long n) {
     free(p0), free(p1), free(out);
 }
 
+
+/* ---------------------------------------------------------------------------------------- */
+/* embedding: a gather (exact) and, backward, the sum over repeated indices                   */
+
+typedef struct { const int *idx; int n; } EmbCfg;
+static AdTensor *cpu_emb(AdArena *ar, AdTensor **x, const void *ctx) {
+    const EmbCfg *c = ctx;
+    return ad_embedding(ar, x[0], c->idx, c->n);
+}
+static GadTensor *gpu_emb(GadGraph *gr, GadTensor **x, const void *ctx) {
+    const EmbCfg *c = ctx;
+    return gad_embedding(gr, x[0], c->idx, c->n);
+}
+
+static void case_embedding(GadGraph *gr, AdArena *ar, int v, int d, int n) {
+    const int op = OP_EMBEDDING;
+    char what[96];
+    snprintf(what, sizeof what, "embedding table (%d,%d), %d indices", v, d, n);
+    int *idx = malloc(sizeof(int) * (size_t)n);
+    for (int i = 0; i < n; i++) idx[i] = (int)rng_below(&rng, (uint32_t)v);
+    float *tv = random_floats((long)v * d, -1, 1);
+    Run run = {.nin = 1};
+    run.cx[0] = param_of(2, (int[]){v, d}, tv);
+    const EmbCfg cfg = {idx, n};
+    if (run_case(gr, ar, &run, cpu_emb, gpu_emb, &cfg)) {
+        record(op, 0, INFINITY, what);
+    } else {
+        cases[op]++;
+        double *zero = calloc((size_t)run.ysize, sizeof(double));
+        double *bb = calloc((size_t)v * d, sizeof(double)), *mag = calloc((size_t)v * d, sizeof(double));
+        long *cnt = calloc((size_t)v, sizeof(long));
+        for (int i = 0; i < n; i++) {
+            cnt[idx[i]]++;
+            for (int j = 0; j < d; j++) mag[(long)idx[i] * d + j] += fabs(run.r[(long)i * d + j]);
+        }
+        for (long k = 0; k < (long)v * d; k++)
+            bb[k] = gam((double)cnt[k / d] + 1) * mag[k] + ref_slack((double)cnt[k / d], mag[k]);
+        record(op, 0, worst_ratio(run.gy, ad_f64(run.cy), zero, run.ysize), what);
+        record(op, 1, worst_ratio(run.ggrad[0], ad_grad_f64(run.cx[0]), bb, (long)v * d), what);
+        free(zero), free(bb), free(mag), free(cnt);
+    }
+    run_free(&run);
+    free(idx), free(tv);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 
 /* Two runs of the same graph give the same bits (fixed summation orders). */
@@ -1099,6 +1144,10 @@ int main(int argc, char **argv) {
     case_resample(gr, ar, 0, 1, 1, 1, 1, 1);
     case_resample(gr, ar, 0, 2, 3, 4, 5, 2);
     case_resample(gr, ar, 0, 1, 2, 3, 3, 3);
+    /* embedding: table (V, d), n indices (with repeats) */
+    case_embedding(gr, ar, 1, 1, 1);
+    case_embedding(gr, ar, 7, 5, 13);
+    case_embedding(gr, ar, 33, 65, 129);
     /* softmax: rows, cols, input spread */
     case_softmax(gr, ar, 1, 1, 1);
     case_softmax(gr, ar, 7, 33, 3);
