@@ -397,8 +397,8 @@ static GadTensor *reduce(GadGraph *gr, int op, GadTensor *a) {
             lvl = temp(gr, 1, s, 0);
         }
         if (!lvl) return NULL;
-        struct { uint32_t n, chunk, nout; float scale; } pc = {n, GAD_CHUNK, nout,
-                                                               nout == 1 ? scale : 1.0f};
+        struct { uint32_t n, chunk, nout; float scale; uint32_t square, out_off; } pc = {
+            n, GAD_CHUNK, nout, nout == 1 ? scale : 1.0f, 0, 0};
         GpuBuffer *bufs[2] = {src, lvl->val};
         if (!gpu_ok(gr, gpu_dispatch(gr->g, "ad_reduce", bufs, 2, &pc, sizeof pc, nout),
                     "ad_reduce"))
@@ -1083,6 +1083,46 @@ int gad_adam_step(GadGraph *gr, GadTensor **params, int n, const OptimConfig *cf
             return -1;
     }
     return 0;
+}
+
+GadTensor *gad_clip_grad_norm(GadGraph *gr, GadTensor **params, int n, double max_norm) {
+    if (!gr || gr->failed) return NULL;
+    GadTensor *norms = temp(gr, 1, (int[]){n > 0 ? n : 1}, 0);
+    GadTensor *out = temp(gr, 1, (int[]){2}, 0);
+    if (!norms || !out) return NULL;
+    for (int p = 0; p < n; p++) {
+        /* the fixed tree of gad_sum over g^2; the last level writes norms[p] */
+        GpuBuffer *src = params[p]->grad;
+        uint32_t len = (uint32_t)params[p]->size, square = 1;
+        for (;;) {
+            uint32_t nout = (len + GAD_CHUNK - 1) / GAD_CHUNK;
+            if (nout == 0) nout = 1;
+            GadTensor *lvl = nout == 1 ? norms : temp(gr, 1, (int[]){(int)nout}, 0);
+            if (!lvl) return NULL;
+            struct { uint32_t n, chunk, nout; float scale; uint32_t square, out_off; } pc = {
+                len, GAD_CHUNK, nout, 1.0f, square, nout == 1 ? (uint32_t)p : 0};
+            GpuBuffer *bufs[2] = {src, lvl->val};
+            if (!gpu_ok(gr, gpu_dispatch(gr->g, "ad_reduce", bufs, 2, &pc, sizeof pc, nout),
+                        "ad_reduce"))
+                return NULL;
+            if (nout == 1) break;
+            src = lvl->val;
+            len = nout;
+            square = 0;
+        }
+    }
+    struct { uint32_t n, phase; float max_norm; } pc = {(uint32_t)n, 0, (float)max_norm};
+    GpuBuffer *bufs[3] = {norms->val, out->val, NULL};
+    if (!gpu_ok(gr, gpu_dispatch(gr->g, "ad_clip", bufs, 3, &pc, sizeof pc, 1), "ad_clip"))
+        return NULL;
+    pc.phase = 1;
+    for (int p = 0; p < n; p++) {
+        pc.n = (uint32_t)params[p]->size;
+        bufs[2] = params[p]->grad;
+        if (!gpu_ok(gr, gpu_dispatch(gr->g, "ad_clip", bufs, 3, &pc, sizeof pc, pc.n), "ad_clip"))
+            return NULL;
+    }
+    return out;
 }
 
 int gad_ema_init(GadGraph *gr, GadTensor **params, int n) {

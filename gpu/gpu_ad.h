@@ -17,7 +17,7 @@ is untouched.
 workgroup shared memory, `ad_matmul.comp`), `gad_add`, `gad_sub`, `gad_mul` (same shape, or one
 operand broadcast along a contiguous block of axes: a row bias (C) over (N,C), a per-channel
 (1,C,1,1) over NCHW, a scalar), `gad_relu`, `gad_tanh`, `gad_sigmoid`, `gad_silu`, `gad_sum`,
-`gad_mean` (a fixed summation tree), `gad_mse`, `gad_conv2d` (im2col + the matmul kernel), `gad_conv_transpose2d`, `gad_concat`, `gad_slice`, `gad_avg_pool2d`, `gad_upsample_nearest2d`, `gad_softmax`, `gad_embedding`, `gad_group_norm`; Adam/AdamW, the parameters' EMA and gradient zeroing on the device.
+`gad_mean` (a fixed summation tree), `gad_mse`, `gad_conv2d` (im2col + the matmul kernel), `gad_conv_transpose2d`, `gad_concat`, `gad_slice`, `gad_avg_pool2d`, `gad_upsample_nearest2d`, `gad_softmax`, `gad_embedding`, `gad_group_norm`; Adam/AdamW, gradient clipping, the parameters' EMA and gradient zeroing on the device.
 
 **Determinism.** Every sum has one fixed order (a matmul entry in k order, a broadcast gradient
 in row order, a reduction along a fixed tree of 64-element chunks), so results never depend on
@@ -121,6 +121,11 @@ int gad_zero_grad(GadGraph *gr, GadTensor **params, int n);
 /* Records one Adam or AdamW step (cfg->kind) at step count t >= 1 (common/optim.h semantics). */
 int gad_adam_step(GadGraph *gr, GadTensor **params, int n, const OptimConfig *cfg, long t);
 
+/* Gradient clipping by the global norm (common/optim.h's clip_grad_norm) on the device:
+   ||g|| over all the tensors' gradients (per tensor the fixed tree of gad_sum over g^2, then the
+   tensors in order), and g *= c / ||g|| when ||g|| > c. Returns a temporary holding
+   [||g||, scale] (read it after gad_run), or NULL. */
+GadTensor *gad_clip_grad_norm(GadGraph *gr, GadTensor **params, int n, double max_norm);
 /* The exponential moving average of the parameters on the device (common/optim.h's Ema):
    gad_ema_init records shadow = current values, gad_ema_update shadow = decay shadow +
    (1 - decay) value; gad_ema_read downloads a parameter's shadow (after gad_run). */

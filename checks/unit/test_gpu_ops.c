@@ -42,10 +42,10 @@
 /* Bookkeeping: the worst error/bound ratio per op                                           */
 
 enum { OP_MATMUL, OP_LINEAR, OP_ADD, OP_SUB, OP_MUL, OP_RELU, OP_TANH, OP_SIGMOID, OP_SILU,
-       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_CONCAT, OP_SLICE, OP_AVG_POOL, OP_UPSAMPLE, OP_SOFTMAX, OP_EMA, OP_EMBEDDING, OP_COUNT };
+       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_CONCAT, OP_SLICE, OP_AVG_POOL, OP_UPSAMPLE, OP_SOFTMAX, OP_EMA, OP_EMBEDDING, OP_CLIP, OP_COUNT };
 static const char *OP_NAME[OP_COUNT] = {"matmul", "linear", "add",  "sub",  "mul",
                                         "relu",   "tanh",   "sigmoid", "silu", "sum",
-                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d", "concat", "slice", "avg_pool", "upsample", "softmax", "ema", "embedding"};
+                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d", "concat", "slice", "avg_pool", "upsample", "softmax", "ema", "embedding", "clip"};
 static double worst_fwd[OP_COUNT], worst_bwd[OP_COUNT];
 static int cases[OP_COUNT], failures[OP_COUNT];
 static char first_failure[OP_COUNT][160];
@@ -1011,6 +1011,68 @@ static void case_embedding(GadGraph *gr, AdArena *ar, int v, int d, int n) {
     free(idx), free(tv);
 }
 
+
+/* Gradient clipping by the global norm over three tensors, against common/optim.h's
+   clip_grad_norm (double inside, one rounding to float): `ratio` = c / ||g||. */
+static void case_clip(GadGraph *gr, double ratio) {
+    const int op = OP_CLIP;
+    char what[96];
+    snprintf(what, sizeof what, "clip c = %g ||g||", ratio);
+    static const int sizes[3] = {7 * 33, 129, 1};
+    AdTensor *cp[3];
+    GadTensor *gp[3] = {0};
+    float *gv[3];
+    ParamBlock blk[3];
+    gad_graph_reset(gr);
+    int rc = 0;
+    double ss = 0;
+    GadTensor *l = NULL;
+    for (int p = 0; p < 3; p++) {
+        cp[p] = ad_param_new(AD_F32, 1, &sizes[p]);
+        gv[p] = random_floats(sizes[p], -1, 1);
+        for (int i = 0; i < sizes[p]; i++) ss += (double)gv[p][i] * gv[p][i];
+        gp[p] = gad_param_from_ad(gr, cp[p]);
+        /* L = sum_p sum(p * G_p): the gradient arrives exactly as G_p */
+        GadTensor *t = gad_sum(gr, gad_mul(gr, gp[p], gad_input(gr, 1, &sizes[p], gv[p])));
+        l = l ? gad_add(gr, l, t) : t;
+        memcpy(ad_grad_f32(cp[p]), gv[p], sizeof(float) * (size_t)sizes[p]);
+        blk[p] = (ParamBlock){ad_f32(cp[p]), ad_grad_f32(cp[p]), (size_t)sizes[p]};
+    }
+    const double c = ratio * sqrt(ss);
+    GadTensor *res = NULL;
+    rc = gad_backward(gr, l) || !(res = gad_clip_grad_norm(gr, gp, 3, c)) || gad_run(gr, NULL);
+    float nrm[2] = {0, 0};
+    rc = rc || gad_read(res, nrm);
+    const double cpu_norm = clip_grad_norm(blk, 3, c);
+    if (rc) {
+        fprintf(stderr, "test_gpu_ops: %s\n", gad_error(gr));
+        record(op, 0, INFINITY, what);
+    } else {
+        cases[op]++;
+        /* ||g||^2: squares (u each), per-tensor trees (D), the tensors in order (3 adds) */
+        double D = 0;
+        for (int p = 0; p < 3; p++) D = fmax(D, tree_depth(sizes[p]));
+        const GpErr norm = gp_sqrt((GpErr){ss, gam(D + 4) * ss});
+        const double bn = norm.e + ref_slack(400, norm.v);
+        record(op, 0, worst_ratio(&nrm[0], &cpu_norm, &bn, 1), what);
+        const GpErr scale = norm.v > c ? gp_div(pushed(c), norm) : gp_exact(1);
+        for (int p = 0; p < 3; p++) {
+            float *dev = malloc(sizeof(float) * (size_t)sizes[p]);
+            double *ref = calloc((size_t)sizes[p], sizeof(double)), *bb = calloc((size_t)sizes[p], sizeof(double));
+            if (gad_read_grad(gp[p], dev)) record(op, 1, INFINITY, what);
+            for (int i = 0; i < sizes[p]; i++) {
+                const GpErr y = gp_mul(gp_exact(gv[p][i]), scale);
+                ref[i] = ad_grad_f32(cp[p])[i];
+                /* the CPU rounds once to float when it scales (nothing when it does not) */
+                bb[i] = y.e + (norm.v > c ? GP_U * fabs(y.v) + ref_slack(8, fabs(y.v)) : 0);
+            }
+            record(op, 1, worst_ratio(dev, ref, bb, sizes[p]), what);
+            free(dev), free(ref), free(bb);
+        }
+    }
+    for (int p = 0; p < 3; p++) gad_tensor_free(gp[p]), ad_tensor_free(cp[p]), free(gv[p]);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 
 /* Two runs of the same graph give the same bits (fixed summation orders). */
@@ -1114,6 +1176,9 @@ int main(int argc, char **argv) {
     case_adam(gr, optim_adam(1e-3, 0.9, 0.999, 1e-8, 0), 1, 129);
     case_adam(gr, optim_adam(3e-4, 0.9, 0.999, 1e-8, 1e-2), 7, 65);
     case_adam(gr, optim_adamw(1e-2, 0.8, 0.99, 1e-6, 0.1), 3, 33);
+    case_clip(gr, 0.5);
+    case_clip(gr, 0.01);
+    case_clip(gr, 2.0);
     case_ema(gr, 0.999, 129);
     case_ema(gr, 0.9, 1);
     case_ema(gr, 0.5, 65);
@@ -1169,7 +1234,7 @@ int main(int argc, char **argv) {
         check_le(id, cases[op] > 0 ? w : INFINITY, 1.0, 0.0, NULL,
                  "%s on the device vs %s: every value and gradient within the "
                  "precision model's bound (%d cases)%s%s", OP_NAME[op],
-                 op == OP_ADAM || op == OP_EMA ? "common/optim" : "common/ad f64", cases[op],
+                 op == OP_ADAM || op == OP_EMA || op == OP_CLIP ? "common/optim" : "common/ad f64", cases[op],
                  failures[op] ? "; first failure " : "", failures[op] ? first_failure[op] : "");
     }
     test_determinism(gr, ar);
