@@ -227,20 +227,26 @@ static int loop_ok(GadGraph *gr, const char *kernel, uint64_t iterations) {
     return 0;
 }
 
-/* C (m,n) (=|+=) op(A) op(B) (+ bias), ad_matmul.comp */
-static int rec_matmul(GadGraph *gr, GpuBuffer *a, GpuBuffer *b, GpuBuffer *c, GpuBuffer *bias,
-                      unsigned m, unsigned n, unsigned k, int ta, int tb, int acc) {
+/* C (m,n) (=|+=) op(A) op(B) (+ bias), `batch` times at the given strides, ad_matmul.comp */
+static int rec_bmm(GadGraph *gr, GpuBuffer *a, GpuBuffer *b, GpuBuffer *c, GpuBuffer *bias,
+                   unsigned m, unsigned n, unsigned k, int ta, int tb, int acc, unsigned batch,
+                   unsigned sa, unsigned sb, unsigned sc) {
     unsigned wg = gpu_info(gr->g)->workgroup_size, tile = 1;
     while ((tile + 1) * (tile + 1) <= wg && tile < 16) tile++;
-    struct { uint32_t m, n, k, tile, ta, tb, acc, has_bias; } pc = {
-        m, n, k, tile, (uint32_t)ta, (uint32_t)tb, (uint32_t)acc, bias != NULL};
-    uint64_t tiles = (uint64_t)((m + tile - 1) / tile) * ((n + tile - 1) / tile);
+    struct { uint32_t m, n, k, tile, ta, tb, acc, has_bias, batch, sa, sb, sc; } pc = {
+        m, n, k, tile, (uint32_t)ta, (uint32_t)tb, (uint32_t)acc, bias != NULL, batch, sa, sb, sc};
+    uint64_t tiles = (uint64_t)batch * ((m + tile - 1) / tile) * ((n + tile - 1) / tile);
     uint64_t items = tiles * wg;
     if (items > 65535ull * wg) items = 65535ull * wg; /* the kernel loops over tiles */
     if (!loop_ok(gr, "ad_matmul", (uint64_t)k * ((tiles + 65534) / 65535))) return -1;
     GpuBuffer *bufs[4] = {a, b, c, bias};
     return gpu_ok(gr, gpu_dispatch(gr->g, "ad_matmul", bufs, 4, &pc, sizeof pc, (uint32_t)items),
                   "ad_matmul") ? 0 : -1;
+}
+
+static int rec_matmul(GadGraph *gr, GpuBuffer *a, GpuBuffer *b, GpuBuffer *c, GpuBuffer *bias,
+                      unsigned m, unsigned n, unsigned k, int ta, int tb, int acc) {
+    return rec_bmm(gr, a, b, c, bias, m, n, k, ta, tb, acc, 1, 0, 0, 0);
 }
 
 static int rec_fill(GadGraph *gr, GpuBuffer *x, long n, float value) {
@@ -277,12 +283,40 @@ GadTensor *gad_linear(GadGraph *gr, GadTensor *x, GadTensor *w, GadTensor *b) {
     return push_tape(gr, y) ? NULL : y;
 }
 
-GadTensor *gad_matmul(GadGraph *gr, GadTensor *a, GadTensor *b) {
-    if (gr && !gr->failed && a && b && (a->ndim != 2 || b->ndim != 2)) {
-        fail(gr, "gad_matmul: 2-D operands only in this slice (ndim %d, %d)", a->ndim, b->ndim);
+/* a @ b (transb 0) or a @ b^T (transb 1), 2-D or batched 3-D; y->pad = transb, y->stride = B */
+static GadTensor *matmul_any(GadGraph *gr, GadTensor *a, GadTensor *b, int transb, const char *name) {
+    if (!gr || gr->failed || !a || !b) return NULL;
+    const int nd = a->ndim, bt = nd == 3;
+    const int ka = a->shape[nd - 1], kb = transb ? b->shape[nd - 1] : b->shape[nd - 2];
+    if ((nd != 2 && nd != 3) || b->ndim != nd || ka != kb || (bt && a->shape[0] != b->shape[0])) {
+        fail(gr, "%s: 2-D or batched 3-D operands with matching inner sizes (ndim %d, %d)", name,
+             a->ndim, b->ndim);
         return NULL;
     }
-    return gad_linear(gr, a, b, NULL);
+    if (!transb && !bt) return gad_linear(gr, a, b, NULL);
+    const int batch = bt ? a->shape[0] : 1, m = a->shape[nd - 2];
+    const int n = transb ? b->shape[nd - 2] : b->shape[nd - 1];
+    const int shape[3] = {batch, m, n};
+    GadTensor *y = bt ? temp(gr, 3, shape, a->requires_grad || b->requires_grad)
+                      : temp(gr, 2, shape + 1, a->requires_grad || b->requires_grad);
+    if (!y) return NULL;
+    y->op = GAD_MATMUL;
+    y->in[0] = a;
+    y->in[1] = b;
+    y->pad = transb;
+    y->stride = batch;
+    if (rec_bmm(gr, a->val, b->val, y->val, NULL, (unsigned)m, (unsigned)n, (unsigned)ka, 0,
+                transb, 0, (unsigned)batch, (unsigned)(m * ka), (unsigned)(ka * n),
+                (unsigned)(m * n)))
+        return NULL;
+    return push_tape(gr, y) ? NULL : y;
+}
+
+GadTensor *gad_matmul(GadGraph *gr, GadTensor *a, GadTensor *b) {
+    return matmul_any(gr, a, b, 0, "gad_matmul");
+}
+GadTensor *gad_matmul_t(GadGraph *gr, GadTensor *a, GadTensor *b) {
+    return matmul_any(gr, a, b, 1, "gad_matmul_t");
 }
 
 /* How operand x broadcasts to `out` (a full operand's shape): full (0), or a vector along one
@@ -968,12 +1002,25 @@ static int back_one(GadGraph *gr, GadTensor *y) {
     switch (y->op) {
     case GAD_MATMUL:
     case GAD_LINEAR: {
-        const unsigned m = (unsigned)a->shape[0], k = (unsigned)a->shape[1],
-                       n = (unsigned)b->shape[1];
-        //: $\bar X \mathrel{+}= \bar Y W^\top$, $\bar W \mathrel{+}= X^\top \bar Y$
-        if (a->requires_grad && rec_matmul(gr, y->grad, b->val, a->grad, NULL, m, k, n, 0, 1, 1))
+        const int nd = a->ndim, tb = y->pad;
+        const unsigned bt = y->stride > 1 ? (unsigned)y->stride : 1, m = (unsigned)a->shape[nd - 2],
+                       k = (unsigned)a->shape[nd - 1], n = (unsigned)y->shape[nd - 1];
+        if (tb) {
+            //: $y = a b^\top$: $\bar a \mathrel{+}= \bar y\, b$, $\bar b \mathrel{+}= \bar y^\top a$ (per batch)
+            if (a->requires_grad && rec_bmm(gr, y->grad, b->val, a->grad, NULL, m, k, n, 0, 0, 1,
+                                            bt, m * n, n * k, m * k))
+                return -1;
+            if (b->requires_grad && rec_bmm(gr, y->grad, a->val, b->grad, NULL, n, k, m, 1, 0, 1,
+                                            bt, m * n, m * k, n * k))
+                return -1;
+            return 0;
+        }
+        //: $\bar X \mathrel{+}= \bar Y W^\top$, $\bar W \mathrel{+}= X^\top \bar Y$ (per batch)
+        if (a->requires_grad && rec_bmm(gr, y->grad, b->val, a->grad, NULL, m, k, n, 0, 1, 1, bt,
+                                        m * n, k * n, m * k))
             return -1;
-        if (b->requires_grad && rec_matmul(gr, a->val, y->grad, b->grad, NULL, k, n, m, 1, 0, 1))
+        if (b->requires_grad && rec_bmm(gr, a->val, y->grad, b->grad, NULL, k, n, m, 1, 0, 1, bt,
+                                        m * k, m * n, k * n))
             return -1;
         GadTensor *bias = y->in[2];
         if (bias && bias->requires_grad) {

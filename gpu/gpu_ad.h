@@ -13,7 +13,7 @@ device buffers come from a pool indexed by creation order, so a loop that builds
 every step allocates nothing after its first step (the design of `AdArena`). `AdTensor` itself
 is untouched.
 
-**Ops of this slice** (forward and backward): `gad_matmul` and `gad_linear` (a tiled kernel with
+**Ops of this slice** (forward and backward): `gad_matmul` (2-D or batched), `gad_matmul_t`, and `gad_linear` (a tiled kernel with
 workgroup shared memory, `ad_matmul.comp`), `gad_add`, `gad_sub`, `gad_mul` (same shape, or one
 operand broadcast along a contiguous block of axes: a row bias (C) over (N,C), a per-channel
 (1,C,1,1) over NCHW, a scalar), `gad_relu`, `gad_tanh`, `gad_sigmoid`, `gad_silu`, `gad_sum`,
@@ -75,7 +75,10 @@ void gad_tensor_free(GadTensor *param); /* parameters only; NULL-safe */
 GadTensor *gad_input(GadGraph *gr, int ndim, const int *shape, const float *src);
 
 /* Ops: shapes and semantics as the ad_* op of the same name (common/ad.h). */
-GadTensor *gad_matmul(GadGraph *gr, GadTensor *a, GadTensor *b); /* (m,k)@(k,n) */
+/* (m,k)@(k,n), or batched (B,m,k)@(B,k,n); gad_matmul_t: a @ b^T with b (n,k) or (B,n,k)
+   (attention's q k^T). */
+GadTensor *gad_matmul(GadGraph *gr, GadTensor *a, GadTensor *b);
+GadTensor *gad_matmul_t(GadGraph *gr, GadTensor *a, GadTensor *b);
 GadTensor *gad_linear(GadGraph *gr, GadTensor *x, GadTensor *w, GadTensor *b); /* b may be NULL */
 GadTensor *gad_add(GadGraph *gr, GadTensor *a, GadTensor *b);
 GadTensor *gad_sub(GadGraph *gr, GadTensor *a, GadTensor *b);

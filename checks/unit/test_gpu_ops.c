@@ -213,6 +213,63 @@ static void case_linear(GadGraph *gr, AdArena *ar, int m, int k, int n, int bias
     free(xv), free(wv), free(bv);
 }
 
+
+/* batched (B,m,k)@(B,k,n) and the transposed variant a @ b^T (b (B,n,k)), recorded as matmul */
+typedef struct { int nd, transb; } BmmCfg;
+static AdTensor *cpu_bmm(AdArena *ar, AdTensor **x, const void *ctx) {
+    const BmmCfg *c = ctx;
+    AdTensor *b = c->transb ? ad_swap_axes(ar, x[1], c->nd - 2, c->nd - 1) : x[1];
+    return ad_matmul(ar, x[0], b);
+}
+static GadTensor *gpu_bmm(GadGraph *gr, GadTensor **x, const void *ctx) {
+    const BmmCfg *c = ctx;
+    return c->transb ? gad_matmul_t(gr, x[0], x[1]) : gad_matmul(gr, x[0], x[1]);
+}
+
+static void case_bmm(GadGraph *gr, AdArena *ar, int batch, int m, int k, int n, int transb) {
+    const int op = OP_MATMUL, nd = batch ? 3 : 2, bt = batch ? batch : 1;
+    char what[96];
+    snprintf(what, sizeof what, "matmul%s batch %d (%d,%d,%d)", transb ? "_t" : "", batch, m, k, n);
+    float *av = random_floats((long)bt * m * k, -1, 1), *bv = random_floats((long)bt * k * n, -1, 1);
+    Run run = {.nin = 2};
+    const int sa[3] = {bt, m, k}, sb[3] = {bt, transb ? n : k, transb ? k : n};
+    run.cx[0] = param_of(nd, sa + (3 - nd), av);
+    run.cx[1] = param_of(nd, sb + (3 - nd), bv);
+    const BmmCfg cfg = {nd, transb};
+    if (run_case(gr, ar, &run, cpu_bmm, gpu_bmm, &cfg)) {
+        record(op, 0, INFINITY, what);
+        run_free(&run);
+        free(av), free(bv);
+        return;
+    }
+    cases[op]++;
+    const float *r = run.r;
+#define BV(t, q, j) bv[(long)(t) * k * n + (transb ? (long)(j) * k + (q) : (long)(q) * n + (j))]
+    double *fy = calloc((size_t)bt * m * n, sizeof(double)), *fa = calloc((size_t)bt * m * k, sizeof(double));
+    double *fb = calloc((size_t)bt * k * n, sizeof(double));
+    for (int t = 0; t < bt; t++)
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+                for (int q = 0; q < k; q++) {
+                    const double av_ = av[((long)t * m + i) * k + q], b_ = BV(t, q, j);
+                    const double r_ = r[((long)t * m + i) * n + j];
+                    fy[((long)t * m + i) * n + j] += fabs(av_ * b_);
+                    fa[((long)t * m + i) * k + q] += fabs(r_ * b_);
+                    /* b's gradient lives where b does */
+                    fb[(long)t * k * n + (transb ? (long)j * k + q : (long)q * n + j)] += fabs(av_ * r_);
+                }
+#undef BV
+    for (long i = 0; i < (long)bt * m * n; i++) fy[i] = gam(k) * fy[i] + ref_slack(k, fy[i]);
+    for (long i = 0; i < (long)bt * m * k; i++) fa[i] = gam(n + 1) * fa[i] + ref_slack(n, fa[i]);
+    for (long i = 0; i < (long)bt * k * n; i++) fb[i] = gam(m + 1) * fb[i] + ref_slack(m, fb[i]);
+    record(op, 0, worst_ratio(run.gy, ad_f64(run.cy), fy, (long)bt * m * n), what);
+    record(op, 1, worst_ratio(run.ggrad[0], ad_grad_f64(run.cx[0]), fa, (long)bt * m * k), what);
+    record(op, 1, worst_ratio(run.ggrad[1], ad_grad_f64(run.cx[1]), fb, (long)bt * k * n), what);
+    free(fy), free(fa), free(fb);
+    run_free(&run);
+    free(av), free(bv);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* add, sub, mul with broadcasting                                                            */
 
@@ -1154,6 +1211,12 @@ int main(int argc, char **argv) {
         case_linear(gr, ar, MM[i][0], MM[i][1], MM[i][2], 0);
         case_linear(gr, ar, MM[i][0], MM[i][1], MM[i][2], 1);
     }
+    /* batched and transposed products (attention's q k^T and p v) */
+    case_bmm(gr, ar, 3, 7, 5, 9, 0);
+    case_bmm(gr, ar, 2, 33, 65, 7, 0);
+    case_bmm(gr, ar, 1, 1, 1, 1, 1);
+    case_bmm(gr, ar, 0, 7, 33, 5, 1);
+    case_bmm(gr, ar, 4, 17, 8, 17, 1);
     /* broadcasting: same shape, row bias, bias first, per-channel NCHW, scalar, size 1 */
     for (int op = OP_ADD; op <= OP_MUL; op++) {
         case_binary(gr, ar, op, 2, (int[]){7, 33}, 2, (int[]){7, 33});
