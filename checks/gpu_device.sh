@@ -16,7 +16,8 @@ progs=(checks/unit/test_gpu_runtime checks/unit/test_gpu_langevin checks/unit/te
        lectures/35_score_matching/08_annealed_langevin lectures/35_score_matching/11_swissroll_ncsn
        checks/unit/test_gpu_anneal lectures/n2_diffusion_annealing/02_langevin_annealing
        lectures/n2_diffusion_annealing/05_jarzynski_ais
-       checks/bench/gpu_langevin checks/bench/gpu_train)
+       checks/bench/gpu_langevin checks/bench/gpu_train
+       checks/unit/test_gpu_ops checks/unit/test_gpu_ad_train)
 
 if [[ "${1:-}" == --pack ]]; then
   rm -rf .gpurun; mkdir -p .gpurun/build/bin
@@ -47,7 +48,7 @@ run() { # name, then the command; keeps the log, the SUMMARY line, FAIL lines an
   grep -E '^CHECK FAIL|^backend' "$out/$name.log" | head -5 | sed 's/^/    /' | tee -a "$summary"
 }
 # the unit tests: every op and kernel against its CPU twin, tolerances from the precision model
-for t in test_gpu_runtime test_gpu_langevin test_gpu_mlp test_gpu_precision test_gpu_train test_gpu_train_ncsn test_gpu_anneal; do
+for t in test_gpu_runtime test_gpu_langevin test_gpu_mlp test_gpu_precision test_gpu_train test_gpu_train_ncsn test_gpu_anneal test_gpu_ops test_gpu_ad_train; do
   [[ -x $B/checks/unit/$t ]] && run "$t" $B/checks/unit/$t --gpu auto
 done
 # the lecture programs with a GPU path: the GPU alone (auto) against the CPU (off), same checks
