@@ -392,7 +392,7 @@ static void cfg_batch_check(DdpmNet *net, const float *x, int D) {
                 xmalloc(sizeof(int) * 2 * NB), 0};
     cfg_net_eps(xd, NB, (size_t)D, t, net->sched.alpha_bar[t], e_cfg, &c);
     for (int i = 0; i < NB; i++) {
-        DdpmEpsCtx cc = {net, NULL, lab[i]}, cu = {net, NULL, -1};
+        DdpmEpsCtx cc = {.net = net, .label = lab[i]}, cu = {.net = net, .label = -1};
         ddpm_net_diff_eps(xd + i * D, 1, (size_t)D, t, net->sched.alpha_bar[t], ec, &cc);
         ddpm_net_diff_eps(xd + i * D, 1, (size_t)D, t, net->sched.alpha_bar[t], eu, &cu);
         for (int q = 0; q < D; q++) worst = fmax(worst, fabs(e_cfg[i * D + q] - (2.0 * ec[q] - eu[q])));
