@@ -107,7 +107,9 @@ GmTrainResult gm_train(GenModel *m, const float *data, int n, const GmTrainConfi
                 //: $g \leftarrow g\min(1, c/\lVert g\rVert)$, [eq:common.genmodel.train_step]
                 if (cfg->clip_norm > 0)
                     clip_grad_norm(blocks + first[p], first[p + 1] - first[p], cfg->clip_norm);
+                if (cfg->lr_at) optim_set_lr(opt[p], cfg->lr_at(s, cfg->hook_ctx));
                 optim_step(opt[p]);
+                if (cfg->on_update) cfg->on_update(s, p, lv, gnorm, opt[p]->cfg.lr, cfg->hook_ctx);
                 if (s == 0 && u == 0) res.first_loss[p] = lv;
                 if (s >= tail_from) tail_sum[p] += lv, tail_count[p]++;
                 last = lv;
@@ -121,7 +123,19 @@ GmTrainResult gm_train(GenModel *m, const float *data, int n, const GmTrainConfi
     res.steps_done = s;
     for (int p = 0; p < P; p++)
         res.avg_loss[p] = tail_count[p] ? tail_sum[p] / (double)tail_count[p] : NAN;
-    if (ema) ema_copy_to_params(ema);
+    if (ema && cfg->ema_into) {
+        ParamBlock into[GM_MAX_BLOCKS];
+        int nb = nn_params_blocks(cfg->ema_into, into, GM_MAX_BLOCKS);
+        if (nb != first[P]) die("gm_train: ema_into has %d blocks, the players %d", nb, first[P]);
+        size_t off = 0; /* the shadow holds the blocks end to end, in order */
+        for (int b = 0; b < nb; b++) {
+            if (into[b].n != blocks[b].n) die("gm_train: ema_into block %d differs in size", b);
+            memcpy(into[b].value, ema->shadow + off, blocks[b].n * sizeof(float));
+            off += blocks[b].n;
+        }
+    } else if (ema) {
+        ema_copy_to_params(ema);
+    }
     if (cfg->check_id) {
         if (res.diverged)
             check_true(cfg->check_id, 0, "%s: training diverged (non-finite loss or gradient) at step %ld",

@@ -141,6 +141,16 @@ typedef struct {
                               parameters at the end) */
     const char *label;     /* progress line */
     const char *check_id;  /* id of the "training stayed finite" check */
+    /* Optional hooks (added for L36's Tiny DDPM, program 20; NULL/0: none):
+       lr_at(step, ctx): the learning rate of every player's optimiser for this step;
+       on_update(step, player, loss, grad_norm before clipping, lr, ctx): after each update;
+       ema_into: a parameter list of the same layout as the players' lists laid end to end that
+       receives the EMA at the end, leaving the live parameters as trained (NULL: the EMA is
+       copied into the live parameters, as described above). */
+    double (*lr_at)(long step, void *ctx);
+    void (*on_update)(long step, int player, double loss, double grad_norm, double lr, void *ctx);
+    void *hook_ctx;
+    const NnParams *ema_into;
 } GmTrainConfig;
 
 typedef struct {

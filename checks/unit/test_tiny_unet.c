@@ -1,0 +1,213 @@
+/* Unit tests of common/tiny_unet.h: the closed-form parameter and MAC counts against the
+   tensors the constructor makes (lecture layout and every switch), the spec's reference numbers,
+   the dead parameters' gradient exactly 0 in the lecture layout (and none dead with the fix),
+   the tape-free forward bitwise equal to the taped one, the label embedding's effect, and a
+   finite-difference gradient check of every parameter tensor in double at a small width. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/check.h"
+#include "common/cli.h"
+#include "common/tiny_unet.h"
+#include "common/util.h"
+
+static TinyUNetConfig small_cfg(int per_level, int skip, int classes, AdDtype dt) {
+    return (TinyUNetConfig){.d_model = 4, .t_emb = 8, .groups = 2, .image_size = 8,
+                            .n_classes = classes, .time_per_level = per_level, .enc1_skip = skip,
+                            .dtype = dt};
+}
+
+static void test_counts(void) {
+    TinyUNetConfig lec = tiny_unet_config_lecture();
+    check_close("unit.tiny_unet.params_lecture", (double)tiny_unet_param_count(&lec), 584449, 0,
+                "common.tiny_unet.params", "closed-form parameter count of the lecture's net (spec 584,449)");
+    check_close("unit.tiny_unet.macs_lecture", (double)tiny_unet_macs(&lec), 95733760, 0, NULL,
+                "closed-form MACs per image of the lecture's net (spec 95,733,760)");
+    check_close("unit.tiny_unet.dead_lecture", (double)tiny_unet_dead_param_count(&lec), 49344, 0,
+                NULL, "dead parameters of the lecture layout (spec 49,344)");
+    TinyUNetConfig d32 = lec, d16 = lec;
+    d32.d_model = 32, d16.d_model = 16;
+    d32.t_hidden = 4 * 32, d16.t_hidden = 4 * 16; /* the spec scales the MLP width as 4d */
+    check_close("unit.tiny_unet.params_d32", (double)tiny_unet_param_count(&d32), 155009, 0, NULL,
+                "d_model 32, MLP width 4d (spec 155,009)");
+    check_close("unit.tiny_unet.params_d16", (double)tiny_unet_param_count(&d16), 43201, 0, NULL,
+                "d_model 16, MLP width 4d (spec 43,201)");
+    /* the formula against the tensors actually made, for every combination of the switches */
+    long worst = 0;
+    for (int v = 0; v < 8; v++) {
+        TinyUNetConfig c = small_cfg(v & 1, (v >> 1) & 1, (v >> 2) & 1 ? 3 : 0, AD_F32);
+        Rng rng;
+        rng_init(&rng, 1, 0);
+        TinyUNet m;
+        tiny_unet_init(&m, &c, &rng);
+        NnParams p;
+        nn_params_init(&p);
+        tiny_unet_params(&m, &p);
+        long diff = labs(nn_params_numel(&p) - tiny_unet_param_count(&c));
+        if (diff > worst) worst = diff;
+        nn_params_free(&p);
+        tiny_unet_free(&m);
+    }
+    check_close("unit.tiny_unet.params_formula", (double)worst, 0, 0, "common.tiny_unet.params",
+                "closed form equals the constructed tensors' count for all 8 switch combinations");
+}
+
+/* L = sum(r * eps_hat) with a fixed random r */
+typedef struct {
+    const TinyUNet *m;
+    AdTensor *x;
+    const int *t, *y;
+    double *r;
+} Ctx;
+
+static AdTensor *loss_fn(AdArena *a, AdTensor **p, int np, void *vctx) {
+    (void)p, (void)np;
+    Ctx *c = vctx;
+    AdTensor *out = tiny_unet_forward(a, c->m, c->x, c->t, c->y, NULL);
+    AdTensor *r = ad_from_doubles(a, out->dtype, out->ndim, out->shape, c->r);
+    return ad_sum(a, ad_mul(a, out, r));
+}
+
+static void make_input(AdArena *a, AdDtype dt, int n, int H, Rng *rng, AdTensor **x, double **r) {
+    double *v = xmalloc((size_t)n * H * H * sizeof *v);
+    *r = xmalloc((size_t)n * H * H * sizeof **r);
+    for (int i = 0; i < n * H * H; i++) v[i] = rng_normal(rng), (*r)[i] = rng_normal(rng);
+    *x = ad_from_doubles(a, dt, 4, (int[]){n, 1, H, H}, v);
+    free(v);
+}
+
+static void test_dead_and_nograd(void) {
+    for (int fix = 0; fix <= 1; fix++) {
+        TinyUNetConfig c = small_cfg(fix, fix, 0, AD_F32);
+        c.d_model = 8, c.t_emb = 16, c.groups = 4; /* 2e = 32 > d: a dead slice in the lecture layout */
+        Rng rng;
+        rng_init(&rng, 3, 0);
+        TinyUNet m;
+        tiny_unet_init(&m, &c, &rng);
+        AdArena *a = ad_arena_new(1 << 20);
+        AdTensor *x;
+        double *r;
+        make_input(a, AD_F32, 3, 8, &rng, &x, &r);
+        const int t[3] = {1, 500, 1000};
+        Ctx ctx = {&m, x, t, NULL, r};
+        NnParams p;
+        nn_params_init(&p);
+        tiny_unet_params(&m, &p);
+        nn_params_zero_grad(&p);
+        AdTensor *l = loss_fn(a, NULL, 0, &ctx);
+        ad_backward(a, l);
+        long dead = 0, dead_nonzero = 0, live_zero_tensors = 0;
+        for (int i = 0; i < p.n; i++) {
+            long nz = 0;
+            for (long j = 0; j < p.t[i]->size; j++) {
+                int is_dead = tiny_unet_param_is_dead(&m, p.t[i], j);
+                double g = ad_grad_get(p.t[i], j);
+                dead += is_dead;
+                if (is_dead && g != 0) dead_nonzero++;
+                if (!is_dead && g != 0) nz++;
+            }
+            if (nz == 0) live_zero_tensors++;
+        }
+        char id[64];
+        snprintf(id, sizeof id, "unit.tiny_unet.dead_count_%s", fix ? "fix" : "lecture");
+        check_close(id, (double)dead, (double)tiny_unet_dead_param_count(&c), 0, NULL,
+                    "%s layout: elements marked dead = closed form (d 8, e 16)", fix ? "fixed" : "lecture");
+        snprintf(id, sizeof id, "unit.tiny_unet.dead_grad_%s", fix ? "fix" : "lecture");
+        check_close(id, (double)dead_nonzero, 0, 0, NULL, "dead parameters have a gradient of exactly 0");
+        snprintf(id, sizeof id, "unit.tiny_unet.live_grad_%s", fix ? "fix" : "lecture");
+        check_close(id, (double)live_zero_tensors, 0, 0, NULL,
+                    "every parameter tensor has a nonzero gradient somewhere in its live part");
+        /* tape-free forward equals the taped one bitwise */
+        AdTensor *o1 = tiny_unet_forward(a, &m, x, t, NULL, NULL);
+        AdTensor *o2 = tiny_unet_forward_nograd(a, &m, x, t, NULL);
+        int same = memcmp(o1->data, o2->data, (size_t)o1->size * sizeof(float)) == 0 && !o2->requires_grad;
+        snprintf(id, sizeof id, "unit.tiny_unet.nograd_%s", fix ? "fix" : "lecture");
+        check_true(id, same, "forward without a tape is bitwise the taped forward and has no gradient");
+        free(r);
+        nn_params_free(&p);
+        ad_arena_free(a);
+        tiny_unet_free(&m);
+    }
+}
+
+static void test_gradcheck(void) {
+    for (int v = 0; v < 2; v++) {
+        TinyUNetConfig c = small_cfg(v, v, v ? 3 : 0, AD_F64);
+        Rng rng;
+        rng_init(&rng, 5, 0);
+        TinyUNet m;
+        tiny_unet_init(&m, &c, &rng);
+        /* nonzero GroupNorm affine and biases, so their gradients are generic */
+        NnParams p;
+        nn_params_init(&p);
+        tiny_unet_params(&m, &p);
+        for (int i = 0; i < p.n; i++)
+            for (long j = 0; j < p.t[i]->size; j++)
+                ad_set(p.t[i], j, ad_get(p.t[i], j) + 0.1 * rng_normal(&rng));
+        AdArena *a = ad_arena_new(1 << 20);
+        AdTensor *x;
+        double *r;
+        make_input(a, AD_F64, 2, 8, &rng, &x, &r);
+        const int t[2] = {3, 700}, y[2] = {1, 3};
+        Ctx ctx = {&m, x, t, v ? y : NULL, r};
+        double err = ad_gradcheck(loss_fn, p.t, p.n, &ctx, 1e-6);
+        char id[64];
+        snprintf(id, sizeof id, "unit.tiny_unet.gradcheck_%s", v ? "fix_cond" : "lecture");
+        check_le(id, err, 1e-6, 0, NULL,
+                 "finite differences vs tape, every element of all %d tensors (d 4, 8x8, f64, %s)",
+                 p.n, v ? "per-level time, enc1 skip, 3 classes" : "lecture layout");
+        free(r);
+        nn_params_free(&p);
+        ad_arena_free(a);
+        tiny_unet_free(&m);
+    }
+}
+
+static void test_labels(void) {
+    TinyUNetConfig c = small_cfg(1, 1, 3, AD_F32);
+    Rng rng;
+    rng_init(&rng, 9, 0);
+    TinyUNet m;
+    tiny_unet_init(&m, &c, &rng);
+    AdArena *a = ad_arena_new(1 << 20);
+    AdTensor *x;
+    double *r;
+    make_input(a, AD_F32, 1, 8, &rng, &x, &r);
+    const int t[1] = {100}, y0[1] = {0}, yn[1] = {3};
+    AdTensor *o0 = tiny_unet_forward_nograd(a, &m, x, t, y0);
+    AdTensor *on = tiny_unet_forward_nograd(a, &m, x, t, yn);
+    AdTensor *od = tiny_unet_forward_nograd(a, &m, x, t, NULL);
+    double diff = 0;
+    for (long i = 0; i < o0->size; i++) diff = fmax(diff, fabs(ad_get(o0, i) - ad_get(on, i)));
+    check_true("unit.tiny_unet.label_matters", diff > 0, "label 0 and the null label give different outputs (max diff %.3g)", diff);
+    check_true("unit.tiny_unet.null_default", memcmp(on->data, od->data, (size_t)on->size * 4) == 0,
+               "labels NULL means the null label k");
+    free(r);
+    ad_arena_free(a);
+    tiny_unet_free(&m);
+}
+
+static void test_embedding(void) {
+    double e[128];
+    tiny_unet_time_embedding(500, 128, e);
+    double n2 = 0;
+    for (int i = 0; i < 128; i++) n2 += e[i] * e[i];
+    check_close("unit.tiny_unet.emb0", e[0], -0.467771805, 1e-9, "common.tiny_unet.time_embedding", "emb(500)[0] = sin 500 (spec)");
+    check_close("unit.tiny_unet.emb63", e[63], 0.049979169, 1e-9, "common.tiny_unet.time_embedding", "emb(500)[63] = sin 0.05 (spec)");
+    check_close("unit.tiny_unet.emb64", e[64], -0.883849273, 1e-9, "common.tiny_unet.time_embedding", "emb(500)[64] = cos 500 (spec)");
+    check_close("unit.tiny_unet.emb_norm", n2, 64, 1e-12, NULL, "||emb||^2 = d/2 (sin^2 + cos^2 = 1 per pair)");
+}
+
+int main(int argc, char **argv) {
+    Cli cli;
+    cli_parse(&cli, argc, argv, PROGRAM_PATH,
+              "unit tests of the Tiny U-Net (L36 4.2.2): counts, dead parameters, gradients", 36, NULL);
+    test_counts();
+    test_embedding();
+    test_dead_and_nograd();
+    test_labels();
+    test_gradcheck();
+    return check_end();
+}
