@@ -37,8 +37,10 @@ Run: `build/release/bin/lectures/36_ddpm/21_samplers_ddpm_ddim [--quick | --full
 
 #include "common/check.h"
 #include "common/cli.h"
+#include "common/ddpm_net.h"
 #include "common/diffusion_sampler.h"
 #include "common/diffusion_schedule.h"
+#include "common/image.h"
 #include "common/moments_se.h"
 #include "common/rng.h"
 #include "common/stats.h"
@@ -374,6 +376,13 @@ static void gaussian_table(const Cli *cli, const Setup *u) {
         }
     check_le("L36.4.2.4.two_routes", worst_route, 0, 1e-12, "common.diffusion_sampler.step",
              "max over the six rows of |library chain law - the lecture's loops written out| (mean and std)");
+    for (int k = 0; k < 2; k++) { /* A13: 6.5 uses beta_tilde where 4.2.4 uses beta */
+        const DiffusionSchedule *s = k == 0 ? &u->cos : &u->lin;
+        const int ns = diff_plan_ddpm(s->beta, s->alpha_bar, T, DIFF_VAR_BETA_TILDE, plan);
+        double mean, std;
+        chain_law(plan, ns, s, &mean, &std);
+        printf("A13: DDPM-1000 with sigma^2 = beta_tilde (6.5's choice), %s: final mean %.4f, std %.4f\n", k == 0 ? "clipped cosine" : "linear", mean, std);
+    }
     free(x);
 }
 
@@ -495,10 +504,149 @@ static void unclipped_hazard(const Cli *cli, const Setup *u) {
     free(x);
 }
 
+/* Mean over the rows of a (n x dim) of the RMS distance to the nearest row of ref (m x dim). */
+static double mean_nn_rms(const float *a, int n, const float *ref, int m, int dim) {
+    double total = 0;
+    for (int i = 0; i < n; i++) {
+        double best = INFINITY;
+        for (int j = 0; j < m; j++) {
+            double d2 = 0;
+            for (int k = 0; k < dim && d2 < best; k++) {
+                const double dv = (double)a[(size_t)i * dim + k] - ref[(size_t)j * dim + k];
+                d2 += dv * dv;
+            }
+            best = fmin(best, d2);
+        }
+        total += sqrt(best / dim);
+    }
+    return total / n;
+}
+
+static void write_grid(const Cli *cli, const char *name, const double *x, int n, int side) {
+    float *f = xmalloc(sizeof(float) * (size_t)n * side * side);
+    for (size_t i = 0; i < (size_t)n * side * side; i++) f[i] = (float)x[i];
+    ImageGridOptions opt = image_grid_defaults();
+    opt.cols = 4, opt.pad = 0, opt.upscale = 7, opt.lo = -1, opt.hi = 1;
+    Image8 *g = image_grid(f, n, 1, side, side, &opt);
+    char err[256];
+    if (image_write_png(cli_out_path(cli, name), g, err, sizeof err) != 0) die("%s", err);
+    image8_free(g);
+    free(f);
+}
+
+/*: ## 5.3 The samplers on the trained network
+
+The same two samplers now run on the Tiny U-Net trained by program 20 (loaded from its output,
+or trained here at the default scale when it is missing): DDPM over all 1000 steps with
+$\sigma_t^2 = \beta_t$ and DDIM-50 with $\eta = 0$ on the Julia grid, both from the same seeded
+$x_T$, on the clipped cosine schedule the network was trained with. The grids are written as
+`ddpm_grid.png` and `ddim_grid.png` (clamped to $[-1, 1]$ for display, A21).
+
+No closed form exists for a network, so the checks are necessary conditions and one honest
+comparison: every value is finite; at most 1 % of the pixels leave $[-1.1, 1.1]$ (the data live
+in $[-1, 1]$); DDIM with $\eta = 0$ repeats bitwise; and the samples lie closer to held-out real
+digits (mean RMS distance to the nearest of the held-out images, which the network never saw)
+than images with the same pixel values in random places (real training digits with their pixels
+shuffled: the same histogram, no strokes). The distance of real training digits to the same
+held-out set is printed as the scale of "as good as data". `--clamp-x0` clamps $\hat x_0$ in
+both samplers (A3).
+*/
+static void network_samplers(const Cli *cli, const char *net_file, int clamp_x0) {
+    DdpmNet net;
+    ddpm_net_load_or_train(cli, net_file, &net);
+    DdpmData d;
+    ddpm_data_load(cli->data_dir, net.data[0] ? net.data : "mnist", &d);
+    const int side = d.side, dim = side * side, n_img = (int)cli_scale(cli, 4, 16, 16);
+    const int ddpm_steps = (int)cli_scale(cli, 100, T, T);
+    if (ddpm_steps < T) printf("quick scale: DDPM on a respaced grid of %d steps (sigma^2 = 1 - abar_tau_k / abar_tau_k-1)\n", ddpm_steps);
+    DdpmEpsCtx ec = {&net, NULL, -1};
+    EpsWrap w = {ddpm_net_diff_eps, &ec, 0.0, clamp_x0};
+    if (clamp_x0) printf("--clamp-x0: x0_hat clamped to [-1,1] at every step of both samplers\n");
+    const double *ab = net.sched.alpha_bar;
+    double *xT = xmalloc(sizeof(double) * (size_t)n_img * dim), *xa = xmalloc(sizeof(double) * (size_t)n_img * dim),
+           *xb = xmalloc(sizeof(double) * (size_t)n_img * dim), *xc = xmalloc(sizeof(double) * (size_t)n_img * dim);
+    for (int i = 0; i < n_img; i++) {
+        Rng r;
+        rng_init(&r, cli->seed + 100, (uint64_t)i);
+        rng_normal_fill(&r, xT + (size_t)i * dim, (size_t)dim);
+    }
+    DiffSampler smp;
+    diff_sampler_init(&smp, (size_t)n_img, (size_t)dim, ab, eps_wrapped, &w, cli->seed + 101);
+    smp.draw_prior = 0, smp.n_threads = 1, smp.block = (size_t)n_img;
+    int ns;
+    if (ddpm_steps == T) {
+        //: DDPM, $\sigma_t^2 = \beta_t$, [eq:L36.4.4.mu]
+        ns = diff_plan_ddpm(net.sched.beta, ab, T, DIFF_VAR_BETA, plan);
+    } else {
+        diff_timesteps(T, ddpm_steps, DIFF_TAU_LINSPACE, tau);
+        ns = diff_plan_ddim(ab, tau, ddpm_steps, 1.0, plan);
+        for (int k = 0; k < ns; k++) plan[k].sigma = sqrt(1.0 - ab[plan[k].t] / ab[plan[k].s]) * (plan[k].s > 0);
+    }
+    memcpy(xa, xT, sizeof(double) * (size_t)n_img * dim);
+    const size_t bad_ddpm = diff_run(&smp, plan, ns, xa);
+    diff_timesteps(T, S50, DIFF_TAU_LINSPACE, tau);
+    //: DDIM-50, $\eta = 0$, [eq:L36.4.2.4.julia_grid]
+    ns = diff_plan_ddim(ab, tau, S50, 0.0, plan);
+    memcpy(xb, xT, sizeof(double) * (size_t)n_img * dim);
+    const size_t bad_ddim = diff_run(&smp, plan, ns, xb);
+    memcpy(xc, xT, sizeof(double) * (size_t)n_img * dim);
+    diff_run(&smp, plan, ns, xc);
+    write_grid(cli, "ddpm_grid.png", xa, n_img, side);
+    write_grid(cli, "ddim_grid.png", xb, n_img, side);
+    check_true("L36.5.3.net_finite", bad_ddpm == 0 && bad_ddim == 0, "all %d DDPM and %d DDIM samples finite", n_img, n_img);
+    long out_a = 0, out_b = 0;
+    for (size_t i = 0; i < (size_t)n_img * dim; i++) out_a += fabs(xa[i]) > 1.1, out_b += fabs(xb[i]) > 1.1;
+    const double tot = (double)n_img * dim;
+    const int trained = net.scale >= SCALE_DEFAULT;
+    if (trained) {
+        check_le("L36.5.3.ddpm_in_range", (double)out_a / tot, 0.01, 0, NULL, "fraction of DDPM sample pixels outside [-1.1, 1.1]");
+        check_le("L36.5.3.ddim_in_range", (double)out_b / tot, 0.01, 0, NULL, "fraction of DDIM sample pixels outside [-1.1, 1.1]");
+    } else {
+        printf("fractions outside [-1.1, 1.1]: DDPM %.4f, DDIM %.4f\n", (double)out_a / tot, (double)out_b / tot);
+        check_skip("L36.5.3.ddpm_in_range", "the net was trained at the quick scale (a few steps): range and quality are judged at the default scale");
+        check_skip("L36.5.3.ddim_in_range", "the net was trained at the quick scale");
+    }
+    check_true("L36.Q3.net_ddim_bitwise", memcmp(xb, xc, sizeof(double) * (size_t)n_img * dim) == 0,
+               "DDIM-50 eta = 0 on the network, same x_T twice: bitwise equal");
+    /* the quality comparison */
+    const float *held = d.x + (size_t)d.n_train * dim;
+    float *fa = xmalloc(sizeof(float) * (size_t)n_img * dim), *fb = xmalloc(sizeof(float) * (size_t)n_img * dim),
+          *real = xmalloc(sizeof(float) * (size_t)n_img * dim), *shuf = xmalloc(sizeof(float) * (size_t)n_img * dim);
+    int *perm = xmalloc(sizeof(int) * dim);
+    Rng r;
+    rng_init(&r, cli->seed + 102, 0);
+    for (int i = 0; i < n_img; i++) {
+        const int src = (int)rng_below(&r, (uint32_t)d.n_train);
+        rng_permutation(&r, perm, dim);
+        for (int k = 0; k < dim; k++) {
+            real[(size_t)i * dim + k] = d.x[(size_t)src * dim + k];
+            shuf[(size_t)i * dim + k] = d.x[(size_t)src * dim + perm[k]];
+        }
+    }
+    for (size_t i = 0; i < (size_t)n_img * dim; i++) fa[i] = (float)xa[i], fb[i] = (float)xb[i];
+    const double nn_a = mean_nn_rms(fa, n_img, held, d.n_heldout, dim), nn_b = mean_nn_rms(fb, n_img, held, d.n_heldout, dim);
+    const double nn_real = mean_nn_rms(real, n_img, held, d.n_heldout, dim), nn_shuf = mean_nn_rms(shuf, n_img, held, d.n_heldout, dim);
+    printf("mean RMS distance to the nearest of %d held-out %s images: DDPM %.4f, DDIM %.4f, real training digits %.4f, pixel-shuffled digits %.4f\n",
+           d.n_heldout, d.name, nn_a, nn_b, nn_real, nn_shuf);
+    if (trained) {
+        check_le("L36.5.3.ddpm_closer_than_shuffled", nn_a, nn_shuf, 0, NULL, "DDPM samples: mean nearest-held-out RMS distance below that of pixel-shuffled digits");
+        check_le("L36.5.3.ddim_closer_than_shuffled", nn_b, nn_shuf, 0, NULL, "DDIM samples: mean nearest-held-out RMS distance below that of pixel-shuffled digits");
+    } else {
+        check_skip("L36.5.3.ddpm_closer_than_shuffled", "the net was trained at the quick scale");
+        check_skip("L36.5.3.ddim_closer_than_shuffled", "the net was trained at the quick scale");
+    }
+    free(fa), free(fb), free(real), free(shuf), free(perm);
+    free(xT), free(xa), free(xb), free(xc);
+    ddpm_data_free(&d);
+    ddpm_net_free(&net);
+}
+
 int main(int argc, char **argv) {
     Cli cli;
     int clamp_x0 = 0;
-    const CliExtra extras[] = {{"--clamp-x0", CLI_FLAG, &clamp_x0, "clamp x0_hat to [-1,1] in the network samplers (spec A3)"}, {0}};
+    const char *net_file = NULL;
+    const CliExtra extras[] = {{"--clamp-x0", CLI_FLAG, &clamp_x0, "clamp x0_hat to [-1,1] in the network samplers (spec A3)"},
+                               DDPM_NET_CLI_FLAG(net_file), {0}};
     cli_parse(&cli, argc, argv, PROGRAM_PATH, "L36 4.2.4/4.3.1/4.4/5.3: DDPM and DDIM samplers, oracle then network", 21, extras);
     Setup u;
     setup_init(&u);
@@ -510,5 +658,6 @@ int main(int argc, char **argv) {
     rust_sampler(&u);
     unclipped_hazard(&cli, &u);
     setup_free(&u);
+    network_samplers(&cli, net_file, clamp_x0);
     return check_end();
 }
