@@ -291,12 +291,12 @@ static void direct_law(const DiffusionSchedule *s, int ddim, const int *tg, int 
         const double k = sqrt(1.0 - ab[t]) / (ab[t] * S0 * S0 + 1.0 - ab[t]);
         double slope, offset, sig2;
         if (!ddim) {
-            //: $\mu = (x_t - eta_t\hat\epsilon/\sqrt{1-arlpha_t})/\sqrt{lpha_t}$, [eq:L36.4.4.mu]
+            //: $\mu = (x_t - \beta_t\hat\epsilon/\sqrt{1-\bar\alpha_t})/\sqrt{\alpha_t}$, [eq:L36.4.4.mu]
             const double c = s->beta[t] / sqrt(1.0 - ab[t]);
             slope = (1.0 - c * k) / sqrt(s->alpha[t]), offset = c * k * sqrt(ab[t]) * MU0 / sqrt(s->alpha[t]);
             sig2 = t > 1 ? s->beta[t] : 0.0;
         } else {
-            //: $\hat x_0$ slope/offset, then $x_{t'} = \sqrt{arlpha_{t'}}\hat x_0 + \sqrt{1-arlpha_{t'}-\sigma^2}\hat\epsilon + \sigma z$
+            //: $\hat x_0$ slope/offset, then $x_{t'} = \sqrt{\bar\alpha_{t'}}\hat x_0 + \sqrt{1-\bar\alpha_{t'}-\sigma^2}\hat\epsilon + \sigma z$
             const double x0s = (1.0 - sqrt(1.0 - ab[t]) * k) / sqrt(ab[t]), x0o = sqrt(1.0 - ab[t]) * k * MU0;
             const double sg = tp == 0 ? 0.0 : eta * sqrt((1.0 - ab[tp]) / (1.0 - ab[t])) * sqrt(1.0 - ab[t] / ab[tp]);
             const double dir = sqrt(fmax(0.0, 1.0 - ab[tp] - sg * sg));
