@@ -111,10 +111,14 @@ static const GenModelVT DDPM_VT = {.name = "tiny-ddpm", .family = GM_FAM_DIFFUSI
                                    .paradigm = GM_PAR_SCORE, .caps = 0,
                                    .train_step = train_step, .destroy = trainer_destroy};
 
+double ddpm_lr_quarter_cosine(double lr, long step, long total) {
+    //: $\eta_s = \eta\cos(\frac{\pi}{2} s/S)$ (§5.5's plotted schedule, A12)
+    return lr * cos(0.5 * M_PI * (double)step / (double)total);
+}
+
 static double quarter_cosine_lr(long step, void *ctx) {
     const Trainer *tr = ctx;
-    //: $\eta_s = \eta\cos(\frac{\pi}{2} s/S)$ (§5.5's plotted schedule, A12)
-    return tr->cfg->lr * cos(0.5 * M_PI * (double)step / (double)tr->cfg->steps);
+    return ddpm_lr_quarter_cosine(tr->cfg->lr, step, tr->cfg->steps);
 }
 
 static void record(long step, int player, double loss, double gnorm, double lr, void *ctx) {
@@ -125,6 +129,7 @@ static void record(long step, int player, double loss, double gnorm, double lr, 
     r->loss[step] = loss;
     r->grad_norm[step] = gnorm;
     r->lr[step] = lr;
+    if (tr->cfg->snapshot && step == tr->cfg->snapshot_at) tiny_unet_copy(tr->cfg->snapshot, &tr->net->live);
 }
 
 DdpmTrainResult ddpm_net_train(DdpmNet *net, const DdpmTrainConfig *cfg, const float *images,
@@ -597,7 +602,6 @@ void ddpm_net_eps(DdpmNet *net, const float *x, const int *t, const int *y, int 
 
 void ddpm_net_diff_eps(const double *x, size_t n, size_t dim, int t, double abar_t,
                        double *eps_out, void *ctx) {
-    (void)abar_t;
     DdpmEpsCtx *c = ctx;
     DdpmNet *net = c->net;
     const size_t D = (size_t)net->cfg.net.image_size * net->cfg.net.image_size;
@@ -611,7 +615,16 @@ void ddpm_net_diff_eps(const double *x, size_t n, size_t dim, int t, double abar
         for (size_t i = 0; i < n; i++) yv[i] = c->label;
     }
     ddpm_net_eps_with(net, c->weights ? c->weights : &net->ema, xf, tv, yv, (int)n, ef);
-    for (size_t i = 0; i < n * D; i++) eps_out[i] = ef[i];
+    const double sa = sqrt(abar_t), sb = sqrt(1.0 - abar_t);
+    for (size_t i = 0; i < n * D; i++) {
+        eps_out[i] = ef[i];
+        if (c->clamp_x0 && sa > 0 && sb > 0) {
+            //: $\hat x_0 = (x - \sqrt{1-\bar\alpha}\hat\epsilon)/\sqrt{\bar\alpha}$ clamped to $[-1,1]$; $\hat\epsilon = (x - \sqrt{\bar\alpha}\hat x_0)/\sqrt{1-\bar\alpha}$
+            double x0 = (x[i] - sb * eps_out[i]) / sa;
+            x0 = x0 < -1 ? -1 : x0 > 1 ? 1 : x0;
+            eps_out[i] = (x[i] - sa * x0) / sb;
+        }
+    }
     free(xf);
     free(ef);
     free(tv);

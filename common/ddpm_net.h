@@ -92,7 +92,12 @@ typedef struct {
     uint64_t seed;           /* minibatches, t and noise: one Philox stream */
     const char *label;       /* progress line */
     const char *check_id;    /* the "stayed finite" check of gm_train (NULL: none) */
+    TinyUNet *snapshot;      /* optional: receives the live weights after step snapshot_at */
+    long snapshot_at;        /* 0-based step index */
 } DdpmTrainConfig;
+
+/* The quarter-cosine learning rate eta cos(pi s / (2 S)) at step s of S (§5.5). */
+double ddpm_lr_quarter_cosine(double lr, long step, long total);
 
 typedef struct {
     long steps_done;
@@ -172,6 +177,8 @@ typedef struct {
     DdpmNet *net;
     const TinyUNet *weights; /* NULL: net->ema */
     int label;               /* < 0: the null label (unconditional) */
+    int clamp_x0;            /* 1: clamp x0_hat = (x - sqrt(1-abar) eps)/sqrt(abar) to [-1, 1]
+                                and return the eps consistent with it (spec A3) */
 } DdpmEpsCtx;
 void ddpm_net_diff_eps(const double *x, size_t n, size_t dim, int t, double abar_t,
                        double *eps_out, void *ctx);

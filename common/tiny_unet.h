@@ -90,6 +90,7 @@ typedef struct {
     AdTensor *temb;   /* (N, m): tau (with the label embedding when conditional) */
     AdTensor *h1, *h2, *mid, *cat, *dec, *out;
     AdTensor *gn1_pre; /* enc1 after SiLU, before its GroupNorm (for the GN statistics) */
+    AdTensor *gn1_out; /* enc1's GroupNorm output, before the time bias */
 } TinyUNetTrace;
 
 /* die()s on an invalid configuration (a programmer error). Deterministic given rng. */

