@@ -559,8 +559,7 @@ static void network_samplers(const Cli *cli, const char *net_file, int clamp_x0)
     const int side = d.side, dim = side * side, n_img = (int)cli_scale(cli, 4, 16, 16);
     const int ddpm_steps = (int)cli_scale(cli, 100, T, T);
     if (ddpm_steps < T) printf("quick scale: DDPM on a respaced grid of %d steps (sigma^2 = 1 - abar_tau_k / abar_tau_k-1)\n", ddpm_steps);
-    DdpmEpsCtx ec = {&net, NULL, -1};
-    EpsWrap w = {ddpm_net_diff_eps, &ec, 0.0, clamp_x0};
+    DdpmEpsCtx ec = {&net, NULL, -1, clamp_x0};
     if (clamp_x0) printf("--clamp-x0: x0_hat clamped to [-1,1] at every step of both samplers\n");
     const double *ab = net.sched.alpha_bar;
     double *xT = xmalloc(sizeof(double) * (size_t)n_img * dim), *xa = xmalloc(sizeof(double) * (size_t)n_img * dim),
@@ -571,7 +570,7 @@ static void network_samplers(const Cli *cli, const char *net_file, int clamp_x0)
         rng_normal_fill(&r, xT + (size_t)i * dim, (size_t)dim);
     }
     DiffSampler smp;
-    diff_sampler_init(&smp, (size_t)n_img, (size_t)dim, ab, eps_wrapped, &w, cli->seed + 101);
+    diff_sampler_init(&smp, (size_t)n_img, (size_t)dim, ab, ddpm_net_diff_eps, &ec, cli->seed + 101);
     smp.draw_prior = 0, smp.n_threads = 1, smp.block = (size_t)n_img;
     int ns;
     if (ddpm_steps == T) {

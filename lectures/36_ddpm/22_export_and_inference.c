@@ -328,7 +328,7 @@ static void dispatch(const Cli *cli, DdpmNet *net) {
     /* the network: 2 images, DDIM-50 */
     const int dim = net->cfg.net.image_size * net->cfg.net.image_size, ni = 2;
     double *xa = xmalloc(sizeof(double) * (size_t)ni * dim), *xb = xmalloc(sizeof(double) * (size_t)ni * dim);
-    DdpmEpsCtx ec = {net, NULL, -1};
+    DdpmEpsCtx ec = {net, NULL, -1, 0};
     DiffSampler nrun;
     diff_sampler_init(&nrun, (size_t)ni, (size_t)dim, sch->alpha_bar, ddpm_net_diff_eps, &ec, cli->seed + 8);
     nrun.n_threads = 1;

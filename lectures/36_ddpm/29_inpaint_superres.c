@@ -438,7 +438,7 @@ static void network_inpaint(const Cli *cli, const char *net_file) {
         free(tau);
         printf("quick scale: DDPM respaced to %d steps\n", steps);
     }
-    DdpmEpsCtx ec = {&net, NULL, -1};
+    DdpmEpsCtx ec = {&net, NULL, -1, 0};
     /* the known pixels of image i are at y + i dim: run one image at a time through the same
        Inpainter (the paste indexes y by pixel) */
     for (int i = 0; i < n_img; i++) {
