@@ -404,7 +404,9 @@ the data) and let the DDPM fill it, with the corrected mask ($m = 1$ in the cent
 After the last step ($\bar\alpha_0 = 1$) the pasted border is the original exactly. Checks: the known
 region equals the original bit for bit, the generated centre is finite, and it is closer to
 the hidden original (RMS over the centre, averaged over the images) than the centre of a
-*different* held-out digit pasted in: a plausible digit fragment that ignores the context. The
+*different* held-out digit pasted in: a plausible digit fragment that ignores the context.
+To fit the runtime budget the default scale respaces the chain to 250 steps (DDIM's step with
+$\eta = 1$ on the sub-sequence, i.e. DDPM with the respaced $\tilde\beta$); `--full` takes all 1000. The
 figure `inpaint.png` shows, per row, the original, the masked input and the inpainting.
 */
 static void network_inpaint(const Cli *cli, const char *net_file) {
@@ -414,7 +416,7 @@ static void network_inpaint(const Cli *cli, const char *net_file) {
     ddpm_data_load(cli->data_dir, net.data[0] ? net.data : "mnist", &d);
     const int side = d.side, dim = side * side, n_img = (int)cli_scale(cli, 2, 4, 8);
     const int c0 = side / 4, cw = side / 2; /* the centre half: 7..20 for 28 */
-    const int steps = (int)cli_scale(cli, 100, T, T);
+    const int steps = (int)cli_scale(cli, 50, 250, T);
     int *known = xmalloc(sizeof(int) * dim);
     float *mask = xmalloc(sizeof(float) * dim);
     double *y = xmalloc(sizeof(double) * (size_t)n_img * dim), *x = xmalloc(sizeof(double) * (size_t)n_img * dim);
@@ -436,7 +438,7 @@ static void network_inpaint(const Cli *cli, const char *net_file) {
         diff_timesteps(s->T, steps, DIFF_TAU_LINSPACE, tau);
         ns = diff_plan_ddim(s->alpha_bar, tau, steps, 1.0, plan); /* respaced DDPM with beta_tilde */
         free(tau);
-        printf("quick scale: DDPM respaced to %d steps\n", steps);
+        printf("DDPM respaced to %d steps (sigma^2 = beta_tilde of the respaced chain; --full: all %d)\n", steps, s->T);
     }
     DdpmEpsCtx ec = {&net, NULL, -1, 0};
     /* the known pixels of image i are at y + i dim: run one image at a time through the same
