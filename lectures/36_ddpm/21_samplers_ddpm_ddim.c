@@ -19,7 +19,7 @@ DDPM-1000 and DDIM-50 (spec values), the collapse of the noiseless $\eta = 1$ st
 signal leakage of the Rust grid, and the $5\cdot10^{14}$ error gain of the unclipped cosine
 schedule with its two repairs. Then the trained Tiny U-Net: DDPM and DDIM from the same $x_T$.
 
-Run: `build/release/bin/lectures/36_ddpm/21_samplers_ddpm_ddim [--quick | --full] [--threads N] [--clamp-x0]`.
+Run: `build/release/bin/lectures/36_ddpm/21_samplers_ddpm_ddim [--quick | --full] [--threads N] [--no-clamp-x0]`.
 
 | symbol | C name | shape |
 |---|---|---|
@@ -455,7 +455,7 @@ law follows as before with $c_\epsilon\delta$ added to the mean at every step: u
 samples end near $10^{11}$; clipped, they end finite but shifted by about $-0.3$, because the
 first step's error of $0.63$ in $x_{980}$ is a sizeable fraction of that state's unit spread and
 the deterministic chain carries it to the end. Clamping $\hat x_0$ to $[-1, 1]$ (the option of
-A3, `--clamp-x0` for the network below) keeps even the unclipped chain on the data's scale.
+A3, on by default for the network below) keeps even the unclipped chain on the data's scale.
 */
 static void unclipped_hazard(const Cli *cli, const Setup *u) {
     diff_timesteps(T, S50, DIFF_TAU_LINSPACE, tau);
@@ -550,8 +550,11 @@ in $[-1, 1]$); DDIM with $\eta = 0$ repeats bitwise; and the samples lie closer 
 digits (mean RMS distance to the nearest of the held-out images, which the network never saw)
 than images with the same pixel values in random places (real training digits with their pixels
 shuffled: the same histogram, no strokes). The distance of real training digits to the same
-held-out set is printed as the scale of "as good as data". `--clamp-x0` clamps $\hat x_0$ in
-both samplers (A3).
+held-out set is printed as the scale of "as good as data". Distance alone would let a blank
+image pass (the thinnest held-out "1" is near it), so the samples must also carry ink like the
+data: the mean fraction of pixels above 0 within a factor 2 of the data's. Both samplers clamp
+$\hat x_0$ to $[-1, 1]$ at every step (A3: the first DDIM step from $t = T$ multiplies the
+network's error by 632); `--no-clamp-x0` runs the lecture's unclamped samplers.
 */
 static void network_samplers(const Cli *cli, const char *net_file, int clamp_x0) {
     DdpmNet net;
@@ -564,7 +567,8 @@ static void network_samplers(const Cli *cli, const char *net_file, int clamp_x0)
     printf("DDPM: %d images over %d steps; DDIM-50: %d images (the first %d share x_T with DDPM)\n", n_ddpm, ddpm_steps, n_img, n_ddpm);
     if (ddpm_steps < T) printf("quick scale: DDPM on a respaced grid of %d steps (sigma^2 = 1 - abar_tau_k / abar_tau_k-1)\n", ddpm_steps);
     DdpmEpsCtx ec = {&net, NULL, -1, clamp_x0};
-    if (clamp_x0) printf("--clamp-x0: x0_hat clamped to [-1,1] at every step of both samplers\n");
+    printf(clamp_x0 ? "x0_hat clamped to [-1,1] at every step of both samplers (A3; --no-clamp-x0: the lecture's samplers)\n"
+                    : "--no-clamp-x0: the lecture's samplers, x0_hat not clamped\n");
     const double *ab = net.sched.alpha_bar;
     const size_t nd = (size_t)n_img * dim;
     double *xT = xmalloc(sizeof(double) * nd), *xa = xmalloc(sizeof(double) * nd), *xb = xmalloc(sizeof(double) * nd),
@@ -635,12 +639,22 @@ static void network_samplers(const Cli *cli, const char *net_file, int clamp_x0)
     const double nn_real = mean_nn_rms(real, n_img, held, d.n_heldout, dim), nn_shuf = mean_nn_rms(shuf, n_img, held, d.n_heldout, dim);
     printf("mean RMS distance to the nearest of %d held-out %s images: DDPM %.4f, DDIM %.4f, real training digits %.4f, pixel-shuffled digits %.4f\n",
            d.n_heldout, d.name, nn_a, nn_b, nn_real, nn_shuf);
+    double ink_data = 0, ink_a = 0, ink_b = 0;
+    for (size_t i = 0; i < (size_t)d.n_heldout * dim; i++) ink_data += held[i] > 0.0f;
+    for (size_t i = 0; i < (size_t)n_ddpm * dim; i++) ink_a += xa[i] > 0.0;
+    for (size_t i = 0; i < nd; i++) ink_b += xb[i] > 0.0;
+    ink_data /= (double)d.n_heldout * dim, ink_a /= (double)n_ddpm * dim, ink_b /= (double)nd;
+    printf("fraction of pixels above 0: held-out digits %.4f, DDPM %.4f, DDIM %.4f\n", ink_data, ink_a, ink_b);
     if (trained) {
+        check_in("L36.5.3.ddpm_ink", ink_a, 0.5 * ink_data, 2.0 * ink_data, NULL, "DDPM samples: fraction of pixels above 0 within a factor 2 of the held-out digits'");
+        check_in("L36.5.3.ddim_ink", ink_b, 0.5 * ink_data, 2.0 * ink_data, NULL, "DDIM samples: fraction of pixels above 0 within a factor 2 of the held-out digits'");
         check_le("L36.5.3.ddpm_closer_than_shuffled", nn_a, nn_shuf, 0, NULL, "DDPM samples: mean nearest-held-out RMS distance below that of pixel-shuffled digits");
         check_le("L36.5.3.ddim_closer_than_shuffled", nn_b, nn_shuf, 0, NULL, "DDIM samples: mean nearest-held-out RMS distance below that of pixel-shuffled digits");
     } else {
         check_skip("L36.5.3.ddpm_closer_than_shuffled", "the net was trained at the quick scale");
         check_skip("L36.5.3.ddim_closer_than_shuffled", "the net was trained at the quick scale");
+        check_skip("L36.5.3.ddpm_ink", "the net was trained at the quick scale");
+        check_skip("L36.5.3.ddim_ink", "the net was trained at the quick scale");
     }
     free(fa), free(fb), free(real), free(shuf), free(perm);
     free(xT), free(xa), free(xb), free(xc);
@@ -650,9 +664,9 @@ static void network_samplers(const Cli *cli, const char *net_file, int clamp_x0)
 
 int main(int argc, char **argv) {
     Cli cli;
-    int clamp_x0 = 0;
+    int no_clamp = 0;
     const char *net_file = NULL;
-    const CliExtra extras[] = {{"--clamp-x0", CLI_FLAG, &clamp_x0, "clamp x0_hat to [-1,1] in the network samplers (spec A3)"},
+    const CliExtra extras[] = {{"--no-clamp-x0", CLI_FLAG, &no_clamp, "the lecture's network samplers: no clamp of x0_hat (spec A3)"},
                                DDPM_NET_CLI_FLAG(net_file), {0}};
     cli_parse(&cli, argc, argv, PROGRAM_PATH, "L36 4.2.4/4.3.1/4.4/5.3: DDPM and DDIM samplers, oracle then network", 21, extras);
     Setup u;
@@ -665,6 +679,6 @@ int main(int argc, char **argv) {
     rust_sampler(&u);
     unclipped_hazard(&cli, &u);
     setup_free(&u);
-    network_samplers(&cli, net_file, clamp_x0);
+    network_samplers(&cli, net_file, !no_clamp);
     return check_end();
 }

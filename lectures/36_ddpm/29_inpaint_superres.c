@@ -406,7 +406,8 @@ region equals the original bit for bit, the generated centre is finite, and it i
 the hidden original (RMS over the centre, averaged over the images) than the centre of a
 *different* held-out digit pasted in: a plausible digit fragment that ignores the context.
 To fit the runtime budget the default scale respaces the chain to 250 steps (DDIM's step with
-$\eta = 1$ on the sub-sequence, i.e. DDPM with the respaced $\tilde\beta$); `--full` takes all 1000. The
+$\eta = 1$ on the sub-sequence, i.e. DDPM with the respaced $\tilde\beta$); `--full` takes all 1000.
+As in program 21, $\hat x_0$ is clamped to $[-1, 1]$ at every step (A3). The
 figure `inpaint.png` shows, per row, the original, the masked input and the inpainting.
 */
 static void network_inpaint(const Cli *cli, const char *net_file) {
@@ -440,7 +441,7 @@ static void network_inpaint(const Cli *cli, const char *net_file) {
         free(tau);
         printf("DDPM respaced to %d steps (sigma^2 = beta_tilde of the respaced chain; --full: all %d)\n", steps, s->T);
     }
-    DdpmEpsCtx ec = {&net, NULL, -1, 0};
+    DdpmEpsCtx ec = {&net, NULL, -1, 1}; /* x0_hat clamped to [-1, 1] (A3) */
     /* the known pixels of image i are at y + i dim: run one image at a time through the same
        Inpainter (the paste indexes y by pixel) */
     for (int i = 0; i < n_img; i++) {
