@@ -311,7 +311,7 @@ parameter tensor and of the input (every element of the smaller ones; `checks/un
 checks all elements at $d = 4$) is compared with central differences
 $(L(\theta + h e_i) - L(\theta - h e_i))/2h$, $h = 10^{-6}$, whose error is $O(h^2)$ plus
 rounding $\approx 10^{-16}/h$: a relative bar of $10^{-6}$. Both layouts (the lecture's, and the
-fixed one with per-level time bias, enc1 skip and a label table).
+fixed one with per-level time bias, enc1 skip, bottleneck attention and a label table).
 
 The float32 forward of the lecture's network ($d = 64$) is then compared with the float64
 forward of the same weights: each of the ~5 layers' sums of up to 2304 products rounds with unit
@@ -371,7 +371,7 @@ static void gradients(const Cli *cli) {
     for (int fix = 0; fix <= 1; fix++) {
         TinyUNetConfig c = {.d_model = 8, .t_emb = 16, .t_hidden = 32, .groups = 8, .image_size = 8,
                             .n_classes = fix ? 3 : 0, .time_per_level = fix, .enc1_skip = fix,
-                            .dtype = AD_F64};
+                            .mid_attention = fix, .dtype = AD_F64};
         Rng rng;
         rng_init(&rng, cli->seed + 18, fix);
         TinyUNet m;
