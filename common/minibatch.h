@@ -4,11 +4,11 @@ Introduced by L36 §5.1 (dataset preparation: the lecture's `DataLoader(...; bat
 shuffle=true)` after `x .* 2 .- 1`), shown in `lectures/36_ddpm/19_mnist_data_png.c`; any
 program that trains on images in batches uses it.
 
-**Scaling.** A raw pixel $p \in \{0, \dots, p_\max\}$ becomes
+**Scaling.** A raw pixel $p \in \{0, \dots, p_{\max}\}$ becomes
 
-$$ x = 2\,\frac{p}{p_\max} - 1 \in [-1, 1] $$ {#eq:common.minibatch.scale}
+$$ x = 2\,\frac{p}{p_{\max}} - 1 \in [-1, 1] $$ {#eq:common.minibatch.scale}
 
-(exactly $-1$ for $p = 0$ and exactly $1$ for $p = p_\max$), in single precision: the lecture's
+(exactly $-1$ for $p = 0$ and exactly $1$ for $p = p_{\max}$), in single precision: the lecture's
 Float64 literal promotes the data to double (spec A20); the course keeps `float` images.
 
 **Epochs and batches.** Epoch $e$ visits the $n$ items in the order of a uniform random

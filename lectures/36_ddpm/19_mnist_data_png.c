@@ -22,8 +22,8 @@ Run: `build/release/bin/lectures/36_ddpm/19_mnist_data_png [--data DIR] [--seed 
 
 | symbol | C name | shape |
 |---|---|---|
-| raw pixel $p$, $p_\max$ | `set.pixels`, `set.max_value` | (n, 28, 28) bytes |
-| $x_0 = 2p/p_\max - 1$ | `x0` | (16, 28, 28) floats |
+| raw pixel $p$, $p_{\max}$ | `set.pixels`, `set.max_value` | (n, 28, 28) bytes |
+| $x_0 = 2p/p_{\max} - 1$ | `x0` | (16, 28, 28) floats |
 | batch size $B$, batches $\lceil n/B\rceil$ | `batch`, `n_batches` | scalars |
 | $x_t = \sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\epsilon$ | `xt` | (16, 28, 28) |
 | upscale factor $s$ | `opt.upscale` | 7 |
@@ -138,9 +138,9 @@ static int load_data(const Cli *cli, ImageSet *set, ImageSet *fashion) {
 
 The lecture scales with `x .* 2.0 .- 1.0`:
 
-$$ x_0 = 2\,\frac{p}{p_\max} - 1 \in [-1, 1]. $$ {#eq:L36.5.1.scale}
+$$ x_0 = 2\,\frac{p}{p_{\max}} - 1 \in [-1, 1]. $$ {#eq:L36.5.1.scale}
 
-Written as one division $(2p - p_\max)/p_\max$ the two ends are exact, $-1$ for black and $1$
+Written as one division $(2p - p_{\max})/p_{\max}$ the two ends are exact, $-1$ for black and $1$
 for white. The Float64 literal of the lecture silently turns Float32 images into Float64
 (A20); the course's batches stay `float`.
 
@@ -156,7 +156,7 @@ static void scaling(const ImageSet *set, const ImageSet *fashion, int have_fashi
     float *x = xmalloc(sizeof(float) * imageset_dim(set) * (size_t)set->n);
     int *all = xmalloc(sizeof(int) * (size_t)set->n);
     for (int i = 0; i < set->n; i++) all[i] = i;
-    //: $x_0 = (2p - p_\max)/p_\max$, [eq:L36.5.1.scale]
+    //: $x_0 = (2p - p_{\max})/p_{\max}$, [eq:L36.5.1.scale]
     minibatch_gather(set, all, set->n, x);
     double lo = 1e300, hi = -1e300;
     int has_black = 0, has_white = 0;
