@@ -64,6 +64,7 @@ struct AdTensor {
     void *aux;                      /* op-specific saved data (arena memory) */
     double dparam[2];               /* op-specific constants */
     int iparam[6];                  /* op-specific integers */
+    AdArena *deferred;              /* recorded by a deferred arena: values not computed */
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -77,6 +78,16 @@ size_t ad_arena_used(const AdArena *arena);       /* bytes handed out since the 
 size_t ad_arena_high_water(const AdArena *arena); /* the most ever used between two resets */
 long ad_arena_block_count(const AdArena *arena);  /* number of mallocs the arena has made */
 void *ad_arena_alloc(AdArena *arena, size_t bytes); /* 64-byte aligned, until the next reset */
+/* Record-only ("deferred") mode, for executors that replay the tape elsewhere (gpu/gpu_ad_replay):
+   while on, every op whose output goes on the tape creates that output (shape, op, inputs, aux,
+   iparam/dparam) and its tape entry but does not compute its values; ops on tensors that need no
+   gradient (inputs, time embeddings) still compute. Reading a deferred value (ad_f32, ad_get,
+   ad_item, ad_detach, ...) marks the step "not deferrable", since the caller would use an
+   uncomputed number; ad_arena_not_deferrable says why (NULL while the step is fine). The mode
+   survives ad_arena_reset; the verdict is cleared by it. */
+void ad_arena_set_deferred(AdArena *arena, int on);
+int ad_arena_deferred(const AdArena *arena);
+const char *ad_arena_not_deferrable(const AdArena *arena);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Tensors                                                                                    */

@@ -255,6 +255,8 @@ AdTensor *ad_conv2d(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor *b, int s
             ad_shape_str(x, sx, sizeof sx));
     int shape[4] = {d.n, d.o, d.ho, d.wo};
     AdTensor *y = ad_op_out_nz(arena, "ad_conv2d", 4, shape, conv_backward, x, w, b);
+    y->iparam[0] = stride, y->iparam[1] = pad; /* for executors replaying the tape */
+    if (ad_defer(y)) return y; /* deferred mode: recorded, not computed */
     AdDtype dt = y->dtype;
     long ck = (long)d.c * d.kh * d.kw, p = (long)d.ho * d.wo, img = (long)d.c * d.h * d.w;
     y->aux = conv_aux(arena, &d, y, ck, p, ad_wants_grad(w));
@@ -329,6 +331,8 @@ AdTensor *ad_conv_transpose2d(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor
                   x->shape[2], x->shape[3], 0, 1};
     int shape[4] = {d.n, d.c, hout, wout};
     AdTensor *y = ad_op_out_nz(arena, "ad_conv_transpose2d", 4, shape, convt_backward, x, w, b);
+    y->iparam[0] = stride, y->iparam[1] = pad; /* for executors replaying the tape */
+    if (ad_defer(y)) return y; /* deferred mode: recorded, not computed */
     AdDtype dt = y->dtype;
     long ck = (long)d.c * kh * kw, p = (long)d.ho * d.wo, pout = (long)hout * wout;
     y->aux = conv_aux(arena, &d, y, ck, p, ad_wants_grad(w));

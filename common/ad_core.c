@@ -32,6 +32,8 @@ struct AdArena {
     size_t high_water;
     long nblocks;
     AdTensor *tape_tail;    /* last recorded op output */
+    int deferred;           /* record-only mode (ad.h) */
+    char refused[160];      /* why this step is not deferrable ("" while it is) */
 };
 
 static AdBlock *block_new(size_t cap) {
@@ -57,6 +59,18 @@ void ad_arena_reset(AdArena *a) {
     a->cur = a->first;
     a->used_before_cur = 0;
     a->tape_tail = NULL;
+    a->refused[0] = 0;
+}
+
+void ad_arena_set_deferred(AdArena *a, int on) { a->deferred = on != 0; }
+int ad_arena_deferred(const AdArena *a) { return a->deferred; }
+const char *ad_arena_not_deferrable(const AdArena *a) { return a->refused[0] ? a->refused : NULL; }
+void ad_arena_refuse_deferred(AdArena *a, const char *what, const char *op) {
+    if (!a->refused[0]) snprintf(a->refused, sizeof a->refused, "%s (%s)", what, op ? op : "?");
+}
+/* a deferred tensor's values are about to be read: the step cannot be deferred */
+static void read_check(const AdTensor *t, const char *who) {
+    if (t && t->deferred) ad_arena_refuse_deferred(t->deferred, who, t->op);
 }
 
 void ad_arena_free(AdArena *a) {
@@ -189,6 +203,7 @@ AdTensor *ad_from_doubles(AdArena *arena, AdDtype dtype, int ndim, const int *sh
 }
 
 AdTensor *ad_detach(AdArena *arena, AdTensor *t) {
+    read_check(t, "ad_detach of a deferred value");
     AdTensor *d = ad_arena_alloc(arena, sizeof *d);
     memset(d, 0, sizeof *d);
     d->dtype = t->dtype;
@@ -209,7 +224,9 @@ static AdTensor *op_out(AdArena *arena, const char *op, int ndim, const int *sha
                 ins[0]->dtype == AD_F32 ? "f32" : "f64", ins[i]->dtype == AD_F32 ? "f32" : "f64");
         if (ins[i]->grad) wants = 1;
     }
-    AdTensor *t = arena_tensor(arena, ins[0]->dtype, ndim, shape, op, wants, zero_data);
+    const int defer = wants && arena->deferred;
+    AdTensor *t = arena_tensor(arena, ins[0]->dtype, ndim, shape, op, wants, zero_data && !defer);
+    if (defer) t->deferred = arena;
     if (wants) {
         t->backward = backward;
         for (int i = 0; i < nin && i < 4; i++) t->in[i] = ins[i];
@@ -262,10 +279,12 @@ void ad_zero_grad(AdTensor **params, int n) {
 
 float *ad_f32(AdTensor *t) {
     if (t->dtype != AD_F32) die("ad_f32: tensor (%s) holds doubles", t->op);
+    read_check(t, "ad_f32 of a deferred value");
     return t->data;
 }
 double *ad_f64(AdTensor *t) {
     if (t->dtype != AD_F64) die("ad_f64: tensor (%s) holds floats", t->op);
+    read_check(t, "ad_f64 of a deferred value");
     return t->data;
 }
 float *ad_grad_f32(AdTensor *t) {
@@ -276,7 +295,10 @@ double *ad_grad_f64(AdTensor *t) {
     if (t->dtype != AD_F64) die("ad_grad_f64: tensor (%s) holds floats", t->op);
     return t->grad;
 }
-double ad_get(const AdTensor *t, long i) { return ad_ld(t->data, t->dtype, i); }
+double ad_get(const AdTensor *t, long i) {
+    read_check(t, "ad_get of a deferred value");
+    return ad_ld(t->data, t->dtype, i);
+}
 void ad_set(AdTensor *t, long i, double v) { ad_st(t->data, t->dtype, i, v); }
 double ad_grad_get(const AdTensor *t, long i) {
     return t->grad ? ad_ld(t->grad, t->dtype, i) : 0.0;
@@ -288,6 +310,7 @@ double ad_item(const AdTensor *t) {
 void ad_copy_values(AdTensor *dst, const AdTensor *src) {
     if (dst->size != src->size)
         die("ad_copy_values: sizes differ (%ld and %ld)", dst->size, src->size);
+    read_check(src, "ad_copy_values from a deferred value");
     for (long i = 0; i < src->size; i++) ad_st(dst->data, dst->dtype, i, ad_get(src, i));
 }
 

@@ -168,6 +168,7 @@ static AdTensor *binary(AdArena *arena, int op, AdTensor *a, AdTensor *b) {
     int nd = broadcast_shape(op_names[op], a, b, shape);
     AdTensor *y = ad_op_out_nz(arena, op_names[op], nd, shape, binary_backward, a, b, NULL);
     y->iparam[0] = op;
+    if (ad_defer(y)) return y; /* deferred mode: recorded, not computed */
     AdDtype dt = y->dtype;
     long sa[AD_MAX_DIM], sb[AD_MAX_DIM];
     broadcast_strides(a, sa);

@@ -36,6 +36,7 @@ AdTensor *ad_embedding(AdArena *arena, AdTensor *table, const int *idx, int n) {
     int *saved = ad_arena_alloc(arena, sizeof(int) * (size_t)n);
     memcpy(saved, idx, sizeof(int) * (size_t)n);
     y->aux = saved;
+    if (ad_defer(y)) return y; /* deferred mode: recorded, not computed */
     size_t row = (size_t)d * ad_dtype_size(y->dtype);
     //: $y_{i,:} = E_{\mathrm{idx}_i,:}$
     for (int i = 0; i < n; i++)

@@ -36,6 +36,12 @@ AdTensor *ad_op_out_nz(AdArena *arena, const char *op, int ndim, const int *shap
 AdTensor *ad_op_out_n(AdArena *arena, const char *op, int ndim, const int *shape,
                       void (*backward)(AdTensor *), AdTensor *const *ins, int nin);
 
+/* Deferred mode (ad_arena_set_deferred): 1 when y was recorded without values; an op returns
+   right after setting y's iparam/dparam/aux when this holds. */
+static inline int ad_defer(const AdTensor *y) { return y->deferred != NULL; }
+/* Marks the arena's step as not deferrable (the first reason is kept). */
+void ad_arena_refuse_deferred(AdArena *arena, const char *what, const char *op);
+
 /* Whether gradients must flow into t. */
 static inline int ad_wants_grad(const AdTensor *t) { return t && t->grad != NULL; }
 

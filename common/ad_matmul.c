@@ -176,6 +176,7 @@ AdTensor *ad_matmul(AdArena *arena, AdTensor *a, AdTensor *b) {
     y->iparam[1] = m;
     y->iparam[2] = k;
     y->iparam[3] = n;
+    if (ad_defer(y)) return y; /* deferred mode: recorded, not computed */
     //: $Y = AB$, $Y_{ij} = \sum_p A_{ip} B_{pj}$
     for (int s = 0; s < nb; s++)
         ad_gemm_nn(y->dtype, offset(y->data, y->dtype, (long)s * m * n),
@@ -242,6 +243,7 @@ AdTensor *ad_linear(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor *b) {
     y->iparam[0] = nrow;
     y->iparam[1] = nin;
     y->iparam[2] = nout;
+    if (ad_defer(y)) return y; /* deferred mode: recorded, not computed */
     AdDtype dt = y->dtype;
     size_t row_bytes = (size_t)nout * ad_dtype_size(dt);
     //: $Y = XW + \mathbf 1 b^\top$ (start each row at $b$, then add $XW$)

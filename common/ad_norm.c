@@ -179,6 +179,7 @@ AdTensor *ad_group_norm(AdArena *arena, AdTensor *x, int groups, AdTensor *weigh
                             weight, bias);
     y->iparam[0] = groups;
     y->dparam[0] = eps;
+    if (ad_defer(y)) return y; /* deferred mode: recorded, not computed */
     AdDtype dt = y->dtype;
     int nb = x->shape[0];
     long s = ad_prod(x->shape, 2, x->ndim);

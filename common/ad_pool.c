@@ -35,6 +35,7 @@ AdTensor *ad_avg_pool2d(AdArena *arena, AdTensor *x, int k) {
     int shape[4] = {x->shape[0], x->shape[1], ho, wo};
     AdTensor *y = ad_op_out(arena, "ad_avg_pool2d", 4, shape, avg_pool_backward, x, NULL, NULL);
     y->iparam[0] = k;
+    if (ad_defer(y)) return y; /* deferred mode: recorded, not computed */
     AdDtype dt = y->dtype;
     long planes = (long)shape[0] * shape[1];
     double inv = 1.0 / ((double)k * k);
@@ -75,6 +76,7 @@ AdTensor *ad_upsample_nearest2d(AdArena *arena, AdTensor *x, int factor) {
     AdTensor *y = ad_op_out(arena, "ad_upsample_nearest2d", 4, shape, upsample_backward, x, NULL,
                             NULL);
     y->iparam[0] = factor;
+    if (ad_defer(y)) return y; /* deferred mode: recorded, not computed */
     AdDtype dt = y->dtype;
     long planes = (long)shape[0] * shape[1];
     //: $y_{h,w} = x_{\lfloor h/f\rfloor,\,\lfloor w/f\rfloor}$
@@ -104,6 +106,7 @@ AdTensor *ad_max_pool2d(AdArena *arena, AdTensor *x, int k) {
     int shape[4] = {x->shape[0], x->shape[1], ho, wo};
     AdTensor *y = ad_op_out(arena, "ad_max_pool2d", 4, shape, max_pool_backward, x, NULL, NULL);
     y->iparam[0] = k;
+    if (ad_defer(y)) return y; /* deferred mode: recorded, not computed */
     long *argmax = y->requires_grad ? ad_arena_alloc(arena, (size_t)y->size * sizeof(long)) : NULL;
     y->aux = argmax;
     AdDtype dt = y->dtype;

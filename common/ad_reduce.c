@@ -27,6 +27,7 @@ static AdTensor *reduce(AdArena *arena, const char *op, AdTensor *x, long outer,
     y->iparam[1] = (int)n;
     y->iparam[2] = (int)inner;
     y->dparam[0] = is_mean ? 1.0 / (double)n : 1.0;
+    if (ad_defer(y)) return y; /* deferred mode: recorded, not computed */
     AdDtype dt = y->dtype;
     //: $y_{o,i} = c \sum_j x_{o,j,i}$ (summed in increasing $j$)
     for (long o = 0; o < outer; o++)

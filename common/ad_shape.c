@@ -26,6 +26,7 @@ AdTensor *ad_reshape(AdArena *arena, AdTensor *a, int ndim, const int *shape) {
             ad_shape_str(a, s, sizeof s), a->size, ndim, n);
     }
     AdTensor *y = ad_op_out(arena, "ad_reshape", ndim, shape, reshape_backward, a, NULL, NULL);
+    if (ad_defer(y)) return y; /* deferred mode: recorded, not computed */
     memcpy(y->data, a->data, (size_t)a->size * ad_dtype_size(a->dtype));
     return y;
 }
@@ -71,6 +72,7 @@ AdTensor *ad_swap_axes(AdArena *arena, AdTensor *a, int ax1, int ax2) {
     AdTensor *y = ad_op_out(arena, "ad_swap_axes", a->ndim, shape, swap_backward, a, NULL, NULL);
     y->iparam[0] = p;
     y->iparam[1] = q;
+    if (ad_defer(y)) return y; /* deferred mode: recorded, not computed */
     AdDtype dt = y->dtype;
     FOR_SWAPPED(a, p, q, ad_st(y->data, dt, yi, ad_ld(a->data, dt, xi)));
     return y;
@@ -123,6 +125,7 @@ AdTensor *ad_concat(AdArena *arena, AdTensor **xs, int n, int axis) {
     y->aux = saved;
     y->iparam[0] = n;
     y->iparam[1] = ax;
+    if (ad_defer(y)) return y; /* deferred mode: recorded, not computed */
     AdDtype dt = y->dtype;
     long outer = ad_prod(shape, 0, ax), inner = ad_prod(shape, ax + 1, y->ndim);
     long ylen = shape[ax], start = 0;
@@ -165,6 +168,7 @@ AdTensor *ad_slice(AdArena *arena, AdTensor *a, int axis, int start, int end) {
     AdTensor *y = ad_op_out(arena, "ad_slice", a->ndim, shape, slice_backward, a, NULL, NULL);
     y->iparam[0] = ax;
     y->iparam[1] = start;
+    if (ad_defer(y)) return y; /* deferred mode: recorded, not computed */
     long outer = ad_prod(a->shape, 0, ax), inner = ad_prod(a->shape, ax + 1, a->ndim);
     long xlen = a->shape[ax], len = end - start;
     size_t es = ad_dtype_size(a->dtype);

@@ -59,6 +59,7 @@ static AdTensor *softmax_like(AdArena *arena, AdTensor *x, int log_form) {
     if (x->ndim < 1) die("%s: needs at least one axis", op);
     AdTensor *y = ad_op_out(arena, op, x->ndim, x->shape,
                             log_form ? log_softmax_backward : softmax_backward, x, NULL, NULL);
+    if (ad_defer(y)) return y; /* deferred mode: recorded, not computed */
     AdDtype dt = y->dtype;
     long n = x->shape[x->ndim - 1], rows = x->size / n;
     for (long r = 0; r < rows; r++) {
@@ -105,6 +106,7 @@ AdTensor *ad_cross_entropy(AdArena *arena, AdTensor *logits, const int *labels) 
     int *saved = ad_arena_alloc(arena, sizeof(int) * (size_t)rows);
     memcpy(saved, labels, sizeof(int) * (size_t)rows);
     y->aux = saved;
+    if (ad_defer(y)) return y; /* deferred mode: recorded, not computed */
     double loss = 0;
     //: $L = \frac1N \sum_r \big(\operatorname{lse}(x_r) - x_{r,t_r}\big)$
     for (long r = 0; r < rows; r++)

@@ -226,6 +226,7 @@ static AdTensor *unary(AdArena *arena, int which, AdTensor *x, double c) {
     AdTensor *y = ad_op_out_nz(arena, fn->name, x->ndim, x->shape, unary_backward, x, NULL, NULL);
     y->iparam[0] = which;
     y->dparam[0] = c;
+    if (ad_defer(y)) return y; /* deferred mode: recorded, not computed */
     AdDtype dt = y->dtype;
     if (dt == AD_F32 && which == U_TANH) {
         tanh_f32(y->data, x->data, y->size);
