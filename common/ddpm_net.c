@@ -166,7 +166,7 @@ DdpmTrainResult ddpm_net_train(DdpmNet *net, const DdpmTrainConfig *cfg, const f
                        .label = cfg->label ? cfg->label : "tiny DDPM", .check_id = cfg->check_id,
                        .lr_at = cfg->lr_quarter_cosine ? quarter_cosine_lr : NULL,
                        .on_update = record, .hook_ctx = &tr,
-                       .ema_into = cfg->ema_decay > 0 ? &ema_list : NULL};
+                       .ema_into = cfg->ema_decay > 0 ? &ema_list : NULL, .gpu = cfg->gpu};
     Rng rng;
     rng_init(&rng, cfg->seed, 7);
     GmTrainResult gr = gm_train(&m, data, n, &g, &rng);

@@ -94,6 +94,7 @@ typedef struct {
     const char *check_id;    /* the "stayed finite" check of gm_train (NULL: none) */
     TinyUNet *snapshot;      /* optional: receives the live weights after step snapshot_at */
     long snapshot_at;        /* 0-based step index */
+    struct GpuContext *gpu;  /* the device for gm_train (NULL: the CPU); see genmodel.h */
 } DdpmTrainConfig;
 
 /* The quarter-cosine learning rate eta cos(pi s / (2 S)) at step s of S (§5.5). */

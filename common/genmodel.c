@@ -61,10 +61,54 @@ int gm_check_caps(const GenModelVT *vt) {
 /* ---------------------------------------------------------------------------------------- */
 /* The training loop, [eq:common.genmodel.train_step] */
 
+/* The "training stayed finite" check, whichever path ran. */
+static void finite_check(const GenModel *m, const GmTrainConfig *cfg, const GmTrainResult *res, int B) {
+    if (!cfg->check_id) return;
+    if (res->diverged)
+        check_true(cfg->check_id, 0, "%s: training diverged (non-finite loss or gradient) at step %ld",
+                   m->vt->name, res->bad_step);
+    else
+        check_true(cfg->check_id, 1, "%s: every loss and gradient finite over %ld steps (B=%d)",
+                   m->vt->name, res->steps_done, B);
+}
+
+/* With a device: gm_train_device; on failure the parameters and the Rng go back to where they
+   were and the CPU loop below runs. Returns 1 when the device did the whole run. */
+static int train_on_device(GenModel *m, const float *data, int n, const GmTrainConfig *cfg,
+                           Rng *rng, GmTrainResult *res) {
+    ParamBlock blocks[GM_MAX_BLOCKS];
+    int nb = 0;
+    for (int p = 0; p < m->nplayers; p++)
+        nb += nn_params_blocks(&m->player[p].params, blocks + nb, GM_MAX_BLOCKS - nb);
+    size_t total = 0;
+    for (int b = 0; b < nb; b++) total += blocks[b].n;
+    float *start = xmalloc((total ? total : 1) * sizeof *start);
+    for (int b = 0, off = 0; b < nb; off += (int)blocks[b].n, b++)
+        memcpy(start + off, blocks[b].value, blocks[b].n * sizeof(float));
+    const Rng rng0 = rng ? *rng : (Rng){0};
+    char why[320] = "";
+    int ok = gm_train_device(m, data, n, cfg, rng, res, why, sizeof why) == 0;
+    if (!ok) {
+        fprintf(stderr, "gm_train: %s: the device path stopped (%s); training on the CPU from the "
+                        "unchanged start\n", m->vt->name, why);
+        for (int b = 0, off = 0; b < nb; off += (int)blocks[b].n, b++)
+            memcpy(blocks[b].value, start + off, blocks[b].n * sizeof(float));
+        if (rng) *rng = rng0;
+        *res = (GmTrainResult){.bad_step = -1};
+    }
+    free(start);
+    return ok;
+}
+
 GmTrainResult gm_train(GenModel *m, const float *data, int n, const GmTrainConfig *cfg, Rng *rng) {
     GmTrainResult res = {.bad_step = -1};
     if (!data || n <= 0) die("gm_train: %s: no training data", m->vt->name);
     if (cfg->batch > 0 && !rng) die("gm_train: %s: minibatches need an Rng", m->vt->name);
+    if (cfg->gpu && train_on_device(m, data, n, cfg, rng, &res)) {
+        res.on_device = 1;
+        finite_check(m, cfg, &res, cfg->batch <= 0 ? n : cfg->batch);
+        return res;
+    }
     const int D = cfg->row > 0 ? cfg->row : m->dim, P = m->nplayers;
     const int full = cfg->batch <= 0, B = full ? n : cfg->batch;
     ParamBlock blocks[GM_MAX_BLOCKS];
@@ -136,14 +180,7 @@ GmTrainResult gm_train(GenModel *m, const float *data, int n, const GmTrainConfi
     } else if (ema) {
         ema_copy_to_params(ema);
     }
-    if (cfg->check_id) {
-        if (res.diverged)
-            check_true(cfg->check_id, 0, "%s: training diverged (non-finite loss or gradient) at step %ld",
-                       m->vt->name, res.bad_step);
-        else
-            check_true(cfg->check_id, 1, "%s: every loss and gradient finite over %ld steps (B=%d)",
-                       m->vt->name, res.steps_done, B);
-    }
+    finite_check(m, cfg, &res, B);
     free(xb);
     ad_arena_free(arena);
     ema_free(ema);

@@ -151,6 +151,13 @@ typedef struct {
     void (*on_update)(long step, int player, double loss, double grad_norm, double lr, void *ctx);
     void *hook_ctx;
     const NnParams *ema_into;
+    /* The device (gpu/gpu.h's GpuContext, opened by the program's --gpu; NULL: the CPU). With a
+       context every step records the family's loss in common/ad's record-only mode and runs it,
+       with the backward pass, clipping, Adam/AdamW and the EMA, on the device (gm_train_device,
+       gpu/gpu_ad_replay.c); when the graph has an op without a device kernel, or the device
+       fails, the CPU loop runs from the unchanged start (a line on stderr says why). The hooks
+       see the live parameters on both paths. */
+    struct GpuContext *gpu;
 } GmTrainConfig;
 
 typedef struct {
@@ -159,11 +166,19 @@ typedef struct {
     long bad_step;         /* the step where it happened (-1 when none) */
     double avg_loss[GM_MAX_PLAYERS];   /* mean loss over the last 10 % of steps, per player */
     double first_loss[GM_MAX_PLAYERS]; /* loss at step 0, per player */
+    int on_device;         /* 1 when every step ran on cfg->gpu */
 } GmTrainResult;
 
 /* Trains m on data (n x m->dim), one Philox stream `rng` for minibatches and noise. Emits one
    check (`cfg->check_id`): passes when every loss and gradient stayed finite. */
 GmTrainResult gm_train(GenModel *m, const float *data, int n, const GmTrainConfig *cfg, Rng *rng);
+/* The device executor of gm_train (defined in gpu/gpu_ad_replay.c, part of the same library;
+   a build without Vulkan links the stub backend, where it fails at once). Trains on cfg->gpu
+   and returns 0, or -1 with the reason in why: the caller then restores the parameters and the
+   Rng and runs the CPU loop. On a diverged step the device has already applied that step's
+   update (the CPU loop stops before it); a diverged run's parameters are not used either way. */
+int gm_train_device(GenModel *m, const float *data, int n, const GmTrainConfig *cfg, Rng *rng,
+                    GmTrainResult *res, char *why, size_t whylen);
 
 /* ---------------------------------------------------------------------------------------- */
 /* The smallest family: a diagonal Gaussian fitted by maximum likelihood (L07). It is the

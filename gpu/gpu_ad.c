@@ -29,7 +29,9 @@ typedef enum {
     GAD_AVG_POOL,
     GAD_UPSAMPLE,
     GAD_SOFTMAX,
-    GAD_EMBEDDING
+    GAD_EMBEDDING,
+    GAD_RESHAPE,
+    GAD_SWAP
 } GadOp;
 
 /* the reduction tree's fan-in (ad_reduce.comp) */
@@ -981,6 +983,57 @@ static int back_group_norm(GadGraph *gr, GadTensor *y) {
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* reshape (a copy under the new shape) and the swap of the last two axes (ad_swap.comp)      */
+
+GadTensor *gad_reshape(GadGraph *gr, GadTensor *a, int ndim, const int *shape) {
+    if (!live(gr, a)) return NULL;
+    long n = 1;
+    for (int i = 0; i < ndim; i++) n *= shape[i];
+    if (ndim < 0 || ndim > AD_MAX_DIM || n != a->size) {
+        fail(gr, "gad_reshape: %ld elements into a %d-D shape of %ld", a->size, ndim, n);
+        return NULL;
+    }
+    GadTensor *y = temp(gr, ndim, shape, a->requires_grad);
+    if (!y) return NULL;
+    y->op = GAD_RESHAPE;
+    y->in[0] = a;
+    const uint32_t s = (uint32_t)a->size;
+    if (rec_copy(gr, a->val, y->val, (CopyPush){1, 1, s, s, 0, s, 0, 0})) return NULL;
+    return push_tape(gr, y) ? NULL : y;
+}
+
+GadTensor *gad_swap_last2(GadGraph *gr, GadTensor *a) {
+    if (!live(gr, a)) return NULL;
+    if (a->ndim < 2) {
+        fail(gr, "gad_swap_last2: a %d-D tensor", a->ndim);
+        return NULL;
+    }
+    int shape[AD_MAX_DIM];
+    for (int i = 0; i < a->ndim; i++) shape[i] = a->shape[i];
+    shape[a->ndim - 2] = a->shape[a->ndim - 1];
+    shape[a->ndim - 1] = a->shape[a->ndim - 2];
+    GadTensor *y = temp(gr, a->ndim, shape, a->requires_grad);
+    if (!y) return NULL;
+    y->op = GAD_SWAP;
+    y->in[0] = a;
+    const unsigned b = (unsigned)a->shape[a->ndim - 2], k = (unsigned)a->shape[a->ndim - 1];
+    if (rec_swap(gr, a->val, y->val, (unsigned)(a->size / ((long)b * k)), b, k)) return NULL;
+    return push_tape(gr, y) ? NULL : y;
+}
+
+static int back_reshape_swap(GadGraph *gr, GadTensor *y) {
+    GadTensor *a = y->in[0];
+    if (!a->requires_grad) return 0;
+    const uint32_t s = (uint32_t)a->size;
+    if (y->op == GAD_RESHAPE) return rec_copy(gr, y->grad, a->grad, (CopyPush){1, 1, s, s, 0, s, 0, 1});
+    //: $\bar a \mathrel{+}= \bar y^\top$ (per leading index): swap back into a temporary, then add
+    const unsigned b = (unsigned)a->shape[a->ndim - 2], k = (unsigned)a->shape[a->ndim - 1];
+    GadTensor *gt = temp(gr, a->ndim, a->shape, 0);
+    if (!gt || rec_swap(gr, y->grad, gt->val, s / (b * k), k, b)) return -1;
+    return rec_copy(gr, gt->val, a->grad, (CopyPush){1, 1, s, s, 0, s, 0, 1});
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* Backward                                                                                   */
 
 /* gx += sign * g (* other) for input i of binary op y (ad_binary_back.comp) */
@@ -1074,6 +1127,9 @@ static int back_one(GadGraph *gr, GadTensor *y) {
         return back_softmax(gr, y);
     case GAD_EMBEDDING:
         return back_embedding(gr, y);
+    case GAD_RESHAPE:
+    case GAD_SWAP:
+        return back_reshape_swap(gr, y);
     default:
         fail(gr, "gad_backward: unknown op %d", y->op);
         return -1;

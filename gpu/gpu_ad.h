@@ -108,6 +108,10 @@ GadTensor *gad_upsample_nearest2d(GadGraph *gr, GadTensor *x, int factor);
    the shape of x (eq. common.ad.group_norm). */
 GadTensor *gad_group_norm(GadGraph *gr, GadTensor *x, int groups, GadTensor *weight,
                           GadTensor *bias, double eps);
+/* The values under another shape of the same size (a copy; the gradient is added back), and the
+   swap of the last two axes, (..., b, k) -> (..., k, b) (ad_swap_axes of the last two axes). */
+GadTensor *gad_reshape(GadGraph *gr, GadTensor *a, int ndim, const int *shape);
+GadTensor *gad_swap_last2(GadGraph *gr, GadTensor *a);
 GadTensor *gad_relu(GadGraph *gr, GadTensor *a);
 GadTensor *gad_tanh(GadGraph *gr, GadTensor *a);
 GadTensor *gad_sigmoid(GadGraph *gr, GadTensor *a);

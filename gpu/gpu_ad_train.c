@@ -5,78 +5,71 @@
 #include <stdlib.h>
 
 #include "common/ad.h"
+#include "gpu/gpu_ad_replay.h"
 
-static GadTensor *activation(GadGraph *gr, GadTensor *h, NnActivation act) {
-    switch (act) {
-    case NN_ACT_TANH: return gad_tanh(gr, h);
-    case NN_ACT_RELU: return gad_relu(gr, h);
-    case NN_ACT_SILU: return gad_silu(gr, h);
-    default: return h;
-    }
+AdTensor *gad_mlp_loss(AdArena *ar, const NnMlp *m, const float *x, const float *y, int batch) {
+    const int in = m->layers[0].in, out = m->layers[m->nlayers - 1].out;
+    AdTensor *ax = ad_from_array(ar, AD_F32, 2, (int[]){batch, in}, x);
+    AdTensor *ay = ad_from_array(ar, AD_F32, 2, (int[]){batch, out}, y);
+    AdTensor *d = ad_sub(ar, nn_mlp_forward(ar, m, ax), ay);
+    //: $L = \frac{1}{Bd}\sum (f_\theta(x) - y)^2$
+    return ad_mean(ar, ad_mul(ar, d, d));
 }
 
-GadTensor *gad_mlp_forward(GadGraph *gr, const NnMlp *m, GadTensor **params, GadTensor *x) {
-    GadTensor *h = x;
+int gad_mlp_param_list(const NnMlp *m, AdTensor **out) {
     for (int l = 0; l < m->nlayers; l++) {
-        h = gad_linear(gr, h, params[2 * l], params[2 * l + 1]);
-        if (l < m->nlayers - 1) h = activation(gr, h, m->act);
+        out[2 * l] = m->layers[l].weight;
+        out[2 * l + 1] = m->layers[l].bias;
     }
-    return h;
+    return 2 * m->nlayers;
 }
 
-int gad_mlp_upload(GadGraph *gr, const NnMlp *m, GadTensor **params) {
-    for (int l = 0; l < m->nlayers; l++) {
-        if (!m->layers[l].bias) return -1; /* nn_mlp_init always makes biases */
-        params[2 * l] = gad_param_from_ad(gr, m->layers[l].weight);
-        params[2 * l + 1] = gad_param_from_ad(gr, m->layers[l].bias);
-        if (!params[2 * l] || !params[2 * l + 1]) return -1;
-    }
-    return 0;
-}
-
-/* The device path: 0 on success (weights written back), -1 on a device failure. */
+/* The device path: 0 on success (weights written back), -1 on a device failure or a graph the
+   device cannot run. */
 static int train_gpu(GpuContext *g, const GadMlpTrain *job, float *x, float *y) {
     const NnMlp *m = job->mlp;
-    const int np = 2 * m->nlayers, in = m->layers[0].in, out = m->layers[m->nlayers - 1].out;
+    for (int l = 0; l < m->nlayers; l++)
+        if (!m->layers[l].bias) return -1; /* nn_mlp_init always makes biases */
+    AdTensor **list = calloc((size_t)(2 * m->nlayers), sizeof *list);
+    const int np = gad_mlp_param_list(m, list);
     GadGraph *gr = gad_graph_new(g);
-    GadTensor **params = calloc((size_t)np, sizeof *params);
-    if (!gr || !params) {
-        gad_graph_free(gr);
-        free(params);
-        return -1;
-    }
-    int rc = gad_mlp_upload(gr, m, params);
+    GadReplay *rp = gr ? gad_replay_new(gr, list, np) : NULL;
+    AdArena *ar = ad_arena_new(1 << 20);
+    ad_arena_set_deferred(ar, 1);
+    int rc = rp ? 0 : -1;
+    GadTensor **params = rp ? gad_replay_params(rp) : NULL;
     for (long s = 0; s < job->steps && !rc; s++) {
         gad_graph_reset(gr);
+        ad_arena_reset(ar);
         job->batch_fn(job->ctx, s, job->batch, x, y);
-        GadTensor *gx = gad_input(gr, 2, (int[]){job->batch, in}, x);
-        GadTensor *gy = gad_input(gr, 2, (int[]){job->batch, out}, y);
-        GadTensor *loss = gad_mse(gr, gad_mlp_forward(gr, m, params, gx), gy);
+        //: the loss recorded in common/ad, replayed on the device
+        GadTensor *loss = gad_replay_record(rp, gad_mlp_loss(ar, m, x, y, job->batch));
         /* one submission: zero the gradients, backward, Adam */
-        rc = gad_zero_grad(gr, params, np) || gad_backward(gr, loss) ||
-             gad_adam_step(gr, params, np, &job->opt, s + 1) || gad_run(gr, NULL);
+        rc = !loss || ad_arena_not_deferrable(ar) || gad_zero_grad(gr, params, np) ||
+             gad_backward(gr, loss) || gad_adam_step(gr, params, np, &job->opt, s + 1) ||
+             gad_run(gr, NULL);
         if (!rc && job->losses) {
             float l;
             rc = gad_read(loss, &l);
             job->losses[s] = l;
         }
     }
-    if (!rc)
-        for (int l = 0; l < m->nlayers && !rc; l++)
-            rc = gad_param_to_ad(params[2 * l], m->layers[l].weight) ||
-                 gad_param_to_ad(params[2 * l + 1], m->layers[l].bias);
-    if (rc) fprintf(stderr, "gad_train_mlp: the device failed (%s); running on the CPU\n",
-                    gad_error(gr));
-    for (int i = 0; i < np; i++) gad_tensor_free(params[i]);
-    free(params);
+    if (!rc) rc = gad_replay_download(rp);
+    if (rc) gpu_run_batch(g, NULL); /* retire a half-recorded step before freeing its buffers */
+    if (rc)
+        fprintf(stderr, "gad_train_mlp: the device path stopped (%s); running on the CPU\n",
+                rp && gad_replay_error(rp)[0] ? gad_replay_error(rp) : gad_error(gr));
+    ad_arena_free(ar);
+    gad_replay_free(rp);
     gad_graph_free(gr);
+    free(list);
     return rc ? -1 : 0;
 }
 
 /* The CPU path: common/ad + nn + optim, the same loss. */
 static void train_cpu(const GadMlpTrain *job, float *x, float *y) {
     const NnMlp *m = job->mlp;
-    const int np = 2 * m->nlayers, in = m->layers[0].in, out = m->layers[m->nlayers - 1].out;
+    const int np = 2 * m->nlayers;
     ParamBlock *blocks = calloc((size_t)np, sizeof *blocks);
     for (int l = 0; l < m->nlayers; l++) {
         AdTensor *w = m->layers[l].weight, *b = m->layers[l].bias;
@@ -88,10 +81,7 @@ static void train_cpu(const GadMlpTrain *job, float *x, float *y) {
     for (long s = 0; s < job->steps; s++) {
         ad_arena_reset(ar);
         job->batch_fn(job->ctx, s, job->batch, x, y);
-        AdTensor *ax = ad_from_array(ar, AD_F32, 2, (int[]){job->batch, in}, x);
-        AdTensor *ay = ad_from_array(ar, AD_F32, 2, (int[]){job->batch, out}, y);
-        AdTensor *d = ad_sub(ar, nn_mlp_forward(ar, m, ax), ay);
-        AdTensor *loss = ad_mean(ar, ad_mul(ar, d, d));
+        AdTensor *loss = gad_mlp_loss(ar, m, x, y, job->batch);
         optim_zero_grad(opt);
         ad_backward(ar, loss);
         optim_step(opt);

@@ -3,9 +3,10 @@
 A lecture that trains an `NnMlp` by minimising the mean squared error between the network's
 output and a target, with Adam, on batches it draws itself (the DSM MLP of L35 4.2: input
 $\tilde x = x + \sigma\varepsilon$, target $-\varepsilon/\sigma$), calls `gad_train_mlp` with
-its context: with a `GpuContext` every step runs on the device through `gpu/gpu_ad.h` (forward,
-backward, Adam: one submission per step), with NULL on the CPU through `common/ad` + `nn` +
-`optim`. Both paths start from the same weights (the `NnMlp` given) and see the same batches
+its context: with a `GpuContext` every step runs on the device (forward, backward, Adam: one
+submission per step), with NULL on the CPU through `common/ad` + `nn` + `optim`. The network and
+the loss are written once, in `common/ad` (`gad_mlp_loss`): the device path records them in
+record-only mode and replays the tape on the device (`gpu/gpu_ad_replay.h`). Both paths start from the same weights (the `NnMlp` given) and see the same batches
 (the callback is asked for batch `step`, whatever the path), so they differ only by the float
 rounding of their arithmetic. If the device fails mid-run, the CPU path runs from the unchanged
 start and the function says so on stderr; the `NnMlp` is written only at the end.
@@ -36,10 +37,10 @@ typedef struct {
 /* Trains; returns 1 when the device ran every step, 0 when the CPU path ran. */
 int gad_train_mlp(GpuContext *g, const GadMlpTrain *job);
 
-/* The MLP's forward pass on the device: params[2l], params[2l+1] the weight and bias of layer l
-   (uploaded with gad_param_from_ad), the activation between layers as nn_mlp_forward. */
-GadTensor *gad_mlp_forward(GadGraph *gr, const NnMlp *m, GadTensor **params, GadTensor *x);
-/* Uploads the MLP's weights and biases into params[2 nlayers] (0 or -1). */
-int gad_mlp_upload(GadGraph *gr, const NnMlp *m, GadTensor **params);
+/* The loss of both paths, in common/ad: mean((f(x) - y)^2) on the batch x (batch x in), y
+   (batch x out), in `ar` (record-only or not). */
+AdTensor *gad_mlp_loss(AdArena *ar, const NnMlp *m, const float *x, const float *y, int batch);
+/* The MLP's parameters in the order W0, b0, W1, b1, ... into out[2 nlayers]; returns the count. */
+int gad_mlp_param_list(const NnMlp *m, AdTensor **out);
 
 #endif

@@ -33,6 +33,7 @@
 #include "common/optim.h"
 #include "common/rng.h"
 #include "gpu/gpu_ad.h"
+#include "gpu/gpu_ad_replay.h"
 #include "gpu/gpu_ad_train.h"
 #include "gpu/gpu_precision.h"
 
@@ -229,11 +230,16 @@ static void test_step_from_cpu_state(GpuContext *g, long s, uint64_t seed) {
     step_bound(&m, x, y, BATCH, &sb);
     const double self = ad64_agreement(&m, x, y, BATCH, &sb);
 
+    /* the loss of gad_train_mlp, recorded in common/ad's record-only mode and replayed */
     GadGraph *gr = gad_graph_new(g);
-    GadTensor *params[6] = {0};
-    int rc = gad_mlp_upload(gr, &m, params);
-    GadTensor *gx = gad_input(gr, 2, (int[]){BATCH, 2}, x), *gy = gad_input(gr, 2, (int[]){BATCH, 2}, y);
-    GadTensor *loss = gad_mse(gr, gad_mlp_forward(gr, &m, params, gx), gy);
+    AdTensor *list[6];
+    gad_mlp_param_list(&m, list);
+    GadReplay *rp = gad_replay_new(gr, list, 6);
+    AdArena *ar = ad_arena_new(1 << 16);
+    ad_arena_set_deferred(ar, 1);
+    GadTensor *loss = rp ? gad_replay_record(rp, gad_mlp_loss(ar, &m, x, y, BATCH)) : NULL;
+    GadTensor **params = rp ? gad_replay_params(rp) : NULL;
+    int rc = !loss;
     float lv = NAN;
     rc = rc || gad_backward(gr, loss) || gad_run(gr, NULL) || gad_read(loss, &lv);
     double worst_loss = rc ? INFINITY : ratio(lv, sb.loss), worst_grad = 0;
@@ -252,7 +258,9 @@ static void test_step_from_cpu_state(GpuContext *g, long s, uint64_t seed) {
              "(exact %.7g, bound %.2g) and every gradient entry within the running bound; worst "
              "error/bound loss %.3g, gradients %.3g (bound's f64 values vs common/ad f64: %.1e "
              "relative)", s, BATCH, (double)lv, sb.loss.v, sb.loss.e, worst_loss, worst_grad, self);
-    for (int p = 0; p < 6; p++) gad_tensor_free(params[p]), free(sb.grad[p]);
+    for (int p = 0; p < 6; p++) free(sb.grad[p]);
+    gad_replay_free(rp);
+    ad_arena_free(ar);
     gad_graph_free(gr);
     nn_mlp_free(&m);
 }
