@@ -51,6 +51,10 @@ run() { # name, then the command; keeps the log, the SUMMARY line, FAIL lines an
 for t in test_gpu_runtime test_gpu_langevin test_gpu_mlp test_gpu_precision test_gpu_train test_gpu_train_ncsn test_gpu_anneal test_gpu_ops test_gpu_ad_train; do
   [[ -x $B/checks/unit/$t ]] && run "$t" $B/checks/unit/$t --gpu auto
 done
+# common/ad tapes replayed on the device, gm_train with a context (issue #13, second slice)
+for t in test_gpu_replay; do
+  [[ -x $B/checks/unit/$t ]] && run "$t" $B/checks/unit/$t --gpu auto
+done
 # the lecture programs with a GPU path: the GPU alone (auto) against the CPU (off), same checks
 for p in 02_dsm_gmm2d 07_ncsn_gmm2d 08_annealed_langevin 11_swissroll_ncsn; do
   run "L35_${p}_gpu" $B/lectures/35_score_matching/$p --gpu auto --out "$out/L35_${p}_gpu"
