@@ -52,7 +52,7 @@ for t in test_gpu_runtime test_gpu_langevin test_gpu_mlp test_gpu_precision test
   [[ -x $B/checks/unit/$t ]] && run "$t" $B/checks/unit/$t --gpu auto
 done
 # common/ad tapes replayed on the device, gm_train with a context (issue #13, second slice)
-for t in test_gpu_replay; do
+for t in test_gpu_replay test_gpu_pipeline_cache; do
   [[ -x $B/checks/unit/$t ]] && run "$t" $B/checks/unit/$t --gpu auto
 done
 # the lecture programs with a GPU path: the GPU alone (auto) against the CPU (off), same checks

@@ -65,6 +65,11 @@ typedef struct {
     uint64_t max_buffer_bytes; /* the device's maxStorageBufferRange */
     int has_timestamps;
     int validation_active;   /* the validation layer and messenger are on */
+    /* The pipeline cache on disk (gpu_vulkan.c): ${XDG_CACHE_HOME:-~/.cache}/genmodels-course/
+       pipelines.bin, loaded at open when its header matches this device and driver, written
+       back (atomically) at close when pipelines were compiled. */
+    char pipeline_cache_path[512]; /* "" when there is no cache directory */
+    size_t pipeline_cache_loaded;  /* bytes of driver cache data accepted at open (0: none) */
 } GpuInfo;
 
 /* 1 when the build has the Vulkan backend at all (else gpu_open always returns NULL). */

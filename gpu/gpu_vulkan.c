@@ -9,7 +9,9 @@
 
 #include <vulkan/vulkan.h>
 
+#include "common/atomic_file.h"
 #include "common/check.h"
+#include "common/util.h"
 #include "gpu/gpu.h"
 #include "gpu/gpu_spirv.h"
 
@@ -59,6 +61,10 @@ struct GpuContext {
     GpuBuffer *dummy;  /* bound to unused bindings */
     int recording;     /* dispatches recorded, not yet submitted */
     int allocs_until_fault, batches_until_fault; /* GpuOptions' fault injection; 0: off */
+    VkPipelineCache pcache;      /* seeded from the file of info.pipeline_cache_path */
+    int pipelines_made;          /* pipelines compiled by this context */
+    uint32_t vendor_id, device_id;
+    uint8_t cache_uuid[VK_UUID_SIZE];
 };
 
 int gpu_compiled(void) { return 1; }
@@ -221,6 +227,9 @@ static int choose_device(GpuContext *g, GpuMode mode) {
     g->info.device_type = type_name(p.deviceType);
     g->info.is_cpu_device = p.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
     g->info.api_version = p.apiVersion;
+    g->vendor_id = p.vendorID;
+    g->device_id = p.deviceID;
+    memcpy(g->cache_uuid, p.pipelineCacheUUID, VK_UUID_SIZE);
     g->info.max_buffer_bytes = p.limits.maxStorageBufferRange;
     uint32_t wg = GPU_WORKGROUP;
     if (wg > p.limits.maxComputeWorkGroupSize[0]) wg = p.limits.maxComputeWorkGroupSize[0];
@@ -346,6 +355,132 @@ static int create_device(GpuContext *g) {
     return 0;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* The pipeline cache on disk. File: "GMCPIPE1", the payload's length and FNV-1a 64 (two
+   little-endian uint64), then the driver's vkGetPipelineCacheData bytes, whose own header
+   (VkPipelineCacheHeaderVersionOne) must name this device's vendor, device and cache UUID.
+   Anything else (a truncated or corrupt file, another GPU or driver) is ignored with a message
+   on stderr, and the cache starts empty. Writes go through common/atomic_file (a temporary file
+   renamed over the target), so concurrent programs leave one whole file. */
+
+#define PCACHE_MAGIC "GMCPIPE1"
+
+static uint64_t fnv1a64(const unsigned char *p, size_t n) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+static uint64_t le64(const unsigned char *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+static uint32_t le32(const unsigned char *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The driver data inside the file at path, validated: returns it (malloc'd) and its length, or
+   NULL with the reason (NULL and why[0] == 0: no file). */
+static unsigned char *pcache_read(const GpuContext *g, const char *path, size_t *len, char *why,
+                                  size_t whylen) {
+    why[0] = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    unsigned char head[24];
+    unsigned char *data = NULL;
+    long size = -1;
+    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
+    rewind(f);
+    if (size < 24 || fread(head, 1, 24, f) != 24 || memcmp(head, PCACHE_MAGIC, 8) != 0) {
+        snprintf(why, whylen, "not a pipeline cache file (bad magic or too short)");
+    } else if (le64(head + 8) != (uint64_t)(size - 24) || le64(head + 8) < 32) {
+        snprintf(why, whylen, "truncated or padded (%ld bytes, the header says %llu + 24)", size,
+                 (unsigned long long)le64(head + 8));
+    } else if (!(data = malloc((size_t)(size - 24))) ||
+               fread(data, 1, (size_t)(size - 24), f) != (size_t)(size - 24)) {
+        snprintf(why, whylen, "unreadable");
+    } else if (fnv1a64(data, (size_t)(size - 24)) != le64(head + 16)) {
+        snprintf(why, whylen, "corrupt (checksum mismatch)");
+    } else if (le32(data) < 32 || le32(data + 4) != VK_PIPELINE_CACHE_HEADER_VERSION_ONE) {
+        snprintf(why, whylen, "of an unknown Vulkan cache header version");
+    } else if (le32(data + 8) != g->vendor_id || le32(data + 12) != g->device_id ||
+               memcmp(data + 16, g->cache_uuid, VK_UUID_SIZE) != 0) {
+        snprintf(why, whylen, "made by another device or driver");
+    }
+    fclose(f);
+    if (why[0]) {
+        free(data);
+        return NULL;
+    }
+    *len = (size_t)(size - 24);
+    return data;
+}
+
+static int create_pipeline_cache(GpuContext *g) {
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (xdg && xdg[0])
+        snprintf(g->info.pipeline_cache_path, sizeof g->info.pipeline_cache_path,
+                 "%s/genmodels-course/pipelines.bin", xdg);
+    else if (home && home[0])
+        snprintf(g->info.pipeline_cache_path, sizeof g->info.pipeline_cache_path,
+                 "%s/.cache/genmodels-course/pipelines.bin", home);
+    size_t len = 0;
+    char why[200] = "";
+    unsigned char *data = g->info.pipeline_cache_path[0]
+                              ? pcache_read(g, g->info.pipeline_cache_path, &len, why, sizeof why)
+                              : NULL;
+    if (why[0])
+        fprintf(stderr, "gpu: the pipeline cache %s is %s; ignored (the kernels compile again)\n",
+                g->info.pipeline_cache_path, why);
+    VkPipelineCacheCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO,
+                                    .initialDataSize = data ? len : 0,
+                                    .pInitialData = data};
+    VkResult r = vkCreatePipelineCache(g->device, &ci, NULL, &g->pcache);
+    if (r != VK_SUCCESS && data) { /* the driver refused the data: start empty */
+        fprintf(stderr, "gpu: the driver refused the pipeline cache %s; ignored\n",
+                g->info.pipeline_cache_path);
+        ci.initialDataSize = 0, ci.pInitialData = NULL;
+        free(data), data = NULL;
+        r = vkCreatePipelineCache(g->device, &ci, NULL, &g->pcache);
+    }
+    if (r != VK_SUCCESS) g->pcache = VK_NULL_HANDLE; /* no cache: pipelines compile as before */
+    g->info.pipeline_cache_loaded = data ? len : 0;
+    free(data);
+    return 0;
+}
+
+/* At close: the cache data into the file, when this context compiled pipelines. */
+static void save_pipeline_cache(GpuContext *g) {
+    if (!g->pcache || !g->pipelines_made || !g->info.pipeline_cache_path[0] || g->lost) return;
+    size_t len = 0;
+    if (vkGetPipelineCacheData(g->device, g->pcache, &len, NULL) != VK_SUCCESS || len < 32) return;
+    unsigned char *data = malloc(len);
+    if (!data || vkGetPipelineCacheData(g->device, g->pcache, &len, data) != VK_SUCCESS) {
+        free(data);
+        return;
+    }
+    char dir[512], err[256];
+    snprintf(dir, sizeof dir, "%s", g->info.pipeline_cache_path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    unsigned char head[24];
+    memcpy(head, PCACHE_MAGIC, 8);
+    const uint64_t fields[2] = {len, fnv1a64(data, len)};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < 8; i++) head[8 + 8 * k + i] = (unsigned char)(fields[k] >> (8 * i));
+    AtomicFile af;
+    FILE *f = mkdir_p(dir) == 0 ? atomic_open(&af, g->info.pipeline_cache_path, err, sizeof err) : NULL;
+    if (!f) {
+        fprintf(stderr, "gpu: cannot write the pipeline cache %s\n", g->info.pipeline_cache_path);
+    } else if (fwrite(head, 1, 24, f) != 24 || fwrite(data, 1, len, f) != len) {
+        atomic_abort(&af);
+    } else if (atomic_commit(&af, err, sizeof err)) {
+        fprintf(stderr, "gpu: cannot write the pipeline cache: %s\n", err);
+    }
+    free(data);
+}
+
 GpuContext *gpu_open(GpuMode mode, const GpuOptions *opt, char *why, size_t whylen) {
     GpuOptions o = opt ? *opt : (GpuOptions){0};
     char reason[600];
@@ -360,7 +495,7 @@ GpuContext *gpu_open(GpuMode mode, const GpuOptions *opt, char *why, size_t whyl
     }
     g->timeout_s = o.timeout_s > 0 ? o.timeout_s : 60.0;
     if (create_instance(g, o.validation) || choose_device(g, mode) || create_device(g) ||
-        !(g->dummy = gpu_buffer_new(g, 16))) {
+        create_pipeline_cache(g) || !(g->dummy = gpu_buffer_new(g, 16))) {
         snprintf(reason, sizeof reason, "%s", g->err);
         gpu_close(g);
         goto cpu;
@@ -397,6 +532,8 @@ void gpu_close(GpuContext *g) {
     if (!g) return;
     if (g->device) {
         vkDeviceWaitIdle(g->device);
+        save_pipeline_cache(g);
+        if (g->pcache) vkDestroyPipelineCache(g->device, g->pcache, NULL);
         gpu_buffer_free(g->dummy);
         for (int i = 0; i < GPU_MAX_KERNELS; i++)
             if (g->pipelines[i]) vkDestroyPipeline(g->device, g->pipelines[i], NULL);
@@ -632,7 +769,8 @@ static VkPipeline pipeline_for(GpuContext *g, const char *kernel) {
                   .pName = "main",
                   .pSpecializationInfo = &spec},
         .layout = g->pipe_layout};
-    r = vkCreateComputePipelines(g->device, VK_NULL_HANDLE, 1, &pi, NULL, &g->pipelines[k]);
+    r = vkCreateComputePipelines(g->device, g->pcache, 1, &pi, NULL, &g->pipelines[k]);
+    g->pipelines_made++;
     vkDestroyShaderModule(g->device, module, NULL);
     if (r != VK_SUCCESS) {
         g->pipelines[k] = VK_NULL_HANDLE;
