@@ -42,10 +42,10 @@
 /* Bookkeeping: the worst error/bound ratio per op                                           */
 
 enum { OP_MATMUL, OP_LINEAR, OP_ADD, OP_SUB, OP_MUL, OP_RELU, OP_TANH, OP_SIGMOID, OP_SILU,
-       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_CONCAT, OP_SLICE, OP_AVG_POOL, OP_UPSAMPLE, OP_SOFTMAX, OP_EMA, OP_EMBEDDING, OP_CLIP, OP_RESHAPE, OP_SWAP, OP_COUNT };
+       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_CONCAT, OP_SLICE, OP_AVG_POOL, OP_UPSAMPLE, OP_SOFTMAX, OP_EMA, OP_EMBEDDING, OP_CLIP, OP_RESHAPE, OP_SWAP, OP_ATTENTION, OP_COUNT };
 static const char *OP_NAME[OP_COUNT] = {"matmul", "linear", "add",  "sub",  "mul",
                                         "relu",   "tanh",   "sigmoid", "silu", "sum",
-                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d", "concat", "slice", "avg_pool", "upsample", "softmax", "ema", "embedding", "clip", "reshape", "swap_last2"};
+                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d", "concat", "slice", "avg_pool", "upsample", "softmax", "ema", "embedding", "clip", "reshape", "swap_last2", "attention"};
 static double worst_fwd[OP_COUNT], worst_bwd[OP_COUNT];
 static int cases[OP_COUNT], failures[OP_COUNT];
 static char first_failure[OP_COUNT][160];
@@ -989,6 +989,121 @@ static void case_softmax(GadGraph *gr, AdArena *ar, int rows, int cols, double s
 }
 
 
+/* Softmax attention (common/ad's ad_attention) as the device runs a replayed tape: K^T by
+   gad_swap_last2, the batched gad_matmul, the scale as gad_mul by a float32 scalar, gad_softmax,
+   the batched gad_matmul with V. The bound follows the kernels' order with GpErr: S = Q K^T
+   (gamma_d), times fl(1/sqrt d) (an input off by u), the softmax row as case_softmax with inputs
+   that carry errors, Y = P V (P's errors through |V|, gamma_Tk); backward: V' = P^T R and
+   P' = R V^T (accumulations into zero: +1), the softmax rule, the scalar, Q' = S' K and
+   K'^T = Q^T S' (+1), the swap back exact. */
+static AdTensor *cpu_attention(AdArena *ar, AdTensor **x, const void *ctx) {
+    (void)ctx;
+    return ad_attention(ar, x[0], x[1], x[2]);
+}
+static GadTensor *gpu_attention(GadGraph *gr, GadTensor **x, const void *ctx) {
+    (void)ctx;
+    const float c = (float)(1.0 / sqrt((double)x[0]->shape[2]));
+    GadTensor *s = gad_mul(gr, gad_matmul(gr, x[0], gad_swap_last2(gr, x[1])), gad_input(gr, 0, NULL, &c));
+    return gad_matmul(gr, gad_softmax(gr, s), x[2]);
+}
+
+static GpErr dot_err(const GpErr *a, long sa, const GpErr *b, long sb, long n, double extra) {
+    double v = 0, prop = 0, mag = 0;
+    for (long i = 0; i < n; i++) {
+        const GpErr x = a[i * sa], y = b[i * sb];
+        v += x.v * y.v;
+        prop += fabs(x.v) * y.e + x.e * fabs(y.v) + x.e * y.e;
+        mag += (fabs(x.v) + x.e) * (fabs(y.v) + y.e);
+    }
+    return (GpErr){v, prop + gam((double)n + extra) * mag};
+}
+
+static void case_attention(GadGraph *gr, AdArena *ar, int B, int tq, int tk, int d, int dv) {
+    const int op = OP_ATTENTION;
+    char what[96];
+    snprintf(what, sizeof what, "attention B %d, Tq %d, Tk %d, d %d, dv %d", B, tq, tk, d, dv);
+    const long nq = (long)B * tq * d, nk = (long)B * tk * d, nv = (long)B * tk * dv, ny = (long)B * tq * dv;
+    float *qv = random_floats(nq, -2, 2), *kv = random_floats(nk, -2, 2), *vv = random_floats(nv, -1, 1);
+    Run run = {.nin = 3};
+    run.cx[0] = param_of(3, (int[]){B, tq, d}, qv);
+    run.cx[1] = param_of(3, (int[]){B, tk, d}, kv);
+    run.cx[2] = param_of(3, (int[]){B, tk, dv}, vv);
+    if (run_case(gr, ar, &run, cpu_attention, gpu_attention, NULL)) {
+        record(op, 0, INFINITY, what);
+        run_free(&run);
+        free(qv), free(kv), free(vv);
+        return;
+    }
+    cases[op]++;
+    const double c = 1.0 / sqrt((double)d);
+    const GpErr C = {c, GP_U * c};
+    double *by = calloc((size_t)ny, sizeof(double)), *bq = calloc((size_t)nq, sizeof(double));
+    double *bk = calloc((size_t)nk, sizeof(double)), *bv = calloc((size_t)nv, sizeof(double));
+    GpErr *Q = calloc((size_t)tq * d, sizeof *Q), *K = calloc((size_t)tk * d, sizeof *K);
+    GpErr *V = calloc((size_t)tk * dv, sizeof *V), *R = calloc((size_t)tq * dv, sizeof *R);
+    GpErr *P = calloc((size_t)tq * tk, sizeof *P), *G = calloc((size_t)tq * tk, sizeof *G);
+    GpErr *e = calloc((size_t)tk, sizeof *e), *t = calloc((size_t)tk, sizeof *t);
+    for (int b = 0; b < B; b++) {
+        for (long i = 0; i < (long)tq * d; i++) Q[i] = gp_exact(qv[(long)b * tq * d + i]);
+        for (long i = 0; i < (long)tk * d; i++) K[i] = gp_exact(kv[(long)b * tk * d + i]);
+        for (long i = 0; i < (long)tk * dv; i++) V[i] = gp_exact(vv[(long)b * tk * dv + i]);
+        for (long i = 0; i < (long)tq * dv; i++) R[i] = gp_exact(run.r[(long)b * tq * dv + i]);
+        for (int i = 0; i < tq; i++) {
+            //: $s_j = \mathrm{fl}(c)\,(q_i\cdot k_j)$, then the softmax row with its input errors
+            int jm = 0;
+            for (int j = 0; j < tk; j++) {
+                t[j] = gp_mul(dot_err(Q + (long)i * d, 1, K + (long)j * d, 1, d, 0), C);
+                if (t[j].v > t[jm].v) jm = j;
+            }
+            for (int j = 0; j < tk; j++) e[j] = gp_exp(gp_sub(t[j], t[jm]));
+            const GpErr s = sum_err(e, tk, 1);
+            for (int j = 0; j < tk; j++) P[(long)i * tk + j] = gp_div(e[j], s);
+        }
+        for (int i = 0; i < tq; i++)
+            for (int cc = 0; cc < dv; cc++) {
+                //: $y_{ic} = \sum_j P_{ij} V_{jc}$
+                const GpErr y = dot_err(P + (long)i * tk, 1, V + cc, dv, tk, 0);
+                by[((long)b * tq + i) * dv + cc] = y.e + ref_slack(2.0 * (tk + d) + 8, fabs(y.v) + 1);
+            }
+        for (int j = 0; j < tk; j++)
+            for (int cc = 0; cc < dv; cc++) {
+                //: $ar V = P^	op ar Y$
+                const GpErr g = dot_err(P + j, tk, R + cc, dv, tq, 1);
+                bv[((long)b * tk + j) * dv + cc] = g.e + ref_slack(2.0 * (tq + tk + d) + 8, fabs(g.v) + 1);
+            }
+        for (int i = 0; i < tq; i++) {
+            //: $ar P = ar Y V^	op$, then $ar s_j = 0 + P_j(ar P_j - \sum_k ar P_k P_k)$, times $\mathrm{fl}(c)$
+            GpErr *pr = P + (long)i * tk;
+            for (int j = 0; j < tk; j++) {
+                e[j] = dot_err(R + (long)i * dv, 1, V + (long)j * dv, 1, dv, 1);
+                t[j] = gp_mul(e[j], pr[j]);
+            }
+            const GpErr dd = sum_err(t, tk, 1);
+            for (int j = 0; j < tk; j++) G[(long)i * tk + j] = gp_mul(gp_mul(pr[j], gp_sub(e[j], dd)), C);
+        }
+        for (int i = 0; i < tq; i++)
+            for (int l = 0; l < d; l++) {
+                //: $ar Q = ar S K$
+                const GpErr g = dot_err(G + (long)i * tk, 1, K + l, d, tk, 1);
+                bq[((long)b * tq + i) * d + l] = g.e + ref_slack(4.0 * (tq + tk + d + dv) + 8, fabs(g.v) + 1);
+            }
+        for (int j = 0; j < tk; j++)
+            for (int l = 0; l < d; l++) {
+                //: $ar K^	op = Q^	op ar S$, swapped back (exact)
+                const GpErr g = dot_err(Q + l, d, G + j, tk, tq, 1);
+                bk[((long)b * tk + j) * d + l] = g.e + ref_slack(4.0 * (tq + tk + d + dv) + 8, fabs(g.v) + 1);
+            }
+    }
+    record(op, 0, worst_ratio(run.gy, ad_f64(run.cy), by, ny), what);
+    record(op, 1, worst_ratio(run.ggrad[0], ad_grad_f64(run.cx[0]), bq, nq), what);
+    record(op, 1, worst_ratio(run.ggrad[1], ad_grad_f64(run.cx[1]), bk, nk), what);
+    record(op, 1, worst_ratio(run.ggrad[2], ad_grad_f64(run.cx[2]), bv, nv), what);
+    free(by), free(bq), free(bk), free(bv), free(Q), free(K), free(V), free(R), free(P), free(G);
+    free(e), free(t);
+    run_free(&run);
+    free(qv), free(kv), free(vv);
+}
+
 /* The EMA of a parameter: shadow = theta_0, then theta := theta_1 and one update, against
    common/optim.h's ema_new / ema_update (double inside, one rounding to float). */
 static void case_ema(GadGraph *gr, double decay, long n) {
@@ -1293,6 +1408,11 @@ int main(int argc, char **argv) {
     case_softmax(gr, ar, 7, 33, 3);
     case_softmax(gr, ar, 65, 10, 8);
     case_softmax(gr, ar, 3, 129, 1);
+    /* attention: (B, Tq, Tk, d, dv) */
+    case_attention(gr, ar, 1, 1, 1, 1, 1);
+    case_attention(gr, ar, 2, 7, 5, 3, 4);
+    case_attention(gr, ar, 3, 16, 16, 8, 8);
+    case_attention(gr, ar, 1, 9, 33, 7, 2);
     /* group_norm: (n, c, h, w, groups) */
     case_group_norm(gr, ar, 1, 1, 1, 7, 1);
     case_group_norm(gr, ar, 2, 4, 3, 5, 2);
