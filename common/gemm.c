@@ -267,6 +267,93 @@ __attribute__((target("avx2,fma"))) static void row_fma(int tb, int n, int k, co
 }
 #endif
 
+/* ---- small products without packing (AVX-512). A training step of a small MLP (L35 4.2: 128 x
+   64 x 64 and thinner) spends more time packing than multiplying, and an output 2 columns wide
+   would run in 32-wide panels of mostly zeros. Below GEMM_DIRECT_MAX multiply-adds (one thread,
+   no team) the AVX-512 path reads A in place (a broadcast per element, any stride) and the rows
+   of op(B) in place (copied once into a (k, n) buffer when B is stored transposed), on 8-row
+   tiles 32 or 16 columns wide with masked edges. Every C element still receives, per k-block of
+   KC, a sum from 0 of fused products in increasing p, then one add to C: the same operations as
+   the packed kernel, so the same bits (tested in checks/unit/test_gemm.c). ---- */
+#define GEMM_DIRECT_MAX (1L << 19)
+static int g_no_direct = 0; /* gemm_force_packed */
+void gemm_force_packed(int on) { g_no_direct = on; }
+
+#if GEMM_HAVE_X86
+/* C rows [0, R) (row stride ldc), all n columns, += sum_{p < kc} op(A)[r][p] op(B)[p][:], with
+   op(A)[r][p] = a[r*ars + p*acs] and op(B)[p][j] = b[p*ldb + j]. R is a constant where inlined. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+direct_rows_avx512(const int R, int kc, const float *a, long ars, long acs, const float *b,
+                   long ldb, float *c, long ldc, int n) {
+    for (int j = 0; j < n; j += 32) {
+        const int nr = n - j < 32 ? n - j : 32;
+        const __mmask16 m0 = (__mmask16)(nr >= 16 ? 0xFFFFu : (1u << nr) - 1u);
+        __m512 acc0[8], acc1[8];
+#pragma GCC unroll 8
+        for (int r = 0; r < R; r++) acc0[r] = acc1[r] = _mm512_setzero_ps();
+        if (nr > 16) {
+            const __mmask16 m1 = (__mmask16)(nr >= 32 ? 0xFFFFu : (1u << (nr - 16)) - 1u);
+            for (int p = 0; p < kc; p++) {
+                const float *bp = b + (long)p * ldb + j;
+                const __m512 b0 = _mm512_maskz_loadu_ps(m0, bp), b1 = _mm512_maskz_loadu_ps(m1, bp + 16);
+#pragma GCC unroll 8
+                for (int r = 0; r < R; r++) {
+                    const __m512 s = _mm512_set1_ps(a[r * ars + p * acs]);
+                    acc0[r] = _mm512_fmadd_ps(s, b0, acc0[r]);
+                    acc1[r] = _mm512_fmadd_ps(s, b1, acc1[r]);
+                }
+            }
+#pragma GCC unroll 8
+            for (int r = 0; r < R; r++) {
+                float *cr = c + (long)r * ldc + j;
+                _mm512_mask_storeu_ps(cr, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), acc0[r]));
+                _mm512_mask_storeu_ps(cr + 16, m1,
+                                      _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + 16), acc1[r]));
+            }
+        } else {
+            for (int p = 0; p < kc; p++) {
+                const __m512 b0 = _mm512_maskz_loadu_ps(m0, b + (long)p * ldb + j);
+#pragma GCC unroll 8
+                for (int r = 0; r < R; r++)
+                    acc0[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r * ars + p * acs]), b0, acc0[r]);
+            }
+#pragma GCC unroll 8
+            for (int r = 0; r < R; r++) {
+                float *cr = c + (long)r * ldc + j;
+                _mm512_mask_storeu_ps(cr, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), acc0[r]));
+            }
+        }
+    }
+}
+
+__attribute__((target("avx512f"))) static void gemm_direct_avx512(int trans_a, int trans_b, int m,
+                                                                   int n, int k, const float *a,
+                                                                   long lda, const float *b,
+                                                                   long ldb, float *c, long ldc,
+                                                                   float *bt) {
+    const long ars = trans_a ? 1 : lda, acs = trans_a ? lda : 1;
+    if (trans_b) { /* op(B) (k, n) into bt, row stride n */
+        for (int p = 0; p < k; p++)
+            for (int j = 0; j < n; j++) bt[(long)p * n + j] = b[(long)j * ldb + p];
+        b = bt;
+        ldb = n;
+    }
+    for (int pc = 0; pc < k; pc += KC) {
+        const int kc = k - pc < KC ? k - pc : KC;
+        const float *ap = a + pc * acs, *bp = b + (long)pc * ldb;
+        for (int i = 0; i < m; i += 8) {
+            const float *ai = ap + i * ars;
+            float *ci = c + (long)i * ldc;
+            switch (m - i < 8 ? m - i : 8) {
+#define ROWS(R) case R: direct_rows_avx512(R, kc, ai, ars, acs, bp, ldb, ci, ldc, n); break
+                ROWS(1); ROWS(2); ROWS(3); ROWS(4); ROWS(5); ROWS(6); ROWS(7); ROWS(8);
+#undef ROWS
+            }
+        }
+    }
+}
+#endif
+
 /* ---- packing (zero padding past the edges, so the kernels never branch on it) ---- */
 
 /* Strip of A rows [i0, i0 + rows), columns [p0, p0 + kc), mr tall: dst[p*mr + i] = op(A)[i][p]. */
@@ -416,6 +503,15 @@ void gemm_f32(int trans_a, int trans_b, int m, int n, int k, const float *a, lon
         row_portable(trans_b, n, k, a, inca, b, ldb, c);
         return;
     }
+#if GEMM_HAVE_X86
+    if (id == K_AVX512 && !g_no_direct && (long)m * n * k <= GEMM_DIRECT_MAX) {
+        const int slot = cache_slot(nested);
+        float *bt = trans_b ? buffer(0, ((size_t)k * n * sizeof(float) + 63) / 64 * 64, slot) : NULL;
+        gemm_direct_avx512(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, bt);
+        if (slot < 0) free(bt);
+        return;
+    }
+#endif
     /* Threads take contiguous shares of whole NR-column panels (or MR-row strips when C is
        taller than wide) and each runs the serial nest on its share with its own buffers: one
        parallel region and no barrier inside, and every element keeps the k order above. */
