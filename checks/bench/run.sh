@@ -99,10 +99,16 @@ for b in ${GPU_TRAIN_BATCH:-128 4096}; do
   g_out=$("$build/bin/checks/bench/gpu_train" --gpu "${GPU:-auto}" --batch "$b" --steps "${GPU_TRAIN_STEPS:-1000}" \
     | grep -E '^(RESULT|backend)')
   echo "$g_out" | sed 's/^/  /'
-  r1=$(echo "$g_out" | grep 'bench=train_dsm_2' | field ref1_steps_per_s)
-  r2=$(echo "$g_out" | grep 'bench=train_dsm_2' | field ref2_steps_per_s)
-  if [ -n "$r1" ] && [ -n "$r2" ]; then
-    awk -v a="$r1" -v b="$r2" -v n="$b" 'BEGIN {
-      printf "  threads  : common/ad at batch %d: 2 threads %.2fx 1 thread (%.1f vs %.1f steps/s; target >= 1.7x at batch 4096)\n", n, b / a, b, a; }'
+  t_line=$(echo "$g_out" | grep 'bench=train_dsm_threads')
+  if [ -n "$t_line" ]; then
+    # The target (>= 1.7x from a second thread) is stated for batch 4096; at batch 128 a step is
+    # too small to split (no thread team is entered below the thresholds) and the line is
+    # printed for information. The wall-clock ratio measures the other tenants of a shared
+    # machine as much as the code; the CPU-time estimate (1-thread CPU per step over the CPU
+    # of the thread that runs every serial part, at 2 threads) is what two idle cores would give.
+    awk -v n="$b" -v w="$(echo "$t_line" | field wall_speedup)" -v c="$(echo "$t_line" | field " cpu_speedup")" \
+        -v d="$(echo "$t_line" | field cpu_speedup_without_draw)" 'BEGIN {
+      printf "  threads  : common/ad at batch %d, 2 threads vs 1: %.2fx in wall time, %.2fx from CPU times (%.2fx without the serial batch drawing of gpu/gpu_train.c); %s\n",
+             n, w, c, d, (n == 4096) ? "target >= 1.7x" : "information (the target is for batch 4096)"; }'
   fi
 done
