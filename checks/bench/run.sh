@@ -50,9 +50,11 @@ if "$peer" -c 'import numpy' 2>/dev/null; then
   l_p1=$(echo "$l_out" | grep 'path=f32' | grep 'threads=1' | field chain_steps_per_cpu_s)
   l_p2=$(echo "$l_out" | grep 'path=f32' | grep 'threads=2' | field chain_steps_per_cpu_s)
   l_pn=$(echo "$l_np" | field chain_steps_per_cpu_s)
-  awk -v c1="$l_c1" -v c2="$l_c2" -v n="$l_n" -v p1="$l_p1" -v p2="$l_p2" -v pn="$l_pn" 'BEGIN {
+  l_bc=$(echo "$l_out" | grep 'path=f32' | grep 'threads=2' | field busy_cores)
+  awk -v c1="$l_c1" -v c2="$l_c2" -v n="$l_n" -v p1="$l_p1" -v p2="$l_p2" -v pn="$l_pn" -v bc="$l_bc" 'BEGIN {
     printf "  ratio    : wall: C %.1f M (1 thread), %.1f M (2 threads) chain-steps/s = %.1fx, %.1fx numpy (%.1f M)\n", c1 / 1e6, c2 / 1e6, c1 / n, c2 / n, n / 1e6;
     printf "  per CPU  : C %.1f M (1 thread), %.1f M (2 threads) chain-steps per CPU second vs numpy %.1f M = %.1fx; two busy cores at the 2-thread rate: %.1f M/s\n", p1 / 1e6, p2 / 1e6, pn / 1e6, p1 / pn, 2 * p2 / 1e6;
+    printf "  threads  : 2 threads %.2fx 1 thread in wall time, %.2fx in chain-steps per CPU second; the 2-thread run had %.2f cores busy on average (2 = both cores its own)\n", c2 / c1, p2 / p1, bc;
   }'
 else
   echo "  numpy    : not available (Debian python3-numpy); no ratio"
