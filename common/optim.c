@@ -118,6 +118,7 @@ static void sgd_block(const OptimConfig *c, float *theta, const float *grad, flo
 typedef struct {
     double lr, b1, b2, eps, wd, step_size, bias2_sqrt;
     int decoupled;
+    int isa; /* 2: AVX-512F, 1: AVX2, 0: neither (or not x86-64) */
 } AdamCoef;
 
 static void adam_scalar(const AdamCoef *k, float *restrict theta, const float *restrict grad,
@@ -186,21 +187,25 @@ static void adam_range(const AdamCoef *k, float *theta, const float *grad, float
                        size_t n) {
     size_t done = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-    static int isa = -1; /* 2: AVX-512F, 1: AVX2, 0: neither */
-    if (isa < 0) {
-        __builtin_cpu_init();
-        isa = __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
-    }
-    if (isa == 2) done = adam_avx512(k, theta, grad, m, v, n);
-    else if (isa == 1) done = adam_avx2(k, theta, grad, m, v, n);
+    if (k->isa == 2) done = adam_avx512(k, theta, grad, m, v, n);
+    else if (k->isa == 1) done = adam_avx2(k, theta, grad, m, v, n);
 #endif
     adam_scalar(k, theta, grad, m, v, done, n);
+}
+
+static int adam_isa(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
+#else
+    return 0;
+#endif
 }
 
 static void adam_block(const OptimConfig *c, long t, float *theta, const float *grad, float *m,
                        float *v, size_t n) {
     AdamCoef k = {c->lr, c->beta1, c->beta2, c->eps, c->weight_decay, 0, 0,
-                  c->kind == OPTIM_ADAMW};
+                  c->kind == OPTIM_ADAMW, adam_isa()};
     //: $1-\beta_1^t$, $\sqrt{1-\beta_2^t}$ (bias corrections)
     const double bias1 = 1.0 - pow(k.b1, (double)t);
     k.bias2_sqrt = sqrt(1.0 - pow(k.b2, (double)t));
