@@ -272,9 +272,11 @@ __attribute__((target("avx2,fma"))) static void row_fma(int tb, int n, int k, co
    would run in 32-wide panels of mostly zeros. Below GEMM_DIRECT_MAX multiply-adds the AVX-512
    path reads A in place (a broadcast per element, any stride) and the rows of op(B) in place
    (copied once into a (k, n) buffer when B is stored transposed), on 8-row tiles 32 or 16
-   columns wide with masked edges. Every C element still receives, per k-block of
-   KC, a sum from 0 of fused products in increasing p, then one add to C: the same operations as
-   the packed kernel, so the same bits (tested in checks/unit/test_gemm.c). ---- */
+   columns wide with masked edges; a product at most 8 columns wide with A stored transposed
+   runs down the rows instead (vectors along i), and one with >= 1024 rows is split over threads
+   by rows. Every C element still receives, per k-block of KC, a sum from 0 of fused products in
+   increasing p, then one add to C: the same operations as the packed kernel, so the same bits
+   (tested in checks/unit/test_gemm.c). ---- */
 #define GEMM_DIRECT_MAX (1L << 19)
 /* split over threads by rows only from this many rows and multiply-adds on (a team costs
    microseconds: the 128-row products of a small batch stay on one thread) */
