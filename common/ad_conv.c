@@ -187,6 +187,26 @@ static void im2col_chunk(const ConvDims *d, AdDtype dt, const void *x, int n0, i
     }
 }
 
+/* W-bar of both convolutions, in chunks of G images: W-bar += F (S^col)^T, where F is `flat`
+   (N, o, H_o W_o) gathered into (o, g H_o W_o) and S^col the column matrix (C k_h k_w, g H_o W_o)
+   of `spatial` (N, c, h, w) under the dims d. conv2d: flat = Y-bar, spatial = x; the transposed
+   convolution (dims of its adjoint): flat = x, spatial = y-bar. Chunks in order, so the sums do
+   not depend on the thread count (the product splits its output tiles). */
+static void weight_grad_chunks(const ConvDims *d, AdDtype dt, const void *flat,
+                               const void *spatial, void *gw, void *scratch) {
+    const long ck = (long)d->c * d->kh * d->kw, p = (long)d->ho * d->wo;
+    const int G = d->chunk;
+    void *col = scratch, *fc = ad_elem_ptr(col, dt, ck * G * p);
+    for (int n0 = 0; n0 < d->n; n0 += G) {
+        const int g = d->n - n0 < G ? d->n - n0 : G;
+        const long gp = g * p;
+        gather(dt, (const char *)flat + (long)n0 * d->o * p * (long)ad_dtype_size(dt), g, d->o, p,
+               fc);
+        im2col_chunk(d, dt, spatial, n0, g, col);
+        ad_gemm(dt, 0, 1, d->o, (int)ck, (int)gp, fc, gp, col, gp, gw, ck);
+    }
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* conv2d. Forward and x-bar per image (parallel over images); W-bar per chunk of images.      */
 
@@ -195,22 +215,13 @@ static void conv_backward(AdTensor *y) {
     const ConvDims *d = y->aux;
     AdDtype dt = y->dtype;
     long ck = (long)d->c * d->kh * d->kw, p = (long)d->ho * d->wo, img = (long)d->c * d->h * d->w;
-    const int G = d->chunk;
     void *scratch = (char *)y->aux + 64;
     if (ad_wants_grad(b))
         //: $\bar b_o \mathrel{+}= \sum_{n,h,w} \bar Y_{n,o,h,w}$
         bias_sum_batch(dt, b->grad, y->grad, d->n, d->o, p);
-    if (ad_wants_grad(w)) {
-        void *col = scratch, *yc = ad_elem_ptr(col, dt, ck * G * p);
-        for (int n0 = 0; n0 < d->n; n0 += G) {
-            const int g = d->n - n0 < G ? d->n - n0 : G;
-            const long gp = g * p;
-            gather(dt, ad_elem_ptr(y->grad, dt, (long)n0 * d->o * p), g, d->o, p, yc);
-            //: $\bar W \mathrel{+}= \bar Y_n (X^{col}_n)^\top$, summed over the chunk in one product
-            im2col_chunk(d, dt, x->data, n0, g, col);
-            ad_gemm(dt, 0, 1, d->o, (int)ck, (int)gp, yc, gp, col, gp, w->grad, ck);
-        }
-    }
+    if (ad_wants_grad(w))
+        //: $\bar W \mathrel{+}= \bar Y_n (X^{col}_n)^\top$, summed over the chunk in one product
+        weight_grad_chunks(d, dt, y->grad, x->data, w->grad, scratch);
     if (ad_wants_grad(x)) {
         const int nt = conv_team_back(d, ck * p * d->o);
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
@@ -284,23 +295,13 @@ static void convt_backward(AdTensor *y) {
     const ConvDims *d = y->aux;
     AdDtype dt = y->dtype;
     long ck = (long)d->c * d->kh * d->kw, p = (long)d->ho * d->wo, pout = (long)d->h * d->w;
-    const int G = d->chunk;
     void *scratch = (char *)y->aux + 64;
     if (ad_wants_grad(b))
         //: $\bar b_o \mathrel{+}= \sum_{n,h,w} \bar y_{n,o,h,w}$
         bias_sum_batch(dt, b->grad, y->grad, d->n, d->c, pout);
-    if (ad_wants_grad(w)) {
-        void *col = scratch, *xc = ad_elem_ptr(col, dt, ck * G * p);
-        for (int n0 = 0; n0 < d->n; n0 += G) {
-            const int g = d->n - n0 < G ? d->n - n0 : G;
-            const long gp = g * p;
-            //: $\bar Y^{col}_n = \mathrm{im2col}(\bar y_n)$
-            im2col_chunk(d, dt, y->grad, n0, g, col);
-            //: $\bar W \mathrel{+}= x_n (\bar Y^{col}_n)^\top$, summed over the chunk in one product
-            gather(dt, ad_elem_ptr(x->data, dt, (long)n0 * d->o * p), g, d->o, p, xc);
-            ad_gemm(dt, 0, 1, d->o, (int)ck, (int)gp, xc, gp, col, gp, w->grad, ck);
-        }
-    }
+    if (ad_wants_grad(w))
+        //: $\bar Y^{col}_n = \mathrm{im2col}(\bar y_n)$, $\bar W \mathrel{+}= x_n (\bar Y^{col}_n)^\top$, summed over the chunk in one product
+        weight_grad_chunks(d, dt, x->data, y->grad, w->grad, scratch);
     if (ad_wants_grad(x)) {
         const int nt = conv_team_back(d, ck * p * d->o);
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)

@@ -151,11 +151,12 @@ void ad_tensor_free(AdTensor *t) {
 }
 
 /* memset(p, 0, bytes), split over threads for large buffers (a gradient of a U-Net activation
-   is tens of megabytes; one core does not reach the memory bandwidth). */
+   is tens of megabytes; one core does not reach the memory bandwidth). From 512 KiB on: the
+   megabyte gradient of a (4096, 64) activation would otherwise be a serial part of a step. */
 static void zero_bytes(void *p, size_t bytes) {
     enum { CHUNK = 1 << 18 };
     const long nch = (long)((bytes + CHUNK - 1) / CHUNK);
-    if (nch <= 4) {
+    if (nch <= 2) {
         memset(p, 0, bytes);
         return;
     }

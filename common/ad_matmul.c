@@ -188,6 +188,14 @@ AdTensor *ad_matmul(AdArena *arena, AdTensor *a, AdTensor *b) {
 /* ---------------------------------------------------------------------------------------- */
 /* linear: x (N,in) W (in,out) + b (out). iparam: N, in, out.                                  */
 
+/* gb[j] += sum_i gy[i][j] for columns [j0, j1): each column summed over its rows in order (the
+   vector lanes run across columns, so vectorising changes no sum). */
+AD_KERNEL static void bias_grad_f32(float *restrict gb, const float *restrict gy, int nrow,
+                                    int nout, int j0, int j1) {
+    for (int i = 0; i < nrow; i++)
+        for (int j = j0; j < j1; j++) gb[j] += gy[(long)i * nout + j];
+}
+
 static void linear_backward(AdTensor *y) {
     AdTensor *x = y->in[0], *w = y->in[1], *b = y->in[2];
     AdDtype dt = y->dtype;
@@ -200,14 +208,12 @@ static void linear_backward(AdTensor *y) {
             const float *gy = y->grad;
             const int nblk = (nout + 15) / 16, par = (long)nrow * nout >= 65536 && nblk > 1;
             if (!par) {
-                for (int i = 0; i < nrow; i++)
-                    for (int j = 0; j < nout; j++) gb[j] += gy[(long)i * nout + j];
+                bias_grad_f32(gb, gy, nrow, nout, 0, nout);
             } else {
 #pragma omp parallel for schedule(static)
                 for (int jb = 0; jb < nblk; jb++) {
                     const int j0 = jb * 16, j1 = j0 + 16 < nout ? j0 + 16 : nout;
-                    for (int i = 0; i < nrow; i++)
-                        for (int j = j0; j < j1; j++) gb[j] += gy[(long)i * nout + j];
+                    bias_grad_f32(gb, gy, nrow, nout, j0, j1);
                 }
             }
         } else {

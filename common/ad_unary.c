@@ -13,6 +13,7 @@ Gradient checks keep their inputs away from these points.
 #include "common/mathfn.h"
 #include "common/parallel.h"
 #include "common/util.h"
+#include "common/vec_math.h"
 
 typedef struct {
     const char *name;
@@ -111,44 +112,15 @@ AD_ELEMENTWISE static void tanh_backward_f32_range(float *restrict gx, const flo
     for (long i = 0; i < n; i++) gx[i] += (1.0f - y[i] * y[i]) * gy[i];
 }
 
-/* sigmoid and SiLU for float32 tensors (the U-Net's activation): e^{-x}, then one division, all
-   in float. e^x is computed here in a form the compiler vectorises (libm's expf is a call per
-   element): x = k ln2 + r with k = round(x / ln2) and |r| <= ln2/2 (ln2 split in two parts, so
-   r is exact to float precision), e^r by its degree-7 Taylor polynomial (remainder below
-   r^8/8! < 6e-9 relative, a tenth of an ulp), then times 2^k built in the exponent bits, in two
-   factors so that results in the subnormal range and overflow to inf come out as they should.
-   The whole is within a few ulps of e^x (checks/unit/test_ad_f32 states and tests the bound on
-   SiLU and sigmoid against the double path). For x -> -inf, e^{-x} overflows to inf and both
-   give (-)0; a NaN passes through. The elements are independent, so large tensors are split
-   over threads in fixed chunks with no effect on any value. */
-AD_ELEMENTWISE_INLINE static inline float pow2i(int k) { /* 2^k for -126 <= k <= 127 */
-    union {
-        unsigned u;
-        float f;
-    } v = {(unsigned)(k + 127) << 23};
-    return v.f;
-}
-AD_ELEMENTWISE_INLINE static inline float exp_for_float(float x) {
-    float xc = x < -104.0f ? -104.0f : x; /* e^-104 rounds to 0 in float, e^89 to inf */
-    xc = xc > 89.0f ? 89.0f : xc;
-    xc = xc == xc ? xc : 0.0f;            /* a NaN is put back at the end */
-    const float kf = __builtin_roundf(xc * 1.44269504088896341f);
-    const float r = (xc - kf * 0.693145751953125f) - kf * 1.428606765330187e-06f;
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    const int k = (int)kf, k1 = k / 2, k2 = k - k1;
-    const float y = p * pow2i(k1) * pow2i(k2);
-    return x == x ? y : x;
-}
+/* sigmoid and SiLU for float32 tensors (the U-Net's activation): e^{-x} by the vectorised
+   vm_exp_f32 of common/vec_math.h (within a few ulps; checks/unit/test_ad_f32 states and tests
+   the bound on SiLU and sigmoid against the double path), then one division, all in float. For
+   x -> -inf, e^{-x} overflows to inf and both give (-)0; a NaN passes through. The elements are
+   independent, so large tensors are split over threads in fixed chunks with no effect on any
+   value. */
 AD_ELEMENTWISE static void sigmoid_f32_range(float *restrict y, const float *restrict x, long n) {
     //: $\sigma(x) = 1/(1 + e^{-x})$
-    for (long i = 0; i < n; i++) y[i] = 1.0f / (1.0f + exp_for_float(-x[i]));
+    for (long i = 0; i < n; i++) y[i] = 1.0f / (1.0f + vm_exp_f32(-x[i]));
 }
 AD_ELEMENTWISE static void sigmoid_backward_f32_range(float *restrict gx, const float *restrict y,
                                                 const float *restrict gy, long n) {
@@ -157,12 +129,12 @@ AD_ELEMENTWISE static void sigmoid_backward_f32_range(float *restrict gx, const 
 }
 AD_ELEMENTWISE static void silu_f32_range(float *restrict y, const float *restrict x, long n) {
     //: $x\sigma(x) = x/(1 + e^{-x})$
-    for (long i = 0; i < n; i++) y[i] = x[i] / (1.0f + exp_for_float(-x[i]));
+    for (long i = 0; i < n; i++) y[i] = x[i] / (1.0f + vm_exp_f32(-x[i]));
 }
 AD_ELEMENTWISE static void silu_backward_f32_range(float *restrict gx, const float *restrict x,
                                                    const float *restrict gy, long n) {
     for (long i = 0; i < n; i++) {
-        const float sg = 1.0f / (1.0f + exp_for_float(-x[i]));
+        const float sg = 1.0f / (1.0f + vm_exp_f32(-x[i]));
         //: $\bar x \mathrel{+}= \sigma(x)\,\big(1 + x(1 - \sigma(x))\big)\,\bar y$
         gx[i] += sg * (1.0f + x[i] * (1.0f - sg)) * gy[i];
     }

@@ -267,6 +267,142 @@ __attribute__((target("avx2,fma"))) static void row_fma(int tb, int n, int k, co
 }
 #endif
 
+/* ---- small products without packing (AVX-512). A training step of a small MLP (L35 4.2: 128 x
+   64 x 64 and thinner) spends more time packing than multiplying, and an output 2 columns wide
+   would run in 32-wide panels of mostly zeros. Below GEMM_DIRECT_MAX multiply-adds the AVX-512
+   path reads A in place (a broadcast per element, any stride) and the rows of op(B) in place
+   (copied once into a (k, n) buffer when B is stored transposed), on 8-row tiles 32 or 16
+   columns wide with masked edges; a product at most 8 columns wide with A stored transposed
+   runs down the rows instead (vectors along i), and one with >= 1024 rows is split over threads
+   by rows. Every C element still receives, per k-block of KC, a sum from 0 of fused products in
+   increasing p, then one add to C: the same operations as the packed kernel, so the same bits
+   (tested in checks/unit/test_gemm.c). ---- */
+#define GEMM_DIRECT_MAX (1L << 19)
+/* split over threads by rows only from this many rows and multiply-adds on (a team costs
+   microseconds: the 128-row products of a small batch stay on one thread) */
+#define GEMM_DIRECT_PAR_ROWS 1024
+#define GEMM_DIRECT_PAR_MIN (1L << 18)
+static int g_no_direct = 0; /* gemm_force_packed */
+void gemm_force_packed(int on) { g_no_direct = on; }
+
+#if GEMM_HAVE_X86
+/* C rows [0, R) (row stride ldc), all n columns, += sum_{p < kc} op(A)[r][p] op(B)[p][:], with
+   op(A)[r][p] = a[r*ars + p*acs] and op(B)[p][j] = b[p*ldb + j]. R is a constant where inlined. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+direct_rows_avx512(const int R, int kc, const float *a, long ars, long acs, const float *b,
+                   long ldb, float *c, long ldc, int n) {
+    for (int j = 0; j < n; j += 32) {
+        const int nr = n - j < 32 ? n - j : 32;
+        const __mmask16 m0 = (__mmask16)(nr >= 16 ? 0xFFFFu : (1u << nr) - 1u);
+        __m512 acc0[8], acc1[8];
+#pragma GCC unroll 8
+        for (int r = 0; r < R; r++) acc0[r] = acc1[r] = _mm512_setzero_ps();
+        if (nr > 16) {
+            const __mmask16 m1 = (__mmask16)(nr >= 32 ? 0xFFFFu : (1u << (nr - 16)) - 1u);
+            for (int p = 0; p < kc; p++) {
+                const float *bp = b + (long)p * ldb + j;
+                const __m512 b0 = _mm512_maskz_loadu_ps(m0, bp), b1 = _mm512_maskz_loadu_ps(m1, bp + 16);
+#pragma GCC unroll 8
+                for (int r = 0; r < R; r++) {
+                    const __m512 s = _mm512_set1_ps(a[r * ars + p * acs]);
+                    acc0[r] = _mm512_fmadd_ps(s, b0, acc0[r]);
+                    acc1[r] = _mm512_fmadd_ps(s, b1, acc1[r]);
+                }
+            }
+#pragma GCC unroll 8
+            for (int r = 0; r < R; r++) {
+                float *cr = c + (long)r * ldc + j;
+                _mm512_mask_storeu_ps(cr, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), acc0[r]));
+                _mm512_mask_storeu_ps(cr + 16, m1,
+                                      _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + 16), acc1[r]));
+            }
+        } else {
+            for (int p = 0; p < kc; p++) {
+                const __m512 b0 = _mm512_maskz_loadu_ps(m0, b + (long)p * ldb + j);
+#pragma GCC unroll 8
+                for (int r = 0; r < R; r++)
+                    acc0[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r * ars + p * acs]), b0, acc0[r]);
+            }
+#pragma GCC unroll 8
+            for (int r = 0; r < R; r++) {
+                float *cr = c + (long)r * ldc + j;
+                _mm512_mask_storeu_ps(cr, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), acc0[r]));
+            }
+        }
+    }
+}
+
+/* The same for a product a few columns wide (n <= 8) with A stored transposed (the weight
+   gradient X^T dY of a layer with 2 outputs): here the vectors run down the contiguous rows of
+   the stored A, 32 rows of C at a time, one accumulator pair per column. fma(a, b, s) is
+   fma(b, a, s), so each element still gets the same operations. N is constant where inlined. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+direct_cols_avx512(const int N, int kc, const float *a, long lda, const float *b, long ldb,
+                   float *c, long ldc, int m) {
+    for (int i = 0; i < m; i += 32) {
+        const int mr = m - i < 32 ? m - i : 32;
+        const __mmask16 m0 = (__mmask16)(mr >= 16 ? 0xFFFFu : (1u << mr) - 1u);
+        const __mmask16 m1 = (__mmask16)(mr >= 32 ? 0xFFFFu : mr <= 16 ? 0u : (1u << (mr - 16)) - 1u);
+        __m512 acc0[8], acc1[8];
+#pragma GCC unroll 8
+        for (int j = 0; j < N; j++) acc0[j] = acc1[j] = _mm512_setzero_ps();
+        for (int p = 0; p < kc; p++) {
+            const float *ap = a + (long)p * lda + i;
+            const __m512 a0 = _mm512_maskz_loadu_ps(m0, ap), a1 = _mm512_maskz_loadu_ps(m1, ap + 16);
+#pragma GCC unroll 8
+            for (int j = 0; j < N; j++) {
+                const __m512 s = _mm512_set1_ps(b[(long)p * ldb + j]);
+                acc0[j] = _mm512_fmadd_ps(a0, s, acc0[j]);
+                acc1[j] = _mm512_fmadd_ps(a1, s, acc1[j]);
+            }
+        }
+        float t[32] __attribute__((aligned(64)));
+        for (int j = 0; j < N; j++) {
+            _mm512_store_ps(t, acc0[j]);
+            _mm512_store_ps(t + 16, acc1[j]);
+            for (int r = 0; r < mr; r++) c[(long)(i + r) * ldc + j] = c[(long)(i + r) * ldc + j] + t[r];
+        }
+    }
+}
+
+/* All of C (m, n <= 8), A stored transposed, op(B) read in place with row stride ldb. */
+__attribute__((target("avx512f"))) static void gemm_direct_cols_avx512(int m, int n, int k,
+                                                                        const float *a, long lda,
+                                                                        const float *b, long ldb,
+                                                                        float *c, long ldc) {
+    for (int pc = 0; pc < k; pc += KC) {
+        const int kc = k - pc < KC ? k - pc : KC;
+        const float *ap = a + (long)pc * lda, *bp = b + (long)pc * ldb;
+        switch (n) {
+#define COLS(N) case N: direct_cols_avx512(N, kc, ap, lda, bp, ldb, c, ldc, m); break
+            COLS(1); COLS(2); COLS(3); COLS(4); COLS(5); COLS(6); COLS(7); COLS(8);
+#undef COLS
+        }
+    }
+}
+
+/* Rows [i0, i1) of C, op(B) read in place with row stride ldb. */
+__attribute__((target("avx512f"))) static void gemm_direct_avx512(int trans_a, int i0, int i1,
+                                                                   int n, int k, const float *a,
+                                                                   long lda, const float *b,
+                                                                   long ldb, float *c, long ldc) {
+    const long ars = trans_a ? 1 : lda, acs = trans_a ? lda : 1;
+    for (int pc = 0; pc < k; pc += KC) {
+        const int kc = k - pc < KC ? k - pc : KC;
+        const float *ap = a + pc * acs, *bp = b + (long)pc * ldb;
+        for (int i = i0; i < i1; i += 8) {
+            const float *ai = ap + i * ars;
+            float *ci = c + (long)i * ldc;
+            switch (i1 - i < 8 ? i1 - i : 8) {
+#define ROWS(R) case R: direct_rows_avx512(R, kc, ai, ars, acs, bp, ldb, ci, ldc, n); break
+                ROWS(1); ROWS(2); ROWS(3); ROWS(4); ROWS(5); ROWS(6); ROWS(7); ROWS(8);
+#undef ROWS
+            }
+        }
+    }
+}
+#endif
+
 /* ---- packing (zero padding past the edges, so the kernels never branch on it) ---- */
 
 /* Strip of A rows [i0, i0 + rows), columns [p0, p0 + kc), mr tall: dst[p*mr + i] = op(A)[i][p]. */
@@ -416,6 +552,40 @@ void gemm_f32(int trans_a, int trans_b, int m, int n, int k, const float *a, lon
         row_portable(trans_b, n, k, a, inca, b, ldb, c);
         return;
     }
+#if GEMM_HAVE_X86
+    if (id == K_AVX512 && !g_no_direct && (long)m * n * k <= GEMM_DIRECT_MAX) {
+        const int slot = cache_slot(nested);
+        float *bt = NULL;
+        if (trans_b) { /* op(B) (k, n) copied once, row stride n */
+            bt = buffer(0, ((size_t)k * n * sizeof(float) + 63) / 64 * 64, slot);
+            for (int p = 0; p < k; p++)
+                for (int j = 0; j < n; j++) bt[(long)p * n + j] = b[(long)j * ldb + p];
+        }
+        const float *bb = trans_b ? bt : b;
+        const long bld = trans_b ? n : ldb;
+        /* a tall thin product (a batch of 4096 through a layer 2 wide) is split over threads in
+           shares of whole 8-row tiles; rows are independent, so the bits stay the same */
+        const int tiles = (m + 7) / 8;
+        int nt = (!nested && m >= GEMM_DIRECT_PAR_ROWS && (long)m * n * k >= GEMM_DIRECT_PAR_MIN)
+                     ? par_max_threads()
+                     : 1;
+        if (nt > tiles) nt = tiles;
+        if (trans_a && n <= 8) {
+            gemm_direct_cols_avx512(m, n, k, a, lda, bb, bld, c, ldc);
+        } else if (nt <= 1) {
+            gemm_direct_avx512(trans_a, 0, m, n, k, a, lda, bb, bld, c, ldc);
+        } else {
+#pragma omp parallel for num_threads(nt) schedule(static)
+            for (int t = 0; t < nt; t++) {
+                const int i0 = (int)((long)tiles * t / nt) * 8;
+                const int i1 = imin(m, (int)((long)tiles * (t + 1) / nt) * 8);
+                if (i1 > i0) gemm_direct_avx512(trans_a, i0, i1, n, k, a, lda, bb, bld, c, ldc);
+            }
+        }
+        if (slot < 0) free(bt);
+        return;
+    }
+#endif
     /* Threads take contiguous shares of whole NR-column panels (or MR-row strips when C is
        taller than wide) and each runs the serial nest on its share with its own buffers: one
        parallel region and no barrier inside, and every element keeps the k order above. */

@@ -5,7 +5,8 @@
    buffers, blocks them for the caches (KC x NC of B, MC x KC of A) and runs a micro-kernel
    chosen once at run time: 8x32 tiles in AVX-512 where the processor has it, 6x16 in AVX2+FMA
    where it has both, a portable 6x16 C kernel otherwise. A product with one row (m = 1) skips
-   the packing and reads B in place, in the same order.
+   the packing and reads B in place, in the same order; so does, with AVX-512, a product below
+   2^19 multiply-adds (a small MLP's layers), on 8-row tiles and the same order again.
 
    Summation order. Element C_ij receives its k products in blocks of GEMM_KC consecutive p, in
    increasing p: within a block they are summed into a register starting from 0, and the block
@@ -42,6 +43,9 @@ void gemm_force_portable(int on);
    "auto"/NULL for the best this processor runs. Returns 0 (and changes nothing) when the
    processor lacks it. The environment variable GEMM_KERNEL=<name> does the same at start-up. */
 int gemm_force_kernel(const char *name);
+/* 1: small products too go through the packed kernels (for tests: the direct AVX-512 path for
+   products below 2^19 multiply-adds must give the same bits); 0: back to automatic. */
+void gemm_force_packed(int on);
 /* Whether the next gemm_f32 call will use the AVX2+FMA kernel. */
 int gemm_uses_simd(void);
 /* The name of the kernel in use ("avx512f", "avx2+fma" or "portable"). */

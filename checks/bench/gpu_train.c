@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/ad.h"
 #include "common/check.h"
@@ -23,9 +24,22 @@
 #include "gpu/gpu.h"
 #include "gpu/gpu_train.h"
 
-/* The reference path: `steps` Adam steps on the twin's batches (the sampling is not timed
-   separately; it is a small part of a step). Returns seconds. */
-static double reference_seconds(const GpuTrain *tr, NnMlp *nn, long steps, double *last_loss) {
+/* Times of the reference path, in seconds: wall clock, process CPU (all threads), CPU of the
+   calling thread (the one that runs every serial part: on two idle cores the step cannot be
+   shorter than that), and the part of the calling thread's CPU spent drawing the batches
+   (gpu_train_batch_cpu, one thread). */
+typedef struct {
+    double wall, cpu, main_cpu, draw_cpu;
+} RefTimes;
+
+static double thread_cpu_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The reference path: `steps` Adam steps on the twin's batches. */
+static RefTimes reference_seconds(const GpuTrain *tr, NnMlp *nn, long steps, double *last_loss) {
     NnParams params;
     nn_params_init(&params);
     nn_mlp_params(nn, "score", &params);
@@ -36,15 +50,18 @@ static double reference_seconds(const GpuTrain *tr, NnMlp *nn, long steps, doubl
     float *eps = xmalloc(sizeof(float) * (size_t)B * 2);
     float *b = xmalloc(sizeof(float) * (size_t)B);
     AdArena *arena = ad_arena_new(1 << 22);
-    double t0 = now_seconds();
+    RefTimes rt = {0, 0, 0, 0};
+    double t0 = now_seconds(), c0 = (double)clock() / CLOCKS_PER_SEC, m0 = thread_cpu_seconds();
     for (long s = 0; s < steps; s++) {
         ad_arena_reset(arena);
         const int shape[2] = {B, 2};
         AdTensor *x = ad_input(arena, AD_F32, 2, shape);
         AdTensor *target = ad_input(arena, AD_F32, 2, shape);
+        const double d0 = thread_cpu_seconds();
         gpu_train_batch_cpu(tr, s, ad_f32(x), eps, NULL, b);
         float *tg = ad_f32(target);
         for (int i = 0; i < 2 * B; i++) tg[i] = -b[i / 2] * eps[i]; /* DSM: s ~ -eps / sigma */
+        rt.draw_cpu += thread_cpu_seconds() - d0;
         AdTensor *loss = ad_scale(arena, ad_sum(arena, ad_square(arena, ad_sub(arena,
                                       nn_mlp_forward(arena, nn, x), target))), 1.0 / B);
         optim_zero_grad(adam);
@@ -52,13 +69,15 @@ static double reference_seconds(const GpuTrain *tr, NnMlp *nn, long steps, doubl
         optim_step(adam);
         *last_loss = ad_item(loss);
     }
-    double sec = now_seconds() - t0;
+    rt.wall = now_seconds() - t0;
+    rt.cpu = (double)clock() / CLOCKS_PER_SEC - c0;
+    rt.main_cpu = thread_cpu_seconds() - m0;
     ad_arena_free(arena);
     free(eps);
     free(b);
     optim_free(adam);
     nn_params_free(&params);
-    return sec;
+    return rt;
 }
 
 int main(int argc, char **argv) {
@@ -95,12 +114,14 @@ int main(int argc, char **argv) {
     float *losses = xmalloc(sizeof(float) * (size_t)nslots);
 
     double ref[2], twin[2], ref_loss = 0, twin_loss = 0;
+    RefTimes rt[2];
     for (int threads = 1; threads <= 2; threads++) {
         par_set_threads(threads);
         NnMlp copy;
         nn_mlp_init(&copy, 3, widths, NN_ACT_TANH, AD_F32, &r);
         gpu_mlp_to_nn(&fresh.net, &copy); /* the same start for every path */
-        ref[threads - 1] = reference_seconds(&fresh, &copy, steps, &ref_loss);
+        rt[threads - 1] = reference_seconds(&fresh, &copy, steps, &ref_loss);
+        ref[threads - 1] = rt[threads - 1].wall;
         nn_mlp_free(&copy);
         GpuTrain tr;
         if (gpu_train_init(&tr, &(GpuTrainConfig){&nn, &data, &level, 1, (int)batch, cli.seed, 1e-3, 0.9, 0.999, 1e-8}, err, sizeof err))
@@ -139,6 +160,18 @@ int main(int argc, char **argv) {
     else
         printf(" gpu=none");
     printf(" twin_vs_ref1=%.2f\n", ref[0] / twin[0]);
+    /* On a shared machine the wall clock of the 2-thread run measures the other tenants. The
+       calling thread's CPU time bounds the 2-thread step on two idle cores from below (it runs
+       every serial part and its share of every parallel one; with passive waiting it is not
+       charged while it sleeps at a barrier), so cpu1 / main2 is the speed-up two idle cores
+       would give if the shares are even (the two threads' CPU times are then equal). */
+    printf("RESULT bench=train_dsm_threads batch=%ld ref1_cpu_us_per_step=%.1f "
+           "ref2_cpu_us_per_step=%.1f ref2_main_thread_cpu_us_per_step=%.1f "
+           "draw_cpu_us_per_step=%.1f wall_speedup=%.2f cpu_speedup=%.2f "
+           "cpu_speedup_without_draw=%.2f\n",
+           batch, 1e6 * rt[0].cpu / n, 1e6 * rt[1].cpu / n, 1e6 * rt[1].main_cpu / n,
+           1e6 * rt[1].draw_cpu / n, rt[0].wall / rt[1].wall, rt[0].cpu / rt[1].main_cpu,
+           (rt[0].cpu - rt[0].draw_cpu) / (rt[1].main_cpu - rt[1].draw_cpu));
     printf("RESULT bench=train_dsm_losses last_loss_ref=%.3f last_window_twin=%.3f "
            "last_window_gpu=%.3f (DSM floor 6.682)\n", ref_loss, twin_loss, gpu_loss);
     free(losses);

@@ -28,13 +28,16 @@ static void mix_score(const double *x, size_t n, size_t dim, double sigma, doubl
 }
 
 /* cpu: process CPU seconds (all threads); chain_steps_per_cpu_s is the rate per busy core, the
-   steadier number on a shared machine */
+   steadier number on a shared machine; busy_cores = cpu / wall, how many cores the run actually
+   had on average (the one parallel region has no serial part to speak of, so with 2 threads a
+   value well below 2 means the other tenants of the machine held a core) */
 static void result(const char *path, int threads, long n, long steps, double t, double cpu,
                    double mean_sq) {
     printf("RESULT peer=c path=%s kernel=%s threads=%d chains=%ld steps=%ld seconds=%.3f "
-           "chain_steps_per_s=%.4e cpu_seconds=%.3f chain_steps_per_cpu_s=%.4e mean_x1_sq=%.3f\n",
+           "chain_steps_per_s=%.4e cpu_seconds=%.3f chain_steps_per_cpu_s=%.4e busy_cores=%.2f "
+           "mean_x1_sq=%.3f\n",
            path, langevin_f32_kernel_name(), threads, n, steps, t, (double)n * steps / t, cpu,
-           (double)n * steps / cpu, mean_sq);
+           (double)n * steps / cpu, cpu / t, mean_sq);
 }
 static double cpu_now(void) { return (double)clock() / CLOCKS_PER_SEC; }
 

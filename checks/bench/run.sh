@@ -50,9 +50,11 @@ if "$peer" -c 'import numpy' 2>/dev/null; then
   l_p1=$(echo "$l_out" | grep 'path=f32' | grep 'threads=1' | field chain_steps_per_cpu_s)
   l_p2=$(echo "$l_out" | grep 'path=f32' | grep 'threads=2' | field chain_steps_per_cpu_s)
   l_pn=$(echo "$l_np" | field chain_steps_per_cpu_s)
-  awk -v c1="$l_c1" -v c2="$l_c2" -v n="$l_n" -v p1="$l_p1" -v p2="$l_p2" -v pn="$l_pn" 'BEGIN {
+  l_bc=$(echo "$l_out" | grep 'path=f32' | grep 'threads=2' | field busy_cores)
+  awk -v c1="$l_c1" -v c2="$l_c2" -v n="$l_n" -v p1="$l_p1" -v p2="$l_p2" -v pn="$l_pn" -v bc="$l_bc" 'BEGIN {
     printf "  ratio    : wall: C %.1f M (1 thread), %.1f M (2 threads) chain-steps/s = %.1fx, %.1fx numpy (%.1f M)\n", c1 / 1e6, c2 / 1e6, c1 / n, c2 / n, n / 1e6;
     printf "  per CPU  : C %.1f M (1 thread), %.1f M (2 threads) chain-steps per CPU second vs numpy %.1f M = %.1fx; two busy cores at the 2-thread rate: %.1f M/s\n", p1 / 1e6, p2 / 1e6, pn / 1e6, p1 / pn, 2 * p2 / 1e6;
+    printf "  threads  : 2 threads %.2fx 1 thread in wall time, %.2fx in chain-steps per CPU second; the 2-thread run had %.2f cores busy on average (2 = both cores its own)\n", c2 / c1, p2 / p1, bc;
   }'
 else
   echo "  numpy    : not available (Debian python3-numpy); no ratio"
@@ -99,10 +101,16 @@ for b in ${GPU_TRAIN_BATCH:-128 4096}; do
   g_out=$("$build/bin/checks/bench/gpu_train" --gpu "${GPU:-auto}" --batch "$b" --steps "${GPU_TRAIN_STEPS:-1000}" \
     | grep -E '^(RESULT|backend)')
   echo "$g_out" | sed 's/^/  /'
-  r1=$(echo "$g_out" | grep 'bench=train_dsm_2' | field ref1_steps_per_s)
-  r2=$(echo "$g_out" | grep 'bench=train_dsm_2' | field ref2_steps_per_s)
-  if [ -n "$r1" ] && [ -n "$r2" ]; then
-    awk -v a="$r1" -v b="$r2" -v n="$b" 'BEGIN {
-      printf "  threads  : common/ad at batch %d: 2 threads %.2fx 1 thread (%.1f vs %.1f steps/s; target >= 1.7x at batch 4096)\n", n, b / a, b, a; }'
+  t_line=$(echo "$g_out" | grep 'bench=train_dsm_threads')
+  if [ -n "$t_line" ]; then
+    # The target (>= 1.7x from a second thread) is stated for batch 4096; at batch 128 a step is
+    # too small to split (no thread team is entered below the thresholds) and the line is
+    # printed for information. The wall-clock ratio measures the other tenants of a shared
+    # machine as much as the code; the CPU-time estimate (1-thread CPU per step over the CPU
+    # of the thread that runs every serial part, at 2 threads) is what two idle cores would give.
+    awk -v n="$b" -v w="$(echo "$t_line" | field wall_speedup)" -v c="$(echo "$t_line" | field " cpu_speedup")" \
+        -v d="$(echo "$t_line" | field cpu_speedup_without_draw)" 'BEGIN {
+      printf "  threads  : common/ad at batch %d, 2 threads vs 1: %.2fx in wall time, %.2fx from CPU times (%.2fx without the serial batch drawing of gpu/gpu_train.c); %s\n",
+             n, w, c, d, (n == 4096) ? "target >= 1.7x" : "information (the target is for batch 4096)"; }'
   fi
 done

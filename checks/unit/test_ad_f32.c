@@ -17,7 +17,8 @@
    large enough to be split over threads (one image per thread) give bit-identical values and
    gradients with 1 and 2 threads.
 
-   SiLU and sigmoid in float32 run on the vectorised e^x of ad_unary.c (within 1.22 ulp of e^x).
+   SiLU and sigmoid in float32 run on the vectorised e^x of common/vec_math.h (within 1.22 ulp of
+   e^x; checks/unit/test_vec_math).
    With u = 2^-24, sigma = 1/(1 + e^{-x}) then carries a relative error below 3.3u (e^x, the sum,
    the division), and x sigma one more rounding: |y32 - y64| <= 4u |y64| + 4e-37 (the constant:
    below x = -88.7 e^{-x} overflows in float and SiLU returns -0 instead of a value under 4e-37

@@ -4,7 +4,8 @@
    portable and the AVX2+FMA kernels against the bound stated in gemm.h; the AVX-512 kernel
    (8x32 tiles) bit-identical to the AVX2 one (6x16 tiles: same sums in the same order, so the
    tile shape must not show); bit-identical results for 1 and 2 threads. Shapes with m = 1 take
-   the unpacked one-row path. */
+   the unpacked one-row path; products below 2^19 multiply-adds take the unpacked AVX-512 path,
+   which must give the bits of the packed AVX-512 kernel. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,10 @@ static const Shape shapes[] = {
     {31, 17, 513, 1, 0}, {19, 41, 77, 1, 1},   {3, 3100, 7, 0, 0},  {2405, 5, 3, 1, 0},
     {64, 784, 9, 0, 0},  {128, 196, 600, 0, 1}, {130, 47, 1000, 1, 1}, {2500, 64, 20, 0, 1},
     {1, 3136, 576, 0, 0}, {1, 577, 600, 1, 1},  {1, 45, 3, 0, 1},    {9, 70, 515, 1, 0},
+    /* the products of a training step of the MLP 2-64-64-2 at batch 128 (L35 4.2) */
+    {128, 64, 2, 0, 0},  {128, 64, 64, 0, 0},  {128, 2, 64, 0, 0},  {64, 2, 128, 1, 0},
+    {128, 64, 2, 0, 1},  {64, 64, 128, 1, 0},  {128, 64, 64, 0, 1}, {2, 64, 128, 1, 0},
+    {45, 7, 300, 1, 1},  {4096, 2, 64, 0, 0},  {64, 2, 4096, 1, 0}, {2, 64, 4096, 1, 0},
 };
 
 /* gamma_n = n u / (1 - n u), u = 2^-24 */
@@ -66,10 +71,11 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < csize; i++) c0[i] = (float)rng_normal(&r);
         float *cp = xmalloc(csize * sizeof(float)), *cv = xmalloc(csize * sizeof(float)),
               *c1 = xmalloc(csize * sizeof(float)), *c2 = xmalloc(csize * sizeof(float)),
-              *c5 = xmalloc(csize * sizeof(float));
+              *c5 = xmalloc(csize * sizeof(float)), *c5p = xmalloc(csize * sizeof(float));
         memcpy(cp, c0, csize * sizeof(float));
         memcpy(c2, c0, csize * sizeof(float));
         memcpy(c5, c0, csize * sizeof(float));
+        memcpy(c5p, c0, csize * sizeof(float));
         memcpy(cv, c0, csize * sizeof(float));
         memcpy(c1, c0, csize * sizeof(float));
 
@@ -84,6 +90,9 @@ int main(int argc, char **argv) {
             gemm_f32(s->ta, s->tb, s->m, s->n, s->k, a, lda, b, ldb, c2, ldc);
             gemm_force_kernel("avx512");
             gemm_f32(s->ta, s->tb, s->m, s->n, s->k, a, lda, b, ldb, c5, ldc);
+            gemm_force_packed(1);
+            gemm_f32(s->ta, s->tb, s->m, s->n, s->k, a, lda, b, ldb, c5p, ldc);
+            gemm_force_packed(0);
         }
         gemm_force_kernel("auto");
         par_set_threads(1);
@@ -133,6 +142,14 @@ int main(int argc, char **argv) {
                        "%s AVX-512 (8x32 tiles) vs AVX2 (6x16 tiles) bit-identical", what);
         else
             check_skip(id, "%s: this processor has no AVX-512 (nothing to compare)", what);
+        snprintf(id, sizeof id, "common.gemm.direct_vs_packed_%d", si);
+        if (have5)
+            check_true(id, memcmp(c5p, c5, csize * sizeof(float)) == 0,
+                       "%s AVX-512 %s vs packed AVX-512 kernel bit-identical", what,
+                       (long)s->m * s->n * s->k <= (1L << 19) && s->m > 1 ? "unpacked small path"
+                                                                         : "(same path)");
+        else
+            check_skip(id, "%s: this processor has no AVX-512 (nothing to compare)", what);
         snprintf(id, sizeof id, "common.gemm.threads_identical_%d", si);
         check_true(id, memcmp(c1, cv, csize * sizeof(float)) == 0 && padding_kept,
                    "%s 1 thread vs 2 threads bit-identical, columns past n untouched", what);
@@ -144,6 +161,7 @@ int main(int argc, char **argv) {
         free(c1);
         free(c2);
         free(c5);
+        free(c5p);
     }
     return check_end();
 }
