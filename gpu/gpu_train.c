@@ -325,6 +325,9 @@ static void batch_pass(const GpuTrain *tr, const TrainPush *pc, Scratch *s) {
 void gpu_train_batch_cpu(const GpuTrain *tr, long step, float *in, float *eps, float *a,
                          float *b) {
     const int nin = tr->net.widths[0];
+    /* every item has its own Philox counter (seed, n, step) and its own slots, so the threads
+       split the items without changing a bit; small batches stay on one thread */
+#pragma omp parallel for schedule(static) if (tr->batch >= 1024)
     for (long n = 0; n < tr->batch; n++) {
         GsTrainItem it = gs_train_item(tr->table, tr->ncomp, tr->nlevels, (uint32_t)tr->seed,
                                        (uint32_t)(tr->seed >> 32), (uint32_t)n, (uint32_t)step);
