@@ -19,6 +19,10 @@ typedef enum {
     GAD_TANH,
     GAD_SIGMOID,
     GAD_SILU,
+    GAD_EXP,
+    GAD_LOG,
+    GAD_SOFTPLUS,
+    GAD_SQRT,
     GAD_SUM,
     GAD_MEAN,
     GAD_CONV2D,
@@ -413,6 +417,10 @@ GadTensor *gad_relu(GadGraph *gr, GadTensor *a) { return unary(gr, GAD_RELU, a);
 GadTensor *gad_tanh(GadGraph *gr, GadTensor *a) { return unary(gr, GAD_TANH, a); }
 GadTensor *gad_sigmoid(GadGraph *gr, GadTensor *a) { return unary(gr, GAD_SIGMOID, a); }
 GadTensor *gad_silu(GadGraph *gr, GadTensor *a) { return unary(gr, GAD_SILU, a); }
+GadTensor *gad_exp(GadGraph *gr, GadTensor *a) { return unary(gr, GAD_EXP, a); }
+GadTensor *gad_log(GadGraph *gr, GadTensor *a) { return unary(gr, GAD_LOG, a); }
+GadTensor *gad_softplus(GadGraph *gr, GadTensor *a) { return unary(gr, GAD_SOFTPLUS, a); }
+GadTensor *gad_sqrt(GadGraph *gr, GadTensor *a) { return unary(gr, GAD_SQRT, a); }
 
 /* The fixed tree: levels of GAD_CHUNK-element sequential sums until one value is left; the
    scale (1/n for the mean, rounded to float once) multiplies the last level. */
@@ -1002,6 +1010,42 @@ GadTensor *gad_reshape(GadGraph *gr, GadTensor *a, int ndim, const int *shape) {
     return push_tape(gr, y) ? NULL : y;
 }
 
+/* A no-gradient copy (common/ad's ad_detach): same values, no tape entry, so no gradient flows
+   back into a (the GAN's generated batch seen by the discriminator). */
+GadTensor *gad_detach(GadGraph *gr, GadTensor *a) {
+    if (!live(gr, a)) return NULL;
+    GadTensor *y = temp(gr, a->ndim, a->shape, 0);
+    if (!y) return NULL;
+    y->op = GAD_RESHAPE;
+    y->in[0] = a;
+    const uint32_t s = (uint32_t)a->size;
+    return rec_copy(gr, a->val, y->val, (CopyPush){1, 1, s, s, 0, s, 0, 0}) ? NULL : y;
+}
+
+/* The sum (scale 1) or mean (scale 1/n, rounded to float once) over the middle axis of a viewed
+   as (outer, n, inner): the batched product ones(outer, 1, n) @ a(outer, n, inner), i.e. the
+   tiled matmul kernel (a sum of n terms in one fixed order, bound gamma_n sum|x|), then the
+   scale, then the requested shape. Composed of tested ops, so the backward comes with them. */
+GadTensor *gad_sum_axis(GadGraph *gr, GadTensor *a, int outer, int n, int inner, double scale,
+                        int ndim, const int *shape) {
+    if (!live(gr, a)) return NULL;
+    if (outer < 1 || n < 1 || inner < 1 || (long)outer * n * inner != a->size) {
+        fail(gr, "gad_sum_axis: (%d, %d, %d) does not view %ld elements", outer, n, inner, a->size);
+        return NULL;
+    }
+    float *ones = malloc((size_t)outer * (size_t)n * sizeof *ones);
+    if (!ones) return fail(gr, "out of host memory"), NULL;
+    for (long i = 0; i < (long)outer * n; i++) ones[i] = 1.0f;
+    GadTensor *o = gad_input(gr, 3, (const int[]){outer, 1, n}, ones);
+    free(ones);
+    GadTensor *y = gad_matmul(gr, o, gad_reshape(gr, a, 3, (const int[]){outer, n, inner}));
+    if (scale != 1.0) {
+        const float c = (float)scale;
+        y = gad_mul(gr, y, gad_input(gr, 0, NULL, &c));
+    }
+    return gad_reshape(gr, y, ndim, shape);
+}
+
 GadTensor *gad_swap_last2(GadGraph *gr, GadTensor *a) {
     if (!live(gr, a)) return NULL;
     if (a->ndim < 2) {
@@ -1095,7 +1139,11 @@ static int back_one(GadGraph *gr, GadTensor *y) {
     case GAD_RELU:
     case GAD_TANH:
     case GAD_SIGMOID:
-    case GAD_SILU: {
+    case GAD_SILU:
+    case GAD_EXP:
+    case GAD_LOG:
+    case GAD_SOFTPLUS:
+    case GAD_SQRT: {
         if (!a->requires_grad) return 0;
         struct { uint32_t n, op, backward; } pc = {(uint32_t)a->size, (uint32_t)(y->op - GAD_RELU), 1};
         GpuBuffer *bufs[4] = {a->val, y->val, y->grad, a->grad};

@@ -117,6 +117,19 @@ GadTensor *gad_relu(GadGraph *gr, GadTensor *a);
 GadTensor *gad_tanh(GadGraph *gr, GadTensor *a);
 GadTensor *gad_sigmoid(GadGraph *gr, GadTensor *a);
 GadTensor *gad_silu(GadGraph *gr, GadTensor *a);
+/* exp, log, softplus (max(x,0) + log(1 + exp(-|x|))), sqrt: ad_unary.comp, derivative
+   exp: y, log: 1/x, softplus: the sigmoid, sqrt: 0.5/y */
+GadTensor *gad_exp(GadGraph *gr, GadTensor *a);
+GadTensor *gad_log(GadGraph *gr, GadTensor *a);
+GadTensor *gad_softplus(GadGraph *gr, GadTensor *a);
+GadTensor *gad_sqrt(GadGraph *gr, GadTensor *a);
+/* a copy without gradient (ad_detach) */
+GadTensor *gad_detach(GadGraph *gr, GadTensor *a);
+/* sum over the middle axis of a viewed as (outer, n, inner), times scale (1, or 1/n for a mean),
+   as the batched product ones(outer,1,n) @ a then a reshape to (ndim, shape): ad_sum_axis,
+   ad_mean_axis */
+GadTensor *gad_sum_axis(GadGraph *gr, GadTensor *a, int outer, int n, int inner, double scale,
+                        int ndim, const int *shape);
 GadTensor *gad_sum(GadGraph *gr, GadTensor *a);
 GadTensor *gad_mean(GadGraph *gr, GadTensor *a);
 /* mean((a - b)^2) over all elements, as mean(mul(sub(a, b), sub(a, b))). */
