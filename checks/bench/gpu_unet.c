@@ -22,7 +22,10 @@
 
    Prints RESULT lines:
      RESULT bench=unet_train path=cpu|gpu batch=B steps=N s_per_step=S images_per_s=I
-            [kernel_s_per_step=K wall_over_kernel=R record_ms_per_step=M] last_loss=L
+            [kernel_s_per_step=K wall_over_kernel=R record_ms_per_step=M build_ms translate_ms
+            backward_adam_ms] last_loss=L  (record = build: the family's loss recorded in deferred
+            mode, with the minibatch and noise drawn; translate: gad_replay_record; the rest:
+            zero-grad, backward and Adam recorded)
      RESULT bench=unet_ddpm|unet_ddim path=cpu|gpu images=N timed_steps=K full_steps=F
             s_per_step=S images_per_s=I extrapolated=0|1 [kernel_s_per_step=K wall_over_kernel=R] */
 #include <math.h>
@@ -101,19 +104,23 @@ static int train_gpu(Bench *b, GpuContext *g, int n, long steps, uint64_t seed) 
     AdArena *a = ad_arena_new(1 << 20);
     ad_arena_set_deferred(a, 1);
     const OptimConfig oc = optim_adam(2e-4, 0.9, 0.999, 1e-8, 0.0);
-    double t0 = 0, kern = 0, rec = 0;
+    double t0 = 0, kern = 0, rec = 0, t_build = 0, t_trans = 0, t_back = 0;
     float loss = NAN;
     int rc = rp ? 0 : -1;
     for (long s = 0; s <= steps && !rc; s++) {
-        if (s == 1) t0 = now_seconds(), kern = rec = 0;
+        if (s == 1) t0 = now_seconds(), kern = rec = t_build = t_trans = t_back = 0;
         const double r0 = now_seconds();
         ad_arena_reset(a);
         gad_graph_reset(gr);
-        GadTensor *gl = gad_replay_record(rp, ddpm_loss(a, b, n, &rng));
+        AdTensor *loss_ad = ddpm_loss(a, b, n, &rng);
+        const double r1 = now_seconds();
+        GadTensor *gl = gad_replay_record(rp, loss_ad);
+        const double r2 = now_seconds();
         GadTensor **dev = gad_replay_params(rp);
         rc = !gl || gad_zero_grad(gr, dev, b->params.n) || gad_backward(gr, gl) ||
              gad_adam_step(gr, dev, b->params.n, &oc, s + 1);
-        rec += now_seconds() - r0;
+        const double r3 = now_seconds();
+        rec += r3 - r0, t_build += r1 - r0, t_trans += r2 - r1, t_back += r3 - r2;
         double ks = 0;
         rc = rc || gad_run(gr, &ks) || gad_read(gl, &loss);
         kern += ks;
@@ -125,11 +132,12 @@ static int train_gpu(Bench *b, GpuContext *g, int n, long steps, uint64_t seed) 
     } else {
         const double sps = (now_seconds() - t0) / (double)steps, ks = kern / (double)steps;
         printf("RESULT bench=unet_train path=gpu d=%d H=%d batch=%d steps=%ld s_per_step=%.4f images_per_s=%.2f "
-               "kernel_s_per_step=%.4f wall_over_kernel=%.2f record_ms_per_step=%.2f last_loss=%.4f\n",
+               "kernel_s_per_step=%.4f wall_over_kernel=%.2f record_ms_per_step=%.3f build_ms=%.3f "
+               "translate_ms=%.3f backward_adam_ms=%.3f last_loss=%.4f\n",
                b->net.cfg.d_model, b->H, n, steps, sps, n / sps, ks, ks > 0 ? sps / ks : NAN, 1e3 * rec / (double)steps,
+               1e3 * t_build / (double)steps, 1e3 * t_trans / (double)steps, 1e3 * t_back / (double)steps,
                (double)loss);
-        /* the device-trained parameters back, so the sampling below starts from the same net on
-           both paths only when both trained equally: download anyway (the CPU one trained too) */
+        /* the trained parameters back into the AdTensors (the CPU path trained its copy too) */
         gad_replay_download(rp);
     }
     ad_arena_free(a);
