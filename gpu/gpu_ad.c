@@ -33,6 +33,7 @@ typedef enum {
     GAD_AVG_POOL,
     GAD_UPSAMPLE,
     GAD_SOFTMAX,
+    GAD_LOG_SOFTMAX,
     GAD_EMBEDDING,
     GAD_RESHAPE,
     GAD_SWAP
@@ -834,15 +835,16 @@ static int back_resample(GadGraph *gr, GadTensor *y) {
 /* ---------------------------------------------------------------------------------------- */
 /* softmax along the last axis (ad_softmax.comp): one row per work item                       */
 
-GadTensor *gad_softmax(GadGraph *gr, GadTensor *a) {
+static GadTensor *softmax_like(GadGraph *gr, GadTensor *a, int logf) {
     if (!live(gr, a)) return NULL;
     const int cols = a->ndim ? a->shape[a->ndim - 1] : 1;
     if (!loop_ok(gr, "ad_softmax", (uint64_t)cols)) return NULL;
     GadTensor *y = temp(gr, a->ndim, a->shape, a->requires_grad);
     if (!y) return NULL;
-    y->op = GAD_SOFTMAX;
+    y->op = logf ? GAD_LOG_SOFTMAX : GAD_SOFTMAX;
     y->in[0] = a;
-    struct { uint32_t rows, cols, backward; } pc = {(uint32_t)(a->size / cols), (uint32_t)cols, 0};
+    struct { uint32_t rows, cols, backward, logf; } pc = {(uint32_t)(a->size / cols), (uint32_t)cols, 0,
+                                                          (uint32_t)logf};
     GpuBuffer *bufs[4] = {a->val, y->val, NULL, NULL};
     if (!gpu_ok(gr, gpu_dispatch(gr->g, "ad_softmax", bufs, 4, &pc, sizeof pc, pc.rows),
                 "ad_softmax"))
@@ -850,11 +852,35 @@ GadTensor *gad_softmax(GadGraph *gr, GadTensor *a) {
     return push_tape(gr, y) ? NULL : y;
 }
 
+GadTensor *gad_softmax(GadGraph *gr, GadTensor *a) { return softmax_like(gr, a, 0); }
+GadTensor *gad_log_softmax(GadGraph *gr, GadTensor *a) { return softmax_like(gr, a, 1); }
+
+/* Cross-entropy L = -(1/N) sum_r log p_{r, t_r} (ad_cross_entropy) composed of tested ops: the
+   log-softmax rows, the N chosen entries gathered by gad_embedding from the (N C, 1) view (index
+   r C + t_r), their mean, times -1 (exact). The backward comes with the ops. */
+GadTensor *gad_cross_entropy(GadGraph *gr, GadTensor *logits, const int *labels) {
+    if (!live(gr, logits)) return NULL;
+    if (logits->ndim != 2) {
+        fail(gr, "gad_cross_entropy: logits of %d dimensions (want (N, C))", logits->ndim);
+        return NULL;
+    }
+    const int n = logits->shape[0], c = logits->shape[1];
+    int *idx = malloc(sizeof(int) * (size_t)n);
+    if (!idx) return fail(gr, "out of host memory"), NULL;
+    for (int r = 0; r < n; r++) idx[r] = labels[r] >= 0 && labels[r] < c ? r * c + labels[r] : -1;
+    GadTensor *flat = gad_reshape(gr, gad_log_softmax(gr, logits), 2, (const int[]){n * c, 1});
+    GadTensor *picked = gad_embedding(gr, flat, idx, n);
+    free(idx);
+    const float minus_one = -1.0f;
+    return gad_mul(gr, gad_mean(gr, picked), gad_input(gr, 0, NULL, &minus_one));
+}
+
 static int back_softmax(GadGraph *gr, GadTensor *y) {
     GadTensor *a = y->in[0];
     if (!a->requires_grad) return 0;
     const int cols = a->ndim ? a->shape[a->ndim - 1] : 1;
-    struct { uint32_t rows, cols, backward; } pc = {(uint32_t)(a->size / cols), (uint32_t)cols, 1};
+    struct { uint32_t rows, cols, backward, logf; } pc = {(uint32_t)(a->size / cols), (uint32_t)cols, 1,
+                                                          y->op == GAD_LOG_SOFTMAX};
     GpuBuffer *bufs[4] = {a->val, y->val, y->grad, a->grad};
     return gpu_ok(gr, gpu_dispatch(gr->g, "ad_softmax", bufs, 4, &pc, sizeof pc, pc.rows),
                   "ad_softmax") ? 0 : -1;
@@ -1172,6 +1198,7 @@ static int back_one(GadGraph *gr, GadTensor *y) {
     case GAD_UPSAMPLE:
         return back_resample(gr, y);
     case GAD_SOFTMAX:
+    case GAD_LOG_SOFTMAX:
         return back_softmax(gr, y);
     case GAD_EMBEDDING:
         return back_embedding(gr, y);

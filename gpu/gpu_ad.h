@@ -123,6 +123,10 @@ GadTensor *gad_exp(GadGraph *gr, GadTensor *a);
 GadTensor *gad_log(GadGraph *gr, GadTensor *a);
 GadTensor *gad_softplus(GadGraph *gr, GadTensor *a);
 GadTensor *gad_sqrt(GadGraph *gr, GadTensor *a);
+/* log-softmax along the last axis (ad_softmax.comp's log form); cross-entropy of (N, C) logits
+   with N labels: log-softmax, a gather of the chosen entries, -mean (ad_cross_entropy) */
+GadTensor *gad_log_softmax(GadGraph *gr, GadTensor *a);
+GadTensor *gad_cross_entropy(GadGraph *gr, GadTensor *logits, const int *labels);
 /* a copy without gradient (ad_detach) */
 GadTensor *gad_detach(GadGraph *gr, GadTensor *a);
 /* sum over the middle axis of a viewed as (outer, n, inner), times scale (1, or 1/n for a mean),

@@ -230,6 +230,8 @@ static GadTensor *translate(GadReplay *r, const AdTensor *t) {
     if (!strcmp(op, "ad_avg_pool2d")) return gad_avg_pool2d(gr, a, t->iparam[0]);
     if (!strcmp(op, "ad_upsample_nearest2d")) return gad_upsample_nearest2d(gr, a, t->iparam[0]);
     if (!strcmp(op, "ad_softmax")) return gad_softmax(gr, a);
+    if (!strcmp(op, "ad_log_softmax")) return gad_log_softmax(gr, a);
+    if (!strcmp(op, "ad_cross_entropy")) return gad_cross_entropy(gr, a, (const int *)t->aux);
     if (!strcmp(op, "ad_embedding")) return gad_embedding(gr, a, (const int *)t->aux, t->shape[0]);
     rfail(r, "%s: no device kernel", op);
     return NULL;

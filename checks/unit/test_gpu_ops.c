@@ -42,10 +42,10 @@
 /* Bookkeeping: the worst error/bound ratio per op                                           */
 
 enum { OP_MATMUL, OP_LINEAR, OP_ADD, OP_SUB, OP_MUL, OP_RELU, OP_TANH, OP_SIGMOID, OP_SILU,
-       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_CONCAT, OP_SLICE, OP_AVG_POOL, OP_UPSAMPLE, OP_SOFTMAX, OP_EMA, OP_EMBEDDING, OP_CLIP, OP_RESHAPE, OP_SWAP, OP_ATTENTION, OP_EXP, OP_LOG, OP_SOFTPLUS, OP_SQRT, OP_SUM_AXIS, OP_DETACH, OP_COUNT };
+       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_CONCAT, OP_SLICE, OP_AVG_POOL, OP_UPSAMPLE, OP_SOFTMAX, OP_EMA, OP_EMBEDDING, OP_CLIP, OP_RESHAPE, OP_SWAP, OP_ATTENTION, OP_EXP, OP_LOG, OP_SOFTPLUS, OP_SQRT, OP_SUM_AXIS, OP_DETACH, OP_LOG_SOFTMAX, OP_CROSS_ENTROPY, OP_COUNT };
 static const char *OP_NAME[OP_COUNT] = {"matmul", "linear", "add",  "sub",  "mul",
                                         "relu",   "tanh",   "sigmoid", "silu", "sum",
-                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d", "concat", "slice", "avg_pool", "upsample", "softmax", "ema", "embedding", "clip", "reshape", "swap_last2", "attention", "exp", "log", "softplus", "sqrt", "sum_axis", "detach"};
+                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d", "concat", "slice", "avg_pool", "upsample", "softmax", "ema", "embedding", "clip", "reshape", "swap_last2", "attention", "exp", "log", "softplus", "sqrt", "sum_axis", "detach", "log_softmax", "cross_entropy"};
 static double worst_fwd[OP_COUNT], worst_bwd[OP_COUNT];
 static int cases[OP_COUNT], failures[OP_COUNT];
 static char first_failure[OP_COUNT][160];
@@ -1124,6 +1124,80 @@ static void case_softmax(GadGraph *gr, AdArena *ar, int rows, int cols, double s
     free(xv);
 }
 
+/* log-softmax rows and the cross-entropy composite (log-softmax, the gather of the labelled
+   entries, -mean), against common/ad's ad_log_softmax and ad_cross_entropy in f64 */
+static AdTensor *cpu_lsm(AdArena *ar, AdTensor **x, const void *ctx) {
+    const int *labels = ctx;
+    return labels ? ad_cross_entropy(ar, x[0], labels) : ad_log_softmax(ar, x[0]);
+}
+static GadTensor *gpu_lsm(GadGraph *gr, GadTensor **x, const void *ctx) {
+    const int *labels = ctx;
+    return labels ? gad_cross_entropy(gr, x[0], labels) : gad_log_softmax(gr, x[0]);
+}
+
+static void case_log_softmax(GadGraph *gr, AdArena *ar, int rows, int cols, double spread, int ce) {
+    const int op = ce ? OP_CROSS_ENTROPY : OP_LOG_SOFTMAX;
+    char what[96];
+    snprintf(what, sizeof what, "%s (%d,%d) inputs in +-%g", OP_NAME[op], rows, cols, spread);
+    const long n = (long)rows * cols;
+    float *xv = random_floats(n, -spread, spread);
+    int *labels = malloc(sizeof(int) * (size_t)rows);
+    for (int r = 0; r < rows; r++) labels[r] = (int)rng_below(&rng, (uint32_t)cols);
+    Run run = {.nin = 1};
+    run.cx[0] = param_of(2, (int[]){rows, cols}, xv);
+    if (run_case(gr, ar, &run, cpu_lsm, gpu_lsm, ce ? labels : NULL)) {
+        record(op, 0, INFINITY, what);
+        run_free(&run);
+        free(xv), free(labels);
+        return;
+    }
+    cases[op]++;
+    double *bf = calloc((size_t)n, sizeof(double)), *bb = calloc((size_t)n, sizeof(double));
+    GpErr *t = calloc((size_t)cols, sizeof *t), *e = calloc((size_t)cols, sizeof *e);
+    GpErr *y = calloc((size_t)n, sizeof *y), *g = calloc((size_t)cols, sizeof *g);
+    /* cross-entropy: fl(1/N) and the output's gradient R_0 through -1 (exact) and the mean */
+    const GpErr inv_n = {1.0 / (double)rows, GP_U / (double)rows};
+    const GpErr gpick = gp_mul(inv_n, gp_exact(-(double)run.r[0]));
+    for (int r = 0; r < rows; r++) {
+        const float *xr = xv + (long)r * cols;
+        float m = xr[0];
+        for (int j = 1; j < cols; j++) m = fmaxf(m, xr[j]);
+        //: $t_j = x_j - m$, $y_j = t_j - \log\sum_k e^{t_k}$ (the kernel's order)
+        for (int j = 0; j < cols; j++) e[j] = gp_exp(t[j] = gp_sub(gp_exact(xr[j]), gp_exact(m)));
+        const GpErr ls = gp_log(sum_err(e, cols, 1));
+        for (int j = 0; j < cols; j++) {
+            y[(long)r * cols + j] = gp_sub(t[j], ls);
+            if (!ce) bf[(long)r * cols + j] = y[(long)r * cols + j].e + ref_slack(2.0 * cols, fabs(y[(long)r * cols + j].v) + 1);
+        }
+        //: backward: $\bar x_j = 0 + (\bar y_j - e^{y_j}\sum_k \bar y_k)$; for the cross-entropy
+        //: $\bar y$ is $-\mathrm{fl}(1/N)R_0$ at the label, 0 elsewhere
+        for (int j = 0; j < cols; j++)
+            g[j] = ce ? (j == labels[r] ? gpick : gp_exact(0)) : gp_exact(run.r[(long)r * cols + j]);
+        const GpErr d = sum_err(g, cols, 1);
+        for (int j = 0; j < cols; j++) {
+            const GpErr gx = gp_add(gp_exact(0), gp_sub(g[j], gp_mul(gp_exp(y[(long)r * cols + j]), d)));
+            bb[(long)r * cols + j] = gx.e + ref_slack(4.0 * cols, fabs(gx.v) + fabs(g[j].v) + fabs(d.v));
+        }
+    }
+    if (ce) {
+        //: $L = -\mathrm{fl}(1/N)\sum_r y_{r,t_r}$ (the reduction tree), the sign exact
+        double S = 0, E = 0, A = 0;
+        for (int r = 0; r < rows; r++) {
+            const GpErr q = y[(long)r * cols + labels[r]];
+            S += q.v, E += q.e, A += fabs(q.v) + q.e;
+        }
+        const GpErr L = gp_mul((GpErr){S, E + gam(tree_depth(rows)) * A}, inv_n);
+        double bl = L.e + ref_slack(4.0 * (rows + cols), A);
+        record(op, 0, worst_ratio(run.gy, ad_f64(run.cy), &bl, 1), what);
+    } else {
+        record(op, 0, worst_ratio(run.gy, ad_f64(run.cy), bf, n), what);
+    }
+    record(op, 1, worst_ratio(run.ggrad[0], ad_grad_f64(run.cx[0]), bb, n), what);
+    free(bf), free(bb), free(t), free(e), free(y), free(g);
+    run_free(&run);
+    free(xv), free(labels);
+}
+
 
 /* Softmax attention (common/ad's ad_attention) as the device runs a replayed tape: K^T by
    gad_swap_last2, the batched gad_matmul, the scale as gad_mul by a float32 scalar, gad_softmax,
@@ -1558,6 +1632,13 @@ int main(int argc, char **argv) {
     case_softmax(gr, ar, 7, 33, 3);
     case_softmax(gr, ar, 65, 10, 8);
     case_softmax(gr, ar, 3, 129, 1);
+    /* log_softmax and cross_entropy: rows, cols, input spread */
+    for (int ce = 0; ce <= 1; ce++) {
+        case_log_softmax(gr, ar, 1, 1, 1, ce);
+        case_log_softmax(gr, ar, 7, 33, 3, ce);
+        case_log_softmax(gr, ar, 65, 10, 8, ce);
+        case_log_softmax(gr, ar, 129, 2, 4, ce);
+    }
     /* attention: (B, Tq, Tk, d, dv) */
     case_attention(gr, ar, 1, 1, 1, 1, 1);
     case_attention(gr, ar, 2, 7, 5, 3, 4);
