@@ -18,7 +18,8 @@ workgroup shared memory, `ad_matmul.comp`), `gad_add`, `gad_sub`, `gad_mul` (sam
 operand broadcast along a contiguous block of axes: a row bias (C) over (N,C), a per-channel
 (1,C,1,1) over NCHW, a scalar), `gad_relu`, `gad_tanh`, `gad_sigmoid`, `gad_silu`, `gad_sum`,
 `gad_mean` (a fixed summation tree), `gad_mse`, `gad_conv2d` (im2col + the matmul kernel), `gad_conv_transpose2d`, `gad_concat`, `gad_slice`, `gad_avg_pool2d`, `gad_upsample_nearest2d`, `gad_softmax`, `gad_embedding`, `gad_group_norm`, `gad_reshape` and `gad_swap_last2` (what a replayed tape
-needs for attention, gpu_ad_replay.h); Adam/AdamW, gradient clipping, the parameters' EMA and gradient zeroing on the device.
+needs for attention, gpu_ad_replay.h); `gad_exp`, `gad_log`, `gad_softplus`, `gad_sqrt`,
+`gad_sum_axis`, `gad_detach`, `gad_log_softmax`, `gad_cross_entropy` (L42's families); Adam/AdamW, gradient clipping, the parameters' EMA and gradient zeroing on the device.
 
 **Determinism.** Every sum has one fixed order (a matmul entry in k order, a broadcast gradient
 in row order, a reduction along a fixed tree of 64-element chunks), so results never depend on
