@@ -4,7 +4,8 @@
 #
 # Here (the development machine), after `make all`:
 #   checks/gpu_device.sh --pack       # copies the GPU binaries to .gpurun/ and bundles their
-#                                     # libraries (../shared/tools/gpu-bundle.sh) into .gpubundle/
+#                                     # libraries (../shared/tools/gpu-bundle.sh, or $GPU_BUNDLE)
+#                                     # into .gpubundle/
 # There (carry .gpurun and .gpubundle), from the project root:
 #   checks/gpu_device.sh              # logs and a summary under $OUT (or out/gpu_device)
 # A dry run here, on lavapipe, with small benchmark sizes (the built tree, no bundle):
@@ -35,7 +36,7 @@ if [[ "${1:-}" == --pack ]]; then
   strip --strip-debug -r .gpurun/build/bin/*/*/* 2>/dev/null || true
   ex=$(git rev-parse --git-dir)/info/exclude
   grep -qx '/.gpurun/' "$ex" 2>/dev/null || echo '/.gpurun/' >> "$ex"
-  ../shared/tools/gpu-bundle.sh .gpurun/build
+  "${GPU_BUNDLE:-../shared/tools/gpu-bundle.sh}" .gpurun/build
   du -sh .gpurun .gpubundle
   exit 0
 fi
