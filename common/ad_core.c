@@ -204,13 +204,14 @@ AdTensor *ad_from_doubles(AdArena *arena, AdDtype dtype, int ndim, const int *sh
 }
 
 AdTensor *ad_detach(AdArena *arena, AdTensor *t) {
-    read_check(t, "ad_detach of a deferred value");
     AdTensor *d = ad_arena_alloc(arena, sizeof *d);
     memset(d, 0, sizeof *d);
     d->dtype = t->dtype;
     set_shape(d, "ad_detach", t->ndim, t->shape);
     d->data = t->data;
     d->op = "detach";
+    /* deferred: still no value and off the tape; in[0] names the source for a replay */
+    if (t->deferred) d->deferred = t->deferred, d->in[0] = t;
     return d;
 }
 

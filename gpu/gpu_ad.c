@@ -19,6 +19,10 @@ typedef enum {
     GAD_TANH,
     GAD_SIGMOID,
     GAD_SILU,
+    GAD_EXP,
+    GAD_LOG,
+    GAD_SOFTPLUS,
+    GAD_SQRT,
     GAD_SUM,
     GAD_MEAN,
     GAD_CONV2D,
@@ -29,6 +33,7 @@ typedef enum {
     GAD_AVG_POOL,
     GAD_UPSAMPLE,
     GAD_SOFTMAX,
+    GAD_LOG_SOFTMAX,
     GAD_EMBEDDING,
     GAD_RESHAPE,
     GAD_SWAP
@@ -413,6 +418,10 @@ GadTensor *gad_relu(GadGraph *gr, GadTensor *a) { return unary(gr, GAD_RELU, a);
 GadTensor *gad_tanh(GadGraph *gr, GadTensor *a) { return unary(gr, GAD_TANH, a); }
 GadTensor *gad_sigmoid(GadGraph *gr, GadTensor *a) { return unary(gr, GAD_SIGMOID, a); }
 GadTensor *gad_silu(GadGraph *gr, GadTensor *a) { return unary(gr, GAD_SILU, a); }
+GadTensor *gad_exp(GadGraph *gr, GadTensor *a) { return unary(gr, GAD_EXP, a); }
+GadTensor *gad_log(GadGraph *gr, GadTensor *a) { return unary(gr, GAD_LOG, a); }
+GadTensor *gad_softplus(GadGraph *gr, GadTensor *a) { return unary(gr, GAD_SOFTPLUS, a); }
+GadTensor *gad_sqrt(GadGraph *gr, GadTensor *a) { return unary(gr, GAD_SQRT, a); }
 
 /* The fixed tree: levels of GAD_CHUNK-element sequential sums until one value is left; the
    scale (1/n for the mean, rounded to float once) multiplies the last level. */
@@ -826,15 +835,16 @@ static int back_resample(GadGraph *gr, GadTensor *y) {
 /* ---------------------------------------------------------------------------------------- */
 /* softmax along the last axis (ad_softmax.comp): one row per work item                       */
 
-GadTensor *gad_softmax(GadGraph *gr, GadTensor *a) {
+static GadTensor *softmax_like(GadGraph *gr, GadTensor *a, int logf) {
     if (!live(gr, a)) return NULL;
     const int cols = a->ndim ? a->shape[a->ndim - 1] : 1;
     if (!loop_ok(gr, "ad_softmax", (uint64_t)cols)) return NULL;
     GadTensor *y = temp(gr, a->ndim, a->shape, a->requires_grad);
     if (!y) return NULL;
-    y->op = GAD_SOFTMAX;
+    y->op = logf ? GAD_LOG_SOFTMAX : GAD_SOFTMAX;
     y->in[0] = a;
-    struct { uint32_t rows, cols, backward; } pc = {(uint32_t)(a->size / cols), (uint32_t)cols, 0};
+    struct { uint32_t rows, cols, backward, logf; } pc = {(uint32_t)(a->size / cols), (uint32_t)cols, 0,
+                                                          (uint32_t)logf};
     GpuBuffer *bufs[4] = {a->val, y->val, NULL, NULL};
     if (!gpu_ok(gr, gpu_dispatch(gr->g, "ad_softmax", bufs, 4, &pc, sizeof pc, pc.rows),
                 "ad_softmax"))
@@ -842,11 +852,35 @@ GadTensor *gad_softmax(GadGraph *gr, GadTensor *a) {
     return push_tape(gr, y) ? NULL : y;
 }
 
+GadTensor *gad_softmax(GadGraph *gr, GadTensor *a) { return softmax_like(gr, a, 0); }
+GadTensor *gad_log_softmax(GadGraph *gr, GadTensor *a) { return softmax_like(gr, a, 1); }
+
+/* Cross-entropy L = -(1/N) sum_r log p_{r, t_r} (ad_cross_entropy) composed of tested ops: the
+   log-softmax rows, the N chosen entries gathered by gad_embedding from the (N C, 1) view (index
+   r C + t_r), their mean, times -1 (exact). The backward comes with the ops. */
+GadTensor *gad_cross_entropy(GadGraph *gr, GadTensor *logits, const int *labels) {
+    if (!live(gr, logits)) return NULL;
+    if (logits->ndim != 2) {
+        fail(gr, "gad_cross_entropy: logits of %d dimensions (want (N, C))", logits->ndim);
+        return NULL;
+    }
+    const int n = logits->shape[0], c = logits->shape[1];
+    int *idx = malloc(sizeof(int) * (size_t)n);
+    if (!idx) return fail(gr, "out of host memory"), NULL;
+    for (int r = 0; r < n; r++) idx[r] = labels[r] >= 0 && labels[r] < c ? r * c + labels[r] : -1;
+    GadTensor *flat = gad_reshape(gr, gad_log_softmax(gr, logits), 2, (const int[]){n * c, 1});
+    GadTensor *picked = gad_embedding(gr, flat, idx, n);
+    free(idx);
+    const float minus_one = -1.0f;
+    return gad_mul(gr, gad_mean(gr, picked), gad_input(gr, 0, NULL, &minus_one));
+}
+
 static int back_softmax(GadGraph *gr, GadTensor *y) {
     GadTensor *a = y->in[0];
     if (!a->requires_grad) return 0;
     const int cols = a->ndim ? a->shape[a->ndim - 1] : 1;
-    struct { uint32_t rows, cols, backward; } pc = {(uint32_t)(a->size / cols), (uint32_t)cols, 1};
+    struct { uint32_t rows, cols, backward, logf; } pc = {(uint32_t)(a->size / cols), (uint32_t)cols, 1,
+                                                          y->op == GAD_LOG_SOFTMAX};
     GpuBuffer *bufs[4] = {a->val, y->val, y->grad, a->grad};
     return gpu_ok(gr, gpu_dispatch(gr->g, "ad_softmax", bufs, 4, &pc, sizeof pc, pc.rows),
                   "ad_softmax") ? 0 : -1;
@@ -1002,6 +1036,42 @@ GadTensor *gad_reshape(GadGraph *gr, GadTensor *a, int ndim, const int *shape) {
     return push_tape(gr, y) ? NULL : y;
 }
 
+/* A no-gradient copy (common/ad's ad_detach): same values, no tape entry, so no gradient flows
+   back into a (the GAN's generated batch seen by the discriminator). */
+GadTensor *gad_detach(GadGraph *gr, GadTensor *a) {
+    if (!live(gr, a)) return NULL;
+    GadTensor *y = temp(gr, a->ndim, a->shape, 0);
+    if (!y) return NULL;
+    y->op = GAD_RESHAPE;
+    y->in[0] = a;
+    const uint32_t s = (uint32_t)a->size;
+    return rec_copy(gr, a->val, y->val, (CopyPush){1, 1, s, s, 0, s, 0, 0}) ? NULL : y;
+}
+
+/* The sum (scale 1) or mean (scale 1/n, rounded to float once) over the middle axis of a viewed
+   as (outer, n, inner): the batched product ones(outer, 1, n) @ a(outer, n, inner), i.e. the
+   tiled matmul kernel (a sum of n terms in one fixed order, bound gamma_n sum|x|), then the
+   scale, then the requested shape. Composed of tested ops, so the backward comes with them. */
+GadTensor *gad_sum_axis(GadGraph *gr, GadTensor *a, int outer, int n, int inner, double scale,
+                        int ndim, const int *shape) {
+    if (!live(gr, a)) return NULL;
+    if (outer < 1 || n < 1 || inner < 1 || (long)outer * n * inner != a->size) {
+        fail(gr, "gad_sum_axis: (%d, %d, %d) does not view %ld elements", outer, n, inner, a->size);
+        return NULL;
+    }
+    float *ones = malloc((size_t)outer * (size_t)n * sizeof *ones);
+    if (!ones) return fail(gr, "out of host memory"), NULL;
+    for (long i = 0; i < (long)outer * n; i++) ones[i] = 1.0f;
+    GadTensor *o = gad_input(gr, 3, (const int[]){outer, 1, n}, ones);
+    free(ones);
+    GadTensor *y = gad_matmul(gr, o, gad_reshape(gr, a, 3, (const int[]){outer, n, inner}));
+    if (scale != 1.0) {
+        const float c = (float)scale;
+        y = gad_mul(gr, y, gad_input(gr, 0, NULL, &c));
+    }
+    return gad_reshape(gr, y, ndim, shape);
+}
+
 GadTensor *gad_swap_last2(GadGraph *gr, GadTensor *a) {
     if (!live(gr, a)) return NULL;
     if (a->ndim < 2) {
@@ -1095,7 +1165,11 @@ static int back_one(GadGraph *gr, GadTensor *y) {
     case GAD_RELU:
     case GAD_TANH:
     case GAD_SIGMOID:
-    case GAD_SILU: {
+    case GAD_SILU:
+    case GAD_EXP:
+    case GAD_LOG:
+    case GAD_SOFTPLUS:
+    case GAD_SQRT: {
         if (!a->requires_grad) return 0;
         struct { uint32_t n, op, backward; } pc = {(uint32_t)a->size, (uint32_t)(y->op - GAD_RELU), 1};
         GpuBuffer *bufs[4] = {a->val, y->val, y->grad, a->grad};
@@ -1124,6 +1198,7 @@ static int back_one(GadGraph *gr, GadTensor *y) {
     case GAD_UPSAMPLE:
         return back_resample(gr, y);
     case GAD_SOFTMAX:
+    case GAD_LOG_SOFTMAX:
         return back_softmax(gr, y);
     case GAD_EMBEDDING:
         return back_embedding(gr, y);

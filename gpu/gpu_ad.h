@@ -18,7 +18,8 @@ workgroup shared memory, `ad_matmul.comp`), `gad_add`, `gad_sub`, `gad_mul` (sam
 operand broadcast along a contiguous block of axes: a row bias (C) over (N,C), a per-channel
 (1,C,1,1) over NCHW, a scalar), `gad_relu`, `gad_tanh`, `gad_sigmoid`, `gad_silu`, `gad_sum`,
 `gad_mean` (a fixed summation tree), `gad_mse`, `gad_conv2d` (im2col + the matmul kernel), `gad_conv_transpose2d`, `gad_concat`, `gad_slice`, `gad_avg_pool2d`, `gad_upsample_nearest2d`, `gad_softmax`, `gad_embedding`, `gad_group_norm`, `gad_reshape` and `gad_swap_last2` (what a replayed tape
-needs for attention, gpu_ad_replay.h); Adam/AdamW, gradient clipping, the parameters' EMA and gradient zeroing on the device.
+needs for attention, gpu_ad_replay.h); `gad_exp`, `gad_log`, `gad_softplus`, `gad_sqrt`,
+`gad_sum_axis`, `gad_detach`, `gad_log_softmax`, `gad_cross_entropy` (L42's families); Adam/AdamW, gradient clipping, the parameters' EMA and gradient zeroing on the device.
 
 **Determinism.** Every sum has one fixed order (a matmul entry in k order, a broadcast gradient
 in row order, a reduction along a fixed tree of 64-element chunks), so results never depend on
@@ -117,6 +118,23 @@ GadTensor *gad_relu(GadGraph *gr, GadTensor *a);
 GadTensor *gad_tanh(GadGraph *gr, GadTensor *a);
 GadTensor *gad_sigmoid(GadGraph *gr, GadTensor *a);
 GadTensor *gad_silu(GadGraph *gr, GadTensor *a);
+/* exp, log, softplus (max(x,0) + log(1 + exp(-|x|))), sqrt: ad_unary.comp, derivative
+   exp: y, log: 1/x, softplus: the sigmoid, sqrt: 0.5/y */
+GadTensor *gad_exp(GadGraph *gr, GadTensor *a);
+GadTensor *gad_log(GadGraph *gr, GadTensor *a);
+GadTensor *gad_softplus(GadGraph *gr, GadTensor *a);
+GadTensor *gad_sqrt(GadGraph *gr, GadTensor *a);
+/* log-softmax along the last axis (ad_softmax.comp's log form); cross-entropy of (N, C) logits
+   with N labels: log-softmax, a gather of the chosen entries, -mean (ad_cross_entropy) */
+GadTensor *gad_log_softmax(GadGraph *gr, GadTensor *a);
+GadTensor *gad_cross_entropy(GadGraph *gr, GadTensor *logits, const int *labels);
+/* a copy without gradient (ad_detach) */
+GadTensor *gad_detach(GadGraph *gr, GadTensor *a);
+/* sum over the middle axis of a viewed as (outer, n, inner), times scale (1, or 1/n for a mean),
+   as the batched product ones(outer,1,n) @ a then a reshape to (ndim, shape): ad_sum_axis,
+   ad_mean_axis */
+GadTensor *gad_sum_axis(GadGraph *gr, GadTensor *a, int outer, int n, int inner, double scale,
+                        int ndim, const int *shape);
 GadTensor *gad_sum(GadGraph *gr, GadTensor *a);
 GadTensor *gad_mean(GadGraph *gr, GadTensor *a);
 /* mean((a - b)^2) over all elements, as mean(mul(sub(a, b), sub(a, b))). */

@@ -155,7 +155,15 @@ static GadTensor *constant(GadReplay *r, const AdTensor *t) {
 static GadTensor *input(GadReplay *r, const AdTensor *t) {
     if (!t) return NULL;
     GadTensor *g = map_get(&r->map, t);
-    return g ? g : constant(r, t);
+    if (g) return g;
+    //: ad_detach of a recorded value: the same values, no gradient (gad_detach)
+    if (t->deferred && !strcmp(t->op, "detach") && t->in[0]) {
+        GadTensor *src = input(r, t->in[0]);
+        g = src ? gad_detach(r->gr, src) : NULL;
+        if (g && map_put(&r->map, t, g)) return rfail(r, "out of host memory"), NULL;
+        return g;
+    }
+    return constant(r, t);
 }
 
 static GadTensor *scalar(GadReplay *r, double c) {
@@ -184,6 +192,14 @@ static GadTensor *translate(GadReplay *r, const AdTensor *t) {
     //: $c\,x$ and $x + c$ with $c$ rounded to float32 once
     if (!strcmp(op, "ad_scale")) return gad_mul(gr, a, scalar(r, t->dparam[0]));
     if (!strcmp(op, "ad_add_const")) return gad_add(gr, a, scalar(r, t->dparam[0]));
+    if (!strcmp(op, "ad_exp")) return gad_exp(gr, a);
+    if (!strcmp(op, "ad_log")) return gad_log(gr, a);
+    if (!strcmp(op, "ad_softplus")) return gad_softplus(gr, a);
+    if (!strcmp(op, "ad_sqrt")) return gad_sqrt(gr, a);
+    //: a sum (mean) over one axis, x viewed as (outer, n, inner): ones @ x (times 1/n)
+    if (!strcmp(op, "ad_sum_axis") || !strcmp(op, "ad_mean_axis"))
+        return gad_sum_axis(gr, a, t->iparam[0], t->iparam[1], t->iparam[2], t->dparam[0], t->ndim,
+                            t->shape);
     if (!strcmp(op, "ad_sum")) return gad_sum(gr, a);
     if (!strcmp(op, "ad_mean")) return gad_mean(gr, a);
     if (!strcmp(op, "ad_reshape")) return gad_reshape(gr, a, t->ndim, t->shape);
@@ -214,6 +230,8 @@ static GadTensor *translate(GadReplay *r, const AdTensor *t) {
     if (!strcmp(op, "ad_avg_pool2d")) return gad_avg_pool2d(gr, a, t->iparam[0]);
     if (!strcmp(op, "ad_upsample_nearest2d")) return gad_upsample_nearest2d(gr, a, t->iparam[0]);
     if (!strcmp(op, "ad_softmax")) return gad_softmax(gr, a);
+    if (!strcmp(op, "ad_log_softmax")) return gad_log_softmax(gr, a);
+    if (!strcmp(op, "ad_cross_entropy")) return gad_cross_entropy(gr, a, (const int *)t->aux);
     if (!strcmp(op, "ad_embedding")) return gad_embedding(gr, a, (const int *)t->aux, t->shape[0]);
     rfail(r, "%s: no device kernel", op);
     return NULL;

@@ -114,3 +114,34 @@ for b in ${GPU_TRAIN_BATCH:-128 4096}; do
              n, w, c, d, (n == 4096) ? "target >= 1.7x" : "information (the target is for batch 4096)"; }'
   fi
 done
+
+# GPU backend (issue #13): the Tiny U-Net DDPM training step and DDPM/DDIM sampling, the CPU
+# (common/ad) vs the device (the same common/ad code recorded and its tape replayed,
+# gpu/gpu_ad_replay.h), wall and kernel time side by side (target: wall within 1.5x of kernel
+# time). Small by default (d 8, 8x8; llvmpipe is slow); the issue's workload on a real GPU:
+#   UNET_GPU_D=64 UNET_GPU_SIZE=28 UNET_GPU_BATCH=128 (or 1024) UNET_GPU_IMAGES=1024 \
+#   UNET_GPU_STEPS=20 UNET_GPU_DDPM_STEPS=1000 UNET_GPU_DDIM_STEPS=50 GPU=on make bench
+# The CUDA peer (tiny_unet_torch_cuda.py, same network and sizes) runs when python3 has torch
+# with CUDA; otherwise it prints "no CUDA" and no ratio is printed.
+ud=${UNET_GPU_D:-8}; uh=${UNET_GPU_SIZE:-8}; ugb=${UNET_GPU_BATCH:-4}; ugs=${UNET_GPU_STEPS:-5}
+ugi=${UNET_GPU_IMAGES:-4}; ugp=${UNET_GPU_DDPM_STEPS:-5}; ugm=${UNET_GPU_DDIM_STEPS:-5}
+echo "benchmark: Tiny U-Net (L36 4.2.2 layout, d $ud, ${uh}x$uh) DDPM training step (batch $ugb) and DDPM/DDIM sampling ($ugi images), CPU vs GPU vs PyTorch CUDA"
+u_out=$("$build/bin/checks/bench/gpu_unet" --gpu "${GPU:-auto}" --d-model "$ud" --image-size "$uh" \
+  --batch "$ugb" --steps "$ugs" --images "$ugi" --ddpm-steps "$ugp" --ddim-steps "$ugm" \
+  | grep -E '^(RESULT|backend)')
+echo "$u_out" | sed 's/^/  /'
+u_cuda=$("$peer" checks/bench/tiny_unet_torch_cuda.py --d "$ud" --size "$uh" --batch "$ugb" --steps "$ugs" \
+  --images "$ugi" --ddpm-steps "$ugp" --ddim-steps "$ugm" 2>&1 | grep -E '^(RESULT|no CUDA)' || true)
+echo "$u_cuda" | sed 's/^/  /'
+for w in unet_train unet_ddpm unet_ddim; do
+  c=$(echo "$u_out" | grep "bench=$w path=cpu" | field images_per_s || true)
+  g=$(echo "$u_out" | grep "bench=$w path=gpu" | grep -v failed= | field images_per_s || true)
+  k=$(echo "$u_out" | grep "bench=$w path=gpu" | field wall_over_kernel || true)
+  t=$(echo "$u_cuda" | grep "bench=$w path=cuda" | field images_per_s || true)
+  awk -v w="$w" -v c="$c" -v g="$g" -v k="$k" -v t="$t" 'BEGIN {
+    printf "  ratio    : %-10s images/s: CPU %s, GPU %s", w, c == "" ? "-" : c, g == "" ? "- (no device run)" : g;
+    if (c != "" && g != "" && c > 0) printf " (GPU/CPU %.2fx; wall/kernel %s, target <= 1.5)", g / c, k;
+    if (t != "") printf "; PyTorch CUDA %s (GPU/CUDA %.2fx; target >= 1)", t, (g != "" && t > 0) ? g / t : 0;
+    printf "\n";
+  }'
+done

@@ -42,10 +42,10 @@
 /* Bookkeeping: the worst error/bound ratio per op                                           */
 
 enum { OP_MATMUL, OP_LINEAR, OP_ADD, OP_SUB, OP_MUL, OP_RELU, OP_TANH, OP_SIGMOID, OP_SILU,
-       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_CONCAT, OP_SLICE, OP_AVG_POOL, OP_UPSAMPLE, OP_SOFTMAX, OP_EMA, OP_EMBEDDING, OP_CLIP, OP_RESHAPE, OP_SWAP, OP_ATTENTION, OP_COUNT };
+       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_CONCAT, OP_SLICE, OP_AVG_POOL, OP_UPSAMPLE, OP_SOFTMAX, OP_EMA, OP_EMBEDDING, OP_CLIP, OP_RESHAPE, OP_SWAP, OP_ATTENTION, OP_EXP, OP_LOG, OP_SOFTPLUS, OP_SQRT, OP_SUM_AXIS, OP_DETACH, OP_LOG_SOFTMAX, OP_CROSS_ENTROPY, OP_COUNT };
 static const char *OP_NAME[OP_COUNT] = {"matmul", "linear", "add",  "sub",  "mul",
                                         "relu",   "tanh",   "sigmoid", "silu", "sum",
-                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d", "concat", "slice", "avg_pool", "upsample", "softmax", "ema", "embedding", "clip", "reshape", "swap_last2", "attention"};
+                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d", "concat", "slice", "avg_pool", "upsample", "softmax", "ema", "embedding", "clip", "reshape", "swap_last2", "attention", "exp", "log", "softplus", "sqrt", "sum_axis", "detach", "log_softmax", "cross_entropy"};
 static double worst_fwd[OP_COUNT], worst_bwd[OP_COUNT];
 static int cases[OP_COUNT], failures[OP_COUNT];
 static char first_failure[OP_COUNT][160];
@@ -359,11 +359,25 @@ static void case_binary(GadGraph *gr, AdArena *ar, int op, int na, const int *sa
 
 static AdTensor *cpu_unary(AdArena *ar, AdTensor **x, const void *ctx) {
     const int op = *(const int *)ctx;
+    switch (op) {
+    case OP_EXP: return ad_exp(ar, x[0]);
+    case OP_LOG: return ad_log(ar, x[0]);
+    case OP_SOFTPLUS: return ad_softplus(ar, x[0]);
+    case OP_SQRT: return ad_sqrt(ar, x[0]);
+    default: break;
+    }
     return op == OP_RELU ? ad_relu(ar, x[0]) : op == OP_TANH ? ad_tanh(ar, x[0])
          : op == OP_SIGMOID ? ad_sigmoid(ar, x[0]) : ad_silu(ar, x[0]);
 }
 static GadTensor *gpu_unary(GadGraph *gr, GadTensor **x, const void *ctx) {
     const int op = *(const int *)ctx;
+    switch (op) {
+    case OP_EXP: return gad_exp(gr, x[0]);
+    case OP_LOG: return gad_log(gr, x[0]);
+    case OP_SOFTPLUS: return gad_softplus(gr, x[0]);
+    case OP_SQRT: return gad_sqrt(gr, x[0]);
+    default: break;
+    }
     return op == OP_RELU ? gad_relu(gr, x[0]) : op == OP_TANH ? gad_tanh(gr, x[0])
          : op == OP_SIGMOID ? gad_sigmoid(gr, x[0]) : gad_silu(gr, x[0]);
 }
@@ -373,6 +387,12 @@ static GpErr sigmoid_err(double x) {
     return gp_div(gp_exact(1), gp_add(gp_exact(1), gp_exp(gp_exact(-x))));
 }
 static GpErr unary_fwd_err(int op, double x) {
+    if (op == OP_EXP) return gp_exp(gp_exact(x));
+    if (op == OP_LOG) return gp_log(gp_exact(x));
+    //: softplus as the kernel computes it: $\max(x,0) + \log(1 + e^{-|x|})$
+    if (op == OP_SOFTPLUS)
+        return gp_add(gp_exact(fmax(x, 0)), gp_log(gp_add(gp_exact(1), gp_exp(gp_exact(-fabs(x))))));
+    if (op == OP_SQRT) return gp_sqrt(gp_exact(x));
     if (op == OP_RELU) return gp_exact(x < 0 ? 0 : x);
     if (op == OP_TANH) return gp_activation(GPU_ACT_TANH, gp_exact(x));
     if (op == OP_SIGMOID) return sigmoid_err(x);
@@ -380,6 +400,11 @@ static GpErr unary_fwd_err(int op, double x) {
 }
 static GpErr unary_deriv_err(int op, double x, GpErr y) {
     const GpErr one = gp_exact(1);
+    //: $\exp' = y$, $\log' = 1/x$, softplus$' = \sigma(x)$, $\sqrt{\cdot}' = 0.5/y$
+    if (op == OP_EXP) return y;
+    if (op == OP_LOG) return gp_div(one, gp_exact(x));
+    if (op == OP_SOFTPLUS) return sigmoid_err(x);
+    if (op == OP_SQRT) return gp_div(gp_exact(0.5), y);
     if (op == OP_RELU) return gp_exact(x > 0 ? 1 : 0);
     if (op == OP_TANH) return gp_sub(one, gp_mul(y, y));
     if (op == OP_SIGMOID) return gp_mul(y, gp_sub(one, y));
@@ -392,7 +417,9 @@ static void case_unary(GadGraph *gr, AdArena *ar, int op, int ndim, const int *s
     snprintf(what, sizeof what, "%s size %d", OP_NAME[op], shape[0] * (ndim > 1 ? shape[1] : 1));
     long n = 1;
     for (int i = 0; i < ndim; i++) n *= shape[i];
-    float *xv = random_floats(n, -4, 4);
+    /* log and sqrt on (0.05, 4]; softplus over a wider range (both branches, tails) */
+    const int pos = op == OP_LOG || op == OP_SQRT;
+    float *xv = random_floats(n, pos ? 0.05 : op == OP_SOFTPLUS ? -12 : -4, op == OP_SOFTPLUS ? 12 : 4);
     Run run = {.nin = 1};
     run.cx[0] = param_of(ndim, shape, xv);
     if (run_case(gr, ar, &run, cpu_unary, gpu_unary, &op)) {
@@ -497,6 +524,115 @@ static void case_reduce(GadGraph *gr, AdArena *ar, int op, int rows, int cols) {
     }
     run_free(&run);
     free(av), free(bv);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* sum / mean over one axis (the batched product by ones) and detach                          */
+
+typedef struct { int axis, keepdim, mean; } AxisCfg;
+
+static AdTensor *cpu_axis(AdArena *ar, AdTensor **x, const void *ctx) {
+    const AxisCfg *c = ctx;
+    return c->mean ? ad_mean_axis(ar, x[0], c->axis, c->keepdim) : ad_sum_axis(ar, x[0], c->axis, c->keepdim);
+}
+static GadTensor *gpu_axis(GadGraph *gr, GadTensor **x, const void *ctx) {
+    const AxisCfg *c = ctx;
+    int outer = 1, inner = 1, nd = 0, shape[AD_MAX_DIM];
+    for (int i = 0; i < x[0]->ndim; i++) {
+        if (i < c->axis) outer *= x[0]->shape[i];
+        if (i > c->axis) inner *= x[0]->shape[i];
+        if (i != c->axis) shape[nd++] = x[0]->shape[i];
+        else if (c->keepdim) shape[nd++] = 1;
+    }
+    const int n = x[0]->shape[c->axis];
+    return gad_sum_axis(gr, x[0], outer, n, inner, c->mean ? 1.0 / n : 1.0, nd, shape);
+}
+
+static void case_sum_axis(GadGraph *gr, AdArena *ar, int ndim, const int *shape, AxisCfg cfg) {
+    char what[96];
+    snprintf(what, sizeof what, "%s_axis %d of a %d-D tensor (%d, %d, ...)", cfg.mean ? "mean" : "sum",
+             cfg.axis, ndim, shape[0], shape[1]);
+    long n = 1, outer = 1, inner = 1;
+    for (int i = 0; i < ndim; i++) {
+        n *= shape[i];
+        if (i < cfg.axis) outer *= shape[i];
+        if (i > cfg.axis) inner *= shape[i];
+    }
+    const long len = shape[cfg.axis];
+    float *xv = random_floats(n, -2, 2);
+    Run run = {.nin = 1};
+    run.cx[0] = param_of(ndim, shape, xv);
+    if (run_case(gr, ar, &run, cpu_axis, gpu_axis, &cfg)) {
+        record(OP_SUM_AXIS, 0, INFINITY, what);
+        run_free(&run);
+        free(xv);
+        return;
+    }
+    cases[OP_SUM_AXIS]++;
+    const GpErr inv = {1.0 / (double)len, GP_U / (double)len}; /* the host's float 1/n */
+    double *bf = calloc((size_t)(outer * inner), sizeof(double)), *bb = calloc((size_t)n, sizeof(double));
+    for (long o = 0; o < outer; o++)
+        for (long i = 0; i < inner; i++) {
+            double S = 0, A = 0;
+            for (long j = 0; j < len; j++) {
+                const double v = xv[(o * len + j) * inner + i];
+                S += v, A += fabs(v);
+            }
+            //: a product with ones: $n$ exact terms summed, $\gamma_n \sum|x|$; then the scale
+            GpErr y = {S, gam((double)len) * A};
+            if (cfg.mean) y = gp_mul(y, inv);
+            bf[o * inner + i] = y.e + ref_slack((double)len, A);
+            for (long j = 0; j < len; j++) {
+                //: backward: $\bar x = 1 \cdot (c\,\bar y)$, a one-term product accumulated
+                const GpErr gy = cfg.mean ? gp_mul(inv, gp_exact(run.r[o * inner + i])) : gp_exact(run.r[o * inner + i]);
+                bb[(o * len + j) * inner + i] = gy.e + gam(2) * (fabs(gy.v) + gy.e) + ref_slack(4, fabs(gy.v));
+            }
+        }
+    record(OP_SUM_AXIS, 0, worst_ratio(run.gy, ad_f64(run.cy), bf, outer * inner), what);
+    record(OP_SUM_AXIS, 1, worst_ratio(run.ggrad[0], ad_grad_f64(run.cx[0]), bb, n), what);
+    free(bf), free(bb);
+    run_free(&run);
+    free(xv);
+}
+
+/* y = detach(x) * x: the forward is x^2, the gradient R x (not 2 R x: nothing flows back
+   through the detached operand) */
+static AdTensor *cpu_detach(AdArena *ar, AdTensor **x, const void *ctx) {
+    (void)ctx;
+    return ad_mul(ar, ad_detach(ar, x[0]), x[0]);
+}
+static GadTensor *gpu_detach(GadGraph *gr, GadTensor **x, const void *ctx) {
+    (void)ctx;
+    return gad_mul(gr, gad_detach(gr, x[0]), x[0]);
+}
+
+static void case_detach(GadGraph *gr, AdArena *ar, int ndim, const int *shape) {
+    char what[96];
+    snprintf(what, sizeof what, "detach (%d-D, %d, ...)", ndim, shape[0]);
+    long n = 1;
+    for (int i = 0; i < ndim; i++) n *= shape[i];
+    float *xv = random_floats(n, -3, 3);
+    Run run = {.nin = 1};
+    run.cx[0] = param_of(ndim, shape, xv);
+    if (run_case(gr, ar, &run, cpu_detach, gpu_detach, NULL)) {
+        record(OP_DETACH, 0, INFINITY, what);
+        run_free(&run);
+        free(xv);
+        return;
+    }
+    cases[OP_DETACH]++;
+    double *bf = calloc((size_t)n, sizeof(double)), *bb = calloc((size_t)n, sizeof(double));
+    for (long i = 0; i < n; i++) {
+        const GpErr y = gp_mul(gp_exact(xv[i]), gp_exact(xv[i]));
+        const GpErr gx = gp_add(gp_exact(0), gp_mul(gp_exact(run.r[i]), gp_exact(xv[i])));
+        bf[i] = y.e + ref_slack(4, fabs(y.v));
+        bb[i] = gx.e + ref_slack(4, fabs(gx.v));
+    }
+    record(OP_DETACH, 0, worst_ratio(run.gy, ad_f64(run.cy), bf, n), what);
+    record(OP_DETACH, 1, worst_ratio(run.ggrad[0], ad_grad_f64(run.cx[0]), bb, n), what);
+    free(bf), free(bb);
+    run_free(&run);
+    free(xv);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -988,6 +1124,80 @@ static void case_softmax(GadGraph *gr, AdArena *ar, int rows, int cols, double s
     free(xv);
 }
 
+/* log-softmax rows and the cross-entropy composite (log-softmax, the gather of the labelled
+   entries, -mean), against common/ad's ad_log_softmax and ad_cross_entropy in f64 */
+static AdTensor *cpu_lsm(AdArena *ar, AdTensor **x, const void *ctx) {
+    const int *labels = ctx;
+    return labels ? ad_cross_entropy(ar, x[0], labels) : ad_log_softmax(ar, x[0]);
+}
+static GadTensor *gpu_lsm(GadGraph *gr, GadTensor **x, const void *ctx) {
+    const int *labels = ctx;
+    return labels ? gad_cross_entropy(gr, x[0], labels) : gad_log_softmax(gr, x[0]);
+}
+
+static void case_log_softmax(GadGraph *gr, AdArena *ar, int rows, int cols, double spread, int ce) {
+    const int op = ce ? OP_CROSS_ENTROPY : OP_LOG_SOFTMAX;
+    char what[96];
+    snprintf(what, sizeof what, "%s (%d,%d) inputs in +-%g", OP_NAME[op], rows, cols, spread);
+    const long n = (long)rows * cols;
+    float *xv = random_floats(n, -spread, spread);
+    int *labels = malloc(sizeof(int) * (size_t)rows);
+    for (int r = 0; r < rows; r++) labels[r] = (int)rng_below(&rng, (uint32_t)cols);
+    Run run = {.nin = 1};
+    run.cx[0] = param_of(2, (int[]){rows, cols}, xv);
+    if (run_case(gr, ar, &run, cpu_lsm, gpu_lsm, ce ? labels : NULL)) {
+        record(op, 0, INFINITY, what);
+        run_free(&run);
+        free(xv), free(labels);
+        return;
+    }
+    cases[op]++;
+    double *bf = calloc((size_t)n, sizeof(double)), *bb = calloc((size_t)n, sizeof(double));
+    GpErr *t = calloc((size_t)cols, sizeof *t), *e = calloc((size_t)cols, sizeof *e);
+    GpErr *y = calloc((size_t)n, sizeof *y), *g = calloc((size_t)cols, sizeof *g);
+    /* cross-entropy: fl(1/N) and the output's gradient R_0 through -1 (exact) and the mean */
+    const GpErr inv_n = {1.0 / (double)rows, GP_U / (double)rows};
+    const GpErr gpick = gp_mul(inv_n, gp_exact(-(double)run.r[0]));
+    for (int r = 0; r < rows; r++) {
+        const float *xr = xv + (long)r * cols;
+        float m = xr[0];
+        for (int j = 1; j < cols; j++) m = fmaxf(m, xr[j]);
+        //: $t_j = x_j - m$, $y_j = t_j - \log\sum_k e^{t_k}$ (the kernel's order)
+        for (int j = 0; j < cols; j++) e[j] = gp_exp(t[j] = gp_sub(gp_exact(xr[j]), gp_exact(m)));
+        const GpErr ls = gp_log(sum_err(e, cols, 1));
+        for (int j = 0; j < cols; j++) {
+            y[(long)r * cols + j] = gp_sub(t[j], ls);
+            if (!ce) bf[(long)r * cols + j] = y[(long)r * cols + j].e + ref_slack(2.0 * cols, fabs(y[(long)r * cols + j].v) + 1);
+        }
+        //: backward: $\bar x_j = 0 + (\bar y_j - e^{y_j}\sum_k \bar y_k)$; for the cross-entropy
+        //: $\bar y$ is $-\mathrm{fl}(1/N)R_0$ at the label, 0 elsewhere
+        for (int j = 0; j < cols; j++)
+            g[j] = ce ? (j == labels[r] ? gpick : gp_exact(0)) : gp_exact(run.r[(long)r * cols + j]);
+        const GpErr d = sum_err(g, cols, 1);
+        for (int j = 0; j < cols; j++) {
+            const GpErr gx = gp_add(gp_exact(0), gp_sub(g[j], gp_mul(gp_exp(y[(long)r * cols + j]), d)));
+            bb[(long)r * cols + j] = gx.e + ref_slack(4.0 * cols, fabs(gx.v) + fabs(g[j].v) + fabs(d.v));
+        }
+    }
+    if (ce) {
+        //: $L = -\mathrm{fl}(1/N)\sum_r y_{r,t_r}$ (the reduction tree), the sign exact
+        double S = 0, E = 0, A = 0;
+        for (int r = 0; r < rows; r++) {
+            const GpErr q = y[(long)r * cols + labels[r]];
+            S += q.v, E += q.e, A += fabs(q.v) + q.e;
+        }
+        const GpErr L = gp_mul((GpErr){S, E + gam(tree_depth(rows)) * A}, inv_n);
+        double bl = L.e + ref_slack(4.0 * (rows + cols), A);
+        record(op, 0, worst_ratio(run.gy, ad_f64(run.cy), &bl, 1), what);
+    } else {
+        record(op, 0, worst_ratio(run.gy, ad_f64(run.cy), bf, n), what);
+    }
+    record(op, 1, worst_ratio(run.ggrad[0], ad_grad_f64(run.cx[0]), bb, n), what);
+    free(bf), free(bb), free(t), free(e), free(y), free(g);
+    run_free(&run);
+    free(xv), free(labels);
+}
+
 
 /* Softmax attention (common/ad's ad_attention) as the device runs a replayed tape: K^T by
    gad_swap_last2, the batched gad_matmul, the scale as gad_mul by a float32 scalar, gad_softmax,
@@ -1355,6 +1565,20 @@ int main(int argc, char **argv) {
         case_unary(gr, ar, op, 2, (int[]){7, 33});
         case_unary(gr, ar, op, 2, (int[]){65, 129});
     }
+    for (int op = OP_EXP; op <= OP_SQRT; op++) {
+        case_unary(gr, ar, op, 1, (int[]){1});
+        case_unary(gr, ar, op, 2, (int[]){7, 33});
+        case_unary(gr, ar, op, 2, (int[]){65, 129});
+    }
+    /* sum / mean over one axis: (shape, axis, keepdim, mean) */
+    case_sum_axis(gr, ar, 2, (int[]){1, 1}, (AxisCfg){0, 0, 0});
+    case_sum_axis(gr, ar, 2, (int[]){7, 33}, (AxisCfg){1, 0, 0});
+    case_sum_axis(gr, ar, 2, (int[]){7, 33}, (AxisCfg){0, 1, 1});
+    case_sum_axis(gr, ar, 3, (int[]){3, 65, 7}, (AxisCfg){1, 1, 0});
+    case_sum_axis(gr, ar, 3, (int[]){5, 2, 129}, (AxisCfg){2, 0, 1});
+    case_sum_axis(gr, ar, 4, (int[]){2, 3, 5, 7}, (AxisCfg){1, 1, 1});
+    case_detach(gr, ar, 1, (int[]){1});
+    case_detach(gr, ar, 2, (int[]){65, 33});
     static const int RD[][2] = {{1, 1}, {1, 7}, {8, 8}, {5, 13}, {129, 33}, {17, 241}};
     for (int op = OP_SUM; op <= OP_MSE; op++)
         for (size_t i = 0; i < sizeof RD / sizeof RD[0]; i++) case_reduce(gr, ar, op, RD[i][0], RD[i][1]);
@@ -1408,6 +1632,13 @@ int main(int argc, char **argv) {
     case_softmax(gr, ar, 7, 33, 3);
     case_softmax(gr, ar, 65, 10, 8);
     case_softmax(gr, ar, 3, 129, 1);
+    /* log_softmax and cross_entropy: rows, cols, input spread */
+    for (int ce = 0; ce <= 1; ce++) {
+        case_log_softmax(gr, ar, 1, 1, 1, ce);
+        case_log_softmax(gr, ar, 7, 33, 3, ce);
+        case_log_softmax(gr, ar, 65, 10, 8, ce);
+        case_log_softmax(gr, ar, 129, 2, 4, ce);
+    }
     /* attention: (B, Tq, Tk, d, dv) */
     case_attention(gr, ar, 1, 1, 1, 1, 1);
     case_attention(gr, ar, 2, 7, 5, 3, 4);

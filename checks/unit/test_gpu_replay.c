@@ -10,9 +10,14 @@
       paths; the family's train_step recorded on the CPU (normal) and in deferred mode replayed
       on the device.
    3. gm_train with and without a context for both families: the device runs every step.
-   4. A family with an op that has no device kernel (the VAE's ad_exp) falls back to the CPU
-      cleanly: gm_train_device names the op, and gm_train's result is bit-identical to a run
-      without a context.
+   4. A family with an op that has no device kernel (a test family's ad_sin) falls back to the
+      CPU cleanly: gm_train_device names the op, and gm_train's result is bit-identical to a run
+      without a context; WGAN-GP (reads its detached generated batch to build the interpolates)
+      is refused as not deferrable.
+   (2) and (3) run for the Tiny U-Net, flow matching, and since the exp/log/softplus/sqrt
+   kernels, the axis sums, log-softmax and cross-entropy and a deferrable ad_detach, also L42's
+   VAE, RealNVP, vanilla GAN (the discriminator's step, with the generated batch detached), the
+   MLP DDPM and MADE.
 
    The tolerance of (2), from the precision model (gpu_precision.h), to first order. Every
    float32 op on the tape has a rounding bound delta_j per output element given exact inputs:
@@ -40,7 +45,12 @@
 #include "common/check.h"
 #include "common/cli.h"
 #include "common/genmodel.h"
+#include "common/diffusion_schedule.h"
+#include "common/gm_ar.h"
+#include "common/gm_diffusion.h"
 #include "common/gm_fm.h"
+#include "common/gm_gan.h"
+#include "common/gm_realnvp.h"
 #include "common/gm_vae.h"
 #include "common/nn.h"
 #include "common/rng.h"
@@ -131,21 +141,26 @@ static void test_deferred(uint64_t seed) {
     check_same_tape("common.gpu.replay.deferred_tape_unet",
                     "Tiny U-Net d 8, 8x8, 2 classes, time bias per level, enc1 skip, attention",
                     unet_graph, &un);
-    /* reading a deferred value: the step is refused, naming the op */
+    /* reading a deferred value: the step is refused, naming the op. ad_detach itself is
+       deferrable (a no-gradient identity the replay maps to gad_detach); reading the detached
+       value is not */
     AdArena *ar = ad_arena_new(1 << 16);
     ad_arena_set_deferred(ar, 1);
     AdTensor *h = ad_tanh(ar, mlp.layers[0].bias);
-    const AdTensor *detached = ad_detach(ar, ad_silu(ar, h));
-    (void)detached;
+    AdTensor *detached = ad_detach(ar, ad_silu(ar, h));
+    const int detach_ok = ad_arena_not_deferrable(ar) == NULL && detached->deferred &&
+                          detached->in[0] && !strcmp(detached->in[0]->op, "ad_silu");
+    (void)ad_f32(detached);
     char why[200];
     snprintf(why, sizeof why, "%s", ad_arena_not_deferrable(ar) ? ad_arena_not_deferrable(ar) : "(none)");
-    const int named = strstr(why, "ad_detach") && strstr(why, "ad_silu");
+    const int named = detach_ok && strstr(why, "ad_f32") && strstr(why, "detach");
     ad_arena_reset(ar);
     const int cleared = ad_arena_not_deferrable(ar) == NULL;
     (void)ad_item(ad_sum(ar, h = ad_tanh(ar, mlp.layers[0].bias)));
     const char *why2 = ad_arena_not_deferrable(ar);
     check_true("common.gpu.replay.not_deferrable", named && cleared && why2 && strstr(why2, "ad_sum"),
-               "reading a deferred value refuses the step and names the op: \"%s\"; after a reset "
+               "ad_detach of a deferred value stays deferrable (its source kept); reading the "
+               "detached value refuses the step and names the op: \"%s\"; after a reset "
                "the step is clean again; ad_item of a deferred loss: \"%s\"", why,
                why2 ? why2 : "(none)");
     ad_arena_free(ar);
@@ -249,6 +264,28 @@ static int op_delta(const AdTensor *y, double *delta) {
     } else if (!strcmp(op, "ad_sigmoid")) {
         for (long i = 0; i < y->size; i++)
             delta[i] = gp_div(gp_exact(1), gp_add(gp_exact(1), gp_exp(gp_exact(-ad_get(x, i))))).e;
+    } else if (!strcmp(op, "ad_exp") || !strcmp(op, "ad_log") || !strcmp(op, "ad_sqrt") ||
+               !strcmp(op, "ad_softplus")) {
+        /* the kernel's formulas (ad_unary.comp) with the Vulkan ulp table */
+        for (long i = 0; i < y->size; i++) {
+            const double v = ad_get(x, i);
+            const GpErr e = !strcmp(op, "ad_exp") ? gp_exp(gp_exact(v))
+                          : !strcmp(op, "ad_log") ? gp_log(gp_exact(v))
+                          : !strcmp(op, "ad_sqrt") ? gp_sqrt(gp_exact(v))
+                          : gp_add(gp_exact(fmax(v, 0)), gp_log(gp_add(gp_exact(1), gp_exp(gp_exact(-fabs(v))))));
+            delta[i] = e.e;
+        }
+    } else if (!strcmp(op, "ad_sum_axis") || !strcmp(op, "ad_mean_axis")) {
+        /* (outer, n, inner): a product with ones, gamma_n sum|x|, then the rounded 1/n (mean) */
+        const long outer = y->iparam[0], len = y->iparam[1], inner = y->iparam[2];
+        const int mean = !strcmp(op, "ad_mean_axis");
+        for (long o = 0; o < outer; o++)
+            for (long i = 0; i < inner; i++) {
+                double a = 0;
+                for (long j = 0; j < len; j++) a += fabs(ad_get(x, (o * len + j) * inner + i));
+                delta[o * inner + i] = gam((double)len) * a * (mean ? 1.0 / (double)len : 1.0) +
+                                       (mean ? gam(2) * fabs(ad_get(y, o * inner + i)) : 0.0);
+            }
     } else if (!strcmp(op, "ad_sum") || !strcmp(op, "ad_mean")) {
         double a = 0;
         for (long i = 0; i < x->size; i++) a += fabs(ad_get(x, i));
@@ -261,6 +298,26 @@ static int op_delta(const AdTensor *y, double *delta) {
         for (long i = 0; i < y->size; i++) delta[i] = 0;
     } else if (!strcmp(op, "ad_group_norm")) {
         gn_delta(y, delta);
+    } else if (!strcmp(op, "ad_log_softmax") || !strcmp(op, "ad_cross_entropy")) {
+        /* the kernel's row: t = x - max, log of the row sum of exp(t), y = t - log s; the
+           cross-entropy then sums the labelled entries (the tree), times the rounded 1/N */
+        const long cols = x->shape[x->ndim - 1], rows = x->size / cols;
+        const int ce = !strcmp(op, "ad_cross_entropy"), *lab = y->aux;
+        GpErr *e = xmalloc((size_t)cols * sizeof *e), *t = xmalloc((size_t)cols * sizeof *t);
+        double S = 0, A = 0;
+        for (long r = 0; r < rows; r++) {
+            double mx = -INFINITY;
+            for (long j = 0; j < cols; j++) mx = fmax(mx, ad_get(x, r * cols + j));
+            for (long j = 0; j < cols; j++) e[j] = gp_exp(t[j] = gp_sub(gp_exact(ad_get(x, r * cols + j)), gp_exact(mx)));
+            const GpErr ls = gp_log(sum_err(e, cols));
+            for (long j = 0; j < cols; j++) {
+                const GpErr yj = gp_sub(t[j], ls);
+                if (!ce) delta[r * cols + j] = yj.e;
+                else if (j == lab[r]) S += yj.e, A += fabs(yj.v) + yj.e;
+            }
+        }
+        if (ce) delta[0] = S / (double)rows + gam((double)tree_depth(rows)) * A / (double)rows + gam(2) * fabs(ad_get(y, 0));
+        free(e), free(t);
     } else if (!strcmp(op, "ad_softmax")) {
         /* one row per item: max, exp (3 + 2|x - max| ulp), the row sum, the division */
         const long cols = x->shape[x->ndim - 1], rows = x->size / cols;
@@ -357,6 +414,61 @@ static void fm_build(GenModel *m, uint64_t seed) {
 }
 
 static void vae_build(GenModel *m, uint64_t seed) { gm_vae_init(m, 4, 2, 1.0, 4, seed, 45); }
+
+static void realnvp_build(GenModel *m, uint64_t seed) {
+    Rng r;
+    rng_init(&r, seed, 57);
+    gm_realnvp_init(m, 2, 4, 16, &r);
+}
+
+static void gan_build(GenModel *m, uint64_t seed) {
+    Rng r;
+    rng_init(&r, seed, 59);
+    gm_gan_init(m, GM_GAN_VANILLA, 2, 2, 16, 0, 0.0, AD_F32, &r);
+}
+
+static void wgan_build(GenModel *m, uint64_t seed) {
+    Rng r;
+    rng_init(&r, seed, 61);
+    gm_gan_init(m, GM_GAN_WGAN_GP, 2, 2, 16, 0, 0.0, AD_F32, &r);
+}
+
+static void ddpm_build(GenModel *m, uint64_t seed) {
+    Rng r;
+    rng_init(&r, seed, 63);
+    DiffusionSchedule sc = diffusion_schedule_linear(50, 1e-4, 0.05);
+    gm_ddpm_init(m, 2, 32, &sc, &r);
+    diffusion_schedule_free(&sc);
+}
+
+/* A family with an op that has no device kernel (ad_sin): loss mean((sin(MLP(x)) - x)^2) */
+static AdTensor *sin_train_step(GenModel *m, int player, AdArena *a, const float *rows, int n, Rng *rng,
+                                GmLoss *terms) {
+    (void)player, (void)rng, (void)terms;
+    AdTensor *x = ad_from_array(a, AD_F32, 2, (int[]){n, 2}, rows);
+    return ad_mean(a, ad_square(a, ad_sub(a, ad_sin(a, nn_mlp_forward(a, m->self, x)), x)));
+}
+static void sin_destroy(GenModel *m) {
+    nn_mlp_free(m->self);
+    free(m->self);
+}
+static const GenModelVT SIN_VT = {.name = "sin-mlp", .family = GM_FAM_FLOW, .paradigm = GM_PAR_LIKELIHOOD,
+                                  .train_step = sin_train_step, .destroy = sin_destroy};
+static void sin_build(GenModel *m, uint64_t seed) {
+    NnMlp *mlp = xcalloc(1, sizeof *mlp);
+    Rng r;
+    rng_init(&r, seed, 69);
+    nn_mlp_init(mlp, 2, (int[]){2, 16, 2}, NN_ACT_TANH, AD_F32, &r);
+    gm_init(m, &SIN_VT, mlp, 2);
+    nn_mlp_params(mlp, "mlp", &m->player[0].params);
+    m->player[0].opt = optim_adam(1e-3, 0.9, 0.999, 1e-8, 0.0);
+}
+
+static void made_build(GenModel *m, uint64_t seed) {
+    Rng r;
+    rng_init(&r, seed, 65);
+    gm_made_model_init(m, 4, 2, 16, &r);
+}
 
 typedef struct {
     const char *name, *id;
@@ -521,20 +633,21 @@ static void test_fallback(GpuContext *g, long steps, uint64_t seed) {
     if (!g) {
         check_skip("common.gpu.replay.fallback_names_op", "no GPU context");
         check_skip("common.gpu.replay.fallback_same_as_cpu", "no GPU context");
+        check_skip("common.gpu.replay.wgan_not_deferrable", "no GPU context");
         return;
     }
     GenModel ma, mb, mc;
-    vae_build(&ma, seed), vae_build(&mb, seed), vae_build(&mc, seed);
-    float *data = make_data(4, 128, seed);
-    GmTrainConfig cfg = {.steps = steps, .batch = 32, .label = "vae", .gpu = g};
+    sin_build(&ma, seed), sin_build(&mb, seed), sin_build(&mc, seed);
+    float *data = make_data(2, 128, seed);
+    GmTrainConfig cfg = {.steps = steps, .batch = 32, .label = "sin-mlp", .gpu = g};
     char why[320] = "";
     GmTrainResult r0 = {.bad_step = -1};
     Rng ra;
     rng_init(&ra, seed, 55);
     const int rc = gm_train_device(&ma, data, 128, &cfg, &ra, &r0, why, sizeof why);
-    check_true("common.gpu.replay.fallback_names_op", rc == -1 && strstr(why, "ad_exp") != NULL,
-               "the VAE's graph has ad_exp, which has no device kernel: gm_train_device refuses "
-               "with \"%s\"", why);
+    check_true("common.gpu.replay.fallback_names_op", rc == -1 && strstr(why, "ad_sin") != NULL,
+               "a test family whose loss has ad_sin, which has no device kernel: gm_train_device "
+               "refuses with \"%s\"", why);
     Rng rb, rcpu;
     rng_init(&rb, seed, 55), rng_init(&rcpu, seed, 55);
     const GmTrainResult resb = gm_train(&mb, data, 128, &cfg, &rb);
@@ -544,6 +657,22 @@ static void test_fallback(GpuContext *g, long steps, uint64_t seed) {
     check_true("common.gpu.replay.fallback_same_as_cpu", !resb.on_device && d == 0,
                "gm_train with the context falls back to the CPU from the unchanged start: "
                "parameters bit-identical to a run without it (max difference %.3g)", d);
+    /* WGAN-GP reads its generated batch (ad_detach, then ad_f32) to build the interpolates on
+       the CPU: the step is not deferrable, and gm_train_device says so */
+    GenModel mw;
+    wgan_build(&mw, seed);
+    float *d2 = make_data(2, 128, seed);
+    GmTrainResult rw = {.bad_step = -1};
+    char why2[320] = "";
+    rng_init(&ra, seed, 67);
+    cfg.label = "wgan-gp";
+    cfg.gpu = g;
+    const int rc2 = gm_train_device(&mw, d2, 128, &cfg, &ra, &rw, why2, sizeof why2);
+    check_true("common.gpu.replay.wgan_not_deferrable", rc2 == -1 && strstr(why2, "not deferrable") != NULL,
+               "WGAN-GP's critic step reads a recorded value while building: gm_train_device "
+               "refuses with \"%s\"", why2);
+    free(d2);
+    gm_free(&mw);
     free(data);
     gm_free(&ma), gm_free(&mb), gm_free(&mc);
 }
@@ -559,6 +688,16 @@ int main(int argc, char **argv) {
     const Family fm = {"flow matching (L42, MLP 3-32-32-2)", "fm", fm_build, 64, 0.0, 0.0};
     test_family(g, &unet, steps, cli.seed);
     test_family(g, &fm, 3 * steps, cli.seed);
+    const Family vae = {"VAE (L42, 4-D data, d_z 2, K 4)", "vae", vae_build, 32, 0.0, 0.0};
+    const Family nvp = {"RealNVP (L42, 4 coupling layers, hidden 16)", "realnvp", realnvp_build, 32, 0.0, 0.0};
+    const Family gan = {"vanilla GAN (L42, two players, hidden 16)", "gan", gan_build, 32, 0.0, 0.0};
+    const Family ddpm = {"DDPM (L42, MLP 2-32, T 50)", "ddpm", ddpm_build, 64, 1.0, 0.0};
+    test_family(g, &vae, 3 * steps, cli.seed);
+    test_family(g, &nvp, 3 * steps, cli.seed);
+    test_family(g, &gan, 3 * steps, cli.seed);
+    test_family(g, &ddpm, 3 * steps, cli.seed);
+    const Family made = {"MADE (L42 autoregressive, 4 binary pixels, hidden 16)", "made", made_build, 32, 0.0, 0.0};
+    test_family(g, &made, 3 * steps, cli.seed);
     test_fallback(g, 3, cli.seed);
     gpu_test_close(g, "common.gpu.replay_validation_clean");
     return check_end();
