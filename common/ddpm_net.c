@@ -247,8 +247,10 @@ void ddpm_recipe(Scale scale, DdpmNetConfig *net, DdpmTrainConfig *train) {
     TinyUNetConfig u = tiny_unet_config_lecture();
     u.time_per_level = 1;
     u.enc1_skip = 1;
-    /* mid_attention stays off: at the default scale's 1000 steps it cost 60 % more time and did
-       not change the samples visibly (the run is too short for global shape either way) */
+    /* every scale uses the two-level net (full: the lecture's own layout). The deep layout of
+       tiny_unet.h (program 20's --layout deep) gives more digit-like shapes at the default budget
+       but over-inks a fifth to a third of its samples (blobs), which fails program 21's ink
+       checks; see the README of lecture 36, part 2, "configurations tried" */
     *net = (DdpmNetConfig){.net = u, .schedule = DDPM_SCHED_COSINE, .T = 1000, .beta_clip = 0.999};
     *train = (DdpmTrainConfig){.lr = 1e-3, .clip_norm = 1.0, .ema_decay = 0.999, .seed = 20,
                                .label = "tiny DDPM", .check_id = NULL};
@@ -265,6 +267,7 @@ void ddpm_recipe(Scale scale, DdpmNetConfig *net, DdpmTrainConfig *train) {
         net->net.d_model = 16;
         net->net.t_emb = 64;
         net->net.t_hidden = 128;
+
         train->steps = 1000;
         train->batch = 64;
         train->lr = 2e-3;
@@ -330,8 +333,9 @@ void ddpm_data_free(DdpmData *d) {
 /* ---------------------------------------------------------------------------------------- */
 /* Files */
 
-#define META_LEN 20
-#define META_VERSION 1
+#define META_LEN 24
+#define META_VERSION 2 /* 2: + the deep layout's switches (m[18..20]); 1 (20 entries) is refused */
+#define META_LEN_V1 20
 
 static void meta_pack(const DdpmNet *net, double *m) {
     const TinyUNetConfig *u = &net->cfg.net;
@@ -348,6 +352,7 @@ static void meta_pack(const DdpmNet *net, double *m) {
     size_t len = strlen(net->data);
     memcpy(name, net->data, len < sizeof name - 1 ? len : sizeof name - 1);
     memcpy(&m[16], name, 16);
+    m[18] = u->deep, m[19] = u->mult1, m[20] = u->mult2;
 }
 
 static int meta_unpack(const double *m, DdpmNet *out, char *err, size_t errlen) {
@@ -355,22 +360,25 @@ static int meta_unpack(const double *m, DdpmNet *out, char *err, size_t errlen) 
         snprintf(err, errlen, "meta.config version %g, this code reads %d", m[0], META_VERSION);
         return -1;
     }
-    for (int i = 1; i <= 15; i++)
-        if (i != 10 && !(m[i] >= 0 && m[i] <= 1e9 && m[i] == floor(m[i]))) {
+    for (int i = 1; i <= 20; i++)
+        if (i != 10 && i != 16 && i != 17 && !(m[i] >= 0 && m[i] <= 1e9 && m[i] == floor(m[i]))) {
             snprintf(err, errlen, "meta.config entry %d is %g, not a small integer", i, m[i]);
             return -1;
         }
     TinyUNetConfig u = {.d_model = (int)m[1], .t_emb = (int)m[2], .t_hidden = (int)m[14], .groups = (int)m[3],
                         .image_size = (int)m[4], .n_classes = (int)m[5],
                         .time_per_level = (int)m[6], .enc1_skip = (int)m[7],
-                        .mid_attention = (int)m[15], .dtype = AD_F32};
+                        .mid_attention = (int)m[15], .deep = (int)m[18], .mult1 = (int)m[19],
+                        .mult2 = (int)m[20], .dtype = AD_F32};
     int ok = u.d_model >= 1 && u.d_model <= 1024 && u.t_emb >= 4 && u.t_emb % 2 == 0 &&
              u.t_emb <= 4096 && u.groups >= 1 && u.d_model % u.groups == 0 &&
              u.image_size >= 4 && u.image_size <= 1024 && u.image_size % 2 == 0 &&
              u.n_classes <= 100000 && (m[6] == 0 || m[6] == 1) && (m[7] == 0 || m[7] == 1) &&
              u.t_hidden >= 1 && u.t_hidden <= 8192 && (m[15] == 0 || m[15] == 1) &&
              (u.time_per_level || u.t_hidden >= u.d_model) && m[8] <= 2 && m[9] >= 2 &&
-             m[9] <= 100000 && m[10] < 1 && m[11] >= 0 && m[11] <= 2 && m[13] >= 0;
+             m[9] <= 100000 && m[10] < 1 && m[11] >= 0 && m[11] <= 2 && m[13] >= 0 &&
+             (m[18] == 0 || m[18] == 1) && m[19] <= 64 && m[20] <= 64 &&
+             (!u.deep || (u.time_per_level && u.enc1_skip && u.image_size % 4 == 0));
     if (!ok) {
         snprintf(err, errlen, "meta.config holds an invalid configuration");
         return -1;
@@ -426,8 +434,15 @@ static int read_meta(const char *path, double *m, char *err, size_t errlen) {
             const unsigned char *b = hdr + (i == 0 ? 24 : 24 + 4 + 11 + 4 * (i - 1));
             u[i] = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
         }
-        ok = u[0] == 11 && memcmp(hdr + 28, want, 11) == 0 && u[1] == 1 && u[2] == 1 &&
-             u[3] == META_LEN;
+        ok = u[0] == 11 && memcmp(hdr + 28, want, 11) == 0 && u[1] == 1 && u[2] == 1;
+        if (ok && u[3] == META_LEN_V1) {
+            fclose(f);
+            snprintf(err, errlen, "%s: a DDPM net of the old format (meta.config version 1, before "
+                     "the deep layout); this code reads version %d: retrain it with program 20",
+                     path, META_VERSION);
+            return -1;
+        }
+        ok = ok && u[3] == META_LEN;
     }
     unsigned char vals[META_LEN * 8];
     ok = ok && fread(vals, 1, sizeof vals, f) == sizeof vals;

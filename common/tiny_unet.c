@@ -9,7 +9,7 @@
 TinyUNetConfig tiny_unet_config_lecture(void) {
     return (TinyUNetConfig){.d_model = 64, .t_emb = 128, .t_hidden = 256, .groups = 8, .image_size = 28,
                             .n_classes = 0, .time_per_level = 0, .enc1_skip = 0, .mid_attention = 0,
-                            .dtype = AD_F32};
+                            .deep = 0, .mult1 = 0, .mult2 = 0, .dtype = AD_F32};
 }
 
 long tiny_unet_hidden(const TinyUNetConfig *c) { return c->t_hidden > 0 ? c->t_hidden : 2L * c->t_emb; }
@@ -23,9 +23,47 @@ static void validate(const TinyUNetConfig *c) {
     if (c->image_size < 4 || c->image_size % 2 != 0)
         die("tiny_unet: image_size %d must be even and >= 4", c->image_size);
     if (c->n_classes < 0) die("tiny_unet: n_classes %d < 0", c->n_classes);
+    if (c->deep && (!c->time_per_level || !c->enc1_skip || c->image_size % 4 != 0 || c->mult1 < 0 ||
+                    c->mult2 < 0))
+        die("tiny_unet: the deep layout needs time_per_level = enc1_skip = 1, image_size %d "
+            "divisible by 4 and mult1, mult2 >= 0", c->image_size);
     if (!c->time_per_level && tiny_unet_hidden(c) < c->d_model)
         die("tiny_unet: the lecture's time bias needs t_hidden (%ld) >= d_model (%d)",
             tiny_unet_hidden(c), c->d_model);
+}
+
+/* Channels of the deep layout's three levels. */
+static void deep_channels(const TinyUNetConfig *c, long ch[3]) {
+    ch[0] = c->d_model;
+    ch[1] = (long)(c->mult1 > 0 ? c->mult1 : 2) * c->d_model;
+    ch[2] = (long)(c->mult2 > 0 ? c->mult2 : 2) * c->d_model;
+}
+
+/* The seven residual blocks of the deep layout: input and output channels, level (0..2). */
+static const char *const RB_NAME[7] = {"down0", "down1", "down2", "mid", "up2", "up1", "up0"};
+static void deep_blocks(const TinyUNetConfig *c, long in[7], long out[7], int level[7]) {
+    long ch[3];
+    deep_channels(c, ch);
+    const long i_[7] = {ch[0], ch[0], ch[1], ch[2], 2 * ch[2], ch[2] + ch[1], ch[1] + ch[0]};
+    const long o_[7] = {ch[0], ch[1], ch[2], ch[2], ch[2], ch[1], ch[0]};
+    const int l_[7] = {0, 1, 2, 2, 2, 1, 0};
+    for (int b = 0; b < 7; b++) in[b] = i_[b], out[b] = o_[b], level[b] = l_[b];
+}
+
+static void deep_init(TinyUNet *m, Rng *rng) {
+    const TinyUNetConfig *c = &m->cfg;
+    const int e2 = (int)tiny_unet_hidden(c), g = c->groups, d = c->d_model;
+    long in[7], out[7], ch[3];
+    int lev[7];
+    deep_blocks(c, in, out, lev);
+    deep_channels(c, ch);
+    nn_conv2d_init(&m->enc1, 1, d, 3, 1, 1, 1, c->dtype, NN_INIT_HE_UNIFORM, rng);
+    for (int b = 0; b < 7; b++)
+        nn_resblock_init(&m->rb[b], (int)in[b], (int)out[b], e2, g, 1, c->dtype, rng);
+    if (c->mid_attention) nn_attn_block_init(&m->attn, (int)ch[2], g, 0, c->dtype, rng);
+    nn_group_norm_init(&m->gnd, g, d, c->dtype);
+    nn_conv2d_init(&m->out, d, 1, 3, 1, 1, 1, c->dtype, NN_INIT_ZEROS, rng);
+    nn_init_uniform(m->out.weight, sqrt(3.0 / (9.0 * d)), rng);
 }
 
 static int out_in_channels(const TinyUNetConfig *c) {
@@ -43,6 +81,10 @@ void tiny_unet_init(TinyUNet *m, const TinyUNetConfig *cfg, Rng *rng) {
     if (cfg->n_classes > 0) {
         m->label_table = ad_param_new(dt, 2, (int[]){cfg->n_classes + 1, e2});
         nn_init_normal(m->label_table, 1.0 / sqrt((double)e2), rng);
+    }
+    if (cfg->deep) {
+        deep_init(m, rng);
+        return;
     }
     nn_conv2d_init(&m->enc1, 1, d, 3, 1, 1, 1, dt, NN_INIT_HE_UNIFORM, rng);
     nn_conv2d_init(&m->enc2, d, 2 * d, 3, 2, 1, 1, dt, NN_INIT_HE_UNIFORM, rng);
@@ -71,6 +113,15 @@ void tiny_unet_free(TinyUNet *m) {
     nn_linear_free(&m->time0);
     nn_linear_free(&m->time1);
     ad_tensor_free(m->label_table);
+    if (m->cfg.deep) {
+        nn_conv2d_free(&m->enc1);
+        for (int b = 0; b < 7; b++) nn_resblock_free(&m->rb[b]);
+        if (m->cfg.mid_attention) nn_attn_block_free(&m->attn);
+        nn_group_norm_free(&m->gnd);
+        nn_conv2d_free(&m->out);
+        memset(m, 0, sizeof *m);
+        return;
+    }
     nn_conv2d_free(&m->enc1);
     nn_conv2d_free(&m->enc2);
     nn_conv2d_free(&m->mid);
@@ -93,6 +144,14 @@ void tiny_unet_params(const TinyUNet *m, NnParams *p) {
     nn_linear_params(&m->time0, "time.0", p);
     nn_linear_params(&m->time1, "time.1", p);
     if (m->label_table) nn_params_add(p, "label", "table", m->label_table);
+    if (m->cfg.deep) {
+        nn_conv2d_params(&m->enc1, "conv_in", p);
+        for (int b = 0; b < 7; b++) nn_resblock_params(&m->rb[b], RB_NAME[b], p);
+        if (m->cfg.mid_attention) nn_attn_block_params(&m->attn, "mid.attn", p);
+        nn_group_norm_params(&m->gnd, "out.gn", p);
+        nn_conv2d_params(&m->out, "out", p);
+        return;
+    }
     nn_conv2d_params(&m->enc1, "enc1", p);
     nn_group_norm_params(&m->gn1, "enc1.gn", p);
     nn_conv2d_params(&m->enc2, "enc2", p);
@@ -147,6 +206,38 @@ static AdTensor *as_channel_bias(AdArena *a, AdTensor *b) {
     return ad_reshape(a, b, 4, (int[]){b->shape[0], b->shape[1], 1, 1});
 }
 
+static AdTensor *cat2(AdArena *a, AdTensor *u, AdTensor *v) {
+    AdTensor *uv[2] = {u, v};
+    return ad_concat(a, uv, 2, 1);
+}
+
+/* The deep layout (header table): three levels, residual blocks, skips at every level. */
+static AdTensor *deep_forward(AdArena *a, const TinyUNet *m, AdTensor *x, AdTensor *tau,
+                              TinyUNetTrace *tr) {
+    //: $\mathrm{SiLU}(\tau)$, the time input of every residual block, [eq:common.tiny_unet.resblock]
+    AdTensor *st = ad_silu(a, tau);
+    AdTensor *h = nn_conv2d_forward(a, &m->enc1, x);
+    //: $s_0 = \mathrm{Res}_{\text{down0}}(\mathrm{conv}(x))$ at $H$
+    AdTensor *s0 = nn_resblock_forward(a, &m->rb[0], h, st);
+    //: $s_1 = \mathrm{Res}_{\text{down1}}(\mathrm{pool}(s_0))$ at $H/2$
+    AdTensor *s1 = nn_resblock_forward(a, &m->rb[1], ad_avg_pool2d(a, s0, 2), st);
+    //: $s_2 = \mathrm{Res}_{\text{down2}}(\mathrm{pool}(s_1))$ at $H/4$
+    AdTensor *s2 = nn_resblock_forward(a, &m->rb[2], ad_avg_pool2d(a, s1, 2), st);
+    h = nn_resblock_forward(a, &m->rb[3], s2, st);
+    //: self-attention over the $(H/4)^2$ positions
+    if (m->cfg.mid_attention) h = nn_attn_block_forward(a, &m->attn, h);
+    AdTensor *mid = h;
+    //: up path: $\mathrm{Res}([h, s_\ell])$, nearest ×2 between levels
+    h = nn_resblock_forward(a, &m->rb[4], cat2(a, h, s2), st);
+    h = nn_resblock_forward(a, &m->rb[5], cat2(a, ad_upsample_nearest2d(a, h, 2), s1), st);
+    h = nn_resblock_forward(a, &m->rb[6], cat2(a, ad_upsample_nearest2d(a, h, 2), s0), st);
+    AdTensor *dec = h;
+    //: $\hat\epsilon = \mathrm{conv}(\mathrm{SiLU}(\mathrm{GN}(h)))$
+    AdTensor *out = nn_conv2d_forward(a, &m->out, ad_silu(a, nn_group_norm_forward(a, &m->gnd, h)));
+    if (tr) *tr = (TinyUNetTrace){tau, s0, s1, mid, NULL, dec, out, NULL, NULL};
+    return out;
+}
+
 static AdTensor *forward_impl(AdArena *a, const TinyUNet *m, AdTensor *x, const int *t,
                               const int *y, TinyUNetTrace *tr) {
     const TinyUNetConfig *c = &m->cfg;
@@ -172,6 +263,7 @@ static AdTensor *forward_impl(AdArena *a, const TinyUNet *m, AdTensor *x, const 
         tau = ad_add(a, tau, ad_embedding(a, m->label_table, lab, n));
         free(lab);
     }
+    if (c->deep) return deep_forward(a, m, x, tau, tr);
     AdTensor *bias[4] = {0};
     if (c->time_per_level) {
         AdTensor *st = ad_silu(a, tau);
@@ -235,6 +327,15 @@ AdTensor *tiny_unet_forward_nograd(AdArena *arena, const TinyUNet *m, AdTensor *
     v.dec_b = det(arena, v.dec_b);
     if (v.cfg.time_per_level)
         for (int l = 0; l < 4; l++) det_linear(arena, &v.tproj[l]);
+    for (int b = 0; v.cfg.deep && b < 7; b++) {
+        NnResBlock *r = &v.rb[b];
+        det_gn(arena, &r->norm1);
+        det_gn(arena, &r->norm2);
+        det_conv(arena, &r->conv1);
+        det_conv(arena, &r->conv2);
+        det_linear(arena, &r->temb_proj);
+        if (r->has_skip_conv) det_conv(arena, &r->skip);
+    }
     if (v.cfg.mid_attention) {
         det_gn(arena, &v.attn.norm);
         det_linear(arena, &v.attn.q);
@@ -245,7 +346,46 @@ AdTensor *tiny_unet_forward_nograd(AdArena *arena, const TinyUNet *m, AdTensor *
     return forward_impl(arena, &v, x, t, y, NULL);
 }
 
+/* A residual block's parameters R(i, o) and multiply-adds at P positions (header). */
+static long rb_params(long i, long o, long m) {
+    return 2 * i + 9 * i * o + o + m * o + o + 2 * o + 9 * o * o + o + (i != o ? i * o + o : 0);
+}
+static long rb_macs(long i, long o, long m, long P) {
+    return 9 * i * o * P + 9 * o * o * P + (i != o ? i * o * P : 0) + m * o;
+}
+
+static long deep_param_count(const TinyUNetConfig *c) {
+    const long e = c->t_emb, e2 = tiny_unet_hidden(c);
+    long in[7], out[7], ch[3];
+    int lev[7];
+    deep_blocks(c, in, out, lev);
+    deep_channels(c, ch);
+    //: [eq:common.tiny_unet.params_deep]
+    long p = (e * e2 + e2) + (e2 * e2 + e2) + 10 * ch[0] + 2 * ch[0] + 9 * ch[0] + 1;
+    for (int b = 0; b < 7; b++) p += rb_params(in[b], out[b], e2);
+    if (c->mid_attention) p += 4 * ch[2] * ch[2] + 5 * ch[2];
+    if (c->n_classes > 0) p += (long)(c->n_classes + 1) * e2;
+    return p;
+}
+
+static long deep_macs(const TinyUNetConfig *c) {
+    const long e = c->t_emb, e2 = tiny_unet_hidden(c), H = c->image_size;
+    long in[7], out[7], ch[3];
+    int lev[7];
+    deep_blocks(c, in, out, lev);
+    deep_channels(c, ch);
+    long macs = e * e2 + e2 * e2 + 2 * 9 * ch[0] * H * H; /* time MLP, conv_in, out */
+    for (int b = 0; b < 7; b++) {
+        const long side = H >> lev[b];
+        macs += rb_macs(in[b], out[b], e2, side * side);
+    }
+    const long P = (H / 4) * (H / 4);
+    if (c->mid_attention) macs += 4 * P * ch[2] * ch[2] + 2 * P * P * ch[2];
+    return macs;
+}
+
 long tiny_unet_param_count(const TinyUNetConfig *c) {
+    if (c->deep) return deep_param_count(c);
     const long d = c->d_model, e = c->t_emb, e2 = tiny_unet_hidden(c), dout = out_in_channels(c);
     //: [eq:common.tiny_unet.params]
     long p = (e * e2 + e2) + (e2 * e2 + e2) + (9 * d + d) + (18 * d * d + 2 * d) +
@@ -257,6 +397,7 @@ long tiny_unet_param_count(const TinyUNetConfig *c) {
 }
 
 long tiny_unet_macs(const TinyUNetConfig *c) {
+    if (c->deep) return deep_macs(c);
     const long d = c->d_model, e = c->t_emb, e2 = tiny_unet_hidden(c), H = c->image_size, h = H / 2;
     const long dout = out_in_channels(c);
     long macs = 9 * d * H * H            /* enc1 */

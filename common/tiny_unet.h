@@ -46,6 +46,36 @@ even puts the 64 values on the wrong axis; the intent, a per-channel bias, is wh
 - `n_classes` $= k > 0$: a label embedding of $k+1$ rows of width $m$ (row $k$ = the null
   label, for classifier-free guidance) summed into $\tau$.
 
+**The deep layout (`deep = 1`), a fix beyond the lecture.** The lecture's net has two
+resolutions and plain Conv-SiLU-GN blocks. At the default scale ($d = 16$, about two CPU-minutes
+of training) it learns clean pen strokes but no digit shapes (program 20's README notes): the
+receptive field at $H/2$ is too small for a whole digit and there is no residual path. The deep
+layout is the smallest DDPM-style U-Net (Ho et al. 2020) with three resolutions
+$H \to H/2 \to H/4$ (28 → 14 → 7) and back, channels $C_0 = d$, $C_1 = \mu_1 d$,
+$C_2 = \mu_2 d$ (`mult1`, `mult2`), one residual block per level on each path and a skip at
+every level:
+
+| block | op | output |
+|---|---|---|
+| `conv_in` (`enc1`) | Conv 3×3 $1\to C_0$ | $C_0\times H\times H$ |
+| `down0` | Res($C_0\to C_0$) = $s_0$, then 2×2 average pool | $C_0\times\frac H2\times\frac H2$ |
+| `down1` | Res($C_0\to C_1$) = $s_1$, then 2×2 average pool | $C_1\times\frac H4\times\frac H4$ |
+| `down2` | Res($C_1\to C_2$) = $s_2$ | $C_2\times\frac H4\times\frac H4$ |
+| `mid` | Res($C_2\to C_2$), then self-attention over the $(H/4)^2 = 49$ positions (`mid_attention`) | $C_2\times\frac H4\times\frac H4$ |
+| `up2` | Res($[h, s_2]$: $2C_2\to C_2$), nearest ×2 | $C_2\times\frac H2\times\frac H2$ |
+| `up1` | Res($[h, s_1]$: $C_2+C_1\to C_1$), nearest ×2 | $C_1\times H\times H$ |
+| `up0` | Res($[h, s_0]$: $C_1+C_0\to C_0$) | $C_0\times H\times H$ |
+| `out` | GroupNorm, SiLU, Conv 3×3 $C_0\to 1$ | $1\times H\times H$ |
+
+with the DDPM residual block of `nn.h` (`NnResBlock`),
+$$ \mathrm{Res}(x) = \mathrm{skip}(x) + \mathrm{Conv}\big(\mathrm{SiLU}(\mathrm{GN}(
+   \mathrm{Conv}(\mathrm{SiLU}(\mathrm{GN}(x))) + \mathrm{SiLU}(\tau)W + c))\big) $$ {#eq:common.tiny_unet.resblock}
+(skip = identity, or a 1×1 conv when the channel count changes; the second conv starts at
+zero, so each block starts as its skip path). The time MLP is the lecture's; every block gets its
+own time bias, so `time_per_level` and `enc1_skip` are part of the layout (both must be 1).
+A 3×3 conv at $H/4$ sees 4×4 pixels of the input per step, so the bottleneck's two convs
+already cover the whole digit, and the attention lets every position see every other one.
+
 **Size and cost.** Parameters (closed form, `tiny_unet_param_count`):
 $$ P = (e m + m) + (m^2 + m) + (9d + d) + (18d^2 + 2d) + (36d^2 + 2d) + (64d^2 + d) + (9 d_o + 1)
       + 2(d + 2d + 2d + d) $$ {#eq:common.tiny_unet.params}
@@ -57,6 +87,15 @@ $m = 4d$: 155,009 and 43,201). Multiply-adds per image of one forward pass
 (`tiny_unet_macs`): $9dH^2 + 18d^2(H/2)^2 + 36d^2(H/2)^2 + 64d^2 (H/2)^2 + 9d_oH^2 + e m + m^2$
 (+ $6dm$ for the projections, + $4PC^2 + 2P^2C$ with $P = (H/2)^2$ for the attention): 95,733,760
 for the lecture's network.
+
+Deep layout: with $R(i, o) = 2i + 9io + o + mo + o + 2o + 9o^2 + o + [i\ne o](io + o)$ (a residual
+block's parameters) and $C_0, C_1, C_2$ as above,
+$$ P_{\text{deep}} = (em + m) + (m^2 + m) + (9C_0 + C_0) + R(C_0,C_0) + R(C_0,C_1) + R(C_1,C_2) + R(C_2,C_2)
+   + R(2C_2, C_2) + R(C_2{+}C_1, C_1) + R(C_1{+}C_0, C_0) + 2C_0 + (9C_0 + 1) $$ {#eq:common.tiny_unet.params_deep}
+(+ $4C_2^2 + 5C_2$ with the attention, + $(k+1)m$ with labels), and a residual block at $P$
+positions costs $9ioP + 9o^2P + [i\ne o]\,ioP + mo$ multiply-adds; conv_in and out cost
+$9C_0H^2$ each, the attention $4PC_2^2 + 2P^2C_2$ at $P = (H/4)^2$. At $d = 16$, $\mu = (2, 4)$,
+$e = 64$, $m = 128$, with attention: see program 18 / the unit test for the numbers.
 */
 #ifndef COMMON_TINY_UNET_H
 #define COMMON_TINY_UNET_H
@@ -76,6 +115,9 @@ typedef struct {
     int time_per_level; /* 1: the fix (a time bias at every level); 0: the lecture (enc1 only) */
     int enc1_skip;      /* 1: the fix (out conv reads [dec1, enc1]); 0: the lecture */
     int mid_attention;  /* 1: self-attention at the bottleneck (the details block); 0: none */
+    int deep;           /* 1: the three-resolution residual layout (a fix beyond the lecture, see
+                           the header); needs time_per_level = enc1_skip = 1, H divisible by 4 */
+    int mult1, mult2;   /* deep only: channels of levels 1 and 2 are mult1*d, mult2*d (0: 2) */
     AdDtype dtype;
 } TinyUNetConfig;
 
@@ -91,6 +133,9 @@ typedef struct {
     AdTensor *dec_w, *dec_b;      /* (4d, d, 4, 4), (d) */
     NnLinear tproj[4];            /* enc1, enc2, mid, dec1: m -> C (time_per_level only) */
     NnAttnBlock attn;             /* at the bottleneck (mid_attention only) */
+    /* deep layout: enc1 is conv_in, out the output conv, gnd its GroupNorm; the residual blocks
+       down0, down1, down2, mid, up2, up1, up0 */
+    NnResBlock rb[7];
 } TinyUNet;
 
 /* Intermediate outputs of one forward pass (for shape and statistics checks); any may be

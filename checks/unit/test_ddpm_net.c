@@ -12,6 +12,7 @@
 #include "common/ddpm_net.h"
 #include "common/diffusion_sampler.h"
 #include "common/parallel.h"
+#include "common/rng.h"
 #include "common/util.h"
 
 #define SIDE 8
@@ -184,6 +185,65 @@ static void test_load_or_train(const Cli *cli) {
     ddpm_net_free(&b);
 }
 
+/* The deep layout's switches survive the file (and the weights bitwise); a file of the old
+   format (meta.config version 1, 20 entries) is refused with a message that says so. */
+static void test_deep_and_old_format(const Cli *cli) {
+    DdpmNetConfig nc = small_net(0);
+    nc.net.deep = 1, nc.net.time_per_level = 1, nc.net.enc1_skip = 1, nc.net.mid_attention = 1;
+    nc.net.mult1 = 2, nc.net.mult2 = 3;
+    DdpmNet net, back;
+    ddpm_net_init(&net, &nc, 5);
+    /* perturb every weight so that the zero-initialised convolutions are not trivially equal */
+    NnParams p;
+    nn_params_init(&p);
+    tiny_unet_params(&net.ema, &p);
+    Rng rng;
+    rng_init(&rng, 8, 0);
+    for (int i = 0; i < p.n; i++)
+        for (long j = 0; j < p.t[i]->size; j++) ad_set(p.t[i], j, ad_get(p.t[i], j) + 0.05 * rng_normal(&rng));
+    const char *path = cli_out_path(cli, "deep.bin");
+    char err[512];
+    int rc = ddpm_net_save(&net, &net.ema, path, err, sizeof err);
+    if (rc == 0) rc = ddpm_net_load(&back, path, err, sizeof err);
+    float x[2 * DIM], e1[2 * DIM], e2[2 * DIM];
+    for (int i = 0; i < 2 * DIM; i++) x[i] = (float)rng_normal(&rng);
+    int t[2] = {5, 900};
+    ddpm_net_eps(&net, x, t, NULL, 2, e1);
+    int same = rc == 0 && back.cfg.net.deep == 1 && back.cfg.net.mult1 == 2 && back.cfg.net.mult2 == 3 &&
+               back.cfg.net.mid_attention == 1;
+    if (rc == 0) {
+        ddpm_net_eps(&back, x, t, NULL, 2, e2);
+        same = same && memcmp(e1, e2, sizeof e1) == 0;
+        ddpm_net_free(&back);
+    }
+    check_true("unit.ddpm_net.deep_roundtrip", same,
+               "deep layout (mult 2/3, attention): save -> load restores the switches, eps bitwise%s%s",
+               rc ? ": " : "", rc ? err : "");
+    /* an old-format file: the same weights behind a version-1 meta.config of 20 entries */
+    AdTensor *meta = ad_param_new(AD_F64, 1, (int[]){20});
+    AdTensor *abar = ad_param_new(AD_F64, 1, (int[]){nc.T + 1});
+    double *m = ad_f64(meta);
+    m[0] = 1, m[1] = nc.net.d_model, m[2] = nc.net.t_emb, m[3] = nc.net.groups, m[4] = nc.net.image_size;
+    m[6] = 1, m[7] = 1, m[9] = nc.T, m[10] = nc.beta_clip, m[14] = nc.net.t_hidden;
+    memcpy(ad_f64(abar), net.sched.alpha_bar, (size_t)(nc.T + 1) * sizeof(double));
+    NnParams f;
+    nn_params_init(&f);
+    nn_params_add(&f, "meta", "config", meta);
+    nn_params_add(&f, "meta", "alpha_bar", abar);
+    for (int i = 0; i < p.n; i++) nn_params_add(&f, "", p.name[i], p.t[i]);
+    const char *old = cli_out_path(cli, "old.bin");
+    nn_params_save(old, &f, err, sizeof err);
+    err[0] = 0;
+    rc = ddpm_net_load(&back, old, err, sizeof err);
+    check_true("unit.ddpm_net.old_format", rc != 0 && strstr(err, "old format") != NULL,
+               "a version-1 file is refused with a message naming the old format: \"%s\"", err);
+    nn_params_free(&f);
+    nn_params_free(&p);
+    ad_tensor_free(meta);
+    ad_tensor_free(abar);
+    ddpm_net_free(&net);
+}
+
 int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
@@ -191,5 +251,6 @@ int main(int argc, char **argv) {
     test_train_save_load(&cli);
     test_threads();
     test_load_or_train(&cli);
+    test_deep_and_old_format(&cli);
     return check_end();
 }

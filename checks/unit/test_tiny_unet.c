@@ -187,6 +187,100 @@ static void test_embedding(void) {
     check_close("unit.tiny_unet.emb_norm", n2, 64, 1e-12, NULL, "||emb||^2 = d/2 (sin^2 + cos^2 = 1 per pair)");
 }
 
+/* The deep layout: closed forms against the tensors, MACs by a second route (summed over the
+   constructed weight tensors at their level's resolution), tape-free = taped bitwise, and a
+   finite-difference gradient check with attention and labels. */
+static TinyUNetConfig deep_cfg(int attn, int classes, int mult1, int mult2, AdDtype dt) {
+    return (TinyUNetConfig){.d_model = 4, .t_emb = 8, .t_hidden = 12, .groups = 2, .image_size = 8,
+                            .n_classes = classes, .time_per_level = 1, .enc1_skip = 1,
+                            .mid_attention = attn, .deep = 1, .mult1 = mult1, .mult2 = mult2, .dtype = dt};
+}
+
+static long macs_from_tensors(const NnParams *p, int H) {
+    long macs = 0, attn_c = 0;
+    for (int i = 0; i < p->n; i++) {
+        const AdTensor *t = p->t[i];
+        const char *nm = p->name[i];
+        if (strncmp(nm, "label", 5) == 0 || t->ndim < 2) continue;
+        long side = H;
+        if (!strncmp(nm, "down1", 5) || !strncmp(nm, "up1", 3)) side = H / 2;
+        if (!strncmp(nm, "down2", 5) || !strncmp(nm, "up2", 3) || !strncmp(nm, "mid", 3)) side = H / 4;
+        const long P = side * side;
+        if (t->ndim == 4) macs += t->size * P;         /* conv: o i k k weights, each used P times */
+        else if (!strncmp(nm, "mid.attn", 8)) macs += t->size * P, attn_c = t->shape[0];
+        else macs += t->size;                           /* time MLP and time projections, per image */
+    }
+    const long P = (H / 4) * (H / 4);
+    return macs + 2 * P * P * attn_c;                   /* Q K^T and A V */
+}
+
+static void test_deep(void) {
+    long worst = 0, worst_macs = 0;
+    const int mults[3][2] = {{0, 0}, {2, 4}, {1, 3}};
+    for (int v = 0; v < 12; v++) {
+        TinyUNetConfig c = deep_cfg(v & 1, (v >> 1) & 1 ? 3 : 0, mults[v / 4][0], mults[v / 4][1], AD_F32);
+        c.image_size = 12;
+        Rng rng;
+        rng_init(&rng, 1, 0);
+        TinyUNet m;
+        tiny_unet_init(&m, &c, &rng);
+        NnParams p;
+        nn_params_init(&p);
+        tiny_unet_params(&m, &p);
+        worst = fmax(worst, labs(nn_params_numel(&p) - tiny_unet_param_count(&c)));
+        worst_macs = fmax(worst_macs, labs(macs_from_tensors(&p, c.image_size) - tiny_unet_macs(&c)));
+        nn_params_free(&p);
+        tiny_unet_free(&m);
+    }
+    check_close("unit.tiny_unet.deep_params_formula", (double)worst, 0, 0, "common.tiny_unet.params_deep",
+                "deep layout: closed form = the constructed tensors' count, attention x labels x 3 channel plans");
+    check_close("unit.tiny_unet.deep_macs_formula", (double)worst_macs, 0, 0, NULL,
+                "deep layout: closed-form MACs = the sum over the constructed weight tensors x their resolution");
+    TinyUNetConfig def = {.d_model = 16, .t_emb = 64, .t_hidden = 128, .groups = 8, .image_size = 28,
+                          .time_per_level = 1, .enc1_skip = 1, .mid_attention = 1, .deep = 1,
+                          .mult1 = 2, .mult2 = 2, .dtype = AD_F32};
+    printf("deep layout, d 16, channels 16/32/32, e 64, m 128, attention at 7x7: %ld parameters, "
+           "%ld multiply-adds per image (lecture layout at d 64: 584,449 / 95,733,760)\n",
+           tiny_unet_param_count(&def), tiny_unet_macs(&def));
+    /* nograd bitwise and the gradient check, in double, all parameters perturbed (the second
+       convolution of each block starts at zero, which would hide the first one's gradient) */
+    for (int dt = 0; dt < 2; dt++) {
+        TinyUNetConfig c = deep_cfg(1, 3, 2, 2, dt ? AD_F64 : AD_F32);
+        Rng rng;
+        rng_init(&rng, 7, 0);
+        TinyUNet m;
+        tiny_unet_init(&m, &c, &rng);
+        NnParams p;
+        nn_params_init(&p);
+        tiny_unet_params(&m, &p);
+        for (int i = 0; i < p.n; i++)
+            for (long j = 0; j < p.t[i]->size; j++)
+                ad_set(p.t[i], j, ad_get(p.t[i], j) + 0.1 * rng_normal(&rng));
+        AdArena *a = ad_arena_new(1 << 20);
+        AdTensor *x;
+        double *r;
+        make_input(a, c.dtype, 2, 8, &rng, &x, &r);
+        const int t[2] = {3, 700}, y[2] = {1, 3};
+        Ctx ctx = {&m, x, t, y, r};
+        if (!dt) {
+            AdTensor *o1 = tiny_unet_forward(a, &m, x, t, y, NULL);
+            AdTensor *o2 = tiny_unet_forward_nograd(a, &m, x, t, y);
+            int same = memcmp(o1->data, o2->data, (size_t)o1->size * sizeof(float)) == 0 && !o2->requires_grad;
+            check_true("unit.tiny_unet.deep_nograd", same,
+                       "deep layout: forward without a tape is bitwise the taped forward");
+        } else {
+            double err = ad_gradcheck(loss_fn, p.t, p.n, &ctx, 1e-6);
+            check_le("unit.tiny_unet.deep_gradcheck", err, 1e-6, 0, NULL,
+                     "deep layout: finite differences vs tape, every element of all %d tensors "
+                     "(d 4, 8x8, f64, attention, 3 classes)", p.n);
+        }
+        free(r);
+        nn_params_free(&p);
+        ad_arena_free(a);
+        tiny_unet_free(&m);
+    }
+}
+
 int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
@@ -196,5 +290,6 @@ int main(int argc, char **argv) {
     test_dead_and_nograd();
     test_labels();
     test_gradcheck();
+    test_deep();
     return check_end();
 }
