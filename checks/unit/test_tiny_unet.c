@@ -261,7 +261,7 @@ static void test_deep(void) {
         double *r;
         make_input(a, c.dtype, 2, 8, &rng, &x, &r);
         const int t[2] = {3, 700}, y[2] = {1, 3};
-        Ctx ctx = {&m, x, t, y, r};
+        TinyUNetProbe ctx = {&m, x, t, y, r};
         if (!dt) {
             AdTensor *o1 = tiny_unet_forward(a, &m, x, t, y, NULL);
             AdTensor *o2 = tiny_unet_forward_nograd(a, &m, x, t, y);
@@ -269,7 +269,7 @@ static void test_deep(void) {
             check_true("unit.tiny_unet.deep_nograd", same,
                        "deep layout: forward without a tape is bitwise the taped forward");
         } else {
-            double err = ad_gradcheck(loss_fn, p.t, p.n, &ctx, 1e-6);
+            double err = ad_gradcheck(tiny_unet_probe_loss, p.t, p.n, &ctx, 1e-6);
             check_le("unit.tiny_unet.deep_gradcheck", err, 1e-6, 0, NULL,
                      "deep layout: finite differences vs tape, every element of all %d tensors "
                      "(d 4, 8x8, f64, attention, 3 classes)", p.n);
