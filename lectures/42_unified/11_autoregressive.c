@@ -238,14 +238,8 @@ static int section_train(const Cli *cli) {
 
     section_masks(cli, lev_test, n_test);
 
-    /* independent-pixel baseline */
-    double bits_ind = 0;
-    for (int d = 0; d < D; d++) {
-        double cnt[17];
-        for (int v = 0; v < V; v++) cnt[v] = 1.0;
-        for (int i = 0; i < n_fit; i++) cnt[lev[(size_t)i * D + d]] += 1.0;
-        for (int i = 0; i < n_test; i++) bits_ind += -log2(cnt[lev_test[(size_t)i * D + d]] / (n_fit + V)) / (D * n_test);
-    }
+    /* independent-pixel baseline: add-one smoothed categoricals per pixel (common/gm_ar, shared with 14) */
+    const double bits_ind = gm_ar_independent_bits(lev, n_fit, lev_test, n_test, D, V);
 
     GenModel gm;
     Rng init, trng, srng;
