@@ -1,4 +1,5 @@
-/* gen_metrics — see gen_metrics.h (L36 5.6: FID from features, Newton–Schulz, Inception Score). */
+/* gen_metrics — see gen_metrics.h (L36 5.6: FID from features, Newton–Schulz, Inception Score;
+   L36 5.7: k-NN precision and recall). */
 #include "common/gen_metrics.h"
 
 #include <math.h>
@@ -94,4 +95,97 @@ double inception_score(const double *probs, int n, int k, double eps) {
     free(py);
     //: $\mathrm{IS} = \exp(\overline{\mathrm{KL}})$
     return exp(kl_sum / n);
+}
+
+/* ---- k-NN precision and recall (eq. precision_recall) ---- */
+
+static double sqdist_full(const double *a, const double *b, int d) {
+    double s = 0;
+    for (int j = 0; j < d; j++) s += (a[j] - b[j]) * (a[j] - b[j]);
+    return s;
+}
+
+/* The same sum, abandoned once it exceeds bound (checked every 16 terms): returns the full sum
+   when it is <= bound, else some partial sum > bound. */
+static double sqdist_bounded(const double *a, const double *b, int d, double bound) {
+    double s = 0;
+    for (int j0 = 0; j0 < d; j0 += 16) {
+        const int j1 = j0 + 16 < d ? j0 + 16 : d;
+        for (int j = j0; j < j1; j++) s += (a[j] - b[j]) * (a[j] - b[j]);
+        if (s > bound) return s;
+    }
+    return s;
+}
+
+void knn_radii2_reference(const double *A, int n, int d, int k, double *r2) {
+    if (k < 1 || k >= n) die("knn_radii2_reference: need 1 <= k < n (k = %d, n = %d)", k, n);
+    double *dd = xmalloc((size_t)(n > 1 ? n : 1) * sizeof *dd);
+    for (int i = 0; i < n; i++) {
+        int m = 0;
+        for (int j = 0; j < n; j++)
+            if (j != i) dd[m++] = sqdist_full(A + (size_t)i * d, A + (size_t)j * d, d);
+        qsort(dd, (size_t)m, sizeof *dd, stats_cmp_double);
+        r2[i] = dd[k - 1];
+    }
+    free(dd);
+}
+
+void knn_radii2(const double *A, int n, int d, int k, double *r2) {
+    if (k < 1 || k >= n) die("knn_radii2: need 1 <= k < n (k = %d, n = %d)", k, n);
+#pragma omp parallel
+    {
+        double *best = xmalloc((size_t)k * sizeof *best); /* the k smallest so far, increasing */
+#pragma omp for schedule(dynamic, 16)
+        for (int i = 0; i < n; i++) {
+            int m = 0;
+            for (int j = 0; j < n; j++) {
+                if (j == i) continue;
+                const double bound = m == k ? best[k - 1] : INFINITY;
+                const double s = sqdist_bounded(A + (size_t)i * d, A + (size_t)j * d, d, bound);
+                if (s > bound) continue;
+                int p = m < k ? m++ : k - 1; /* insert s, dropping the largest when full */
+                while (p > 0 && best[p - 1] > s) best[p] = best[p - 1], p--;
+                best[p] = s;
+            }
+            r2[i] = best[k - 1];
+        }
+        free(best);
+    }
+}
+
+double knn_coverage_reference(const double *P, int np, const double *Q, const double *r2, int nq, int d) {
+    int hit = 0;
+    for (int i = 0; i < np; i++) {
+        int in = 0;
+        for (int j = 0; j < nq; j++) in |= sqdist_full(P + (size_t)i * d, Q + (size_t)j * d, d) <= r2[j];
+        hit += in;
+    }
+    return (double)hit / np;
+}
+
+double knn_coverage(const double *P, int np, const double *Q, const double *r2, int nq, int d) {
+    int hit = 0;
+#pragma omp parallel for schedule(dynamic, 16) reduction(+ : hit)
+    for (int i = 0; i < np; i++)
+        for (int j = 0; j < nq; j++)
+            if (sqdist_bounded(P + (size_t)i * d, Q + (size_t)j * d, d, r2[j]) <= r2[j]) {
+                hit++;
+                break;
+            }
+    return (double)hit / np;
+}
+
+KnnPr knn_precision_recall(const double *R, int nr, const double *G, int ng, int d, int k, int reference) {
+    double *r2r = xmalloc((size_t)nr * sizeof *r2r), *r2g = xmalloc((size_t)ng * sizeof *r2g);
+    KnnPr pr;
+    //: $r_k(a; R)$, $r_k(g; G)$, [eq:common.gen_metrics.precision_recall]
+    (reference ? knn_radii2_reference : knn_radii2)(R, nr, d, k, r2r);
+    (reference ? knn_radii2_reference : knn_radii2)(G, ng, d, k, r2g);
+    //: the two shares, [eq:common.gen_metrics.precision_recall]
+    pr.precision = (reference ? knn_coverage_reference : knn_coverage)(G, ng, R, r2r, nr, d);
+    pr.recall = (reference ? knn_coverage_reference : knn_coverage)(R, nr, G, r2g, ng, d);
+    pr.n_precise = (int)lround(pr.precision * ng);
+    pr.n_recalled = (int)lround(pr.recall * nr);
+    free(r2r), free(r2g);
+    return pr;
 }

@@ -32,6 +32,21 @@ $$ p(y) = \frac1N\sum_i p(y\mid x_i),\qquad
 with a small $\varepsilon$ inside the logarithms (a class with probability exactly 0 would give
 $0\cdot\log 0$). $1 \le \mathrm{IS} \le K$ (for $\varepsilon = 0$): 1 when every image gets the same
 prediction, $K$ when the predictions are one-hot and the classes equally frequent.
+
+**k-NN precision and recall** (Kynkäänniemi et al. 2019; introduced for L36 §5.7 in program
+`lectures/36_ddpm/23_fid_inception_score.c`, also L42 5.3). With $r_k(a; A)$ the distance from
+$a$ to its $k$-th nearest *other* point of $A$, the manifold of a set is the union of the balls
+$B(a, r_k(a; A))$, and for real features $R$ and generated features $G$
+
+$$ \mathrm{precision} = \frac1{\lvert G\rvert}\sum_{g\in G}\big[\exists\,a\in R:\ \lVert g - a\rVert\le r_k(a;R)\big],\qquad
+   \mathrm{recall} = \frac1{\lvert R\rvert}\sum_{a\in R}\big[\exists\,g\in G:\ \lVert a - g\rVert\le r_k(g;G)\big] $$ {#eq:common.gen_metrics.precision_recall}
+
+(the share of samples that look like some real point; the share of real points that some sample
+looks like). Distances are compared squared. Two implementations: `knn_*_reference`, the plain
+$O(n^2 d)$ loops with a full sort of each row, and the fast path (a bounded insertion list for the
+$k$ smallest, partial sums that stop as soon as they exceed the current bound, OpenMP over rows).
+The partial sums add the same terms in the same order, and a sum of non-negative terms only
+grows, so an abandoned sum would have ended above the bound: the two paths return the same bits.
 */
 #ifndef COMMON_GEN_METRICS_H
 #define COMMON_GEN_METRICS_H
@@ -60,5 +75,21 @@ double trace_sqrt_eig(const double *S1, const double *S2, int d);
 
 /* IS of n probability rows (n x k) with eps inside the logarithms (eq. inception_score). */
 double inception_score(const double *probs, int n, int k, double eps);
+
+/* k-NN radii: r2[i] = squared distance of row i of A (n x d) to its k-th nearest other row
+   (1 <= k < n). Fast path; knn_radii2_reference is the plain loop with a full sort. */
+void knn_radii2(const double *A, int n, int d, int k, double *r2);
+void knn_radii2_reference(const double *A, int n, int d, int k, double *r2);
+/* Share of the np rows of P that lie in some ball (Q[j], r2[j]), j < nq (squared radii). */
+double knn_coverage(const double *P, int np, const double *Q, const double *r2, int nq, int d);
+double knn_coverage_reference(const double *P, int np, const double *Q, const double *r2, int nq, int d);
+
+typedef struct {
+    double precision, recall;
+    int n_precise, n_recalled; /* the counts behind the two shares */
+} KnnPr;
+/* eq. precision_recall of generated rows G (ng x d) against real rows R (nr x d) with k
+   neighbours; reference = 1 uses the plain loops. */
+KnnPr knn_precision_recall(const double *R, int nr, const double *G, int ng, int d, int k, int reference);
 
 #endif

@@ -1,9 +1,11 @@
 /* Unit tests of common/gen_metrics.h: FID of a feature set with itself, the diagonal closed
    form from exact moments, Newton–Schulz against the symmetric eigen route, the singular flag,
-   and the Inception Score's two extremes. */
+   the Inception Score's two extremes, and k-NN precision/recall: fast path = plain loops bitwise,
+   a hand-countable configuration on a line, disjoint sets, ties at the radius. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/check.h"
 #include "common/cli.h"
@@ -73,6 +75,41 @@ int main(int argc, char **argv) {
                 "IS of one-hot predictions, classes equally frequent");
     check_close("unit.gen_metrics.is_identical", inception_score(q, 100, 10, 1e-12), 1, 1e-12, NULL,
                 "IS of 100 identical predictions");
+
+    /* k-NN precision/recall. Points on a line (d = 1): R = {0, 1, 2, 3}, k = 1 gives radii
+       {1, 1, 1, 1}; G = {0.5, 3.5, 10, 4.0} -> 0.5, 3.5 and 4.0 (the tie at the radius counts) are
+       inside, precision 3/4. G's own radii (k = 1): 0.5 -> 3 (to 3.5), 3.5 -> 0.5, 10 -> 6, 4.0 -> 0.5;
+       every point of R lies within 3 of 0.5 or 6 of 10: recall 1. */
+    const double R1[4] = {0, 1, 2, 3}, G1[4] = {0.5, 3.5, 10, 4.0};
+    KnnPr pr = knn_precision_recall(R1, 4, G1, 4, 1, 1, 0);
+    check_close("unit.gen_metrics.knn_line_precision", pr.precision, 0.75, 0, NULL,
+                "precision on the line example: 3 of 4 samples inside a unit ball (one on its boundary)");
+    check_close("unit.gen_metrics.knn_line_recall", pr.recall, 1.0, 0, NULL, "recall on the line example");
+    double r2line[4];
+    knn_radii2(G1, 4, 1, 2, r2line);
+    check_true("unit.gen_metrics.knn_line_radii_k2", r2line[0] == 12.25 && r2line[1] == 9.0 && r2line[2] == 42.25 &&
+                                                        r2line[3] == 12.25,
+               "second-nearest squared radii of {0.5, 3.5, 10, 4}: 3.5^2, 3^2, 6.5^2, 3.5^2");
+    /* two far-apart clouds: precision = recall = 0 */
+    enum { NK = 300, DK = 32 };
+    double *ka = xmalloc((size_t)NK * DK * sizeof *ka), *kb = xmalloc((size_t)NK * DK * sizeof *kb);
+    for (int i = 0; i < NK * DK; i++) ka[i] = rng_normal(&r), kb[i] = rng_normal(&r) + (i % DK == 0 ? 100.0 : 0.0);
+    pr = knn_precision_recall(ka, NK, kb, NK, DK, 3, 0);
+    check_true("unit.gen_metrics.knn_disjoint", pr.precision == 0 && pr.recall == 0,
+               "clouds 100 apart in one coordinate: precision %.3f, recall %.3f (both 0)", pr.precision, pr.recall);
+    /* fast path = reference bitwise: radii and both shares, on two overlapping clouds */
+    for (int i = 0; i < NK * DK; i++) kb[i] = 1.3 * rng_normal(&r) + (i % DK == 1 ? 0.5 : 0.0);
+    double *r2f = xmalloc(NK * sizeof *r2f), *r2r = xmalloc(NK * sizeof *r2r);
+    knn_radii2(ka, NK, DK, 5, r2f);
+    knn_radii2_reference(ka, NK, DK, 5, r2r);
+    check_true("unit.gen_metrics.knn_radii_bitwise", memcmp(r2f, r2r, NK * sizeof *r2f) == 0,
+               "k = 5 radii of %d points in %d dimensions: fast path = sorted plain loop, bitwise", NK, DK);
+    KnnPr f = knn_precision_recall(ka, NK, kb, NK, DK, 3, 0), g = knn_precision_recall(ka, NK, kb, NK, DK, 3, 1);
+    check_true("unit.gen_metrics.knn_pr_bitwise", f.n_precise == g.n_precise && f.n_recalled == g.n_recalled,
+               "precision %.4f / recall %.4f (fast) = %.4f / %.4f (reference)", f.precision, f.recall, g.precision, g.recall);
+    check_true("unit.gen_metrics.knn_pr_between", f.precision > 0.05 && f.precision < 1 && f.recall > 0.05 && f.recall < 1,
+               "overlapping clouds of different spread: both shares strictly between 0 and 1 (the comparison is not vacuous)");
+    free(ka), free(kb), free(r2f), free(r2r);
 
     free(x), free(fa), free(fb);
     return check_end();

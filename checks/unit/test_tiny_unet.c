@@ -11,6 +11,7 @@
 #include "common/check.h"
 #include "common/cli.h"
 #include "common/tiny_unet.h"
+#include "common/tiny_unet_probe.h"
 #include "common/util.h"
 
 static TinyUNetConfig small_cfg(int per_level, int skip, int classes, AdDtype dt) {
@@ -55,22 +56,6 @@ static void test_counts(void) {
                 "closed form equals the constructed tensors' count for all 16 switch combinations");
 }
 
-/* L = sum(r * eps_hat) with a fixed random r */
-typedef struct {
-    const TinyUNet *m;
-    AdTensor *x;
-    const int *t, *y;
-    double *r;
-} Ctx;
-
-static AdTensor *loss_fn(AdArena *a, AdTensor **p, int np, void *vctx) {
-    (void)p, (void)np;
-    Ctx *c = vctx;
-    AdTensor *out = tiny_unet_forward(a, c->m, c->x, c->t, c->y, NULL);
-    AdTensor *r = ad_from_doubles(a, out->dtype, out->ndim, out->shape, c->r);
-    return ad_sum(a, ad_mul(a, out, r));
-}
-
 static void make_input(AdArena *a, AdDtype dt, int n, int H, Rng *rng, AdTensor **x, double **r) {
     double *v = xmalloc((size_t)n * H * H * sizeof *v);
     *r = xmalloc((size_t)n * H * H * sizeof **r);
@@ -92,12 +77,12 @@ static void test_dead_and_nograd(void) {
         double *r;
         make_input(a, AD_F32, 3, 8, &rng, &x, &r);
         const int t[3] = {1, 500, 1000};
-        Ctx ctx = {&m, x, t, NULL, r};
+        TinyUNetProbe ctx = {&m, x, t, NULL, r};
         NnParams p;
         nn_params_init(&p);
         tiny_unet_params(&m, &p);
         nn_params_zero_grad(&p);
-        AdTensor *l = loss_fn(a, NULL, 0, &ctx);
+        AdTensor *l = tiny_unet_probe_loss(a, NULL, 0, &ctx);
         ad_backward(a, l);
         long dead = 0, dead_nonzero = 0, live_zero_tensors = 0;
         for (int i = 0; i < p.n; i++) {
@@ -153,8 +138,8 @@ static void test_gradcheck(void) {
         double *r;
         make_input(a, AD_F64, 2, 4, &rng, &x, &r);
         const int t[2] = {3, 700}, y[2] = {1, 3};
-        Ctx ctx = {&m, x, t, v ? y : NULL, r};
-        double err = ad_gradcheck(loss_fn, p.t, p.n, &ctx, 1e-6);
+        TinyUNetProbe ctx = {&m, x, t, v ? y : NULL, r};
+        double err = ad_gradcheck(tiny_unet_probe_loss, p.t, p.n, &ctx, 1e-6);
         char id[64];
         snprintf(id, sizeof id, "unit.tiny_unet.gradcheck_%s", v ? "fix_cond" : "lecture");
         check_le(id, err, 1e-6, 0, NULL,

@@ -37,6 +37,7 @@ Run: `build/release/bin/lectures/36_ddpm/14_pf_ode_vs_ddim [--quick | --full]`.
 #include "common/cli.h"
 #include "common/diffusion_sampler.h"
 #include "common/diffusion_schedule.h"
+#include "common/ode.h"
 #include "common/plot.h"
 #include "common/rng.h"
 #include "common/stats.h"
@@ -81,8 +82,8 @@ $\mathcal N(m, s^2 + \bar\sigma^2)$, and the flow keeps the standardised value f
 
 $$ x_0 = m + s\,\frac{\bar x_T - m}{\sqrt{s^2 + \bar\sigma_T^2}},\qquad \bar x_T = x_T/\sqrt{\bar\alpha_T} . $$ {#eq:L36.3.9.3.exact_flow}
 
-The reference solver is RK4 in $\bar\sigma$ on a grid geometric from $\bar\sigma_T$ down to
-$10^{-3}$, then uniform to 0, with `n_rk4` steps.
+The reference solver is RK4 in $\bar\sigma$ (`common/ode.h`, [eq:common.ode.rk4]) on a grid geometric
+from $\bar\sigma_T$ down to $10^{-3}$, then uniform to 0, with `n_rk4` steps.
 */
 static void pf_field(const Gmm *data, const double *xbar, double sbar, double *out) {
     //: $d\bar x/d\bar\sigma = \hat\epsilon^\star(\sqrt{\bar\alpha}\bar x, \bar\alpha)$, eq. [eq:L36.3.9.3.pf_ode_bar]
@@ -92,36 +93,32 @@ static void pf_field(const Gmm *data, const double *xbar, double sbar, double *o
     diff_oracle_eval(data, x, ab, out, NULL);
 }
 
-/* RK4 in sbar from x_T (time T) to sbar = 0; x (d) in/out. path (may be NULL) gets x at every
-   grid node with its sbar in spath. Returns the number of nodes. */
+/* eq. [eq:L36.3.9.3.pf_ode_bar] as an OdeFn of common/ode.h: time sbar, state xbar, ctx the data law */
+static void pf_rhs(double sbar, const double *xbar, double *dxbar, int n, void *ctx) {
+    (void)n;
+    pf_field(ctx, xbar, sbar, dxbar);
+}
+
+/* RK4 (common/ode.h) in sbar from x_T (time T) to sbar = 0; x (d) in/out. path (may be NULL)
+   gets x at every grid node with its sbar in spath. Returns the number of nodes. */
 static int rk4_flow(const Gmm *data, const DiffusionSchedule *sch, double *x, int n_rk4, double *path, double *spath) {
-    const int d = data->d, n_geo = n_rk4 - n_rk4 / 10, n_lin = n_rk4 / 10;
+    const int d = data->d, n_geo = n_rk4 - n_rk4 / 10, n_lin = n_rk4 / 10, n = n_geo + n_lin;
     const double s_T = sbar_of(sch->alpha_bar[T]), s_mid = 1e-3;
-    double xbar[8], k1[8], k2[8], k3[8], k4[8], tmp[8];
+    double xbar[8], *grid = xmalloc((size_t)(n + 1) * sizeof *grid);
+    double *rows = path ? xmalloc((size_t)(n + 1) * d * sizeof *rows) : NULL;
+    grid[0] = s_T;
+    for (int k = 0; k < n; k++)
+        grid[k + 1] = k < n_geo ? s_T * pow(s_mid / s_T, (double)(k + 1) / n_geo) : s_mid * (1.0 - (double)(k + 1 - n_geo) / n_lin);
     for (int a = 0; a < d; a++) xbar[a] = x[a] / sqrt(sch->alpha_bar[T]);
-    double s = s_T;
-    int node = 0;
-    if (path) path[node] = x[0], spath[node] = s;
-    node++;
-    for (int k = 0; k < n_geo + n_lin; k++) {
-        const double s_next = k < n_geo ? s_T * pow(s_mid / s_T, (double)(k + 1) / n_geo)
-                                        : s_mid * (1.0 - (double)(k + 1 - n_geo) / n_lin);
-        const double h = s_next - s;
-        //: RK4 on eq. [eq:L36.3.9.3.pf_ode_bar]
-        pf_field(data, xbar, s, k1);
-        for (int a = 0; a < d; a++) tmp[a] = xbar[a] + 0.5 * h * k1[a];
-        pf_field(data, tmp, s + 0.5 * h, k2);
-        for (int a = 0; a < d; a++) tmp[a] = xbar[a] + 0.5 * h * k2[a];
-        pf_field(data, tmp, s + 0.5 * h, k3);
-        for (int a = 0; a < d; a++) tmp[a] = xbar[a] + h * k3[a];
-        pf_field(data, tmp, s_next, k4);
-        for (int a = 0; a < d; a++) xbar[a] += h / 6.0 * (k1[a] + 2 * k2[a] + 2 * k3[a] + k4[a]);
-        s = s_next;
-        if (path) path[node] = xbar[0] / sqrt(1.0 + s * s), spath[node] = s;
-        node++;
+    //: RK4 on eq. [eq:L36.3.9.3.pf_ode_bar], [eq:common.ode.rk4]
+    ode_solve_grid(ODE_RK4, pf_rhs, (void *)data, grid, n, xbar, d, rows);
+    if (path) {
+        path[0] = x[0], spath[0] = s_T;
+        for (int k = 1; k <= n; k++) path[k] = rows[(size_t)k * d] / sqrt(1.0 + grid[k] * grid[k]), spath[k] = grid[k];
     }
     for (int a = 0; a < d; a++) x[a] = xbar[a]; /* sbar = 0: abar = 1, x = xbar */
-    return node;
+    free(grid), free(rows);
+    return n + 1;
 }
 
 static double scheme_rk4(const Gmm *data, const DiffusionSchedule *sch, double xT, int n_rk4) {

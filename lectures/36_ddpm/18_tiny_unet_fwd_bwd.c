@@ -42,6 +42,7 @@ Run: `build/release/bin/lectures/36_ddpm/18_tiny_unet_fwd_bwd [--quick] [--out D
 #include "common/cli.h"
 #include "common/data.h"
 #include "common/tiny_unet.h"
+#include "common/tiny_unet_probe.h"
 #include "common/util.h"
 
 /*: ## 4.2.2 The sinusoidal time embedding (the code's convention)
@@ -306,7 +307,8 @@ static void group_norm(const Cli *cli, const TinyUNet *net) {
 
 Every op of the network carries its own backward pass (`ad.h`). At a small width ($d = 8$,
 8 groups, sinusoid 16, time MLP 32, 8×8 images, 2 images) in float64, the gradient of
-$L = \sum r\odot\hat\epsilon$ (a fixed random $r$) with respect to 20 random elements of every
+$L = \sum r\odot\hat\epsilon$ (a fixed random $r$; [eq:common.tiny_unet_probe.loss], the probe of
+`common/tiny_unet_probe` that the unit test uses too) with respect to 20 random elements of every
 parameter tensor and of the input (every element of the smaller ones; `checks/unit/test_tiny_unet`
 checks all elements at $d = 4$) is compared with central differences
 $(L(\theta + h e_i) - L(\theta - h e_i))/2h$, $h = 10^{-6}$, whose error is $O(h^2)$ plus
@@ -319,28 +321,13 @@ roundoff $6\cdot10^{-8}$, so their $|\Delta|$ grows like $\sqrt{2304}\cdot6\cdot
 3\cdot 10^{-6}$ per layer relative to the layer's scale; GroupNorm keeps the scale near 1. The
 bar is $10^{-4}$ absolute on outputs of order 1.
 */
-typedef struct {
-    const TinyUNet *m;
-    AdTensor *x;
-    const int *t, *y;
-    double *r;
-} GradCtx;
-
-static AdTensor *grad_loss(AdArena *a, AdTensor **p, int np, void *vctx) {
-    (void)p, (void)np;
-    GradCtx *c = vctx;
-    AdTensor *out = tiny_unet_forward(a, c->m, c->x, c->t, c->y, NULL);
-    AdTensor *r = ad_from_doubles(a, AD_F64, out->ndim, out->shape, c->r);
-    return ad_sum(a, ad_mul(a, out, r));
-}
-
 /* Central differences at up to `per` random elements of every tensor (all of them when the
    tensor is smaller), against the tape's gradient; the error of a tensor is
    max |g - fd| / max(max |fd|, 1e-12) over its sampled elements (ad_gradcheck's measure). */
-static double sampled_gradcheck(GradCtx *ctx, NnParams *p, int per, double h, Rng *rng) {
+static double sampled_gradcheck(TinyUNetProbe *ctx, NnParams *p, int per, double h, Rng *rng) {
     AdArena *a = ad_arena_new(1 << 20);
     nn_params_zero_grad(p);
-    ad_backward(a, grad_loss(a, p->t, p->n, ctx));
+    ad_backward(a, tiny_unet_probe_loss(a, p->t, p->n, ctx));
     double worst = 0;
     for (int i = 0; i < p->n; i++) {
         AdTensor *w = p->t[i];
@@ -351,10 +338,10 @@ static double sampled_gradcheck(GradCtx *ctx, NnParams *p, int per, double h, Rn
             double v = ad_get(w, j);
             ad_set(w, j, v + h);
             ad_arena_reset(a);
-            double lp = ad_item(grad_loss(a, p->t, p->n, ctx));
+            double lp = ad_item(tiny_unet_probe_loss(a, p->t, p->n, ctx));
             ad_set(w, j, v - h);
             ad_arena_reset(a);
-            double lm = ad_item(grad_loss(a, p->t, p->n, ctx));
+            double lm = ad_item(tiny_unet_probe_loss(a, p->t, p->n, ctx));
             ad_set(w, j, v);
             //: $\mathrm{fd}_j = (L(\theta + he_j) - L(\theta - he_j))/2h$
             double fd = (lp - lm) / (2 * h);
@@ -387,7 +374,7 @@ static void gradients(const Cli *cli) {
         for (int i = 0; i < 128; i++) ad_set(x, i, rng_normal(&rng)), r[i] = rng_normal(&rng);
         nn_params_add(&p, NULL, "input", x);
         const int t[2] = {3, 700}, y[2] = {0, 3};
-        GradCtx ctx = {&m, x, t, fix ? y : NULL, r};
+        TinyUNetProbe ctx = {&m, x, t, fix ? y : NULL, r};
         double err = sampled_gradcheck(&ctx, &p, 20, 1e-6, &rng);
         check_le(fix ? "L36.4.2.2.gradcheck_fixed" : "L36.4.2.2.gradcheck_lecture", err, 1e-6, 0, NULL,
                  "%s layout, d 8: tape gradient vs central differences at 20 random elements of each "

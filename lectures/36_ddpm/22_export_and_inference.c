@@ -14,11 +14,10 @@ reader path (`Engine`) loads both and samples in single precision with the Rust 
 
 What you will see: the weights and the table survive the round trip bit for bit, the loaded
 model predicts the same bits; dispatch through a sampler interface equals the direct calls bit
-for bit (DDPM, DDIM); DDPM ignores `steps` (A42); the engine's Gaussian $x_T$ and the lecture's
-uniform one (A18); the missing final step (A19); the same image twice from the same seed; the
-latency of 50 steps for one image, beside the lecture's M1 numbers (on stderr and in `latency.csv`:
-a timing differs run to run, and stdout must not). DPM-Solver++(2M) is not
-behind the interface here: it is not in `common/` yet (another program of this lecture adds it).
+for bit (DDPM, DDIM, DPM-Solver++(2M)); DDPM ignores `steps` (A42); the engine's Gaussian $x_T$ and
+the lecture's uniform one (A18); the missing final step (A19); the same image twice from the same
+seed; the latency of 50 steps for one image, beside the lecture's M1 numbers (on stderr and in
+`latency.csv`: a timing differs run to run, and stdout must not).
 Figure: `engine_sample.png`.
 
 Run: `build/release/bin/lectures/36_ddpm/22_export_and_inference [--net FILE] [--seed N]`.
@@ -29,6 +28,7 @@ Run: `build/release/bin/lectures/36_ddpm/22_export_and_inference [--net FILE] [-
 | grid $j_i = \min(\lfloor iT/S\rfloor, T-1)$ | `idx` | $S$ |
 | $x_t$, $\hat\epsilon$, $\hat x_0$ | `x`, `eps`, `x0_hat` | 784 floats |
 | sampler interface | `Sampler`, `SamplerVtbl` | — |
+| solver nodes $(t_i, \bar\alpha_i)$ | `nodes` | $S+1$ |
 */
 #include <math.h>
 #include <stdio.h>
@@ -40,6 +40,7 @@ Run: `build/release/bin/lectures/36_ddpm/22_export_and_inference [--net FILE] [-
 #include "common/ddpm_net.h"
 #include "common/diffusion_sampler.h"
 #include "common/diffusion_schedule.h"
+#include "common/diffusion_solvers.h"
 #include "common/image.h"
 #include "common/moments_se.h"
 #include "common/rng.h"
@@ -267,17 +268,29 @@ the sampler's type. In C that is a table of function pointers. A sampler holds i
 and its own parameters ($\eta$); `sample` builds a plan and runs it:
 
 $$ \texttt{sample}(\text{DDPM}, \cdot, S) = \text{DDPM over all } T \text{ steps},\qquad
-   \texttt{sample}(\text{DDIM}_\eta, \cdot, S) = \text{DDIM}_\eta \text{ over } S \text{ steps}. $$ {#eq:L36.6.6.dispatch}
+   \texttt{sample}(\text{DDIM}_\eta, \cdot, S) = \text{DDIM}_\eta \text{ over } S \text{ steps}, $$ {#eq:L36.6.6.dispatch}
+
+and the third row, DPM-Solver++(2M) of 6.1 (`common/diffusion_solvers.h`), is not a plan of single
+steps but a multistep solver: it keeps the previous $\hat x_0$ and integrates the PF-ODE through the
+nodes $(\tau_S, \bar\alpha_{\tau_S}), \dots, (\tau_1, \bar\alpha_{\tau_1}), (0, 1)$ on the same linspace
+sub-sequence as DDIM, $S$ evaluations of $\hat\epsilon$ (one per interval, the last one the
+denoising step to $\bar\alpha = 1$). So the table's entry is a whole `run` function, not a plan builder; the DDPM
+and DDIM rows build a plan and hand it to the shared runner.
 
 The lecture's DDPM sampler ignores `steps` (A42): asked for 20 steps it takes 1000. Dispatch
 must change nothing: through the table and by direct calls the samples are equal bit for bit.
 To keep the cost small this runs on the exact denoiser of 1-D Gaussian data (the interface
-does not care what $\hat\epsilon$ is) and, for DDIM, on the network too.
+does not care what $\hat\epsilon$ is) and, for DDIM and DPM-Solver++(2M), on the network too. The
+DPM-Solver++ network row goes through the separate reader: the table drives the network that
+the engine loaded from the exported file, the direct call the in-memory network, from the same
+seeded $x_T$; equal bits mean same seed + same weights $\Rightarrow$ the same image (the solver
+draws no noise, like DDIM with $\eta = 0$).
 */
 typedef struct Sampler Sampler;
 typedef struct {
     const char *name;
-    int (*plan)(const Sampler *s, int steps, DiffStep *out); /* returns the number of steps */
+    /* x_T (or its draw, run->draw_prior) -> x_0; returns the steps taken (denoiser calls per chain) */
+    int (*run)(const Sampler *s, const DiffSampler *run, int steps, double *x);
 } SamplerVtbl;
 struct Sampler {
     const SamplerVtbl *vt;
@@ -285,30 +298,68 @@ struct Sampler {
     double eta;
 };
 
-static int ddpm_plan(const Sampler *s, int steps, DiffStep *out) {
-    (void)steps; /* the lecture's DDPMSampler ignores steps (A42) */
-    return diff_plan_ddpm(s->sched->beta, s->sched->alpha_bar, s->sched->T, DIFF_VAR_BETA, out);
-}
-
-static int ddim_plan(const Sampler *s, int steps, DiffStep *out) {
-    int tau[MAX_T];
-    diff_timesteps(s->sched->T, steps, DIFF_TAU_LINSPACE, tau);
-    return diff_plan_ddim(s->sched->alpha_bar, tau, steps, s->eta, out);
-}
-
-static const SamplerVtbl DDPM_VT = {"DDPMSampler", ddpm_plan}, DDIM_VT = {"DDIMSampler", ddim_plan};
-
-/* sample(sampler, eps, x_T -> x_0, steps), eq. [eq:L36.6.6.dispatch] */
-static int sample(const Sampler *s, DiffSampler *run, int steps, double *x) {
-    DiffStep *plan = xmalloc(sizeof(DiffStep) * (size_t)s->sched->T);
-    //: dispatch, [eq:L36.6.6.dispatch]
-    const int ns = s->vt->plan(s, steps, plan);
+/* the plan-based rows: build the plan, run it through the shared runner */
+static int run_plan(const DiffSampler *run, DiffStep *plan, int ns, double *x) {
     diff_run(run, plan, ns, x);
     free(plan);
     return ns;
 }
 
-static void dispatch(const Cli *cli, DdpmNet *net) {
+static int ddpm_run(const Sampler *s, const DiffSampler *run, int steps, double *x) {
+    (void)steps; /* the lecture's DDPMSampler ignores steps (A42) */
+    DiffStep *plan = xmalloc(sizeof(DiffStep) * (size_t)s->sched->T);
+    return run_plan(run, plan, diff_plan_ddpm(s->sched->beta, s->sched->alpha_bar, s->sched->T, DIFF_VAR_BETA, plan), x);
+}
+
+static int ddim_run(const Sampler *s, const DiffSampler *run, int steps, double *x) {
+    int tau[MAX_T];
+    diff_timesteps(s->sched->T, steps, DIFF_TAU_LINSPACE, tau);
+    DiffStep *plan = xmalloc(sizeof(DiffStep) * (size_t)s->sched->T);
+    return run_plan(run, plan, diff_plan_ddim(s->sched->alpha_bar, tau, steps, s->eta, plan), x);
+}
+
+/* x_T of chain c from Philox stream (seed, first_stream + c), as diff_run draws it */
+static void draw_prior_rows(const DiffSampler *run, double *x) {
+    for (size_t c = 0; c < run->n; c++) {
+        Rng r;
+        rng_init(&r, run->seed, run->first_stream + c);
+        for (size_t j = 0; j < run->dim; j++) x[c * run->dim + j] = rng_normal(&r);
+    }
+}
+
+static int dpmpp_run(const Sampler *s, const DiffSampler *run, int steps, double *x) {
+    int tau[MAX_T];
+    DiffNode nodes[MAX_T + 1];
+    diff_timesteps(s->sched->T, steps, DIFF_TAU_LINSPACE, tau);
+    //: nodes $\tau_S > \dots > \tau_1 > 0$ with $\bar\alpha_0 = 1$, [eq:L36.6.6.dispatch]
+    const int nn = diff_nodes_index(s->sched->alpha_bar, tau, steps, 1, nodes);
+    const DiffSolver solver = {DIFF_SOLVER_DPMPP_2M, 0, run->eps, run->eps_ctx};
+    if (run->draw_prior) draw_prior_rows(run, x);
+    //: the multistep solver, [eq:common.diffusion_solvers.exp_integrator]
+    return (int)diff_solve(&solver, nodes, nn, x, run->n, run->dim);
+}
+
+static const SamplerVtbl DDPM_VT = {"DDPMSampler", ddpm_run}, DDIM_VT = {"DDIMSampler", ddim_run},
+                         DPMPP_VT = {"DPMSolver++2M", dpmpp_run};
+
+/* sample(sampler, eps, x_T -> x_0, steps), eq. [eq:L36.6.6.dispatch] */
+static int sample(const Sampler *s, const DiffSampler *run, int steps, double *x) {
+    //: dispatch, [eq:L36.6.6.dispatch]
+    return s->vt->run(s, run, steps, x);
+}
+
+/* DPM-Solver++(2M) over S linspace steps by direct calls (nodes, x_T, diff_solve) */
+static long dpmpp_direct(const DiffusionSchedule *sch, const DiffSampler *run, int S, double *x) {
+    int tau[MAX_T];
+    DiffNode nodes[MAX_T + 1];
+    diff_timesteps(sch->T, S, DIFF_TAU_LINSPACE, tau);
+    const int nn = diff_nodes_index(sch->alpha_bar, tau, S, 1, nodes);
+    draw_prior_rows(run, x);
+    const DiffSolver solver = {DIFF_SOLVER_DPMPP_2M, 0, run->eps, run->eps_ctx};
+    return diff_solve(&solver, nodes, nn, x, run->n, run->dim);
+}
+
+static void dispatch(const Cli *cli, DdpmNet *net, Engine *e) {
     const DiffusionSchedule *sch = &net->sched;
     Gmm law = gmm_new(1, 1);
     const double m0 = 0.5;
@@ -335,6 +386,11 @@ static void dispatch(const Cli *cli, DdpmNet *net) {
     diff_run(&run, plan, ns, b);
     check_true("L36.6.6.ddim_dispatch_bitwise", memcmp(a, b, sizeof(double) * n) == 0,
                "DDIMSampler(eta 0) with 50 steps through the table = direct calls, oracle chains, bitwise");
+    const Sampler dpmpp = {&DPMPP_VT, sch, 0.0};
+    const int nfe = sample(&dpmpp, &run, S50, a);
+    const long nfe_direct = dpmpp_direct(sch, &run, S50, b);
+    check_true("L36.6.6.dpmpp_dispatch_bitwise", nfe == nfe_direct && memcmp(a, b, sizeof(double) * n) == 0,
+               "DPMSolver++2M with 50 steps (%d evaluations) through the table = nodes + diff_solve directly, %zu oracle chains, bitwise", nfe, n);
     /* the network: 2 images, DDIM-50 */
     const int dim = net->cfg.net.image_size * net->cfg.net.image_size, ni = 2;
     double *xa = xmalloc(sizeof(double) * (size_t)ni * dim), *xb = xmalloc(sizeof(double) * (size_t)ni * dim);
@@ -346,6 +402,20 @@ static void dispatch(const Cli *cli, DdpmNet *net) {
     diff_run(&nrun, plan, ns, xb);
     check_true("L36.6.6.ddim_dispatch_net_bitwise", memcmp(xa, xb, sizeof(double) * (size_t)ni * dim) == 0,
                "DDIMSampler(eta 0, 50 steps) on the network through the table = direct calls, %d images, bitwise", ni);
+    /* DPM-Solver++(2M): the table drives the reader's network, the direct call the in-memory one */
+    DdpmEpsCtx ec_reader = {&e->net, NULL, -1, 0};
+    DiffSampler rrun;
+    diff_sampler_init(&rrun, (size_t)ni, (size_t)dim, e->net.sched.alpha_bar, ddpm_net_diff_eps, &ec_reader, cli->seed + 9);
+    rrun.n_threads = 1;
+    const Sampler dpmpp_reader = {&DPMPP_VT, &e->net.sched, 0.0};
+    sample(&dpmpp_reader, &rrun, S50, xa);
+    nrun.seed = cli->seed + 9;
+    dpmpp_direct(sch, &nrun, S50, xb);
+    int finite = 1;
+    for (long k = 0; k < (long)ni * dim; k++) finite &= isfinite(xa[k]) != 0;
+    check_true("L36.6.6.dpmpp_dispatch_net_bitwise", finite && memcmp(xa, xb, sizeof(double) * (size_t)ni * dim) == 0,
+               "DPMSolver++2M (50 steps) through the table on the engine's reloaded network = direct calls on the "
+               "in-memory network, same seed, %d images: finite and the same bits", ni);
     free(xa), free(xb), free(a), free(b), free(plan);
     gmm_free(&law);
 }
@@ -366,7 +436,7 @@ int main(int argc, char **argv) {
     engine_load(&engine, wpath, apath);
     reader_checks(&cli, &net, &engine);
     engine_sampling(&cli, &engine, wpath, apath);
-    dispatch(&cli, &net);
+    dispatch(&cli, &net, &engine);
     ddpm_net_free(&engine.net);
     ddpm_net_free(&net);
     return check_end();

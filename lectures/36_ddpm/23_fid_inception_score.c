@@ -13,14 +13,18 @@ generated image is scored (programs 24 and 25 do that):
 - the feature extractor of §5.6, **trained** as a digit classifier (the lecture leaves it
   random, A25), its held-out accuracy and the Inception Score of real test digits;
 - that the metric separates real from noisy digits, monotonically in the noise level (figure
-  `fid_vs_noise.png`), and what 16 samples do to a 256-d covariance (A23).
+  `fid_vs_noise.png`), and what 16 samples do to a 256-d covariance (A23);
+- k-NN precision and recall (Kynkäänniemi et al. 2019) on the same features: the fast path equals
+  the plain loops bit for bit, real-vs-real agrees with further real splits (the value a perfect
+  generator would get at this $k$ and $N$), noised digits score lower, and the trained network of
+  program 20 is scored beside them (figure `precision_recall.png`).
 
 **Read every FID here as "FID with the project's own classifier features".** It is not
 Inception-FID: the features come from a 256-d layer of a small network trained on the same
 digits, so the numbers are comparable across the course's programs (same weights), never with
 published FIDs, nor with the lecture's 15–25.
 
-Run: `build/release/bin/lectures/36_ddpm/23_fid_inception_score [--dataset mnist|fashion-mnist|digits] [--quick|--full]`.
+Run: `build/release/bin/lectures/36_ddpm/23_fid_inception_score [--dataset mnist|fashion-mnist|digits] [--net FILE] [--quick|--full]`.
 The trained classifier is saved as `classifier-<dataset>.bin` in this program's output
 directory; programs 24 and 25 load it from there (or train the same one).
 
@@ -32,6 +36,8 @@ directory; programs 24 and 25 load it from there (or train the same one).
 | $p(y\mid x)$ | `probs` | (N, 10) |
 | $\mathrm{IS}$ | `is` | scalar |
 | noise level $\sigma$ | `sigma` | scalar |
+| $r_k(a; A)^2$ | inside `knn_precision_recall` | (N) |
+| precision, recall | `KnnPr` `.precision`, `.recall` | scalars |
 */
 #include <math.h>
 #include <stdio.h>
@@ -41,9 +47,12 @@ directory; programs 24 and 25 load it from there (or train the same one).
 #include "common/check.h"
 #include "common/cli.h"
 #include "common/data.h"
+#include "common/ddpm_net.h"
+#include "common/diffusion_sampler.h"
 #include "common/digit_classifier.h"
 #include "common/gen_metrics.h"
 #include "common/linalg.h"
+#include "common/moments_se.h"
 #include "common/plot.h"
 #include "common/rng.h"
 #include "common/stats.h"
@@ -58,6 +67,7 @@ typedef struct {
 } Digits;
 
 static const char *g_dataset = "mnist";
+static const char *g_net_file = NULL;
 
 /*: ## 5.6 The Fréchet distance, tested where the answer is known
 
@@ -352,6 +362,157 @@ static void separation(const Cli *cli, const Digits *dg, const DigitClassifier *
     free(ftest), free(fother), free(x);
 }
 
+/*: ## 5.7 k-NN precision and recall
+
+FID folds two failures into one number: samples that look like no digit, and digits that no
+sample looks like. Precision and recall (Kynkäänniemi et al. 2019) separate them. In the
+classifier's feature space each real feature $a$ gets the ball reaching its $k$-th nearest real
+neighbour, radius $r_k(a; R)$; precision is the share of generated features inside some real
+ball, recall the share of real features inside some generated ball (the generated set's own
+$k$-NN balls), [eq:common.gen_metrics.precision_recall], here with $k = 3$:
+
+$$ \mathrm{precision}(R, G) = \frac{\#\{g\in G : g \in \textstyle\bigcup_{a\in R} B(a, r_k(a;R))\}}{\lvert G\rvert},\qquad
+   \mathrm{recall}(R, G) = \mathrm{precision}(G, R). $$ {#eq:L36.5.7.precision_recall}
+
+**What a perfect generator scores.** Not 1: a fresh real digit falls outside every real ball
+with some probability that depends on $k$, $N$ and the law. We estimate it the honest way, with
+more real data: $R$ is $N$ held-out test digits, $A$ and $M$ further splits $B_1..B_M$ are disjoint
+sets of $N$ training digits. Given $R$, the precisions of $A, B_1, \dots, B_M$ are independent
+draws of one statistic, so $A$'s value must lie within $k$ standard deviations of the $B_j$'s mean
+(the spread of the $B_j$ is measured, not assumed: $\mathrm{sd}\sqrt{1+1/M}$); recall likewise.
+Both are near 1 for digits in these features, and neither is a typed number.
+
+**Noise lowers precision first.** The training digits with Gaussian pixel noise of level
+$\sigma = 0.4$ (FID ≈ 85 above) leave the real balls: precision must fall below the real-vs-real
+mean by more than 4 sd of a single split. Their recall hardly moves (about 0.8 against 0.84 at
+the default scale): the noise spreads the noised features apart, so their own $k$-NN balls grow
+and still cover the real digits, every digit class is still there. That is the point of the pair
+of numbers: this is a loss of fidelity, not of coverage. At $\sigma = 0.8$ the features leave the
+digits altogether and recall collapses too (below 0.1); that level carries the recall check.
+
+**The trained network.** $N$ samples of program 20's network (DDIM, 20 steps, $\hat x_0$ clamped as
+in program 24), scored against the same $R$: at the default scale the samples are strokes rather
+than digits (see the lecture's README), and the two numbers say how: how many samples the
+classifier places among real digits, and how much of the real digits they cover (about a third
+each at the default scale, against 0.9 / 0.84 for real digits). They are printed
+beside real-vs-real and the noised digits, with one check: the trained samples are more precise
+than pure $\mathcal N(0, I)$ images (which sit in no real ball at all).
+
+**The fast path.** The shares come from `common/gen_metrics`' fast path; on the first 200 of $R$
+and of the samples the plain $O(N^2 d)$ loops with a full sort per row
+(`reference = 1`) must give the same counts exactly (the argument is in gen_metrics.h).
+*/
+enum { KNN_K = 3, PR_S = 20, PR_SMALL = 200 };
+
+/* features of the images x (n x D) */
+static double *pr_features(const DigitClassifier *clf, const float *x, int n) {
+    double *f = xmalloc((size_t)n * DIGIT_FEATURES * sizeof *f);
+    digit_classifier_eval(clf, x, n, f, NULL);
+    return f;
+}
+
+/* n samples of the trained network: DDIM-PR_S (linspace), x0_hat clamped, x_T from the seed */
+static float *trained_samples(const Cli *cli, DdpmNet *net, int n, int D) {
+    DiffStep steps[PR_S];
+    int tau[PR_S];
+    diff_timesteps(net->sched.T, PR_S, DIFF_TAU_LINSPACE, tau);
+    if (diff_plan_ddim(net->sched.alpha_bar, tau, PR_S, 0.0, steps) != PR_S) die("trained_samples: bad plan");
+    DdpmEpsCtx ctx = {.net = net, .weights = NULL, .label = -1, .clamp_x0 = 1};
+    DiffSampler smp;
+    diff_sampler_init(&smp, (size_t)n, (size_t)D, net->sched.alpha_bar, ddpm_net_diff_eps, &ctx, cli->seed + 30);
+    smp.block = 64;
+    smp.n_threads = cli->threads;
+    double *xd = xmalloc((size_t)n * D * sizeof *xd);
+    const size_t bad = diff_run(&smp, steps, PR_S, xd);
+    if (bad) printf("warning: %zu samples ended non-finite\n", bad);
+    float *x = xmalloc((size_t)n * D * sizeof *x);
+    for (long i = 0; i < (long)n * D; i++) x[i] = (float)xd[i];
+    free(xd);
+    return x;
+}
+
+static void precision_recall(const Cli *cli, const Digits *dg, const DigitClassifier *clf, DdpmNet *net) {
+    const int D = imageset_dim(&dg->set), F = DIGIT_FEATURES;
+    int N = (int)cli_scale(cli, 150, 250, 800);
+    const double t0 = now_seconds();
+    if (N > dg->n_test) N = dg->n_test;
+    const int M = dg->n_train / N - 1 < 8 ? dg->n_train / N - 1 : 8;
+    if (M < 2) die("precision_recall: %d training images give fewer than 3 splits of %d", dg->n_train, N);
+    double *fr = pr_features(clf, dg->test, N);
+    //: the real-vs-real statistic on A = train[0, N), [eq:L36.5.7.precision_recall]
+    double *fa = pr_features(clf, dg->train, N);
+    const KnnPr real = knn_precision_recall(fr, N, fa, N, F, KNN_K, 0);
+    double pb[8], rb[8];
+    for (int j = 0; j < M; j++) {
+        double *fb = pr_features(clf, dg->train + (size_t)(j + 1) * N * D, N);
+        const KnnPr b = knn_precision_recall(fr, N, fb, N, F, KNN_K, 0);
+        pb[j] = b.precision, rb[j] = b.recall;
+        free(fb);
+    }
+    const MomentsSe mp = moments_se(pb, (size_t)M), mr = moments_se(rb, (size_t)M);
+    const double sdp = sqrt(mp.var), sdr = sqrt(mr.var);
+    printf("k-NN precision/recall (k = %d, N = %d, project classifier features):\n", KNN_K, N);
+    printf("  real vs real (train split A): precision %.4f, recall %.4f\n", real.precision, real.recall);
+    printf("  %d further real splits: precision %.4f (sd %.4f), recall %.4f (sd %.4f)\n", M, mp.mean, sdp, mr.mean, sdr);
+    check_mc("L36.5.7.pr_real_precision", real.precision, mp.mean, sdp * sqrt(1.0 + 1.0 / M), 4, M, "L36.5.7.precision_recall",
+             "real-vs-real precision of split A vs the mean of %d further real splits (their sd x sqrt(1+1/M))", M);
+    check_mc("L36.5.7.pr_real_recall", real.recall, mr.mean, sdr * sqrt(1.0 + 1.0 / M), 4, M, "L36.5.7.precision_recall",
+             "real-vs-real recall of split A vs the mean of %d further real splits", M);
+
+    /* noised training digits (split A + 0.4 eps) and pure N(0, 1) images */
+    float *x = xmalloc((size_t)N * D * sizeof *x);
+    Rng rn;
+    rng_init(&rn, cli->seed, 3000);
+    for (long i = 0; i < (long)N * D; i++) x[i] = dg->train[i] + (float)(0.4 * rng_normal(&rn));
+    double *fn = pr_features(clf, x, N);
+    const KnnPr noised = knn_precision_recall(fr, N, fn, N, F, KNN_K, 0);
+    for (long i = 0; i < (long)N * D; i++) x[i] = dg->train[i] + (float)(0.8 * rng_normal(&rn));
+    double *fn2 = pr_features(clf, x, N);
+    const KnnPr noised2 = knn_precision_recall(fr, N, fn2, N, F, KNN_K, 0);
+    rng_normal_fill_f(&rn, x, (size_t)N * D);
+    double *fz = pr_features(clf, x, N);
+    const KnnPr noise = knn_precision_recall(fr, N, fz, N, F, KNN_K, 0);
+    printf("  train + 0.4 eps: precision %.4f, recall %.4f;  train + 0.8 eps: precision %.4f, recall %.4f;  "
+           "N(0,1) images: precision %.4f, recall %.4f\n", noised.precision, noised.recall, noised2.precision,
+           noised2.recall, noise.precision, noise.recall);
+    check_le("L36.5.7.pr_noised_precision", noised.precision, mp.mean - 4 * sdp, 0, "L36.5.7.precision_recall",
+             "precision of noised digits (sigma 0.4) below the real-vs-real mean minus 4 sd of a split");
+    check_le("L36.5.7.pr_noised_recall", noised2.recall, mr.mean - 4 * sdr, 0, "L36.5.7.precision_recall",
+             "recall of noised digits (sigma 0.8) below the real-vs-real mean minus 4 sd of a split");
+
+    /* the trained network */
+    float *xs = trained_samples(cli, net, N, D);
+    double *fs = pr_features(clf, xs, N);
+    const KnnPr gen = knn_precision_recall(fr, N, fs, N, F, KNN_K, 0);
+    printf("  trained network (%ld steps, DDIM-%d, clamped): precision %.4f, recall %.4f\n", net->steps_trained, PR_S,
+           gen.precision, gen.recall);
+    check_ge("L36.5.7.pr_trained_vs_noise", gen.n_precise, noise.n_precise + 1, 0, "L36.5.7.precision_recall",
+             "trained samples inside a real ball (count of %d) exceed those of N(0,1) images", N);
+
+    /* fast path = plain loops, on the first PR_SMALL of R and of the samples */
+    const int ns = PR_SMALL < N ? PR_SMALL : N;
+    const KnnPr f1 = knn_precision_recall(fr, ns, fs, ns, F, KNN_K, 0), f0 = knn_precision_recall(fr, ns, fs, ns, F, KNN_K, 1);
+    check_true("L36.5.7.pr_fast_equals_reference", f1.n_precise == f0.n_precise && f1.n_recalled == f0.n_recalled,
+               "%d real vs %d sampled features: fast path %d / %d = plain O(n^2 d) loops %d / %d (precise / recalled)",
+               ns, ns, f1.n_precise, f1.n_recalled, f0.n_precise, f0.n_recalled);
+
+    const double px[5] = {real.precision, noised.precision, gen.precision, noise.precision, noised2.precision};
+    const double py[5] = {real.recall, noised.recall, gen.recall, noise.recall, noised2.recall};
+    Plot *p = plot_new(560, 480, "k-NN precision and recall (project classifier features)");
+    plot_series_marker(plot_scatter(p, px, py, 1, "real vs real"), 6);
+    plot_series_marker(plot_scatter(p, px + 1, py + 1, 1, "train + 0.4 eps"), 6);
+    plot_series_marker(plot_scatter(p, px + 2, py + 2, 1, "trained network"), 6);
+    plot_series_marker(plot_scatter(p, px + 4, py + 4, 1, "train + 0.8 eps"), 6);
+    plot_series_marker(plot_scatter(p, px + 3, py + 3, 1, "N(0,1) images"), 6);
+    plot_xlabel(p, "precision");
+    plot_ylabel(p, "recall");
+    char err[256];
+    if (plot_save(p, cli_out_path(cli, "precision_recall.png"), err, sizeof err) != 0) die("%s", err);
+    plot_free(p);
+    fprintf(stderr, "precision/recall section: %.1f s\n", now_seconds() - t0);
+    free(fr), free(fa), free(x), free(fn), free(fn2), free(fz), free(xs), free(fs);
+}
+
 static void load_digits(const Cli *cli, Digits *dg) {
     char note[512];
     int rc = dataset_load_or_digits(cli->data_dir, g_dataset, &dg->set, note, sizeof note);
@@ -374,7 +535,7 @@ static void load_digits(const Cli *cli, Digits *dg) {
 int main(int argc, char **argv) {
     Cli cli;
     CliExtra extras[] = {{"--dataset", CLI_STRING, &g_dataset, "mnist (default), fashion-mnist or digits"},
-                         {0}};
+                         DDPM_NET_CLI_FLAG(g_net_file), {0}};
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
               "L36 5.6: FID and Inception Score with the project's own digit classifier", 23, extras);
     fid_known_answers(&cli);
@@ -384,6 +545,10 @@ int main(int argc, char **argv) {
     DigitClassifier clf;
     train_classifier(&cli, &dg, &clf);
     separation(&cli, &dg, &clf);
+    DdpmNet net;
+    ddpm_net_load_or_train(&cli, g_net_file, &net);
+    precision_recall(&cli, &dg, &clf, &net);
+    ddpm_net_free(&net);
     digit_classifier_free(&clf);
     free(dg.train), free(dg.test);
     imageset_free(&dg.set);

@@ -39,6 +39,7 @@ network of program 20 and 1500 steps each (the lecture: 50 epochs each, GPU scal
 #include "common/diffusion_schedule.h"
 #include "common/digit_classifier.h"
 #include "common/gen_metrics.h"
+#include "common/loss_trend.h"
 #include "common/rng.h"
 #include "common/util.h"
 
@@ -85,7 +86,9 @@ Each model minimises the simple loss of program 20 ([eq:common.ddpm_net.loss]) w
 $\bar\alpha_t$. All three are made by `ddpm_net_init` with the same seed, so their initial weights
 are bitwise equal (checked), and trained with the same training seed, so minibatch $k$ holds the
 same images, times and noise in all three: what differs is the schedule alone. "Losses decrease"
-compares the mean loss of the first 10 steps with that of the last 10% of the steps.
+compares the mean loss of the first 10 steps with that of the last 10% of the steps, with a margin
+of 3 standard errors of the two window means (`common/loss_trend`, [eq:common.loss_trend.fell]): a
+tail that is lower by minibatch chance does not count as learning.
 */
 static void train_three(const Cli *cli, const DdpmData *d, DdpmNet nets[NSCHED]) {
     DdpmNetConfig nc;
@@ -125,9 +128,12 @@ static void train_three(const Cli *cli, const DdpmData *d, DdpmNet nets[NSCHED])
         check_true(id, !r.diverged && r.steps_done == tc.steps, "%s: %ld training steps, every loss finite",
                    ddpm_sched_name(KINDS[s]), r.steps_done);
         snprintf(id, sizeof id, "L36.5.8.loss_falls_%s", ddpm_sched_name(KINDS[s]));
-        check_le(id, r.tail_mean, r.first10_mean, 0, "common.ddpm_net.loss",
-                 "%s: mean loss of the last 10%% of steps below the first 10 steps' (%.4f -> %.4f)",
-                 ddpm_sched_name(KINDS[s]), r.first10_mean, r.tail_mean);
+        //: head = first 10 steps, tail = last 10 %, [eq:common.loss_trend.window]
+        const LossTrend lt = loss_trend(r.loss, r.steps_done, 10, 0.1);
+        //: $\bar\ell_\text{tail} \le \bar\ell_\text{head} - 3\,\mathrm{se}$, [eq:common.loss_trend.fell]
+        check_le(id, lt.tail_mean, loss_trend_bound(&lt, 1.0, 3.0), 0, "common.loss_trend.fell",
+                 "%s: mean loss of the last %ld steps below that of the first %ld by 3 standard errors (%.4f +- %.4f -> %.4f +- %.4f)",
+                 ddpm_sched_name(KINDS[s]), lt.n_tail, lt.n_head, lt.head_mean, lt.head_se, lt.tail_mean, lt.tail_se);
         ddpm_train_result_free(&r);
     }
     check_true("L36.5.8.same_initialisation", same_init,
