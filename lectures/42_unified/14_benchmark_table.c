@@ -546,39 +546,9 @@ $$ \mathrm{precision} = \frac1{\lvert G\rvert}\sum_{g\in G}\big[\exists\,a\in T:
    \mathrm{recall} = \frac1{\lvert T\rvert}\sum_{a\in T}\big[\exists\,g\in G:\ \lVert a - g\rVert\le r_k(g;G)\big] $$ {#eq:L42.5.3.precision_recall}
 
 for generated features $G$ and test features $T$: the share of samples that look like some digit,
-and the share of digits that some sample looks like.
+and the share of digits that some sample looks like (`knn_radii2`, `knn_coverage` of
+`common/gen_metrics`, [eq:common.gen_metrics.precision_recall]).
 */
-static double sqdist(const double *a, const double *b, int d) {
-    double s = 0;
-    for (int j = 0; j < d; j++) s += (a[j] - b[j]) * (a[j] - b[j]);
-    return s;
-}
-
-/* squared distance of each of the n points of A to its k-th nearest other point of A */
-static void knn_radii(const double *A, int n, int d, int k, double *r2) {
-    double *dd = xmalloc((size_t)n * sizeof *dd);
-    for (int i = 0; i < n; i++) {
-        int m = 0;
-        for (int j = 0; j < n; j++)
-            if (j != i) dd[m++] = sqdist(A + (size_t)i * d, A + (size_t)j * d, d);
-        qsort(dd, (size_t)m, sizeof *dd, stats_cmp_double);
-        r2[i] = dd[k - 1];
-    }
-    free(dd);
-}
-
-/* share of the points of P inside some ball of (Q, r2) */
-static double coverage(const double *P, int np, const double *Q, const double *r2, int nq, int d) {
-    int hit = 0;
-    for (int i = 0; i < np; i++)
-        for (int j = 0; j < nq; j++)
-            if (sqdist(P + (size_t)i * d, Q + (size_t)j * d, d) <= r2[j]) {
-                hit++;
-                break;
-            }
-    return (double)hit / np;
-}
-
 static void fd_ref_init(FdRef *r, const double *feat, int n) {
     double *cov = xmalloc((size_t)NFEAT * NFEAT * sizeof *cov);
     feature_stats(feat, n, NFEAT, r->mu, cov);
@@ -628,10 +598,10 @@ static void quality(Bench *b, const float *pm1, int n, double *fd, double *is, d
     *fd = fd_to_ref(&b->fd_ref, feat, n);
     //: [eq:common.gen_metrics.inception_score]
     *is = inception_score(probs, n, DIGIT_CLASSES, 1e-12);
-    knn_radii(feat, n, NFEAT, KNN, r2g), knn_radii(b->feat_test, b->n_test, NFEAT, KNN, r2t);
+    knn_radii2(feat, n, NFEAT, KNN, r2g), knn_radii2(b->feat_test, b->n_test, NFEAT, KNN, r2t);
     //: [eq:L42.5.3.precision_recall]
-    *prec = coverage(feat, n, b->feat_test, r2t, b->n_test, NFEAT);
-    *rec = coverage(b->feat_test, b->n_test, feat, r2g, n, NFEAT);
+    *prec = knn_coverage(feat, n, b->feat_test, r2t, b->n_test, NFEAT);
+    *rec = knn_coverage(b->feat_test, b->n_test, feat, r2g, n, NFEAT);
     if (feat_out) memcpy(feat_out, feat, (size_t)n * NFEAT * sizeof *feat);
     free(feat), free(probs), free(r2g), free(r2t);
 }
