@@ -7,12 +7,12 @@ SiLU, trained on the noise-prediction loss [eq:L42.4.5.eps_loss] over a `Diffusi
 (lecture 36's discrete chain). Sampling runs a plan of `common/diffusion_sampler`: DDIM with
 $\eta = 0$ on $S$ trailing steps (`ddim_steps = S`, 50 by default, the lecture's) or, with
 `ddim_steps = 0`, DDPM's ancestral chain over all $T$ steps ($\sigma_t^2 = \beta_t$). The network
-takes $t$ (the lecture's `score_net` does not, B11(e)). No log-likelihood: its probability-flow
-ODE would need the divergence of a $D$-dimensional field at every step — so it is not in the
-vtable (the capability flags of 01 and 13 stay those of a sampler), but a function of its own:
+takes $t$ (the lecture's `score_net` does not, B11(e)). Its log-likelihood is not in the vtable:
+the probability-flow ODE needs the divergence of a $D$-dimensional field at every step, so it is
+a function of its own (and the capability flags seen by 01 and 13 stay those of a sampler):
 
 **The continuous-time view (L42 5.3, the benchmark's likelihood column).** The discrete linear
-schedule $\beta_t = \beta_\min + \frac{t-1}{T-1}(\beta_\max - \beta_\min)$ is the grid $u = t/T$ of a
+schedule $\beta_t = \beta_{\min} + \frac{t-1}{T-1}(\beta_{\max} - \beta_{\min})$ is the grid $u = t/T$ of a
 VP-SDE $dx = -\tfrac12\beta(u)x\,du + \sqrt{\beta(u)}\,dW$ whose $\bar\alpha(u) = e^{-\int_0^u\beta}$
 meets the table: with $b(\tau)$ the linear formula continued to real $\tau$,
 
