@@ -90,4 +90,12 @@ void image_grid_geometry(int n, int height, int width, const ImageGridOptions *o
 Image8 *image_grid(const float *batch, int n, int channels, int height, int width,
                    const ImageGridOptions *opt);
 
+/* A labelled figure of a grid of 1-channel h x w tiles (introduced for L42 4.2, programs 03 and
+   04, whose reconstructions and samples are shown this way): `rows` x `cols` tiles in [0, 1],
+   upscaled `upscale` times, a row label per row (labels may be NULL) and a title, written as a
+   PNG through common/plot (a 140-pixel label margin and a 60-pixel title band around the grid;
+   image_figure.c). Returns 0, or -1 with the reason in err. */
+int image_save_labelled_grid(const char *path, const char *title, const float *tiles, int rows, int cols, int h,
+                             int w, int upscale, const char *const *labels, char *err, size_t errlen);
+
 #endif

@@ -14,6 +14,7 @@
 #include "common/check.h"
 #include "common/cli.h"
 #include "common/diffusion_schedule.h"
+#include "common/gauss.h"
 #include "common/genmodel.h"
 #include "common/gm_ar.h"
 #include "common/gm_diffusion.h"
@@ -27,6 +28,14 @@
 #include "common/util.h"
 
 enum { N = 256, D = 4 };
+
+/* exact eps and trace for 1-D data N(m0, s0^2) under the continuous VP view (ctx: the view) */
+static double G_M0 = 1.5, G_S2 = 0.04;
+static void gauss1_eps_trace(double u, const double *x, int n, int dim, double *eps, double *trace, void *ctx) {
+    const double la = gm_vp_log_abar(ctx, u), ab = exp(la), sig = sqrt(-expm1(la)), var = ab * G_S2 + sig * sig;
+    (void)dim;
+    for (int i = 0; i < n; i++) eps[i] = sig * (x[i] - sqrt(ab) * G_M0) / var, trace[i] = sig / var;
+}
 
 static void train_few(GenModel *m, const float *x, int n, const char *id) {
     GmTrainConfig cfg = {.steps = 5, .batch = 16, .clip_norm = 100.0, .label = id, .check_id = id};
@@ -122,6 +131,30 @@ int main(int argc, char **argv) {
         check_true("common.gm_models.steps", fm->net_rows / 8 == 50 && ddim == 50 && ddpm == 1000 && a->net_rows / 8 == D,
                    "evaluations per sample: FM %ld (50), DDIM %ld (50), DDPM %ld (1000), AR %ld (D = %d)", fm->net_rows / 8,
                    ddim, ddpm, a->net_rows / 8, D);
+    }
+    /* the continuous-time view of the linear schedule, and its PF-ODE on 1-D Gaussian data */
+    {
+        GmVpLinear v = gm_vp_linear_of(&sch);
+        double worst = 0;
+        for (int t = 1; t <= sch.T; t++) worst = fmax(worst, fabs(gm_vp_log_abar(&v, (double)t / sch.T) - log(sch.alpha_bar[t])));
+        check_close("common.gm_diffusion.vp_table", worst, 0.0, 1e-6, "common.gm_diffusion.vp_continuous",
+                    "max |log abar(t/T) - log abar_t| over t = 1..%d", sch.T);
+        /* beta(u) = -d log abar/du by central differences */
+        const double u = 0.37, h = 1e-4;
+        check_close("common.gm_diffusion.vp_beta", gm_vp_beta(&v, u),
+                    -(gm_vp_log_abar(&v, u + h) - gm_vp_log_abar(&v, u - h)) / (2 * h), 1e-6, "common.gm_diffusion.vp_continuous",
+                    "beta(u) = -d log abar/du at u = %g (central differences, h = %g)", u, h);
+        const double u0 = 1e-3, xs[3] = {1.2, 1.5, 1.9};
+        double x1[3], delta[3], worst_lp = 0;
+        gm_vp_pf_flow(&v, gauss1_eps_trace, &v, xs, 3, 1, u0, 256, ODE_RK4, x1, delta);
+        for (int i = 0; i < 3; i++) {
+            const double la0 = gm_vp_log_abar(&v, u0), la1 = gm_vp_log_abar(&v, 1.0);
+            const double ref = gauss_logpdf_1d(xs[i], exp(0.5 * la0) * G_M0, sqrt(exp(la0) * G_S2 - expm1(la0)));
+            const double end = gauss_logpdf_1d(x1[i], exp(0.5 * la1) * G_M0, sqrt(exp(la1) * G_S2 - expm1(la1)));
+            worst_lp = fmax(worst_lp, fabs(end + delta[i] - ref));
+        }
+        check_close("common.gm_diffusion.pf_gauss", worst_lp, 0.0, 1e-6, "common.gm_diffusion.pf_loglik",
+                    "PF-ODE log p at u0 = %g of N(%g, %g) data vs the closed form (RK4-256, 3 points)", u0, G_M0, G_S2);
     }
     /* FSQ: index <-> digits is a bijection on the 64000 codes */
     {

@@ -218,6 +218,25 @@ int main(int argc, char **argv) {
                                                g3->pixels[0] == 0 && g3->pixels[1] == 255,
                "batch min-max range: values -5 and 3 become 0 and 255");
     image8_free(g3);
+
+    /* a labelled grid figure: the PNG read back has the grid's size plus the label and title margins */
+    {
+        float tiles[6 * 4];
+        for (int i = 0; i < 24; i++) tiles[i] = (float)(i % 5) / 4.0f;
+        static const char *const labels[2] = {"first", "second"};
+        const char *fpath = cli_out_path(&cli, "labelled_grid.png");
+        char ferr[256];
+        const int rc = image_save_labelled_grid(fpath, "a labelled grid", tiles, 2, 3, 2, 2, 5, labels, ferr, sizeof ferr);
+        ImageGridOptions og = image_grid_defaults();
+        og.cols = 3, og.upscale = 5;
+        int gr, gc, gh, gw;
+        image_grid_geometry(6, 2, 2, &og, &gr, &gc, &gh, &gw);
+        Image8 *fb = rc == 0 ? image_read_png(fpath, ferr, sizeof ferr) : NULL;
+        check_true("common.image.labelled_grid", fb && fb->width == gw + 140 && fb->height == gh + 60,
+                   "image_save_labelled_grid: a %dx%d PNG (grid %dx%d + 140 x 60 margins), got %dx%d", gw + 140, gh + 60, gw, gh,
+                   fb ? fb->width : -1, fb ? fb->height : -1);
+        if (fb) image8_free(fb);
+    }
     free(batch);
     return check_end();
 }

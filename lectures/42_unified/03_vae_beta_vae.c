@@ -239,16 +239,12 @@ static void section_linear_gaussian(const Cli *cli) {
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* a labelled grid of 8x8 tiles, upscaled 6x, into the output directory (common/image) */
 static void save_grid(const Cli *cli, const char *name, const char *title, const float *tiles, int rows, int cols,
                       const char *const *labels) {
-    ImageGridOptions opt = image_grid_defaults();
-    opt.cols = cols, opt.upscale = 6;
     char err[256];
-    Image8 *img = image_grid(tiles, rows * cols, 1, 8, 8, &opt);
-    Plot *fig = plot_new(img->width + 140, img->height + 60, title);
-    plot_image(fig, img, labels, rows);
-    if (plot_save(fig, cli_out_path(cli, name), err, sizeof err) != 0) fprintf(stderr, "%s\n", err);
-    plot_free(fig), image8_free(img);
+    if (image_save_labelled_grid(cli_out_path(cli, name), title, tiles, rows, cols, 8, 8, 6, labels, err, sizeof err) != 0)
+        fprintf(stderr, "%s\n", err);
 }
 
 /*: ## VAE and β-VAE on the digits (4.2, 5.4)

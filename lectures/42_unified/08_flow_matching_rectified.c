@@ -39,6 +39,7 @@ Run: `build/release/bin/lectures/42_unified/08_flow_matching_rectified [--quick 
 #include "common/gauss.h"
 #include "common/genmodel.h"
 #include "common/gm_fm.h"
+#include "common/ode.h"
 #include "common/plot.h"
 #include "common/rng.h"
 #include "common/stats.h"
@@ -75,25 +76,21 @@ static double exact_divergence(double t) {
     return (t - (1 - t) * DATA_S * DATA_S) / ((1 - t) * (1 - t) * DATA_S * DATA_S + t * t);
 }
 
-/* Integrate dx/dt = b from t0 to t1 in `steps` steps (RK4 or Euler); also the integral of the
-   divergence along the way (for the likelihood). */
+/* the augmented field (x, int div b) -> (b(t, x), div b(t)) for common/ode */
+static void exact_field(double t, const double *y, double *dydt, int n, void *ctx) {
+    (void)n, (void)ctx;
+    dydt[0] = exact_velocity(t, y[0]);
+    dydt[1] = exact_divergence(t);
+}
+
+/* Integrate dx/dt = b from t0 to t1 in `steps` steps (RK4 or Euler) through common/ode; also the
+   integral of the divergence along the way (for the likelihood). */
 static double integrate_exact(double x, double t0, double t1, int steps, int rk4, double *div_int) {
-    const double h = (t1 - t0) / steps;
-    double acc = 0;
-    for (int k = 0; k < steps; k++) {
-        double t = t0 + k * h;
-        if (rk4) {
-            double k1 = exact_velocity(t, x), k2 = exact_velocity(t + h / 2, x + h / 2 * k1);
-            double k3 = exact_velocity(t + h / 2, x + h / 2 * k2), k4 = exact_velocity(t + h, x + h * k3);
-            x += h / 6 * (k1 + 2 * k2 + 2 * k3 + k4);
-            acc += h / 6 * (exact_divergence(t) + 4 * exact_divergence(t + h / 2) + exact_divergence(t + h));
-        } else {
-            //: lecture's step $x \leftarrow x + v\,\Delta t$, [eq:L42.4.8.flow_step]
-            x += h * exact_velocity(t, x);
-        }
-    }
-    if (div_int) *div_int = acc;
-    return x;
+    double y[2] = {x, 0.0};
+    //: RK4 [eq:common.ode.rk4], or the lecture's step $x \leftarrow x + v\,\Delta t$, [eq:L42.4.8.flow_step]
+    ode_solve_fixed(rk4 ? ODE_RK4 : ODE_EULER, exact_field, NULL, t0, t1, steps, y, 2);
+    if (div_int) *div_int = y[1];
+    return y[0];
 }
 
 static void section_direction(void) {

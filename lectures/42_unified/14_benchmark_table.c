@@ -19,7 +19,9 @@ What you will see: the table, beside the lecture's Table 5.1 printed as the lect
 targets); checks on what can be checked at this scale — the steps column measured by counting
 network evaluations, $1\le\mathrm{IS}\le10$, every model's FD above the real-vs-real floor, the
 speed order DDPM < DDIM < VAE and the DDPM/DDIM cost ratio, the masked AR model's bits/dim below
-independent pixels, and every sample grid a valid PNG; ERRATUM lines for B18 and C3.
+independent pixels, the diffusion row's probability-flow likelihood (its integrator first checked
+on Gaussian data with a closed-form density, its trace against finite differences, its step
+against a halved one), and every sample grid a valid PNG; ERRATUM lines for B18 and C3.
 Figures: `samples_<model>.png` (12 samples each, 5.5), `benchmark.png` (FD and speed per model).
 Timings are CPU seconds of this process, machine- and load-dependent: they go to stderr and to
 `table.md` in the output directory, never into a check's printed value (stdout is deterministic).
@@ -57,6 +59,7 @@ Run: `build/release/bin/lectures/42_unified/14_benchmark_table [--quick | --full
 #include "common/gm_vqvae.h"
 #include "common/image.h"
 #include "common/linalg.h"
+#include "common/ode.h"
 #include "common/plot.h"
 #include "common/rng.h"
 #include "common/stats.h"
@@ -294,9 +297,12 @@ Each model's bits/dim is the one its structure allows, on the 297 test digits:
 * **flow matching**: the probability-flow ODE ([eq:L42.4.3.pf_loglik], RK4, exact divergence by
   64 backward passes per stage), on a subset of the test digits because each digit costs
   $4\cdot64$ backward passes per step;
-* **DDPM / DDIM**: not computed. The ε-network defines a likelihood only through its
-  probability-flow ODE over the whole schedule (or the discrete variational bound over 1000 steps);
-  either costs far more than the shared budget here. The lecture's 0.88 / 0.90 come with no method.
+* **DDPM / DDIM**: one number for both — they sample the same ε-network, and a likelihood belongs
+  to a network and a density, not to a sampler. The density is the one of the network's
+  probability-flow ODE in the continuous-time view of its schedule
+  ([eq:common.gm_diffusion.pf_loglik], next section), on a subset of the test digits; the
+  discrete chain's own variational bound over 1000 steps is not computed. The lecture's
+  0.88 / 0.90 come with no method.
 * **VQ-VAE**: not defined — its decoder has no likelihood (the lecture's MSE is no normalised
   density); the prior's code NLL is printed instead. **GANs**: not defined (implicit models).
 
@@ -331,7 +337,7 @@ static void section_likelihood(Bench *b) {
         free(lp);
     }
     printf("flow matching: PF-ODE bits/dim on the first %d test digits, RK4 with %d steps\n", n_fm, fm_steps);
-    b->row[M_DDPM].bpd_how = b->row[M_DDIM].bpd_how = "not computed (PF-ODE over T = 1000 too costly)";
+    b->row[M_DDPM].bpd_how = b->row[M_DDIM].bpd_how = "PF-ODE below";
     b->row[M_VQ].bpd_how = "not defined (decoder has no likelihood)";
     /* the masked AR model: exact on the levels */
     {
@@ -367,6 +373,164 @@ static void section_likelihood(Bench *b) {
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/*: ## 5.3 The diffusion row's likelihood: the probability-flow ODE of the ε-network
+
+The ε-network was trained on the discrete chain $t = 1..T$, its input $t/T$. Read as the grid
+$u = t/T$ of a continuous VP-SDE whose $\bar\alpha(u)$ meets the table
+([eq:common.gm_diffusion.vp_continuous]), it defines a score $-\hat\epsilon(x, u)/\sigma(u)$ at every
+$u$ and so a probability-flow ODE, which carries $\mathcal N(0, I)$ at $u = 1$ to a density at
+$u_0 = 1/T$ (noise level $\sigma(u_0) = 0.01$, the smallest the network was trained at) — a
+normalised density on $\mathbb R^{64}$, so [eq:L42.5.1.dequant_bpd] applies to it as to the other
+continuous rows:
+
+$$ -\log_2 P(k) \le -\mathbb E_u\big[\log_2 p_{u_0}(y)\big] + 64\log_2 17 ,\qquad
+   \log p_{u_0}(y) = \log\mathcal N(x_1; 0, I) + \int_{u_0}^1\nabla\!\cdot v\,du . $$ {#eq:L42.5.3.ddpm_pf_bpd}
+
+`common/gm_diffusion` integrates it with RK4 on a grid geometric in $u$, the divergence exact
+($\operatorname{tr}\partial_x\hat\epsilon$ by 64 vector-Jacobian products per stage). Before the
+network, the same integrator runs on a case with a known answer: Gaussian data
+$x_0\sim\mathcal N(\mu, \operatorname{diag}s^2)$ in 64 dimensions, whose marginals are
+$\mathcal N(\sqrt{\bar\alpha}\mu, \bar\alpha s^2 + \sigma^2)$ and whose exact noise predictor is
+$\epsilon^\star = \sigma\,(x - \sqrt{\bar\alpha}\mu)/(\bar\alpha s^2 + \sigma^2)$ with trace
+$\sigma\sum_j 1/(\bar\alpha s_j^2 + \sigma^2)$: the ODE's $\log p_{u_0}$ must meet the closed form,
+with an error that falls at RK4's rate as the steps double. Then, for the network: its trace by
+vector-Jacobian products against central differences of $\hat\epsilon$, and the solver's error on
+the digits estimated by halving the step (Richardson: the finer run's error is about 1/15 of the
+difference for a fourth-order scheme), which must be small beside the standard error of the mean
+over digits.
+*/
+typedef struct {
+    GmVpLinear v;
+    double mu[D], s2[D];
+} GaussCase;
+
+/* eps* and its trace for Gaussian data N(mu, diag s2) under the continuous VP schedule */
+static void gauss_eps_trace(double u, const double *x, int n, int dim, double *eps, double *trace, void *ctx) {
+    const GaussCase *g = ctx;
+    const double la = gm_vp_log_abar(&g->v, u), ab = exp(la), sig = sqrt(-expm1(la));
+    for (int i = 0; i < n; i++) {
+        trace[i] = 0;
+        for (int j = 0; j < dim; j++) {
+            const double var = ab * g->s2[j] + sig * sig;
+            //: $\epsilon^\star = \sigma(x - \sqrt{\bar\alpha}\mu)/(\bar\alpha s^2 + \sigma^2)$, trace $\sigma\sum_j 1/(\bar\alpha s_j^2+\sigma^2)$
+            eps[(size_t)dim * i + j] = sig * (x[(size_t)dim * i + j] - sqrt(ab) * g->mu[j]) / var;
+            trace[i] += sig / var;
+        }
+    }
+}
+
+/* log N(x; sqrt(abar(u)) mu, abar s2 + sigma^2) per row */
+static void gauss_logp(const GaussCase *g, double u, const double *x, int n, double *lp) {
+    const double la = gm_vp_log_abar(&g->v, u), ab = exp(la), s2 = -expm1(la);
+    double m[D], var[D];
+    for (int j = 0; j < D; j++) m[j] = sqrt(ab) * g->mu[j], var[j] = ab * g->s2[j] + s2;
+    for (int i = 0; i < n; i++) lp[i] = gauss_logpdf_diag(x + (size_t)D * i, m, var, D);
+}
+
+/* the network's eps at continuous time u (n rows), forward only */
+static void net_eps(GmDdpm *e, double u, const double *x, int n, double *out) {
+    AdArena *arena = ad_arena_new(1 << 18);
+    int shape[2] = {n, D};
+    AdTensor *xt = ad_input(arena, AD_F32, 2, shape);
+    double *uu = xmalloc((size_t)n * sizeof *uu);
+    for (int i = 0; i < n; i++) uu[i] = u;
+    for (size_t i = 0; i < (size_t)n * D; i++) ad_f32(xt)[i] = (float)x[i];
+    AdTensor *y = gm_ddpm_eps_u(arena, e, xt, uu, n);
+    for (size_t i = 0; i < (size_t)n * D; i++) out[i] = ad_f32(y)[i];
+    free(uu);
+    ad_arena_free(arena);
+}
+
+static double pf_bpd(Bench *b, int n, int steps, double *se, long *calls) {
+    double *lp = xmalloc((size_t)n * sizeof *lp);
+    const double u0 = 1.0 / ((GmDdpm *)b->model[M_DDPM].self)->sched.T;
+    *calls = gm_ddpm_pf_log_likelihood(&b->model[M_DDPM], b->y_test, n, u0, steps, ODE_RK4, lp);
+    //: $-\log_2 p_{u_0}(y)/64 + \log_2 17$, [eq:L42.5.3.ddpm_pf_bpd]
+    for (int i = 0; i < n; i++) lp[i] = -lp[i] / (D * M_LN2) + log2((double)V);
+    const double m = stats_mean_se(lp, (size_t)n, se);
+    free(lp);
+    return m;
+}
+
+static void section_ddpm_likelihood(Bench *b) {
+    const Cli *cli = b->cli;
+    GmDdpm *e = b->model[M_DDPM].self;
+    GaussCase g = {.v = gm_vp_linear_of(&e->sched)};
+    /* the continuous view meets the discrete table */
+    double worst = 0;
+    for (int t = 1; t <= e->sched.T; t++) worst = fmax(worst, fabs(gm_vp_log_abar(&g.v, (double)t / e->sched.T) - log(e->sched.alpha_bar[t])));
+    check_close("L42.5.3.vp_continuous_table", worst, 0.0, 1e-6, "common.gm_diffusion.vp_continuous",
+                "max over t of |log abar(t/T) - log abar_t| (continuous view vs the discrete table, T = %d)", e->sched.T);
+    /* the known-answer case: Gaussian data in 64 dimensions, cell-sized and wide coordinates */
+    enum { NG = 8 };
+    for (int j = 0; j < D; j++) g.mu[j] = 0.5 + 0.3 * sin(j), g.s2[j] = pow(0.03 + 0.3 * (j % 8) / 7.0, 2);
+    const double u0 = 1.0 / e->sched.T, la0 = gm_vp_log_abar(&g.v, u0);
+    double x[NG * D], x1[NG * D], delta[NG], lp1[NG], ref[NG], err[4];
+    Rng r;
+    rng_init(&r, cli->seed, 5);
+    for (int i = 0; i < NG; i++)
+        for (int j = 0; j < D; j++)
+            x[D * i + j] = exp(0.5 * la0) * g.mu[j] + sqrt(exp(la0) * g.s2[j] - expm1(la0)) * rng_normal(&r);
+    gauss_logp(&g, u0, x, NG, ref);
+    const int ks[4] = {4, 8, 16, 32};
+    for (int q = 0; q < 4; q++) {
+        gm_vp_pf_flow(&g.v, gauss_eps_trace, &g, x, NG, D, u0, ks[q], ODE_RK4, x1, delta);
+        gauss_logp(&g, 1.0, x1, NG, lp1);
+        err[q] = 0;
+        //: $\log p_{u_0} = \log p_1(x_1) + \int\nabla\cdot v$ vs the closed form, [eq:common.gm_diffusion.pf_loglik]
+        for (int i = 0; i < NG; i++) err[q] = fmax(err[q], fabs(lp1[i] + delta[i] - ref[i]));
+        printf("Gaussian data, RK4 with %2d geometric steps: max |log p_ODE - log p_exact| = %.3e nats (log p ~ %.1f)\n",
+               ks[q], err[q], ref[0]);
+    }
+    /* RK4-16 also at --quick: with 4 or 8 steps the Gaussian case's error is 7.5 / 0.5 nats */
+    const int k_net = (int)cli_scale(cli, 16, 16, 32);
+    const double e_net = err[k_net == 16 ? 2 : 3];
+    check_close("L42.5.3.pf_gauss_exact", e_net, 0.0, 1e-3 * D, "common.gm_diffusion.pf_loglik",
+                "PF-ODE log-density of 64-D Gaussian data vs the closed form, RK4-%d as used on the digits (%d points; < 1e-3 nats/dim)",
+                k_net, NG);
+    const double order = log2(err[2] / err[3]);
+    check_ge("L42.5.3.pf_gauss_order", order, 3.5, 0, "common.ode.rk4",
+             "observed order log2(e16/e32) = %.2f of the PF-ODE's RK4 (4 expected; errors %.2e, %.2e)", order, err[2], err[3]);
+    /* the network's trace by vector-Jacobian products vs central differences */
+    enum { NT = 4 };
+    double tr[NT], eps[NT * D], ep[NT * D], em[NT * D], xs[NT * D], fd[NT] = {0}, worst_tr = 0, scale = 0;
+    const double h = 1e-2, ut = 0.3;
+    for (int i = 0; i < NT * D; i++) xs[i] = b->y_test[i];
+    gm_ddpm_eps_trace(ut, xs, NT, D, eps, tr, e);
+    nn_params_zero_grad(&b->model[M_DDPM].player[0].params);
+    for (int j = 0; j < D; j++) {
+        double xp[NT * D], xm[NT * D];
+        memcpy(xp, xs, sizeof xp), memcpy(xm, xs, sizeof xm);
+        for (int i = 0; i < NT; i++) xp[D * i + j] += h, xm[D * i + j] -= h;
+        net_eps(e, ut, xp, NT, ep), net_eps(e, ut, xm, NT, em);
+        //: $\operatorname{tr}\partial_x\hat\epsilon \approx \sum_j (\hat\epsilon_j(x + he_j) - \hat\epsilon_j(x - he_j))/2h$
+        for (int i = 0; i < NT; i++) fd[i] += (ep[D * i + j] - em[D * i + j]) / (2 * h);
+    }
+    for (int i = 0; i < NT; i++) worst_tr = fmax(worst_tr, fabs(tr[i] - fd[i])), scale = fmax(scale, fabs(fd[i]));
+    /* 1e-3 relative: float32 network, h = 1e-2 (rounding ~1e-7 |eps| / h per term, truncation h^2) */
+    check_close("L42.5.3.pf_trace_fd", worst_tr, 0.0, 1e-3 * scale, NULL,
+                "network: tr(d eps/dx) by %d vector-Jacobian products vs central differences (h = %g, u = %g, %d digits; max |tr| %.3f)",
+                D, h, ut, NT, scale);
+    /* the digits: the row's number, and the solver's error by halving the step on a subset */
+    const int n = (int)cli_scale(cli, 8, 128, 297), nr = (int)cli_scale(cli, 4, 16, 64);
+    double se, se_c, se_f;
+    long calls;
+    const double bpd = pf_bpd(b, n, k_net, &se, &calls);
+    b->row[M_DDPM].bpd = b->row[M_DDIM].bpd = bpd, b->row[M_DDPM].bpd_se = b->row[M_DDIM].bpd_se = se;
+    b->row[M_DDPM].bpd_how = b->row[M_DDIM].bpd_how = "PF-ODE (RK4), one net, test subset";
+    printf("DDPM/DDIM (one eps-network): PF-ODE bits/dim %.4f +- %.4f (SE over %d test digits), RK4-%d, %ld field evaluations\n",
+           bpd, se, n, k_net, calls);
+    const double coarse = pf_bpd(b, nr, k_net, &se_c, &calls), fine = pf_bpd(b, nr, 2 * k_net, &se_f, &calls);
+    printf("solver error on the first %d digits: RK4-%d %.5f, RK4-%d %.5f bits/dim (difference %.2e)\n", nr, k_net, coarse,
+           2 * k_net, fine, fabs(coarse - fine));
+    /* at --quick the network has seen 60 steps and 8 digits' SE is no yardstick: a fixed 0.02 bits/dim */
+    const int quick = cli->scale == SCALE_QUICK;
+    check_le("L42.5.3.pf_solver_error", fabs(coarse - fine), quick ? 0.02 : 0.25 * se, 0, "common.gm_diffusion.pf_loglik",
+             "|bits/dim(RK4-%d) - bits/dim(RK4-%d)| on %d digits below %s", k_net, 2 * k_net, nr,
+             quick ? "0.02 bits/dim (--quick)" : "1/4 of the row's standard error");
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /*: ## 5.3 Sample quality in the classifier's features: FD, IS, precision and recall
 
 $n$ samples of each model are turned into levels, into the classifier's features $f$ and class
@@ -382,39 +546,9 @@ $$ \mathrm{precision} = \frac1{\lvert G\rvert}\sum_{g\in G}\big[\exists\,a\in T:
    \mathrm{recall} = \frac1{\lvert T\rvert}\sum_{a\in T}\big[\exists\,g\in G:\ \lVert a - g\rVert\le r_k(g;G)\big] $$ {#eq:L42.5.3.precision_recall}
 
 for generated features $G$ and test features $T$: the share of samples that look like some digit,
-and the share of digits that some sample looks like.
+and the share of digits that some sample looks like (`knn_radii2`, `knn_coverage` of
+`common/gen_metrics`, [eq:common.gen_metrics.precision_recall]).
 */
-static double sqdist(const double *a, const double *b, int d) {
-    double s = 0;
-    for (int j = 0; j < d; j++) s += (a[j] - b[j]) * (a[j] - b[j]);
-    return s;
-}
-
-/* squared distance of each of the n points of A to its k-th nearest other point of A */
-static void knn_radii(const double *A, int n, int d, int k, double *r2) {
-    double *dd = xmalloc((size_t)n * sizeof *dd);
-    for (int i = 0; i < n; i++) {
-        int m = 0;
-        for (int j = 0; j < n; j++)
-            if (j != i) dd[m++] = sqdist(A + (size_t)i * d, A + (size_t)j * d, d);
-        qsort(dd, (size_t)m, sizeof *dd, stats_cmp_double);
-        r2[i] = dd[k - 1];
-    }
-    free(dd);
-}
-
-/* share of the points of P inside some ball of (Q, r2) */
-static double coverage(const double *P, int np, const double *Q, const double *r2, int nq, int d) {
-    int hit = 0;
-    for (int i = 0; i < np; i++)
-        for (int j = 0; j < nq; j++)
-            if (sqdist(P + (size_t)i * d, Q + (size_t)j * d, d) <= r2[j]) {
-                hit++;
-                break;
-            }
-    return (double)hit / np;
-}
-
 static void fd_ref_init(FdRef *r, const double *feat, int n) {
     double *cov = xmalloc((size_t)NFEAT * NFEAT * sizeof *cov);
     feature_stats(feat, n, NFEAT, r->mu, cov);
@@ -464,10 +598,10 @@ static void quality(Bench *b, const float *pm1, int n, double *fd, double *is, d
     *fd = fd_to_ref(&b->fd_ref, feat, n);
     //: [eq:common.gen_metrics.inception_score]
     *is = inception_score(probs, n, DIGIT_CLASSES, 1e-12);
-    knn_radii(feat, n, NFEAT, KNN, r2g), knn_radii(b->feat_test, b->n_test, NFEAT, KNN, r2t);
+    knn_radii2(feat, n, NFEAT, KNN, r2g), knn_radii2(b->feat_test, b->n_test, NFEAT, KNN, r2t);
     //: [eq:L42.5.3.precision_recall]
-    *prec = coverage(feat, n, b->feat_test, r2t, b->n_test, NFEAT);
-    *rec = coverage(b->feat_test, b->n_test, feat, r2g, n, NFEAT);
+    *prec = knn_coverage(feat, n, b->feat_test, r2t, b->n_test, NFEAT);
+    *rec = knn_coverage(b->feat_test, b->n_test, feat, r2g, n, NFEAT);
     if (feat_out) memcpy(feat_out, feat, (size_t)n * NFEAT * sizeof *feat);
     free(feat), free(probs), free(r2g), free(r2t);
 }
@@ -702,6 +836,7 @@ int main(int argc, char **argv) {
     section_train(&b);
     t = lap("5.2 training", t);
     section_likelihood(&b);
+    section_ddpm_likelihood(&b);
     t = lap("5.3 likelihoods", t);
     section_quality(&b, grids);
     t = lap("5.3 sample quality", t);

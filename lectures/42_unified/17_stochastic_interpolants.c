@@ -45,6 +45,7 @@ about 6 s).
 #include "common/cli.h"
 #include "common/data.h"
 #include "common/nn.h"
+#include "common/ode.h"
 #include "common/optim.h"
 #include "common/plot.h"
 #include "common/rng.h"
@@ -326,19 +327,21 @@ static double velocity_exact(Coef c, double x) {
     return c.da * M + (c.da * c.a * S * S + c.db * c.b + c.dg * c.g) / var * (x - c.a * M);
 }
 
+static void transport_field(double t, const double *y, double *dydt, int n, void *ctx) {
+    (void)n;
+    Coef (*const *coef)(double) = ctx;
+    dydt[0] = velocity_exact((*coef)(t), y[0]);
+}
+
+/* x from t0 to t1 along the exact velocity, `steps` RK4 steps of common/ode; path (steps + 1) may be NULL */
 static double rk4_transport(Coef (*coef)(double), double x, double t0, double t1, int steps, double *path) {
-    double h = (t1 - t0) / steps;
-    for (int k = 0; k < steps; k++) {
-        double t = t0 + k * h;
-        if (path) path[k] = x;
-        double k1 = velocity_exact(coef(t), x);
-        double k2 = velocity_exact(coef(t + h / 2), x + h / 2 * k1);
-        double k3 = velocity_exact(coef(t + h / 2), x + h / 2 * k2);
-        double k4 = velocity_exact(coef(t + h), x + h * k3);
-        x += h / 6 * (k1 + 2 * k2 + 2 * k3 + k4);
-    }
-    if (path) path[steps] = x;
-    return x;
+    double *grid = xmalloc(((size_t)steps + 1) * sizeof *grid), y = x;
+    const double h = (t1 - t0) / steps;
+    for (int k = 0; k <= steps; k++) grid[k] = t0 + k * h;
+    //: RK4 [eq:common.ode.rk4] on $\dot x = v(x, t)$, [eq:L42.6.1.velocity_exact]
+    ode_solve_grid(ODE_RK4, transport_field, &coef, grid, steps, &y, 1, path);
+    free(grid);
+    return y;
 }
 
 static void section_transport(void) {

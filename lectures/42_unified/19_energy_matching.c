@@ -13,7 +13,8 @@ energy whose gradient is minus its score and whose density integrates to 1; the 
 "energy" beside $-\log p$; and, on a one-parameter Gaussian energy, the fixed point of the
 lecture's loss (contrastive term + gradient penalty, $\lambda = 0.1$) at $\sigma^2 = 1.306$ instead
 of the data's variance 1, while Hyvärinen score matching recovers it; finally the lecture's loss
-and sampler trained on the 8-Gaussian toy with an energy linear in 81 bump features.
+and sampler trained on the 8-Gaussian toy with an energy linear in 81 bump features; and the
+Hessian-vector product of a trained MLP energy by central differences against forward-over-reverse.
 Figure: `energies.png` ($-\log p$ and the lecture's diffusion energy; ULA mean and variance
 against the step; the trained energy as a heat map).
 
@@ -34,12 +35,15 @@ $10^4$ chains).
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/check.h"
 #include "common/cli.h"
 #include "common/data.h"
 #include "common/optim.h"
 #include "common/langevin.h"
+#include "common/mathfn.h"
+#include "common/nn.h"
 #include "common/plot.h"
 #include "common/quadrature.h"
 #include "common/rng.h"
@@ -407,6 +411,168 @@ static void section_figure(const Cli *cli, const double *mean_k, const double *v
     plot_free(p);
 }
 
+/*: ## The penalty's second derivatives: a Hessian-vector product of a trained MLP energy
+
+The gradient penalty's θ-gradient needs second derivatives of $E$; 09 and §3 use the
+finite-difference trick $H v\approx(\nabla E(x + hv) - \nabla E(x - hv))/2h$. Here it is checked on
+the spec's network, an MLP energy $E_\theta:\mathbb R^2\to\mathbb R$, $2\to64\to64\to1$ with SiLU, trained
+(Adam, float32, `common/ad`) to regress the energy $-\log p$ of the 8-Gaussian toy smoothed to
+component variance $0.25$ (divided by 10) on uniform points of $[-3, 3]^2$. `common/ad` has no
+double backward, so the exact route is **forward-over-reverse written out for this network**: with
+$a_1 = xW_1 + b_1$, $h_1 = \mathrm{silu}(a_1)$, $a_2 = h_1W_2 + b_2$, the backward pass
+$g_{a_2} = w_3\odot\mathrm{silu}'(a_2)$, $g_{a_1} = (g_{a_2}W_2^\top)\odot\mathrm{silu}'(a_1)$,
+$\nabla E = g_{a_1}W_1^\top$ is differentiated in the direction $v$ (tangents $\dot a_1 = vW_1$,
+$\dot a_2 = (\mathrm{silu}'(a_1)\odot\dot a_1)W_2$):
+
+$$ \dot g_{a_2} = w_3\odot\mathrm{silu}''(a_2)\odot\dot a_2,\qquad
+   \dot g_{a_1} = (\dot g_{a_2}W_2^\top)\odot\mathrm{silu}'(a_1) + (g_{a_2}W_2^\top)\odot\mathrm{silu}''(a_1)\odot\dot a_1,\qquad
+   Hv = \dot g_{a_1}W_1^\top , $$ {#eq:L42.6.3.hvp_for}
+
+in double, from the trained float32 weights. Checks: the hand-written gradient equals
+`common/ad`'s input gradient (float32 rounding), the central-difference HVP equals
+[eq:L42.6.3.hvp_for] to its $O(h^2)$, and $u^\top(Hv) = v^\top(Hu)$ (a wrong tangent breaks the
+symmetry). The trick as a float32 program would run it (ad's gradients at $x\pm hv$, $h = 10^{-2}$)
+is printed with its error: float32 rounding over $h$.
+*/
+enum { EH = 64 };
+
+/* silu and its first two derivatives */
+static void silu3(double a, double *f, double *d1, double *d2) {
+    const double s = 1.0 / (1.0 + exp(-a));
+    *f = a * s, *d1 = s + a * s * (1 - s), *d2 = s * (1 - s) * (2 + a * (1 - 2 * s));
+}
+
+/* grad E(x) (2) and, when v != NULL, H v (2) of the trained MLP, in double ([eq:L42.6.3.hvp_for]) */
+static void mlp_grad_hvp(const NnMlp *m, const double *x, const double *v, double *g, double *hv) {
+    const float *W1 = ad_f32(m->layers[0].weight), *b1 = ad_f32(m->layers[0].bias);
+    const float *W2 = ad_f32(m->layers[1].weight), *b2 = ad_f32(m->layers[1].bias), *w3 = ad_f32(m->layers[2].weight);
+    double h1[EH], d1a[EH], d2a[EH], ad1[EH], a2[EH], d1b[EH], d2b[EH], ad2[EH], ga2[EH], gh1[EH], dgh1[EH], f;
+    for (int j = 0; j < EH; j++) {
+        //: $a_1 = xW_1 + b_1$, $\dot a_1 = vW_1$
+        const double a1 = b1[j] + x[0] * W1[j] + x[1] * W1[EH + j];
+        ad1[j] = v ? v[0] * W1[j] + v[1] * W1[EH + j] : 0;
+        silu3(a1, &h1[j], &d1a[j], &d2a[j]);
+    }
+    for (int k = 0; k < EH; k++) {
+        a2[k] = b2[k], ad2[k] = 0;
+        //: $a_2 = h_1W_2 + b_2$, $\dot a_2 = (\mathrm{silu}'(a_1)\odot\dot a_1)W_2$
+        for (int j = 0; j < EH; j++) a2[k] += h1[j] * W2[j * EH + k], ad2[k] += d1a[j] * ad1[j] * W2[j * EH + k];
+        silu3(a2[k], &f, &d1b[k], &d2b[k]);
+        //: $g_{a_2} = w_3\odot\mathrm{silu}'(a_2)$
+        ga2[k] = w3[k] * d1b[k];
+    }
+    for (int j = 0; j < EH; j++) {
+        gh1[j] = dgh1[j] = 0;
+        //: $g_{a_2}W_2^\top$ and $\dot g_{a_2}W_2^\top$ with $\dot g_{a_2} = w_3\odot\mathrm{silu}''(a_2)\odot\dot a_2$
+        for (int k = 0; k < EH; k++) gh1[j] += ga2[k] * W2[j * EH + k], dgh1[j] += w3[k] * d2b[k] * ad2[k] * W2[j * EH + k];
+    }
+    g[0] = g[1] = 0;
+    if (hv) hv[0] = hv[1] = 0;
+    for (int j = 0; j < EH; j++) {
+        const double ga1 = gh1[j] * d1a[j];
+        //: $\dot g_{a_1} = (\dot g_{a_2}W_2^\top)\odot\mathrm{silu}'(a_1) + (g_{a_2}W_2^\top)\odot\mathrm{silu}''(a_1)\odot\dot a_1$, [eq:L42.6.3.hvp_for]
+        const double dga1 = dgh1[j] * d1a[j] + gh1[j] * d2a[j] * ad1[j];
+        for (int i = 0; i < 2; i++) {
+            //: $\nabla E = g_{a_1}W_1^\top$, $Hv = \dot g_{a_1}W_1^\top$
+            g[i] += ga1 * W1[i * EH + j];
+            if (hv) hv[i] += dga1 * W1[i * EH + j];
+        }
+    }
+}
+
+/* the regression target: -log of the 8-Gaussian toy with component variance 0.25 */
+static double smoothed_energy(const double *x) {
+    double l[8];
+    for (int k = 0; k < 8; k++) {
+        const double c0 = 2 * cos(2 * M_PI * k / 8), c1 = 2 * sin(2 * M_PI * k / 8);
+        l[k] = log(1.0 / 8) - ((x[0] - c0) * (x[0] - c0) + (x[1] - c1) * (x[1] - c1)) / (2 * 0.25) - log(2 * M_PI * 0.25);
+    }
+    return -logsumexp(l, 8);
+}
+
+static void section_hvp(const Cli *cli) {
+    NnMlp m;
+    Rng r;
+    rng_init(&r, cli->seed, 600);
+    const int widths[4] = {2, EH, EH, 1}, steps = (int)cli_scale(cli, 200, 1000, 4000), B = 256;
+    nn_mlp_init(&m, 3, widths, NN_ACT_SILU, AD_F32, &r);
+    NnParams prm;
+    nn_params_init(&prm);
+    nn_mlp_params(&m, "energy", &prm);
+    ParamBlock blk[8];
+    const int nb = nn_params_blocks(&prm, blk, 8);
+    Optimizer *adam = optim_new(blk, nb, optim_adam(3e-3, 0.9, 0.999, 1e-8, 0.0));
+    AdArena *arena = ad_arena_new(1 << 22);
+    int shape[2] = {B, 2}, tshape[2] = {B, 1};
+    double loss = 0;
+    for (int it = 0; it < steps; it++) {
+        ad_arena_reset(arena);
+        AdTensor *x = ad_input(arena, AD_F32, 2, shape), *y = ad_input(arena, AD_F32, 2, tshape);
+        for (int i = 0; i < B; i++) {
+            double p[2] = {rng_uniform_range(&r, -3, 3), rng_uniform_range(&r, -3, 3)};
+            ad_f32(x)[2 * i] = (float)p[0], ad_f32(x)[2 * i + 1] = (float)p[1], ad_f32(y)[i] = (float)(smoothed_energy(p) / 10);
+        }
+        nn_params_zero_grad(&prm);
+        AdTensor *l = ad_mean(arena, ad_square(arena, ad_sub(arena, nn_mlp_forward(arena, &m, x), y)));
+        ad_backward(arena, l);
+        optim_step(adam);
+        loss = ad_f32(l)[0];
+    }
+    printf("MLP energy 2-64-64-1 (SiLU): %d Adam steps regressing (-log p)/10 of the smoothed toy, last batch MSE %.5f\n", steps, loss);
+    enum { NP = 8 };
+    int pshape[2] = {NP, 2}, qshape[2] = {2, 2};
+    AdTensor *xp = ad_param_new(AD_F32, 2, pshape), *x2 = ad_param_new(AD_F32, 2, qshape);
+    double pts[NP][2], v[NP][2], u[NP][2], worst_g = 0, scale_g = 0, worst_h = 0, scale_h = 0, worst_s = 0, worst_f32 = 0;
+    for (int i = 0; i < NP; i++)
+        for (int c = 0; c < 2; c++) {
+            pts[i][c] = rng_uniform_range(&r, -2.5, 2.5), v[i][c] = rng_normal(&r), u[i][c] = rng_normal(&r);
+            ad_f32(xp)[2 * i + c] = (float)pts[i][c];
+        }
+    /* common/ad's input gradient at the points (float32; the point rounded to float) */
+    ad_arena_reset(arena);
+    memset(xp->grad, 0, sizeof(float) * 2 * NP);
+    ad_backward(arena, ad_sum(arena, nn_mlp_forward(arena, &m, xp)));
+    const double h = 1e-4, hf = 1e-2;
+    for (int i = 0; i < NP; i++) {
+        double g[2], hv[2], hu[2], gp[2], gm[2], xpl[2], xmi[2], xf[2] = {ad_f32(xp)[2 * i], ad_f32(xp)[2 * i + 1]};
+        mlp_grad_hvp(&m, xf, NULL, g, NULL);
+        for (int c = 0; c < 2; c++) worst_g = fmax(worst_g, fabs(g[c] - ad_grad_f32(xp)[2 * i + c])), scale_g = fmax(scale_g, fabs(g[c]));
+        mlp_grad_hvp(&m, pts[i], v[i], g, hv);
+        mlp_grad_hvp(&m, pts[i], u[i], g, hu);
+        for (int c = 0; c < 2; c++) xpl[c] = pts[i][c] + h * v[i][c], xmi[c] = pts[i][c] - h * v[i][c];
+        mlp_grad_hvp(&m, xpl, NULL, gp, NULL), mlp_grad_hvp(&m, xmi, NULL, gm, NULL);
+        for (int c = 0; c < 2; c++) {
+            //: $Hv \approx (\nabla E(x + hv) - \nabla E(x - hv))/2h$
+            const double fd = (gp[c] - gm[c]) / (2 * h);
+            worst_h = fmax(worst_h, fabs(fd - hv[c])), scale_h = fmax(scale_h, fabs(hv[c]));
+        }
+        //: $u^\top(Hv) = v^\top(Hu)$
+        worst_s = fmax(worst_s, fabs(u[i][0] * hv[0] + u[i][1] * hv[1] - v[i][0] * hu[0] - v[i][1] * hu[1]));
+        /* the trick as a float32 program runs it: ad's gradients at x +- hf v */
+        for (int c = 0; c < 2; c++) ad_f32(x2)[c] = (float)(pts[i][c] + hf * v[i][c]), ad_f32(x2)[2 + c] = (float)(pts[i][c] - hf * v[i][c]);
+        ad_arena_reset(arena);
+        memset(x2->grad, 0, sizeof(float) * 4);
+        ad_backward(arena, ad_sum(arena, nn_mlp_forward(arena, &m, x2)));
+        for (int c = 0; c < 2; c++) worst_f32 = fmax(worst_f32, fabs((ad_grad_f32(x2)[c] - ad_grad_f32(x2)[2 + c]) / (2 * hf) - hv[c]));
+    }
+    nn_params_zero_grad(&prm);
+    /* float32 forward and backward: ~1e-6 relative rounding of sums of 64 products */
+    check_close("L42.6.3.mlp_grad_ad", worst_g, 0.0, 1e-4 * scale_g, NULL,
+                "hand-written double backward pass = common/ad's float32 input gradient (max over %d points; max |grad| %.3f)", NP,
+                scale_g);
+    /* central differences in double: truncation h^2 |E'''| / 6 ~ 1e-8, rounding 1e-16 / h ~ 1e-12 */
+    check_close("L42.6.3.hvp_fd", worst_h, 0.0, 1e-6 * scale_h, "L42.6.3.hvp_for",
+                "central-difference HVP (h = %g, double) vs forward-over-reverse, %d points, random v (max |Hv| %.3f)", h, NP, scale_h);
+    check_close("L42.6.3.hvp_symmetric", worst_s, 0.0, 1e-12 * scale_h, "L42.6.3.hvp_for",
+                "u^T (H v) = v^T (H u) for the forward-over-reverse HVP (max over %d pairs of random u, v)", NP);
+    printf("the FD trick in float32 through common/ad (h = %g): max |HVP_FD - HVP| = %.3e (max |Hv| %.3f)\n", hf, worst_f32, scale_h);
+    ad_tensor_free(xp), ad_tensor_free(x2);
+    ad_arena_free(arena);
+    optim_free(adam);
+    nn_params_free(&prm);
+    nn_mlp_free(&m);
+}
+
 int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
@@ -419,6 +585,7 @@ int main(int argc, char **argv) {
     section_loss(cli.seed);
     float theta[NF];
     section_ebm(&cli, theta);
+    section_hvp(&cli);
     section_figure(&cli, mean_k, var_k, theta);
     return check_end();
 }
