@@ -183,6 +183,10 @@ DdpmTrainResult ddpm_net_train(DdpmNet *net, const DdpmTrainConfig *cfg, const f
     res.tail_mean = ntail ? b / ntail : NAN;
     net->steps_trained += res.steps_done;
     net->batch = cfg->batch;
+    const size_t npix = (size_t)n * (size_t)net->cfg.net.image_size * (size_t)net->cfg.net.image_size;
+    double sum = 0;
+    for (size_t i = 0; i < npix; i++) sum += images[i];
+    net->x0_mean = npix ? sum / (double)npix : 0;
     nn_params_free(&ema_list);
     nn_params_free(&m.player[0].params);
     nn_params_free(&m.player[1].params);
@@ -247,10 +251,9 @@ void ddpm_recipe(Scale scale, DdpmNetConfig *net, DdpmTrainConfig *train) {
     TinyUNetConfig u = tiny_unet_config_lecture();
     u.time_per_level = 1;
     u.enc1_skip = 1;
-    /* every scale uses the two-level net (full: the lecture's own layout). The deep layout of
-       tiny_unet.h (program 20's --layout deep) gives more digit-like shapes at the default budget
-       but over-inks a fifth to a third of its samples (blobs), which fails program 21's ink
-       checks; see the README of lecture 36, part 2, "configurations tried" */
+    /* quick: a tiny two-level net (seconds); default: the deep layout of tiny_unet.h (three
+       resolutions, residual blocks, attention at 7x7), the best of the configurations tried at
+       about 200 CPU seconds (README of lecture 36, part 2); full: the lecture's own layout */
     *net = (DdpmNetConfig){.net = u, .schedule = DDPM_SCHED_COSINE, .T = 1000, .beta_clip = 0.999};
     *train = (DdpmTrainConfig){.lr = 1e-3, .clip_norm = 1.0, .ema_decay = 0.999, .seed = 20,
                                .label = "tiny DDPM", .check_id = NULL};
@@ -267,12 +270,15 @@ void ddpm_recipe(Scale scale, DdpmNetConfig *net, DdpmTrainConfig *train) {
         net->net.d_model = 16;
         net->net.t_emb = 64;
         net->net.t_hidden = 128;
-
-        train->steps = 1000;
-        train->batch = 64;
+        net->net.deep = 1;
+        net->net.mult1 = 2;
+        net->net.mult2 = 2;
+        net->net.mid_attention = 1;
+        train->steps = 2000;
+        train->batch = 16;
         train->lr = 2e-3;
         train->lr_quarter_cosine = 1;
-        train->ema_decay = 0.995;
+        train->ema_decay = 0.997;
         break;
     case SCALE_FULL:
         /* the lecture: d 64 in its own layout, batch 128, lr 1e-3, no clipping, constant lr, for
@@ -334,7 +340,8 @@ void ddpm_data_free(DdpmData *d) {
 /* Files */
 
 #define META_LEN 24
-#define META_VERSION 2 /* 2: + the deep layout's switches (m[18..20]); 1 (20 entries) is refused */
+#define META_VERSION 2 /* 2: + the deep layout's switches (m[18..20]) and the data mean (m[21]);
+                          1 (20 entries) is refused */
 #define META_LEN_V1 20
 
 static void meta_pack(const DdpmNet *net, double *m) {
@@ -353,6 +360,7 @@ static void meta_pack(const DdpmNet *net, double *m) {
     memcpy(name, net->data, len < sizeof name - 1 ? len : sizeof name - 1);
     memcpy(&m[16], name, 16);
     m[18] = u->deep, m[19] = u->mult1, m[20] = u->mult2;
+    m[21] = net->x0_mean;
 }
 
 static int meta_unpack(const double *m, DdpmNet *out, char *err, size_t errlen) {
@@ -378,7 +386,8 @@ static int meta_unpack(const double *m, DdpmNet *out, char *err, size_t errlen) 
              (u.time_per_level || u.t_hidden >= u.d_model) && m[8] <= 2 && m[9] >= 2 &&
              m[9] <= 100000 && m[10] < 1 && m[11] >= 0 && m[11] <= 2 && m[13] >= 0 &&
              (m[18] == 0 || m[18] == 1) && m[19] <= 64 && m[20] <= 64 &&
-             (!u.deep || (u.time_per_level && u.enc1_skip && u.image_size % 4 == 0));
+             (!u.deep || (u.time_per_level && u.enc1_skip && u.image_size % 4 == 0)) &&
+             m[21] >= -1 && m[21] <= 1;
     if (!ok) {
         snprintf(err, errlen, "meta.config holds an invalid configuration");
         return -1;
@@ -388,6 +397,7 @@ static int meta_unpack(const double *m, DdpmNet *out, char *err, size_t errlen) 
     out->scale = (Scale)(int)m[11];
     out->steps_trained = (long)m[12];
     out->batch = (int)m[13];
+    out->x0_mean = m[21];
     char name[17] = {0};
     memcpy(name, &m[16], 16);
     snprintf(out->data, sizeof out->data, "%s", name);
@@ -478,6 +488,7 @@ int ddpm_net_load(DdpmNet *net, const char *path, char *err, size_t errlen) {
     net->scale = tmp.scale;
     net->steps_trained = tmp.steps_trained;
     net->batch = tmp.batch;
+    net->x0_mean = tmp.x0_mean;
     memcpy(net->data, tmp.data, sizeof net->data);
     const int T = net->cfg.T;
     AdTensor *meta = ad_param_new(AD_F64, 1, (int[]){META_LEN});
@@ -639,6 +650,8 @@ void ddpm_net_diff_eps(const double *x, size_t n, size_t dim, int t, double abar
             //: $\hat x_0 = (x - \sqrt{1-\bar\alpha}\hat\epsilon)/\sqrt{\bar\alpha}$ clamped to $[-1,1]$; $\hat\epsilon = (x - \sqrt{\bar\alpha}\hat x_0)/\sqrt{1-\bar\alpha}$
             double x0 = (x[i] - sb * eps_out[i]) / sa;
             x0 = x0 < -1 ? -1 : x0 > 1 ? 1 : x0;
+            //: $\hat x_0 = \bar x_0$ (the data mean) where $\bar\alpha_t$ is below the prior's threshold
+            if (abar_t < c->prior_below_abar) x0 = net->x0_mean;
             eps_out[i] = (x[i] - sa * x0) / sb;
         }
     }

@@ -566,9 +566,13 @@ static void network_samplers(const Cli *cli, const char *net_file, int clamp_x0)
     const int ddpm_steps = (int)cli_scale(cli, 100, T, T);
     printf("DDPM: %d images over %d steps; DDIM-50: %d images (the first %d share x_T with DDPM)\n", n_ddpm, ddpm_steps, n_img, n_ddpm);
     if (ddpm_steps < T) printf("quick scale: DDPM on a respaced grid of %d steps (sigma^2 = 1 - abar_tau_k / abar_tau_k-1)\n", ddpm_steps);
-    DdpmEpsCtx ec = {&net, NULL, -1, clamp_x0};
-    printf(clamp_x0 ? "x0_hat clamped to [-1,1] at every step of both samplers (A3; --no-clamp-x0: the lecture's samplers)\n"
-                    : "--no-clamp-x0: the lecture's samplers, x0_hat not clamped\n");
+    DdpmEpsCtx ec = {&net, NULL, -1, clamp_x0, clamp_x0 ? DDPM_PRIOR_ABAR : 0};
+    if (clamp_x0)
+        printf("x0_hat clamped to [-1,1] at every step of both samplers (A3), and the data mean where abar_t < %g "
+               "(common/ddpm_net.h: there x0_hat is the eps error amplified; --no-clamp-x0: the lecture's samplers)\n",
+               DDPM_PRIOR_ABAR);
+    else
+        printf("--no-clamp-x0: the lecture's samplers, x0_hat not clamped\n");
     const double *ab = net.sched.alpha_bar;
     const size_t nd = (size_t)n_img * dim;
     double *xT = xmalloc(sizeof(double) * nd), *xa = xmalloc(sizeof(double) * nd), *xb = xmalloc(sizeof(double) * nd),

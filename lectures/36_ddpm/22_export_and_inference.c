@@ -394,7 +394,7 @@ static void dispatch(const Cli *cli, DdpmNet *net, Engine *e) {
     /* the network: 2 images, DDIM-50 */
     const int dim = net->cfg.net.image_size * net->cfg.net.image_size, ni = 2;
     double *xa = xmalloc(sizeof(double) * (size_t)ni * dim), *xb = xmalloc(sizeof(double) * (size_t)ni * dim);
-    DdpmEpsCtx ec = {net, NULL, -1, 0};
+    DdpmEpsCtx ec = {net, NULL, -1, 0, 0};
     DiffSampler nrun;
     diff_sampler_init(&nrun, (size_t)ni, (size_t)dim, sch->alpha_bar, ddpm_net_diff_eps, &ec, cli->seed + 8);
     nrun.n_threads = 1;
@@ -403,7 +403,7 @@ static void dispatch(const Cli *cli, DdpmNet *net, Engine *e) {
     check_true("L36.6.6.ddim_dispatch_net_bitwise", memcmp(xa, xb, sizeof(double) * (size_t)ni * dim) == 0,
                "DDIMSampler(eta 0, 50 steps) on the network through the table = direct calls, %d images, bitwise", ni);
     /* DPM-Solver++(2M): the table drives the reader's network, the direct call the in-memory one */
-    DdpmEpsCtx ec_reader = {&e->net, NULL, -1, 0};
+    DdpmEpsCtx ec_reader = {&e->net, NULL, -1, 0, 0};
     DiffSampler rrun;
     diff_sampler_init(&rrun, (size_t)ni, (size_t)dim, e->net.sched.alpha_bar, ddpm_net_diff_eps, &ec_reader, cli->seed + 9);
     rrun.n_threads = 1;

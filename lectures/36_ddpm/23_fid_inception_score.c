@@ -419,7 +419,8 @@ static float *trained_samples(const Cli *cli, DdpmNet *net, int n, int D) {
     int tau[PR_S];
     diff_timesteps(net->sched.T, PR_S, DIFF_TAU_LINSPACE, tau);
     if (diff_plan_ddim(net->sched.alpha_bar, tau, PR_S, 0.0, steps) != PR_S) die("trained_samples: bad plan");
-    DdpmEpsCtx ctx = {.net = net, .weights = NULL, .label = -1, .clamp_x0 = 1};
+    DdpmEpsCtx ctx = {.net = net, .weights = NULL, .label = -1, .clamp_x0 = 1,
+                      .prior_below_abar = DDPM_PRIOR_ABAR};
     DiffSampler smp;
     diff_sampler_init(&smp, (size_t)n, (size_t)D, net->sched.alpha_bar, ddpm_net_diff_eps, &ctx, cli->seed + 30);
     smp.block = 64;

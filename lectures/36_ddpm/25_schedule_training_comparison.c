@@ -164,7 +164,8 @@ static void clamped_ddim(DdpmNet *net, float *x, int n, int D, int S, int t_max)
     diff_timesteps(t_max, S, DIFF_TAU_LINSPACE, tau);
     if (diff_plan_ddim(net->sched.alpha_bar, tau, S, 0.0, steps) != S) die("clamped_ddim: bad plan");
     //: $\hat x_0 \leftarrow \mathrm{clip}(\hat x_0, -1, 1)$ and $\tilde\epsilon$ inside the adaptor, [eq:L36.5.8.clamped_ddim]
-    DdpmEpsCtx ctx = {.net = net, .weights = NULL, .label = -1, .clamp_x0 = 1};
+    DdpmEpsCtx ctx = {.net = net, .weights = NULL, .label = -1, .clamp_x0 = 1,
+                      .prior_below_abar = DDPM_PRIOR_ABAR};
     double *xd = xmalloc((size_t)n * D * sizeof *xd);
     for (long j = 0; j < (long)n * D; j++) xd[j] = x[j];
     DiffSampler smp;

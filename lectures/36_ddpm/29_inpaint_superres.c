@@ -441,7 +441,7 @@ static void network_inpaint(const Cli *cli, const char *net_file) {
         free(tau);
         printf("DDPM respaced to %d steps (sigma^2 = beta_tilde of the respaced chain; --full: all %d)\n", steps, s->T);
     }
-    DdpmEpsCtx ec = {&net, NULL, -1, 1}; /* x0_hat clamped to [-1, 1] (A3) */
+    DdpmEpsCtx ec = {&net, NULL, -1, 1, 0}; /* x0_hat clamped to [-1, 1] (A3) */
     /* the known pixels of image i are at y + i dim: run one image at a time through the same
        Inpainter (the paste indexes y by pixel) */
     for (int i = 0; i < n_img; i++) {
