@@ -74,6 +74,11 @@ static void test_train_save_load(const Cli *cli) {
     double live_vs_ema = fabs(ad_get(net.live.out.weight, 0) - ad_get(net.ema.out.weight, 0));
     check_true("unit.ddpm_net.ema_kept", live_vs_ema > 0,
                "the EMA (decay 0.9) and the live weights differ after training (|diff| %.3g)", live_vs_ema);
+    double mean = 0;
+    for (int i = 0; i < NIMG * DIM; i++) mean += x[i];
+    mean /= NIMG * DIM;
+    check_close("unit.ddpm_net.x0_mean", net.x0_mean, mean, 1e-12, NULL,
+                "the net keeps its training images' mean pixel value (the samplers' prior at tiny abar)");
     const char *path = cli_out_path(cli, "net.bin");
     char err[512];
     net.scale = SCALE_DEFAULT;
@@ -83,8 +88,8 @@ static void test_train_save_load(const Cli *cli) {
     DdpmNet back;
     rc = ddpm_net_load(&back, path, err, sizeof err);
     check_true("unit.ddpm_net.load", rc == 0 && back.scale == SCALE_DEFAULT && back.steps_trained == 20 &&
-               strcmp(back.data, "bars") == 0 && back.cfg.net.n_classes == 4,
-               "load: %s (scale, steps, data name and config restored)", rc == 0 ? "ok" : err);
+               strcmp(back.data, "bars") == 0 && back.cfg.net.n_classes == 4 && back.x0_mean == net.x0_mean,
+               "load: %s (scale, steps, data name, data mean and config restored)", rc == 0 ? "ok" : err);
     float xe[4 * DIM], e1[4 * DIM], e2[4 * DIM];
     int te[4] = {1, 10, 500, 1000}, ye[4] = {0, 1, 4, 2};
     memcpy(xe, x, sizeof xe);
