@@ -25,7 +25,7 @@ For a class-conditional net, the label is replaced by the null label with probab
 
 **Files.** `ddpm_net_save` writes the project's parameter format (`nn_params_save`: checksum,
 atomic rename) with two extra tensors first: `meta.config` (the configuration, the schedule's
-kind and the scale it was trained at, as float64) and `meta.alpha_bar` ($\bar\alpha_0..\bar\alpha_T$,
+kind, the scale it was trained at and the training data's mean pixel value, as float64) and `meta.alpha_bar` ($\bar\alpha_0..\bar\alpha_T$,
 float64). `ddpm_net_load` rebuilds the network from `meta.config`, checks that the stored
 $\bar\alpha$ equals the schedule rebuilt from the configuration, and loads the weights; any
 damaged or mismatched file is an error with a message, never a crash.
