@@ -118,6 +118,17 @@ static void test_dead_and_nograd(void) {
     }
 }
 
+/* A net of config c with every parameter moved by 0.1 N(0,1): nonzero GroupNorm affine, biases
+   and zero-initialised convolutions, so every gradient is generic. p lists its tensors. */
+static void perturbed_net(TinyUNet *m, NnParams *p, const TinyUNetConfig *c, Rng *rng) {
+    tiny_unet_init(m, c, rng);
+    nn_params_init(p);
+    tiny_unet_params(m, p);
+    for (int i = 0; i < p->n; i++)
+        for (long j = 0; j < p->t[i]->size; j++)
+            ad_set(p->t[i], j, ad_get(p->t[i], j) + 0.1 * rng_normal(rng));
+}
+
 static void test_gradcheck(void) {
     for (int v = 0; v < 2; v++) {
         TinyUNetConfig c = small_cfg(v, v, v ? 3 : 0, AD_F64);
@@ -125,14 +136,8 @@ static void test_gradcheck(void) {
         Rng rng;
         rng_init(&rng, 5, 0);
         TinyUNet m;
-        tiny_unet_init(&m, &c, &rng);
-        /* nonzero GroupNorm affine and biases, so their gradients are generic */
         NnParams p;
-        nn_params_init(&p);
-        tiny_unet_params(&m, &p);
-        for (int i = 0; i < p.n; i++)
-            for (long j = 0; j < p.t[i]->size; j++)
-                ad_set(p.t[i], j, ad_get(p.t[i], j) + 0.1 * rng_normal(&rng));
+        perturbed_net(&m, &p, &c, &rng);
         AdArena *a = ad_arena_new(1 << 20);
         AdTensor *x;
         double *r;
@@ -249,13 +254,8 @@ static void test_deep(void) {
         Rng rng;
         rng_init(&rng, 7, 0);
         TinyUNet m;
-        tiny_unet_init(&m, &c, &rng);
         NnParams p;
-        nn_params_init(&p);
-        tiny_unet_params(&m, &p);
-        for (int i = 0; i < p.n; i++)
-            for (long j = 0; j < p.t[i]->size; j++)
-                ad_set(p.t[i], j, ad_get(p.t[i], j) + 0.1 * rng_normal(&rng));
+        perturbed_net(&m, &p, &c, &rng);
         AdArena *a = ad_arena_new(1 << 20);
         AdTensor *x;
         double *r;
