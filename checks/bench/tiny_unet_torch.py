@@ -7,49 +7,18 @@ ConvTranspose 4x4 256-64 stride 2 pad 1; conv 3x3 64-1), same batch, one t per i
 mean (eps_pred - eps)^2, Adam(lr 2e-4). Usage: tiny_unet_torch.py STEPS BATCH THREADS.
 Prints one RESULT line (wall and process CPU seconds per step, after one warm-up step).
 """
-import math
 import sys
 import time
 
 import torch
-import torch.nn as nn
+
+from tiny_unet_model import TinyUNet
 
 steps = int(sys.argv[1]) if len(sys.argv) > 1 else 2
 batch = int(sys.argv[2]) if len(sys.argv) > 2 else 128
 threads = int(sys.argv[3]) if len(sys.argv) > 3 else 1
 torch.set_num_threads(threads)
 torch.manual_seed(0)
-
-
-def time_embedding(t, dim=128):
-    half = dim // 2
-    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
-    a = t[:, None].float() * freqs[None, :]
-    return torch.cat([torch.sin(a), torch.cos(a)], dim=1)
-
-
-class TinyUNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.time = nn.Sequential(nn.Linear(128, 256), nn.SiLU(), nn.Linear(256, 256))
-        self.enc1 = nn.Conv2d(1, 64, 3, padding=1)
-        self.gn1 = nn.GroupNorm(8, 64)
-        self.enc2 = nn.Conv2d(64, 128, 3, stride=2, padding=1)
-        self.gn2 = nn.GroupNorm(8, 128)
-        self.mid = nn.Conv2d(128, 128, 3, padding=1)
-        self.gnm = nn.GroupNorm(8, 128)
-        self.dec1 = nn.ConvTranspose2d(256, 64, 4, stride=2, padding=1)
-        self.gnd = nn.GroupNorm(8, 64)
-        self.out = nn.Conv2d(64, 1, 3, padding=1)
-        self.act = nn.SiLU()
-
-    def forward(self, x, t):
-        temb = self.time(time_embedding(t))
-        h1 = self.gn1(self.act(self.enc1(x))) + temb[:, :64, None, None]
-        h2 = self.gn2(self.act(self.enc2(h1)))
-        h = self.gnm(self.act(self.mid(h2)))
-        h = self.gnd(self.act(self.dec1(torch.cat([h, h2], dim=1))))
-        return self.out(h)
 
 
 net = TinyUNet()

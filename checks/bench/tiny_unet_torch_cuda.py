@@ -20,7 +20,7 @@ import time
 
 try:
     import torch
-    import torch.nn as nn
+    from tiny_unet_model import TinyUNet
 except ImportError:
     print("no CUDA (torch is not installed)")
     sys.exit(0)
@@ -50,38 +50,7 @@ groups = 8 if d % 8 == 0 else 1
 T = 1000
 
 
-def time_embedding(t, dim):
-    half = dim // 2
-    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
-    a = t[:, None].float() * freqs[None, :]
-    return torch.cat([torch.sin(a), torch.cos(a)], dim=1)
-
-
-class TinyUNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.time = nn.Sequential(nn.Linear(e, m), nn.SiLU(), nn.Linear(m, m))
-        self.enc1 = nn.Conv2d(1, d, 3, padding=1)
-        self.gn1 = nn.GroupNorm(groups, d)
-        self.enc2 = nn.Conv2d(d, 2 * d, 3, stride=2, padding=1)
-        self.gn2 = nn.GroupNorm(groups, 2 * d)
-        self.mid = nn.Conv2d(2 * d, 2 * d, 3, padding=1)
-        self.gnm = nn.GroupNorm(groups, 2 * d)
-        self.dec1 = nn.ConvTranspose2d(4 * d, d, 4, stride=2, padding=1)
-        self.gnd = nn.GroupNorm(groups, d)
-        self.out = nn.Conv2d(d, 1, 3, padding=1)
-        self.act = nn.SiLU()
-
-    def forward(self, x, t):
-        temb = self.time(time_embedding(t, e))
-        h1 = self.gn1(self.act(self.enc1(x))) + temb[:, :d, None, None]
-        h2 = self.gn2(self.act(self.enc2(h1)))
-        h = self.gnm(self.act(self.mid(h2)))
-        h = self.gnd(self.act(self.dec1(torch.cat([h, h2], dim=1))))
-        return self.out(h)
-
-
-net = TinyUNet().to(dev)
+net = TinyUNet(d, e, m, groups).to(dev)
 opt = torch.optim.Adam(net.parameters(), lr=2e-4)
 betas = torch.linspace(1e-4, 0.02, T, dtype=torch.float64)
 abar64 = torch.cumprod(1 - betas, 0)
