@@ -690,15 +690,22 @@ static inline __attribute__((always_inline)) void gmm_score_body(const LangevinG
 }
 
 #if LV_HAVE_X86
-/* no-trapping-math: lets the selects of vm_exp_f32 vectorise (see common/vec_math.h) */
-__attribute__((target("avx2"), optimize("no-trapping-math"))) static void gmm_score_avx2(const LangevinGmmF32 *g, const float *x,
-                                                           size_t n, size_t dim, float sigma, float *s) {
+/* no-trapping-math (GCC's per-function option; clang lacks it and vectorises less here) lets the
+   selects of vm_exp_f32 vectorise (see common/vec_math.h) */
+#ifdef __clang__
+#define LV_NO_TRAP
+#else
+#define LV_NO_TRAP optimize("no-trapping-math")
+#endif
+__attribute__((target("avx2"), LV_NO_TRAP)) static void gmm_score_avx2(const LangevinGmmF32 *g,
+                                                                      const float *x, size_t n,
+                                                                      size_t dim, float sigma,
+                                                                      float *s) {
     gmm_score_body(g, x, n, dim, sigma, s);
 }
-__attribute__((target("avx512f,avx512dq"), optimize("no-trapping-math"))) static void gmm_score_avx512(const LangevinGmmF32 *g,
-                                                                        const float *x, size_t n,
-                                                                        size_t dim, float sigma,
-                                                                        float *s) {
+__attribute__((target("avx512f,avx512dq"), LV_NO_TRAP)) static void
+gmm_score_avx512(const LangevinGmmF32 *g, const float *x, size_t n, size_t dim, float sigma,
+                 float *s) {
     gmm_score_body(g, x, n, dim, sigma, s);
 }
 #endif
