@@ -100,10 +100,18 @@ DOCS_USERS := $(DOCS_GEN) $(filter $(BUILD)/bin/checks/unit/test_docs_% $(BUILD)
 CMARK_LIBS := $(or $(shell $(PKG_CONFIG) --libs libcmark 2>/dev/null),-lcmark)
 SITE := build/docs
 
-# Lecture programs that include the GPU backend run a second time with --gpu on (a CPU Vulkan
-# driver where there is no GPU), and must pass the same checks; the harness reads "prog:--gpu,on".
-GPU_LECTURE_SRC := $(shell grep -l '^\#include "gpu/' $(LECTURE_SRC) /dev/null 2>/dev/null)
-with_gpu_on = $(if $(HAVE_VULKAN),$(addsuffix :--gpu$(comma)on,$(filter $(call bin_of,$(GPU_LECTURE_SRC)),$(1))),)
+# Lecture programs with a GPU path run a second time with --gpu on (Mesa's lavapipe, a CPU Vulkan
+# driver, where there is no GPU) and must pass the same checks; the harness reads
+# "prog:--gpu,on". Those that open a device for their own kernels (gpu_open) rerun at their
+# default scale. Those that only hand gm_train a device (goc_training_device) rerun three at
+# --quick: lavapipe executes a training graph 10-50x slower than the CPU path does, and
+# test_gpu_replay already holds each model family's device training to the CPU's; on a real GPU
+# checks/gpu_device.sh runs all of them at full scale.
+GPU_LECTURE_SRC := $(shell grep -lw gpu_open $(LECTURE_SRC) /dev/null 2>/dev/null)
+GPU_TRAIN_RERUN_SRC := lectures/36_ddpm/20_tiny_ddpm_train.c lectures/42_unified/16_scalability.c \
+  lectures/42_unified/23_transfusion.c
+with_gpu_on = $(if $(HAVE_VULKAN),$(addsuffix :--gpu$(comma)on,$(filter $(call bin_of,$(GPU_LECTURE_SRC)),$(1))) \
+  $(addsuffix :--gpu$(comma)on$(comma)--quick,$(filter $(call bin_of,$(GPU_TRAIN_RERUN_SRC)),$(1))),)
 comma := ,
 
 # L=07 keeps lectures/07_*; L=n1 keeps lectures/n1_*

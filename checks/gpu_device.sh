@@ -26,6 +26,10 @@ progs=(lectures/35_score_matching/02_dsm_gmm2d lectures/35_score_matching/07_ncs
        lectures/n2_diffusion_annealing/05_jarzynski_ais
        checks/bench/gpu_langevin checks/bench/gpu_train checks/bench/gpu_unet)
 for t in "${tests[@]}"; do progs+=("checks/unit/$t"); done
+# the lecture programs that hand gm_train the --gpu device (goc_training_device)
+train_progs=()
+for f in $(grep -lw goc_training_device lectures/*/*.c); do train_progs+=("${f%.c}"); done
+progs+=("${train_progs[@]}")
 
 if [[ "${1:-}" == --pack ]]; then
   rm -rf .gpurun; mkdir -p .gpurun/build/bin
@@ -64,7 +68,7 @@ run() { # name, then the command; keeps the log, the SUMMARY line, FAIL lines an
   local secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", (b - a) / 1e9}')
   local sm=$(grep -E '^SUMMARY' "$out/$name.log" | sed 's/^SUMMARY [^ ]* //')
   printf '%-40s rc=%d %7ss  %s\n' "$name" "$rc" "$secs" "$sm" | tee -a "$summary"
-  grep -E '^CHECK FAIL|^backend' "$out/$name.log" | head -5 | sed 's/^/    /' | tee -a "$summary"
+  grep -E '^CHECK FAIL|^backend|device path stopped' "$out/$name.log" | sort -u | head -5 | sed 's/^/    /' | tee -a "$summary"
   local verdict=pass
   if (( rc != 0 )) || grep -q '^CHECK FAIL' "$out/$name.log"; then verdict=FAIL; fi
   printf '| `%s` | %s | %s | %s | %s |\n' "$name" "$verdict" "$rc" "$secs" "${sm:--}" >> "$rows"
@@ -85,6 +89,15 @@ if (( lectures )); then
     run "N2_${p}_gpu" $B/lectures/n2_diffusion_annealing/$p --gpu "$mode" --out "$out/N2_${p}_gpu"
     run "N2_${p}_cpu" $B/lectures/n2_diffusion_annealing/$p --gpu off --out "$out/N2_${p}_cpu"
   done
+  # the training programs: every gm_train on the device (or the CPU, with the reason, for a
+  # family the replay does not cover yet); the wall times side by side are the speed-up
+  if (( ! local_run )); then
+    for p in "${train_progs[@]}"; do
+      n=$(basename "$(dirname "$p")" | cut -c1-2)_$(basename "$p")
+      run "L${n}_gpu" $B/$p --gpu "$mode" --out "$out/L${n}_gpu"
+      run "L${n}_cpu" $B/$p --gpu off --out "$out/L${n}_cpu"
+    done
+  fi
   (( local_run )) || run "L35_11_swissroll_ncsn_full_gpu" $B/lectures/35_score_matching/11_swissroll_ncsn --full --gpu "$mode" --out "$out/L35_11_full_gpu"
 fi
 # benchmarks (RESULT lines in the logs); sizes that keep the CPU twins, which run first, within a

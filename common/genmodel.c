@@ -100,10 +100,17 @@ static int train_on_device(GenModel *m, const float *data, int n, const GmTrainC
     return ok;
 }
 
-GmTrainResult gm_train(GenModel *m, const float *data, int n, const GmTrainConfig *cfg, Rng *rng) {
+static struct GpuContext *default_gpu;
+
+void gm_set_default_gpu(struct GpuContext *g) { default_gpu = g; }
+
+GmTrainResult gm_train(GenModel *m, const float *data, int n, const GmTrainConfig *cfg_in, Rng *rng) {
     GmTrainResult res = {.bad_step = -1};
     if (!data || n <= 0) die("gm_train: %s: no training data", m->vt->name);
-    if (cfg->batch > 0 && !rng) die("gm_train: %s: minibatches need an Rng", m->vt->name);
+    if (cfg_in->batch > 0 && !rng) die("gm_train: %s: minibatches need an Rng", m->vt->name);
+    GmTrainConfig with_gpu = *cfg_in;
+    if (!with_gpu.gpu) with_gpu.gpu = default_gpu;
+    const GmTrainConfig *cfg = &with_gpu;
     if (cfg->gpu && train_on_device(m, data, n, cfg, rng, &res)) {
         res.on_device = 1;
         finite_check(m, cfg, &res, cfg->batch <= 0 ? n : cfg->batch);

@@ -169,6 +169,10 @@ typedef struct {
     int on_device;         /* 1 when every step ran on cfg->gpu */
 } GmTrainResult;
 
+/* The device gm_train uses when cfg->gpu is NULL: a program sets it once from its --gpu flag
+   (gpu/gpu_or_cpu.h's goc_training_device); NULL, the start: the CPU. */
+void gm_set_default_gpu(struct GpuContext *g);
+
 /* Trains m on data (n x m->dim), one Philox stream `rng` for minibatches and noise. Emits one
    check (`cfg->check_id`): passes when every loss and gradient stayed finite. */
 GmTrainResult gm_train(GenModel *m, const float *data, int n, const GmTrainConfig *cfg, Rng *rng);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/genmodel.h"
 #include "common/progress.h"
 #include "common/util.h"
 
@@ -90,4 +91,25 @@ GocWhere goc_sample(GpuContext *g, const GocSample *job, double *x, long n) {
     }
     job->cpu_sample(job->cpu_ctx, x, n);
     return g ? GOC_CPU_AFTER_GPU_ERROR : GOC_CPU;
+}
+
+static GpuContext *training_device;
+
+static void close_training_device(void) {
+    gm_set_default_gpu(NULL);
+    gpu_close(training_device);
+    training_device = NULL;
+}
+
+GpuContext *goc_training_device(const Cli *cli) {
+    if (training_device) return training_device;
+    char why[256] = "";
+    training_device = gpu_open(cli->gpu, NULL, why, sizeof why);
+    if (!training_device) {
+        if (cli->gpu == GPU_ON) fprintf(stderr, "gpu: %s; training on the CPU\n", why);
+        return NULL;
+    }
+    gm_set_default_gpu(training_device);
+    atexit(close_training_device);
+    return training_device;
 }

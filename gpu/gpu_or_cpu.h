@@ -20,12 +20,19 @@ whichever path produced them.
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/cli.h"
 #include "common/gauss.h"
 #include "common/nn.h"
 #include "gpu/gpu.h"
 #include "gpu/gpu_langevin.h"
 #include "gpu/gpu_mlp.h"
 #include "gpu/gpu_train.h"
+
+/* The device a program's --gpu asks for, made the default of common/genmodel's gm_train (so
+   every model a lecture trains through gm_train runs there) and closed at exit. NULL (the CPU)
+   when --gpu off, or auto without a real GPU, or when no device opens (with --gpu on the reason
+   goes to stderr). */
+GpuContext *goc_training_device(const Cli *cli);
 
 typedef enum { GOC_CPU, GOC_GPU, GOC_CPU_AFTER_GPU_ERROR } GocWhere;
 const char *goc_where_name(GocWhere w); /* "CPU", "GPU", "CPU (after a GPU error)" */

@@ -1,8 +1,9 @@
 /* Determinism of the lecture programs (CONVENTIONS.md §4): every program built next to this test
    is run twice at quick scale, once with --threads 1 and once with --threads 2, and its standard
    output must be the same bytes; then once more with --threads 2 to catch run-to-run variation
-   (a race, an uninitialised value, a clock in the output). `--lecture 07` limits it to one
-   lecture: make check runs it once per lecture, each run with its own time limit.
+   (a race, an uninitialised value, a clock in the output). The three runs go at once (see main).
+   `--lecture 07` limits it to one lecture: make check runs it once per lecture, each run with
+   its own time limit.
 
    Under the sanitizers (make check SAN=1) it says SKIP: there it would run every program three
    more times at a tenth of the speed, and what it checks is a property of the sources, which the
@@ -12,6 +13,7 @@
    -> <build>/bin/lectures/<lecture>/<program>. */
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +25,16 @@
 #include "common/cli.h"
 #include "common/util.h"
 
-/* Runs `prog --quick --threads T --out DIR` and returns its stdout (malloc'd) or NULL. */
-static char *run_capture(const char *prog, int threads, const char *out_dir, int *status) {
+/* One quick run of a program, its standard output collected through a pipe. */
+typedef struct {
+    pid_t pid;
+    int fd, status;
+    char *buf;
+    size_t len, cap;
+} Run;
+
+/* Starts `prog --quick --threads T --out DIR` with its stdout on a pipe. */
+static void run_start(Run *r, const char *prog, int threads, const char *out_dir) {
     int fds[2];
     if (pipe(fds) != 0) die("pipe: %s", strerror(errno));
     pid_t pid = fork();
@@ -40,19 +50,38 @@ static char *run_capture(const char *prog, int threads, const char *out_dir, int
         _exit(127);
     }
     close(fds[1]);
-    size_t len = 0, cap = 1 << 16;
-    char *buf = xmalloc(cap);
-    for (;;) {
-        if (len + 4096 > cap) buf = xrealloc(buf, cap *= 2);
-        ssize_t got = read(fds[0], buf + len, cap - len - 1);
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) break;
-        len += (size_t)got;
+    *r = (Run){.pid = pid, .fd = fds[0], .cap = 1 << 16};
+    r->buf = xmalloc(r->cap);
+}
+
+/* Reads the n runs' outputs as they come (poll: none blocks on a full pipe), then reaps them;
+   each r->buf ends up a NUL-terminated string. */
+static void run_collect(Run *r, int n) {
+    for (int open_fds = n; open_fds > 0;) {
+        struct pollfd pf[8];
+        for (int k = 0; k < n; k++) pf[k] = (struct pollfd){.fd = r[k].fd, .events = POLLIN};
+        if (poll(pf, (nfds_t)n, -1) < 0) {
+            if (errno == EINTR) continue;
+            die("poll: %s", strerror(errno));
+        }
+        for (int k = 0; k < n; k++) {
+            if (r[k].fd < 0 || !(pf[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            if (r[k].len + 4096 > r[k].cap) r[k].buf = xrealloc(r[k].buf, r[k].cap *= 2);
+            ssize_t got = read(r[k].fd, r[k].buf + r[k].len, r[k].cap - r[k].len - 1);
+            if (got < 0 && errno == EINTR) continue;
+            if (got > 0) {
+                r[k].len += (size_t)got;
+                continue;
+            }
+            close(r[k].fd);
+            r[k].fd = -1;
+            open_fds--;
+        }
     }
-    buf[len] = '\0';
-    close(fds[0]);
-    waitpid(pid, status, 0);
-    return buf;
+    for (int k = 0; k < n; k++) {
+        r[k].buf[r[k].len] = '\0';
+        waitpid(r[k].pid, &r[k].status, 0);
+    }
 }
 
 int main(int argc, char **argv) {
@@ -99,11 +128,17 @@ int main(int argc, char **argv) {
             snprintf(out1, sizeof out1, "%s/%s/%s/t1", cli.out_dir, lecture, name);
             snprintf(out2, sizeof out2, "%s/%s/%s/t2", cli.out_dir, lecture, name);
             snprintf(out3, sizeof out3, "%s/%s/%s/t2b", cli.out_dir, lecture, name);
-            int s1, s2, s3;
-            char *a = run_capture(path, 1, out1, &s1);
-            char *b = run_capture(path, 2, out2, &s2);
-            char *c = run_capture(path, 2, out3, &s3);
-            int ran = WIFEXITED(s1) && WIFEXITED(s2) && WIFEXITED(s3) && strlen(a) > 0;
+            /* the three runs at once: the machine is otherwise idle while this test runs, and
+               their outputs must not depend on how the scheduler interleaves them either */
+            Run r[3];
+            run_start(&r[0], path, 1, out1);
+            run_start(&r[1], path, 2, out2);
+            run_start(&r[2], path, 2, out3);
+            run_collect(r, 3);
+            const char *a = r[0].buf, *b = r[1].buf, *c = r[2].buf;
+            int ran = 1;
+            for (int k = 0; k < 3; k++) ran = ran && WIFEXITED(r[k].status);
+            ran = ran && strlen(a) > 0;
             char id[600];
             snprintf(id, sizeof id, "common.determinism.%s.%s.threads", lecture, name);
             check_true(id, ran && strcmp(a, b) == 0,
@@ -112,9 +147,7 @@ int main(int argc, char **argv) {
             snprintf(id, sizeof id, "common.determinism.%s.%s.rerun", lecture, name);
             check_true(id, ran && strcmp(b, c) == 0, "%s/%s: same stdout on a second run",
                        lecture, name);
-            free(a);
-            free(b);
-            free(c);
+            for (int k = 0; k < 3; k++) free(r[k].buf);
         }
         for (int p = 0; p < n_progs; p++) free(progs[p]);
         free(progs);

@@ -70,6 +70,7 @@ Run: `build/release/bin/lectures/36_ddpm/20_tiny_ddpm_train [--quick|--full] [--
 #include "common/optim.h"
 #include "common/stats.h"
 #include "common/util.h"
+#include "gpu/gpu_or_cpu.h"
 
 #define DDIM_STEPS 50
 #define SURE 0.9 /* a sample counts as a confidently classified digit at max_y p(y|x) >= SURE */
@@ -632,6 +633,7 @@ int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
               "L36 4.2.3, 5.1-5.5: training the Tiny DDPM on real digits", 36020, extras);
+    goc_training_device(&cli); /* --gpu: the training (gm_train) runs on the device */
     DdpmData data;
     load_data(&cli, &o, &data);
     DdpmNetConfig nc;

@@ -33,6 +33,7 @@ Run: `build/release/bin/lectures/42_unified/01_unified_api [--quick | --full] [-
 #include "common/genmodel.h"
 #include "common/rng.h"
 #include "common/util.h"
+#include "gpu/gpu_or_cpu.h"
 
 /*: ## 4.1 The layers as data: the map of families
 
@@ -240,6 +241,7 @@ int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
               "L42 4.1-4.2: the unified interface, the map of families, a new model through the unchanged loop", 4201, NULL);
+    goc_training_device(&cli); /* --gpu: every gm_train of this program runs on the device */
     section_4_1_map();
     section_4_2_open_closed(&cli);
     return check_end();

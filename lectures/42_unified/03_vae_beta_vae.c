@@ -49,6 +49,7 @@ Run: `build/release/bin/lectures/42_unified/03_vae_beta_vae [--quick | --full] [
 #include "common/rng.h"
 #include "common/stats.h"
 #include "common/util.h"
+#include "gpu/gpu_or_cpu.h"
 
 static const double LOG_2PI = 1.8378770664093453;
 
@@ -340,6 +341,7 @@ int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
               "L42 4.2: VAE / beta-VAE: KL sign, reparameterisation, exact linear-Gaussian ELBO/IWAE, digits", 4203, NULL);
+    goc_training_device(&cli); /* --gpu: every gm_train of this program runs on the device */
     section_kl(&cli);
     section_reparam(&cli);
     section_linear_gaussian(&cli);

@@ -43,6 +43,7 @@ Run: `build/release/bin/lectures/42_unified/04_vqvae [--quick | --full] [--seed 
 #include "common/rng.h"
 #include "common/stats.h"
 #include "common/util.h"
+#include "gpu/gpu_or_cpu.h"
 
 enum { T = GM_VQ_T, CD = GM_VQ_CD, KCODES = GM_VQ_K };
 
@@ -303,6 +304,7 @@ int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
               "L42 4.2: VQ-VAE nearest code, STE, codebook gradient (B5), digits VQ-VAE and an AR code prior (B7)", 4204, NULL);
+    goc_training_device(&cli); /* --gpu: every gm_train of this program runs on the device */
     section_nearest(&cli);
     section_ste_and_grads(&cli);
     section_digits(&cli);

@@ -41,6 +41,7 @@ Run: `build/release/bin/lectures/42_unified/05_fsq [--quick | --full] [--seed N]
 #include "common/plot.h"
 #include "common/rng.h"
 #include "common/util.h"
+#include "gpu/gpu_or_cpu.h"
 
 
 /*: ## 4.2 The quantiser and its grid
@@ -278,6 +279,7 @@ int main(int argc, char **argv) {
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
               "L42 4.2: FSQ quantiser (grid, bound, index bijection, STE) and an FSQ autoencoder on digits",
               4205, NULL);
+    goc_training_device(&cli); /* --gpu: every gm_train of this program runs on the device */
     section_quantiser(&cli);
     section_ste(&cli);
     section_autoencoder(&cli);

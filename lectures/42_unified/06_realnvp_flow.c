@@ -42,6 +42,7 @@ Run: `build/release/bin/lectures/42_unified/06_realnvp_flow [--quick | --full] [
 #include "common/rng.h"
 #include "common/stats.h"
 #include "common/util.h"
+#include "gpu/gpu_or_cpu.h"
 
 /*: ## 4.3 Affine coupling and the change of variables
 
@@ -240,6 +241,7 @@ int main(int argc, char **argv) {
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
               "L42 4.3: RealNVP flow, exact log-det vs FD Jacobian, trained on 8 Gaussians with exact density",
               4206, NULL);
+    goc_training_device(&cli); /* --gpu: every gm_train of this program runs on the device */
     section_logdet_fd(&cli, 2);
     section_logdet_fd(&cli, 8);
     section_train(&cli);

@@ -42,6 +42,7 @@ Run: `build/release/bin/lectures/42_unified/07_cnf_ode_logdet [--quick | --full]
 #include "common/stats.h"
 #include "common/toy2d_plot.h"
 #include "common/util.h"
+#include "gpu/gpu_or_cpu.h"
 
 /*: ## 4.3 The solvers: observed orders
 
@@ -483,6 +484,7 @@ int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
               "L42 4.3: CNF - ODE solver orders, augmented log-det (B8), Hutchinson trace, a trained CNF", 4207, NULL);
+    goc_training_device(&cli); /* --gpu: every gm_train of this program runs on the device */
     Rng rng;
     rng_init(&rng, cli.seed, 0);
     section_orders();

@@ -45,6 +45,7 @@ Run: `build/release/bin/lectures/42_unified/08_flow_matching_rectified [--quick 
 #include "common/stats.h"
 #include "common/toy2d_plot.h"
 #include "common/util.h"
+#include "gpu/gpu_or_cpu.h"
 
 static const double DATA_M = 2.0, DATA_S = 0.5, SIGMA_MIN = 0.001;
 
@@ -327,6 +328,7 @@ int main(int argc, char **argv) {
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
               "L42 4.3: flow matching (B9 direction), PF-ODE likelihood, rectified flow with a real reflow (B10)",
               4208, NULL);
+    goc_training_device(&cli); /* --gpu: every gm_train of this program runs on the device */
     section_direction();
     section_exact_likelihood();
     section_train(&cli);

@@ -42,6 +42,7 @@ Run: `build/release/bin/lectures/42_unified/09_gan_family [--quick | --full] [--
 #include "common/rng.h"
 #include "common/stats.h"
 #include "common/util.h"
+#include "gpu/gpu_or_cpu.h"
 
 
 /*: ## 4.4 The optimal discriminator and the Jensen–Shannon divergence
@@ -355,6 +356,7 @@ int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
               "L42 4.4: optimal discriminator and JSD, 1-D W1, gradient penalty, GAN/WGAN-GP as two players", 4209, NULL);
+    goc_training_device(&cli); /* --gpu: every gm_train of this program runs on the device */
     section_optimal_d(&cli);
     section_trained_d(&cli);
     section_w1(&cli);

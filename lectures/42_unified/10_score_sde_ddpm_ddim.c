@@ -50,6 +50,7 @@ Run: `build/release/bin/lectures/42_unified/10_score_sde_ddpm_ddim [--quick | --
 #include "common/stats.h"
 #include "common/toy2d_plot.h"
 #include "common/util.h"
+#include "gpu/gpu_or_cpu.h"
 
 static const double DATA_M = 2.0, DATA_S = 0.5;
 static const double VP_BMIN = 0.1, VP_BMAX = 20.0;       /* Song et al. 2021 */
@@ -547,6 +548,7 @@ int main(int argc, char **argv) {
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
               "L42 4.5: score SDE (VP, VE) done right (B11), PF-ODE, Tweedie/DSM, DDPM/DDIM on 8 Gaussians",
               4210, NULL);
+    goc_training_device(&cli); /* --gpu: every gm_train of this program runs on the device */
     section_schedules();
     section_scores(&cli);
     section_reverse(&cli);

@@ -43,6 +43,7 @@ Run: `build/release/bin/lectures/42_unified/11_autoregressive [--quick | --full]
 #include "common/rng.h"
 #include "common/stats.h"
 #include "common/util.h"
+#include "gpu/gpu_or_cpu.h"
 
 /*: ## §3 item 27: the chain rule in any order, and what a sequence model can reach
 
@@ -637,6 +638,7 @@ int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
               "L42 4.6: autoregressive family: chain rule, masked AR model on 8x8 digits (B12, B18)", 4211, NULL);
+    goc_training_device(&cli); /* --gpu: every gm_train of this program runs on the device */
     section_chain_rule(&cli);
     if (section_train(&cli) != 0) return 2;
     section_transformer(&cli);

@@ -38,6 +38,7 @@ Run: `build/release/bin/lectures/42_unified/12_jepa_world_model [--quick | --ful
 #include "common/plot.h"
 #include "common/rng.h"
 #include "common/util.h"
+#include "gpu/gpu_or_cpu.h"
 
 enum { D_IN = 64, D_HALF = 32, D_EMB = 16, D_HID = 64 };
 static const double MOMENTUM = 0.99;
@@ -348,6 +349,7 @@ int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
               "L42 4.7: JEPA on 8x8 digits, EMA target vs collapse (B14)", 4212, NULL);
+    goc_training_device(&cli); /* --gpu: every gm_train of this program runs on the device */
     section_ema_and_collapse(&cli);
     if (section_train(&cli) != 0) return 2;
     return check_end();

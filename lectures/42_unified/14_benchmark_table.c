@@ -64,6 +64,7 @@ Run: `build/release/bin/lectures/42_unified/14_benchmark_table [--quick | --full
 #include "common/rng.h"
 #include "common/stats.h"
 #include "common/util.h"
+#include "gpu/gpu_or_cpu.h"
 
 enum { M_VAE, M_BVAE, M_VQ, M_RNVP, M_FM, M_GAN, M_WGAN, M_DDPM, M_DDIM, M_AR, NM };
 enum { D = 64, V = 17, BATCH = 64, NFEAT = DIGIT_FEATURES, KNN = 3, GRID_N = 12 };
@@ -828,6 +829,7 @@ int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
               "L42 5.1-5.3, 5.5: every Table-5.1 row trained on the 8x8 digits with one budget, one honest table", 4214, NULL);
+    goc_training_device(&cli); /* --gpu: every gm_train of this program runs on the device */
     Bench b = {.cli = &cli};
     float *grids = xmalloc((size_t)NM * GRID_N * D * sizeof *grids);
     double t = cpu_seconds();

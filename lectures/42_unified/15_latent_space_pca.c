@@ -47,6 +47,7 @@ Run: `build/release/bin/lectures/42_unified/15_latent_space_pca [--quick | --ful
 #include "common/rng.h"
 #include "common/stats.h"
 #include "common/util.h"
+#include "gpu/gpu_or_cpu.h"
 
 enum { NMOD = 3, KNN = 5, MAXD = 64 };
 
@@ -320,6 +321,7 @@ int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH, "L42 5.6: centred PCA of VAE / beta-VAE / VQ-VAE latents, separability measured (B24)",
               4215, NULL);
+    goc_training_device(&cli); /* --gpu: every gm_train of this program runs on the device */
     section_latent_pca(&cli);
     return check_end();
 }

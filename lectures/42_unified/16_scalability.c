@@ -44,6 +44,7 @@ Run: `build/release/bin/lectures/42_unified/16_scalability [--quick | --full] [-
 #include "common/plot.h"
 #include "common/rng.h"
 #include "common/util.h"
+#include "gpu/gpu_or_cpu.h"
 
 enum { DX = 64, DZ = 8, HID = 128, BATCH = 64, NCKPT = 4 };
 
@@ -236,6 +237,7 @@ int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH, "L42 5.7: denoiser cost counted; pixel vs latent diffusion at equal compute", 4216,
               NULL);
+    goc_training_device(&cli); /* --gpu: every gm_train of this program runs on the device */
     double ratio;
     section_flops(&cli, &ratio);
     section_equal_compute(&cli, ratio);

@@ -45,6 +45,7 @@ Run: `build/release/bin/lectures/42_unified/23_transfusion [--quick | --full] [-
 #include "common/rng.h"
 #include "common/stats.h"
 #include "common/util.h"
+#include "gpu/gpu_or_cpu.h"
 
 /*: ## 4.7 The lecture's noising schedule (B15)
 
@@ -394,6 +395,7 @@ int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
               "L42 4.7/6.7: Transfusion - the (1-t^2)x + t eps schedule (B15), text AR + conditional diffusion on digits", 4223, NULL);
+    goc_training_device(&cli); /* --gpu: every gm_train of this program runs on the device */
     section_lecture_schedule(&cli);
     if (section_train(&cli) != 0) return 2;
     return check_end();
