@@ -40,6 +40,7 @@ Run: `build/release/bin/lectures/42_unified/03_vae_beta_vae [--quick | --full] [
 #include "common/check.h"
 #include "common/cli.h"
 #include "common/data.h"
+#include "common/digits_split.h"
 #include "common/genmodel.h"
 #include "common/gm_vae.h"
 #include "common/image.h"
@@ -256,14 +257,10 @@ benchmark of 5.3 and the latent analysis of 5.6. Here a VAE and a β-VAE ($\beta
 are trained by `gm_train` and compared on the test digits.
 */
 static void section_digits(const Cli *cli) {
-    ImageSet set;
-    char note[512];
-    if (dataset_load_or_digits(cli->data_dir, "digits", &set, note, sizeof note) < 0) {
-        fprintf(stderr, "%s\n", note);
-        exit(2);
-    }
-    const int D = (int)imageset_dim(&set), n_test = 297, n_train = set.n - n_test, dz = 8;
-    float *all = imageset_to_float(&set), *train = all, *test = all + (size_t)n_train * D;
+    DigitsSplit ds;
+    digits_split_load(cli->data_dir, &ds);
+    const int D = ds.dim, n_test = ds.n_test, n_train = ds.n_train, dz = 8;
+    const float *train = ds.train, *test = ds.test;
     GenModel vae, bvae;
     const int K = (int)cli_scale(cli, 20, 200, 1000);
     gm_vae_init(&vae, D, dz, 1.0, K, cli->seed, 10);
@@ -332,8 +329,8 @@ static void section_digits(const Cli *cli) {
     char err[256];
     if (plot_save(p, cli_out_path(cli, "vae_latent.png"), err, sizeof err) != 0) fprintf(stderr, "%s\n", err);
     plot_free(p);
-    free(ax), free(ay), free(tiles), free(z), free(all);
-    imageset_free(&set);
+    free(ax), free(ay), free(tiles), free(z);
+    digits_split_free(&ds);
     gm_free(&vae), gm_free(&bvae);
 }
 

@@ -36,6 +36,7 @@ Run: `build/release/bin/lectures/42_unified/04_vqvae [--quick | --full] [--seed 
 #include "common/check.h"
 #include "common/cli.h"
 #include "common/data.h"
+#include "common/digits_split.h"
 #include "common/genmodel.h"
 #include "common/gm_vqvae.h"
 #include "common/image.h"
@@ -197,14 +198,10 @@ shared with the benchmark of 5.3 and the latent analysis of 5.6. Here both are t
 held-out likelihood and sampler are checked.
 */
 static void section_digits(const Cli *cli) {
-    ImageSet set;
-    char note[512];
-    if (dataset_load_or_digits(cli->data_dir, "digits", &set, note, sizeof note) < 0) {
-        fprintf(stderr, "%s\n", note);
-        exit(2);
-    }
-    const int D = (int)imageset_dim(&set), n_test = 297, n_train = set.n - n_test;
-    float *all = imageset_to_float(&set), *train = all, *test = all + (size_t)n_train * D;
+    DigitsSplit ds;
+    digits_split_load(cli->data_dir, &ds);
+    const int D = ds.dim, n_test = ds.n_test, n_train = ds.n_train;
+    const float *train = ds.train, *test = ds.test;
     GenModel vq, vq_lec;
     gm_vqvae_init(&vq, D, train, n_train, 0, cli->seed, 10);
     gm_vqvae_init(&vq_lec, D, train, n_train, 1, cli->seed, 10);
@@ -295,8 +292,8 @@ static void section_digits(const Cli *cli) {
     static const char *const sl[2] = {"samples", "samples"};
     save_grid(cli, "vq_samples.png", "VQ-VAE samples: codes from the AR prior, decoded", tiles, 2, COLS, sl);
 
-    free(tiles), free(sc), free(lp), free(rec), free(mean), free(base), free(freq), free(codes_tr), free(codes_te), free(cb0), free(all);
-    imageset_free(&set);
+    free(tiles), free(sc), free(lp), free(rec), free(mean), free(base), free(freq), free(codes_tr), free(codes_te), free(cb0);
+    digits_split_free(&ds);
     gm_free(&prior), gm_free(&vq), gm_free(&vq_lec);
 }
 

@@ -35,6 +35,7 @@ Run: `build/release/bin/lectures/42_unified/05_fsq [--quick | --full] [--seed N]
 #include "common/check.h"
 #include "common/cli.h"
 #include "common/data.h"
+#include "common/digits_split.h"
 #include "common/genmodel.h"
 #include "common/gm_fsq.h"
 #include "common/image.h"
@@ -205,15 +206,11 @@ $[8,8,8,5,5,5]$, decoder $6\to128\to64$, the loss [eq:L42.4.2.fsq_loss] — live
 compared with the best constant image's, and every latent must be a grid point.
 */
 static void section_autoencoder(const Cli *cli) {
-    ImageSet set;
-    char note[512], err[256];
-    int got = dataset_load_or_digits(cli->data_dir, "digits", &set, note, sizeof note);
-    if (got < 0) {
-        fprintf(stderr, "%s\n", note);
-        exit(2);
-    }
-    const int d = (int)imageset_dim(&set), n_test = 297, n_train = set.n - n_test;
-    float *all = imageset_to_float(&set), *train = all, *test = all + (size_t)n_train * d;
+    char err[256];
+    DigitsSplit ds;
+    digits_split_load(cli->data_dir, &ds);
+    const int d = ds.dim, n_test = ds.n_test, n_train = ds.n_train;
+    const float *train = ds.train, *test = ds.test;
     Rng init;
     rng_init(&init, cli->seed, 20);
     GenModel m;
@@ -232,7 +229,7 @@ static void section_autoencoder(const Cli *cli) {
     for (int i = 0; i < n_train; i++)
         for (int j = 0; j < d; j++) mean[j] += train[(size_t)i * d + j] / n_train;
     for (int i = 0; i < n_test; i++) memcpy(base + (size_t)i * d, mean, (size_t)d * sizeof *mean);
-    float *z = xmalloc((size_t)set.n * GM_FSQ_D * sizeof *z), *rec = xmalloc((size_t)n_test * d * sizeof *rec);
+    float *z = xmalloc((size_t)ds.set.n * GM_FSQ_D * sizeof *z), *rec = xmalloc((size_t)n_test * d * sizeof *rec);
     m.vt->encode(&m, test, n_test, z);
     m.vt->decode(&m, z, n_test, rec);
     const double mse = mse_per_image(rec, test, n_test, d), mse0 = mse_per_image(base, test, n_test, d);
@@ -263,14 +260,14 @@ static void section_autoencoder(const Cli *cli) {
     memcpy(tiles + (size_t)COLS * d, rec, (size_t)COLS * d * sizeof *tiles);
     ImageGridOptions opt = image_grid_defaults();
     opt.cols = COLS, opt.upscale = 6;
-    Image8 *img = image_grid(tiles, 2 * COLS, 1, set.height, set.width, &opt);
+    Image8 *img = image_grid(tiles, 2 * COLS, 1, ds.set.height, ds.set.width, &opt);
     static const char *const labels[2] = {"test", "FSQ recon"};
     Plot *fig = plot_new(img->width + 140, img->height + 60, "FSQ autoencoder, levels [8,8,8,5,5,5]");
     plot_image(fig, img, labels, 2);
     if (plot_save(fig, cli_out_path(cli, "fsq_recon.png"), err, sizeof err) != 0) fprintf(stderr, "%s\n", err);
     plot_free(fig), image8_free(img);
-    free(tiles), free(mean), free(base), free(z), free(rec), free(all);
-    imageset_free(&set);
+    free(tiles), free(mean), free(base), free(z), free(rec);
+    digits_split_free(&ds);
     gm_free(&m);
 }
 

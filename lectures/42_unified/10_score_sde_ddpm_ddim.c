@@ -40,6 +40,7 @@ Run: `build/release/bin/lectures/42_unified/10_score_sde_ddpm_ddim [--quick | --
 #include "common/data.h"
 #include "common/diffusion_sampler.h"
 #include "common/diffusion_schedule.h"
+#include "common/digits_split.h"
 #include "common/gauss.h"
 #include "common/genmodel.h"
 #include "common/gm_diffusion.h"
@@ -480,17 +481,12 @@ static void gaussian_fit_samples(const float *x, int n_x, int D, int n, Rng *r, 
 }
 
 static void section_digits(const Cli *cli) {
-    ImageSet set;
-    char note[512];
-    if (dataset_load_or_digits(cli->data_dir, "digits", &set, note, sizeof note) < 0) {
-        fprintf(stderr, "%s\n", note);
-        exit(2);
-    }
-    const int D = (int)imageset_dim(&set), n_test = 297, n_train = set.n - n_test, n = (int)cli_scale(cli, 32, 100, 500);
-    float *all = imageset_to_float(&set);
+    DigitsSplit ds;
+    digits_split_load(cli->data_dir, &ds);
+    const int D = ds.dim, n_test = ds.n_test, n_train = ds.n_train, n = (int)cli_scale(cli, 32, 100, 500);
     //: $x = 2k/16 - 1$
-    for (size_t i = 0; i < (size_t)set.n * D; i++) all[i] = 2.0f * all[i] - 1.0f;
-    const float *train = all, *test = all + (size_t)n_train * D;
+    for (size_t i = 0; i < (size_t)ds.set.n * D; i++) ds.all[i] = 2.0f * ds.all[i] - 1.0f;
+    const float *train = ds.train, *test = ds.test;
     Rng init, trng, srng;
     rng_init(&init, cli->seed, 30), rng_init(&trng, cli->seed, 31), rng_init(&srng, cli->seed, 32);
     DiffusionSchedule sch = diffusion_schedule_linear(1000, 1e-4, 0.02);
@@ -537,8 +533,8 @@ static void section_digits(const Cli *cli) {
     char err[256];
     if (image_write_png(cli_out_path(cli, "digits_samples.png"), img, err, sizeof err) != 0) fprintf(stderr, "%s\n", err);
     image8_free(img);
-    free(tiles), free(xs), free(xd), free(xg), free(all);
-    imageset_free(&set);
+    free(tiles), free(xs), free(xd), free(xg);
+    digits_split_free(&ds);
     diffusion_schedule_free(&sch);
     gm_free(&eps_model);
 }

@@ -34,6 +34,7 @@ Run: `build/release/bin/lectures/42_unified/13_unified_training_loop [--quick | 
 #include "common/cli.h"
 #include "common/data.h"
 #include "common/diffusion_schedule.h"
+#include "common/digits_split.h"
 #include "common/genmodel.h"
 #include "common/gm_ar.h"
 #include "common/gm_diffusion.h"
@@ -262,14 +263,10 @@ static double step_loss(GenModel *m, const float *x, int n, uint64_t seed, GmLos
 }
 
 static void section_loss_list(const Cli *cli) {
-    ImageSet set;
-    char note[512];
-    if (dataset_load_or_digits(cli->data_dir, "digits", &set, note, sizeof note) < 0) {
-        fprintf(stderr, "%s\n", note);
-        exit(2);
-    }
-    const int Dx = (int)imageset_dim(&set), n_train = set.n - 297, B = 128;
-    float *all = imageset_to_float(&set);
+    DigitsSplit ds;
+    digits_split_load(cli->data_dir, &ds);
+    const int Dx = ds.dim, n_train = ds.n_train, B = 128;
+    const float *all = ds.train;
     Rng init, rr;
     rng_init(&init, cli->seed, 50), rng_init(&rr, cli->seed, 51);
     enum { NL = 6 };
@@ -328,8 +325,7 @@ static void section_loss_list(const Cli *cli) {
             check_erratum("L42.5.4.vq_sum_reduction", row[k].lecture, row[k].per_dim,
                           "C5: the lecture's VQ-VAE loss (sum over the batch of %d) vs per image and pixel", B);
     for (int k = 0; k < NL; k++) gm_free(&m[k]);
-    free(all);
-    imageset_free(&set);
+    digits_split_free(&ds);
 }
 
 int main(int argc, char **argv) {

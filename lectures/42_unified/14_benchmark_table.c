@@ -48,6 +48,7 @@ Run: `build/release/bin/lectures/42_unified/14_benchmark_table [--quick | --full
 #include "common/data.h"
 #include "common/diffusion_schedule.h"
 #include "common/digit_classifier.h"
+#include "common/digits_split.h"
 #include "common/gen_metrics.h"
 #include "common/genmodel.h"
 #include "common/gm_ar.h"
@@ -112,7 +113,9 @@ typedef struct {
     const Cli *cli;
     int n_train, n_test, n_eval;
     long steps;
-    float *x_train, *x_test, *y_train, *y_test;
+    DigitsSplit digits;          /* the images; x_train and x_test point into it */
+    const float *x_train, *x_test;
+    float *y_train, *y_test;
     int *lev_train, *lev_test;
     uint8_t *lab_train, *lab_test;
     DigitClassifier clf;
@@ -158,24 +161,16 @@ classifier (L36 5.6's trunk trained on the 1500 training digits, `common/digit_c
 */
 static void section_setup(Bench *b) {
     const Cli *cli = b->cli;
-    ImageSet set;
-    char note[512];
-    if (dataset_load_or_digits(cli->data_dir, "digits", &set, note, sizeof note) < 0) {
-        fprintf(stderr, "%s\n", note);
-        exit(2);
-    }
-    if ((int)imageset_dim(&set) != D || !set.labels) {
-        fprintf(stderr, "error: %s: the benchmark needs labelled 8x8 images\n", set.name);
-        exit(2);
-    }
-    b->n_test = 297, b->n_train = set.n - b->n_test;
+    digits_split_load(cli->data_dir, &b->digits);
+    const ImageSet *set = &b->digits.set;
+    const float *all = b->digits.all;
+    b->n_test = b->digits.n_test, b->n_train = b->digits.n_train;
     const int R = 4, nt = b->n_train;
-    float *all = imageset_to_float(&set);
-    b->x_train = all, b->x_test = all + (size_t)nt * D;
-    b->lev_train = xmalloc((size_t)set.n * D * sizeof(int)), b->lev_test = b->lev_train + (size_t)nt * D;
-    for (long i = 0; i < (long)set.n * D; i++) b->lev_train[i] = gm_ar_level(all[i], V);
-    b->lab_train = xmalloc((size_t)set.n), b->lab_test = b->lab_train + nt;
-    memcpy(b->lab_train, set.labels, (size_t)set.n);
+    b->x_train = b->digits.train, b->x_test = b->digits.test;
+    b->lev_train = xmalloc((size_t)set->n * D * sizeof(int)), b->lev_test = b->lev_train + (size_t)nt * D;
+    for (long i = 0; i < (long)set->n * D; i++) b->lev_train[i] = gm_ar_level(all[i], V);
+    b->lab_train = xmalloc((size_t)set->n), b->lab_test = b->lab_train + nt;
+    memcpy(b->lab_train, set->labels, (size_t)set->n);
     Rng r;
     rng_init(&r, cli->seed, 1);
     b->y_train = xmalloc((size_t)R * nt * D * sizeof(float)), b->y_test = xmalloc((size_t)b->n_test * D * sizeof(float));
@@ -184,10 +179,10 @@ static void section_setup(Bench *b) {
         b->y_train[i] = (float)((b->lev_train[i % ((long)nt * D)] + rng_uniform(&r)) / V);
     for (long i = 0; i < (long)b->n_test * D; i++) b->y_test[i] = (float)((b->lev_test[i] + rng_uniform(&r)) / V);
     printf("data: %s, %d training images (x%d dequantised copies for the density models), %d test, %d levels\n",
-           set.name, nt, R, b->n_test, V);
+           set->name, nt, R, b->n_test, V);
 
     /* the classifier: trained here on the training split (deterministic for a seed) */
-    float *pm1 = digit_images_pm1(&set, 0, set.n);
+    float *pm1 = digit_images_pm1(set, 0, set->n);
     digit_classifier_init(&b->clf, 8, DIGIT_CLASSIFIER_SEED);
     DigitTrainConfig dc = digit_train_config(8, cli->scale, DIGIT_CLASSIFIER_SEED);
     dc.verbose = 0;
@@ -201,7 +196,6 @@ static void section_setup(Bench *b) {
     b->probs_test = xmalloc((size_t)b->n_test * DIGIT_CLASSES * sizeof(double));
     digit_classifier_eval(&b->clf, pm1 + (size_t)nt * D, b->n_test, b->feat_test, b->probs_test);
     free(pm1);
-    imageset_free(&set);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -821,7 +815,8 @@ static void bench_free(Bench *b) {
     gm_free(&b->prior);
     digit_classifier_free(&b->clf);
     mat_free(&b->fd_ref.root);
-    free(b->x_train), free(b->y_train), free(b->y_test), free(b->lev_train), free(b->lab_train);
+    digits_split_free(&b->digits);
+    free(b->y_train), free(b->y_test), free(b->lev_train), free(b->lab_train);
     free(b->feat_test), free(b->probs_test);
 }
 

@@ -39,6 +39,7 @@ Run: `build/release/bin/lectures/42_unified/15_latent_space_pca [--quick | --ful
 #include "common/check.h"
 #include "common/cli.h"
 #include "common/data.h"
+#include "common/digits_split.h"
 #include "common/genmodel.h"
 #include "common/gm_vae.h"
 #include "common/gm_vqvae.h"
@@ -244,21 +245,13 @@ static void latents(const Cli *cli, const float *train, int n_train, const float
 }
 
 static void section_latent_pca(const Cli *cli) {
-    ImageSet set;
-    char note[512], err[256];
-    if (dataset_load_or_digits(cli->data_dir, "digits", &set, note, sizeof note) < 0) {
-        fprintf(stderr, "%s\n", note);
-        exit(2);
-    }
-    if ((int)imageset_dim(&set) != 64 || !set.labels) {
-        fprintf(stderr, "error: %s: 5.6 needs labelled 8x8 images\n", set.name);
-        exit(2);
-    }
-    const int n_test = 297, n_train = set.n - n_test;
-    float *all = imageset_to_float(&set);
-    const uint8_t *labels = set.labels + n_train;
+    char err[256];
+    DigitsSplit ds;
+    digits_split_load(cli->data_dir, &ds);
+    const int n_test = ds.n_test, n_train = ds.n_train;
+    const uint8_t *labels = ds.set.labels + n_train;
     Latent L[NMOD];
-    latents(cli, all, n_train, all + (size_t)n_train * 64, n_test, L);
+    latents(cli, ds.train, n_train, ds.test, n_test, L);
 
     double *P = xmalloc((size_t)n_test * 2 * sizeof *P), *Pl = xmalloc((size_t)n_test * 2 * sizeof *Pl);
     double evr[MAXD], pc1[MAXD], v1[MAXD], acc[NMOD], acc_lec[NMOD], sil[NMOD];
@@ -313,8 +306,8 @@ static void section_latent_pca(const Cli *cli) {
     if (plot_save(fig, cli_out_path(cli, "latent_pca.png"), err, sizeof err) != 0) fprintf(stderr, "%s\n", err);
     plot_free(fig);
     for (int k = 0; k < NMOD; k++) free(L[k].Z);
-    free(P), free(Pl), free(all);
-    imageset_free(&set);
+    free(P), free(Pl);
+    digits_split_free(&ds);
 }
 
 int main(int argc, char **argv) {

@@ -36,6 +36,7 @@ Run: `build/release/bin/lectures/42_unified/16_scalability [--quick | --full] [-
 #include "common/data.h"
 #include "common/diffusion_schedule.h"
 #include "common/digit_classifier.h"
+#include "common/digits_split.h"
 #include "common/gen_metrics.h"
 #include "common/genmodel.h"
 #include "common/gm_diffusion.h"
@@ -144,25 +145,18 @@ static double fd_of(const DigitClassifier *clf, const float *s, int n, const dou
 }
 
 static void section_equal_compute(const Cli *cli, double ratio) {
-    ImageSet set;
-    char note[512], err[256];
-    if (dataset_load_or_digits(cli->data_dir, "digits", &set, note, sizeof note) < 0) {
-        fprintf(stderr, "%s\n", note);
-        exit(2);
-    }
-    if ((int)imageset_dim(&set) != DX || !set.labels) {
-        fprintf(stderr, "error: %s: 5.7 needs labelled 8x8 images\n", set.name);
-        exit(2);
-    }
-    const int n_test = 297, n_train = set.n - n_test, n_s = (int)cli_scale(cli, 40, 400, 1000);
-    float *all = imageset_to_float(&set);
-    float *pm1 = digit_images_pm1(&set, 0, set.n);
+    char err[256];
+    DigitsSplit ds;
+    digits_split_load(cli->data_dir, &ds);
+    const int n_test = ds.n_test, n_train = ds.n_train, n_s = (int)cli_scale(cli, 40, 400, 1000);
+    const float *all = ds.train;
+    float *pm1 = digit_images_pm1(&ds.set, 0, ds.set.n);
     DigitClassifier clf;
     digit_classifier_init(&clf, 8, DIGIT_CLASSIFIER_SEED);
     DigitTrainConfig dc = digit_train_config(8, cli->scale, DIGIT_CLASSIFIER_SEED);
     dc.verbose = 0;
     if (cli->scale != SCALE_FULL) dc.epochs = (int)cli_scale(cli, 1, 2, 0);
-    digit_classifier_train(&clf, pm1, set.labels, n_train, &dc, NULL);
+    digit_classifier_train(&clf, pm1, ds.set.labels, n_train, &dc, NULL);
     double *feat_test = xmalloc((size_t)n_test * DIGIT_FEATURES * sizeof *feat_test);
     digit_classifier_eval(&clf, pm1 + (size_t)n_train * DX, n_test, feat_test, NULL);
     free(pm1);
@@ -227,10 +221,10 @@ static void section_equal_compute(const Cli *cli, double ratio) {
     plot_xlabel(p, "fraction of the shared compute"), plot_ylabel(p, "training loss (last 10% of the slice)");
     if (plot_save(p, cli_out_path(cli, "scalability.png"), err, sizeof err) != 0) fprintf(stderr, "%s\n", err);
     plot_free(p);
-    free(mu), free(lv), free(z_train), free(s), free(zs), free(feat_test), free(all);
+    free(mu), free(lv), free(z_train), free(s), free(zs), free(feat_test);
     gm_free(&ddpm), gm_free(&fm), gm_free(&vae), gm_free(&ldm);
     digit_classifier_free(&clf);
-    imageset_free(&set);
+    digits_split_free(&ds);
 }
 
 int main(int argc, char **argv) {

@@ -34,6 +34,7 @@ Run: `build/release/bin/lectures/42_unified/22_var_mar [--quick | --full] [--see
 #include "common/check.h"
 #include "common/cli.h"
 #include "common/data.h"
+#include "common/digits_split.h"
 #include "common/image.h"
 #include "common/mathfn.h"
 #include "common/rng.h"
@@ -274,20 +275,11 @@ static void codebook_fit(Codebook *cb, const float *x, int n, int iters) {
     free(vals);
 }
 
-static int section_residual_quant(const Cli *cli) {
-    char note[512];
-    ImageSet set;
-    if (dataset_load_or_digits(cli->data_dir, "digits", &set, note, sizeof note) < 0) {
-        fprintf(stderr, "%s\n", note);
-        return 2;
-    }
-    if ((int)imageset_dim(&set) != 64) {
-        fprintf(stderr, "this program needs 8x8 images, got %s %dx%d\n", set.name, set.height, set.width);
-        imageset_free(&set);
-        return 2;
-    }
-    float *all = imageset_to_float(&set);
-    const int n_fit = set.n - 297, n_show = 8;
+static void section_residual_quant(const Cli *cli) {
+    DigitsSplit ds;
+    digits_split_load(cli->data_dir, &ds);
+    const float *all = ds.all;
+    const int n_fit = ds.n_train, n_show = 8;
     Codebook cb;
     codebook_fit(&cb, all, n_fit, (int)cli_scale(cli, 5, 20, 50));
     printf("shared scalar codebook (%d entries, Lloyd on %d training digits, 0 pinned):", CODE_K, n_fit);
@@ -296,7 +288,7 @@ static int section_residual_quant(const Cli *cli) {
     int increases = 0;
     double e_sum[5] = {0}, worst_id = 0;
     float *show = xmalloc((size_t)5 * n_show * 64 * sizeof *show), rk[4 * 64];
-    for (int n = n_fit; n < set.n; n++) {
+    for (int n = n_fit; n < ds.set.n; n++) {
         double e[5];
         encode_image(&cb, all + (size_t)n * 64, e, rk, &worst_id, NULL);
         for (int k = 0; k <= 4; k++) e_sum[k] += e[k];
@@ -307,8 +299,8 @@ static int section_residual_quant(const Cli *cli) {
             memcpy(show + ((size_t)4 * n_show + i) * 64, all + (size_t)n * 64, 64 * sizeof(float));
         }
     }
-    const int n_eval = set.n - n_fit;
-    printf("residual quantisation of %d held-out %s images, tokens per image 1 + 4 + 16 + 64 = 85 (64 pixels)\n", n_eval, set.name);
+    const int n_eval = ds.set.n - n_fit;
+    printf("residual quantisation of %d held-out %s images, tokens per image 1 + 4 + 16 + 64 = 85 (64 pixels)\n", n_eval, ds.set.name);
     for (int k = 0; k <= 4; k++)
         printf("  after %d scale(s)%s: MSE %.6f\n", k, k ? "" : " (x itself)", e_sum[k] / (64.0 * n_eval));
     check_true("L42.6.6.var_residual_monotone", increases == 0,
@@ -323,9 +315,8 @@ static int section_residual_quant(const Cli *cli) {
     char err[256];
     if (image_write_png(cli_out_path(cli, "var_scales.png"), img, err, sizeof err) != 0) fprintf(stderr, "%s\n", err);
     image8_free(img);
-    free(show), free(all);
-    imageset_free(&set);
-    return 0;
+    free(show);
+    digits_split_free(&ds);
 }
 
 /*: ## The lecture's numbers
@@ -345,7 +336,7 @@ int main(int argc, char **argv) {
     rng_init(&rng, cli.seed, 0);
     section_var_tiny(&rng);
     section_mar(&rng);
-    if (section_residual_quant(&cli) != 0) return 2;
+    section_residual_quant(&cli);
     section_claims();
     return check_end();
 }
