@@ -114,8 +114,11 @@ with_gpu_on = $(if $(HAVE_VULKAN),$(addsuffix :--gpu$(comma)on,$(filter $(call b
   $(addsuffix :--gpu$(comma)on$(comma)--quick,$(filter $(call bin_of,$(GPU_TRAIN_RERUN_SRC)),$(1))),)
 comma := ,
 
-# L=07 keeps lectures/07_*; L=n1 keeps lectures/n1_*
-ifneq ($(L),)
+# L=07 keeps lectures/07_*; L=n1 keeps lectures/n1_*; L=unit keeps the unit tests alone
+ifeq ($(L),unit)
+SELECTED_BIN :=
+SELECTED_UNITS := $(UNIT_BIN)
+else ifneq ($(L),)
 SELECTED_BIN := $(filter $(BUILD)/bin/lectures/$(L)_%,$(LECTURE_BIN))
 SELECTED_UNITS :=
 else
