@@ -103,13 +103,13 @@ SITE := build/docs
 # Lecture programs with a GPU path run a second time with --gpu on (Mesa's lavapipe, a CPU Vulkan
 # driver, where there is no GPU) and must pass the same checks; the harness reads
 # "prog:--gpu,on". Those that open a device for their own kernels (gpu_open) rerun at their
-# default scale. Those that only hand gm_train a device (goc_training_device) rerun three at
-# --quick: lavapipe executes a training graph 10-50x slower than the CPU path does, and
-# test_gpu_replay already holds each model family's device training to the CPU's; on a real GPU
-# checks/gpu_device.sh runs all of them at full scale.
+# default scale. Of those that only hand gm_train a device (goc_training_device), two rerun at
+# --quick: the Tiny U-Net DDPM (L36 20) and a DDPM MLP, flow matching and a VAE (L42 16).
+# Lavapipe runs a training graph 10-50x slower than the CPU path, test_gpu_replay already holds
+# each model family's device training to the CPU's, and on a real GPU checks/gpu_device.sh runs
+# all of them at full scale.
 GPU_LECTURE_SRC := $(shell grep -lw gpu_open $(LECTURE_SRC) /dev/null 2>/dev/null)
-GPU_TRAIN_RERUN_SRC := lectures/36_ddpm/20_tiny_ddpm_train.c lectures/42_unified/16_scalability.c \
-  lectures/42_unified/23_transfusion.c
+GPU_TRAIN_RERUN_SRC := lectures/36_ddpm/20_tiny_ddpm_train.c lectures/42_unified/16_scalability.c
 with_gpu_on = $(if $(HAVE_VULKAN),$(addsuffix :--gpu$(comma)on,$(filter $(call bin_of,$(GPU_LECTURE_SRC)),$(1))) \
   $(addsuffix :--gpu$(comma)on$(comma)--quick,$(filter $(call bin_of,$(GPU_TRAIN_RERUN_SRC)),$(1))),)
 comma := ,
