@@ -113,7 +113,7 @@ typedef struct {
     const Cli *cli;
     int n_train, n_test, n_eval;
     long steps;
-    DigitsSplit digits;          /* the images; x_train and x_test point into it */
+    DigitsSplit digits; /* the images; x_train and x_test point into it */
     const float *x_train, *x_test;
     float *y_train, *y_test;
     int *lev_train, *lev_test;
