@@ -15,6 +15,7 @@ typedef enum {
     GAD_ADD,
     GAD_SUB,
     GAD_MUL,
+    GAD_DIV,
     GAD_RELU,
     GAD_TANH,
     GAD_SIGMOID,
@@ -399,6 +400,7 @@ static GadTensor *binary(GadGraph *gr, int op, GadTensor *a, GadTensor *b, const
 GadTensor *gad_add(GadGraph *gr, GadTensor *a, GadTensor *b) { return binary(gr, GAD_ADD, a, b, "gad_add"); }
 GadTensor *gad_sub(GadGraph *gr, GadTensor *a, GadTensor *b) { return binary(gr, GAD_SUB, a, b, "gad_sub"); }
 GadTensor *gad_mul(GadGraph *gr, GadTensor *a, GadTensor *b) { return binary(gr, GAD_MUL, a, b, "gad_mul"); }
+GadTensor *gad_div(GadGraph *gr, GadTensor *a, GadTensor *b) { return binary(gr, GAD_DIV, a, b, "gad_div"); }
 
 static GadTensor *unary(GadGraph *gr, int op, GadTensor *a) {
     if (!live(gr, a)) return NULL;
@@ -1106,17 +1108,19 @@ static int back_reshape_swap(GadGraph *gr, GadTensor *y) {
 /* ---------------------------------------------------------------------------------------- */
 /* Backward                                                                                   */
 
-/* gx += sign * g (* other) for input i of binary op y (ad_binary_back.comp) */
+/* gx += sign * g (* other) for input i of binary op y (ad_binary_back.comp); for a / b:
+   gx += g / b into a, gx += -(g a) / (b b) into b */
 static int back_binary(GadGraph *gr, GadTensor *y, int i) {
     GadTensor *x = y->in[i], *other = y->in[1 - i];
     if (!x->requires_grad) return 0;
-    struct { uint32_t n, mul, xb, ob, mid, inner, outer; float sign; } pc = {
-        (uint32_t)y->size, y->op == GAD_MUL, (uint32_t)y->bcast[i], (uint32_t)y->bcast[1 - i],
+    const uint32_t kind = y->op == GAD_MUL ? 1u : y->op == GAD_DIV ? 2u + (uint32_t)i : 0u;
+    struct { uint32_t n, kind, xb, ob, mid, inner, outer; float sign; } pc = {
+        (uint32_t)y->size, kind, (uint32_t)y->bcast[i], (uint32_t)y->bcast[1 - i],
         y->mid, y->inner, y->outer, (y->op == GAD_SUB && i == 1) ? -1.0f : 1.0f};
-    GpuBuffer *bufs[3] = {y->grad, other->val, x->grad};
+    GpuBuffer *bufs[4] = {y->grad, other->val, x->grad, x->val};
     const uint32_t items = y->bcast[i] ? y->mid : (uint32_t)y->size;
     if (y->bcast[i] && !loop_ok(gr, "ad_binary_back", (uint64_t)y->outer * y->inner)) return -1;
-    return gpu_ok(gr, gpu_dispatch(gr->g, "ad_binary_back", bufs, 3, &pc, sizeof pc, items),
+    return gpu_ok(gr, gpu_dispatch(gr->g, "ad_binary_back", bufs, 4, &pc, sizeof pc, items),
                   "ad_binary_back") ? 0 : -1;
 }
 
@@ -1161,6 +1165,7 @@ static int back_one(GadGraph *gr, GadTensor *y) {
     case GAD_ADD:
     case GAD_SUB:
     case GAD_MUL:
+    case GAD_DIV:
         return back_binary(gr, y, 0) || back_binary(gr, y, 1) ? -1 : 0;
     case GAD_RELU:
     case GAD_TANH:

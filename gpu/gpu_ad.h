@@ -14,7 +14,7 @@ every step allocates nothing after its first step (the design of `AdArena`). `Ad
 is untouched.
 
 **Ops of this slice** (forward and backward): `gad_matmul` (2-D or batched), `gad_matmul_t`, and `gad_linear` (a tiled kernel with
-workgroup shared memory, `ad_matmul.comp`), `gad_add`, `gad_sub`, `gad_mul` (same shape, or one
+workgroup shared memory, `ad_matmul.comp`), `gad_add`, `gad_sub`, `gad_mul`, `gad_div` (same shape, or one
 operand broadcast along a contiguous block of axes: a row bias (C) over (N,C), a per-channel
 (1,C,1,1) over NCHW, a scalar), `gad_relu`, `gad_tanh`, `gad_sigmoid`, `gad_silu`, `gad_sum`,
 `gad_mean` (a fixed summation tree), `gad_mse`, `gad_conv2d` (im2col + the matmul kernel), `gad_conv_transpose2d`, `gad_concat`, `gad_slice`, `gad_avg_pool2d`, `gad_upsample_nearest2d`, `gad_softmax`, `gad_embedding`, `gad_group_norm`, `gad_reshape` and `gad_swap_last2` (what a replayed tape
@@ -85,6 +85,8 @@ GadTensor *gad_linear(GadGraph *gr, GadTensor *x, GadTensor *w, GadTensor *b); /
 GadTensor *gad_add(GadGraph *gr, GadTensor *a, GadTensor *b);
 GadTensor *gad_sub(GadGraph *gr, GadTensor *a, GadTensor *b);
 GadTensor *gad_mul(GadGraph *gr, GadTensor *a, GadTensor *b);
+/* a / b (GLSL division, 2.5 ulp); gradients g / b and -(g a) / (b b), broadcast as gad_mul */
+GadTensor *gad_div(GadGraph *gr, GadTensor *a, GadTensor *b);
 /* x (N,C,H,W), w (O,C,kh,kw), b (O) or NULL -> (N,O,Ho,Wo), Ho = (H + 2 pad - kh)/stride + 1:
    im2col, then one matmul with the (O, C kh kw) weights (the tiled kernel), then NCHW. */
 GadTensor *gad_conv2d(GadGraph *gr, GadTensor *x, GadTensor *w, GadTensor *b, int stride,

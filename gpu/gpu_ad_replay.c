@@ -183,6 +183,7 @@ static GadTensor *translate(GadReplay *r, const AdTensor *t) {
     if (!strcmp(op, "ad_add")) return gad_add(gr, a, b);
     if (!strcmp(op, "ad_sub")) return gad_sub(gr, a, b);
     if (!strcmp(op, "ad_mul")) return gad_mul(gr, a, b);
+    if (!strcmp(op, "ad_div")) return gad_div(gr, a, b);
     if (!strcmp(op, "ad_relu")) return gad_relu(gr, a);
     if (!strcmp(op, "ad_tanh")) return gad_tanh(gr, a);
     if (!strcmp(op, "ad_sigmoid")) return gad_sigmoid(gr, a);

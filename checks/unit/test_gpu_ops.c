@@ -42,10 +42,10 @@
 /* Bookkeeping: the worst error/bound ratio per op                                           */
 
 enum { OP_MATMUL, OP_LINEAR, OP_ADD, OP_SUB, OP_MUL, OP_RELU, OP_TANH, OP_SIGMOID, OP_SILU,
-       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_CONCAT, OP_SLICE, OP_AVG_POOL, OP_UPSAMPLE, OP_SOFTMAX, OP_EMA, OP_EMBEDDING, OP_CLIP, OP_RESHAPE, OP_SWAP, OP_ATTENTION, OP_EXP, OP_LOG, OP_SOFTPLUS, OP_SQRT, OP_SUM_AXIS, OP_DETACH, OP_LOG_SOFTMAX, OP_CROSS_ENTROPY, OP_COUNT };
+       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_CONCAT, OP_SLICE, OP_AVG_POOL, OP_UPSAMPLE, OP_SOFTMAX, OP_EMA, OP_EMBEDDING, OP_CLIP, OP_RESHAPE, OP_SWAP, OP_ATTENTION, OP_EXP, OP_LOG, OP_SOFTPLUS, OP_SQRT, OP_SUM_AXIS, OP_DETACH, OP_LOG_SOFTMAX, OP_CROSS_ENTROPY, OP_DIV, OP_COUNT };
 static const char *OP_NAME[OP_COUNT] = {"matmul", "linear", "add",  "sub",  "mul",
                                         "relu",   "tanh",   "sigmoid", "silu", "sum",
-                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d", "concat", "slice", "avg_pool", "upsample", "softmax", "ema", "embedding", "clip", "reshape", "swap_last2", "attention", "exp", "log", "softplus", "sqrt", "sum_axis", "detach", "log_softmax", "cross_entropy"};
+                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d", "concat", "slice", "avg_pool", "upsample", "softmax", "ema", "embedding", "clip", "reshape", "swap_last2", "attention", "exp", "log", "softplus", "sqrt", "sum_axis", "detach", "log_softmax", "cross_entropy", "div"};
 static double worst_fwd[OP_COUNT], worst_bwd[OP_COUNT];
 static int cases[OP_COUNT], failures[OP_COUNT];
 static char first_failure[OP_COUNT][160];
@@ -348,6 +348,86 @@ static void case_binary(GadGraph *gr, AdArena *ar, int op, int na, const int *sa
         }
         record(op, 1, worst_ratio(run.ggrad[side], ad_grad_f64(run.cx[side]), bb, sz), what);
         free(absum), free(bb), free(cnt);
+    }
+    free(bound);
+    run_free(&run);
+    free(av), free(bv);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* div with broadcasting: y = a / b, GLSL's division (2.5 ulp, the Vulkan precision table)   */
+
+static AdTensor *cpu_div(AdArena *ar, AdTensor **x, const void *ctx) {
+    (void)ctx;
+    return ad_div(ar, x[0], x[1]);
+}
+static GadTensor *gpu_div(GadGraph *gr, GadTensor **x, const void *ctx) {
+    (void)ctx;
+    return gad_div(gr, x[0], x[1]);
+}
+
+/* The kernel's terms (ad_binary_back.comp) with their running bounds: into a, g / b; into b,
+   -(g a) / (b b) (a product, a square, a division) */
+static GpErr div_term(int side, double g, double a, double b) {
+    if (!side) return gp_div(gp_exact(g), gp_exact(b));
+    return gp_div(gp_mul(gp_exact(g), gp_exact(a)), gp_mul(gp_exact(b), gp_exact(b)));
+}
+
+static void case_div(GadGraph *gr, AdArena *ar, int na, const int *sa, int nb, const int *sb) {
+    char what[96];
+    int len = snprintf(what, sizeof what, "div (");
+    for (int i = 0; i < na; i++) len += snprintf(what + len, sizeof what - (size_t)len, "%d%s", sa[i], i + 1 < na ? "," : ") (");
+    for (int i = 0; i < nb; i++) len += snprintf(what + len, sizeof what - (size_t)len, "%d%s", sb[i], i + 1 < nb ? "," : ")");
+    long sza = 1, szb = 1;
+    for (int i = 0; i < na; i++) sza *= sa[i];
+    for (int i = 0; i < nb; i++) szb *= sb[i];
+    /* numerators in [-2, 2], divisors of either sign with |b| in [0.5, 2] (away from 0, where
+       the Vulkan bound holds and the quotient stays in range) */
+    float *av = random_floats(sza, -2, 2), *bv = random_floats(szb, 0.5, 2);
+    for (long i = 0; i < szb; i++)
+        if (rng_uniform(&rng) < 0.5) bv[i] = -bv[i];
+    Run run = {.nin = 2};
+    run.cx[0] = param_of(na, sa, av);
+    run.cx[1] = param_of(nb, sb, bv);
+    if (run_case(gr, ar, &run, cpu_div, gpu_div, NULL)) {
+        record(OP_DIV, 0, INFINITY, what);
+        run_free(&run);
+        free(av), free(bv);
+        return;
+    }
+    cases[OP_DIV]++;
+    const long n = run.ysize;
+    const int *out = run.cy->shape, nout = run.cy->ndim;
+    /* forward: one division of exact inputs, 2.5 ulp */
+    double *bound = calloc((size_t)n, sizeof(double));
+    for (long i = 0; i < n; i++) {
+        const double a = av[bindex(out, nout, sa, na, i)], b = bv[bindex(out, nout, sb, nb, i)];
+        bound[i] = gp_div(gp_exact(a), gp_exact(b)).e + ref_slack(1, fabs(a / b));
+    }
+    record(OP_DIV, 0, worst_ratio(run.gy, ad_f64(run.cy), bound, n), what);
+    /* backward into each operand: its entries collect cnt terms, each with its own bound e_t;
+       a full operand: 0 + t (exact); a broadcast one: a sequential sum of the cnt rounded terms,
+       gamma_{cnt+1} sum (|t| + e_t), plus sum e_t */
+    for (int side = 0; side < 2; side++) {
+        const int *s = side ? sb : sa, ns = side ? nb : na;
+        const long sz = side ? szb : sza;
+        double *absum = calloc((size_t)sz, sizeof *absum), *esum = calloc((size_t)sz, sizeof *esum);
+        double *bb = calloc((size_t)sz, sizeof(double));
+        long *cnt = calloc((size_t)sz, sizeof *cnt);
+        for (long i = 0; i < n; i++) {
+            const long j = bindex(out, nout, s, ns, i);
+            const double a = av[bindex(out, nout, sa, na, i)], b = bv[bindex(out, nout, sb, nb, i)];
+            const GpErr t = div_term(side, run.r[i], a, b);
+            absum[j] += fabs(t.v) + t.e;
+            esum[j] += t.e;
+            cnt[j]++;
+        }
+        for (long j = 0; j < sz; j++) {
+            const double e = cnt[j] == 1 ? 0.0 : gam((double)cnt[j] + 1) * absum[j];
+            bb[j] = esum[j] + e + ref_slack((double)cnt[j] + 3, absum[j]);
+        }
+        record(OP_DIV, 1, worst_ratio(run.ggrad[side], ad_grad_f64(run.cx[side]), bb, sz), what);
+        free(absum), free(esum), free(bb), free(cnt);
     }
     free(bound);
     run_free(&run);
@@ -1560,6 +1640,15 @@ int main(int argc, char **argv) {
         case_binary(gr, ar, op, 1, (int[]){1}, 1, (int[]){1});
         case_binary(gr, ar, op, 3, (int[]){3, 65, 7}, 2, (int[]){65, 1});
     }
+    /* division: the same layouts, and a divisor broadcast over the numerator's rows */
+    case_div(gr, ar, 2, (int[]){7, 33}, 2, (int[]){7, 33});
+    case_div(gr, ar, 1, (int[]){129}, 1, (int[]){129});
+    case_div(gr, ar, 2, (int[]){65, 33}, 2, (int[]){1, 33});
+    case_div(gr, ar, 1, (int[]){33}, 2, (int[]){65, 33});
+    case_div(gr, ar, 4, (int[]){2, 7, 5, 3}, 4, (int[]){1, 7, 1, 1});
+    case_div(gr, ar, 2, (int[]){33, 7}, 1, (int[]){1});
+    case_div(gr, ar, 1, (int[]){1}, 1, (int[]){1});
+    case_div(gr, ar, 3, (int[]){3, 65, 7}, 2, (int[]){65, 1});
     for (int op = OP_RELU; op <= OP_SILU; op++) {
         case_unary(gr, ar, op, 1, (int[]){1});
         case_unary(gr, ar, op, 2, (int[]){7, 33});

@@ -17,13 +17,13 @@
    (2) and (3) run for the Tiny U-Net, flow matching, and since the exp/log/softplus/sqrt
    kernels, the axis sums, log-softmax and cross-entropy and a deferrable ad_detach, also L42's
    VAE, RealNVP, vanilla GAN (the discriminator's step, with the generated batch detached), the
-   MLP DDPM and MADE.
+   MLP DDPM and MADE; since gad_div, the diagonal Gaussian.
 
    The tolerance of (2), from the precision model (gpu_precision.h), to first order. Every
    float32 op on the tape has a rounding bound delta_j per output element given exact inputs:
    a dot product or convolution of k terms gamma_{k+1} (|x||W| + |b|) (Higham eq. 3.4, any
    order, fused or not; the magnitudes computed by the same common/ad op on |x|, |W|, |b|),
-   +, -, * u |y|, a scaling by a rounded constant 2u|y|, the activations the running bounds of
+   +, -, * u |y|, / 2.5 ulp, a scaling by a rounded constant 2u|y|, the activations the running bounds of
    the Vulkan ulp table (gp_activation), the fixed reduction tree gamma_D sum|x|, GroupNorm the
    GpErr chain of test_gpu_ops (mean, centred variance, 1/sqrt, affine), copies 0. A rounding
    error delta_j at element j of op output y reaches the loss multiplied by dL/dy_j (Iri's
@@ -254,6 +254,9 @@ static int op_delta(const AdTensor *y, double *delta) {
     } else if (!strcmp(op, "ad_add") || !strcmp(op, "ad_sub") || !strcmp(op, "ad_mul") ||
                !strcmp(op, "ad_square")) {
         for (long i = 0; i < y->size; i++) delta[i] = GP_U * fabs(ad_get(y, i));
+    } else if (!strcmp(op, "ad_div")) {
+        /* GLSL's division of (here exact) operands: 2.5 ulp (gp_div) */
+        for (long i = 0; i < y->size; i++) delta[i] = GP_DIV_ULP * GP_ULP * fabs(ad_get(y, i));
     } else if (!strcmp(op, "ad_scale")) {
         for (long i = 0; i < y->size; i++) delta[i] = gam(2) * fabs(ad_get(y, i));
     } else if (!strcmp(op, "ad_add_const")) {
@@ -414,6 +417,17 @@ static void fm_build(GenModel *m, uint64_t seed) {
 }
 
 static void vae_build(GenModel *m, uint64_t seed) { gm_vae_init(m, 4, 2, 1.0, 4, seed, 45); }
+
+static void diag_build(GenModel *m, uint64_t seed) {
+    Rng r;
+    rng_init(&r, seed, 71);
+    gm_diag_gaussian_init(m, 2);
+    /* a start away from the zero initialisation: mu ~ N(0, 1), log sigma ~ N(0, 0.3^2) */
+    for (int j = 0; j < 2; j++) {
+        ad_set(m->player[0].params.t[0], j, rng_normal(&r));
+        ad_set(m->player[0].params.t[1], j, 0.3 * rng_normal(&r));
+    }
+}
 
 static void realnvp_build(GenModel *m, uint64_t seed) {
     Rng r;
@@ -692,6 +706,8 @@ int main(int argc, char **argv) {
     const Family nvp = {"RealNVP (L42, 4 coupling layers, hidden 16)", "realnvp", realnvp_build, 32, 0.0, 0.0};
     const Family gan = {"vanilla GAN (L42, two players, hidden 16)", "gan", gan_build, 32, 0.0, 0.0};
     const Family ddpm = {"DDPM (L42, MLP 2-32, T 50)", "ddpm", ddpm_build, 64, 1.0, 0.0};
+    const Family diag = {"diagonal Gaussian (L42, d 2: ad_div)", "diag_gauss", diag_build, 32, 0.0, 0.0};
+    test_family(g, &diag, 3 * steps, cli.seed);
     test_family(g, &vae, 3 * steps, cli.seed);
     test_family(g, &nvp, 3 * steps, cli.seed);
     test_family(g, &gan, 3 * steps, cli.seed);
