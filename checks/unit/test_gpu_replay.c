@@ -435,6 +435,14 @@ static void realnvp_build(GenModel *m, uint64_t seed) {
     gm_realnvp_init(m, 2, 4, 16, &r);
 }
 
+/* L42 06's flow: its tape needs more than GPU_MAX_SETS (512) binding sets per step, so every
+   step runs as a split batch (gpu_vulkan.c's split_batch) */
+static void realnvp8_build(GenModel *m, uint64_t seed) {
+    Rng r;
+    rng_init(&r, seed, 73);
+    gm_realnvp_init(m, 2, 8, 32, &r);
+}
+
 static void gan_build(GenModel *m, uint64_t seed) {
     Rng r;
     rng_init(&r, seed, 59);
@@ -710,6 +718,8 @@ int main(int argc, char **argv) {
     test_family(g, &diag, 3 * steps, cli.seed);
     test_family(g, &vae, 3 * steps, cli.seed);
     test_family(g, &nvp, 3 * steps, cli.seed);
+    const Family nvp8 = {"RealNVP (L42 06's size: 8 coupling layers, hidden 32; a split batch)", "realnvp8", realnvp8_build, 32, 0.0, 0.0};
+    test_family(g, &nvp8, steps, cli.seed);
     test_family(g, &gan, 3 * steps, cli.seed);
     test_family(g, &ddpm, 3 * steps, cli.seed);
     const Family made = {"MADE (L42 autoregressive, 4 binary pixels, hidden 16)", "made", made_build, 32, 0.0, 0.0};
