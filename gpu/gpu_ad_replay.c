@@ -204,13 +204,7 @@ static GadTensor *translate(GadReplay *r, const AdTensor *t) {
     if (!strcmp(op, "ad_sum")) return gad_sum(gr, a);
     if (!strcmp(op, "ad_mean")) return gad_mean(gr, a);
     if (!strcmp(op, "ad_reshape")) return gad_reshape(gr, a, t->ndim, t->shape);
-    if (!strcmp(op, "ad_swap_axes")) {
-        const int p = t->iparam[0], q = t->iparam[1], n = t->ndim;
-        if ((p == n - 2 && q == n - 1) || (p == n - 1 && q == n - 2)) return gad_swap_last2(gr, a);
-        rfail(r, "ad_swap_axes: axes %d and %d of a %d-D tensor (the device swaps the last two)",
-              p, q, n);
-        return NULL;
-    }
+    if (!strcmp(op, "ad_swap_axes")) return gad_swap_axes(gr, a, t->iparam[0], t->iparam[1]);
     if (!strcmp(op, "ad_concat")) {
         const int n = t->iparam[0];
         if (n > 3) {

@@ -42,10 +42,10 @@
 /* Bookkeeping: the worst error/bound ratio per op                                           */
 
 enum { OP_MATMUL, OP_LINEAR, OP_ADD, OP_SUB, OP_MUL, OP_RELU, OP_TANH, OP_SIGMOID, OP_SILU,
-       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_CONCAT, OP_SLICE, OP_AVG_POOL, OP_UPSAMPLE, OP_SOFTMAX, OP_EMA, OP_EMBEDDING, OP_CLIP, OP_RESHAPE, OP_SWAP, OP_ATTENTION, OP_EXP, OP_LOG, OP_SOFTPLUS, OP_SQRT, OP_SUM_AXIS, OP_DETACH, OP_LOG_SOFTMAX, OP_CROSS_ENTROPY, OP_DIV, OP_COUNT };
+       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_CONCAT, OP_SLICE, OP_AVG_POOL, OP_UPSAMPLE, OP_SOFTMAX, OP_EMA, OP_EMBEDDING, OP_CLIP, OP_RESHAPE, OP_SWAP, OP_ATTENTION, OP_EXP, OP_LOG, OP_SOFTPLUS, OP_SQRT, OP_SUM_AXIS, OP_DETACH, OP_LOG_SOFTMAX, OP_CROSS_ENTROPY, OP_DIV, OP_SWAP_AXES, OP_COUNT };
 static const char *OP_NAME[OP_COUNT] = {"matmul", "linear", "add",  "sub",  "mul",
                                         "relu",   "tanh",   "sigmoid", "silu", "sum",
-                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d", "concat", "slice", "avg_pool", "upsample", "softmax", "ema", "embedding", "clip", "reshape", "swap_last2", "attention", "exp", "log", "softplus", "sqrt", "sum_axis", "detach", "log_softmax", "cross_entropy", "div"};
+                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d", "concat", "slice", "avg_pool", "upsample", "softmax", "ema", "embedding", "clip", "reshape", "swap_last2", "attention", "exp", "log", "softplus", "sqrt", "sum_axis", "detach", "log_softmax", "cross_entropy", "div", "swap_axes"};
 static double worst_fwd[OP_COUNT], worst_bwd[OP_COUNT];
 static int cases[OP_COUNT], failures[OP_COUNT];
 static char first_failure[OP_COUNT][160];
@@ -940,27 +940,35 @@ static void case_convt(GadGraph *gr, AdArena *ar, int n, int cin, int h, int w, 
 /* concat and slice: copies, and one add into a zero gradient: exact (the bound is 0)         */
 
 /* n > 0: concat of n inputs; 0: a slice; -1: a reshape into (shape[0], rest); -2: the swap of
-   the last two axes (gad_swap_last2, ad_swap_axes) */
+   the last two axes (gad_swap_last2, ad_swap_axes); -3: the swap of axes start and end
+   (gad_swap_axes, ad_swap_axes; negative counts from the end) */
 typedef struct { int n, axis, start, end; } CopyCfg;
 static AdTensor *cpu_copy(AdArena *ar, AdTensor **x, const void *ctx) {
     const CopyCfg *c = ctx;
     if (c->n == -1) return ad_reshape(ar, x[0], 2, (int[]){x[0]->shape[0], (int)(x[0]->size / x[0]->shape[0])});
     if (c->n == -2) return ad_swap_axes(ar, x[0], x[0]->ndim - 2, x[0]->ndim - 1);
+    if (c->n == -3) return ad_swap_axes(ar, x[0], c->start, c->end);
     return c->n ? ad_concat(ar, x, c->n, c->axis) : ad_slice(ar, x[0], c->axis, c->start, c->end);
 }
 static GadTensor *gpu_copy(GadGraph *gr, GadTensor **x, const void *ctx) {
     const CopyCfg *c = ctx;
     if (c->n == -1) return gad_reshape(gr, x[0], 2, (int[]){x[0]->shape[0], (int)(x[0]->size / x[0]->shape[0])});
     if (c->n == -2) return gad_swap_last2(gr, x[0]);
+    if (c->n == -3) return gad_swap_axes(gr, x[0], c->start, c->end);
     return c->n ? gad_concat(gr, x, c->n, c->axis) : gad_slice(gr, x[0], c->axis, c->start, c->end);
 }
 
 /* n inputs (0: a slice of input 0) of the given shapes */
 static void case_copy(GadGraph *gr, AdArena *ar, CopyCfg cfg, int ndim, const int shapes[3][4]) {
-    const int op = cfg.n == -1 ? OP_RESHAPE : cfg.n == -2 ? OP_SWAP : cfg.n ? OP_CONCAT : OP_SLICE;
+    const int op = cfg.n == -1 ? OP_RESHAPE : cfg.n == -2 ? OP_SWAP : cfg.n == -3 ? OP_SWAP_AXES
+                 : cfg.n ? OP_CONCAT : OP_SLICE;
     const int nin = cfg.n > 0 ? cfg.n : 1;
     char what[96];
-    snprintf(what, sizeof what, "%s of %d input(s), axis %d", OP_NAME[op], nin, cfg.axis);
+    if (op == OP_SWAP_AXES)
+        snprintf(what, sizeof what, "swap_axes %d, %d of a %d-D (%d,%d,%d,%d)", cfg.start, cfg.end,
+                 ndim, shapes[0][0], shapes[0][1], shapes[0][2], shapes[0][3]);
+    else
+        snprintf(what, sizeof what, "%s of %d input(s), axis %d", OP_NAME[op], nin, cfg.axis);
     Run run = {.nin = nin};
     float *v[3] = {0};
     for (int k = 0; k < nin; k++) {
@@ -1735,6 +1743,15 @@ int main(int argc, char **argv) {
     case_copy(gr, ar, (CopyCfg){-2, 0, 0, 0}, 3, (const int[3][4]){{2, 7, 33}});
     case_copy(gr, ar, (CopyCfg){-2, 0, 0, 0}, 2, (const int[3][4]){{65, 3}});
     case_copy(gr, ar, (CopyCfg){-2, 0, 0, 0}, 4, (const int[3][4]){{2, 3, 5, 1}});
+    /* any two axes: multi-head attention's 1 <-> 2 of (B, T, H, d), outer ones, negative
+       axes, reversed order, a length-1 axis, the same axis twice (the identity) */
+    case_copy(gr, ar, (CopyCfg){-3, 0, 1, 2}, 4, (const int[3][4]){{2, 7, 3, 5}});
+    case_copy(gr, ar, (CopyCfg){-3, 0, 0, 3}, 4, (const int[3][4]){{3, 2, 5, 7}});
+    case_copy(gr, ar, (CopyCfg){-3, 0, -1, -3}, 4, (const int[3][4]){{2, 3, 5, 7}});
+    case_copy(gr, ar, (CopyCfg){-3, 0, 1, 0}, 3, (const int[3][4]){{3, 4, 5}});
+    case_copy(gr, ar, (CopyCfg){-3, 0, 0, 1}, 2, (const int[3][4]){{33, 7}});
+    case_copy(gr, ar, (CopyCfg){-3, 0, 1, 3}, 4, (const int[3][4]){{5, 1, 7, 3}});
+    case_copy(gr, ar, (CopyCfg){-3, 0, 2, 2}, 4, (const int[3][4]){{2, 3, 5, 7}});
     /* avg_pool2d, upsample_nearest2d: (pool, n, c, h, w, k) */
     case_resample(gr, ar, 1, 1, 1, 1, 1, 1);
     case_resample(gr, ar, 1, 2, 3, 8, 6, 2);

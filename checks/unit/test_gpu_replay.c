@@ -17,7 +17,8 @@
    (2) and (3) run for the Tiny U-Net, flow matching, and since the exp/log/softplus/sqrt
    kernels, the axis sums, log-softmax and cross-entropy and a deferrable ad_detach, also L42's
    VAE, RealNVP, vanilla GAN (the discriminator's step, with the generated batch detached), the
-   MLP DDPM and MADE; since gad_div, the diagonal Gaussian.
+   MLP DDPM and MADE; since gad_div, the diagonal Gaussian; since the split batch, RealNVP at
+   L42 06's size; since gad_swap_axes, L42 11's TransformerAR (in small).
 
    The tolerance of (2), from the precision model (gpu_precision.h), to first order. Every
    float32 op on the tape has a rounding bound delta_j per output element given exact inputs:
@@ -42,6 +43,7 @@
 
 #include "checks/unit/gpu_test_util.h"
 #include "common/ad.h"
+#include "common/causal_transformer.h"
 #include "common/check.h"
 #include "common/cli.h"
 #include "common/genmodel.h"
@@ -253,7 +255,8 @@ static int op_delta(const AdTensor *y, double *delta) {
         }
     } else if (!strcmp(op, "ad_add") || !strcmp(op, "ad_sub") || !strcmp(op, "ad_mul") ||
                !strcmp(op, "ad_square")) {
-        for (long i = 0; i < y->size; i++) delta[i] = GP_U * fabs(ad_get(y, i));
+        /* an infinite result (attention's -inf mask plus a finite score) is exact */
+        for (long i = 0; i < y->size; i++) delta[i] = isfinite(ad_get(y, i)) ? GP_U * fabs(ad_get(y, i)) : 0.0;
     } else if (!strcmp(op, "ad_div")) {
         /* GLSL's division of (here exact) operands: 2.5 ulp (gp_div) */
         for (long i = 0; i < y->size; i++) delta[i] = GP_DIV_ULP * GP_ULP * fabs(ad_get(y, i));
@@ -328,7 +331,11 @@ static int op_delta(const AdTensor *y, double *delta) {
         for (long r = 0; r < rows; r++) {
             double mx = -INFINITY;
             for (long j = 0; j < cols; j++) mx = fmax(mx, ad_get(x, r * cols + j));
-            for (long j = 0; j < cols; j++) e[j] = gp_exp(gp_sub(gp_exact(ad_get(x, r * cols + j)), gp_exact(mx)));
+            for (long j = 0; j < cols; j++) {
+                const double xv = ad_get(x, r * cols + j);
+                /* a masked entry (-inf): exp gives 0 exactly */
+                e[j] = isinf(xv) && xv < 0 ? gp_exact(0) : gp_exp(gp_sub(gp_exact(xv), gp_exact(mx)));
+            }
             const GpErr sum = sum_err(e, cols);
             for (long j = 0; j < cols; j++) delta[r * cols + j] = gp_div(e[j], sum).e;
         }
@@ -443,6 +450,33 @@ static void realnvp8_build(GenModel *m, uint64_t seed) {
     gm_realnvp_init(m, 2, 8, 32, &r);
 }
 
+/* L42 11's TransformerAR in small (common/causal_transformer: vocabulary 3, 8 tokens after BOS,
+   d_model 16, 2 heads, 1 block): multi-head attention swaps axes 1 and 2 of (B, T, H, d) */
+enum { TFR_L = 8, TFR_V = 3 };
+static AdTensor *tfr_train_step(GenModel *m, int player, AdArena *a, const float *rows, int n, Rng *rng,
+                                GmLoss *terms) {
+    (void)player, (void)rng, (void)terms;
+    int *tok = ad_arena_alloc(a, (size_t)n * (TFR_L + 1) * sizeof *tok);
+    for (long i = 0; i < (long)n * (TFR_L + 1); i++) tok[i] = (int)rows[i];
+    return ct_nll(a, m->self, tok, n, TFR_L + 1);
+}
+static void tfr_destroy(GenModel *m) {
+    ct_free(m->self);
+    free(m->self);
+}
+static const GenModelVT TFR_VT = {.name = "transformer-AR", .family = GM_FAM_AR,
+                                  .paradigm = GM_PAR_LIKELIHOOD, .train_step = tfr_train_step,
+                                  .destroy = tfr_destroy};
+static void tfr_build(GenModel *m, uint64_t seed) {
+    CausalTransformer *net = xcalloc(1, sizeof *net);
+    Rng r;
+    rng_init(&r, seed, 75);
+    ct_init(net, TFR_V, TFR_L, 16, 2, 1, &r);
+    gm_init(m, &TFR_VT, net, TFR_L + 1);
+    ct_params(net, "tf", &m->player[0].params);
+    m->player[0].opt = optim_adam(3e-3, 0.9, 0.999, 1e-8, 0.0);
+}
+
 static void gan_build(GenModel *m, uint64_t seed) {
     Rng r;
     rng_init(&r, seed, 59);
@@ -505,6 +539,14 @@ static float *make_data(int dim, int n, uint64_t seed) {
     rng_init(&r, seed, 47);
     float *x = xmalloc((size_t)n * dim * sizeof *x);
     for (int i = 0; i < n; i++) {
+        if (dim == TFR_L + 1) {
+            /* token rows for the transformer: BOS 0, then tokens 1 or 2 (a sticky chain) */
+            x[(size_t)i * dim] = 0;
+            for (int j = 1; j < dim; j++)
+                x[(size_t)i * dim + j] = j > 1 && rng_uniform(&r) < 0.8 ? x[(size_t)i * dim + j - 1]
+                                                                        : (float)(1 + (rng_uniform(&r) < 0.5));
+            continue;
+        }
         if (dim == 2 || dim == 4) {
             const double c = rng_uniform(&r) < 0.5 ? -1.5 : 1.5;
             for (int j = 0; j < dim; j++) x[(size_t)i * dim + j] = (float)(0.4 * rng_normal(&r) + (j ? 0 : c));
@@ -724,6 +766,8 @@ int main(int argc, char **argv) {
     test_family(g, &ddpm, 3 * steps, cli.seed);
     const Family made = {"MADE (L42 autoregressive, 4 binary pixels, hidden 16)", "made", made_build, 32, 0.0, 0.0};
     test_family(g, &made, 3 * steps, cli.seed);
+    const Family tfr = {"TransformerAR (L42 11 in small: d 16, 2 heads, 1 block, 8 tokens)", "transformer_ar", tfr_build, 16, 1.0, 0.0};
+    test_family(g, &tfr, steps, cli.seed);
     test_fallback(g, 3, cli.seed);
     gpu_test_close(g, "common.gpu.replay_validation_clean");
     return check_end();
