@@ -151,7 +151,10 @@ static GadTensor *constant(GadReplay *r, const AdTensor *t) {
     return g;
 }
 
-/* The device tensor of op input t: a parameter, an earlier tape entry, or a constant. */
+static GadTensor *translate(GadReplay *r, const AdTensor *t);
+
+/* The device tensor of op input t: a parameter, an earlier tape entry, a deferred op off the
+   tape, or a constant. */
 static GadTensor *input(GadReplay *r, const AdTensor *t) {
     if (!t) return NULL;
     GadTensor *g = map_get(&r->map, t);
@@ -160,6 +163,13 @@ static GadTensor *input(GadReplay *r, const AdTensor *t) {
     if (t->deferred && !strcmp(t->op, "detach") && t->in[0]) {
         GadTensor *src = input(r, t->in[0]);
         g = src ? gad_detach(r->gr, src) : NULL;
+        if (g && map_put(&r->map, t, g)) return rfail(r, "out of host memory"), NULL;
+        return g;
+    }
+    //: an op off the tape computed from a detached recorded value (common/ad defers it): its
+    //: device op, translated where it is first used
+    if (t->deferred && !t->backward && t->in[0]) {
+        g = translate(r, t);
         if (g && map_put(&r->map, t, g)) return rfail(r, "out of host memory"), NULL;
         return g;
     }

@@ -12,13 +12,14 @@
    3. gm_train with and without a context for both families: the device runs every step.
    4. A family with an op that has no device kernel (a test family's ad_sin) falls back to the
       CPU cleanly: gm_train_device names the op, and gm_train's result is bit-identical to a run
-      without a context; WGAN-GP (reads its detached generated batch to build the interpolates)
-      is refused as not deferrable.
+      without a context.
    (2) and (3) run for the Tiny U-Net, flow matching, and since the exp/log/softplus/sqrt
    kernels, the axis sums, log-softmax and cross-entropy and a deferrable ad_detach, also L42's
    VAE, RealNVP, vanilla GAN (the discriminator's step, with the generated batch detached), the
    MLP DDPM and MADE; since gad_div, the diagonal Gaussian; since the split batch, RealNVP at
-   L42 06's size; since gad_swap_axes, L42 11's TransformerAR (in small).
+   L42 06's size; since gad_swap_axes, L42 11's TransformerAR (in small); since the gradient
+   penalty's interpolates are recorded ops (common/gm_gan.c), WGAN-GP (the critic's step holds
+   the input gradient of the critic as a graph, its norm, the penalty).
 
    The tolerance of (2), from the precision model (gpu_precision.h), to first order. Every
    float32 op on the tape has a rounding bound delta_j per output element given exact inputs:
@@ -697,7 +698,6 @@ static void test_fallback(GpuContext *g, long steps, uint64_t seed) {
     if (!g) {
         check_skip("common.gpu.replay.fallback_names_op", "no GPU context");
         check_skip("common.gpu.replay.fallback_same_as_cpu", "no GPU context");
-        check_skip("common.gpu.replay.wgan_not_deferrable", "no GPU context");
         return;
     }
     GenModel ma, mb, mc;
@@ -721,22 +721,6 @@ static void test_fallback(GpuContext *g, long steps, uint64_t seed) {
     check_true("common.gpu.replay.fallback_same_as_cpu", !resb.on_device && d == 0,
                "gm_train with the context falls back to the CPU from the unchanged start: "
                "parameters bit-identical to a run without it (max difference %.3g)", d);
-    /* WGAN-GP reads its generated batch (ad_detach, then ad_f32) to build the interpolates on
-       the CPU: the step is not deferrable, and gm_train_device says so */
-    GenModel mw;
-    wgan_build(&mw, seed);
-    float *d2 = make_data(2, 128, seed);
-    GmTrainResult rw = {.bad_step = -1};
-    char why2[320] = "";
-    rng_init(&ra, seed, 67);
-    cfg.label = "wgan-gp";
-    cfg.gpu = g;
-    const int rc2 = gm_train_device(&mw, d2, 128, &cfg, &ra, &rw, why2, sizeof why2);
-    check_true("common.gpu.replay.wgan_not_deferrable", rc2 == -1 && strstr(why2, "not deferrable") != NULL,
-               "WGAN-GP's critic step reads a recorded value while building: gm_train_device "
-               "refuses with \"%s\"", why2);
-    free(d2);
-    gm_free(&mw);
     free(data);
     gm_free(&ma), gm_free(&mb), gm_free(&mc);
 }
@@ -763,6 +747,8 @@ int main(int argc, char **argv) {
     const Family nvp8 = {"RealNVP (L42 06's size: 8 coupling layers, hidden 32; a split batch)", "realnvp8", realnvp8_build, 32, 0.0, 0.0};
     test_family(g, &nvp8, steps, cli.seed);
     test_family(g, &gan, 3 * steps, cli.seed);
+    const Family wgan = {"WGAN-GP (L42, two players, hidden 16; the gradient penalty's interpolates recorded as ops)", "wgan_gp", wgan_build, 32, 0.0, 0.0};
+    test_family(g, &wgan, 3 * steps, cli.seed);
     test_family(g, &ddpm, 3 * steps, cli.seed);
     const Family made = {"MADE (L42 autoregressive, 4 binary pixels, hidden 16)", "made", made_build, 32, 0.0, 0.0};
     test_family(g, &made, 3 * steps, cli.seed);
