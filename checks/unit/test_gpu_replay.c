@@ -603,7 +603,7 @@ static void one_step(GpuContext *g, GenModel *m, const float *data, int n, int B
     float Ld = NAN;
     int rc = !gl || gad_zero_grad(gr, gad_replay_params(rp), np) || gad_backward(gr, gl) ||
              gad_run(gr, NULL) || gad_read(gl, &Ld);
-    double worst_rel = 0;
+    double worst_rel = 0, worst_norm = 0;
     for (int p = 0; p < np && !rc; p++) {
         float *gv = xmalloc((size_t)ps[p]->size * sizeof *gv);
         rc = gad_read_grad(gad_replay_params(rp)[p], gv);
@@ -612,7 +612,7 @@ static void one_step(GpuContext *g, GenModel *m, const float *data, int n, int B
             const double c = ad_grad_get(ps[p], i);
             dn += (gv[i] - c) * (gv[i] - c), cn += c * c;
         }
-        if (cn > 0) worst_rel = fmax(worst_rel, sqrt(dn / cn));
+        if (cn > 0 && sqrt(dn / cn) > worst_rel) worst_rel = sqrt(dn / cn), worst_norm = sqrt(cn);
         free(gv);
     }
     if (rc) {
@@ -623,9 +623,10 @@ static void one_step(GpuContext *g, GenModel *m, const float *data, int n, int B
              "%s, %s: one step (B=%d, %d device ops replayed from the tape): device loss %.9g, "
              "CPU %.9g; |difference| within 2E, E = %.3g the first-order rounding bound of each "
              "path%s%s; gradients (printed, not checked): worst relative 2-norm difference over "
-             "the %d parameter tensors %.3g", m->vt->name, state, B, rp ? gad_replay_ops(rp) : 0,
-             (double)Ld, Lc, E, unknown ? ", no bound model for " : "", unknown ? unknown : "", np,
-             worst_rel);
+             "the %d parameter tensors %.3g (that tensor's CPU gradient norm %.3g; a gradient "
+             "that is 0 in exact arithmetic, as attention's key bias, is rounding on both paths)",
+             m->vt->name, state, B, rp ? gad_replay_ops(rp) : 0, (double)Ld, Lc, E,
+             unknown ? ", no bound model for " : "", unknown ? unknown : "", np, worst_rel, worst_norm);
     ad_arena_free(ac), ad_arena_free(ad);
     gad_replay_free(rp);
     gad_graph_free(gr);
