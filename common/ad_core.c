@@ -218,17 +218,23 @@ AdTensor *ad_detach(AdArena *arena, AdTensor *t) {
 static AdTensor *op_out(AdArena *arena, const char *op, int ndim, const int *shape,
                         void (*backward)(AdTensor *), AdTensor *const *ins, int nin,
                         int zero_data) {
-    int wants = 0;
+    int wants = 0, from_deferred = 0;
     for (int i = 0; i < nin; i++) {
         if (!ins[i]) continue;
         if (ins[i]->dtype != ins[0]->dtype)
             die("%s: inputs have different dtypes (%s and %s)", op,
                 ins[0]->dtype == AD_F32 ? "f32" : "f64", ins[i]->dtype == AD_F32 ? "f32" : "f64");
         if (ins[i]->grad) wants = 1;
+        if (ins[i]->deferred) from_deferred = 1;
     }
-    const int defer = wants && arena->deferred;
+    /* deferred mode: an op needing no gradient whose input is deferred (a detached recorded
+       value) is deferred too, off the tape, its inputs kept for the replay (which translates it
+       where it is used); computing it would read uncomputed values */
+    const int defer = (wants || from_deferred) && arena->deferred;
     AdTensor *t = arena_tensor(arena, ins[0]->dtype, ndim, shape, op, wants, zero_data && !defer);
     if (defer) t->deferred = arena;
+    if (defer && !wants)
+        for (int i = 0; i < nin && i < 4; i++) t->in[i] = ins[i];
     if (wants) {
         t->backward = backward;
         for (int i = 0; i < nin && i < 4; i++) t->in[i] = ins[i];

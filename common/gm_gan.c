@@ -56,13 +56,17 @@ static AdTensor *gan_train_step(GenModel *m, int player, AdArena *arena, const f
         //: $L_D = \mathbb E\,\mathrm{softplus}(-\ell(x)) + \mathbb E\,\mathrm{softplus}(\ell(G(z)))$
         return ad_add(arena, ad_mean(arena, ad_softplus(arena, ad_scale(arena, c_real, -1.0))),
                       ad_mean(arena, ad_softplus(arena, c_fake)));
-    AdTensor *x_hat = ad_input(arena, AD_F32, 2, shape);
+    /* one epsilon per row, and 1 - epsilon, as (n, 1) inputs broadcast over the row; the
+       interpolates are recorded ops (not a host read of the generated batch), so a deferred
+       step can be replayed on a device (gpu/gpu_ad_replay.h) */
+    const int eshape[2] = {n, 1};
+    AdTensor *eps = ad_input(arena, AD_F32, 2, eshape), *one_m = ad_input(arena, AD_F32, 2, eshape);
     for (int i = 0; i < n; i++) {
-        double e = rng_uniform(rng);
-        for (int j = 0; j < m->dim; j++)
-            //: $\hat x = \epsilon x + (1-\epsilon) G(z)$
-            ad_f32(x_hat)[i * m->dim + j] = (float)(e * x[i * m->dim + j] + (1 - e) * ad_f32(fake)[i * m->dim + j]);
+        const double e = rng_uniform(rng);
+        ad_f32(eps)[i] = (float)e, ad_f32(one_m)[i] = (float)(1 - e);
     }
+    //: $\hat x = \epsilon x + (1-\epsilon) G(z)$
+    AdTensor *x_hat = ad_add(arena, ad_mul(arena, eps, real), ad_mul(arena, one_m, fake));
     AdTensor *grad = gm_gan_critic_input_grad(arena, &g->disc, x_hat);
     AdTensor *norm = ad_sqrt(arena, ad_add_const(arena, ad_sum_axis(arena, ad_square(arena, grad), 1, 0), 1e-12));
     //: $\lambda\,\mathbb E(\lVert\nabla_x C(\hat x)\rVert - 1)^2$, [eq:L42.4.4.wgan_gp]

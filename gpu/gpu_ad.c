@@ -15,6 +15,7 @@ typedef enum {
     GAD_ADD,
     GAD_SUB,
     GAD_MUL,
+    GAD_DIV,
     GAD_RELU,
     GAD_TANH,
     GAD_SIGMOID,
@@ -399,6 +400,7 @@ static GadTensor *binary(GadGraph *gr, int op, GadTensor *a, GadTensor *b, const
 GadTensor *gad_add(GadGraph *gr, GadTensor *a, GadTensor *b) { return binary(gr, GAD_ADD, a, b, "gad_add"); }
 GadTensor *gad_sub(GadGraph *gr, GadTensor *a, GadTensor *b) { return binary(gr, GAD_SUB, a, b, "gad_sub"); }
 GadTensor *gad_mul(GadGraph *gr, GadTensor *a, GadTensor *b) { return binary(gr, GAD_MUL, a, b, "gad_mul"); }
+GadTensor *gad_div(GadGraph *gr, GadTensor *a, GadTensor *b) { return binary(gr, GAD_DIV, a, b, "gad_div"); }
 
 static GadTensor *unary(GadGraph *gr, int op, GadTensor *a) {
     if (!live(gr, a)) return NULL;
@@ -478,11 +480,18 @@ static ConvPush conv_push(const GadTensor *y) {
                       (uint32_t)y->shape[3]};
 }
 
-static int rec_swap(GadGraph *gr, GpuBuffer *x, GpuBuffer *y, unsigned a, unsigned b, unsigned k) {
-    struct { uint32_t a, b, k; } pc = {a, b, k};
+/* x viewed as (A, P, M, Q, K) -> y (A, Q, M, P, K) (ad_swap.comp) */
+static int rec_swap5(GadGraph *gr, GpuBuffer *x, GpuBuffer *y, unsigned a, unsigned p, unsigned m,
+                     unsigned q, unsigned k) {
+    struct { uint32_t a, p, m, q, k; } pc = {a, p, m, q, k};
     GpuBuffer *bufs[2] = {x, y};
-    return gpu_ok(gr, gpu_dispatch(gr->g, "ad_swap", bufs, 2, &pc, sizeof pc, a * b * k),
+    return gpu_ok(gr, gpu_dispatch(gr->g, "ad_swap", bufs, 2, &pc, sizeof pc, a * p * m * q * k),
                   "ad_swap") ? 0 : -1;
+}
+
+/* x (A, B, K) -> y (A, K, B) */
+static int rec_swap(GadGraph *gr, GpuBuffer *x, GpuBuffer *y, unsigned a, unsigned b, unsigned k) {
+    return rec_swap5(gr, x, y, a, b, 1, k, 1);
 }
 
 GadTensor *gad_conv2d(GadGraph *gr, GadTensor *x, GadTensor *w, GadTensor *b, int stride,
@@ -1072,23 +1081,53 @@ GadTensor *gad_sum_axis(GadGraph *gr, GadTensor *a, int outer, int n, int inner,
     return gad_reshape(gr, y, ndim, shape);
 }
 
-GadTensor *gad_swap_last2(GadGraph *gr, GadTensor *a) {
+/* The (A, P, M, Q, K) view of a shape for the swap of axes p < q */
+static void swap_view(const int *shape, int ndim, int p, int q, unsigned v[5]) {
+    v[0] = v[2] = v[4] = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (i < p) v[0] *= (unsigned)shape[i];
+        else if (i > p && i < q) v[2] *= (unsigned)shape[i];
+        else if (i > q) v[4] *= (unsigned)shape[i];
+    }
+    v[1] = (unsigned)shape[p];
+    v[3] = (unsigned)shape[q];
+}
+
+GadTensor *gad_swap_axes(GadGraph *gr, GadTensor *a, int ax1, int ax2) {
     if (!live(gr, a)) return NULL;
-    if (a->ndim < 2) {
-        fail(gr, "gad_swap_last2: a %d-D tensor", a->ndim);
+    const int nd = a->ndim;
+    if (ax1 < 0) ax1 += nd;
+    if (ax2 < 0) ax2 += nd;
+    if (nd < 1 || ax1 < 0 || ax1 >= nd || ax2 < 0 || ax2 >= nd) {
+        fail(gr, "gad_swap_axes: axes %d and %d of a %d-D tensor", ax1, ax2, nd);
         return NULL;
     }
+    //: the same axis twice: the identity (a copy, as ad_swap_axes computes it)
+    if (ax1 == ax2) return gad_reshape(gr, a, nd, a->shape);
+    const int p = ax1 < ax2 ? ax1 : ax2, q = ax1 < ax2 ? ax2 : ax1;
     int shape[AD_MAX_DIM];
-    for (int i = 0; i < a->ndim; i++) shape[i] = a->shape[i];
-    shape[a->ndim - 2] = a->shape[a->ndim - 1];
-    shape[a->ndim - 1] = a->shape[a->ndim - 2];
-    GadTensor *y = temp(gr, a->ndim, shape, a->requires_grad);
+    for (int i = 0; i < nd; i++) shape[i] = a->shape[i];
+    shape[p] = a->shape[q];
+    shape[q] = a->shape[p];
+    GadTensor *y = temp(gr, nd, shape, a->requires_grad);
     if (!y) return NULL;
     y->op = GAD_SWAP;
     y->in[0] = a;
-    const unsigned b = (unsigned)a->shape[a->ndim - 2], k = (unsigned)a->shape[a->ndim - 1];
-    if (rec_swap(gr, a->val, y->val, (unsigned)(a->size / ((long)b * k)), b, k)) return NULL;
+    y->stride = p; /* the swapped axes, for the backward pass */
+    y->pad = q;
+    unsigned v[5];
+    swap_view(a->shape, nd, p, q, v);
+    //: $y_{a,q,m,p,k} = x_{a,p,m,q,k}$
+    if (rec_swap5(gr, a->val, y->val, v[0], v[1], v[2], v[3], v[4])) return NULL;
     return push_tape(gr, y) ? NULL : y;
+}
+
+GadTensor *gad_swap_last2(GadGraph *gr, GadTensor *a) {
+    if (live(gr, a) && a->ndim < 2) {
+        fail(gr, "gad_swap_last2: a %d-D tensor", a->ndim);
+        return NULL;
+    }
+    return a ? gad_swap_axes(gr, a, a->ndim - 2, a->ndim - 1) : NULL;
 }
 
 static int back_reshape_swap(GadGraph *gr, GadTensor *y) {
@@ -1096,27 +1135,30 @@ static int back_reshape_swap(GadGraph *gr, GadTensor *y) {
     if (!a->requires_grad) return 0;
     const uint32_t s = (uint32_t)a->size;
     if (y->op == GAD_RESHAPE) return rec_copy(gr, y->grad, a->grad, (CopyPush){1, 1, s, s, 0, s, 0, 1});
-    //: $\bar a \mathrel{+}= \bar y^\top$ (per leading index): swap back into a temporary, then add
-    const unsigned b = (unsigned)a->shape[a->ndim - 2], k = (unsigned)a->shape[a->ndim - 1];
+    //: $\bar a \mathrel{+}= \mathrm{swap}(\bar y)$: the same two axes swapped back into a temporary, then added
+    unsigned v[5];
+    swap_view(y->shape, y->ndim, y->stride, y->pad, v);
     GadTensor *gt = temp(gr, a->ndim, a->shape, 0);
-    if (!gt || rec_swap(gr, y->grad, gt->val, s / (b * k), k, b)) return -1;
+    if (!gt || rec_swap5(gr, y->grad, gt->val, v[0], v[1], v[2], v[3], v[4])) return -1;
     return rec_copy(gr, gt->val, a->grad, (CopyPush){1, 1, s, s, 0, s, 0, 1});
 }
 
 /* ---------------------------------------------------------------------------------------- */
 /* Backward                                                                                   */
 
-/* gx += sign * g (* other) for input i of binary op y (ad_binary_back.comp) */
+/* gx += sign * g (* other) for input i of binary op y (ad_binary_back.comp); for a / b:
+   gx += g / b into a, gx += -(g a) / (b b) into b */
 static int back_binary(GadGraph *gr, GadTensor *y, int i) {
     GadTensor *x = y->in[i], *other = y->in[1 - i];
     if (!x->requires_grad) return 0;
-    struct { uint32_t n, mul, xb, ob, mid, inner, outer; float sign; } pc = {
-        (uint32_t)y->size, y->op == GAD_MUL, (uint32_t)y->bcast[i], (uint32_t)y->bcast[1 - i],
+    const uint32_t kind = y->op == GAD_MUL ? 1u : y->op == GAD_DIV ? 2u + (uint32_t)i : 0u;
+    struct { uint32_t n, kind, xb, ob, mid, inner, outer; float sign; } pc = {
+        (uint32_t)y->size, kind, (uint32_t)y->bcast[i], (uint32_t)y->bcast[1 - i],
         y->mid, y->inner, y->outer, (y->op == GAD_SUB && i == 1) ? -1.0f : 1.0f};
-    GpuBuffer *bufs[3] = {y->grad, other->val, x->grad};
+    GpuBuffer *bufs[4] = {y->grad, other->val, x->grad, x->val};
     const uint32_t items = y->bcast[i] ? y->mid : (uint32_t)y->size;
     if (y->bcast[i] && !loop_ok(gr, "ad_binary_back", (uint64_t)y->outer * y->inner)) return -1;
-    return gpu_ok(gr, gpu_dispatch(gr->g, "ad_binary_back", bufs, 3, &pc, sizeof pc, items),
+    return gpu_ok(gr, gpu_dispatch(gr->g, "ad_binary_back", bufs, 4, &pc, sizeof pc, items),
                   "ad_binary_back") ? 0 : -1;
 }
 
@@ -1161,6 +1203,7 @@ static int back_one(GadGraph *gr, GadTensor *y) {
     case GAD_ADD:
     case GAD_SUB:
     case GAD_MUL:
+    case GAD_DIV:
         return back_binary(gr, y, 0) || back_binary(gr, y, 1) ? -1 : 0;
     case GAD_RELU:
     case GAD_TANH:

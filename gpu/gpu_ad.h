@@ -14,10 +14,10 @@ every step allocates nothing after its first step (the design of `AdArena`). `Ad
 is untouched.
 
 **Ops of this slice** (forward and backward): `gad_matmul` (2-D or batched), `gad_matmul_t`, and `gad_linear` (a tiled kernel with
-workgroup shared memory, `ad_matmul.comp`), `gad_add`, `gad_sub`, `gad_mul` (same shape, or one
+workgroup shared memory, `ad_matmul.comp`), `gad_add`, `gad_sub`, `gad_mul`, `gad_div` (same shape, or one
 operand broadcast along a contiguous block of axes: a row bias (C) over (N,C), a per-channel
 (1,C,1,1) over NCHW, a scalar), `gad_relu`, `gad_tanh`, `gad_sigmoid`, `gad_silu`, `gad_sum`,
-`gad_mean` (a fixed summation tree), `gad_mse`, `gad_conv2d` (im2col + the matmul kernel), `gad_conv_transpose2d`, `gad_concat`, `gad_slice`, `gad_avg_pool2d`, `gad_upsample_nearest2d`, `gad_softmax`, `gad_embedding`, `gad_group_norm`, `gad_reshape` and `gad_swap_last2` (what a replayed tape
+`gad_mean` (a fixed summation tree), `gad_mse`, `gad_conv2d` (im2col + the matmul kernel), `gad_conv_transpose2d`, `gad_concat`, `gad_slice`, `gad_avg_pool2d`, `gad_upsample_nearest2d`, `gad_softmax`, `gad_embedding`, `gad_group_norm`, `gad_reshape`, `gad_swap_axes` and `gad_swap_last2` (what a replayed tape
 needs for attention, gpu_ad_replay.h); `gad_exp`, `gad_log`, `gad_softplus`, `gad_sqrt`,
 `gad_sum_axis`, `gad_detach`, `gad_log_softmax`, `gad_cross_entropy` (L42's families); Adam/AdamW, gradient clipping, the parameters' EMA and gradient zeroing on the device.
 
@@ -85,6 +85,8 @@ GadTensor *gad_linear(GadGraph *gr, GadTensor *x, GadTensor *w, GadTensor *b); /
 GadTensor *gad_add(GadGraph *gr, GadTensor *a, GadTensor *b);
 GadTensor *gad_sub(GadGraph *gr, GadTensor *a, GadTensor *b);
 GadTensor *gad_mul(GadGraph *gr, GadTensor *a, GadTensor *b);
+/* a / b (GLSL division, 2.5 ulp); gradients g / b and -(g a) / (b b), broadcast as gad_mul */
+GadTensor *gad_div(GadGraph *gr, GadTensor *a, GadTensor *b);
 /* x (N,C,H,W), w (O,C,kh,kw), b (O) or NULL -> (N,O,Ho,Wo), Ho = (H + 2 pad - kh)/stride + 1:
    im2col, then one matmul with the (O, C kh kw) weights (the tiled kernel), then NCHW. */
 GadTensor *gad_conv2d(GadGraph *gr, GadTensor *x, GadTensor *w, GadTensor *b, int stride,
@@ -114,6 +116,9 @@ GadTensor *gad_group_norm(GadGraph *gr, GadTensor *x, int groups, GadTensor *wei
    swap of the last two axes, (..., b, k) -> (..., k, b) (ad_swap_axes of the last two axes). */
 GadTensor *gad_reshape(GadGraph *gr, GadTensor *a, int ndim, const int *shape);
 GadTensor *gad_swap_last2(GadGraph *gr, GadTensor *a);
+/* The swap of any two axes (negative counts from the end), ad_swap_axes: x viewed as
+   (A, P, M, Q, K) around the two axes -> (A, Q, M, P, K); the backward pass swaps back. */
+GadTensor *gad_swap_axes(GadGraph *gr, GadTensor *a, int ax1, int ax2);
 GadTensor *gad_relu(GadGraph *gr, GadTensor *a);
 GadTensor *gad_tanh(GadGraph *gr, GadTensor *a);
 GadTensor *gad_sigmoid(GadGraph *gr, GadTensor *a);

@@ -151,7 +151,10 @@ static GadTensor *constant(GadReplay *r, const AdTensor *t) {
     return g;
 }
 
-/* The device tensor of op input t: a parameter, an earlier tape entry, or a constant. */
+static GadTensor *translate(GadReplay *r, const AdTensor *t);
+
+/* The device tensor of op input t: a parameter, an earlier tape entry, a deferred op off the
+   tape, or a constant. */
 static GadTensor *input(GadReplay *r, const AdTensor *t) {
     if (!t) return NULL;
     GadTensor *g = map_get(&r->map, t);
@@ -160,6 +163,13 @@ static GadTensor *input(GadReplay *r, const AdTensor *t) {
     if (t->deferred && !strcmp(t->op, "detach") && t->in[0]) {
         GadTensor *src = input(r, t->in[0]);
         g = src ? gad_detach(r->gr, src) : NULL;
+        if (g && map_put(&r->map, t, g)) return rfail(r, "out of host memory"), NULL;
+        return g;
+    }
+    //: an op off the tape computed from a detached recorded value (common/ad defers it): its
+    //: device op, translated where it is first used
+    if (t->deferred && !t->backward && t->in[0]) {
+        g = translate(r, t);
         if (g && map_put(&r->map, t, g)) return rfail(r, "out of host memory"), NULL;
         return g;
     }
@@ -183,6 +193,7 @@ static GadTensor *translate(GadReplay *r, const AdTensor *t) {
     if (!strcmp(op, "ad_add")) return gad_add(gr, a, b);
     if (!strcmp(op, "ad_sub")) return gad_sub(gr, a, b);
     if (!strcmp(op, "ad_mul")) return gad_mul(gr, a, b);
+    if (!strcmp(op, "ad_div")) return gad_div(gr, a, b);
     if (!strcmp(op, "ad_relu")) return gad_relu(gr, a);
     if (!strcmp(op, "ad_tanh")) return gad_tanh(gr, a);
     if (!strcmp(op, "ad_sigmoid")) return gad_sigmoid(gr, a);
@@ -203,13 +214,7 @@ static GadTensor *translate(GadReplay *r, const AdTensor *t) {
     if (!strcmp(op, "ad_sum")) return gad_sum(gr, a);
     if (!strcmp(op, "ad_mean")) return gad_mean(gr, a);
     if (!strcmp(op, "ad_reshape")) return gad_reshape(gr, a, t->ndim, t->shape);
-    if (!strcmp(op, "ad_swap_axes")) {
-        const int p = t->iparam[0], q = t->iparam[1], n = t->ndim;
-        if ((p == n - 2 && q == n - 1) || (p == n - 1 && q == n - 2)) return gad_swap_last2(gr, a);
-        rfail(r, "ad_swap_axes: axes %d and %d of a %d-D tensor (the device swaps the last two)",
-              p, q, n);
-        return NULL;
-    }
+    if (!strcmp(op, "ad_swap_axes")) return gad_swap_axes(gr, a, t->iparam[0], t->iparam[1]);
     if (!strcmp(op, "ad_concat")) {
         const int n = t->iparam[0];
         if (n > 3) {

@@ -60,6 +60,8 @@ struct GpuContext {
     VkPipeline pipelines[GPU_MAX_KERNELS]; /* by index in gpu_spirv_table */
     GpuBuffer *dummy;  /* bound to unused bindings */
     int recording;     /* dispatches recorded, not yet submitted */
+    int continued;     /* the recording continues a batch split at GPU_MAX_SETS (split_batch) */
+    double split_seconds; /* device time of the parts already submitted; < 0: not measured */
     int allocs_until_fault, batches_until_fault; /* GpuOptions' fault injection; 0: off */
     VkPipelineCache pcache;      /* seeded from the file of info.pipeline_cache_path */
     int pipelines_made;          /* pipelines compiled by this context */
@@ -780,7 +782,10 @@ static VkPipeline pipeline_for(GpuContext *g, const char *kernel) {
     return g->pipelines[k];
 }
 
-/* The descriptor set binding these buffers: reused within a batch, else allocated. */
+static int split_batch(GpuContext *g);
+
+/* The descriptor set binding these buffers: reused within a batch, else allocated (after
+   splitting the batch when the pool is full, split_batch). */
 static VkDescriptorSet set_for(GpuContext *g, GpuBuffer *const *bufs, int nbufs) {
     VkBuffer want[GPU_MAX_BINDINGS];
     for (int i = 0; i < GPU_MAX_BINDINGS; i++)
@@ -788,8 +793,12 @@ static VkDescriptorSet set_for(GpuContext *g, GpuBuffer *const *bufs, int nbufs)
     for (int s = 0; s < g->nsets; s++)
         if (!memcmp(g->sets[s].bufs, want, sizeof want)) return g->sets[s].set;
     if (g->nsets == GPU_MAX_SETS) {
-        set_err(g, "more than %d different buffer bindings in one batch", GPU_MAX_SETS);
-        return VK_NULL_HANDLE;
+        /* the pool is full: submit the batch's part recorded so far and recycle the sets */
+        if (!g->recording) {
+            set_err(g, "more than %d different buffer bindings without a recording", GPU_MAX_SETS);
+            return VK_NULL_HANDLE;
+        }
+        if (split_batch(g)) return VK_NULL_HANDLE;
     }
     VkDescriptorSetAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
                                       .descriptorPool = g->desc_pool,
@@ -840,6 +849,16 @@ int gpu_dispatch(GpuContext *g, const char *kernel, GpuBuffer *const *bufs, int 
             vkCmdResetQueryPool(g->cmd, g->query_pool, 0, 2);
             vkCmdWriteTimestamp(g->cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, g->query_pool, 0);
         }
+        if (g->continued) {
+            /* a later part of a split batch sees every write of the parts before it */
+            VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                                  .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+                                  .dstAccessMask = VK_ACCESS_SHADER_READ_BIT |
+                                                   VK_ACCESS_SHADER_WRITE_BIT};
+            vkCmdPipelineBarrier(g->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                                 VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &mb, 0, NULL, 0,
+                                 NULL);
+        }
         g->recording = 1;
     } else {
         /* the next kernel sees every write of the previous one */
@@ -866,10 +885,10 @@ int gpu_dispatch(GpuContext *g, const char *kernel, GpuBuffer *const *bufs, int 
     return 0;
 }
 
-int gpu_run_batch(GpuContext *g, double *gpu_seconds) {
-    if (gpu_seconds) *gpu_seconds = -1.0;
-    if (!usable(g)) return -1;
-    if (!g->recording) return 0;
+/* Ends the recording, submits it and waits: one part of a batch (all of it when nothing split
+   it); *seconds = its device time from the timestamps, or -1. */
+static int submit_wait(GpuContext *g, double *seconds) {
+    *seconds = -1.0;
     g->recording = 0;
     VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
                           .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
@@ -901,12 +920,46 @@ int gpu_run_batch(GpuContext *g, double *gpu_seconds) {
     vkResetCommandBuffer(g->cmd, 0);
     vkResetDescriptorPool(g->device, g->desc_pool, 0);
     g->nsets = 0;
-    if (g->info.has_timestamps && gpu_seconds) {
+    if (g->info.has_timestamps) {
         uint64_t ts[2];
         r = vkGetQueryPoolResults(g->device, g->query_pool, 0, 2, sizeof ts, ts, sizeof ts[0],
                                   VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
-        if (r == VK_SUCCESS) *gpu_seconds = (double)(ts[1] - ts[0]) * g->timestamp_period * 1e-9;
+        if (r == VK_SUCCESS) *seconds = (double)(ts[1] - ts[0]) * g->timestamp_period * 1e-9;
     }
+    return 0;
+}
+
+/* A batch whose dispatches need more than GPU_MAX_SETS different buffer bindings (a large
+   training graph: every op binds its own buffers) is split transparently: the part recorded so
+   far is submitted and waited for, its descriptor sets are recycled, and recording continues in
+   a fresh command buffer that starts with a barrier against everything submitted before (so
+   the order of the kernels, and every result, are those of one submission). Each part holds
+   GPU_MAX_SETS binding sets, i.e. hundreds of dispatches. gpu_run_batch reports the sum of the
+   parts' device times. */
+static int split_batch(GpuContext *g) {
+    double sec;
+    const int rc = submit_wait(g, &sec);
+    if (rc) return rc;
+    if (g->split_seconds >= 0) g->split_seconds = sec >= 0 ? g->split_seconds + sec : -1.0;
+    g->continued = 1;
+    return 0;
+}
+
+int gpu_run_batch(GpuContext *g, double *gpu_seconds) {
+    if (gpu_seconds) *gpu_seconds = -1.0;
+    if (!usable(g)) return -1;
+    if (!g->recording) {
+        g->continued = 0;
+        g->split_seconds = 0;
+        return 0;
+    }
+    double sec;
+    const int rc = submit_wait(g, &sec);
+    const double before = g->split_seconds;
+    g->continued = 0;
+    g->split_seconds = 0;
+    if (rc) return rc;
+    if (gpu_seconds && sec >= 0 && before >= 0) *gpu_seconds = before + sec;
     return 0;
 }
 

@@ -42,10 +42,10 @@
 /* Bookkeeping: the worst error/bound ratio per op                                           */
 
 enum { OP_MATMUL, OP_LINEAR, OP_ADD, OP_SUB, OP_MUL, OP_RELU, OP_TANH, OP_SIGMOID, OP_SILU,
-       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_CONCAT, OP_SLICE, OP_AVG_POOL, OP_UPSAMPLE, OP_SOFTMAX, OP_EMA, OP_EMBEDDING, OP_CLIP, OP_RESHAPE, OP_SWAP, OP_ATTENTION, OP_EXP, OP_LOG, OP_SOFTPLUS, OP_SQRT, OP_SUM_AXIS, OP_DETACH, OP_LOG_SOFTMAX, OP_CROSS_ENTROPY, OP_COUNT };
+       OP_SUM, OP_MEAN, OP_MSE, OP_ADAM, OP_CONV2D, OP_GROUP_NORM, OP_CONV_T2D, OP_CONCAT, OP_SLICE, OP_AVG_POOL, OP_UPSAMPLE, OP_SOFTMAX, OP_EMA, OP_EMBEDDING, OP_CLIP, OP_RESHAPE, OP_SWAP, OP_ATTENTION, OP_EXP, OP_LOG, OP_SOFTPLUS, OP_SQRT, OP_SUM_AXIS, OP_DETACH, OP_LOG_SOFTMAX, OP_CROSS_ENTROPY, OP_DIV, OP_SWAP_AXES, OP_COUNT };
 static const char *OP_NAME[OP_COUNT] = {"matmul", "linear", "add",  "sub",  "mul",
                                         "relu",   "tanh",   "sigmoid", "silu", "sum",
-                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d", "concat", "slice", "avg_pool", "upsample", "softmax", "ema", "embedding", "clip", "reshape", "swap_last2", "attention", "exp", "log", "softplus", "sqrt", "sum_axis", "detach", "log_softmax", "cross_entropy"};
+                                        "mean",   "mse",    "adam", "conv2d", "group_norm", "conv_t2d", "concat", "slice", "avg_pool", "upsample", "softmax", "ema", "embedding", "clip", "reshape", "swap_last2", "attention", "exp", "log", "softplus", "sqrt", "sum_axis", "detach", "log_softmax", "cross_entropy", "div", "swap_axes"};
 static double worst_fwd[OP_COUNT], worst_bwd[OP_COUNT];
 static int cases[OP_COUNT], failures[OP_COUNT];
 static char first_failure[OP_COUNT][160];
@@ -348,6 +348,86 @@ static void case_binary(GadGraph *gr, AdArena *ar, int op, int na, const int *sa
         }
         record(op, 1, worst_ratio(run.ggrad[side], ad_grad_f64(run.cx[side]), bb, sz), what);
         free(absum), free(bb), free(cnt);
+    }
+    free(bound);
+    run_free(&run);
+    free(av), free(bv);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* div with broadcasting: y = a / b, GLSL's division (2.5 ulp, the Vulkan precision table)   */
+
+static AdTensor *cpu_div(AdArena *ar, AdTensor **x, const void *ctx) {
+    (void)ctx;
+    return ad_div(ar, x[0], x[1]);
+}
+static GadTensor *gpu_div(GadGraph *gr, GadTensor **x, const void *ctx) {
+    (void)ctx;
+    return gad_div(gr, x[0], x[1]);
+}
+
+/* The kernel's terms (ad_binary_back.comp) with their running bounds: into a, g / b; into b,
+   -(g a) / (b b) (a product, a square, a division) */
+static GpErr div_term(int side, double g, double a, double b) {
+    if (!side) return gp_div(gp_exact(g), gp_exact(b));
+    return gp_div(gp_mul(gp_exact(g), gp_exact(a)), gp_mul(gp_exact(b), gp_exact(b)));
+}
+
+static void case_div(GadGraph *gr, AdArena *ar, int na, const int *sa, int nb, const int *sb) {
+    char what[96];
+    int len = snprintf(what, sizeof what, "div (");
+    for (int i = 0; i < na; i++) len += snprintf(what + len, sizeof what - (size_t)len, "%d%s", sa[i], i + 1 < na ? "," : ") (");
+    for (int i = 0; i < nb; i++) len += snprintf(what + len, sizeof what - (size_t)len, "%d%s", sb[i], i + 1 < nb ? "," : ")");
+    long sza = 1, szb = 1;
+    for (int i = 0; i < na; i++) sza *= sa[i];
+    for (int i = 0; i < nb; i++) szb *= sb[i];
+    /* numerators in [-2, 2], divisors of either sign with |b| in [0.5, 2] (away from 0, where
+       the Vulkan bound holds and the quotient stays in range) */
+    float *av = random_floats(sza, -2, 2), *bv = random_floats(szb, 0.5, 2);
+    for (long i = 0; i < szb; i++)
+        if (rng_uniform(&rng) < 0.5) bv[i] = -bv[i];
+    Run run = {.nin = 2};
+    run.cx[0] = param_of(na, sa, av);
+    run.cx[1] = param_of(nb, sb, bv);
+    if (run_case(gr, ar, &run, cpu_div, gpu_div, NULL)) {
+        record(OP_DIV, 0, INFINITY, what);
+        run_free(&run);
+        free(av), free(bv);
+        return;
+    }
+    cases[OP_DIV]++;
+    const long n = run.ysize;
+    const int *out = run.cy->shape, nout = run.cy->ndim;
+    /* forward: one division of exact inputs, 2.5 ulp */
+    double *bound = calloc((size_t)n, sizeof(double));
+    for (long i = 0; i < n; i++) {
+        const double a = av[bindex(out, nout, sa, na, i)], b = bv[bindex(out, nout, sb, nb, i)];
+        bound[i] = gp_div(gp_exact(a), gp_exact(b)).e + ref_slack(1, fabs(a / b));
+    }
+    record(OP_DIV, 0, worst_ratio(run.gy, ad_f64(run.cy), bound, n), what);
+    /* backward into each operand: its entries collect cnt terms, each with its own bound e_t;
+       a full operand: 0 + t (exact); a broadcast one: a sequential sum of the cnt rounded terms,
+       gamma_{cnt+1} sum (|t| + e_t), plus sum e_t */
+    for (int side = 0; side < 2; side++) {
+        const int *s = side ? sb : sa, ns = side ? nb : na;
+        const long sz = side ? szb : sza;
+        double *absum = calloc((size_t)sz, sizeof *absum), *esum = calloc((size_t)sz, sizeof *esum);
+        double *bb = calloc((size_t)sz, sizeof(double));
+        long *cnt = calloc((size_t)sz, sizeof *cnt);
+        for (long i = 0; i < n; i++) {
+            const long j = bindex(out, nout, s, ns, i);
+            const double a = av[bindex(out, nout, sa, na, i)], b = bv[bindex(out, nout, sb, nb, i)];
+            const GpErr t = div_term(side, run.r[i], a, b);
+            absum[j] += fabs(t.v) + t.e;
+            esum[j] += t.e;
+            cnt[j]++;
+        }
+        for (long j = 0; j < sz; j++) {
+            const double e = cnt[j] == 1 ? 0.0 : gam((double)cnt[j] + 1) * absum[j];
+            bb[j] = esum[j] + e + ref_slack((double)cnt[j] + 3, absum[j]);
+        }
+        record(OP_DIV, 1, worst_ratio(run.ggrad[side], ad_grad_f64(run.cx[side]), bb, sz), what);
+        free(absum), free(esum), free(bb), free(cnt);
     }
     free(bound);
     run_free(&run);
@@ -860,27 +940,35 @@ static void case_convt(GadGraph *gr, AdArena *ar, int n, int cin, int h, int w, 
 /* concat and slice: copies, and one add into a zero gradient: exact (the bound is 0)         */
 
 /* n > 0: concat of n inputs; 0: a slice; -1: a reshape into (shape[0], rest); -2: the swap of
-   the last two axes (gad_swap_last2, ad_swap_axes) */
+   the last two axes (gad_swap_last2, ad_swap_axes); -3: the swap of axes start and end
+   (gad_swap_axes, ad_swap_axes; negative counts from the end) */
 typedef struct { int n, axis, start, end; } CopyCfg;
 static AdTensor *cpu_copy(AdArena *ar, AdTensor **x, const void *ctx) {
     const CopyCfg *c = ctx;
     if (c->n == -1) return ad_reshape(ar, x[0], 2, (int[]){x[0]->shape[0], (int)(x[0]->size / x[0]->shape[0])});
     if (c->n == -2) return ad_swap_axes(ar, x[0], x[0]->ndim - 2, x[0]->ndim - 1);
+    if (c->n == -3) return ad_swap_axes(ar, x[0], c->start, c->end);
     return c->n ? ad_concat(ar, x, c->n, c->axis) : ad_slice(ar, x[0], c->axis, c->start, c->end);
 }
 static GadTensor *gpu_copy(GadGraph *gr, GadTensor **x, const void *ctx) {
     const CopyCfg *c = ctx;
     if (c->n == -1) return gad_reshape(gr, x[0], 2, (int[]){x[0]->shape[0], (int)(x[0]->size / x[0]->shape[0])});
     if (c->n == -2) return gad_swap_last2(gr, x[0]);
+    if (c->n == -3) return gad_swap_axes(gr, x[0], c->start, c->end);
     return c->n ? gad_concat(gr, x, c->n, c->axis) : gad_slice(gr, x[0], c->axis, c->start, c->end);
 }
 
 /* n inputs (0: a slice of input 0) of the given shapes */
 static void case_copy(GadGraph *gr, AdArena *ar, CopyCfg cfg, int ndim, const int shapes[3][4]) {
-    const int op = cfg.n == -1 ? OP_RESHAPE : cfg.n == -2 ? OP_SWAP : cfg.n ? OP_CONCAT : OP_SLICE;
+    const int op = cfg.n == -1 ? OP_RESHAPE : cfg.n == -2 ? OP_SWAP : cfg.n == -3 ? OP_SWAP_AXES
+                 : cfg.n ? OP_CONCAT : OP_SLICE;
     const int nin = cfg.n > 0 ? cfg.n : 1;
     char what[96];
-    snprintf(what, sizeof what, "%s of %d input(s), axis %d", OP_NAME[op], nin, cfg.axis);
+    if (op == OP_SWAP_AXES)
+        snprintf(what, sizeof what, "swap_axes %d, %d of a %d-D (%d,%d,%d,%d)", cfg.start, cfg.end,
+                 ndim, shapes[0][0], shapes[0][1], shapes[0][2], shapes[0][3]);
+    else
+        snprintf(what, sizeof what, "%s of %d input(s), axis %d", OP_NAME[op], nin, cfg.axis);
     Run run = {.nin = nin};
     float *v[3] = {0};
     for (int k = 0; k < nin; k++) {
@@ -1464,6 +1552,35 @@ static void case_clip(GadGraph *gr, double ratio) {
 
 /* ---------------------------------------------------------------------------------------- */
 
+/* A graph needing more descriptor sets than one batch holds (GPU_MAX_SETS = 512 in
+   gpu_vulkan.c; every op here binds its own buffers): y_0 = x, then n ops alternately
+   y + x and y - x, L = sum(y_n * R). The batch is split into several submissions
+   transparently; the results are exact (y_n = x; every partial sum of dL/dx is a multiple of R
+   in {-R, 0, R, 2R}, representable), so any lost or reordered part shows as a nonzero error. */
+static void test_split_batch(GadGraph *gr) {
+    const int n = 1500, len = 7;
+    float *xv = random_floats(len, -1, 1), *r = random_floats(len, -1, 1);
+    AdTensor *cx = param_of(1, (int[]){len}, xv);
+    gad_graph_reset(gr);
+    GadTensor *x = gad_param_from_ad(gr, cx), *y = x;
+    for (int i = 0; i < n; i++) y = i % 2 ? gad_sub(gr, y, x) : gad_add(gr, y, x);
+    GadTensor *l = gad_sum(gr, gad_mul(gr, y, gad_input(gr, 1, (int[]){len}, r)));
+    float yv[7], gv[7];
+    const int rc = !l || gad_backward(gr, l) || gad_run(gr, NULL) || gad_read(y, yv) ||
+                   gad_read_grad(x, gv);
+    double worst = rc ? INFINITY : 0;
+    for (int i = 0; i < len && !rc; i++)
+        worst = fmax(worst, fmax(fabs((double)yv[i] - xv[i]), fabs((double)gv[i] - r[i])));
+    if (rc) fprintf(stderr, "test_split_batch: %s\n", gad_error(gr));
+    check_le("common.gpu.ad_ops.split_batch", worst, 0.0, 0.0, NULL,
+             "a chain of %d adds/subtracts (%d forward and about %d backward dispatches, each "
+             "binding different buffers; one batch holds 512 binding sets) runs split over "
+             "several submissions: y_n = x and dL/dx = R exactly (max error)", n, n + 3, 2 * n);
+    gad_tensor_free(x);
+    ad_tensor_free(cx);
+    free(xv), free(r);
+}
+
 /* Two runs of the same graph give the same bits (fixed summation orders). */
 static void test_determinism(GadGraph *gr, AdArena *ar) {
     float *a = random_floats(65 * 129, -1, 1), *b = random_floats(129 * 33, -1, 1);
@@ -1530,6 +1647,7 @@ int main(int argc, char **argv) {
             check_skip(id, "no GPU context: %s", why);
         }
         check_skip("common.gpu.ad_ops.deterministic", "no GPU context: %s", why);
+        check_skip("common.gpu.ad_ops.split_batch", "no GPU context: %s", why);
         check_skip("common.gpu.ad_ops.bad_shape", "no GPU context: %s", why);
         check_skip("common.gpu.ad_ops.loop_limit", "no GPU context: %s", why);
         gpu_test_close(g, "common.gpu.ad_ops_validation_clean");
@@ -1560,6 +1678,15 @@ int main(int argc, char **argv) {
         case_binary(gr, ar, op, 1, (int[]){1}, 1, (int[]){1});
         case_binary(gr, ar, op, 3, (int[]){3, 65, 7}, 2, (int[]){65, 1});
     }
+    /* division: the same layouts, and a divisor broadcast over the numerator's rows */
+    case_div(gr, ar, 2, (int[]){7, 33}, 2, (int[]){7, 33});
+    case_div(gr, ar, 1, (int[]){129}, 1, (int[]){129});
+    case_div(gr, ar, 2, (int[]){65, 33}, 2, (int[]){1, 33});
+    case_div(gr, ar, 1, (int[]){33}, 2, (int[]){65, 33});
+    case_div(gr, ar, 4, (int[]){2, 7, 5, 3}, 4, (int[]){1, 7, 1, 1});
+    case_div(gr, ar, 2, (int[]){33, 7}, 1, (int[]){1});
+    case_div(gr, ar, 1, (int[]){1}, 1, (int[]){1});
+    case_div(gr, ar, 3, (int[]){3, 65, 7}, 2, (int[]){65, 1});
     for (int op = OP_RELU; op <= OP_SILU; op++) {
         case_unary(gr, ar, op, 1, (int[]){1});
         case_unary(gr, ar, op, 2, (int[]){7, 33});
@@ -1616,6 +1743,15 @@ int main(int argc, char **argv) {
     case_copy(gr, ar, (CopyCfg){-2, 0, 0, 0}, 3, (const int[3][4]){{2, 7, 33}});
     case_copy(gr, ar, (CopyCfg){-2, 0, 0, 0}, 2, (const int[3][4]){{65, 3}});
     case_copy(gr, ar, (CopyCfg){-2, 0, 0, 0}, 4, (const int[3][4]){{2, 3, 5, 1}});
+    /* any two axes: multi-head attention's 1 <-> 2 of (B, T, H, d), outer ones, negative
+       axes, reversed order, a length-1 axis, the same axis twice (the identity) */
+    case_copy(gr, ar, (CopyCfg){-3, 0, 1, 2}, 4, (const int[3][4]){{2, 7, 3, 5}});
+    case_copy(gr, ar, (CopyCfg){-3, 0, 0, 3}, 4, (const int[3][4]){{3, 2, 5, 7}});
+    case_copy(gr, ar, (CopyCfg){-3, 0, -1, -3}, 4, (const int[3][4]){{2, 3, 5, 7}});
+    case_copy(gr, ar, (CopyCfg){-3, 0, 1, 0}, 3, (const int[3][4]){{3, 4, 5}});
+    case_copy(gr, ar, (CopyCfg){-3, 0, 0, 1}, 2, (const int[3][4]){{33, 7}});
+    case_copy(gr, ar, (CopyCfg){-3, 0, 1, 3}, 4, (const int[3][4]){{5, 1, 7, 3}});
+    case_copy(gr, ar, (CopyCfg){-3, 0, 2, 2}, 4, (const int[3][4]){{2, 3, 5, 7}});
     /* avg_pool2d, upsample_nearest2d: (pool, n, c, h, w, k) */
     case_resample(gr, ar, 1, 1, 1, 1, 1, 1);
     case_resample(gr, ar, 1, 2, 3, 8, 6, 2);
@@ -1664,6 +1800,7 @@ int main(int argc, char **argv) {
                  failures[op] ? "; first failure " : "", failures[op] ? first_failure[op] : "");
     }
     test_determinism(gr, ar);
+    test_split_batch(gr);
     test_bad_shapes(gr);
     gad_graph_free(gr); /* a failed graph stays failed: a fresh one */
     gr = gad_graph_new(g);

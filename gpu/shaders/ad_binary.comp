@@ -1,5 +1,6 @@
 #version 450
-// ad_binary — y = a (+|-|*) b with broadcasting, the forward of gad_add/sub/mul (gpu/gpu_ad.h).
+// ad_binary — y = a (+|-|*|/) b with broadcasting, the forward of gad_add/sub/mul/div
+// (gpu/gpu_ad.h); the division is GLSL's (2.5 ulp in the Vulkan precision table).
 // The output is viewed as (outer, mid, inner); an operand is either full (index i) or a
 // broadcast vector of length mid (index (i / inner) % mid): same shape, a row bias (inner = 1)
 // and a per-channel bias of an NCHW tensor (inner = H W), or a scalar (mid = 1).
@@ -17,7 +18,8 @@ void main() {
         precise float r;
         if (pc.op == 0u) r = va + vb;
         else if (pc.op == 1u) r = va - vb;
-        else r = va * vb;
+        else if (pc.op == 2u) r = va * vb;
+        else r = va / vb;
         y[i] = r;
     }
 }

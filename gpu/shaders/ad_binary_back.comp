@@ -1,6 +1,7 @@
 #version 450
-// ad_binary_back — the vector-Jacobian product of y = a (+|-|*) b into one operand x (a or b):
-// gx += sign * g * (other operand, for *), eq. common.ad.vjp. A full operand: one item per
+// ad_binary_back — the vector-Jacobian product of y = a (+|-|*|/) b into one operand x (a or b),
+// eq. common.ad.vjp, by `kind`: 0 (+, -) gx += sign g; 1 (*) gx += g other; 2 (/, x = a)
+// gx += g / b (other = b); 3 (/, x = b) gx += -(g a) / (b b) (other = a, xv = b's values). A full operand: one item per
 // element. A broadcast operand (length mid): one item per entry m, summing its outer x inner
 // contributions in the fixed order o = 0.., j = 0.. (deterministic), then one add into gx.
 #include "common.glsl"
@@ -8,16 +9,29 @@
 layout(std430, binding = 0) readonly buffer G { float g[]; };
 layout(std430, binding = 1) readonly buffer O { float other[]; };
 layout(std430, binding = 2) buffer GX { float gx[]; };
+layout(std430, binding = 3) readonly buffer XV { float xv[]; };
 layout(push_constant) uniform Push {
-    uint n, mul, x_bcast, o_bcast, mid, inner, outer;
+    uint n, kind, x_bcast, o_bcast, mid, inner, outer;
     float sign;
 } pc;
 
 float term(uint i) {
     const float gi = g[i];
-    if (pc.mul == 0u) return gi;
-    precise float p = gi * other[pc.o_bcast != 0u ? (i / pc.inner) % pc.mid : i];
-    return p;
+    if (pc.kind == 0u) return gi;
+    const float o = other[pc.o_bcast != 0u ? (i / pc.inner) % pc.mid : i];
+    if (pc.kind == 1u) {
+        precise float p = gi * o;
+        return p;
+    }
+    if (pc.kind == 2u) {
+        precise float q = gi / o;
+        return q;
+    }
+    const float b = xv[pc.x_bcast != 0u ? (i / pc.inner) % pc.mid : i];
+    precise float num = gi * o;
+    precise float den = b * b;
+    precise float q = num / den;
+    return -q;
 }
 
 void main() {
