@@ -101,8 +101,16 @@ static AdTensor *train_step(GenModel *m, int player, AdArena *a, const float *ro
         }
     }
     AdTensor *pred = tiny_unet_forward(a, &net->live, xt, t, y, NULL);
+    AdTensor *sq = ad_square(a, ad_sub(a, pred, eps));
+    if (tr->cfg->min_snr_gamma > 0) {
+        AdTensor *w = ad_input(a, AD_F32, 4, (int[]){n, 1, 1, 1});
+        for (int i = 0; i < n; i++)
+            //: $w_t = \min(\mathrm{SNR}_t,\gamma)/\mathrm{SNR}_t$, [eq:common.ddpm_net.min_snr]
+            ad_f32(w)[i] = (float)ddpm_loss_weight(net, t[i], tr->cfg->min_snr_gamma);
+        sq = ad_mul(a, sq, w);
+    }
     //: $L = \frac{1}{BD}\sum\lVert\epsilon - \hat\epsilon\rVert^2$ (a mean, A8), [eq:common.ddpm_net.loss]
-    return ad_mean(a, ad_square(a, ad_sub(a, pred, eps)));
+    return ad_mean(a, sq);
 }
 
 static void trainer_destroy(GenModel *m) { (void)m; }
@@ -110,6 +118,12 @@ static void trainer_destroy(GenModel *m) { (void)m; }
 static const GenModelVT DDPM_VT = {.name = "tiny-ddpm", .family = GM_FAM_DIFFUSION,
                                    .paradigm = GM_PAR_SCORE, .caps = 0,
                                    .train_step = train_step, .destroy = trainer_destroy};
+
+double ddpm_loss_weight(const DdpmNet *net, int t, double gamma) {
+    if (gamma <= 0) return 1.0;
+    const double ab = net->sched.alpha_bar[t], snr = ab / (1.0 - ab);
+    return fmin(snr, gamma) / snr;
+}
 
 double ddpm_lr_quarter_cosine(double lr, long step, long total) {
     //: $\eta_s = \eta\cos(\frac{\pi}{2} s/S)$ (§5.5's plotted schedule, A12)

@@ -23,6 +23,14 @@ $\eta_s = \eta\cos\big(\tfrac{\pi}{2}\,s/S\big)$ over $S$ steps, which §5.5 onl
 For a class-conditional net, the label is replaced by the null label with probability
 `label_dropout` (classifier-free guidance, §6.3).
 
+**Min-SNR weights** (an option, off by default: `min_snr_gamma`). Since
+$\lVert\epsilon-\hat\epsilonVert^2 = \mathrm{SNR}_t\,\lVert x_0-\hat x_0Vert^2$ with
+$\mathrm{SNR}_t = arlpha_t/(1-arlpha_t)$, the plain loss weighs the nearly clean steps
+most in image terms. Min-SNR-$\gamma$ (Hang et al. 2023) caps the image-space weight at $\gamma$,
+i.e. multiplies sample $i$'s term by $w_{t_i} = \min(\mathrm{SNR}_{t_i},\gamma)/\mathrm{SNR}_{t_i}$:
+
+$$ L_\gamma = rac{1}{BD}\sum_{i=1}^{B} w_{t_i}\,ig\lVert \epsilon_i - \hat\epsilon_	heta(x_t^{(i)}, t_i)igVert^2 . $$ {#eq:common.ddpm_net.min_snr}
+
 **Files.** `ddpm_net_save` writes the project's parameter format (`nn_params_save`: checksum,
 atomic rename) with two extra tensors first: `meta.config` (the configuration, the schedule's
 kind, the scale it was trained at and the training data's mean pixel value, as float64) and `meta.alpha_bar` ($\bar\alpha_0..\bar\alpha_T$,
@@ -91,6 +99,7 @@ typedef struct {
     int lr_quarter_cosine;   /* 1: eta cos(pi s / (2 S)) */
     int lecture_single_t;    /* 1: one t per minibatch (the lecture, A11) */
     double label_dropout;    /* conditional nets: probability of the null label */
+    double min_snr_gamma;    /* > 0: per-sample weights min(SNR_t, gamma) / SNR_t (Min-SNR) */
     uint64_t seed;           /* minibatches, t and noise: one Philox stream */
     const char *label;       /* progress line */
     const char *check_id;    /* the "stayed finite" check of gm_train (NULL: none) */
@@ -98,6 +107,10 @@ typedef struct {
     long snapshot_at;        /* 0-based step index */
     struct GpuContext *gpu;  /* the device for gm_train (NULL: the CPU); see genmodel.h */
 } DdpmTrainConfig;
+
+/* The loss weight of step t: min(SNR_t, gamma) / SNR_t with SNR_t = abar_t / (1 - abar_t)
+   (Min-SNR-gamma, Hang et al. 2023, written for the eps loss); 1 when gamma <= 0. */
+double ddpm_loss_weight(const DdpmNet *net, int t, double gamma);
 
 /* The quarter-cosine learning rate eta cos(pi s / (2 S)) at step s of S (§5.5). */
 double ddpm_lr_quarter_cosine(double lr, long step, long total);

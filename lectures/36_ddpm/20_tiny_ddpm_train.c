@@ -78,7 +78,7 @@ Run: `build/release/bin/lectures/36_ddpm/20_tiny_ddpm_train [--quick|--full] [--
 typedef struct {
     long steps, batch, d_model, single_t, attn, mult1, mult2;
     const char *layout;
-    double lr, ema, clip;
+    double lr, ema, clip, min_snr;
     const char *dataset;
 } Overrides;
 
@@ -253,8 +253,12 @@ static void train_run(const Cli *cli, const DdpmData *d, DdpmNet *net, DdpmTrain
     double first5 = 0;
     const long n5 = r.steps_done < 5 ? r.steps_done : 5;
     for (long s = 0; s < n5; s++) first5 += r.loss[s] / n5;
-    check_in("L36.4.2.3.initial_loss", first5, 0.9, 3.0, "L36.4.2.3.loss",
-             "mean loss of the first %ld minibatches: ~ E eps^2 + Var eps_hat at initialisation", n5);
+    //: with Min-SNR weights (--min-snr) the expectation scales by $\bar w = \frac1T\sum_t w_t$
+    double w_mean = 0;
+    for (int t = 1; t <= net->cfg.T; t++) w_mean += ddpm_loss_weight(net, t, tc->min_snr_gamma) / net->cfg.T;
+    check_in("L36.4.2.3.initial_loss", first5, 0.9 * w_mean, 3.0 * w_mean, "L36.4.2.3.loss",
+             "mean loss of the first %ld minibatches: ~ (E eps^2 + Var eps_hat) x mean weight %.3f at "
+             "initialisation", n5, w_mean);
     check_le("L36.4.2.3.loss_decrease", r.tail_mean, 0.5 * r.first10_mean, 0, "L36.4.2.3.loss",
              "mean loss of the last 10%% of %ld steps <= 0.5 x the first 10 steps' mean (%.4f)",
              r.steps_done, r.first10_mean);
@@ -590,6 +594,7 @@ static void recipe(const Cli *cli, const Overrides *o, const DdpmData *d, DdpmNe
     if (o->lr > 0) tc->lr = o->lr;
     if (o->ema >= 0) tc->ema_decay = o->ema;
     if (o->clip >= 0) tc->clip_norm = o->clip;
+    if (o->min_snr >= 0) tc->min_snr_gamma = o->min_snr;
     tc->lecture_single_t = o->single_t != 0;
     if (tc->steps <= 0) tc->steps = 10L * (d->n_train + tc->batch - 1) / tc->batch; /* 10 epochs */
     tc->seed = cli->seed;
@@ -615,7 +620,7 @@ static void recipe(const Cli *cli, const Overrides *o, const DdpmData *d, DdpmNe
 }
 
 int main(int argc, char **argv) {
-    Overrides o = {.ema = -1, .clip = -1, .attn = -1, .dataset = "mnist"};
+    Overrides o = {.ema = -1, .clip = -1, .min_snr = -1, .attn = -1, .dataset = "mnist"};
     const CliExtra extras[] = {
         {"--steps", CLI_LONG, &o.steps, "training steps (default: the scale's)"},
         {"--batch", CLI_LONG, &o.batch, "minibatch size"},
@@ -623,6 +628,7 @@ int main(int argc, char **argv) {
         {"--lr", CLI_DOUBLE, &o.lr, "Adam learning rate"},
         {"--ema", CLI_DOUBLE, &o.ema, "EMA decay per step (0: none)"},
         {"--clip", CLI_DOUBLE, &o.clip, "gradient clip norm (0: none)"},
+        {"--min-snr", CLI_DOUBLE, &o.min_snr, "Min-SNR loss weights with this gamma (0: none)"},
         {"--lecture-single-t", CLI_FLAG, &o.single_t, "one t per minibatch, as the lecture (A11)"},
         {"--dataset", CLI_STRING, &o.dataset, "mnist | fashion-mnist | digits"},
         {"--layout", CLI_STRING, &o.layout, "deep (three levels, residual blocks) | lecture (two levels)"},
