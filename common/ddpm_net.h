@@ -24,12 +24,12 @@ For a class-conditional net, the label is replaced by the null label with probab
 `label_dropout` (classifier-free guidance, §6.3).
 
 **Min-SNR weights** (an option, off by default: `min_snr_gamma`). Since
-$\lVert\epsilon-\hat\epsilonVert^2 = \mathrm{SNR}_t\,\lVert x_0-\hat x_0Vert^2$ with
-$\mathrm{SNR}_t = arlpha_t/(1-arlpha_t)$, the plain loss weighs the nearly clean steps
+$\lVert\epsilon-\hat\epsilon\rVert^2 = \mathrm{SNR}_t\,\lVert x_0-\hat x_0\rVert^2$ with
+$\mathrm{SNR}_t = \bar\alpha_t/(1-\bar\alpha_t)$, the plain loss weighs the nearly clean steps
 most in image terms. Min-SNR-$\gamma$ (Hang et al. 2023) caps the image-space weight at $\gamma$,
 i.e. multiplies sample $i$'s term by $w_{t_i} = \min(\mathrm{SNR}_{t_i},\gamma)/\mathrm{SNR}_{t_i}$:
 
-$$ L_\gamma = rac{1}{BD}\sum_{i=1}^{B} w_{t_i}\,ig\lVert \epsilon_i - \hat\epsilon_	heta(x_t^{(i)}, t_i)igVert^2 . $$ {#eq:common.ddpm_net.min_snr}
+$$ L_\gamma = \frac{1}{BD}\sum_{i=1}^{B} w_{t_i}\,\big\lVert \epsilon_i - \hat\epsilon_\theta(x_t^{(i)}, t_i)\big\rVert^2 . $$ {#eq:common.ddpm_net.min_snr}
 
 **Files.** `ddpm_net_save` writes the project's parameter format (`nn_params_save`: checksum,
 atomic rename) with two extra tensors first: `meta.config` (the configuration, the schedule's
