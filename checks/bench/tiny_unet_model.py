@@ -42,3 +42,20 @@ class TinyUNet(nn.Module):
         h = self.gnm(self.act(self.mid(h2)))
         h = self.gnd(self.act(self.dec1(torch.cat([h, h2], dim=1))))
         return self.out(h)
+
+
+def ddpm_train_step(net, opt, abar, batch, side, dev=None):
+    """One DDPM training step on uniform-noise images in [-1, 1] (the benchmarks time the
+    arithmetic, not the data): t ~ U{0..T-1}, x_t = sqrt(abar) x0 + sqrt(1 - abar) eps, the mean
+    squared error of the predicted noise, Adam. Returns the loss tensor."""
+    T = abar.shape[0]
+    x0 = torch.rand(batch, 1, side, side, device=dev) * 2 - 1
+    t = torch.randint(0, T, (batch,), device=dev)
+    eps = torch.randn(batch, 1, side, side, device=dev)
+    a = abar[t][:, None, None, None]
+    xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
+    loss = ((net(xt, t + 1) - eps) ** 2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss

@@ -12,7 +12,7 @@ import time
 
 import torch
 
-from tiny_unet_model import TinyUNet
+from tiny_unet_model import TinyUNet, ddpm_train_step
 
 steps = int(sys.argv[1]) if len(sys.argv) > 1 else 2
 batch = int(sys.argv[2]) if len(sys.argv) > 2 else 128
@@ -29,16 +29,7 @@ abar = torch.cumprod(1 - betas, 0).float()
 
 
 def step():
-    x0 = torch.rand(batch, 1, 28, 28) * 2 - 1
-    t = torch.randint(0, 1000, (batch,))
-    eps = torch.randn(batch, 1, 28, 28)
-    a = abar[t][:, None, None, None]
-    xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
-    loss = ((net(xt, t + 1) - eps) ** 2).mean()
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-    return loss.item()
+    return ddpm_train_step(net, opt, abar, batch, 28).item()
 
 
 step()  # warm-up

@@ -20,7 +20,7 @@ import time
 
 try:
     import torch
-    from tiny_unet_model import TinyUNet
+    from tiny_unet_model import TinyUNet, ddpm_train_step
 except ImportError:
     print("no CUDA (torch is not installed)")
     sys.exit(0)
@@ -59,16 +59,7 @@ name = torch.cuda.get_device_name(0)
 
 
 def train_step(B):
-    x0 = torch.rand(B, 1, H, H, device=dev) * 2 - 1
-    t = torch.randint(0, T, (B,), device=dev)
-    eps = torch.randn(B, 1, H, H, device=dev)
-    a = abar[t][:, None, None, None]
-    xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
-    loss = ((net(xt, t + 1) - eps) ** 2).mean()
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-    return loss
+    return ddpm_train_step(net, opt, abar, B, H, dev)
 
 
 train_step(args.batch)  # warm-up
