@@ -18,5 +18,7 @@ int mkdir_p(const char *path);
 
 /* Seconds on a monotonic clock, for timings printed as information. */
 double now_seconds(void);
+/* CPU time of the calling thread, in seconds (benchmarks: the serial share of a parallel loop) */
+double thread_cpu_seconds(void);
 
 #endif

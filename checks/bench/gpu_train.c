@@ -32,12 +32,6 @@ typedef struct {
     double wall, cpu, main_cpu, draw_cpu;
 } RefTimes;
 
-static double thread_cpu_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* The reference path: `steps` Adam steps on the twin's batches. */
 static RefTimes reference_seconds(const GpuTrain *tr, NnMlp *nn, long steps, double *last_loss) {
     NnParams params;
