@@ -34,6 +34,7 @@ images in order. So no result depends on the thread count.
 #include <string.h>
 
 #include "common/ad_internal.h"
+#include "common/gemm.h"
 #include "common/parallel.h"
 #include "common/util.h"
 
@@ -72,7 +73,10 @@ _Static_assert(sizeof(ConvDims) <= 64, "ConvDims fits the 64-byte head of aux");
                         const T *src = x + ((long)c * d->h + ih) * d->w;                       \
                         const long sh = j - d->pad;                                            \
                         for (int ow = 0; ow < lo; ow++) dst[ow] = 0;                           \
-                        for (int ow = lo; ow < hi; ow++) dst[ow] = src[(long)ow * d->stride + sh]; \
+                        if (d->stride == 1)                                                    \
+                            memcpy(dst + lo, src + lo + sh, (size_t)(hi - lo) * sizeof(T));    \
+                        else                                                                   \
+                            for (int ow = lo; ow < hi; ow++) dst[ow] = src[(long)ow * d->stride + sh]; \
                         for (int ow = hi; ow < d->wo; ow++) dst[ow] = 0;                       \
                     }                                                                          \
                 }                                                                              \
@@ -90,6 +94,7 @@ _Static_assert(sizeof(ConvDims) <= 64, "ConvDims fits the 64-byte head of aux");
                         if (ih < 0 || ih >= d->h) continue;                                    \
                         T *dst = gx + ((long)c * d->h + ih) * d->w;                            \
                         const long sh = j - d->pad;                                            \
+                        _Pragma("omp simd") /* distinct arrays: the adds are independent */   \
                         for (int ow = lo; ow < hi; ow++) dst[(long)ow * d->stride + sh] += src[ow]; \
                     }                                                                          \
                 }                                                                              \
@@ -147,6 +152,15 @@ static void bias_sum_batch(AdDtype dt, void *gb, const void *gy, int nimg, int o
             if (dt == AD_F32) bias_sum_f32((float *)gb + k, (const float *)gy + off, 1, p);
             else bias_sum_f64((double *)gb + k, (const double *)gy + off, 1, p);
         }
+}
+
+/* A 1x1 convolution with stride 1 and no padding: the column matrix of an image is the image
+   itself (C, H W), so the products read x and write x-bar in place, with no im2col / col2im.
+   x-bar accumulates straight into the image's gradient only while the product has one k-block
+   (float32, O <= GEMM_KC): then it adds the same block sum as the zeroed scratch route, bit for
+   bit; the double path keeps the scratch route. */
+static int conv_is_pointwise(const ConvDims *d) {
+    return d->kh == 1 && d->kw == 1 && d->stride == 1 && d->pad == 0;
 }
 
 /* Threads for the per-image loops: one image per thread, at most the batch; 1 inside a parallel
@@ -226,6 +240,13 @@ static void conv_backward(AdTensor *y) {
         const int nt = conv_team_back(d, ck * p * d->o);
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
         for (int n = 0; n < d->n; n++) {
+            if (dt == AD_F32 && conv_is_pointwise(d) && d->o <= GEMM_KC) {
+                //: $\bar x_n \mathrel{+}= W^\top \bar Y_n$ (the column matrix is the image)
+                ad_gemm(dt, 1, 0, (int)ck, (int)p, d->o, w->data, ck,
+                        ad_elem_ptr(y->grad, dt, (long)n * d->o * p), p,
+                        ad_elem_ptr(x->grad, dt, n * img), p);
+                continue;
+            }
             void *dcol = ad_elem_ptr(scratch, dt, par_thread_id() * ck * p);
             memset(dcol, 0, (size_t)(ck * p) * ad_dtype_size(dt));
             //: $\bar X^{col}_n = W^\top \bar Y_n$, then $\bar x_n \mathrel{+}= \mathrm{col2im}(\bar X^{col}_n)$
@@ -275,9 +296,12 @@ AdTensor *ad_conv2d(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor *b, int s
     const int nt = d.team;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (int n = 0; n < d.n; n++) {
-        void *col = ad_elem_ptr(scratch, dt, par_thread_id() * ck * p);
+        void *xn = ad_elem_ptr(x->data, dt, n * img), *col = xn;
         void *yn = ad_elem_ptr(y->data, dt, (long)n * d.o * p);
-        im2col(&d, dt, ad_elem_ptr(x->data, dt, n * img), col, p);
+        if (!conv_is_pointwise(&d)) {
+            col = ad_elem_ptr(scratch, dt, par_thread_id() * ck * p);
+            im2col(&d, dt, xn, col, p);
+        }
         if (b) bias_fill(dt, yn, b->data, d.o, p);
         else memset(yn, 0, (size_t)(d.o * p) * ad_dtype_size(dt));
         //: $Y_n = b\mathbf 1^\top + W X^{col}_n$ (the output holds the bias, the product adds to it)

@@ -421,9 +421,8 @@ static void pack_a_strip(const float *a, long lda, int ta, int i0, int rows, int
         for (int p = 0; p < kc; p++) {
             const float *src = a + (long)(p0 + p) * lda + i0;
             float *d = dst + (long)p * mr;
-            int i = 0;
-            for (; i < rows; i++) d[i] = src[i];
-            for (; i < mr; i++) d[i] = 0.0f;
+            memcpy(d, src, (size_t)rows * sizeof(float));
+            for (int i = rows; i < mr; i++) d[i] = 0.0f;
         }
     }
 }
@@ -435,9 +434,8 @@ static void pack_b_panel(const float *b, long ldb, int tb, int p0, int kc, int j
         for (int p = 0; p < kc; p++) {
             const float *src = b + (long)(p0 + p) * ldb + j0;
             float *d = dst + (long)p * nr;
-            int j = 0;
-            for (; j < cols; j++) d[j] = src[j];
-            for (; j < nr; j++) d[j] = 0.0f;
+            memcpy(d, src, (size_t)cols * sizeof(float));
+            for (int j = cols; j < nr; j++) d[j] = 0.0f;
         }
     } else {
         for (int j = 0; j < nr; j++) {

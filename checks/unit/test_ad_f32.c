@@ -88,6 +88,9 @@ static const Case cases[] = {
     {"conv_transpose2d_k4_s2_p1", op_convt, 3, {4, 4, 1}, {{2, 6, 7, 7}, {6, 4, 4, 4}, {4}}, {2, 1}, 97, {64, 98, 392}},
     /* x (1,3,5,4) w (3,5,3,3) s2 p0 -> 11x9: y <= 27; dx sums 45; dW sums 20 */
     {"conv_transpose2d_k3_s2_p0_odd", op_convt, 2, {4, 4}, {{1, 3, 5, 4}, {3, 5, 3, 3}}, {2, 0}, 27, {45, 20, 0}},
+    /* 1x1, stride 1, no padding (the column matrix is the image): x (3,6,5,7) w (9,6,1,1): y sums
+       6 (+bias); dx sums 9; dW, db sum 3*5*7 */
+    {"conv2d_1x1_pointwise", op_conv, 3, {4, 4, 1}, {{3, 6, 5, 7}, {9, 6, 1, 1}, {9}}, {1, 0}, 7, {9, 105, 105}},
     /* a channel-heavy case: x (2,40,6,5) w (64,40,3,3): y sums 360 (two GEMM blocks) */
     {"conv2d_c40_s1_p1", op_conv, 3, {4, 4, 1}, {{2, 40, 6, 5}, {64, 40, 3, 3}, {64}}, {1, 1}, 361, {576, 60, 60}},
 };
