@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #include "common/parallel.h"
 #include "common/rng.h"
@@ -343,9 +346,9 @@ static inline __attribute__((always_inline)) float sqrt_pos(float a) {
         (x2) = n2_;                                                        \
     } while (0)
 
-/* The Box-Muller pair of Philox block `blk` of stream `stream` (see the analysis above). */
-static inline __attribute__((always_inline)) void normal_pair_f32(uint32_t k0, uint32_t k1, uint64_t stream, uint64_t blk, float *z0,
-                                   float *z1) {
+/* The four words of Philox block `blk` of stream `stream`. */
+static inline __attribute__((always_inline)) void philox_words(uint32_t k0, uint32_t k1, uint64_t stream,
+                                                               uint64_t blk, uint32_t *w) {
     uint32_t a = (uint32_t)blk, b = (uint32_t)(blk >> 32), c = (uint32_t)stream,
              d = (uint32_t)(stream >> 32);
     /* ten rounds, the key bumped between them (written out: a loop would stop the vectoriser) */
@@ -359,6 +362,12 @@ static inline __attribute__((always_inline)) void normal_pair_f32(uint32_t k0, u
     PHX_ROUND(a, b, c, d, k0 + 7 * PHILOX_W0, k1 + 7 * PHILOX_W1);
     PHX_ROUND(a, b, c, d, k0 + 8 * PHILOX_W0, k1 + 8 * PHILOX_W1);
     PHX_ROUND(a, b, c, d, k0 + 9 * PHILOX_W0, k1 + 9 * PHILOX_W1);
+    w[0] = a, w[1] = b, w[2] = c, w[3] = d;
+}
+
+/* The Box-Muller pair of the Philox words (a, b, c, d) (see the analysis above). */
+static inline __attribute__((always_inline)) void box_muller_f32(uint32_t a, uint32_t b, uint32_t c,
+                                                                 uint32_t d, float *z0, float *z1) {
     /* u1 = a 2^-32 + f 2^-32, f = (b / 2^11 + 1/2) 2^-21 in (0, 1) */
     const float f = ((float)(b >> 11) + 0.5f) * (1.0f / 2097152.0f);
     /* selections written as arithmetic on 0/1 (exact), so that the loop has no branches */
@@ -404,15 +413,74 @@ static inline __attribute__((always_inline)) void normal_pair_f32(uint32_t k0, u
 }
 
 float langevin_normal_f32(uint64_t seed, uint64_t stream, uint64_t k) {
+    uint32_t w[4];
     float z0, z1;
-    normal_pair_f32((uint32_t)seed, (uint32_t)(seed >> 32), stream, k / 2, &z0, &z1);
+    philox_words((uint32_t)seed, (uint32_t)(seed >> 32), stream, k / 2, w);
+    box_muller_f32(w[0], w[1], w[2], w[3], &z0, &z1);
     return (k & 1) ? z1 : z0;
 }
+
+/* Philox words of block `blk` for the m <= LV_SUB consecutive streams s0, s0 + 1, ..., as four
+   arrays. The generic loop below vectorises with 64-bit lanes (the compiler widens the 32x32-bit
+   products); with AVX-512 the products are formed on 32-bit lanes instead, 16 streams per
+   vector: even and odd lanes each by one 32x32 -> 64-bit multiply, high and low halves blended
+   back. Integer arithmetic: the same words either way (test_langevin_f32 holds the paths to it). */
+enum { LV_SUB = 64 };
+static inline __attribute__((always_inline)) void philox_block_generic(uint32_t k0, uint32_t k1, uint64_t s0,
+                                                                       uint64_t blk, size_t from, size_t m,
+                                                                       uint32_t (*w)[LV_SUB]) {
+#pragma omp simd
+    for (size_t c = from; c < m; c++) {
+        uint32_t v[4];
+        philox_words(k0, k1, s0 + c, blk, v);
+        w[0][c] = v[0], w[1][c] = v[1], w[2][c] = v[2], w[3][c] = v[3];
+    }
+}
+#if defined(__x86_64__) && defined(__GNUC__)
+#define LV_MULHILO(x, M, hi, lo)                                                                   \
+    do {                                                                                           \
+        const __m512i pe_ = _mm512_mul_epu32((x), (M));                    /* even lanes */        \
+        const __m512i po_ = _mm512_mul_epu32(_mm512_srli_epi64((x), 32), (M)); /* odd lanes */     \
+        (hi) = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(pe_, 32), po_);                   \
+        (lo) = _mm512_mask_blend_epi32(0xAAAA, pe_, _mm512_slli_epi64(po_, 32));                   \
+    } while (0)
+__attribute__((target("avx512f"))) static void philox_block_avx512(uint32_t k0, uint32_t k1, uint64_t s0,
+                                                                   uint64_t blk, size_t m,
+                                                                   uint32_t (*w)[LV_SUB]) {
+    const __m512i M0 = _mm512_set1_epi32((int)PHILOX_M0), M1 = _mm512_set1_epi32((int)PHILOX_M1);
+    size_t c = 0;
+    for (; c + 16 <= m; c += 16) {
+        uint32_t lo32[16], hi32[16];
+        for (int i = 0; i < 16; i++) {
+            const uint64_t st = s0 + c + (uint64_t)i;
+            lo32[i] = (uint32_t)st, hi32[i] = (uint32_t)(st >> 32);
+        }
+        __m512i a = _mm512_set1_epi32((int)(uint32_t)blk), b = _mm512_set1_epi32((int)(uint32_t)(blk >> 32));
+        __m512i x2 = _mm512_loadu_si512(lo32), x3 = _mm512_loadu_si512(hi32);
+        for (uint32_t r = 0; r < 10; r++) {
+            const __m512i key0 = _mm512_set1_epi32((int)(k0 + r * PHILOX_W0));
+            const __m512i key1 = _mm512_set1_epi32((int)(k1 + r * PHILOX_W1));
+            __m512i h0, l0, h1, l1;
+            LV_MULHILO(a, M0, h0, l0);
+            LV_MULHILO(x2, M1, h1, l1);
+            //: Philox round: $(x_0, x_1, x_2, x_3) \leftarrow (\mathrm{hi}(M_1 x_2) \oplus x_1 \oplus k_0,\ \mathrm{lo}(M_1 x_2),\ \mathrm{hi}(M_0 x_0) \oplus x_3 \oplus k_1,\ \mathrm{lo}(M_0 x_0))$
+            const __m512i n0 = _mm512_xor_si512(_mm512_xor_si512(h1, b), key0);
+            const __m512i n2 = _mm512_xor_si512(_mm512_xor_si512(h0, x3), key1);
+            b = l1, x3 = l0, a = n0, x2 = n2;
+        }
+        _mm512_storeu_si512(w[0] + c, a);
+        _mm512_storeu_si512(w[1] + c, b);
+        _mm512_storeu_si512(w[2] + c, x2);
+        _mm512_storeu_si512(w[3] + c, x3);
+    }
+    philox_block_generic(k0, k1, s0, blk, c, m, w);
+}
+#endif
 
 /* One step's noise and update of a block, nb chains from chain c0, the chain's normals
    base .. base + dim - 1 (base = steps taken x dim). */
 static inline __attribute__((always_inline)) void step_f32_body(const Path *P, float *xb, const float *sb, size_t c0, size_t nb,
-                                 uint64_t base) {
+                                 uint64_t base, int wide) {
     const LangevinParams *p = P->p;
     const size_t dim = p->dim;
     const uint32_t k0 = (uint32_t)p->seed, k1 = (uint32_t)(p->seed >> 32);
@@ -422,8 +490,18 @@ static inline __attribute__((always_inline)) void step_f32_body(const Path *P, f
         const uint64_t first_pair = base / 2, last_pair = (base + dim - 1) / 2;
         for (uint64_t q = first_pair; q <= last_pair; q++) {
             const uint64_t s0 = p->first_stream + c0;
+            for (size_t c1 = 0; c1 < nb; c1 += LV_SUB) {
+                const size_t m = nb - c1 < LV_SUB ? nb - c1 : LV_SUB;
+                uint32_t w[4][LV_SUB];
+#if defined(__x86_64__) && defined(__GNUC__)
+                if (wide) philox_block_avx512(k0, k1, s0 + c1, q, m, w);
+                else
+#endif
+                    philox_block_generic(k0, k1, s0 + c1, q, 0, m, w);
 #pragma omp simd
-            for (size_t c = 0; c < nb; c++) normal_pair_f32(k0, k1, s0 + c, q, &za[c], &zc[c]);
+                for (size_t c = 0; c < m; c++)
+                    box_muller_f32(w[0][c], w[1][c], w[2][c], w[3][c], &za[c1 + c], &zc[c1 + c]);
+            }
             if (dim == 2 && base % 2 == 0) { /* one pair per chain and step: update at once */
                 const float d0 = drift[0], d1 = drift[1], n0 = noise[0], n1 = noise[1];
 #pragma omp simd
@@ -451,20 +529,20 @@ static inline __attribute__((always_inline)) void step_f32_body(const Path *P, f
 #define LV_HAVE_X86 1
 __attribute__((target("avx2"))) static void step_f32_avx2(const Path *P, float *xb, const float *sb,
                                                           size_t c0, size_t nb, uint64_t base) {
-    step_f32_body(P, xb, sb, c0, nb, base);
+    step_f32_body(P, xb, sb, c0, nb, base, 0);
 }
 /* 16 chains per vector; the lanes do the same operations as in the other paths (same bits) */
 __attribute__((target("avx512f,avx512dq"))) static void step_f32_avx512(const Path *P, float *xb,
                                                                        const float *sb, size_t c0,
                                                                        size_t nb, uint64_t base) {
-    step_f32_body(P, xb, sb, c0, nb, base);
+    step_f32_body(P, xb, sb, c0, nb, base, 1);
 }
 #else
 #define LV_HAVE_X86 0
 #endif
 static void step_f32_portable(const Path *P, float *xb, const float *sb, size_t c0, size_t nb,
                               uint64_t base) {
-    step_f32_body(P, xb, sb, c0, nb, base);
+    step_f32_body(P, xb, sb, c0, nb, base, 0);
 }
 
 /* 0 portable, 1 AVX2, 2 AVX-512 (F and DQ) */
