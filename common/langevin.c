@@ -423,8 +423,8 @@ float langevin_normal_f32(uint64_t seed, uint64_t stream, uint64_t k) {
 /* Philox words of block `blk` for the m <= LV_SUB consecutive streams s0, s0 + 1, ..., as four
    arrays. The generic loop below vectorises with 64-bit lanes (the compiler widens the 32x32-bit
    products); with AVX-512 the products are formed on 32-bit lanes instead, 16 streams per
-   vector: even and odd lanes each by one 32x32 -> 64-bit multiply, high and low halves blended
-   back. Integer arithmetic: the same words either way (test_langevin_f32 holds the paths to it). */
+   vector (AVX2: 8): even and odd lanes each by one 32x32 -> 64-bit multiply, high and low halves
+   blended back. Integer arithmetic: the same words either way (test_langevin_f32 holds the paths to it). */
 enum { LV_SUB = 64 };
 static inline __attribute__((always_inline)) void philox_block_generic(uint32_t k0, uint32_t k1, uint64_t s0,
                                                                        uint64_t blk, size_t from, size_t m,
@@ -475,12 +475,50 @@ __attribute__((target("avx512f"))) static void philox_block_avx512(uint32_t k0, 
     }
     philox_block_generic(k0, k1, s0, blk, c, m, w);
 }
+#define LV_MULHILO8(x, M, hi, lo)                                                                  \
+    do {                                                                                           \
+        const __m256i pe_ = _mm256_mul_epu32((x), (M));                                            \
+        const __m256i po_ = _mm256_mul_epu32(_mm256_srli_epi64((x), 32), (M));                     \
+        (hi) = _mm256_blend_epi32(_mm256_srli_epi64(pe_, 32), po_, 0xAA);                          \
+        (lo) = _mm256_blend_epi32(pe_, _mm256_slli_epi64(po_, 32), 0xAA);                          \
+    } while (0)
+/* the same with AVX2, 8 streams per vector */
+__attribute__((target("avx2"))) static void philox_block_avx2(uint32_t k0, uint32_t k1, uint64_t s0,
+                                                              uint64_t blk, size_t m,
+                                                              uint32_t (*w)[LV_SUB]) {
+    const __m256i M0 = _mm256_set1_epi32((int)PHILOX_M0), M1 = _mm256_set1_epi32((int)PHILOX_M1);
+    size_t c = 0;
+    for (; c + 8 <= m; c += 8) {
+        uint32_t lo32[8], hi32[8];
+        for (int i = 0; i < 8; i++) {
+            const uint64_t st = s0 + c + (uint64_t)i;
+            lo32[i] = (uint32_t)st, hi32[i] = (uint32_t)(st >> 32);
+        }
+        __m256i a = _mm256_set1_epi32((int)(uint32_t)blk), b = _mm256_set1_epi32((int)(uint32_t)(blk >> 32));
+        __m256i x2 = _mm256_loadu_si256((const __m256i *)lo32), x3 = _mm256_loadu_si256((const __m256i *)hi32);
+        for (uint32_t r = 0; r < 10; r++) {
+            const __m256i key0 = _mm256_set1_epi32((int)(k0 + r * PHILOX_W0));
+            const __m256i key1 = _mm256_set1_epi32((int)(k1 + r * PHILOX_W1));
+            __m256i h0, l0, h1, l1;
+            LV_MULHILO8(a, M0, h0, l0);
+            LV_MULHILO8(x2, M1, h1, l1);
+            const __m256i n0 = _mm256_xor_si256(_mm256_xor_si256(h1, b), key0);
+            const __m256i n2 = _mm256_xor_si256(_mm256_xor_si256(h0, x3), key1);
+            b = l1, x3 = l0, a = n0, x2 = n2;
+        }
+        _mm256_storeu_si256((__m256i *)(w[0] + c), a);
+        _mm256_storeu_si256((__m256i *)(w[1] + c), b);
+        _mm256_storeu_si256((__m256i *)(w[2] + c), x2);
+        _mm256_storeu_si256((__m256i *)(w[3] + c), x3);
+    }
+    philox_block_generic(k0, k1, s0, blk, c, m, w);
+}
 #endif
 
 /* One step's noise and update of a block, nb chains from chain c0, the chain's normals
    base .. base + dim - 1 (base = steps taken x dim). */
 static inline __attribute__((always_inline)) void step_f32_body(const Path *P, float *xb, const float *sb, size_t c0, size_t nb,
-                                 uint64_t base, int wide) {
+                                 uint64_t base, int wide /* 0 portable, 1 AVX2, 2 AVX-512 */) {
     const LangevinParams *p = P->p;
     const size_t dim = p->dim;
     const uint32_t k0 = (uint32_t)p->seed, k1 = (uint32_t)(p->seed >> 32);
@@ -494,7 +532,8 @@ static inline __attribute__((always_inline)) void step_f32_body(const Path *P, f
                 const size_t m = nb - c1 < LV_SUB ? nb - c1 : LV_SUB;
                 uint32_t w[4][LV_SUB];
 #if defined(__x86_64__) && defined(__GNUC__)
-                if (wide) philox_block_avx512(k0, k1, s0 + c1, q, m, w);
+                if (wide == 2) philox_block_avx512(k0, k1, s0 + c1, q, m, w);
+                else if (wide == 1) philox_block_avx2(k0, k1, s0 + c1, q, m, w);
                 else
 #endif
                     philox_block_generic(k0, k1, s0 + c1, q, 0, m, w);
@@ -529,13 +568,13 @@ static inline __attribute__((always_inline)) void step_f32_body(const Path *P, f
 #define LV_HAVE_X86 1
 __attribute__((target("avx2"))) static void step_f32_avx2(const Path *P, float *xb, const float *sb,
                                                           size_t c0, size_t nb, uint64_t base) {
-    step_f32_body(P, xb, sb, c0, nb, base, 0);
+    step_f32_body(P, xb, sb, c0, nb, base, 1);
 }
 /* 16 chains per vector; the lanes do the same operations as in the other paths (same bits) */
 __attribute__((target("avx512f,avx512dq"))) static void step_f32_avx512(const Path *P, float *xb,
                                                                        const float *sb, size_t c0,
                                                                        size_t nb, uint64_t base) {
-    step_f32_body(P, xb, sb, c0, nb, base, 1);
+    step_f32_body(P, xb, sb, c0, nb, base, 2);
 }
 #else
 #define LV_HAVE_X86 0
@@ -546,7 +585,7 @@ static void step_f32_portable(const Path *P, float *xb, const float *sb, size_t 
 }
 
 /* 0 portable, 1 AVX2, 2 AVX-512 (F and DQ) */
-static int g_lv_simd = -1, g_lv_force = 0;
+static int g_lv_simd = -1, g_lv_force = -1; /* g_lv_force: the forced level, -1 automatic */
 static int lv_simd_on(void) {
     if (g_lv_simd < 0) {
 #if LV_HAVE_X86
@@ -558,11 +597,22 @@ static int lv_simd_on(void) {
         g_lv_simd = 0;
 #endif
     }
-    return g_lv_force ? 0 : g_lv_simd;
+    return g_lv_force >= 0 ? g_lv_force : g_lv_simd;
 }
 void langevin_f32_force_portable(int on) {
     (void)lv_simd_on();
-    g_lv_force = on != 0;
+    g_lv_force = on ? 0 : -1;
+}
+int langevin_f32_force_kernel(const char *name) {
+    (void)lv_simd_on();
+    const int level = !name || !strcmp(name, "auto") ? -1
+                      : !strcmp(name, "portable")     ? 0
+                      : !strcmp(name, "avx2")         ? 1
+                      : !strcmp(name, "avx512")       ? 2
+                                                      : 3;
+    if (level > g_lv_simd) return 0;
+    g_lv_force = level;
+    return 1;
 }
 const char *langevin_f32_kernel_name(void) {
     const int s = lv_simd_on();

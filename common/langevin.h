@@ -176,6 +176,9 @@ void langevin_gmm_score_f32(const float *x, size_t n, size_t dim, float sigma, f
 
 /* 1: use the portable loops even where AVX2 exists (for tests); 0: back to automatic. */
 void langevin_f32_force_portable(int on);
+/* Use the loops of "portable", "avx2" or "avx512" (for tests), or NULL/"auto" for the best this
+   processor runs; returns 0 (and changes nothing) when the processor lacks the named one. */
+int langevin_f32_force_kernel(const char *name);
 /* "avx512", "avx2" or "portable". */
 const char *langevin_f32_kernel_name(void);
 

@@ -112,6 +112,8 @@ static void test_f32_path(const Cli *cli) {
         float *xf = xmalloc(sizeof(float) * n * dim), *xg = xmalloc(sizeof(float) * n * dim);
         for (size_t i = 0; i < n * dim; i++) xf[i] = (float)(xd[i] = 0.25 * (double)(i % 9) - 1.0);
         memcpy(xg, xf, sizeof(float) * n * dim);
+        float *x0 = xmalloc(sizeof(float) * n * dim);
+        memcpy(x0, xf, sizeof(float) * n * dim);
         LangevinParams lp;
         langevin_params_init(&lp, n, dim, gauss_score, NULL);
         lp.step_size = eps;
@@ -135,7 +137,25 @@ static void test_f32_path(const Cli *cli) {
         check_true("common.langevin.f32_threads_bitwise", rf.status == LANGEVIN_OK && same_bits_f(xf, xg, n * dim),
                    "float path: 2 threads, blocks of 7, portable loops = default threads, blocks of 256, %s",
                    langevin_f32_kernel_name());
-        free(xd), free(xf), free(xg);
+        /* every vector loop this processor has (its Philox words 8 or 16 streams at a time, with
+           a tail: blocks of 37) gives the same bits too */
+        const char *kernels[2] = {"avx2", "avx512"};
+        for (int k = 0; k < 2; k++) {
+            if (!langevin_f32_force_kernel(kernels[k])) {
+                printf("kernel %s: not on this processor\n", kernels[k]);
+                continue;
+            }
+            memcpy(xg, x0, sizeof(float) * n * dim);
+            lp.block_size = 37;
+            langevin_run_f32(&lp, gauss_score_f, NULL, xg, NULL);
+            langevin_f32_force_kernel(NULL);
+            char id[64];
+            snprintf(id, sizeof id, "common.langevin.f32_%s_bitwise", kernels[k]);
+            check_true(id, same_bits_f(xf, xg, n * dim),
+                       "float path: %s loops, blocks of 37 = default (%s), blocks of 256", kernels[k],
+                       langevin_f32_kernel_name());
+        }
+        free(xd), free(xf), free(xg), free(x0);
     }
     /* d. the mixture score: 0.5 N((-2,0), I) + 0.5 N((2,0), I) has s = (-x1 + 2 tanh 2x1, -x2);
           at noise level sigma the variances are 1 + sigma^2 (closed form by the same algebra:
