@@ -26,7 +26,7 @@ double frechet_distance(const double *mu1, const double *S1, const double *mu2,
         mat_mul(&tmp, root1, false, sigma2, false);
         mat_mul(&inner, tmp, false, root1, false);
         mat_symmetrize(&inner);
-        st = eig_sym(inner, lambda, NULL, &r.sqrt_inner.sweeps);
+        st = eig_sym(inner, lambda, NULL, &r.sqrt_inner.qr_steps);
     }
     if (st >= 0) {
         ClipReport *c = &r.sqrt_inner;

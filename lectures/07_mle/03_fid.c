@@ -13,7 +13,7 @@ $$ \mathrm{FID}(r, g) = \lVert\mu_r - \mu_g\rVert_2^2 + \operatorname{Tr}\Big(\S
 `sqrtm` of it works with complex numbers and returns rounding-level imaginary parts. We never
 form it: since $\Sigma_r\Sigma_g = \Sigma_r^{1/2}\,(\Sigma_r^{1/2}\Sigma_g\Sigma_r^{1/2})\,\Sigma_r^{-1/2}$
 is similar to the symmetric PSD matrix $C = \Sigma_r^{1/2}\Sigma_g\Sigma_r^{1/2}$, the trace of its
-square root is $\sum_i\sqrt{\lambda_i(C)}$, from a symmetric eigensolver (Jacobi, in
+square root is $\sum_i\sqrt{\lambda_i(C)}$, from a symmetric eigensolver (Householder and QR, in
 `common/linalg`: `sqrtm_sym`, `frechet_distance`). Real by construction; the only care left is
 clipping rounding negatives ($\lambda \approx -10^{-16}$), which the library reports.
 
@@ -149,7 +149,7 @@ static double synthetic_fid(uint64_t seed, uint64_t stream, int n, double reg,
 
 /*: ## Z5.3 The square root itself
 
-A random SPD $A = BB^\top/d + 0.1 I$ ($16\times16$): $S = A^{1/2}$ from the Jacobi
+A random SPD $A = BB^\top/d + 0.1 I$ ($16\times16$): $S = A^{1/2}$ from the symmetric
 eigendecomposition must square back to $A$. And an indefinite input,
 $A = \begin{pmatrix}1&2\\2&1\end{pmatrix}$ (eigenvalues $3, -1$): the $-1$ is clipped
 (and reported), so $S^2$ is the PSD part $\tfrac32\begin{pmatrix}1&1\\1&1\end{pmatrix}$.
@@ -167,7 +167,7 @@ static void square_root(Rng *rng) {
     Mat diff = mat_new(D, D);
     mat_add(&diff, 1.0, ss, -1.0, a);
     check_close("L07.Z5.3.sqrtm_square", mat_frobenius(diff) / mat_frobenius(a), 0.0, 1e-12, NULL,
-                "random 16x16 SPD: ||S S - A||_F / ||A||_F (Jacobi sweeps: %d)", clip.sweeps);
+                "random 16x16 SPD: ||S S - A||_F / ||A||_F (QR steps: %d)", clip.qr_steps);
     const double indef[4] = {1, 2, 2, 1};
     Mat ai = mat_from(2, 2, indef), si = mat_new(2, 2), ssi = mat_new(2, 2);
     int n_clipped = sqrtm_sym(&si, ai, &clip);

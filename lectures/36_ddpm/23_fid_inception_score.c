@@ -80,7 +80,7 @@ the squared 2-Wasserstein distance between the two fitted Gaussians. The lecture
 term as $\operatorname{tr}\sqrt{\Sigma_r\Sigma_g}$ and takes a principal square root of the
 non-symmetric product, which can come out complex in floating point (A26). The product is
 similar to the symmetric PSD matrix above, so both have the same square-root trace; we use the
-symmetric form with a Jacobi eigensolver and cross-check it by a Newton–Schulz iteration on the
+symmetric form with the symmetric eigensolver of `common/linalg` and cross-check it by a Newton–Schulz iteration on the
 product itself ([eq:common.gen_metrics.newton_schulz]).
 
 **Two isotropic Gaussians.** For $\mathcal N(\mu_1, I)$ and $\mathcal N(\mu_2, I)$ the exact

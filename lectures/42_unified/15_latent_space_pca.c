@@ -11,7 +11,7 @@ keeping *less* information about the input; whether the classes then look more o
 in two dimensions says nothing about single coordinates capturing single factors). Nor does `vae_forward` apply to the
 VQ-VAE, which has no $\mu$; its encoder output $z_e$ before quantisation is used here.
 
-What you will see: centred PCA by the symmetric eigendecomposition of the covariance (Jacobi,
+What you will see: centred PCA by the symmetric eigendecomposition of the covariance (`eig_sym`,
 `common/linalg`): orthonormal eigenvectors, explained-variance ratios summing to 1 against the
 trace computed from the data, and the angle between the centred first component and the
 lecture's uncentred first singular vector; then class separability *measured*, by the 5-nearest-
@@ -262,7 +262,7 @@ static void section_latent_pca(const Cli *cli) {
         const double orth = pca_2d(L[k].Z, n_test, d, P, evr, pc1, &tr_ratio);
         char id[64];
         snprintf(id, sizeof id, "L42.5.6.orthonormal_%s", L[k].tag);
-        check_close(id, orth, 0.0, 1e-10, "L42.5.6.pca", "%s: max |V^T V - I| of the Jacobi eigenvectors (d = %d)", L[k].name, d);
+        check_close(id, orth, 0.0, 1e-10, "L42.5.6.pca", "%s: max |V^T V - I| of the eigenvectors (d = %d)", L[k].name, d);
         snprintf(id, sizeof id, "L42.5.6.evr_sum_%s", L[k].tag);
         check_close(id, tr_ratio, 1.0, 1e-12, "L42.5.6.pca",
                     "%s: sum of eigenvalues / sum of coordinate variances (EVR sums to 1 against the trace)", L[k].name);

@@ -9,7 +9,7 @@ $\pi = \mathcal N(0,1)$, the kernel is reversible, and its spectrum is known (Me
 eigenvalues $(1-\beta)^{k/2}$ with eigenfunctions $\mathrm{He}_k(y)\pi(y)$.
 
 What you will see: the discretised kernel $A_{ij} = T(y_i\mid y_j)h$ on 161 points fixing $\pi$;
-detailed balance as the symmetry of $\Pi^{-1/2}A\Pi^{1/2}$; its Jacobi eigenvalues against
+detailed balance as the symmetry of $\Pi^{-1/2}A\Pi^{1/2}$; its eigenvalues (`eig_sym`) against
 $(1-\beta)^{k/2}$ and its top eigenvector against $\sqrt\pi$; a periodic pure-diffusion kernel
 whose eigenvalues come from one FFTW r2c of a column; the same pure diffusion on a growing
 interval, whose top eigenvector spreads in proportion to the interval (no probability solution on
@@ -94,7 +94,7 @@ static void spectrum(Mat A, Mat B, const double *pi, const double *y, const Cli 
         printf(" %.1e", e);
     }
     printf("  (k = 0..7: cutting the line at +-8 matters more as He_k sqrt(pi) reaches further out)\n");
-    check_close("N1.2.mehler_eigenvalues", err, 0.0, 1e-10, "N1.2.mehler", "top 4 Jacobi eigenvalues of B vs (1-beta)^{k/2}, k = 0..3");
+    check_close("N1.2.mehler_eigenvalues", err, 0.0, 1e-10, "N1.2.mehler", "top 4 eigenvalues of B vs (1-beta)^{k/2}, k = 0..3");
     printf("eigenvalues: %.7f %.7f %.7f %.7f (expect 1, 0.9486833, 0.9, 0.8538150)\n", w[M - 1], w[M - 2], w[M - 3], w[M - 4]);
     double nrm = 0.0, top[M], sgn = MAT(V, M / 2, M - 1) > 0 ? 1 : -1, dev = 0.0;
     for (int i = 0; i < M; i++) nrm += pi[i];
@@ -155,7 +155,7 @@ static void pure_diffusion(void) {
         for (int j = 0; j < n; j++) MAT(C, i, j) = col[(i - j + n) % n];
     double w[256];
     eig_sym(C, w, NULL, NULL);
-    check_close("N1.2.circulant_jacobi", w[n - 1], 1.0, 1e-12, "N1.2.circulant", "largest Jacobi eigenvalue of the circulant matrix = 1 (uniform law)");
+    check_close("N1.2.circulant_jacobi", w[n - 1], 1.0, 1e-12, "N1.2.circulant", "largest eigenvalue (eig_sym) of the circulant matrix = 1 (uniform law)");
     mat_free(&C);
     free(col);
     free(X);

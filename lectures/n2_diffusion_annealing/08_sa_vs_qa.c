@@ -547,7 +547,7 @@ static void section_trotter(const Cli *cli) {
     }
     double slope = (log(errs[4]) - log(errs[2])) / (log(Ms[4]) - log(Ms[2]));
     check_close("N2.B8.trotter_order", slope, -2, 0.1, "N2.B8.trotter",
-                "N = %d: log-log slope of the Trotter error between M = 16 and 64 (exact Z by Jacobi)", N6);
+                "N = %d: log-log slope of the Trotter error between M = 16 and 64 (exact Z from eig_sym)", N6);
     Plot *p = plot_new(700, 450, "Suzuki-Trotter: relative error of Z_M");
     plot_ylog(p, 1);
     plot_line(p, Ms, errs, 5, "|Z_M - Z| / Z");
