@@ -318,6 +318,24 @@ static void test_eig(Rng *rng, int n_big) {
     check_le("common.linalg.eig_repeated_orthonormal", product_error(V5, true, V5, false, I5),
              1e-14, 0, NULL, "eigenvectors stay orthonormal inside repeated eigenspaces");
 
+    /* Splits and zero columns: blockdiag(R, 0_2, R) (the reflections skip the zero columns, the
+       QR steps meet off-diagonal zeros inside T): eigenvalues {0, 0, 1,1,1,1,1,1, 3,3,3,3}. */
+    {
+        const int nb = 12;
+        Mat Bd = mat_new(nb, nb), Vb = mat_new(nb, nb), Ib = mat_identity(nb);
+        for (int i = 0; i < 5; i++)
+            for (int j = 0; j < 5; j++) MAT(Bd, i, j) = MAT(Bd, 7 + i, 7 + j) = MAT(R, i, j);
+        double wbd[12], eb = 0;
+        const int stb = eig_sym(Bd, wbd, &Vb, NULL);
+        const double wantb[12] = {0, 0, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3};
+        for (int i = 0; i < nb; i++) eb = fmax(eb, fabs(wbd[i] - wantb[i]));
+        check_close("common.linalg.eig_blocks", stb == LINALG_OK ? eb : INFINITY, 0, 1e-14, NULL,
+                    "eigenvalues of blockdiag(R, 0_2, R), R = Q diag(3,1,3,1,1) Q^T");
+        check_le("common.linalg.eig_blocks_orthonormal", product_error(Vb, true, Vb, false, Ib), 1e-14,
+                 0, NULL, "its eigenvectors are orthonormal");
+        mat_free(&Bd), mat_free(&Vb), mat_free(&Ib);
+    }
+
     double nan_frob[] = {NAN, NAN, NAN, NAN};
     Mat NF = mat_from(2, 2, nan_frob);
     check_true("common.linalg.frobenius_nan", isnan(mat_frobenius(NF)),
