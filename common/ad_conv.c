@@ -94,8 +94,13 @@ _Static_assert(sizeof(ConvDims) <= 64, "ConvDims fits the 64-byte head of aux");
                         if (ih < 0 || ih >= d->h) continue;                                    \
                         T *dst = gx + ((long)c * d->h + ih) * d->w;                            \
                         const long sh = j - d->pad;                                            \
-                        _Pragma("omp simd") /* distinct arrays: the adds are independent */   \
-                        for (int ow = lo; ow < hi; ow++) dst[(long)ow * d->stride + sh] += src[ow]; \
+                        if (d->stride == 1) {                                                  \
+                            T *dd = dst + sh;                                                      \
+                            _Pragma("omp simd") /* distinct arrays: the adds are independent */ \
+                            for (int ow = lo; ow < hi; ow++) dd[ow] += src[ow];                    \
+                        } else {                                                               \
+                            for (int ow = lo; ow < hi; ow++) dst[(long)ow * d->stride + sh] += src[ow]; \
+                        }                                                                      \
                     }                                                                          \
                 }                                                                              \
     }                                                                                          \

@@ -427,9 +427,39 @@ static void pack_a_strip(const float *a, long lda, int ta, int i0, int rows, int
     }
 }
 
-/* Panel of B rows [p0, p0 + kc), columns [j0, j0 + cols), nr wide: dst[p*nr + j] = op(B)[p][j]. */
+#if GEMM_HAVE_X86
+/* The transposed panel's full 8 x 8 tiles (8 columns j of dst from 8 stored rows of B, 8 p at a
+   time) by the usual unpack / shuffle / lane-permute transpose; returns how many of the first
+   columns it packed for all p < kc8 (a multiple of 8). Only moves floats. */
+__attribute__((target("avx2"))) static void pack_b_trans_tiles_avx2(const float *b, long ldb, int p0,
+                                                                    int kc8, int j0, int cols8,
+                                                                    int nr, float *dst) {
+    for (int jb = 0; jb < cols8; jb += 8)
+        for (int pb = 0; pb < kc8; pb += 8) {
+            __m256 r[8], t[8], u[8];
+            for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(b + (long)(j0 + jb + i) * ldb + p0 + pb);
+            for (int i = 0; i < 8; i += 2) {
+                t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+                t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+            }
+            for (int i = 0; i < 8; i += 4) {
+                u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+                u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+                u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+                u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+            }
+            for (int i = 0; i < 4; i++) {
+                _mm256_storeu_ps(dst + (long)(pb + i) * nr + jb, _mm256_permute2f128_ps(u[i], u[i + 4], 0x20));
+                _mm256_storeu_ps(dst + (long)(pb + i + 4) * nr + jb, _mm256_permute2f128_ps(u[i], u[i + 4], 0x31));
+            }
+        }
+}
+#endif
+
+/* Panel of B rows [p0, p0 + kc), columns [j0, j0 + cols), nr wide: dst[p*nr + j] = op(B)[p][j].
+   simd: the processor has AVX2 (the transposed case then moves 8 x 8 tiles in registers). */
 static void pack_b_panel(const float *b, long ldb, int tb, int p0, int kc, int j0, int cols,
-                         int nr, float *dst) {
+                         int nr, float *dst, int simd) {
     if (!tb) {
         for (int p = 0; p < kc; p++) {
             const float *src = b + (long)(p0 + p) * ldb + j0;
@@ -437,14 +467,23 @@ static void pack_b_panel(const float *b, long ldb, int tb, int p0, int kc, int j
             memcpy(d, src, (size_t)cols * sizeof(float));
             for (int j = cols; j < nr; j++) d[j] = 0.0f;
         }
-    } else {
+    } else { /* op(B)[p][j] = b[j][p]: a transpose */
+        int kc8 = 0, cols8 = 0;
+#if GEMM_HAVE_X86
+        if (simd) {
+            kc8 = kc / 8 * 8, cols8 = cols / 8 * 8;
+            pack_b_trans_tiles_avx2(b, ldb, p0, kc8, j0, cols8, nr, dst);
+        }
+#else
+        (void)simd;
+#endif
         for (int j = 0; j < nr; j++) {
             if (j >= cols) {
                 for (int p = 0; p < kc; p++) dst[(long)p * nr + j] = 0.0f;
                 continue;
             }
             const float *src = b + (long)(j0 + j) * ldb + p0;
-            for (int p = 0; p < kc; p++) dst[(long)p * nr + j] = src[p];
+            for (int p = j < cols8 ? kc8 : 0; p < kc; p++) dst[(long)p * nr + j] = src[p];
         }
     }
 }
@@ -503,7 +542,7 @@ static void gemm_nest(const Kernel *K, int trans_a, int trans_b, int m, int n, i
             const int kc = imin(KC, k - pc);
             for (int q = 0; q < npan; q++)
                 pack_b_panel(b, ldb, trans_b, pc, kc, jc + q * NR, imin(NR, nc - q * NR), NR,
-                             bpack + (long)q * NR * kc);
+                             bpack + (long)q * NR * kc, K->fn != kernel_portable);
             for (int ic0 = 0; ic0 < m; ic0 += MBIG) {
                 const int mb = imin(MBIG, m - ic0), nstrip = (mb + MR - 1) / MR;
                 for (int s = 0; s < nstrip; s++)
