@@ -287,8 +287,9 @@ void ddpm_recipe(Scale scale, DdpmNetConfig *net, DdpmTrainConfig *train) {
     u.time_per_level = 1;
     u.enc1_skip = 1;
     /* quick: a tiny two-level net (seconds); default: the deep layout of tiny_unet.h (three
-       resolutions, residual blocks, attention at 7x7), the best of the configurations tried at
-       about 200 CPU seconds (README of lecture 36, part 2); full: the lecture's own layout */
+       resolutions, residual blocks, attention at 7x7) with Min-SNR-5 loss weights, the best of
+       the configurations tried at about 200 CPU seconds, on two seeds (README of lecture 36,
+       part 2, issue 12); full: the lecture's own layout and plain eps loss */
     *net = (DdpmNetConfig){.net = u, .schedule = DDPM_SCHED_COSINE, .T = 1000, .beta_clip = 0.999};
     *train = (DdpmTrainConfig){.lr = 1e-3, .clip_norm = 1.0, .ema_decay = 0.999, .seed = 20,
                                .label = "tiny DDPM", .check_id = NULL};
@@ -309,6 +310,7 @@ void ddpm_recipe(Scale scale, DdpmNetConfig *net, DdpmTrainConfig *train) {
         net->net.mult1 = 2;
         net->net.mult2 = 2;
         net->net.mid_attention = 1;
+        train->min_snr_gamma = 5;
         train->steps = 2000;
         train->batch = 16;
         train->lr = 2e-3;
@@ -604,8 +606,9 @@ static int try_load(const char *path, Scale need, DdpmNet *net, int must) {
         ddpm_net_free(net);
         return 0;
     }
-    fprintf(stderr, "ddpm: loaded %s (%s scale, %ld steps, d_model %d, %s)\n", path,
-            scale_name(net->scale), net->steps_trained, net->cfg.net.d_model, net->data);
+    fprintf(stderr, "ddpm: loaded %s (%s scale, %ld steps, d_model %d, %s-prediction, %s)\n", path,
+            scale_name(net->scale), net->steps_trained, net->cfg.net.d_model,
+            ddpm_pred_name(net->cfg.prediction), net->data);
     return 1;
 }
 
