@@ -18,7 +18,8 @@ EMA weights on the same 50-step sub-sequence: `samples_ddim50.png` (DDIM, $\eta 
 lecture's §5.3 sampler) and `samples_eta1.png` ($\eta = 1$, i.e. DDPM ancestral sampling on the
 sub-sequence), and `samples_early.png` (the checkpoint after 5 % of the steps, $\eta = 0$).
 They are judged by numbers: the distance of each sample to its nearest held-out real digit
-(against noise and the early checkpoint), and the project's digit classifier's verdict (confidence and the number of digit classes, against real held-out digits).
+(against noise and the early checkpoint), and the project's digit classifier's verdict
+(confidence and the number of digit classes, against real held-out digits).
 
 ERRATUM lines: A8 (the loss is a sum, not the mean its printed values imply), A10 (the "5 minutes
 on a CPU"), A11 (one $t$ per batch), A24 (the EMA's decay and where it is updated).
@@ -35,13 +36,11 @@ to find), many others still scribbles; the classifier's Inception-Score analogue
 28–31 % of the samples classified with confidence ≥ 0.9 (two seeds), against 7.6 and 83 % for
 real digits and 3.9–4.2 / 22–27 % for the plain loss (README, issue 12). `--pred v` trains a
 $v$-predictor instead (as good by these numbers, see the README for why it is not the default).
-`--layout lecture` trains the
-two-level network with its fixes (per-level time bias, enc1 skip) instead: at the same budget
-its samples are pen strokes without a digit's shape (the README's table of configurations).
-`--full`: the lecture's
-configuration ($d = 64$ in the lecture's own layout, batch 128, lr $10^{-3}$ constant, no clipping)
-for the lecture's $10 \times 469 = 4690$ updates, EMA 0.999 per step (hours on a CPU).
-`--quick`: the two-level net at $d = 8$, 30 steps of 8 images (seconds; a smoke test, its
+`--layout lecture` trains the two-level network with its fixes (per-level time bias, enc1 skip)
+instead: at the same budget its samples are pen strokes without a digit's shape (the README's
+table of configurations). `--full`: the lecture's configuration ($d = 64$ in the lecture's own
+layout, batch 128, lr $10^{-3}$ constant, no clipping, plain $\epsilon$-loss) for the lecture's
+$10 \times 469 = 4690$ updates, EMA 0.999 per step (hours on a CPU). `--quick`: the two-level net at $d = 8$, 30 steps of 8 images (seconds; a smoke test, its
 samples are not digits, and the digit checks are skipped). Overrides: `--steps`, `--batch`,
 `--d-model`, `--lr`, `--ema`, `--clip`, `--pred eps|v`, `--min-snr`, `--lecture-single-t`,
 `--dataset`, `--layout deep|lecture`, `--attn 0|1`, `--mult1`, `--mult2`.
