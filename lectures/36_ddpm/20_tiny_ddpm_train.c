@@ -40,8 +40,8 @@ $v$-predictor instead (as good by these numbers, see the README for why it is no
 instead: at the same budget its samples are pen strokes without a digit's shape (the README's
 table of configurations). `--full`: the lecture's configuration ($d = 64$ in the lecture's own
 layout, batch 128, lr $10^{-3}$ constant, no clipping, plain $\epsilon$-loss) for the lecture's
-$10 \times 469 = 4690$ updates, EMA 0.999 per step (hours on a CPU). `--quick`: the two-level net at $d = 8$, 30 steps of 8 images (seconds; a smoke test, its
-samples are not digits, and the digit checks are skipped). Overrides: `--steps`, `--batch`,
+$10 \times 469 = 4690$ updates, EMA 0.999 per step (hours on a CPU). `--quick`: the two-level
+net at $d = 8$, 30 steps of 8 images (seconds; a smoke test, its samples are not digits, and the digit checks are skipped). Overrides: `--steps`, `--batch`,
 `--d-model`, `--lr`, `--ema`, `--clip`, `--pred eps|v`, `--min-snr`, `--lecture-single-t`,
 `--dataset`, `--layout deep|lecture`, `--attn 0|1`, `--mult1`, `--mult2`.
 
@@ -487,7 +487,9 @@ as high as the strokes: no single number here replaces looking at the grid.
 
 The check made here is on the judge itself: real held-out digits must score at least twice the
 Inception-Score analogue of clamped noise. The paired gain in confidence of the trained
-$\eta = 0$ samples over the early checkpoint's (same $x_T$) is printed. **No check claims that the default samples are
+$\eta = 0$ samples over the early checkpoint's (same $x_T$) is printed.
+
+**No check claims that the default samples are
 digits**, because at the default scale they are not (the numbers are printed beside those of
 real digits); a check that the samples reach, say, half of the real digits' confidently
 classified fraction is what the default scale should pass once it gives recognisable digits.
