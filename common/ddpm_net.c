@@ -23,6 +23,20 @@ const char *ddpm_sched_name(DdpmSchedKind k) {
     return "?";
 }
 
+const char *ddpm_pred_name(DdpmPrediction p) {
+    switch (p) {
+    case DDPM_PRED_EPS: return "eps";
+    case DDPM_PRED_V: return "v";
+    }
+    return "?";
+}
+
+int ddpm_pred_parse(const char *s) {
+    if (s && strcmp(s, "eps") == 0) return DDPM_PRED_EPS;
+    if (s && strcmp(s, "v") == 0) return DDPM_PRED_V;
+    return -1;
+}
+
 DiffusionSchedule ddpm_make_schedule(DdpmSchedKind k, int T, double beta_clip) {
     switch (k) {
     case DDPM_SCHED_COSINE: return diffusion_schedule_cosine(T, 0.008, beta_clip);
@@ -79,8 +93,10 @@ static AdTensor *train_step(GenModel *m, int player, AdArena *a, const float *ro
     const int D = tr->dim, H = net->cfg.net.image_size, T = net->cfg.T;
     const int row = D + tr->with_labels, k = net->cfg.net.n_classes;
     AdTensor *xt = ad_input(a, AD_F32, 4, (int[]){n, 1, H, H});
-    AdTensor *eps = ad_input(a, AD_F32, 4, (int[]){n, 1, H, H});
-    float *xp = ad_f32(xt), *ep = ad_f32(eps);
+    AdTensor *target = ad_input(a, AD_F32, 4, (int[]){n, 1, H, H});
+    float *xp = ad_f32(xt), *ep = ad_f32(target);
+    const int pred_v = net->cfg.prediction == DDPM_PRED_V;
+    double *e = ad_arena_alloc(a, (size_t)D * sizeof *e), *x0d = ad_arena_alloc(a, (size_t)D * sizeof *x0d);
     int *t = ad_arena_alloc(a, (size_t)n * sizeof *t), *y = NULL;
     if (k > 0) y = ad_arena_alloc(a, (size_t)n * sizeof *y);
     int t_batch = 1 + (int)rng_below(rng, (uint32_t)T); /* drawn every step: same stream either way */
@@ -90,26 +106,29 @@ static AdTensor *train_step(GenModel *m, int player, AdArena *a, const float *ro
         const double sa = sqrt(net->sched.alpha_bar[t[i]]), sb = sqrt(1.0 - net->sched.alpha_bar[t[i]]);
         const float *x0 = rows + (size_t)i * row;
         for (int q = 0; q < D; q++) {
-            double e = rng_normal(rng);
-            ep[(size_t)i * D + q] = (float)e;
+            e[q] = rng_normal(rng);
+            x0d[q] = x0[q];
             //: $x_t = \sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\epsilon$, [eq:common.ddpm_net.loss]
-            xp[(size_t)i * D + q] = (float)(sa * x0[q] + sb * e);
+            xp[(size_t)i * D + q] = (float)(sa * x0[q] + sb * e[q]);
         }
+        //: the target: $v = \sqrt{\bar\alpha_t}\epsilon - \sqrt{1-\bar\alpha_t}x_0$ (v-prediction) or $\epsilon$
+        if (pred_v) diffusion_v_from_x0_eps(net->sched.alpha_bar[t[i]], x0d, e, e, D);
+        for (int q = 0; q < D; q++) ep[(size_t)i * D + q] = (float)e[q];
         if (k > 0) {
             double u = rng_uniform(rng);
             y[i] = u < tr->cfg->label_dropout ? k : (int)x0[D];
         }
     }
     AdTensor *pred = tiny_unet_forward(a, &net->live, xt, t, y, NULL);
-    AdTensor *sq = ad_square(a, ad_sub(a, pred, eps));
+    AdTensor *sq = ad_square(a, ad_sub(a, pred, target));
     if (tr->cfg->min_snr_gamma > 0) {
         AdTensor *w = ad_input(a, AD_F32, 4, (int[]){n, 1, 1, 1});
         for (int i = 0; i < n; i++)
-            //: $w_t = \min(\mathrm{SNR}_t,\gamma)/\mathrm{SNR}_t$, [eq:common.ddpm_net.min_snr]
+            //: $w_t = \min(\mathrm{SNR}_t,\gamma)/\mathrm{SNR}_t$ ($/(\mathrm{SNR}_t+1)$ for $v$), [eq:common.ddpm_net.min_snr]
             ad_f32(w)[i] = (float)ddpm_loss_weight(net, t[i], tr->cfg->min_snr_gamma);
         sq = ad_mul(a, sq, w);
     }
-    //: $L = \frac{1}{BD}\sum\lVert\epsilon - \hat\epsilon\rVert^2$ (a mean, A8), [eq:common.ddpm_net.loss]
+    //: $L = \frac{1}{BD}\sum\lVert\epsilon - \hat\epsilon\rVert^2$ (or $\lVert v - \hat v\rVert^2$; a mean, A8), [eq:common.ddpm_net.loss]
     return ad_mean(a, sq);
 }
 
@@ -122,6 +141,8 @@ static const GenModelVT DDPM_VT = {.name = "tiny-ddpm", .family = GM_FAM_DIFFUSI
 double ddpm_loss_weight(const DdpmNet *net, int t, double gamma) {
     if (gamma <= 0) return 1.0;
     const double ab = net->sched.alpha_bar[t], snr = ab / (1.0 - ab);
+    //: $w_t = \min(\mathrm{SNR}_t,\gamma)/(\mathrm{SNR}_t + 1)$ for $v$: image-space weight $\min(\mathrm{SNR}_t,\gamma)$ either way
+    if (net->cfg.prediction == DDPM_PRED_V) return fmin(snr, gamma) / (snr + 1.0);
     return fmin(snr, gamma) / snr;
 }
 
@@ -266,8 +287,9 @@ void ddpm_recipe(Scale scale, DdpmNetConfig *net, DdpmTrainConfig *train) {
     u.time_per_level = 1;
     u.enc1_skip = 1;
     /* quick: a tiny two-level net (seconds); default: the deep layout of tiny_unet.h (three
-       resolutions, residual blocks, attention at 7x7), the best of the configurations tried at
-       about 200 CPU seconds (README of lecture 36, part 2); full: the lecture's own layout */
+       resolutions, residual blocks, attention at 7x7) with Min-SNR-5 loss weights, the best of
+       the configurations tried at about 200 CPU seconds, on two seeds (README of lecture 36,
+       part 2, issue 12); full: the lecture's own layout and plain eps loss */
     *net = (DdpmNetConfig){.net = u, .schedule = DDPM_SCHED_COSINE, .T = 1000, .beta_clip = 0.999};
     *train = (DdpmTrainConfig){.lr = 1e-3, .clip_norm = 1.0, .ema_decay = 0.999, .seed = 20,
                                .label = "tiny DDPM", .check_id = NULL};
@@ -288,6 +310,7 @@ void ddpm_recipe(Scale scale, DdpmNetConfig *net, DdpmTrainConfig *train) {
         net->net.mult1 = 2;
         net->net.mult2 = 2;
         net->net.mid_attention = 1;
+        train->min_snr_gamma = 5;
         train->steps = 2000;
         train->batch = 16;
         train->lr = 2e-3;
@@ -375,6 +398,7 @@ static void meta_pack(const DdpmNet *net, double *m) {
     memcpy(&m[16], name, 16);
     m[18] = u->deep, m[19] = u->mult1, m[20] = u->mult2;
     m[21] = net->x0_mean;
+    m[22] = net->cfg.prediction; /* 0 (eps) in files written before the option existed */
 }
 
 static int meta_unpack(const double *m, DdpmNet *out, char *err, size_t errlen) {
@@ -387,6 +411,11 @@ static int meta_unpack(const double *m, DdpmNet *out, char *err, size_t errlen) 
             snprintf(err, errlen, "meta.config entry %d is %g, not a small integer", i, m[i]);
             return -1;
         }
+    if (m[22] != DDPM_PRED_EPS && m[22] != DDPM_PRED_V) {
+        snprintf(err, errlen, "meta.config names prediction target %g, this code knows 0 (eps) and "
+                 "1 (v)", m[22]);
+        return -1;
+    }
     TinyUNetConfig u = {.d_model = (int)m[1], .t_emb = (int)m[2], .t_hidden = (int)m[14], .groups = (int)m[3],
                         .image_size = (int)m[4], .n_classes = (int)m[5],
                         .time_per_level = (int)m[6], .enc1_skip = (int)m[7],
@@ -406,8 +435,8 @@ static int meta_unpack(const double *m, DdpmNet *out, char *err, size_t errlen) 
         snprintf(err, errlen, "meta.config holds an invalid configuration");
         return -1;
     }
-    out->cfg = (DdpmNetConfig){.net = u, .schedule = (DdpmSchedKind)(int)m[8], .T = (int)m[9],
-                               .beta_clip = m[10]};
+    out->cfg = (DdpmNetConfig){.net = u, .prediction = (DdpmPrediction)(int)m[22],
+                               .schedule = (DdpmSchedKind)(int)m[8], .T = (int)m[9], .beta_clip = m[10]};
     out->scale = (Scale)(int)m[11];
     out->steps_trained = (long)m[12];
     out->batch = (int)m[13];
@@ -577,8 +606,9 @@ static int try_load(const char *path, Scale need, DdpmNet *net, int must) {
         ddpm_net_free(net);
         return 0;
     }
-    fprintf(stderr, "ddpm: loaded %s (%s scale, %ld steps, d_model %d, %s)\n", path,
-            scale_name(net->scale), net->steps_trained, net->cfg.net.d_model, net->data);
+    fprintf(stderr, "ddpm: loaded %s (%s scale, %ld steps, d_model %d, %s-prediction, %s)\n", path,
+            scale_name(net->scale), net->steps_trained, net->cfg.net.d_model,
+            ddpm_pred_name(net->cfg.prediction), net->data);
     return 1;
 }
 
@@ -621,8 +651,9 @@ int ddpm_net_load_or_train(const Cli *cli, const char *net_file, DdpmNet *net) {
 
 #define EPS_BATCH 64
 
-void ddpm_net_eps_with(DdpmNet *net, const TinyUNet *w, const float *x, const int *t, const int *y,
-                       int n, float *eps_out) {
+/* The network's raw output (eps_hat or v_hat, by net->cfg.prediction) for n images. */
+static void net_output(DdpmNet *net, const TinyUNet *w, const float *x, const int *t, const int *y,
+                       int n, float *out_buf) {
     const int H = net->cfg.net.image_size;
     const size_t D = (size_t)H * H;
     int slot = par_thread_id();
@@ -634,8 +665,24 @@ void ddpm_net_eps_with(DdpmNet *net, const TinyUNet *w, const float *x, const in
         ad_arena_reset(a);
         AdTensor *xt = ad_from_array(a, AD_F32, 4, (int[]){b, 1, H, H}, x + (size_t)i0 * D);
         AdTensor *out = tiny_unet_forward_nograd(a, w, xt, t + i0, y ? y + i0 : NULL);
-        memcpy(eps_out + (size_t)i0 * D, out->data, (size_t)b * D * sizeof(float));
+        memcpy(out_buf + (size_t)i0 * D, out->data, (size_t)b * D * sizeof(float));
     }
+}
+
+void ddpm_net_eps_with(DdpmNet *net, const TinyUNet *w, const float *x, const int *t, const int *y,
+                       int n, float *eps_out) {
+    net_output(net, w, x, t, y, n, eps_out);
+    if (net->cfg.prediction != DDPM_PRED_V) return;
+    const size_t D = (size_t)net->cfg.net.image_size * net->cfg.net.image_size;
+    double *xd = xmalloc(D * sizeof *xd), *vd = xmalloc(D * sizeof *vd);
+    for (int i = 0; i < n; i++) {
+        for (size_t q = 0; q < D; q++) xd[q] = x[(size_t)i * D + q], vd[q] = eps_out[(size_t)i * D + q];
+        //: $\hat\epsilon = \sqrt{\bar\alpha_t}\hat v + \sqrt{1-\bar\alpha_t}x_t$, [eq:common.ddpm_net.v_to_eps]
+        diffusion_eps_from_v(net->sched.alpha_bar[t[i]], xd, vd, vd, (int)D);
+        for (size_t q = 0; q < D; q++) eps_out[(size_t)i * D + q] = (float)vd[q];
+    }
+    free(xd);
+    free(vd);
 }
 
 void ddpm_net_eps(DdpmNet *net, const float *x, const int *t, const int *y, int n, float *eps_out) {
@@ -656,10 +703,13 @@ void ddpm_net_diff_eps(const double *x, size_t n, size_t dim, int t, double abar
         yv = xmalloc(n * sizeof *yv);
         for (size_t i = 0; i < n; i++) yv[i] = c->label;
     }
-    ddpm_net_eps_with(net, c->weights ? c->weights : &net->ema, xf, tv, yv, (int)n, ef);
+    net_output(net, c->weights ? c->weights : &net->ema, xf, tv, yv, (int)n, ef);
     const double sa = sqrt(abar_t), sb = sqrt(1.0 - abar_t);
+    for (size_t i = 0; i < n * D; i++) eps_out[i] = ef[i];
+    if (net->cfg.prediction == DDPM_PRED_V)
+        //: $\hat\epsilon = \sqrt{\bar\alpha_t}\hat v + \sqrt{1-\bar\alpha_t}x_t$ (in double, the net's own $\bar\alpha_t$), [eq:common.ddpm_net.v_to_eps]
+        diffusion_eps_from_v(net->sched.alpha_bar[t], x, eps_out, eps_out, (int)(n * D));
     for (size_t i = 0; i < n * D; i++) {
-        eps_out[i] = ef[i];
         if (c->clamp_x0 && sa > 0 && sb > 0) {
             //: $\hat x_0 = (x - \sqrt{1-\bar\alpha}\hat\epsilon)/\sqrt{\bar\alpha}$ clamped to $[-1,1]$; $\hat\epsilon = (x - \sqrt{\bar\alpha}\hat x_0)/\sqrt{1-\bar\alpha}$
             double x0 = (x[i] - sb * eps_out[i]) / sa;

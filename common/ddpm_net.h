@@ -23,7 +23,8 @@ $\eta_s = \eta\cos\big(\tfrac{\pi}{2}\,s/S\big)$ over $S$ steps, which §5.5 onl
 For a class-conditional net, the label is replaced by the null label with probability
 `label_dropout` (classifier-free guidance, §6.3).
 
-**Min-SNR weights** (an option, off by default: `min_snr_gamma`). Since
+**Min-SNR weights** (`min_snr_gamma`; off in the quick and full recipes, $\gamma = 5$ in the
+default one since issue 12). Since
 $\lVert\epsilon-\hat\epsilon\rVert^2 = \mathrm{SNR}_t\,\lVert x_0-\hat x_0\rVert^2$ with
 $\mathrm{SNR}_t = \bar\alpha_t/(1-\bar\alpha_t)$, the plain loss weighs the nearly clean steps
 most in image terms. Min-SNR-$\gamma$ (Hang et al. 2023) caps the image-space weight at $\gamma$,
@@ -31,12 +32,34 @@ i.e. multiplies sample $i$'s term by $w_{t_i} = \min(\mathrm{SNR}_{t_i},\gamma)/
 
 $$ L_\gamma = \frac{1}{BD}\sum_{i=1}^{B} w_{t_i}\,\big\lVert \epsilon_i - \hat\epsilon_\theta(x_t^{(i)}, t_i)\big\rVert^2 . $$ {#eq:common.ddpm_net.min_snr}
 
+**v-prediction** (an option: `prediction = DDPM_PRED_V`; Salimans & Ho 2022). The network's
+output is read as $\hat v$, an estimate of
+$v = \sqrt{\bar\alpha_t}\,\epsilon - \sqrt{1-\bar\alpha_t}\,x_0$, and trained on
+$\lVert v - \hat v\rVert^2$ (with the same per-element mean and the same $t_i$, $\epsilon_i$).
+With $a = \sqrt{\bar\alpha_t}$, $b = \sqrt{1-\bar\alpha_t}$, $a^2 + b^2 = 1$ and
+$x_t = a x_0 + b\epsilon$,
+
+$$ a\,v + b\,x_t = a^2\epsilon - ab\,x_0 + ab\,x_0 + b^2\epsilon = \epsilon,\qquad
+   a\,x_t - b\,v = x_0 , $$ {#eq:common.ddpm_net.v_to_eps}
+
+so every consumer keeps receiving $\hat\epsilon = a\hat v + b\,x_t$: `ddpm_net_eps` and the
+`DiffEpsFn` adaptor convert inside, and the samplers are unchanged. In image terms
+$\hat x_0 = a x_t - b\hat v$ carries the error of $\hat v$ times $b \le 1$ instead of the
+$\epsilon$ error times $b/a$, which is unbounded as $\bar\alpha_t \to 0$. The loss, written
+with $\hat x_0$: $\lVert v-\hat v\rVert^2 = (\mathrm{SNR}_t + 1)\,\lVert x_0-\hat x_0\rVert^2
+= \big(1 + \mathrm{SNR}_t^{-1}\big)\lVert\epsilon-\hat\epsilon\rVert^2$, against
+$\mathrm{SNR}_t\lVert x_0-\hat x_0\rVert^2$ for the $\epsilon$ loss: the same weighting in the
+clean steps, weight $\ge 1$ instead of $\to 0$ in the noisy ones. Min-SNR-$\gamma$ for $v$ caps
+the image-space weight at $\gamma$ as well: $w_t = \min(\mathrm{SNR}_t, \gamma)/(\mathrm{SNR}_t + 1)$.
+
 **Files.** `ddpm_net_save` writes the project's parameter format (`nn_params_save`: checksum,
 atomic rename) with two extra tensors first: `meta.config` (the configuration, the schedule's
-kind, the scale it was trained at and the training data's mean pixel value, as float64) and `meta.alpha_bar` ($\bar\alpha_0..\bar\alpha_T$,
-float64). `ddpm_net_load` rebuilds the network from `meta.config`, checks that the stored
+kind, the scale it was trained at and the training data's mean pixel value, as float64; entry
+22 is the prediction target, 0 = $\epsilon$, which files written before it existed hold there)
+and `meta.alpha_bar` ($\bar\alpha_0..\bar\alpha_T$, float64). `ddpm_net_load` rebuilds the network from `meta.config`, checks that the stored
 $\bar\alpha$ equals the schedule rebuilt from the configuration, and loads the weights; any
-damaged or mismatched file is an error with a message, never a crash.
+damaged or mismatched file (an unknown prediction target included) is an error with a message,
+never a crash.
 
 **Threads.** `ddpm_net_eps` may be called from several threads at once on disjoint data: each
 OpenMP thread uses its own arena (the ops inside then run serially); called from one thread,
@@ -58,8 +81,14 @@ typedef enum {
     DDPM_SCHED_COSINE_ZT = 2 /* the clipped cosine rescaled to zero terminal SNR (Lin et al.) */
 } DdpmSchedKind;
 
+typedef enum {
+    DDPM_PRED_EPS = 0, /* the network predicts the noise eps (DDPM; the lecture) */
+    DDPM_PRED_V = 1    /* it predicts v = sqrt(abar) eps - sqrt(1 - abar) x0 (Salimans & Ho) */
+} DdpmPrediction;
+
 typedef struct {
     TinyUNetConfig net;
+    DdpmPrediction prediction; /* what the output means; every eps function converts */
     DdpmSchedKind schedule;
     int T;            /* 1000 */
     double beta_clip; /* 0.999 (cosine only); <= 0: the lecture's unclipped cosine */
@@ -81,6 +110,9 @@ typedef struct {
 } DdpmNet;
 
 const char *ddpm_sched_name(DdpmSchedKind k);
+const char *ddpm_pred_name(DdpmPrediction p); /* "eps" / "v" */
+/* The prediction target named s ("eps" or "v"); -1 when it is neither. */
+int ddpm_pred_parse(const char *s);
 DiffusionSchedule ddpm_make_schedule(DdpmSchedKind k, int T, double beta_clip);
 
 /* A fresh (untrained) net: live and EMA weights equal, drawn from seed. */
@@ -109,7 +141,8 @@ typedef struct {
 } DdpmTrainConfig;
 
 /* The loss weight of step t: min(SNR_t, gamma) / SNR_t with SNR_t = abar_t / (1 - abar_t)
-   (Min-SNR-gamma, Hang et al. 2023, written for the eps loss); 1 when gamma <= 0. */
+   (Min-SNR-gamma, Hang et al. 2023, written for the eps loss), min(SNR_t, gamma) / (SNR_t + 1)
+   for a v-predicting net; 1 when gamma <= 0. */
 double ddpm_loss_weight(const DdpmNet *net, int t, double gamma);
 
 /* The quarter-cosine learning rate eta cos(pi s / (2 S)) at step s of S (§5.5). */
@@ -183,7 +216,9 @@ int ddpm_net_load_or_train(const Cli *cli, const char *net_file, DdpmNet *net);
 /* Inference (no tape) */
 
 /* eps_hat for n images x (n x H x H) at times t[n] (1..T) with labels y (NULL: null label),
-   with the EMA weights (ddpm_net_eps) or the given ones (ddpm_net_eps_with), in batches. */
+   with the EMA weights (ddpm_net_eps) or the given ones (ddpm_net_eps_with), in batches. A
+   v-predicting net's output is converted: eps_hat = sqrt(abar_t) v_hat + sqrt(1 - abar_t) x_t
+   (eq. v_to_eps, in double). */
 void ddpm_net_eps(DdpmNet *net, const float *x, const int *t, const int *y, int n, float *eps_out);
 void ddpm_net_eps_with(DdpmNet *net, const TinyUNet *w, const float *x, const int *t, const int *y,
                        int n, float *eps_out);
