@@ -24,7 +24,7 @@ For a class-conditional net, the label is replaced by the null label with probab
 `label_dropout` (classifier-free guidance, §6.3).
 
 **Min-SNR weights** (`min_snr_gamma`; off in the quick and full recipes, $\gamma = 5$ in the
-default one since issue 12). Since
+default one). Since
 $\lVert\epsilon-\hat\epsilon\rVert^2 = \mathrm{SNR}_t\,\lVert x_0-\hat x_0\rVert^2$ with
 $\mathrm{SNR}_t = \bar\alpha_t/(1-\bar\alpha_t)$, the plain loss weighs the nearly clean steps
 most in image terms. Min-SNR-$\gamma$ (Hang et al. 2023) caps the image-space weight at $\gamma$,

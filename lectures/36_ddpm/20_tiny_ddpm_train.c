@@ -104,11 +104,11 @@ static double data_second_moment(const DdpmData *d) {
 
 static void load_data(const Cli *cli, const Overrides *o, DdpmData *d) {
     ddpm_data_load(cli->data_dir, o->dataset, d);
-    double mean = 0, m2 = 0;
+    double mean = 0;
     const size_t D = (size_t)d->side * d->side;
-    for (size_t i = 0; i < (size_t)d->n_train * D; i++) mean += d->x[i], m2 += (double)d->x[i] * d->x[i];
+    for (size_t i = 0; i < (size_t)d->n_train * D; i++) mean += d->x[i];
     mean /= (double)d->n_train * D;
-    m2 /= (double)d->n_train * D;
+    const double m2 = data_second_moment(d);
     printf("data: %s, %d training + %d held-out images of %dx%d; mean %.4f, E[x0^2] %.4f in [-1,1]"
            " (full MNIST: -0.7386, 0.9252)\n", d->name, d->n_train, d->n_heldout, d->side, d->side,
            mean, m2);
