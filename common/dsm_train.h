@@ -17,6 +17,9 @@ $t_i = x_i$ and the plain form. The loss is divided by $B$, not by $B d$ (L35 E7
 main code and its math-to-code snippet disagree; the expected minimum $C(\sigma)$ of 4.2 is for
 the division by $B$).
 
+**Large batches** (more than 256 rows) run as fixed chunks of 256 rows, one thread per chunk,
+their gradients added in chunk order (`dsm_train.c`): the same bits for every thread count.
+
 **The loop** (`dsm_train`): a caller's sampler fills the batch of step $k$, then one Adam step;
 the learning rate is constant or cosine-decayed to `lr_final`. **NaN policy**: a non-finite input
 (float32 tanh maps NaN to 1, so a NaN batch could pass unseen) or loss stops the loop; the
@@ -33,11 +36,13 @@ which the lecture reports as a failed check. It never exits.
 #include "common/optim.h"
 #include "common/rng.h"
 
+typedef struct DsmChunks DsmChunks; /* private: the data-parallel step's workspace */
 typedef struct {
     NnMlp mlp;
     NnParams params;
     Optimizer *adam;
-    double lr; /* Adam's base learning rate */
+    double lr;          /* Adam's base learning rate */
+    DsmChunks *chunks;  /* private (dsm_train.c), NULL until a batch needs it */
 } DsmModel;
 
 /* An MLP with `nlayers` layers of widths[0..nlayers] and activation `act`, float32,

@@ -37,13 +37,14 @@ typedef struct {
 
 /* The batch is drawn in fixed chunks of DRAW_CHUNK examples, chunk c of step s from its own
    Philox stream (s * chunks + c): the same numbers for any thread count, and the draw (a fifth
-   of a step's time at batch 4096 when serial) runs on every thread. Per example: x ~ p, then per
-   coordinate eps ~ N(0, 1): x~ = x + sigma eps, target grad log q(x~|x) = -eps/sigma. */
+   of a step's time at batch 4096 when serial) runs on every thread, each chunk on whichever
+   thread is free. Per example: x ~ p, then per coordinate eps ~ N(0, 1): x~ = x + sigma eps,
+   target grad log q(x~|x) = -eps/sigma. */
 enum { DRAW_CHUNK = 256 };
 static void draw_batch(void *ctx, long step, int batch, float *x_noisy, float *target) {
     const Batch *b = ctx;
     const int chunks = (batch + DRAW_CHUNK - 1) / DRAW_CHUNK;
-#pragma omp parallel for schedule(static) if (chunks > 1)
+#pragma omp parallel for schedule(dynamic) if (chunks > 1)
     for (int c = 0; c < chunks; c++) {
         Rng rng;
         rng_init(&rng, b->seed, (uint64_t)step * (uint64_t)chunks + (uint64_t)c);

@@ -1,6 +1,7 @@
 /* Unit tests of common/dsm_train.h (L35 4.2): the batch loss of both forms against a hand
    computation, Adam's first step against a finite-difference gradient, the NaN policy (a
-   message naming the step, never an exit), dsm_eval across its block boundary, and DSM on
+   message naming the step, never an exit), dsm_eval across its block boundary, the chunked
+   step of large batches (its gradient against the chunks added by hand, 1 vs 2 threads), and DSM on
    N(0, 1) reaching the exact score -x / (1 + sigma^2) (closed form) with a linear network. */
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "common/check.h"
 #include "common/cli.h"
 #include "common/dsm_train.h"
+#include "common/parallel.h"
 #include "common/rng.h"
 #include "common/util.h"
 
@@ -169,12 +171,94 @@ static void test_gaussian_score(const Cli *cli) {
     dsm_model_free(&m);
 }
 
+/* A batch of more than 256 rows runs as chunks of 256 rows over the threads (dsm_train.c). Its
+   gradient must be exactly the sum, in chunk order, of the chunks' gradients computed one at a
+   time by the plain path (an independent route: the public ops on each chunk's rows, the loss
+   divided by the whole batch), and the same bits with 1 and 2 threads. */
+enum { CB = 1000, CHUNK = 256 }; /* four chunks, the last one 232 rows */
+
+static double chunk_by_chunk(const NnMlp *mlp, const NnParams *params, const float *in,
+                             const float *t, double kappa, float *grad_sum) {
+    AdArena *arena = ad_arena_new(1 << 20);
+    double loss = 0;
+    for (int r0 = 0, first = 1; r0 < CB; r0 += CHUNK, first = 0) {
+        const int n = CB - r0 < CHUNK ? CB - r0 : CHUNK;
+        const int shape[2] = {n, 2};
+        ad_arena_reset(arena);
+        nn_params_zero_grad((NnParams *)params);
+        AdTensor *x = ad_from_array(arena, AD_F32, 2, shape, in + 2 * r0);
+        AdTensor *tt = ad_from_array(arena, AD_F32, 2, shape, t + 2 * r0);
+        AdTensor *o = nn_mlp_forward(arena, mlp, x);
+        AdTensor *sc = kappa > 0 ? ad_scale(arena, ad_sub(arena, o, x), kappa) : o;
+        AdTensor *l = ad_scale(arena, ad_sum(arena, ad_square(arena, ad_sub(arena, sc, tt))), 1.0 / CB);
+        ad_backward(arena, l);
+        loss += ad_item(l);
+        for (int p = 0, off = 0; p < params->n; off += (int)params->t[p]->size, p++)
+            for (long i = 0; i < params->t[p]->size; i++) {
+                const float g = ad_grad_f32(params->t[p])[i];
+                grad_sum[off + i] = first ? g : grad_sum[off + i] + g;
+            }
+    }
+    ad_arena_free(arena);
+    return loss;
+}
+
+static void test_chunked_step(void) {
+    const int widths[4] = {2, 16, 16, 2};
+    float *in = xmalloc(sizeof(float) * 2 * CB), *t = xmalloc(sizeof(float) * 2 * CB);
+    Rng r;
+    rng_init(&r, 21, 0);
+    for (int i = 0; i < 2 * CB; i++) in[i] = (float)rng_normal(&r), t[i] = (float)rng_normal(&r);
+    const int threads0 = par_max_threads();
+    for (int form = 0; form < 2; form++) {
+        const double kappa = form ? 2.0 : 0.0;
+        DsmModel m[2];
+        float *g[3];
+        double loss[3];
+        AdArena *arena = ad_arena_new(1 << 16);
+        for (int k = 0; k < 2; k++) { /* the same initial weights, a step on 1 and 2 threads */
+            rng_init(&r, 22, (uint64_t)form);
+            dsm_model_init(&m[k], 3, widths, NN_ACT_TANH, "c", 1e-3, &r);
+            g[k] = xmalloc(sizeof(float) * (size_t)nn_params_numel(&m[k].params));
+        }
+        g[2] = xmalloc(sizeof(float) * (size_t)nn_params_numel(&m[0].params));
+        /* the reference first, from the initial weights of model 0 (the step changes them) */
+        loss[2] = chunk_by_chunk(&m[0].mlp, &m[0].params, in, t, kappa, g[2]);
+        for (int k = 0; k < 2; k++) {
+            par_set_threads(k + 1);
+            loss[k] = dsm_model_step(&m[k], arena, in, t, CB, kappa);
+            for (int p = 0, off = 0; p < m[k].params.n; off += (int)m[k].params.t[p]->size, p++)
+                memcpy(g[k] + off, ad_grad_f32(m[k].params.t[p]),
+                       sizeof(float) * (size_t)m[k].params.t[p]->size);
+        }
+        par_set_threads(threads0);
+        const size_t bytes = sizeof(float) * (size_t)nn_params_numel(&m[0].params);
+        char id[64];
+        snprintf(id, sizeof id, "common.dsm.chunked_grad_%s", form ? "skip" : "plain");
+        check_true(id, !memcmp(g[0], g[2], bytes) && loss[0] == loss[2],
+                   "batch %d (%s form): the step's gradient and loss equal, bit for bit, the chunks "
+                   "of %d rows run one by one through the plain path and added in order (loss %.6f vs %.6f)",
+                   CB, form ? "skip" : "plain", CHUNK, loss[0], loss[2]);
+        snprintf(id, sizeof id, "common.dsm.chunked_threads_%s", form ? "skip" : "plain");
+        check_true(id, !memcmp(g[0], g[1], bytes) && loss[0] == loss[1] &&
+                           !memcmp(ad_f32(m[0].mlp.layers[1].weight), ad_f32(m[1].mlp.layers[1].weight),
+                                   sizeof(float) * (size_t)m[0].mlp.layers[1].weight->size),
+                   "batch %d (%s form): gradient, loss and updated weights the same bits with 1 and 2 threads",
+                   CB, form ? "skip" : "plain");
+        for (int k = 0; k < 3; k++) free(g[k]);
+        for (int k = 0; k < 2; k++) dsm_model_free(&m[k]);
+        ad_arena_free(arena);
+    }
+    free(in), free(t);
+}
+
 int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH, "unit tests of common/dsm_train", 42, NULL);
     test_loss_and_step();
     test_nan_policy();
     test_eval_blocks();
+    test_chunked_step();
     test_gaussian_score(&cli);
     return check_end();
 }
