@@ -309,13 +309,13 @@ static inline __attribute__((always_inline)) float u2f(uint32_t u) {
 static inline __attribute__((always_inline)) float log1p_series(float y) {
     const float s = y / (2.0f + y), s2 = s * s;
     float q = 1.0f / 15.0f;
-    q = q * s2 + 1.0f / 13.0f;
-    q = q * s2 + 1.0f / 11.0f;
-    q = q * s2 + 1.0f / 9.0f;
-    q = q * s2 + 1.0f / 7.0f;
-    q = q * s2 + 1.0f / 5.0f;
-    q = q * s2 + 1.0f / 3.0f;
-    q = q * s2 + 1.0f;
+    q = fmaf(q, s2, 1.0f / 13.0f);
+    q = fmaf(q, s2, 1.0f / 11.0f);
+    q = fmaf(q, s2, 1.0f / 9.0f);
+    q = fmaf(q, s2, 1.0f / 7.0f);
+    q = fmaf(q, s2, 1.0f / 5.0f);
+    q = fmaf(q, s2, 1.0f / 3.0f);
+    q = fmaf(q, s2, 1.0f);
     return 2.0f * s * q;
 }
 
@@ -326,10 +326,10 @@ static inline __attribute__((always_inline)) float log1p_series(float y) {
 static inline __attribute__((always_inline)) float sqrt_pos(float a) {
     float y = u2f(0x5f3759dfu - (f2u(a) >> 1));
     const float h = 0.5f * a;
-    y = y * (1.5f - h * y * y);
-    y = y * (1.5f - h * y * y);
-    y = y * (1.5f - h * y * y);
-    y = y * (1.5f - h * y * y);
+    y = y * fmaf(-h * y, y, 1.5f);
+    y = y * fmaf(-h * y, y, 1.5f);
+    y = y * fmaf(-h * y, y, 1.5f);
+    y = y * fmaf(-h * y, y, 1.5f);
     return a * y;
 }
 
@@ -384,7 +384,7 @@ static inline __attribute__((always_inline)) void box_muller_f32(uint32_t a, uin
     //: $\log u_1$: $e\ln 2 + \log(1 + (m-1))$ for $u_1 < 1/2$, $\log(1 - v)$ above
     const float y = hf * -small + (1.0f - hf) * (m - 1.0f);
     const float ef = (1.0f - hf) * (float)e;
-    const float log_u1 = (ef * F_LN2_HI + log1p_series(y)) + ef * F_LN2_LO;
+    const float log_u1 = fmaf(ef, F_LN2_LO, fmaf(ef, F_LN2_HI, log1p_series(y)));
     //: Box-Muller radius $\sqrt{-2\ln u_1}$
     const float radius = sqrt_pos(-2.0f * log_u1);
     /* w = u2 - 1/2 in [-1/2, 1/2); cos(2 pi u2) = -cos(2 pi w), sin likewise */
@@ -393,20 +393,20 @@ static inline __attribute__((always_inline)) void box_muller_f32(uint32_t a, uin
     const int quad = (int)(4.0f * w + 2.5f) - 2; /* nearest quarter turn, -2..2 */
     const float ph = (w - 0.25f * (float)quad) * 6.28318531f, p2 = ph * ph;
     float sn = 1.0f / 362880.0f;
-    sn = sn * p2 - 1.0f / 5040.0f;
-    sn = sn * p2 + 1.0f / 120.0f;
-    sn = sn * p2 - 1.0f / 6.0f;
-    sn = sn * p2 + 1.0f;
+    sn = fmaf(sn, p2, -1.0f / 5040.0f);
+    sn = fmaf(sn, p2, 1.0f / 120.0f);
+    sn = fmaf(sn, p2, -1.0f / 6.0f);
+    sn = fmaf(sn, p2, 1.0f);
     sn = sn * ph;
     float cs = -1.0f / 3628800.0f;
-    cs = cs * p2 + 1.0f / 40320.0f;
-    cs = cs * p2 - 1.0f / 720.0f;
-    cs = cs * p2 + 1.0f / 24.0f;
-    cs = cs * p2 - 0.5f;
-    cs = cs * p2 + 1.0f;
+    cs = fmaf(cs, p2, 1.0f / 40320.0f);
+    cs = fmaf(cs, p2, -1.0f / 720.0f);
+    cs = fmaf(cs, p2, 1.0f / 24.0f);
+    cs = fmaf(cs, p2, -0.5f);
+    cs = fmaf(cs, p2, 1.0f);
     const int qm = quad & 3; /* rotate (cos, sin) by qm quarter turns */
     const float ac = (float)((1 - (qm & 1)) * (1 - (qm & 2))), as = (float)((qm & 1) * ((qm & 2) - 1));
-    const float cq = ac * cs + as * sn, sq = ac * sn - as * cs;
+    const float cq = fmaf(ac, cs, as * sn), sq = fmaf(ac, sn, -(as * cs));
     //: $z_1 = r\cos 2\pi u_2$, $z_2 = r\sin 2\pi u_2$ (the half turn folded in)
     *z0 = -radius * cq;
     *z1 = -radius * sq;
@@ -566,12 +566,12 @@ static inline __attribute__((always_inline)) void step_f32_body(const Path *P, f
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define LV_HAVE_X86 1
-__attribute__((target("avx2"))) static void step_f32_avx2(const Path *P, float *xb, const float *sb,
+__attribute__((target("avx2,fma"))) static void step_f32_avx2(const Path *P, float *xb, const float *sb,
                                                           size_t c0, size_t nb, uint64_t base) {
     step_f32_body(P, xb, sb, c0, nb, base, 1);
 }
 /* 16 chains per vector; the lanes do the same operations as in the other paths (same bits) */
-__attribute__((target("avx512f,avx512dq"))) static void step_f32_avx512(const Path *P, float *xb,
+__attribute__((target("avx512f,avx512dq,fma"))) static void step_f32_avx512(const Path *P, float *xb,
                                                                        const float *sb, size_t c0,
                                                                        size_t nb, uint64_t base) {
     step_f32_body(P, xb, sb, c0, nb, base, 2);
@@ -590,7 +590,7 @@ static int lv_simd_on(void) {
     if (g_lv_simd < 0) {
 #if LV_HAVE_X86
         __builtin_cpu_init();
-        g_lv_simd = __builtin_cpu_supports("avx2");
+        g_lv_simd = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
         if (g_lv_simd && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq"))
             g_lv_simd = 2;
 #else
