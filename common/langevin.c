@@ -290,7 +290,9 @@ LangevinStatus langevin_run(const LangevinParams *p, double *x, LangevinResult *
    The angle: w = u2 - 1/2 is formed as (int32(c - 2^31) + f') 2^-32 (absolute error <= 3e-8),
    reduced by quarter turns to |2 pi r| <= pi/4 (exact), and sin, cos are Taylor polynomials to
    degree 9 and 10 (truncation < 2e-9). So |dz| <= |z| 4e-7 + radius 2 pi 3e-8 (1 + ...) and the
-   radius is at most sqrt(2 * 53 ln 2) = 8.6: |dz| <= 4e-7 |z| + 1.7e-6 < 2e-6 (1 + |z|). */
+   radius is at most sqrt(2 * 53 ln 2) = 8.6: |dz| <= 4e-7 |z| + 1.7e-6 < 2e-6 (1 + |z|).
+   The polynomial and Newton steps are fused multiply-adds (fmaf, one rounding where a product
+   and a sum would round twice; every path calls fmaf, so the bits do not depend on the path). */
 
 static const float F_LN2_HI = 0.693145751953125f, F_LN2_LO = 1.42860676533018e-06f;
 
