@@ -783,9 +783,19 @@ static inline __attribute__((always_inline)) void gmm_score_body(const LangevinG
             }
         }
         if (dim == 2) {
+            /* the sums start at the first component's terms (no zeroing pass: a memset of
+               the three arrays was a tenth of this function) */
+            {
+                const float m0 = g->mean[0], m1 = g->mean[1], iv = inv_v[0];
 #pragma omp simd
-            for (size_t c = 0; c < m; c++) tot[c] = a0[c] = a1[c] = 0.0f;
-            for (size_t i = 0; i < K; i++) {
+                for (size_t c = 0; c < m; c++) {
+                    const float e = vm_exp_f32(lg[0][c] - mx[c]);
+                    tot[c] = e;
+                    a0[c] = e * ((m0 - xc[2 * c]) * iv);
+                    a1[c] = e * ((m1 - xc[2 * c + 1]) * iv);
+                }
+            }
+            for (size_t i = 1; i < K; i++) {
                 const float m0 = g->mean[2 * i], m1 = g->mean[2 * i + 1], iv = inv_v[i];
 #pragma omp simd
                 for (size_t c = 0; c < m; c++) {
