@@ -82,7 +82,8 @@ static void chunks_free(DsmChunks *c) {
     free(c);
 }
 
-/* the shadows of m's network for `nchunks` chunks and `nthreads` threads (kept between steps) */
+/* the shadows of m's network for `nchunks` chunks and `nthreads` threads, made once and kept
+   (a model's parameter tensors live as long as the model; their values are read in place) */
 static DsmChunks *chunks_for(DsmModel *m, int nchunks, int nthreads) {
     DsmChunks *c = m->chunks;
     if (c && c->nchunks >= nchunks && c->nthreads >= nthreads) return c;
@@ -142,7 +143,8 @@ static double chunked_step(DsmModel *m, const float *in, const float *target, in
         ad_arena_reset(arena);
     }
     //: $\nabla_\theta\mathcal L = \sum_k \nabla_\theta \mathcal L_k$ over the chunks $k$, in order
-    for (int j = 0, off = 0; j < c->ntensors; off += (int)c->real[j]->size, j++) {
+    long off = 0;
+    for (int j = 0; j < c->ntensors; off += c->real[j]->size, j++) {
         float *g = c->real[j]->grad;
         for (long i = 0; i < c->real[j]->size; i++) {
             float s = c->grad[off + i];
