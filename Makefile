@@ -149,16 +149,17 @@ banner:
 	  exit 2; fi
 
 # The README's commands install what they need first, then build in a fresh make (so that the
-# detection above sees what was just installed).
+# detection above sees what was just installed), on every core unless the caller gave -j.
+SUBMAKE_J := $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 1))
 run: deps
-	@$(MAKE) --no-print-directory _run
+	@$(MAKE) --no-print-directory $(SUBMAKE_J) _run
 check: deps
-	@$(MAKE) --no-print-directory _check
+	@$(MAKE) --no-print-directory $(SUBMAKE_J) _check
 docs: deps
-	@$(MAKE) --no-print-directory _docs
+	@$(MAKE) --no-print-directory $(SUBMAKE_J) _docs
 bench: deps
 	@checks/deps.sh --bench
-	@$(MAKE) --no-print-directory _bench
+	@$(MAKE) --no-print-directory $(SUBMAKE_J) _bench
 
 deps:
 	@checks/deps.sh
