@@ -1365,12 +1365,12 @@ static void case_attention(GadGraph *gr, AdArena *ar, int B, int tq, int tk, int
             }
         for (int j = 0; j < tk; j++)
             for (int cc = 0; cc < dv; cc++) {
-                //: $ar V = P^	op ar Y$
+                //: $\bar V = P^\top \bar Y$
                 const GpErr g = dot_err(P + j, tk, R + cc, dv, tq, 1);
                 bv[((long)b * tk + j) * dv + cc] = g.e + ref_slack(2.0 * (tq + tk + d) + 8, fabs(g.v) + 1);
             }
         for (int i = 0; i < tq; i++) {
-            //: $ar P = ar Y V^	op$, then $ar s_j = 0 + P_j(ar P_j - \sum_k ar P_k P_k)$, times $\mathrm{fl}(c)$
+            //: $\bar P = \bar Y V^\top$, then $\bar s_j = 0 + P_j(\bar P_j - \sum_k \bar P_k P_k)$, times $\mathrm{fl}(c)$
             GpErr *pr = P + (long)i * tk;
             for (int j = 0; j < tk; j++) {
                 e[j] = dot_err(R + (long)i * dv, 1, V + (long)j * dv, 1, dv, 1);
@@ -1381,13 +1381,13 @@ static void case_attention(GadGraph *gr, AdArena *ar, int B, int tq, int tk, int
         }
         for (int i = 0; i < tq; i++)
             for (int l = 0; l < d; l++) {
-                //: $ar Q = ar S K$
+                //: $\bar Q = \bar S K$
                 const GpErr g = dot_err(G + (long)i * tk, 1, K + l, d, tk, 1);
                 bq[((long)b * tq + i) * d + l] = g.e + ref_slack(4.0 * (tq + tk + d + dv) + 8, fabs(g.v) + 1);
             }
         for (int j = 0; j < tk; j++)
             for (int l = 0; l < d; l++) {
-                //: $ar K^	op = Q^	op ar S$, swapped back (exact)
+                //: $\bar K^\top = Q^\top \bar S$, swapped back (exact)
                 const GpErr g = dot_err(Q + l, d, G + j, tk, tq, 1);
                 bk[((long)b * tk + j) * d + l] = g.e + ref_slack(4.0 * (tq + tk + d + dv) + 8, fabs(g.v) + 1);
             }
