@@ -89,6 +89,21 @@ void ad_arena_set_deferred(AdArena *arena, int on);
 int ad_arena_deferred(const AdArena *arena);
 const char *ad_arena_not_deferrable(const AdArena *arena);
 
+/* Gradient shadows, for data-parallel steps (common/genmodel.c's chunked training). A shadow
+   set stands for a list of parameters with gradient buffers of its own: while an arena has one,
+   every op built in that arena records a listed parameter's shadow as its input instead of the
+   parameter, so that backward adds that parameter's gradient into the set's buffer and never
+   into param->grad. Values are the parameter's own, read in place. Threads can then run the
+   forward and backward passes of one network at once, each in its own arena with its own set,
+   and the sets' gradients be added in a fixed order afterwards. The set keeps `params` (the
+   array must outlive it). */
+typedef struct AdShadows AdShadows;
+AdShadows *ad_shadows_new(AdTensor *const *params, int n);
+void ad_shadows_free(AdShadows *s);
+void ad_shadows_zero(AdShadows *s);                     /* every shadow gradient to 0 */
+const void *ad_shadows_grad(const AdShadows *s, int i); /* params[i]'s shadow gradient */
+void ad_arena_set_shadows(AdArena *arena, AdShadows *s); /* NULL: none; survives resets */
+
 /* ---------------------------------------------------------------------------------------- */
 /* Tensors                                                                                    */
 

@@ -34,6 +34,7 @@ struct AdArena {
     AdTensor *tape_tail;    /* last recorded op output */
     int deferred;           /* record-only mode (ad.h) */
     char refused[160];      /* why this step is not deferrable ("" while it is) */
+    AdShadows *shadows;     /* gradient shadows of parameters (ad.h), or NULL */
 };
 
 static AdBlock *block_new(size_t cap) {
@@ -63,6 +64,8 @@ void ad_arena_reset(AdArena *a) {
 }
 
 void ad_arena_set_deferred(AdArena *a, int on) { a->deferred = on != 0; }
+void ad_arena_set_shadows(AdArena *a, AdShadows *s) { a->shadows = s; }
+AdTensor *ad_arena_input(const AdArena *a, AdTensor *t) { return ad_shadow_lookup(a->shadows, t); }
 int ad_arena_deferred(const AdArena *a) { return a->deferred; }
 const char *ad_arena_not_deferrable(const AdArena *a) { return a->refused[0] ? a->refused : NULL; }
 void ad_arena_refuse_deferred(AdArena *a, const char *what, const char *op) {
@@ -237,7 +240,7 @@ static AdTensor *op_out(AdArena *arena, const char *op, int ndim, const int *sha
         for (int i = 0; i < nin && i < 4; i++) t->in[i] = ins[i];
     if (wants) {
         t->backward = backward;
-        for (int i = 0; i < nin && i < 4; i++) t->in[i] = ins[i];
+        for (int i = 0; i < nin && i < 4; i++) t->in[i] = ad_arena_input(arena, ins[i]);
         /* The tape is kept in creation order. An op's inputs exist before the op is called, so
            every tensor comes after all the tensors it was computed from: creation order is a
            topological order of the graph, and its reverse visits each tensor only after every

@@ -36,6 +36,12 @@ AdTensor *ad_op_out_nz(AdArena *arena, const char *op, int ndim, const int *shap
 AdTensor *ad_op_out_n(AdArena *arena, const char *op, int ndim, const int *shape,
                       void (*backward)(AdTensor *), AdTensor *const *ins, int nin);
 
+/* The tensor an op built in `arena` records as its input t: t's shadow while the arena has a
+   shadow set listing t (ad_arena_set_shadows), t itself otherwise. Ops that keep inputs in `aux`
+   store what this returns. */
+AdTensor *ad_arena_input(const AdArena *arena, AdTensor *t);
+AdTensor *ad_shadow_lookup(const AdShadows *s, AdTensor *t); /* t's shadow in s, or t */
+
 /* Deferred mode (ad_arena_set_deferred): 1 when y was recorded without values; an op returns
    right after setting y's iparam/dparam/aux when this holds. */
 static inline int ad_defer(const AdTensor *y) { return y->deferred != NULL; }

@@ -121,7 +121,7 @@ AdTensor *ad_concat(AdArena *arena, AdTensor **xs, int n, int axis) {
     }
     AdTensor *y = ad_op_out_n(arena, "ad_concat", xs[0]->ndim, shape, concat_backward, xs, n);
     AdTensor **saved = ad_arena_alloc(arena, (size_t)n * sizeof *saved);
-    memcpy(saved, xs, (size_t)n * sizeof *saved);
+    for (int k = 0; k < n; k++) saved[k] = ad_arena_input(arena, xs[k]);
     y->aux = saved;
     y->iparam[0] = n;
     y->iparam[1] = ax;

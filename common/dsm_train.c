@@ -4,13 +4,10 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "common/parallel.h"
+#include "common/chunked_step.h"
 #include "common/progress.h"
 #include "common/util.h"
-
-static void chunks_free(DsmChunks *c); /* below, with the data-parallel step */
 
 void dsm_model_init(DsmModel *m, int nlayers, const int *widths, NnActivation act,
                     const char *name, double lr, Rng *rng) {
@@ -21,11 +18,11 @@ void dsm_model_init(DsmModel *m, int nlayers, const int *widths, NnActivation ac
     const int nblocks = nn_params_blocks(&m->params, blocks, 16);
     m->adam = optim_new(blocks, nblocks, optim_adam(lr, 0.9, 0.999, 1e-8, 0.0));
     m->lr = lr;
-    m->chunks = NULL;
+    m->chunked = NULL;
 }
 
 void dsm_model_free(DsmModel *m) {
-    chunks_free(m->chunks);
+    chunked_step_free(m->chunked);
     optim_free(m->adam);
     nn_params_free(&m->params);
     nn_mlp_free(&m->mlp);
@@ -46,122 +43,39 @@ static AdTensor *batch_loss(AdArena *arena, const NnMlp *mlp, const float *in, c
     return ad_scale(arena, ad_sum(arena, ad_square(arena, ad_sub(arena, score, t))), 1.0 / batch);
 }
 
-/* Data parallelism for large batches. A batch of more than DSM_CHUNK_ROWS rows runs as chunks
-   of DSM_CHUNK_ROWS rows (the last one shorter) in one parallel region: a thread takes the next
-   chunk, builds its forward and backward pass in the thread's own arena on a shadow of the
-   network (tensors sharing the weights' values, with the chunk's own gradient buffers), and
-   afterwards every parameter's gradient is the sum of the chunks' gradients in chunk order. The
-   chunking depends on the batch size alone and a chunk's numbers not on the thread that runs it,
-   so every thread count gives the same bits (not the bits of one unchunked pass: the sums over
-   the batch are grouped by chunk). One parallel region per step instead of one or two per op,
-   chunks handed out as threads come free (a core that runs slower takes fewer), and a chunk's
-   activations (256 rows of 64 floats: 64 KiB each) stay in the core's cache from its forward
-   pass through its backward pass: a batch of 4096 trains faster on one thread too. */
+/* A batch of more than DSM_CHUNK_ROWS rows runs as chunks of that many rows, one per free thread
+   (common/chunked_step.h): the same bits for every thread count, and a chunk's activations
+   (256 rows of 64 floats: 64 KiB per layer) stay in its core's cache from the forward through
+   the backward pass, so a batch of 4096 trains faster on one thread too. */
 enum { DSM_CHUNK_ROWS = 256 };
 
-struct DsmChunks {
-    int nchunks, nthreads, ntensors;
-    long nparam;      /* scalars in the network */
-    AdTensor **real;  /* the network's parameter tensors (weight, bias of each layer) */
-    AdTensor *shadow; /* nchunks x ntensors: the same, with the chunk's gradient buffers */
-    NnLinear *layers; /* nchunks x nlayers, made of the shadows */
-    float *grad;      /* nchunks x nparam */
-    double *loss;     /* nchunks */
-    AdArena **arena;  /* one per thread */
-};
+typedef struct {
+    const NnMlp *mlp;
+    const float *in, *target;
+    int batch;
+    double skip_scale;
+} ChunkCtx;
 
-static void chunks_free(DsmChunks *c) {
-    if (!c) return;
-    for (int t = 0; t < c->nthreads; t++) ad_arena_free(c->arena[t]);
-    free(c->arena);
-    free(c->real);
-    free(c->shadow);
-    free(c->layers);
-    free(c->grad);
-    free(c->loss);
-    free(c);
-}
-
-/* the shadows of m's network for `nchunks` chunks and `nthreads` threads, made once and kept
-   (a model's parameter tensors live as long as the model; their values are read in place) */
-static DsmChunks *chunks_for(DsmModel *m, int nchunks, int nthreads) {
-    DsmChunks *c = m->chunks;
-    if (c && c->nchunks >= nchunks && c->nthreads >= nthreads) return c;
-    chunks_free(c);
-    const int nl = m->mlp.nlayers;
-    c = xcalloc(1, sizeof *c);
-    c->nchunks = nchunks, c->nthreads = nthreads;
-    c->real = xcalloc((size_t)2 * nl, sizeof *c->real);
-    for (int l = 0; l < nl; l++) {
-        c->real[c->ntensors++] = m->mlp.layers[l].weight;
-        if (m->mlp.layers[l].bias) c->real[c->ntensors++] = m->mlp.layers[l].bias;
-    }
-    for (int j = 0; j < c->ntensors; j++) c->nparam += c->real[j]->size;
-    c->shadow = xcalloc((size_t)nchunks * c->ntensors, sizeof *c->shadow);
-    c->layers = xcalloc((size_t)nchunks * nl, sizeof *c->layers);
-    c->grad = xmalloc(sizeof(float) * (size_t)nchunks * c->nparam);
-    c->loss = xcalloc((size_t)nchunks, sizeof *c->loss);
-    for (int k = 0; k < nchunks; k++) {
-        AdTensor *sh = c->shadow + (size_t)k * c->ntensors;
-        float *g = c->grad + (size_t)k * c->nparam;
-        for (int j = 0; j < c->ntensors; j++) {
-            sh[j] = *c->real[j];
-            sh[j].grad = g;
-            g += sh[j].size;
-        }
-        for (int l = 0, j = 0; l < nl; l++) {
-            NnLinear *dst = &c->layers[(size_t)k * nl + l];
-            *dst = m->mlp.layers[l];
-            dst->weight = &sh[j++];
-            if (dst->bias) dst->bias = &sh[j++];
-        }
-    }
-    c->arena = xmalloc(sizeof *c->arena * (size_t)nthreads);
-    for (int t = 0; t < nthreads; t++) c->arena[t] = ad_arena_new(1 << 20);
-    m->chunks = c;
-    return c;
-}
-
-static double chunked_step(DsmModel *m, const float *in, const float *target, int batch,
-                           double skip_scale) {
-    const int nl = m->mlp.nlayers, nchunks = (batch + DSM_CHUNK_ROWS - 1) / DSM_CHUNK_ROWS;
-    const int nin = m->mlp.layers[0].in, nout = m->mlp.layers[nl - 1].out;
-    int nthreads = par_max_threads();
-    if (nthreads > nchunks) nthreads = nchunks;
-    DsmChunks *c = chunks_for(m, nchunks, nthreads);
-#pragma omp parallel for schedule(dynamic) num_threads(nthreads)
-    for (int k = 0; k < nchunks; k++) {
-        AdArena *arena = c->arena[par_thread_id()];
-        const int r0 = k * DSM_CHUNK_ROWS, n = batch - r0 < DSM_CHUNK_ROWS ? batch - r0 : DSM_CHUNK_ROWS;
-        const NnMlp shadow = {nl, &c->layers[(size_t)k * nl], m->mlp.act};
-        memset(c->grad + (size_t)k * c->nparam, 0, sizeof(float) * (size_t)c->nparam);
-        ad_arena_reset(arena);
-        AdTensor *l = batch_loss(arena, &shadow, in + (long)r0 * nin, target + (long)r0 * nout, n,
-                                 batch, skip_scale);
-        ad_backward(arena, l);
-        c->loss[k] = ad_item(l);
-        ad_arena_reset(arena);
-    }
-    //: $\nabla_\theta\mathcal L = \sum_k \nabla_\theta \mathcal L_k$ over the chunks $k$, in order
-    long off = 0;
-    for (int j = 0; j < c->ntensors; off += c->real[j]->size, j++) {
-        float *g = c->real[j]->grad;
-        for (long i = 0; i < c->real[j]->size; i++) {
-            float s = c->grad[off + i];
-            for (int k = 1; k < nchunks; k++) s += c->grad[(size_t)k * c->nparam + off + i];
-            g[i] = s;
-        }
-    }
-    double total = 0;
-    for (int k = 0; k < nchunks; k++) total += c->loss[k];
-    return total;
+/* chunk k's share of eq. [eq:common.dsm.loss]: its rows' sum, divided by the whole batch */
+static AdTensor *chunk_loss(void *ctx, AdArena *arena, int k, int row0, int nrows) {
+    (void)k;
+    const ChunkCtx *c = ctx;
+    const int nin = c->mlp->layers[0].in, nout = c->mlp->layers[c->mlp->nlayers - 1].out;
+    return batch_loss(arena, c->mlp, c->in + (long)row0 * nin, c->target + (long)row0 * nout, nrows,
+                      c->batch, c->skip_scale);
 }
 
 double dsm_model_step(DsmModel *m, AdArena *arena, const float *in, const float *target,
                       int batch, double skip_scale) {
     double loss;
     if (batch > DSM_CHUNK_ROWS) {
-        loss = chunked_step(m, in, target, batch, skip_scale);
+        if (m->chunked && chunked_step_batch(m->chunked) != batch) {
+            chunked_step_free(m->chunked);
+            m->chunked = NULL;
+        }
+        if (!m->chunked) m->chunked = chunked_step_new(m->params.t, m->params.n, batch, DSM_CHUNK_ROWS);
+        ChunkCtx c = {&m->mlp, in, target, batch, skip_scale};
+        loss = chunked_step_run(m->chunked, chunk_loss, &c);
     } else {
         ad_arena_reset(arena);
         AdTensor *l = batch_loss(arena, &m->mlp, in, target, batch, batch, skip_scale);

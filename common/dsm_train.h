@@ -18,7 +18,8 @@ main code and its math-to-code snippet disagree; the expected minimum $C(\sigma)
 the division by $B$).
 
 **Large batches** (more than 256 rows) run as fixed chunks of 256 rows, one thread per chunk,
-their gradients added in chunk order (`dsm_train.c`): the same bits for every thread count.
+their gradients added in chunk order (`common/chunked_step.h`): the same bits for every thread
+count.
 
 **The loop** (`dsm_train`): a caller's sampler fills the batch of step $k$, then one Adam step;
 the learning rate is constant or cosine-decayed to `lr_final`. **NaN policy**: a non-finite input
@@ -36,13 +37,12 @@ which the lecture reports as a failed check. It never exits.
 #include "common/optim.h"
 #include "common/rng.h"
 
-typedef struct DsmChunks DsmChunks; /* private: the data-parallel step's workspace */
 typedef struct {
     NnMlp mlp;
     NnParams params;
     Optimizer *adam;
-    double lr;          /* Adam's base learning rate */
-    DsmChunks *chunks;  /* private (dsm_train.c), NULL until a batch needs it */
+    double lr;                 /* Adam's base learning rate */
+    struct ChunkedStep *chunked; /* large batches' data-parallel step, made when one comes */
 } DsmModel;
 
 /* An MLP with `nlayers` layers of widths[0..nlayers] and activation `act`, float32,

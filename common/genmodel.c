@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/check.h"
+#include "common/chunked_step.h"
 #include "common/progress.h"
 #include "common/util.h"
 
@@ -100,6 +101,25 @@ static int train_on_device(GenModel *m, const float *data, int n, const GmTrainC
     return ok;
 }
 
+/* The data-parallel step of GmTrainConfig.chunk_rows (common/chunked_step.h): chunk k of the
+   minibatch xb draws from stream k of a key the run's Rng gives every step, and its loss is the
+   family's (a mean over its rows) weighted by its share of the rows. */
+typedef struct {
+    GenModel *m;
+    const float *xb;
+    int B, D;
+    uint64_t key;
+} ChunkCtx;
+
+static AdTensor *chunk_loss(void *ctx, AdArena *arena, int k, int row0, int nrows) {
+    const ChunkCtx *c = ctx;
+    Rng rk;
+    rng_init(&rk, c->key, (uint64_t)k);
+    //: chunk $k$'s share of the loss, $\frac{n_k}{B}L_k$ ($L_k$ the mean over its $n_k$ rows)
+    return ad_scale(arena, c->m->vt->train_step(c->m, 0, arena, c->xb + (size_t)row0 * c->D, nrows, &rk, NULL),
+                    (double)nrows / c->B);
+}
+
 static struct GpuContext *default_gpu;
 
 void gm_set_default_gpu(struct GpuContext *g) { default_gpu = g; }
@@ -132,6 +152,9 @@ GmTrainResult gm_train(GenModel *m, const float *data, int n, const GmTrainConfi
     double tail_sum[GM_MAX_PLAYERS] = {0};
     long tail_count[GM_MAX_PLAYERS] = {0};
     const long tail_from = cfg->steps - (cfg->steps + 9) / 10;
+    ChunkedStep *chunked = cfg->chunk_rows > 0 && P == 1 && !full && B > cfg->chunk_rows
+                               ? chunked_step_new(m->player[0].params.t, m->player[0].params.n, B, cfg->chunk_rows)
+                               : NULL;
 
     Progress prog;
     progress_start(&prog, cfg->label ? cfg->label : m->vt->name, cfg->steps);
@@ -143,12 +166,18 @@ GmTrainResult gm_train(GenModel *m, const float *data, int n, const GmTrainConfi
                 for (int i = 0; i < B && !full; i++)
                     memcpy(xb + (size_t)i * D, data + (size_t)rng_below(rng, (uint32_t)n) * D,
                            (size_t)D * sizeof *xb);
-                ad_arena_reset(arena);
-                AdTensor *loss = m->vt->train_step(m, p, arena, full ? data : xb, B, rng, NULL);
-                double lv = ad_item(loss);
-                //: zero every player's gradients: another player's graph may reach them too
-                params_zero_grad(blocks, first[P]);
-                ad_backward(arena, loss);
+                double lv;
+                if (chunked) {
+                    ChunkCtx c = {m, xb, B, D, rng_u64(rng)};
+                    lv = chunked_step_run(chunked, chunk_loss, &c);
+                } else {
+                    ad_arena_reset(arena);
+                    AdTensor *loss = m->vt->train_step(m, p, arena, full ? data : xb, B, rng, NULL);
+                    lv = ad_item(loss);
+                    //: zero every player's gradients: another player's graph may reach them too
+                    params_zero_grad(blocks, first[P]);
+                    ad_backward(arena, loss);
+                }
                 double gnorm = grad_global_norm(blocks + first[p], first[p + 1] - first[p]);
                 if (!isfinite(lv) || !isfinite(gnorm)) {
                     res.diverged = 1;
@@ -188,6 +217,7 @@ GmTrainResult gm_train(GenModel *m, const float *data, int n, const GmTrainConfi
         ema_copy_to_params(ema);
     }
     finite_check(m, cfg, &res, B);
+    chunked_step_free(chunked);
     free(xb);
     ad_arena_free(arena);
     ema_free(ema);

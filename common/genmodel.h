@@ -158,6 +158,14 @@ typedef struct {
        fails, the CPU loop runs from the unchanged start (a line on stderr says why). The hooks
        see the live parameters on both paths. */
     struct GpuContext *gpu;
+    /* Data parallelism on the CPU (0: off). A family whose loss is the mean over the rows of a
+       minibatch of per-row terms (the rows independent given the parameters) may set it: a
+       single-player model's minibatch of B > chunk_rows rows then runs as chunks of chunk_rows
+       rows, one per free thread (common/chunked_step.h), chunk k drawing from stream k of a key
+       the run's Rng gives every step; the step's loss and gradient are the chunks', weighted by
+       rows / B and added in chunk order. Same bits for every thread count; other numbers than
+       the unchunked step (the per-row draws come from the chunks' streams). */
+    int chunk_rows;
 } GmTrainConfig;
 
 typedef struct {

@@ -1,16 +1,19 @@
 /* Unit tests of common/genmodel.h: the capability rule, the shared training loop (a diagonal
    Gaussian trained by Adam reaches the closed-form MLE; a diverging model is stopped at the
-   step where its loss turns NaN; a two-player model runs each player's updates), the unbiased
+   step where its loss turns NaN; a two-player model runs each player's updates; chunked
+   data-parallel steps against the chunks added by hand, 1 vs 2 threads), the unbiased
    MMD^2 against its closed form for Gaussians, the paired KL estimator and moment SEs. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/check.h"
 #include "common/cli.h"
 #include "common/data.h"
 #include "common/stats.h"
 #include "common/genmodel.h"
+#include "common/parallel.h"
 #include "common/rng.h"
 #include "common/util.h"
 
@@ -40,6 +43,86 @@ static void broken_destroy(GenModel *m) {
 static const GenModelVT BROKEN_VT = {.name = "broken", .family = GM_FAM_GAN,
                                      .paradigm = GM_PAR_IMPLICIT, .caps = 0,
                                      .train_step = broken_step, .destroy = broken_destroy};
+
+/* Chunked steps (GmTrainConfig.chunk_rows) on the diagonal Gaussian, whose loss is a mean over
+   rows. First the mechanism (ad.h's gradient shadows): a backward pass built in an arena with a
+   shadow set leaves the parameters' gradients at zero and puts exactly the plain pass's gradient
+   into the shadows. Then one step of gm_train with batch 10 in chunks of 3 rows: its loss and
+   gradient must be, bit for bit, the chunks run one by one through the family's own train_step
+   (loss weighted by rows / B) and added in chunk order, with 1 and with 2 threads. */
+static void test_chunked(const float *data, int N, int D) {
+    enum { B = 10, R = 3, MAXP = 16 };
+    GenModel g;
+    gm_diag_gaussian_init(&g, D);
+    NnParams *pl = &g.player[0].params;
+    AdArena *a = ad_arena_new(1 << 16);
+    /* the mechanism */
+    float plain[MAXP], zero_left = 0, diff = 0;
+    long np = 0;
+    ad_zero_grad(pl->t, pl->n);
+    ad_backward(a, g.vt->train_step(&g, 0, a, data, B, NULL, NULL));
+    for (int j = 0; j < pl->n; j++)
+        for (long i = 0; i < pl->t[j]->size && np < MAXP; i++) plain[np++] = ad_grad_f32(pl->t[j])[i];
+    ad_zero_grad(pl->t, pl->n);
+    AdShadows *sh = ad_shadows_new(pl->t, pl->n);
+    ad_arena_reset(a);
+    ad_arena_set_shadows(a, sh);
+    ad_backward(a, g.vt->train_step(&g, 0, a, data, B, NULL, NULL));
+    ad_arena_set_shadows(a, NULL);
+    for (int j = 0, q = 0; j < pl->n; j++)
+        for (long i = 0; i < pl->t[j]->size; i++, q++) {
+            zero_left += fabsf(ad_grad_f32(pl->t[j])[i]);
+            diff += fabsf(((const float *)ad_shadows_grad(sh, j))[i] - plain[q]);
+        }
+    ad_shadows_free(sh);
+    check_true("common.genmodel.shadow_grads", zero_left == 0 && diff == 0,
+               "backward with gradient shadows: the parameters' gradients stay 0 (sum |g| %g), the "
+               "shadows hold the plain pass's gradient exactly (sum |difference| %g)", zero_left, diff);
+
+    /* the reference: gm_train's row draw, then each chunk through train_step, added in order */
+    Rng rr;
+    rng_init(&rr, 17, 0);
+    float xb[B * 8], ref[MAXP] = {0};
+    for (int i = 0; i < B; i++)
+        memcpy(xb + (size_t)i * D, data + (size_t)rng_below(&rr, (uint32_t)N) * D, (size_t)D * sizeof *xb);
+    double ref_loss = 0;
+    for (int r0 = 0; r0 < B; r0 += R) {
+        const int nk = B - r0 < R ? B - r0 : R;
+        ad_zero_grad(pl->t, pl->n);
+        ad_arena_reset(a);
+        AdTensor *l = ad_scale(a, g.vt->train_step(&g, 0, a, xb + (size_t)r0 * D, nk, NULL, NULL),
+                               (double)nk / B);
+        ref_loss += ad_item(l);
+        ad_backward(a, l);
+        for (int j = 0, q = 0; j < pl->n; j++)
+            for (long i = 0; i < pl->t[j]->size; i++, q++)
+                ref[q] = r0 == 0 ? ad_grad_f32(pl->t[j])[i] : ref[q] + ad_grad_f32(pl->t[j])[i];
+    }
+    gm_free(&g);
+    ad_arena_free(a);
+    float got[2][MAXP];
+    double loss[2];
+    const int threads0 = par_max_threads();
+    for (int k = 0; k < 2; k++) {
+        par_set_threads(k + 1);
+        gm_diag_gaussian_init(&g, D);
+        g.player[0].opt = optim_adam(1e-2, 0.9, 0.999, 1e-8, 0.0);
+        GmTrainConfig c = {.steps = 1, .batch = B, .chunk_rows = R, .label = "chunked"};
+        rng_init(&rr, 17, 0);
+        loss[k] = gm_train(&g, data, N, &c, &rr).first_loss[0];
+        for (int j = 0, q = 0; j < g.player[0].params.n; j++)
+            for (long i = 0; i < g.player[0].params.t[j]->size; i++, q++)
+                got[k][q] = ad_grad_f32(g.player[0].params.t[j])[i];
+        gm_free(&g);
+    }
+    par_set_threads(threads0);
+    check_true("common.genmodel.chunked_step", !memcmp(got[0], ref, sizeof(float) * (size_t)np) && loss[0] == ref_loss,
+               "batch %d in chunks of %d rows: the step's gradient and loss (%.6f) equal the chunks "
+               "through train_step, weighted by rows/B and added in order (%.6f), bit for bit", B, R,
+               loss[0], ref_loss);
+    check_true("common.genmodel.chunked_threads", !memcmp(got[0], got[1], sizeof(float) * (size_t)np) && loss[0] == loss[1],
+               "the chunked step's gradient and loss are the same bits with 1 and 2 threads");
+}
 
 int main(int argc, char **argv) {
     Cli cli;
@@ -124,6 +207,8 @@ int main(int argc, char **argv) {
     check_true("common.genmodel.nan_step", br.diverged && br.bad_step == 5, "divergence reported at step %ld (expected 5)", br.bad_step);
     check_true("common.genmodel.players", bs->calls[0] == 18 && bs->calls[1] == 6, "player updates: %ld and %ld (expected 3x6 and 6)", bs->calls[0], bs->calls[1]);
     gm_free(&b);
+
+    test_chunked(data, N, D);
 
     /* --- MMD^2 closed form (RBF sigma=1): N(0,I_2) vs N(delta, I_2), |delta|^2 = 1:
        2 (s^2/(s^2+2))^{d/2} (1 - exp(-|delta|^2 / (2 (s^2+2)))) --- */
