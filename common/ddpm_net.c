@@ -84,6 +84,11 @@ typedef struct {
     long cap;
 } Trainer;
 
+/* Rows per chunk of a data-parallel training step (GmTrainConfig.chunk_rows): the default batch
+   of 16 is two chunks, one per core; at 8 images a convolution's product is still 6272 columns
+   wide (8 x 28 x 28). */
+enum { DDPM_CHUNK_ROWS = 8 };
+
 static AdTensor *train_step(GenModel *m, int player, AdArena *a, const float *rows, int n, Rng *rng,
                             GmLoss *terms) {
     (void)player;
@@ -201,7 +206,10 @@ DdpmTrainResult ddpm_net_train(DdpmNet *net, const DdpmTrainConfig *cfg, const f
                        .label = cfg->label ? cfg->label : "tiny DDPM", .check_id = cfg->check_id,
                        .lr_at = cfg->lr_quarter_cosine ? quarter_cosine_lr : NULL,
                        .on_update = record, .hook_ctx = &tr,
-                       .ema_into = cfg->ema_decay > 0 ? &ema_list : NULL, .gpu = cfg->gpu};
+                       .ema_into = cfg->ema_decay > 0 ? &ema_list : NULL, .gpu = cfg->gpu,
+                       /* every row's loss is its own: chunks of DDPM_CHUNK_ROWS rows over the
+                          threads (not with one t per batch, A11: that t is the whole batch's) */
+                       .chunk_rows = cfg->lecture_single_t ? 0 : DDPM_CHUNK_ROWS};
     Rng rng;
     rng_init(&rng, cfg->seed, 7);
     GmTrainResult gr = gm_train(&m, data, n, &g, &rng);

@@ -63,7 +63,11 @@ never a crash.
 
 **Threads.** `ddpm_net_eps` may be called from several threads at once on disjoint data: each
 OpenMP thread uses its own arena (the ops inside then run serially); called from one thread,
-the ops parallelise inside. Results do not depend on the thread count.
+the ops parallelise inside. Training runs each minibatch as chunks of 8 images, one per free
+thread (`GmTrainConfig.chunk_rows` of `common/genmodel.h`; each row's loss is its own, so the
+chunks' gradients add up to the batch's): at the default batch of 16 the two cores each take
+one chunk, where op by op they met at the end of every op. Results
+do not depend on the thread count.
 */
 #ifndef COMMON_DDPM_NET_H
 #define COMMON_DDPM_NET_H
