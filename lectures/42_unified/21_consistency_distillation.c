@@ -364,8 +364,9 @@ regression on teacher pairs $(x_T, \Phi_{T\to0}(x_T))$ — the endpoint of consi
 target, which this budget does not reach. Checks: the one-step samples' $\mathrm{MMD}^2$
 [eq:common.genmodel.mmd_u] against held-out data below half the best Gaussian fit's
 ($\mathcal N(0, 2.01I)$, the law's own moments); network evaluations per sample counted, 50 for an
-Euler-50 sampler on a network of identical size and 1 for the student; its CPU time at least 20
-times the student's (the values on stderr: stdout stays deterministic).
+Euler-50 sampler on a network of identical size and 1 for the student. Their CPU times are
+printed on stderr (about 50 : 1; stdout stays deterministic), not checked: a machine shared with
+other jobs can stretch either run, and the count says the same thing exactly.
 */
 typedef struct {
     double c[16];
@@ -494,9 +495,9 @@ static void section_mlp_student(const Cli *cli) {
     check_close("L42.6.5.mlp_student_nfe", nfe50 / nfe1, 50, 0, NULL,
                 "network evaluations per sample (rows counted): 50-step sampler %g / one-step student %g", nfe50, nfe1);
     printf("teacher: %ld calls of the batched exact field (two RK4-200 solves, training pairs and held-out: 800 per sample)\n", g.nfe);
+    /* the times themselves are a demonstration on stderr, not a check: a machine shared with
+       other jobs can stretch either run (the cost claim is checked by the count above) */
     fprintf(stderr, "CPU time of %d samples: 50-step %.4f s, one-step %.5f s (ratio %.1f)\n", ne, t50, t1, t50 / t1);
-    check_true("L42.6.5.mlp_student_speedup", t50 >= 20 * t1,
-               "CPU time of the 50-step sampler on a network of identical size >= 20x the one-step student's (values on stderr)");
     free(tmp), free(s), free(data), free(gs), free(tch), free(xT), free(x0), free(y);
     ad_arena_free(arena);
     optim_free(adam);
