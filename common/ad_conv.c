@@ -34,12 +34,14 @@ images in order. So no result depends on the thread count.
 #include <string.h>
 
 #include "common/ad_internal.h"
+#include "common/conv_direct.h"
 #include "common/gemm.h"
 #include "common/parallel.h"
 #include "common/util.h"
 
 typedef struct {
     int n, c, h, w, o, kh, kw, stride, pad, ho, wo, chunk, team;
+    int direct; /* float32 3x3 stride-1 padding-1 on AVX-512: common/conv_direct.h */
 } ConvDims;
 _Static_assert(sizeof(ConvDims) <= 64, "ConvDims fits the 64-byte head of aux");
 
@@ -229,6 +231,55 @@ static void weight_grad_chunks(const ConvDims *d, AdDtype dt, const void *flat,
 /* ---------------------------------------------------------------------------------------- */
 /* conv2d. Forward and x-bar per image (parallel over images); W-bar per chunk of images.      */
 
+/* The direct route (3x3, stride 1, padding 1, float32): aux holds the dims, the plan and room
+   for the packed weights (conv_aux). */
+static ConvDirectPlan conv_direct_plan_of(const AdTensor *y, float **wp) {
+    const ConvDims *d = y->aux;
+    ConvDirectPlan pl = {d->h, d->w, (int)(((long)d->h * d->w + 15) / 16), NULL, NULL};
+    pl.mask = (uint16_t *)((char *)y->aux + 64);
+    pl.tail = pl.mask + (long)(pl.nv + 1) * 9;
+    *wp = (float *)((char *)y->aux + 64 + (conv_direct_plan_bytes(d->h, d->w) + 63) / 64 * 64);
+    return pl;
+}
+
+static void conv_direct_forward(AdTensor *y, const AdTensor *x, const AdTensor *w,
+                                const AdTensor *b) {
+    const ConvDims *d = y->aux;
+    float *wp;
+    const ConvDirectPlan pl = conv_direct_plan_of(y, &wp);
+    const long p = (long)d->h * d->w;
+    const int nt = d->team;
+    conv_direct_pack(d->c, d->o, w->data, 9L * d->c, 9, 0, wp);
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (int n = 0; n < d->n; n++)
+        //: $Y_n = b\mathbf 1^\top + W * x_n$, [eq:common.conv_direct.forward]
+        conv_direct_image(&pl, d->c, d->o, (const float *)x->data + (long)n * d->c * p,
+                          wp, b ? b->data : NULL,
+                          (float *)y->data + (long)n * d->o * p, 0);
+}
+
+static void conv_direct_backward(AdTensor *y) {
+    AdTensor *x = y->in[0], *w = y->in[1];
+    const ConvDims *d = y->aux;
+    float *wp;
+    const ConvDirectPlan pl = conv_direct_plan_of(y, &wp);
+    const long p = (long)d->h * d->w;
+    if (ad_wants_grad(w))
+        //: [eq:common.conv_direct.weight_grad]
+        conv_direct_weight_grad(&pl, d->n, d->c, d->o, x->data, y->grad, w->grad);
+    if (ad_wants_grad(x)) {
+        //: the flipped kernel: output channel c, input channel o, tap $8 - t$
+        conv_direct_pack(d->o, d->c, w->data, 9, 9L * d->c, 1, wp);
+        const int nt = conv_team_back(d, 9L * d->c * p * d->o);
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+        for (int n = 0; n < d->n; n++)
+            //: $\bar x_n \mathrel{+}= \mathrm{flip}(W)^\top * \bar Y_n$, [eq:common.conv_direct.data_grad]
+            conv_direct_image(&pl, d->o, d->c, (const float *)y->grad + (long)n * d->o * p,
+                              wp, NULL,
+                              (float *)x->grad + (long)n * d->c * p, 1);
+    }
+}
+
 static void conv_backward(AdTensor *y) {
     AdTensor *x = y->in[0], *w = y->in[1], *b = y->in[2];
     const ConvDims *d = y->aux;
@@ -238,6 +289,10 @@ static void conv_backward(AdTensor *y) {
     if (ad_wants_grad(b))
         //: $\bar b_o \mathrel{+}= \sum_{n,h,w} \bar Y_{n,o,h,w}$
         bias_sum_batch(dt, b->grad, y->grad, d->n, d->o, p);
+    if (d->direct) {
+        conv_direct_backward(y);
+        return;
+    }
     if (ad_wants_grad(w))
         //: $\bar W \mathrel{+}= \bar Y_n (X^{col}_n)^\top$, summed over the chunk in one product
         weight_grad_chunks(d, dt, y->grad, x->data, w->grad, scratch);
@@ -263,11 +318,20 @@ static void conv_backward(AdTensor *y) {
 }
 
 /* Scratch after the 64-byte dims: per thread one column matrix (forward, x-bar), and for W-bar
-   the chunk's column matrix and gathered upstream gradient; the two uses never overlap. */
+   the chunk's column matrix and gathered upstream gradient; the two uses never overlap. The
+   direct route keeps its lane-mask plan there instead. */
 static void *conv_aux(AdArena *arena, ConvDims *d, AdTensor *y, long ck, long p, int grad_w) {
     AdDtype dt = y->dtype;
     d->chunk = conv_chunk(ck, p, d->n);
     d->team = conv_team(d->n, ck * p * d->o);
+    if (d->direct) { /* dims, the plan, the packed weights (as large as the flipped ones) */
+        const size_t plan = (conv_direct_plan_bytes(d->h, d->w) + 63) / 64 * 64;
+        long wf = conv_direct_packed_floats(d->c, d->o), wb = conv_direct_packed_floats(d->o, d->c);
+        void *aux = ad_arena_alloc(arena, 64 + plan + (size_t)(wf > wb ? wf : wb) * sizeof(float));
+        memcpy(aux, d, sizeof *d);
+        (void)conv_direct_plan(d->h, d->w, (char *)aux + 64);
+        return aux;
+    }
     long scratch = d->team * ck * p, wpart = (ck + d->o) * d->chunk * p;
     if (grad_w && wpart > scratch) scratch = wpart;
     void *aux = ad_arena_alloc(arena, 64 + (size_t)scratch * ad_dtype_size(dt));
@@ -284,7 +348,7 @@ AdTensor *ad_conv2d(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor *b, int s
             "w (O,C,kh,kw), b (O))", ad_shape_str(x, sx, sizeof sx), ad_shape_str(w, sw, sizeof sw),
             b ? " with a bias" : "", stride, pad);
     ConvDims d = {x->shape[0], x->shape[1], x->shape[2], x->shape[3], w->shape[0], w->shape[2],
-                  w->shape[3], stride, pad, 0, 0, 0, 1};
+                  w->shape[3], stride, pad, 0, 0, 0, 1, 0};
     d.ho = (d.h + 2 * pad - d.kh) / stride + 1;
     d.wo = (d.w + 2 * pad - d.kw) / stride + 1;
     if (d.h + 2 * pad < d.kh || d.w + 2 * pad < d.kw)
@@ -296,7 +360,12 @@ AdTensor *ad_conv2d(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor *b, int s
     if (ad_defer(y)) return y; /* deferred mode: recorded, not computed */
     AdDtype dt = y->dtype;
     long ck = (long)d.c * d.kh * d.kw, p = (long)d.ho * d.wo, img = (long)d.c * d.h * d.w;
+    d.direct = dt == AD_F32 && conv_direct_fits(d.kh, d.kw, stride, pad) && conv_direct_available();
     y->aux = conv_aux(arena, &d, y, ck, p, ad_wants_grad(w));
+    if (d.direct) {
+        conv_direct_forward(y, x, w, b);
+        return y;
+    }
     void *scratch = (char *)y->aux + 64;
     const int nt = d.team;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
@@ -358,7 +427,7 @@ AdTensor *ad_conv_transpose2d(AdArena *arena, AdTensor *x, AdTensor *w, AdTensor
         die("ad_conv_transpose2d: output %dx%d is empty for x %s, w %s, stride %d, pad %d", hout,
             wout, ad_shape_str(x, sx, sizeof sx), ad_shape_str(w, sw, sizeof sw), stride, pad);
     ConvDims d = {x->shape[0], w->shape[1], hout, wout, w->shape[0], kh, kw, stride, pad,
-                  x->shape[2], x->shape[3], 0, 1};
+                  x->shape[2], x->shape[3], 0, 1, 0};
     int shape[4] = {d.n, d.c, hout, wout};
     AdTensor *y = ad_op_out_nz(arena, "ad_conv_transpose2d", 4, shape, convt_backward, x, w, b);
     y->iparam[0] = stride, y->iparam[1] = pad; /* for executors replaying the tape */

@@ -32,6 +32,8 @@
 #include "common/ad.h"
 #include "common/check.h"
 #include "common/cli.h"
+#include "common/conv_direct.h"
+#include "common/gemm.h"
 #include "common/parallel.h"
 #include "common/rng.h"
 #include "common/util.h"
@@ -93,6 +95,15 @@ static const Case cases[] = {
     {"conv2d_1x1_pointwise", op_conv, 3, {4, 4, 1}, {{3, 6, 5, 7}, {9, 6, 1, 1}, {9}}, {1, 0}, 7, {9, 105, 105}},
     /* a channel-heavy case: x (2,40,6,5) w (64,40,3,3): y sums 360 (two GEMM blocks) */
     {"conv2d_c40_s1_p1", op_conv, 3, {4, 4, 1}, {{2, 40, 6, 5}, {64, 40, 3, 3}, {64}}, {1, 1}, 361, {576, 60, 60}},
+    /* the direct route's shapes (common/conv_direct.h): 28x28 = 49 vectors (an odd count: the
+       last pair has a spare), 13 -> 11 channels (a block of 8 and one of 3): y sums 117 (+bias);
+       dx <= 99; dW, db sum 3*784 */
+    {"conv2d_direct_28x28", op_conv, 3, {4, 4, 1}, {{3, 13, 28, 28}, {11, 13, 3, 3}, {11}}, {1, 1}, 118, {99, 2352, 2352}},
+    /* 7x7: 49 positions in 4 vectors (the last with one lane); 20 -> 9 channels: y sums 180;
+       dx <= 81; dW sums 98 */
+    {"conv2d_direct_7x7", op_conv, 2, {4, 4}, {{2, 20, 7, 7}, {9, 20, 3, 3}}, {1, 1}, 180, {81, 98, 0}},
+    /* one row of 5: every tap off the middle row reads padding; y <= 27 (+bias); dx <= 36 */
+    {"conv2d_direct_1x5", op_conv, 3, {4, 4, 1}, {{2, 3, 1, 5}, {4, 3, 3, 3}, {4}}, {1, 1}, 28, {36, 10, 10}},
 };
 
 static double gamma_k(long k) {
@@ -155,8 +166,20 @@ int main(int argc, char **argv) {
     int ncases = (int)(sizeof cases / sizeof cases[0]);
     AdArena *a32 = ad_arena_new(1 << 16), *a64 = ad_arena_new(1 << 16),
             *amag = ad_arena_new(1 << 16);
+    /* Route 0: automatic (3x3 stride-1 padding-1 float32 convolutions run on the direct kernels
+       where the processor has AVX-512); route 1, only there: those cases again through im2col and
+       the GEMM (the AVX2 kernel chosen turns the direct route off), ids ending in _im2col. */
+    printf("float32 3x3 stride-1 convolutions: %s\n",
+           conv_direct_available() ? "direct kernels (AVX-512); the im2col route is checked as well"
+                                   : "im2col + GEMM (no AVX-512 direct kernels here)");
+    for (int route = 0; route < 2; route++) {
+    if (route == 1 && !(conv_direct_available() && gemm_force_kernel("avx2"))) break;
+    const char *suffix = route ? "_im2col" : "";
     for (int ci = 0; ci < ncases; ci++) {
         const Case *c = &cases[ci];
+        if (route == 1 && !(c->fn == op_conv && c->shape[1][2] == 3 && c->shape[1][3] == 3 &&
+                            conv_direct_fits(3, 3, c->ip[0], c->ip[1])))
+            continue;
         Rng rng;
         rng_init(&rng, cli.seed, (uint64_t)ci);
         AdTensor *p32[3] = {NULL}, *p64[3] = {NULL}, *pmag[3] = {NULL};
@@ -183,10 +206,10 @@ int main(int argc, char **argv) {
         AdTensor *y32 = run(a32, c, p32, r), *y64 = run(a64, c, p64, r),
                  *ymag = run(amag, c, pmag, rabs);
         char id[128];
-        snprintf(id, sizeof id, "common.ad.f32_bound_%s_y", c->name);
+        snprintf(id, sizeof id, "common.ad.f32_bound_%s%s_y", c->name, suffix);
         check_le(id, worst_ratio(ny, get_val, y32, y64, ymag, gamma_k(2 * (c->L_out + 2))), 1.0, 0,
-                 NULL, "%s: float32 output vs double, max |diff| / (gamma_K sum|.|), K = 2(L+2), L = %ld",
-                 c->name, c->L_out);
+                 NULL, "%s%s: float32 output vs double, max |diff| / (gamma_K sum|.|), K = 2(L+2), L = %ld",
+                 c->name, suffix, c->L_out);
         for (int k = 0; k < c->nparams; k++) {
             double w = 0, g = gamma_k(2 * (c->L_grad[k] + 2));
             for (long i = 0; i < p32[k]->size; i++) {
@@ -194,10 +217,10 @@ int main(int argc, char **argv) {
                 double m = g * ad_grad_get(pmag[k], i);
                 if (d > 0) w = fmax(w, m > 0 ? d / m : INFINITY);
             }
-            snprintf(id, sizeof id, "common.ad.f32_bound_%s_grad%d", c->name, k);
+            snprintf(id, sizeof id, "common.ad.f32_bound_%s%s_grad%d", c->name, suffix, k);
             check_le(id, w, 1.0, 0, NULL,
-                     "%s: float32 gradient of input %d vs double, max |diff| / (gamma_K sum|.|), L = %ld",
-                     c->name, k, c->L_grad[k]);
+                     "%s%s: float32 gradient of input %d vs double, max |diff| / (gamma_K sum|.|), L = %ld",
+                     c->name, suffix, k, c->L_grad[k]);
         }
         if (c->fn == op_convt) {
             /* forward against the definition, in double */
@@ -222,6 +245,8 @@ int main(int argc, char **argv) {
             ad_tensor_free(pmag[k]);
         }
     }
+    }
+    gemm_force_kernel("auto");
 
     /* SiLU and sigmoid: the bounds stated at the top, on x spread over [-30, 30] plus the ends
        of the float range of e^x (float-exact inputs, so only the op's own roundings count). */
@@ -264,8 +289,11 @@ int main(int argc, char **argv) {
         ad_tensor_free(x64);
     }
 
-    /* Threads: a convolution big enough for the GEMM to split (64 x 784 x 288 per image). */
-    for (int transposed = 0; transposed < 2; transposed++) {
+    /* Threads: a convolution big enough for the GEMM to split (64 x 784 x 288 per image); the
+       same at stride 1 (the direct kernels where they run: one image per thread, the weight
+       gradient split by (channel block, channel, kernel row)); a transposed convolution. */
+    for (int variant = 0; variant < 3; variant++) {
+        const int transposed = variant == 2, stride = variant == 1 ? 1 : 2;
         int xs[4] = {2, 32, 28, 28}, ws[4] = {64, 32, 3, 3}, bs[1] = {64};
         if (transposed) { /* (2,32,14,14) -> (2,64,28,28), weights (32,64,4,4) */
             xs[2] = xs[3] = 14;
@@ -279,9 +307,9 @@ int main(int argc, char **argv) {
                           ad_param_new(AD_F32, 1, bs)};
         for (int k = 0; k < 3; k++)
             for (long i = 0; i < p[k]->size; i++) ad_set(p[k], i, rng_normal(&rng));
-        Case c = {"threads", transposed ? op_convt : op_conv, 3, {4, 4, 1}, {{0}}, {2, 1}, 0,
+        Case c = {"threads", transposed ? op_convt : op_conv, 3, {4, 4, 1}, {{0}}, {stride, 1}, 0,
                   {0, 0, 0}};
-        long ny = transposed ? 2L * 64 * 28 * 28 : 2L * 64 * 14 * 14;
+        long ny = transposed || stride == 1 ? 2L * 64 * 28 * 28 : 2L * 64 * 14 * 14;
         double *r = xmalloc((size_t)ny * sizeof(double));
         for (long i = 0; i < ny; i++) r[i] = rng_normal(&rng);
         float *saved[4];
@@ -302,10 +330,15 @@ int main(int argc, char **argv) {
             }
         }
         par_set_threads(cli.threads);
-        if (!transposed)
+        if (variant == 0)
             check_true("common.ad.f32_conv_threads_identical", same,
                        "conv2d (2,32,28,28) * (64,32,3,3) stride 2: value and gradients with 1 and 2 "
                        "threads bit-identical");
+        else if (variant == 1)
+            check_true("common.ad.f32_conv_s1_threads_identical", same,
+                       "conv2d (2,32,28,28) * (64,32,3,3) stride 1 padding 1 (%s): value and "
+                       "gradients with 1 and 2 threads bit-identical",
+                       conv_direct_available() ? "direct kernels" : "im2col");
         else
             check_true("common.ad.f32_convt_threads_identical", same,
                        "conv_transpose2d (2,32,14,14) * (32,64,4,4) stride 2: value and gradients "
