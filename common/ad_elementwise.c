@@ -67,6 +67,24 @@ static int broadcast_shape(const char *op, const AdTensor *a, const AdTensor *b,
                 }                                                                          \
     } while (0)
 
+/* FOR_BROADCAST one innermost row at a time: the body sees o, ia, ib at the row's start and its
+   length n_ (strides sa[3], sb[3] along it). */
+#define FOR_BROADCAST_ROWS(y, sa, sb, ...)                                                 \
+    do {                                                                                   \
+        int d_[AD_MAX_DIM];                                                                \
+        int off_ = AD_MAX_DIM - (y)->ndim;                                                 \
+        for (int i_ = 0; i_ < AD_MAX_DIM; i_++) d_[i_] = i_ >= off_ ? (y)->shape[i_ - off_] : 1; \
+        const int n_ = d_[3];                                                              \
+        long o = 0;                                                                        \
+        for (int i0 = 0; i0 < d_[0]; i0++)                                                 \
+            for (int i1 = 0; i1 < d_[1]; i1++)                                             \
+                for (int i2 = 0; i2 < d_[2]; i2++, o += n_) {                              \
+                    const long ia = i0 * sa[0] + i1 * sa[1] + i2 * sa[2];                  \
+                    const long ib = i0 * sb[0] + i1 * sb[1] + i2 * sb[2];                  \
+                    __VA_ARGS__;                                                           \
+                }                                                                          \
+    } while (0)
+
 /* Same shapes (no broadcast): flat loops, split over threads in fixed chunks (each element is
    written once, so the values do not depend on the thread count). */
 static void same_shape_f32(int op, float *restrict y, const float *restrict a,
@@ -95,6 +113,20 @@ static void binary_backward_f32(AdTensor *y, const long *sa, const long *sb) {
     if (a->size == y->size && b->size == y->size && ga != gb) {
         same_shape_backward_f32(y->iparam[0], gy, va, vb, ga, gb, y->size);
         return;
+    }
+    if (gb && sb[3] == 0 && a->size == y->size) {
+        /* b constant along each innermost row (a bias over (N, C, H, W) as (N, C, 1, 1), ...):
+           its gradient entry sums the row in a register, the same additions in the same order
+           as element by element through memory */
+        const int op = y->iparam[0];
+        FOR_BROADCAST_ROWS(y, sa, sb, {
+            float acc = gb[ib];
+            if (op == OP_ADD) for (int q = 0; q < n_; q++) acc += gy[o + q];
+            else if (op == OP_SUB) for (int q = 0; q < n_; q++) acc += -gy[o + q];
+            else for (int q = 0; q < n_; q++) acc += gy[o + q] * va[ia + q * sa[3]];
+            gb[ib] = acc;
+        });
+        gb = NULL; /* done */
     }
     switch (y->iparam[0]) {
     case OP_ADD:
