@@ -26,16 +26,16 @@ on a CPU"), A11 (one $t$ per batch), A24 (the EMA's decay and where it is update
 
 **Scales.** Default: the deep layout of `tiny_unet.h` (a fix beyond the lecture: three
 resolutions 28 → 14 → 7, one residual block per level and path, skips at every level, attention at
-7×7; channels 16/32/32, 180,801 parameters), batch 16, 4500 steps of Adam at $2\cdot10^{-3}$ with
+7×7; channels 16/32/32, 180,801 parameters), batch 16, 5500 steps of Adam at $2\cdot10^{-3}$ with
 the quarter-cosine decay, clip 1, EMA 0.997 per step, and Min-SNR-5 loss weights (a second fix
 beyond the lecture, `common/ddpm_net.h`; `--min-snr 0` gives the lecture's plain $\epsilon$-loss):
-about 215 s of one core's time, about two minutes on two (the minibatch runs as two chunks of
+about 240 s of one core's time, about two minutes on two (the minibatch runs as two chunks of
 8 images, one per core, `common/ddpm_net.h`; every convolution on the direct 3×3 kernels of
 `common/conv_direct.h`). The weighted loss falls to ~0.03 (the plain
 $\epsilon$-loss of the same net ends at ~0.05; the lecture prints 0.089). The $\eta = 1$ samples
 are connected strokes on a clean background, more than half of them recognisable digits, the
-rest scribbles; the classifier's Inception-Score analogue is 4.8
-with 28–34 % of the samples classified with confidence ≥ 0.9 (two seeds), against 7.6 and 83 %
+rest scribbles; the classifier's Inception-Score analogue is 4.9–5.2
+with 38–44 % of the samples classified with confidence ≥ 0.9 (two seeds), against 7.6 and 83 %
 for real digits; at 3000 steps 4.5–4.6 and 27–33 %, at 2000 steps 3.9–4.2 / 22–27 % for the
 plain loss (README, issue 12). `--pred v` trains a
 $v$-predictor instead (as good by these numbers, see the README for why it is not the default).
