@@ -235,15 +235,14 @@ static void weight_grad_chunks(const ConvDims *d, AdDtype dt, const void *flat,
 /* ---------------------------------------------------------------------------------------- */
 /* conv2d. Forward and x-bar per image (parallel over images); W-bar per chunk of images.      */
 
-/* The direct route (3x3, stride 1, padding 1, float32): aux holds the dims, the plan and room
-   for the packed weights (conv_aux). */
+/* The direct route (3x3, stride 1, padding 1, float32): aux holds the dims, the plan (built by
+   conv_aux) and room for the packed weights. */
+enum { DIRECT_PLAN_AT = 64, DIRECT_MASKS_AT = 128 };
 static ConvDirectPlan conv_direct_plan_of(const AdTensor *y, float **wp) {
     const ConvDims *d = y->aux;
-    ConvDirectPlan pl = {d->h, d->w, (int)(((long)d->h * d->w + 15) / 16), NULL, NULL};
-    pl.mask = (uint16_t *)((char *)y->aux + 64);
-    pl.tail = pl.mask + (long)(pl.nv + 1) * 9;
-    *wp = (float *)((char *)y->aux + 64 + (conv_direct_plan_bytes(d->h, d->w) + 63) / 64 * 64);
-    return pl;
+    *wp = (float *)((char *)y->aux + DIRECT_MASKS_AT +
+                    (conv_direct_plan_bytes(d->h, d->w) + 63) / 64 * 64);
+    return *(const ConvDirectPlan *)((const char *)y->aux + DIRECT_PLAN_AT);
 }
 
 static void conv_direct_forward(AdTensor *y, const AdTensor *x, const AdTensor *w,
@@ -328,12 +327,15 @@ static void *conv_aux(AdArena *arena, ConvDims *d, AdTensor *y, long ck, long p,
     AdDtype dt = y->dtype;
     d->chunk = conv_chunk(ck, p, d->n);
     d->team = conv_team(d->n, ck * p * d->o);
-    if (d->direct) { /* dims, the plan, the packed weights (as large as the flipped ones) */
-        const size_t plan = (conv_direct_plan_bytes(d->h, d->w) + 63) / 64 * 64;
+    if (d->direct) { /* dims, the plan, its masks, the packed weights (or the flipped ones) */
+        _Static_assert(sizeof(ConvDirectPlan) <= DIRECT_MASKS_AT - DIRECT_PLAN_AT, "plan fits");
+        const size_t masks = (conv_direct_plan_bytes(d->h, d->w) + 63) / 64 * 64;
         long wf = conv_direct_packed_floats(d->c, d->o), wb = conv_direct_packed_floats(d->o, d->c);
-        void *aux = ad_arena_alloc(arena, 64 + plan + (size_t)(wf > wb ? wf : wb) * sizeof(float));
+        char *aux = ad_arena_alloc(arena, DIRECT_MASKS_AT + masks +
+                                              (size_t)(wf > wb ? wf : wb) * sizeof(float));
         memcpy(aux, d, sizeof *d);
-        (void)conv_direct_plan(d->h, d->w, (char *)aux + 64);
+        const ConvDirectPlan pl = conv_direct_plan(d->h, d->w, aux + DIRECT_MASKS_AT);
+        memcpy(aux + DIRECT_PLAN_AT, &pl, sizeof pl);
         return aux;
     }
     long scratch = d->team * ck * p, wpart = (ck + d->o) * d->chunk * p;

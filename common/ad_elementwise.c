@@ -114,7 +114,7 @@ static void binary_backward_f32(AdTensor *y, const long *sa, const long *sb) {
         same_shape_backward_f32(y->iparam[0], gy, va, vb, ga, gb, y->size);
         return;
     }
-    if (gb && sb[3] == 0 && a->size == y->size) {
+    if (gb && sb[3] == 0) {
         /* b constant along each innermost row (a bias over (N, C, H, W) as (N, C, 1, 1), ...):
            its gradient entry sums the row in a register, the same additions in the same order
            as element by element through memory */

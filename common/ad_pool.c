@@ -60,6 +60,7 @@ static void upsample_backward(AdTensor *y) {
     AdDtype dt = y->dtype;
     int f = y->iparam[0], h = x->shape[2], w = x->shape[3], ho = y->shape[2], wo = y->shape[3];
     long planes = (long)x->shape[0] * x->shape[1];
+    //: $\bar x_{h,w} \mathrel{+}= \sum_{i,j<f} \bar y_{fh+i,\,fw+j}$
     if (dt == AD_F32) { /* the same additions in the same order, without the index divisions */
         float *gx = x->grad;
         const float *gy = y->grad;
@@ -73,7 +74,6 @@ static void upsample_backward(AdTensor *y) {
                 }
         return;
     }
-    //: $\bar x_{h,w} \mathrel{+}= \sum_{i,j<f} \bar y_{fh+i,\,fw+j}$
     for (long pl = 0; pl < planes; pl++)
         for (int oh = 0; oh < ho; oh++)
             for (int ow = 0; ow < wo; ow++)
@@ -94,6 +94,7 @@ AdTensor *ad_upsample_nearest2d(AdArena *arena, AdTensor *x, int factor) {
     if (ad_defer(y)) return y; /* deferred mode: recorded, not computed */
     AdDtype dt = y->dtype;
     long planes = (long)shape[0] * shape[1];
+    //: $y_{h,w} = x_{\lfloor h/f\rfloor,\,\lfloor w/f\rfloor}$
     if (dt == AD_F32) { /* one output row per input row, then its copies */
         const float *xs = x->data;
         float *ys = y->data;
@@ -107,7 +108,6 @@ AdTensor *ad_upsample_nearest2d(AdArena *arena, AdTensor *x, int factor) {
             }
         return y;
     }
-    //: $y_{h,w} = x_{\lfloor h/f\rfloor,\,\lfloor w/f\rfloor}$
     for (long pl = 0; pl < planes; pl++)
         for (int oh = 0; oh < ho; oh++)
             for (int ow = 0; ow < wo; ow++)

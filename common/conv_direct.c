@@ -38,7 +38,7 @@ unit per thread), so the results are the same bits for any number of threads.
 #include "common/parallel.h"
 #include "common/util.h"
 
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define CD_HAVE_X86 1
 #else
@@ -92,7 +92,6 @@ ConvDirectPlan conv_direct_plan(int h, int w, void *mem) {
 static inline const float *shifted(const float *p, long i) {
     return (const float *)((uintptr_t)p + (uintptr_t)(i * (long)sizeof(float)));
 }
-
 
 /* Output channels o0 .. o0 + NOB - 1 at vectors v0, v0 + 1 (NOB a constant after inlining, so
    the accumulators live in registers); wb: the block's packed weights, (C, 9, OB). */
