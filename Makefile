@@ -107,11 +107,12 @@ SITE := build/docs
 # --quick: the Tiny U-Net DDPM (L36 20) and a DDPM MLP, flow matching and a VAE (L42 16).
 # Lavapipe runs a training graph 10-50x slower than the CPU path, test_gpu_replay already holds
 # each model family's device training to the CPU's, and on a real GPU checks/gpu_device.sh runs
-# all of them at full scale.
+# all of them at full scale. The --quick reruns write under out/checks/gpu_quick/, so the default
+# run's outputs (figures, the trained weights, the verdicts the docs show) stay as they were.
 GPU_LECTURE_SRC := $(shell grep -lw gpu_open $(LECTURE_SRC) /dev/null 2>/dev/null)
 GPU_TRAIN_RERUN_SRC := lectures/36_ddpm/20_tiny_ddpm_train.c lectures/42_unified/16_scalability.c
 with_gpu_on = $(if $(HAVE_VULKAN),$(addsuffix :--gpu$(comma)on,$(filter $(call bin_of,$(GPU_LECTURE_SRC)),$(1))) \
-  $(addsuffix :--gpu$(comma)on$(comma)--quick,$(filter $(call bin_of,$(GPU_TRAIN_RERUN_SRC)),$(1))),)
+  $(foreach b,$(filter $(call bin_of,$(GPU_TRAIN_RERUN_SRC)),$(1)),$(b):--gpu$(comma)on$(comma)--quick$(comma)--out$(comma)out/checks/gpu_quick/$(notdir $(b))),)
 comma := ,
 
 # L=07 keeps lectures/07_*; L=n1 keeps lectures/n1_*; L=unit keeps the unit tests alone

@@ -88,10 +88,15 @@ static void run_one(const char *spec, const char *extra, int timeout, int verbos
     snprintf(r->group, sizeof r->group, "%s", r->name);
     char *slash = strrchr(r->group, '/');
     if (slash) *slash = '\0';
-    if (own[0]) { /* "01_x [--gpu on]", log "01_x.--gpu_on.log" */
+    if (own[0]) { /* "01_x [--gpu on]", log "01_x.--gpu_on.log"; an --out DIR at the end is
+                     where the run writes, not what it is, and is left out of both */
+        char shown[256];
+        snprintf(shown, sizeof shown, "%s", own);
+        char *o = strstr(shown, " --out ");
+        if (o) *o = '\0';
         size_t n = strlen(r->name);
-        snprintf(r->name + n, sizeof r->name - n, " [%s]", own);
-        for (size_t i = 0; own[i] && i < sizeof tag - 2; i++) tag[i] = own[i] == ' ' ? '_' : own[i];
+        snprintf(r->name + n, sizeof r->name - n, " [%s]", shown);
+        for (size_t i = 0; shown[i] && i < sizeof tag - 2; i++) tag[i] = shown[i] == ' ' ? '_' : shown[i];
     }
 
     char logpath[1400];
