@@ -21,15 +21,17 @@ place.
 16-bit lane mask marks the lanes that read inside the image (the plan, built once per op); a
 masked load leaves the other lanes 0 and never touches their memory. The forward kernel holds a
 block of 8 output channels x 32 positions in 16 accumulators: each tap costs two masked loads and
-eight broadcast weights for sixteen fused multiply-adds. The weight gradient holds 2 output
-channels x 9 taps for one input channel in 18 accumulators: per vector two loads of $\bar y$ and
-nine of $x$ for eighteen multiply-adds; lanes are summed at the end by a fixed tree.
+eight broadcast weights for sixteen fused multiply-adds. The weight gradient holds 8 output
+channels x the 3 taps of one kernel row for one input channel in 24 accumulators: per vector
+eight loads of $\bar y$ and three of $x$ for twenty-four multiply-adds; lanes are summed at the
+end by a fixed tree.
 
 **Order.** Every output sums its terms in one fixed order: the bias, then channel by channel,
 taps in order ($\bar x$: the sum, then added to $\bar x$); $\bar W$ per lane over images in
 order and positions in order, then across lanes. The thread count never enters (the forward and
-data-gradient loops run one image per thread, the weight gradient one (channel pair, channel)
-unit per thread), so the results are the same bits for any number of threads.
+data-gradient loops run one image per thread, the weight gradient one (block of output
+channels, input channel, kernel row) unit per thread), so the results are the same bits for any
+number of threads.
 */
 #include <string.h>
 
@@ -53,7 +55,7 @@ int conv_direct_fits(int kh, int kw, int stride, int pad) {
 
 int conv_direct_available(void) {
 #if CD_HAVE_X86
-    return strcmp(gemm_kernel_name(), "avx512f") == 0;
+    return gemm_uses_avx512();
 #else
     return 0;
 #endif

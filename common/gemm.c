@@ -71,6 +71,7 @@ int gemm_force_kernel(const char *name) {
     return 0;
 }
 int gemm_uses_simd(void) { return kernel_id() != K_PORTABLE; }
+int gemm_uses_avx512(void) { return kernel_id() == K_AVX512; }
 const char *gemm_kernel_name(void) { return k_names[kernel_id()]; }
 
 /* ---- micro-kernels: C (mr x nr, row stride ldc) += sum_p ap[p*MR + i] bp[p*NR + j] ---- */

@@ -46,8 +46,10 @@ int gemm_force_kernel(const char *name);
 /* 1: small products too go through the packed kernels (for tests: the direct AVX-512 path for
    products below 2^19 multiply-adds must give the same bits); 0: back to automatic. */
 void gemm_force_packed(int on);
-/* Whether the next gemm_f32 call will use the AVX2+FMA kernel. */
+/* Whether the next gemm_f32 call will use a SIMD kernel (AVX2+FMA or AVX-512), and whether that
+   is the AVX-512 one (common/conv_direct.h follows the same choice). */
 int gemm_uses_simd(void);
+int gemm_uses_avx512(void);
 /* The name of the kernel in use ("avx512f", "avx2+fma" or "portable"). */
 const char *gemm_kernel_name(void);
 
