@@ -159,6 +159,78 @@ static void convt_naive(const AdTensor *x, const AdTensor *w, const AdTensor *b,
 
 static double get_val(const AdTensor *t, long i) { return ad_get(t, i); }
 
+/* Case ci on the current convolution route: float32 output and gradients against double within
+   gamma_K of the absolute sums (ids end in `suffix`), a transposed convolution's double forward
+   against the definition. */
+static void check_case(const Cli *cli, int ci, const char *suffix, AdArena *a32, AdArena *a64,
+                       AdArena *amag) {
+    const Case *c = &cases[ci];
+    Rng rng;
+    rng_init(&rng, cli->seed, (uint64_t)ci);
+    AdTensor *p32[3] = {NULL}, *p64[3] = {NULL}, *pmag[3] = {NULL};
+    for (int k = 0; k < c->nparams; k++) {
+        p32[k] = ad_param_new(AD_F32, c->ndim[k], c->shape[k]);
+        p64[k] = ad_param_new(AD_F64, c->ndim[k], c->shape[k]);
+        pmag[k] = ad_param_new(AD_F64, c->ndim[k], c->shape[k]);
+        for (long i = 0; i < p32[k]->size; i++) {
+            double v = (float)rng_normal(&rng); /* float-exact inputs */
+            ad_set(p32[k], i, v);
+            ad_set(p64[k], i, v);
+            ad_set(pmag[k], i, fabs(v));
+        }
+    }
+    /* the output size, from a forward pass without gradients */
+    ad_arena_reset(a64);
+    AdTensor *probe = c->fn(a64, p64, c->ip);
+    long ny = probe->size;
+    double *r = xmalloc((size_t)ny * sizeof(double)), *rabs = xmalloc((size_t)ny * sizeof(double));
+    for (long i = 0; i < ny; i++) {
+        r[i] = (float)rng_normal(&rng);
+        rabs[i] = fabs(r[i]);
+    }
+    AdTensor *y32 = run(a32, c, p32, r), *y64 = run(a64, c, p64, r),
+             *ymag = run(amag, c, pmag, rabs);
+    char id[128];
+    snprintf(id, sizeof id, "common.ad.f32_bound_%s%s_y", c->name, suffix);
+    check_le(id, worst_ratio(ny, get_val, y32, y64, ymag, gamma_k(2 * (c->L_out + 2))), 1.0, 0,
+             NULL, "%s%s: float32 output vs double, max |diff| / (gamma_K sum|.|), K = 2(L+2), L = %ld",
+             c->name, suffix, c->L_out);
+    for (int k = 0; k < c->nparams; k++) {
+        double w = 0, g = gamma_k(2 * (c->L_grad[k] + 2));
+        for (long i = 0; i < p32[k]->size; i++) {
+            double d = fabs(ad_grad_get(p32[k], i) - ad_grad_get(p64[k], i));
+            double m = g * ad_grad_get(pmag[k], i);
+            if (d > 0) w = fmax(w, m > 0 ? d / m : INFINITY);
+        }
+        snprintf(id, sizeof id, "common.ad.f32_bound_%s%s_grad%d", c->name, suffix, k);
+        check_le(id, w, 1.0, 0, NULL,
+                 "%s%s: float32 gradient of input %d vs double, max |diff| / (gamma_K sum|.|), L = %ld",
+                 c->name, suffix, k, c->L_grad[k]);
+    }
+    if (c->fn == op_convt) {
+        /* forward against the definition, in double */
+        double *yn = xmalloc((size_t)ny * sizeof(double)), err = 0, scale = 0;
+        convt_naive(p64[0], p64[1], c->nparams > 2 ? p64[2] : NULL, c->ip[0], c->ip[1], yn,
+                    y64->shape[2], y64->shape[3]);
+        for (long i = 0; i < ny; i++) {
+            err = fmax(err, fabs(ad_get(y64, i) - yn[i]));
+            scale = fmax(scale, fabs(yn[i]));
+        }
+        snprintf(id, sizeof id, "common.ad.conv_transpose2d_vs_scatter_%s", c->name);
+        check_le(id, err / scale, 1e-14, 0, "common.ad.conv_transpose2d",
+                 "%s: double forward vs a plain scatter loop from the definition, max |diff| / max |y|",
+                 c->name);
+        free(yn);
+    }
+    free(r);
+    free(rabs);
+    for (int k = 0; k < c->nparams; k++) {
+        ad_tensor_free(p32[k]);
+        ad_tensor_free(p64[k]);
+        ad_tensor_free(pmag[k]);
+    }
+}
+
 int main(int argc, char **argv) {
     Cli cli;
     cli_parse(&cli, argc, argv, PROGRAM_PATH,
@@ -166,87 +238,22 @@ int main(int argc, char **argv) {
     int ncases = (int)(sizeof cases / sizeof cases[0]);
     AdArena *a32 = ad_arena_new(1 << 16), *a64 = ad_arena_new(1 << 16),
             *amag = ad_arena_new(1 << 16);
-    /* Route 0: automatic (3x3 stride-1 padding-1 float32 convolutions run on the direct kernels
-       where the processor has AVX-512); route 1, only there: those cases again through im2col and
-       the GEMM (the AVX2 kernel chosen turns the direct route off), ids ending in _im2col. */
+    /* Every case on the automatic route (3x3 stride-1 padding-1 float32 convolutions run on the
+       direct kernels where the processor has AVX-512); where they do, those cases again through
+       im2col and the GEMM (choosing the AVX2 kernel turns the direct route off), ids ending in
+       _im2col. */
     printf("float32 3x3 stride-1 convolutions: %s\n",
            conv_direct_available() ? "direct kernels (AVX-512); the im2col route is checked as well"
                                    : "im2col + GEMM (no AVX-512 direct kernels here)");
-    for (int route = 0; route < 2; route++) {
-    if (route == 1 && !(conv_direct_available() && gemm_force_kernel("avx2"))) break;
-    const char *suffix = route ? "_im2col" : "";
-    for (int ci = 0; ci < ncases; ci++) {
-        const Case *c = &cases[ci];
-        if (route == 1 && !(c->fn == op_conv && c->shape[1][2] == 3 && c->shape[1][3] == 3 &&
-                            conv_direct_fits(3, 3, c->ip[0], c->ip[1])))
-            continue;
-        Rng rng;
-        rng_init(&rng, cli.seed, (uint64_t)ci);
-        AdTensor *p32[3] = {NULL}, *p64[3] = {NULL}, *pmag[3] = {NULL};
-        for (int k = 0; k < c->nparams; k++) {
-            p32[k] = ad_param_new(AD_F32, c->ndim[k], c->shape[k]);
-            p64[k] = ad_param_new(AD_F64, c->ndim[k], c->shape[k]);
-            pmag[k] = ad_param_new(AD_F64, c->ndim[k], c->shape[k]);
-            for (long i = 0; i < p32[k]->size; i++) {
-                double v = (float)rng_normal(&rng); /* float-exact inputs */
-                ad_set(p32[k], i, v);
-                ad_set(p64[k], i, v);
-                ad_set(pmag[k], i, fabs(v));
-            }
+    for (int ci = 0; ci < ncases; ci++) check_case(&cli, ci, "", a32, a64, amag);
+    if (conv_direct_available() && gemm_force_kernel("avx2")) {
+        for (int ci = 0; ci < ncases; ci++) {
+            const Case *c = &cases[ci];
+            if (c->fn == op_conv && conv_direct_fits(c->shape[1][2], c->shape[1][3], c->ip[0], c->ip[1]))
+                check_case(&cli, ci, "_im2col", a32, a64, amag);
         }
-        /* the output size, from a forward pass without gradients */
-        ad_arena_reset(a64);
-        AdTensor *probe = c->fn(a64, p64, c->ip);
-        long ny = probe->size;
-        double *r = xmalloc((size_t)ny * sizeof(double)), *rabs = xmalloc((size_t)ny * sizeof(double));
-        for (long i = 0; i < ny; i++) {
-            r[i] = (float)rng_normal(&rng);
-            rabs[i] = fabs(r[i]);
-        }
-        AdTensor *y32 = run(a32, c, p32, r), *y64 = run(a64, c, p64, r),
-                 *ymag = run(amag, c, pmag, rabs);
-        char id[128];
-        snprintf(id, sizeof id, "common.ad.f32_bound_%s%s_y", c->name, suffix);
-        check_le(id, worst_ratio(ny, get_val, y32, y64, ymag, gamma_k(2 * (c->L_out + 2))), 1.0, 0,
-                 NULL, "%s%s: float32 output vs double, max |diff| / (gamma_K sum|.|), K = 2(L+2), L = %ld",
-                 c->name, suffix, c->L_out);
-        for (int k = 0; k < c->nparams; k++) {
-            double w = 0, g = gamma_k(2 * (c->L_grad[k] + 2));
-            for (long i = 0; i < p32[k]->size; i++) {
-                double d = fabs(ad_grad_get(p32[k], i) - ad_grad_get(p64[k], i));
-                double m = g * ad_grad_get(pmag[k], i);
-                if (d > 0) w = fmax(w, m > 0 ? d / m : INFINITY);
-            }
-            snprintf(id, sizeof id, "common.ad.f32_bound_%s%s_grad%d", c->name, suffix, k);
-            check_le(id, w, 1.0, 0, NULL,
-                     "%s%s: float32 gradient of input %d vs double, max |diff| / (gamma_K sum|.|), L = %ld",
-                     c->name, suffix, k, c->L_grad[k]);
-        }
-        if (c->fn == op_convt) {
-            /* forward against the definition, in double */
-            double *yn = xmalloc((size_t)ny * sizeof(double)), err = 0, scale = 0;
-            convt_naive(p64[0], p64[1], c->nparams > 2 ? p64[2] : NULL, c->ip[0], c->ip[1], yn,
-                        y64->shape[2], y64->shape[3]);
-            for (long i = 0; i < ny; i++) {
-                err = fmax(err, fabs(ad_get(y64, i) - yn[i]));
-                scale = fmax(scale, fabs(yn[i]));
-            }
-            snprintf(id, sizeof id, "common.ad.conv_transpose2d_vs_scatter_%s", c->name);
-            check_le(id, err / scale, 1e-14, 0, "common.ad.conv_transpose2d",
-                     "%s: double forward vs a plain scatter loop from the definition, max |diff| / max |y|",
-                     c->name);
-            free(yn);
-        }
-        free(r);
-        free(rabs);
-        for (int k = 0; k < c->nparams; k++) {
-            ad_tensor_free(p32[k]);
-            ad_tensor_free(p64[k]);
-            ad_tensor_free(pmag[k]);
-        }
+        gemm_force_kernel("auto");
     }
-    }
-    gemm_force_kernel("auto");
 
     /* SiLU and sigmoid: the bounds stated at the top, on x spread over [-30, 30] plus the ends
        of the float range of e^x (float-exact inputs, so only the op's own roundings count). */
