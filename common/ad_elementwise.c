@@ -49,41 +49,33 @@ static int broadcast_shape(const char *op, const AdTensor *a, const AdTensor *b,
     return nd;
 }
 
-/* Visits every output index with the matching flat indices of a and b. */
-#define FOR_BROADCAST(y, sa, sb, ...)                                                      \
-    do {                                                                                   \
-        int d_[AD_MAX_DIM];                                                                \
-        int off_ = AD_MAX_DIM - (y)->ndim;                                                 \
-        for (int i_ = 0; i_ < AD_MAX_DIM; i_++) d_[i_] = i_ >= off_ ? (y)->shape[i_ - off_] : 1; \
-        long o = 0;                                                                        \
-        for (int i0 = 0; i0 < d_[0]; i0++)                                                 \
-            for (int i1 = 0; i1 < d_[1]; i1++)                                             \
-                for (int i2 = 0; i2 < d_[2]; i2++) {                                       \
-                    long ia = i0 * sa[0] + i1 * sa[1] + i2 * sa[2];                        \
-                    long ib = i0 * sb[0] + i1 * sb[1] + i2 * sb[2];                        \
-                    for (int i3 = 0; i3 < d_[3]; i3++, o++, ia += sa[3], ib += sb[3]) {    \
-                        __VA_ARGS__;                                                       \
-                    }                                                                      \
-                }                                                                          \
-    } while (0)
-
-/* FOR_BROADCAST one innermost row at a time: the body sees o, ia, ib at the row's start and its
-   length n_ (strides sa[3], sb[3] along it). */
+/* Visits every innermost row of the output: the body sees o_row, ia_row, ib_row (the flat
+   indices of the row's start in y, a and b) and the row's length n_ (strides sa[3], sb[3] along
+   it in a and b). */
 #define FOR_BROADCAST_ROWS(y, sa, sb, ...)                                                 \
     do {                                                                                   \
         int d_[AD_MAX_DIM];                                                                \
         int off_ = AD_MAX_DIM - (y)->ndim;                                                 \
         for (int i_ = 0; i_ < AD_MAX_DIM; i_++) d_[i_] = i_ >= off_ ? (y)->shape[i_ - off_] : 1; \
         const int n_ = d_[3];                                                              \
-        long o = 0;                                                                        \
+        long o_row = 0;                                                                    \
         for (int i0 = 0; i0 < d_[0]; i0++)                                                 \
             for (int i1 = 0; i1 < d_[1]; i1++)                                             \
-                for (int i2 = 0; i2 < d_[2]; i2++, o += n_) {                              \
-                    const long ia = i0 * sa[0] + i1 * sa[1] + i2 * sa[2];                  \
-                    const long ib = i0 * sb[0] + i1 * sb[1] + i2 * sb[2];                  \
+                for (int i2 = 0; i2 < d_[2]; i2++, o_row += n_) {                          \
+                    const long ia_row = i0 * sa[0] + i1 * sa[1] + i2 * sa[2];              \
+                    const long ib_row = i0 * sb[0] + i1 * sb[1] + i2 * sb[2];              \
                     __VA_ARGS__;                                                           \
                 }                                                                          \
     } while (0)
+
+/* Visits every output index o with the matching flat indices ia, ib of a and b. */
+#define FOR_BROADCAST(y, sa, sb, ...)                                                      \
+    FOR_BROADCAST_ROWS(y, sa, sb, {                                                        \
+        long o = o_row, ia = ia_row, ib = ib_row;                                          \
+        for (int i3 = 0; i3 < n_; i3++, o++, ia += sa[3], ib += sb[3]) {                   \
+            __VA_ARGS__;                                                                   \
+        }                                                                                  \
+    })
 
 /* Same shapes (no broadcast): flat loops, split over threads in fixed chunks (each element is
    written once, so the values do not depend on the thread count). */
@@ -120,11 +112,11 @@ static void binary_backward_f32(AdTensor *y, const long *sa, const long *sb) {
            as element by element through memory */
         const int op = y->iparam[0];
         FOR_BROADCAST_ROWS(y, sa, sb, {
-            float acc = gb[ib];
-            if (op == OP_ADD) for (int q = 0; q < n_; q++) acc += gy[o + q];
-            else if (op == OP_SUB) for (int q = 0; q < n_; q++) acc += -gy[o + q];
-            else for (int q = 0; q < n_; q++) acc += gy[o + q] * va[ia + q * sa[3]];
-            gb[ib] = acc;
+            float acc = gb[ib_row];
+            if (op == OP_ADD) for (int q = 0; q < n_; q++) acc += gy[o_row + q];
+            else if (op == OP_SUB) for (int q = 0; q < n_; q++) acc += -gy[o_row + q];
+            else for (int q = 0; q < n_; q++) acc += gy[o_row + q] * va[ia_row + q * sa[3]];
+            gb[ib_row] = acc;
         });
         gb = NULL; /* done */
     }
