@@ -254,7 +254,7 @@ static AdTensor *op_out(AdArena *arena, const char *op, int ndim, const int *sha
 
 AdTensor *ad_op_out_n(AdArena *arena, const char *op, int ndim, const int *shape,
                       void (*backward)(AdTensor *), AdTensor *const *ins, int nin) {
-    return op_out(arena, op, ndim, shape, backward, ins, nin, 1);
+    return op_out(arena, op, ndim, shape, backward, ins, nin, 0);
 }
 AdTensor *ad_op_out(AdArena *arena, const char *op, int ndim, const int *shape,
                     void (*backward)(AdTensor *), AdTensor *a, AdTensor *b, AdTensor *c) {

@@ -31,8 +31,8 @@ AdTensor *ad_op_out(AdArena *arena, const char *op, int ndim, const int *shape,
 AdTensor *ad_op_out_nz(AdArena *arena, const char *op, int ndim, const int *shape,
                        void (*backward)(AdTensor *), AdTensor *a, AdTensor *b, AdTensor *c);
 
-/* Same for an op with `nin` inputs (ins[0] non-NULL; the first 4 go to `in`, keep the rest in
-   `aux` yourself). */
+/* ad_op_out_nz for an op with `nin` inputs (ins[0] non-NULL; the first 4 go to `in`, keep the
+   rest in `aux` yourself): the op writes every output value. */
 AdTensor *ad_op_out_n(AdArena *arena, const char *op, int ndim, const int *shape,
                       void (*backward)(AdTensor *), AdTensor *const *ins, int nin);
 

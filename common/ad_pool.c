@@ -35,7 +35,7 @@ AdTensor *ad_avg_pool2d(AdArena *arena, AdTensor *x, int k) {
             ad_shape_str(x, s, sizeof s), k);
     int h = x->shape[2], w = x->shape[3], ho = h / k, wo = w / k;
     int shape[4] = {x->shape[0], x->shape[1], ho, wo};
-    AdTensor *y = ad_op_out(arena, "ad_avg_pool2d", 4, shape, avg_pool_backward, x, NULL, NULL);
+    AdTensor *y = ad_op_out_nz(arena, "ad_avg_pool2d", 4, shape, avg_pool_backward, x, NULL, NULL);
     y->iparam[0] = k;
     if (ad_defer(y)) return y; /* deferred mode: recorded, not computed */
     AdDtype dt = y->dtype;
@@ -88,7 +88,7 @@ AdTensor *ad_upsample_nearest2d(AdArena *arena, AdTensor *x, int factor) {
             ad_shape_str(x, s, sizeof s), factor);
     int h = x->shape[2], w = x->shape[3], ho = h * factor, wo = w * factor;
     int shape[4] = {x->shape[0], x->shape[1], ho, wo};
-    AdTensor *y = ad_op_out(arena, "ad_upsample_nearest2d", 4, shape, upsample_backward, x, NULL,
+    AdTensor *y = ad_op_out_nz(arena, "ad_upsample_nearest2d", 4, shape, upsample_backward, x, NULL,
                             NULL);
     y->iparam[0] = factor;
     if (ad_defer(y)) return y; /* deferred mode: recorded, not computed */
