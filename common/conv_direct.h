@@ -39,8 +39,9 @@ void conv_direct_image(const ConvDirectPlan *pl, int C, int O, const float *x, c
                        const float *b, float *y, int accumulate);
 
 /* W-bar (O, C, 3, 3) += sum over the N images of gy (N, O, H, W) correlated with x (N, C, H, W).
-   Parallel over (output channel pair, input channel) units when called outside a parallel
-   region; each unit sums the images in order, so the result does not depend on the threads. */
+   Parallel over (block of 8 output channels, input channel, kernel row) units when called
+   outside a parallel region; each unit sums the images in order, so the result does not depend
+   on the threads. */
 void conv_direct_weight_grad(const ConvDirectPlan *pl, int N, int C, int O, const float *x,
                              const float *gy, float *gw);
 
